@@ -1,0 +1,173 @@
+// Picks, starts and reports the TensorFlow.js backend.
+//
+// Order when nothing is asked for: `tensorflow` (tfjs-node-gpu, then tfjs-node: optional dependencies that need
+// libtensorflow), `webgpu` (Dawn through the optional `webgpu` package, only on a hardware adapter), `wasm` (the
+// default on CPU), `cpu` (pure JS). A backend that is asked for (argument or INTROLLM_BACKEND) and cannot start is an
+// error with the reason: tf.setBackend() on its own returns false and silently stays on the previous backend.
+//
+// The wasm backend lacks the UnsortedSegmentSum kernel, which the gradient of tf.gather (the embedding lookup) needs;
+// registerWasmExtras() adds a plain implementation so that training works on wasm.
+import * as tf from '@tensorflow/tfjs';
+import { KitError } from './errors';
+
+export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendInfo {
+  name: BackendName;
+  /** Human-readable details: which package, SIMD/threads, the GPU adapter. */
+  detail: string;
+}
+
+let current: BackendInfo | null = null;
+
+/** The backend started by initBackend, or null before it ran. */
+export function currentBackend(): BackendInfo | null {
+  return current;
+}
+
+async function activate(name: string): Promise<void> {
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(name);
+    await tf.ready();
+  } catch (e) {
+    throw new Error(`tf.setBackend('${name}') threw: ${(e as Error).message}`);
+  }
+  if (!ok || tf.getBackend() !== name) {
+    throw new Error(`tf.setBackend('${name}') failed (TF.js stayed on '${tf.getBackend()}'); see the warning above for the cause`);
+  }
+}
+
+function requireOptional(pkg: string): unknown {
+  try {
+    return require(pkg);
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    throw new Error(`package '${pkg}' could not be loaded (${msg})`);
+  }
+}
+
+async function startTensorflow(): Promise<string> {
+  const tried: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      requireOptional(pkg);
+      await activate('tensorflow');
+      return pkg;
+    } catch (e) {
+      tried.push((e as Error).message);
+    }
+  }
+  throw new Error(`${tried.join('; ')}. These optional packages download libtensorflow when installed and need network ` +
+    `access to its host (the GPU build also needs CUDA 11.2 + cuDNN 8.1)`);
+}
+
+async function startWebgpu(requireHardware: boolean): Promise<string> {
+  const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
+  if (!g.navigator?.gpu) {
+    const dawn = requireOptional('webgpu') as { create: (flags: string[]) => unknown; globals: object };
+    Object.assign(globalThis, dawn.globals);
+    const gpu = dawn.create([]);
+    Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu }, configurable: true, writable: true });
+  }
+  const gpu = (globalThis as unknown as { navigator: { gpu: { requestAdapter(): Promise<unknown> } } }).navigator.gpu;
+  const adapter = (await gpu.requestAdapter()) as { info?: { vendor?: string; architecture?: string; description?: string; device?: string }; isFallbackAdapter?: boolean } | null;
+  if (!adapter) throw new Error('no WebGPU adapter found (Dawn needs a Vulkan driver: an NVIDIA/AMD/Intel driver, or Mesa lavapipe >= 23)');
+  const info = adapter.info ?? {};
+  const desc = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
+  const software = adapter.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader/i.test(desc);
+  if (requireHardware && software) throw new Error(`only a software adapter is available (${desc})`);
+  requireOptional('@tensorflow/tfjs-backend-webgpu');
+  await activate('webgpu');
+  return desc;
+}
+
+async function startWasm(): Promise<string> {
+  requireOptional('@tensorflow/tfjs-backend-wasm');
+  await activate('wasm');
+  registerWasmExtras();
+  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+  const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+  return `simd ${simd ? 'on' : 'off'}, ${threads ? 'multi-threaded' : 'one thread'}`;
+}
+
+async function start(name: BackendName, auto: boolean): Promise<string> {
+  switch (name) {
+    case 'tensorflow': return startTensorflow();
+    case 'webgpu': return startWebgpu(auto);
+    case 'wasm': return startWasm();
+    case 'cpu': await activate('cpu'); return 'pure JavaScript';
+  }
+}
+
+/**
+ * Starts a backend. `requested` (else env INTROLLM_BACKEND) is one of BACKENDS or 'auto'/undefined.
+ * Calling again with the same request returns the running backend; a different explicit request switches.
+ */
+export async function initBackend(requested?: string, opts: { log?: (line: string) => void } = {}): Promise<BackendInfo> {
+  const want = requested ?? process.env.INTROLLM_BACKEND ?? 'auto';
+  if (want !== 'auto' && !(BACKENDS as readonly string[]).includes(want)) {
+    throw new KitError(`unknown backend '${want}'; valid: auto, ${BACKENDS.join(', ')}`);
+  }
+  if (current && (want === 'auto' || want === current.name)) return current;
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  if (want !== 'auto') {
+    try {
+      current = { name: want as BackendName, detail: await start(want as BackendName, false) };
+    } catch (e) {
+      throw new KitError(`backend '${want}' was requested but cannot start: ${(e as Error).message}`);
+    }
+  } else {
+    const failures: string[] = [];
+    for (const name of BACKENDS) {
+      try {
+        current = { name, detail: await start(name, true) };
+        break;
+      } catch (e) {
+        failures.push(`${name}: ${(e as Error).message}`);
+      }
+    }
+    if (!current) throw new KitError(`no TF.js backend could start:\n  ${failures.join('\n  ')}`);
+  }
+  log(`introllm: TF.js backend ${current.name} (${current.detail})`);
+  return current;
+}
+
+let wasmExtrasRegistered = false;
+
+/** Registers kernels the wasm backend lacks and training needs (UnsortedSegmentSum: the gradient of gather). */
+export function registerWasmExtras(): void {
+  if (wasmExtrasRegistered) return;
+  wasmExtrasRegistered = true;
+  tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSumWasm as unknown as tf.KernelFunc });
+}
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
+}
+
+// out[s, ...] = Σ_{i : ids[i] = s} x[i, ...] for segment ids of any rank (they index the leading dims of x);
+// ids outside [0, numSegments) are dropped, as in TensorFlow.
+function unsortedSegmentSumWasm(args: { inputs: { x: tf.TensorInfo; segmentIds: tf.TensorInfo }; backend: WasmBackendLike; attrs: { numSegments: number } }): tf.TensorInfo {
+  const { x, segmentIds } = args.inputs;
+  const { numSegments } = args.attrs;
+  if (x.dtype !== 'float32') throw new Error(`UnsortedSegmentSum (wasm, added by introllm): only float32 is supported, got ${x.dtype}`);
+  const innerShape = x.shape.slice(segmentIds.shape.length);
+  const inner = innerShape.reduce((a, b) => a * b, 1);
+  const out = args.backend.makeOutput([numSegments, ...innerShape], x.dtype);
+  // Views are taken after makeOutput: growing the wasm heap detaches earlier views.
+  const o = args.backend.typedArrayFromHeap(out) as Float32Array;
+  const xv = args.backend.typedArrayFromHeap(x) as Float32Array;
+  const ids = args.backend.typedArrayFromHeap(segmentIds) as Int32Array;
+  o.fill(0);
+  for (let i = 0; i < ids.length; i++) {
+    const s = ids[i];
+    if (s < 0 || s >= numSegments) continue;
+    const src = i * inner;
+    const dst = s * inner;
+    for (let j = 0; j < inner; j++) o[dst + j] += xv[src + j];
+  }
+  return out;
+}

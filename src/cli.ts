@@ -1,0 +1,51 @@
+// The `introllm` command line: a thin dispatcher over src/commands/*, each a small module that parses its own
+// flags with node:util parseArgs (unknown flags are errors) and calls library functions.
+import { KitError } from './errors';
+
+export interface Command {
+  summary: string;
+  usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+// Commands are loaded lazily so that e.g. `verify` does not start a TF.js backend.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  logits: async () => (await import('./commands/logits')).command,
+  bench: async () => (await import('./commands/bench')).command,
+};
+
+export function registerCommand(name: string, load: () => Promise<Command>): void {
+  COMMANDS[name] = load;
+}
+
+function help(): string {
+  return ['usage: introllm <command> [options]', '', 'commands:', ...Object.keys(COMMANDS).sort().map((n) => `  ${n}`),
+    '', 'Run `introllm <command> --help` for the options of one command.'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`introllm: unknown command '${name}'. Valid commands: ${Object.keys(COMMANDS).sort().join(', ')}`);
+    return 2;
+  }
+  const cmd = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`${cmd.summary}\n\nusage: ${cmd.usage}`);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (err) {
+    if (err instanceof KitError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`introllm ${name}: ${(err as Error).message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
