@@ -1,0 +1,182 @@
+// Hugging Face model folders: weights from `model.safetensors` or a sharded `model.safetensors.index.json`, checked
+// against the tensors a DecoderConfig needs (names and shapes from expectedWeights), and the kit's own saves
+// (config.json + safetensors, optionally sharded), all written atomically.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { KitError } from '../errors';
+import { writeJsonAtomic } from '../io/atomic';
+import { DecoderConfig, expectedWeights, toHfConfig } from './config';
+import { HostTensor, readSafetensors, StoredDtype, TensorData, writeSafetensors } from './safetensors';
+
+export const SINGLE_FILE = 'model.safetensors';
+export const INDEX_FILE = 'model.safetensors.index.json';
+const SHARD_RE = /^model-\d{5}-of-\d{5}\.safetensors$/;
+/** Buffers some exporters save that are not parameters (recomputed from the config). */
+const NON_PARAMETER_RE = /(^|\.)rotary_emb\.inv_freq$/;
+
+const shapeStr = (s: readonly number[]): string => `[${s.join(', ')}]`;
+const listSome = (names: string[], n = 5): string =>
+  names.slice(0, n).map((x) => `'${x}'`).join(', ') + (names.length > n ? ` and ${names.length - n} more` : '');
+
+function requireFolder(dir: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new KitError(`model folder not found: ${dir}`);
+  }
+  if (!st.isDirectory()) throw new KitError(`${dir}: not a folder (expected a Hugging Face model folder)`);
+}
+
+/**
+ * Every tensor of a model folder: `model.safetensors` if present (as transformers prefers it), else the shards named
+ * by `model.safetensors.index.json`'s weight_map.
+ */
+export function loadCheckpoint(dir: string): Map<string, HostTensor> {
+  requireFolder(dir);
+  const single = path.join(dir, SINGLE_FILE);
+  if (fs.existsSync(single)) return readSafetensors(single);
+  const indexFile = path.join(dir, INDEX_FILE);
+  if (!fs.existsSync(indexFile)) {
+    const bin = ['pytorch_model.bin', 'pytorch_model.bin.index.json'].filter((f) => fs.existsSync(path.join(dir, f)));
+    throw new KitError(
+      `${dir}: no weights found; looked for ${SINGLE_FILE} and ${INDEX_FILE}` +
+        (bin.length ? ` (found ${bin.join(', ')}: PyTorch pickles are not supported, convert them to safetensors)` : ''),
+    );
+  }
+  let index: unknown;
+  try {
+    index = JSON.parse(fs.readFileSync(indexFile, 'utf8'));
+  } catch (e) {
+    throw new KitError(`${indexFile}: not valid JSON (${(e as Error).message})`);
+  }
+  const wm = (index as { weight_map?: unknown } | null)?.weight_map;
+  if (typeof wm !== 'object' || wm === null || Array.isArray(wm)) {
+    throw new KitError(`${indexFile}: expected an object with a 'weight_map' object (tensor name → shard file)`);
+  }
+  const byShard = new Map<string, string[]>();
+  for (const [name, shard] of Object.entries(wm as Record<string, unknown>)) {
+    if (typeof shard !== 'string' || shard === '' || path.isAbsolute(shard) || shard.split(/[\\/]/).includes('..')) {
+      throw new KitError(`${indexFile}: weight_map entry '${name}' must name a shard file inside the folder, got ${JSON.stringify(shard)}`);
+    }
+    if (!byShard.has(shard)) byShard.set(shard, []);
+    byShard.get(shard)!.push(name);
+  }
+  const out = new Map<string, HostTensor>();
+  const origin = new Map<string, string>();
+  for (const [shard, names] of byShard) {
+    const shardFile = path.join(dir, shard);
+    if (!fs.existsSync(shardFile)) {
+      throw new KitError(`${indexFile}: shard '${shard}' (listed for tensor '${names[0]}') not found: ${shardFile}`);
+    }
+    const tensors = readSafetensors(shardFile);
+    for (const name of names) {
+      if (!tensors.has(name)) throw new KitError(`${indexFile}: tensor '${name}' is listed in shard '${shard}' but ${shardFile} does not hold it`);
+    }
+    for (const [name, t] of tensors) {
+      if (out.has(name)) throw new KitError(`${dir}: tensor '${name}' appears in both ${origin.get(name)} and ${shard}`);
+      out.set(name, t);
+      origin.set(name, shard);
+    }
+  }
+  return out;
+}
+
+/**
+ * Checks `weights` against the tensors `cfg` needs and returns them in expectedWeights order. Drops `lm_head.weight`
+ * when the embeddings are tied and `*.rotary_emb.inv_freq` buffers; anything missing, misshapen or unknown is an error.
+ */
+export function checkWeights<T extends TensorData>(weights: Map<string, T>, cfg: DecoderConfig, where: string): Map<string, T> {
+  const expected = expectedWeights(cfg);
+  const missing = [...expected.keys()].filter((n) => !weights.has(n));
+  if (missing.length) {
+    throw new KitError(`${where}: missing tensor${missing.length > 1 ? 's' : ''} ${listSome(missing)} (needed by the ${cfg.modelType} config)`);
+  }
+  const unexpected: string[] = [];
+  for (const name of weights.keys()) {
+    if (expected.has(name) || NON_PARAMETER_RE.test(name)) continue;
+    if (name === 'lm_head.weight' && cfg.tieWordEmbeddings) continue;
+    unexpected.push(name);
+  }
+  if (unexpected.length) {
+    throw new KitError(
+      `${where}: unexpected tensor${unexpected.length > 1 ? 's' : ''} ${listSome(unexpected)} ` +
+        `(not part of a ${cfg.modelType} model with this config${unexpected.some((n) => n === 'lm_head.weight') ? '; lm_head.weight with tie_word_embeddings=false?' : ''})`,
+    );
+  }
+  const out = new Map<string, T>();
+  for (const [name, shape] of expected) {
+    const t = weights.get(name)!;
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new KitError(`${where}: tensor '${name}' has shape ${shapeStr(t.shape)}, expected ${shapeStr(shape)} from the config`);
+    }
+    out.set(name, t);
+  }
+  return out;
+}
+
+/** loadCheckpoint + checkWeights: the weights of a model folder, exactly the tensors `cfg` needs. */
+export function loadModelWeights(dir: string, cfg: DecoderConfig): Map<string, HostTensor> {
+  return checkWeights(loadCheckpoint(dir), cfg, dir);
+}
+
+export interface SaveOptions {
+  /** On-disk dtype (default F32). */
+  dtype?: StoredDtype;
+  /** When set and the weights take more bytes, write shards of at most this size (one tensor per shard if larger). */
+  maxShardBytes?: number;
+}
+
+const TORCH_DTYPE: Record<StoredDtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
+
+/**
+ * Writes a Hugging Face model folder: config.json and model.safetensors, or shards
+ * model-0000i-of-0000N.safetensors + model.safetensors.index.json. Weight files of an earlier save in another
+ * layout are removed, in an order such that an interrupted save never leaves old weights that would load in place
+ * of the new ones (at worst the folder has no loadable weights and says so).
+ */
+export function saveModelFolder(dir: string, cfg: DecoderConfig, weights: Map<string, TensorData>, opts: SaveOptions = {}): void {
+  const dtype = opts.dtype ?? 'F32';
+  const bytesPer = dtype === 'F32' ? 4 : 2;
+  const checked = checkWeights(weights, cfg, `saving ${dir}`);
+  if (opts.maxShardBytes !== undefined && !(Number.isSafeInteger(opts.maxShardBytes) && opts.maxShardBytes > 0)) {
+    throw new KitError(`saving ${dir}: maxShardBytes must be a positive integer, got ${opts.maxShardBytes}`);
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const names = [...checked.keys()].sort();
+  const total = names.reduce((s, n) => s + checked.get(n)!.data.length * bytesPer, 0);
+  const metadata = { format: 'pt' };
+  const written = new Set<string>();
+  if (opts.maxShardBytes === undefined || total <= opts.maxShardBytes) {
+    writeSafetensors(path.join(dir, SINGLE_FILE), checked, { dtype, metadata });
+    written.add(SINGLE_FILE);
+  } else {
+    const shards: string[][] = [];
+    let size = 0;
+    for (const n of names) {
+      const b = checked.get(n)!.data.length * bytesPer;
+      if (shards.length === 0 || size + b > opts.maxShardBytes) {
+        shards.push([]);
+        size = 0;
+      }
+      shards[shards.length - 1].push(n);
+      size += b;
+    }
+    const pad = (i: number): string => String(i).padStart(5, '0');
+    const weightMap: Record<string, string> = {};
+    shards.forEach((group, i) => {
+      const file = `model-${pad(i + 1)}-of-${pad(shards.length)}.safetensors`;
+      writeSafetensors(path.join(dir, file), new Map(group.map((n) => [n, checked.get(n)!])), { dtype, metadata });
+      for (const n of group) weightMap[n] = file;
+      written.add(file);
+    });
+    // A leftover model.safetensors would win over the new index (loadCheckpoint prefers it): remove it first.
+    fs.rmSync(path.join(dir, SINGLE_FILE), { force: true });
+    writeJsonAtomic(path.join(dir, INDEX_FILE), { metadata: { total_size: total }, weight_map: weightMap });
+    written.add(INDEX_FILE);
+  }
+  writeJsonAtomic(path.join(dir, 'config.json'), { ...toHfConfig(cfg), torch_dtype: TORCH_DTYPE[dtype] });
+  for (const f of fs.readdirSync(dir)) {
+    if ((f === SINGLE_FILE || f === INDEX_FILE || SHARD_RE.test(f)) && !written.has(f)) fs.rmSync(path.join(dir, f), { force: true });
+  }
+}
