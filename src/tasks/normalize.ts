@@ -1,0 +1,122 @@
+// String-level normalisation of a final answer before comparison (part of the verifier): strips math delimiters and
+// `\boxed`, repairs JSON-damaged LaTeX escapes, removes `\left`/`\right` and spacing commands, maps `\dfrac`/`\tfrac`
+// to `\frac`, removes degrees, currency, thousands separators, `\text{}` units and trailing unit words, and records a
+// percent sign (the comparison then also accepts the value divided by 100). Pure string work; never throws.
+import { lastBoxed, matchBraces } from './extract';
+
+export interface Normalized {
+  /** The cleaned LaTeX answer. */
+  text: string;
+  /** True when a percent sign was removed. */
+  percent: boolean;
+}
+
+// A JSON escape sometimes consumed the first letter of a LaTeX command (`\f`rac → form feed + "rac", see data/README).
+const DAMAGED: Array<[RegExp, string]> = [
+  [/\f(rac|box)/g, '\\f$1'],
+  [/\t(imes|ext|heta|au|an|riangle|frac)/g, '\\t$1'],
+  [/\x08(oxed|inom|eta|ar)/g, '\\b$1'],
+  [/\r(ight)/g, '\\r$1'],
+];
+
+/** Repairs LaTeX commands whose backslash and first letter were eaten by a JSON escape. */
+export function repairEscapes(s: string): string {
+  let out = s;
+  for (const [re, rep] of DAMAGED) out = out.replace(re, rep);
+  return out;
+}
+
+/** Removes enclosing `$...$`, `$$...$$`, `\(...\)`, `\[...\]`, a whole-answer `\boxed{...}` and a trailing period. */
+export function stripWrappers(s: string): string {
+  let cur = s.trim();
+  // A reference that is a sentence around a boxed answer: keep the boxed part.
+  if (/\\boxed\s*\{/.test(cur) && !/^\\boxed/.test(cur)) cur = lastBoxed(cur) ?? cur;
+  for (let guard = 0; guard < 10; guard++) {
+    const before = cur;
+    cur = cur.replace(/^\\displaystyle\s*/, '').replace(/[.\s]+$/, '').trim();
+    if (cur.startsWith('$$') && cur.endsWith('$$') && cur.length >= 4) cur = cur.slice(2, -2).trim();
+    else if (cur.startsWith('$') && cur.endsWith('$') && cur.length >= 2 && !cur.slice(1, -1).includes('$')) cur = cur.slice(1, -1).trim();
+    else if (cur.startsWith('\\(') && cur.endsWith('\\)')) cur = cur.slice(2, -2).trim();
+    else if (cur.startsWith('\\[') && cur.endsWith('\\]')) cur = cur.slice(2, -2).trim();
+    const boxed = /^\\(?:boxed|fbox)\s*(?=\{)/.exec(cur);
+    if (boxed) {
+      const g = matchBraces(cur, boxed[0].length);
+      if (g && g.end === cur.length) cur = g.content.trim();
+    }
+    // Braces around the whole answer: `{m \leq 3}`.
+    if (cur.startsWith('{')) {
+      const g = matchBraces(cur, 0);
+      if (g && g.end === cur.length) cur = g.content.trim();
+    }
+    if (cur === before) break;
+  }
+  return cur;
+}
+
+const TEXT_CMD = /\\(?:text|textbf|textit|textrm|texttt|mbox|mathrm|mathbf|mathit|mathsf|operatorname|textnormal|hbox)\s*(?=\{)/g;
+
+/** Replaces each `\text{...}`-like group by a marker-free form: units are dropped when a number or math remains. */
+function handleTextGroups(s: string): string {
+  const groups: Array<{ start: number; end: number; content: string }> = [];
+  TEXT_CMD.lastIndex = 0;
+  for (let m = TEXT_CMD.exec(s); m; m = TEXT_CMD.exec(s)) {
+    const g = matchBraces(s, m.index + m[0].length);
+    if (!g) return s;
+    groups.push({ start: m.index, end: g.end, content: g.content });
+    TEXT_CMD.lastIndex = g.end;
+  }
+  if (groups.length === 0) return s;
+  let without = '';
+  let inlined = '';
+  let pos = 0;
+  for (const g of groups) {
+    without += s.slice(pos, g.start);
+    inlined += s.slice(pos, g.start) + g.content;
+    const isWordy = /^[\s~a-zA-Z.\\$\/]*$/.test(g.content);
+    if (!isWordy) without += g.content;
+    pos = g.end;
+    // Units often carry an exponent right after the group: `\mbox{ cm}^2`; it goes with them.
+    const exp = isWordy ? /^\s*\^\s*(?:\{\s*\d\s*\}|\d)/.exec(s.slice(g.end)) : null;
+    if (exp) {
+      inlined += exp[0];
+      pos += exp[0].length;
+    }
+  }
+  without += s.slice(pos);
+  inlined += s.slice(pos);
+  // Units: only when something numeric is left once the word groups are gone.
+  return /\d/.test(without) ? without : inlined;
+}
+
+/** Normalises one answer string (see the file comment). */
+export function normalizeAnswer(raw: string): Normalized {
+  let s = stripWrappers(repairEscapes(String(raw)));
+  s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![a-zA-Z])\s*\.?/g, '');
+  s = s.replace(/\\[dt]frac(?![a-zA-Z])/g, '\\frac').replace(/\\[dt]binom(?![a-zA-Z])/g, '\\binom');
+  // Degrees.
+  s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree(?![a-zA-Z])|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}/g, '');
+  // Percent.
+  let percent = false;
+  s = s.replace(/\\%|%|\\text\{\s*percent\s*\}|\s+percent\b/g, () => { percent = true; return ''; });
+  // Currency.
+  s = s.replace(/\\\$|\$|\\text\{\s*\\\$\s*\}|\\euro|€|£|\bUSD\b/g, '');
+  // Thousands separators: `{,}` and `,\!` always; `1,234,567` when the whole answer is one such number.
+  s = s.replace(/\{,\}/g, '').replace(/(\d),\\!\s*(?=\d{3})/g, '$1');
+  // Word list separators: `2, 3, \text{ and } 4`, `x=1 \text{ or } x=2`.
+  s = s.replace(/,?\s*\\(?:text|mbox)\{\s*(?:and|or)\s*\}\s*/g, ', ').replace(/,?\s+(?:and|or)\s+/g, ', ');
+  s = handleTextGroups(s);
+  // Spacing commands.
+  s = s.replace(/(?<!\\)\\(?:!|,|;|:|>|quad|qquad)(?![a-zA-Z])|(?<!\\)\\ |~/g, ' ');
+  s = s.replace(/\\displaystyle/g, '');
+  s = stripWrappers(s.replace(/\s+/g, ' ').trim());
+  // Single-character exponents and subscripts without braces: `x^{3}` → `x^3`, `a_{1}` → `a_1`.
+  s = s.replace(/([\^_])\{\s*([a-zA-Z0-9])\s*\}/g, '$1$2');
+  if (/^[+-]?\d{1,3}(?:,\d{3}){2,}(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
+  // Trailing unit words after a plain number and a space: `12 dollars`, `15 cm^2` (single letters stay: `2 n` is a
+  // product; so do glued letters: `3ab` is 3·a·b).
+  const unit = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s+(?:[a-zA-Z]{2,}\.?)(?:\s+[a-zA-Z]{2,}\.?)*(?:\^\{?\d\}?)?$/.exec(s);
+  if (unit) s = unit[1];
+  // Trailing zeros of decimals (`2.50` → `2.5`, `3.0` → `3`).
+  s = s.replace(/(\d+\.\d*?)0+(?!\d)/g, '$1').replace(/(\d)\.(?!\d)/g, '$1');
+  return { text: s.trim(), percent };
+}

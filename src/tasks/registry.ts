@@ -1,0 +1,23 @@
+// Synthetic tasks by name (the kit's registry pattern): getTask('countdown'); an unknown name is a KitError that
+// lists the valid ones.
+import { KitError } from '../errors';
+import { arithmeticTask } from './arithmetic';
+import { countdownTask } from './countdown';
+import type { Task } from './types';
+
+const TASKS: ReadonlyMap<string, Task> = new Map([
+  [arithmeticTask.name, arithmeticTask],
+  [countdownTask.name, countdownTask],
+]);
+
+/** The names of all registered synthetic tasks, sorted. */
+export function taskNames(): string[] {
+  return [...TASKS.keys()].sort();
+}
+
+/** The task registered under `name`. */
+export function getTask(name: string): Task {
+  const task = TASKS.get(name);
+  if (!task) throw new KitError(`unknown task '${name}'. Valid tasks: ${taskNames().join(', ')}`);
+  return task;
+}

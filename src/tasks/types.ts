@@ -1,0 +1,41 @@
+// The interface every synthetic task implements, and the character set their text is restricted to, so that the
+// kit's character-level tokenizer covers every prompt and solution the tasks can produce.
+import type { Rng } from '../rng';
+
+/** One problem. `solution` is a worked trace whose last line is `#### <answer>`. */
+export interface Problem {
+  id: string;
+  prompt: string;
+  answer: string;
+  solution: string;
+  meta?: Record<string, unknown>;
+}
+
+export type Split = 'train' | 'test';
+
+export interface Task {
+  name: string;
+  /** A short description shown by registries and CLIs. */
+  description: string;
+  /**
+   * `n` distinct problems of `split`, deterministic given the RNG state. Train and test are disjoint by construction:
+   * a hash of each problem's canonical form decides its split. `difficulty`: an integer ≥ 1 (task default if absent).
+   */
+  generate(rng: Rng, split: Split, n: number, difficulty?: number): Problem[];
+  /** Whether a completion's final answer solves `problem`. Never throws. */
+  verify(completion: string, problem: Problem): boolean;
+  /** The text after the last `####` marker, trimmed; null if there is none. Never throws. */
+  extractAnswer(completion: string): string | null;
+}
+
+/**
+ * Every character a synthetic prompt or solution may contain: lowercase letters, digits, space, newline and
+ * `+ - * / = ( ) , . : ? #` plus `>` and `!` (unused today, reserved for trace markers). Tests check every generated text.
+ */
+export const SYNTHETIC_CHARSET = 'abcdefghijklmnopqrstuvwxyz0123456789 \n+-*/=(),.:?#>!';
+
+/** True when every character of `text` is in SYNTHETIC_CHARSET. */
+export function inSyntheticCharset(text: string): boolean {
+  for (const ch of text) if (!SYNTHETIC_CHARSET.includes(ch)) return false;
+  return true;
+}
