@@ -8,10 +8,13 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-// Commands are loaded lazily so that e.g. `verify` does not start a TF.js backend.
+// Commands are loaded lazily (require, not import(): the CLI runs as CommonJS through tsx) so that e.g. `verify`
+// does not start a TF.js backend.
+const load = (file: string) => async (): Promise<Command> => require(file).command as Command;
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  logits: async () => (await import('./commands/logits')).command,
-  bench: async () => (await import('./commands/bench')).command,
+  logits: load('./commands/logits'),
+  bench: load('./commands/bench'),
+  verify: load('./commands/verify'),
 };
 
 export function registerCommand(name: string, load: () => Promise<Command>): void {

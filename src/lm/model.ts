@@ -7,22 +7,32 @@
 // Batches of prompts with different lengths are LEFT-padded: pad slots have mask 0, positions count real tokens only,
 // so every row's new token lands in the same cache slot.
 //
-// Weights keep the HF (PyTorch) layout [out, in] and are multiplied with transposeB. For speed, q/k/v and gate/up are
-// fused into one matrix per layer; save() splits them back into HF names.
+// Weights are stored as [in, out] (HF/PyTorch Linear weights are [out, in]): on the wasm backend a 2-D matMul with
+// transposeB is ~10x slower than a plain one (measured with tfjs 4.22: [512,256]x[256,1408] 12 ms vs 138 ms). The
+// embedding is stored as [d, V] for the same reason: the tied LM head is then a plain matMul, and the lookup gathers
+// columns. The same holds for the backward pass, so every projection goes through linear() (src/lm/ops.ts), whose
+// gradient transposes explicitly. q/k/v and gate/up are NOT fused: splitting the fused output costs almost as much as
+// the matMul on wasm. toHostWeights() gives back HF names and layouts.
 import * as tf from '@tensorflow/tfjs';
 import { check, KitError } from '../errors';
 import { DecoderConfig, expectedWeights } from './config';
+import { linear } from './ops';
 
 export interface LayerParams {
   ln1: tf.Variable; // [d]
-  wqkv: tf.Variable; // [(h + 2kv)·hd, d]
-  bqkv: tf.Variable | null; // [(h + 2kv)·hd]
+  wq: tf.Variable; // [d, h·hd]
+  wk: tf.Variable; // [d, kv·hd]
+  wv: tf.Variable; // [d, kv·hd]
+  bq: tf.Variable | null; // [h·hd]   (qwen2, llama attention_bias)
+  bk: tf.Variable | null; // [kv·hd]
+  bv: tf.Variable | null; // [kv·hd]
   qNorm: tf.Variable | null; // [hd]
   kNorm: tf.Variable | null; // [hd]
-  wo: tf.Variable; // [d, h·hd]
+  wo: tf.Variable; // [h·hd, d]
   ln2: tf.Variable; // [d]
-  wgu: tf.Variable; // [2f, d]   (gate rows, then up rows)
-  wdown: tf.Variable; // [d, f]
+  wgate: tf.Variable; // [d, f]
+  wup: tf.Variable; // [d, f]
+  wdown: tf.Variable; // [f, d]
 }
 
 export interface ForwardOutput {
@@ -36,7 +46,7 @@ export type HostWeights = Map<string, { shape: number[]; data: Float32Array }>;
 const NEG = -1e9; // additive mask value; finite so fully masked rows (pad queries) give no NaN
 
 export class KVCache {
-  /** Per layer [B, kv, maxLen, hd]. */
+  /** Per layer: keys transposed [B, kv, hd, maxLen] (so scores need no transposed matMul), values [B, kv, maxLen, hd]. */
   k: tf.Tensor[] = [];
   v: tf.Tensor[] = [];
   /** Slots filled so far (same for every row: prompts are left-padded). */
@@ -59,10 +69,10 @@ export class KVCache {
 }
 
 export class Decoder {
-  readonly embed: tf.Variable; // [V, d]
+  readonly embed: tf.Variable; // [d, V]  (HF embed_tokens.weight transposed)
   readonly layers: LayerParams[];
   readonly norm: tf.Variable; // [d]
-  readonly lmHead: tf.Variable | null; // [V, d], null when tied to embed
+  readonly lmHead: tf.Variable | null; // [d, V], null when tied to embed
   private readonly invFreq: Float32Array;
 
   private constructor(readonly cfg: DecoderConfig, w: (name: string) => tf.Tensor, trainable: boolean) {
@@ -71,25 +81,32 @@ export class Decoder {
       t.dispose(); // the variable holds its own reference to the data
       return x;
     };
-    this.embed = v(w('model.embed_tokens.weight'), 'embed');
+    const wt = (name: string) => tf.tidy(() => tf.transpose(w(name)));
+    this.embed = v(wt('model.embed_tokens.weight'), 'embed');
     this.layers = [];
     for (let l = 0; l < cfg.numLayers; l++) {
       const p = `model.layers.${l}`;
-      const fuse = (names: string[]) => tf.tidy(() => tf.concat(names.map(w), 0));
+      const a = `${p}.self_attn`;
+      const bias = (x: string) => (cfg.attentionBias ? v(w(`${a}.${x}_proj.bias`), `l${l}_b${x}`) : null);
       this.layers.push({
         ln1: v(w(`${p}.input_layernorm.weight`), `l${l}_ln1`),
-        wqkv: v(fuse(['q', 'k', 'v'].map((x) => `${p}.self_attn.${x}_proj.weight`)), `l${l}_wqkv`),
-        bqkv: cfg.attentionBias ? v(fuse(['q', 'k', 'v'].map((x) => `${p}.self_attn.${x}_proj.bias`)), `l${l}_bqkv`) : null,
+        wq: v(wt(`${a}.q_proj.weight`), `l${l}_wq`),
+        wk: v(wt(`${a}.k_proj.weight`), `l${l}_wk`),
+        wv: v(wt(`${a}.v_proj.weight`), `l${l}_wv`),
+        bq: bias('q'),
+        bk: bias('k'),
+        bv: bias('v'),
         qNorm: cfg.qkNorm ? v(w(`${p}.self_attn.q_norm.weight`), `l${l}_qnorm`) : null,
         kNorm: cfg.qkNorm ? v(w(`${p}.self_attn.k_norm.weight`), `l${l}_knorm`) : null,
-        wo: v(w(`${p}.self_attn.o_proj.weight`), `l${l}_wo`),
+        wo: v(wt(`${p}.self_attn.o_proj.weight`), `l${l}_wo`),
         ln2: v(w(`${p}.post_attention_layernorm.weight`), `l${l}_ln2`),
-        wgu: v(fuse([`${p}.mlp.gate_proj.weight`, `${p}.mlp.up_proj.weight`]), `l${l}_wgu`),
-        wdown: v(w(`${p}.mlp.down_proj.weight`), `l${l}_wdown`),
+        wgate: v(wt(`${p}.mlp.gate_proj.weight`), `l${l}_wgate`),
+        wup: v(wt(`${p}.mlp.up_proj.weight`), `l${l}_wup`),
+        wdown: v(wt(`${p}.mlp.down_proj.weight`), `l${l}_wdown`),
       });
     }
     this.norm = v(w('model.norm.weight'), 'norm');
-    this.lmHead = cfg.tieWordEmbeddings ? null : v(w('lm_head.weight'), 'lm_head');
+    this.lmHead = cfg.tieWordEmbeddings ? null : v(wt('lm_head.weight'), 'lm_head');
     // inv_freq as HF computes it in float32: 1 / theta^(2i / hd).
     const half = cfg.headDim / 2;
     this.invFreq = new Float32Array(half);
@@ -129,11 +146,11 @@ export class Decoder {
     }, opts.trainable ?? true);
   }
 
-  /** Every parameter with its kit name (fused names, not HF names). */
+  /** Every parameter (names are the kit's; toHostWeights() gives HF names). */
   variables(): tf.Variable[] {
     const out: tf.Variable[] = [this.embed];
     for (const L of this.layers) {
-      for (const x of [L.ln1, L.wqkv, L.bqkv, L.qNorm, L.kNorm, L.wo, L.ln2, L.wgu, L.wdown]) if (x) out.push(x);
+      for (const x of [L.ln1, L.wq, L.wk, L.wv, L.bq, L.bk, L.bv, L.qNorm, L.kNorm, L.wo, L.ln2, L.wgate, L.wup, L.wdown]) if (x) out.push(x);
     }
     out.push(this.norm);
     if (this.lmHead) out.push(this.lmHead);
@@ -148,38 +165,42 @@ export class Decoder {
   async toHostWeights(): Promise<HostWeights> {
     const out: HostWeights = new Map();
     const put = async (name: string, t: tf.Tensor) => out.set(name, { shape: t.shape.slice(), data: (await t.data()) as Float32Array });
-    const { headDim: hd, numHeads: h, numKvHeads: kv, intermediateSize: f } = this.cfg;
-    await put('model.embed_tokens.weight', this.embed);
+    // Back to the HF layout [out, in].
+    const putT = async (name: string, t: tf.Tensor) => {
+      const x = tf.transpose(t);
+      await put(name, x);
+      x.dispose();
+    };
+    await putT('model.embed_tokens.weight', this.embed);
     for (let l = 0; l < this.layers.length; l++) {
       const L = this.layers[l];
       const p = `model.layers.${l}`;
       await put(`${p}.input_layernorm.weight`, L.ln1);
-      const sizes = [h * hd, kv * hd, kv * hd];
-      const ws = tf.split(L.wqkv, sizes, 0);
-      for (let i = 0; i < 3; i++) await put(`${p}.self_attn.${'qkv'[i]}_proj.weight`, ws[i]);
-      tf.dispose(ws);
-      if (L.bqkv) {
-        const bs = tf.split(L.bqkv, sizes, 0);
-        for (let i = 0; i < 3; i++) await put(`${p}.self_attn.${'qkv'[i]}_proj.bias`, bs[i]);
-        tf.dispose(bs);
+      await putT(`${p}.self_attn.q_proj.weight`, L.wq);
+      await putT(`${p}.self_attn.k_proj.weight`, L.wk);
+      await putT(`${p}.self_attn.v_proj.weight`, L.wv);
+      if (L.bq && L.bk && L.bv) {
+        await put(`${p}.self_attn.q_proj.bias`, L.bq);
+        await put(`${p}.self_attn.k_proj.bias`, L.bk);
+        await put(`${p}.self_attn.v_proj.bias`, L.bv);
       }
       if (L.qNorm) await put(`${p}.self_attn.q_norm.weight`, L.qNorm);
       if (L.kNorm) await put(`${p}.self_attn.k_norm.weight`, L.kNorm);
-      await put(`${p}.self_attn.o_proj.weight`, L.wo);
+      await putT(`${p}.self_attn.o_proj.weight`, L.wo);
       await put(`${p}.post_attention_layernorm.weight`, L.ln2);
-      const gu = tf.split(L.wgu, [f, f], 0);
-      await put(`${p}.mlp.gate_proj.weight`, gu[0]);
-      await put(`${p}.mlp.up_proj.weight`, gu[1]);
-      tf.dispose(gu);
-      await put(`${p}.mlp.down_proj.weight`, L.wdown);
+      await putT(`${p}.mlp.gate_proj.weight`, L.wgate);
+      await putT(`${p}.mlp.up_proj.weight`, L.wup);
+      await putT(`${p}.mlp.down_proj.weight`, L.wdown);
     }
     await put('model.norm.weight', this.norm);
-    if (this.lmHead) await put('lm_head.weight', this.lmHead);
+    if (this.lmHead) await putT('lm_head.weight', this.lmHead);
     return out;
   }
 
   dispose(): void {
     for (const v of this.variables()) v.dispose();
+    this.rotateHalfMatrix?.dispose();
+    this.rotateHalfMatrix = null;
   }
 
   // ---- building blocks (synchronous; callers run them inside tf.tidy) ----
@@ -189,39 +210,61 @@ export class Decoder {
     return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, this.cfg.rmsNormEps))), w);
   }
 
-  /** cos and sin tables [N, hd/2] for the given positions, computed on the host in float32 as HF does. */
+  /**
+   * cos and sin tables [N, 1, hd] for the given positions (each frequency twice, as HF concatenates them), computed on
+   * the host in float32 as HF does.
+   */
   private ropeTables(positions: ArrayLike<number>): [tf.Tensor, tf.Tensor] {
     const half = this.invFreq.length;
-    const cos = new Float32Array(positions.length * half);
-    const sin = new Float32Array(positions.length * half);
+    const hd = 2 * half;
+    const cos = new Float32Array(positions.length * hd);
+    const sin = new Float32Array(positions.length * hd);
     for (let n = 0; n < positions.length; n++) {
       for (let i = 0; i < half; i++) {
         const a = Math.fround(positions[n] * this.invFreq[i]);
-        cos[n * half + i] = Math.cos(a);
-        sin[n * half + i] = Math.sin(a);
+        cos[n * hd + i] = cos[n * hd + half + i] = Math.cos(a);
+        sin[n * hd + i] = sin[n * hd + half + i] = Math.sin(a);
       }
     }
-    return [tf.tensor2d(cos, [positions.length, half]), tf.tensor2d(sin, [positions.length, half])];
+    return [tf.tensor3d(cos, [positions.length, 1, hd]), tf.tensor3d(sin, [positions.length, 1, hd])];
   }
 
-  /** RoPE in the rotate-half convention. x [N, heads, hd]; cos/sin [N, hd/2]. */
+  /**
+   * RoPE in the rotate-half convention: x·cos + rotate_half(x)·sin, rotate_half([x1, x2]) = [−x2, x1].
+   * rotate_half is a product with a fixed signed permutation matrix (cheaper on wasm than split + concat).
+   * x [N, heads, hd]; cos/sin [N, 1, hd].
+   */
   private rope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
-    const half = this.cfg.headDim / 2;
-    const [x1, x2] = tf.split(x, [half, half], -1);
-    const c = tf.expandDims(cos, 1);
-    const s = tf.expandDims(sin, 1);
-    return tf.concat([tf.sub(tf.mul(x1, c), tf.mul(x2, s)), tf.add(tf.mul(x2, c), tf.mul(x1, s))], -1);
+    const [n, heads, hd] = x.shape as number[];
+    const rotated = tf.reshape(linear(tf.reshape(x, [n * heads, hd]), this.rotateHalf()), [n, heads, hd]);
+    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+  }
+
+  private rotateHalfMatrix: tf.Tensor | null = null;
+
+  /** R [hd, hd] with x·R = rotate_half(x). Kept for the model's lifetime. */
+  private rotateHalf(): tf.Tensor {
+    if (!this.rotateHalfMatrix) {
+      const hd = this.cfg.headDim;
+      const half = hd / 2;
+      const r = new Float32Array(hd * hd);
+      for (let i = 0; i < half; i++) {
+        r[(half + i) * hd + i] = -1; // out[i] = −x[half + i]
+        r[i * hd + half + i] = 1; // out[half + i] = x[i]
+      }
+      this.rotateHalfMatrix = tf.keep(tf.tensor2d(r, [hd, hd]));
+    }
+    return this.rotateHalfMatrix;
   }
 
   /** q, k, v for N = B·T tokens: q [N, h, hd], k and v [N, kv, hd], RoPE and (qwen3) q/k norms applied. */
   private qkv(L: LayerParams, x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] {
     const { numHeads: h, numKvHeads: kv, headDim: hd } = this.cfg;
     const n = x.shape[0];
-    let y = tf.matMul(x, L.wqkv, false, true);
-    if (L.bqkv) y = tf.add(y, L.bqkv);
-    const [q0, k0, v] = tf.split(y, [h * hd, kv * hd, kv * hd], 1);
-    let q = tf.reshape(q0, [n, h, hd]);
-    let k = tf.reshape(k0, [n, kv, hd]);
+    const proj = (w: tf.Tensor, b: tf.Tensor | null) => (b ? tf.add(linear(x, w), b) : linear(x, w));
+    let q = tf.reshape(proj(L.wq, L.bq), [n, h, hd]);
+    let k = tf.reshape(proj(L.wk, L.bk), [n, kv, hd]);
+    const v = proj(L.wv, L.bv);
     if (L.qNorm && L.kNorm) {
       q = this.rmsNorm(q, L.qNorm);
       k = this.rmsNorm(k, L.kNorm);
@@ -230,41 +273,41 @@ export class Decoder {
   }
 
   /**
-   * Grouped-query attention. q [B, T, h, hd]; k, v [B, kv, S, hd]; mask additive, broadcastable to [B, 1, 1, T, S].
+   * Grouped-query attention. q [B, T, h, hd]; kT [B, kv, hd, S]; v [B, kv, S, hd]; mask additive, broadcastable to
+   * [B, 1, 1, T, S].
    * Returns [B·T, h·hd]. Query head i uses kv head floor(i / g), g = h / kv (HF's repeat_kv order).
    */
-  private attend(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+  private attend(q: tf.Tensor, kT: tf.Tensor, v: tf.Tensor, mask: tf.Tensor): tf.Tensor {
     const { numHeads: h, numKvHeads: kv, headDim: hd } = this.cfg;
     const g = h / kv;
     const [B, T] = q.shape as number[];
-    const S = k.shape[2]!;
+    const S = kT.shape[3]!;
     const qs = tf.mul(q, 1 / Math.sqrt(hd));
     const qg = tf.reshape(tf.transpose(tf.reshape(qs, [B, T, kv, g, hd]), [0, 2, 3, 1, 4]), [B, kv, g * T, hd]);
-    const scores = tf.reshape(tf.matMul(qg, k, false, true), [B, kv, g, T, S]);
+    const scores = tf.reshape(tf.matMul(qg, kT), [B, kv, g, T, S]);
     const probs = tf.reshape(tf.softmax(tf.add(scores, mask)), [B, kv, g * T, S]);
     const ctx = tf.reshape(tf.matMul(probs, v), [B, kv, g, T, hd]);
     return tf.reshape(tf.transpose(ctx, [0, 3, 1, 2, 4]), [B * T, h * hd]);
   }
 
   private mlp(L: LayerParams, x: tf.Tensor): tf.Tensor {
-    const f = this.cfg.intermediateSize;
-    const [gate, up] = tf.split(tf.matMul(x, L.wgu, false, true), [f, f], 1);
-    return tf.matMul(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), L.wdown, false, true);
+    const gate = linear(x, L.wgate);
+    return linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(x, L.wup)), L.wdown);
   }
 
   private embedLookup(ids: tf.Tensor): tf.Tensor {
-    return tf.gather(this.embed, ids);
+    return tf.transpose(tf.gather(this.embed, ids, 1));
   }
 
   private head(hidden: tf.Tensor): tf.Tensor {
-    return tf.matMul(hidden, this.lmHead ?? this.embed, false, true);
+    return linear(hidden, this.lmHead ?? this.embed);
   }
 
   // ---- public paths ----
 
   /**
    * Full forward. ids [B, T] int32; mask [B, T] (1 real, 0 left padding; default all ones).
-   * Returns logits [B, T, V] and hidden [B, T, d]. `kv` receives each layer's k and v [B, kv, T, hd] (for prefill).
+   * Returns logits [B, T, V] and hidden [B, T, d]. `kvOut` receives each layer's kT [B, kv, hd, T] and v [B, kv, T, hd].
    */
   forward(ids: tf.Tensor2D, mask?: ArrayLike<number>, kvOut?: (layer: number, k: tf.Tensor, v: tf.Tensor) => void): ForwardOutput {
     check(ids.rank === 2 && ids.dtype === 'int32', () => `forward: ids must be an int32 tensor [B, T], got ${ids.dtype} [${ids.shape}]`);
@@ -284,13 +327,13 @@ export class Decoder {
     }
     const maskT = tf.tensor(add, [B, 1, 1, T, T]);
     const [cos, sin] = this.ropeTables(pos);
-    let x = tf.reshape(this.embedLookup(ids), [B * T, d]);
+    let x = this.embedLookup(tf.reshape(ids, [B * T]));
     this.layers.forEach((L, l) => {
       const [q, k, v] = this.qkv(L, this.rmsNorm(x, L.ln1), cos, sin);
-      const kt = tf.transpose(tf.reshape(k, [B, T, kv, hd]), [0, 2, 1, 3]);
+      const kt = tf.transpose(tf.reshape(k, [B, T, kv, hd]), [0, 2, 3, 1]);
       const vt = tf.transpose(tf.reshape(v, [B, T, kv, hd]), [0, 2, 1, 3]);
       if (kvOut) kvOut(l, kt, vt);
-      x = tf.add(x, tf.matMul(this.attend(tf.reshape(q, [B, T, h, hd]), kt, vt, maskT), L.wo, false, true));
+      x = tf.add(x, linear(this.attend(tf.reshape(q, [B, T, h, hd]), kt, vt, maskT), L.wo));
       x = tf.add(x, this.mlp(L, this.rmsNorm(x, L.ln2)));
     });
     const hidden = this.rmsNorm(x, this.norm);
@@ -315,10 +358,10 @@ export class Decoder {
     const m = mask ?? new Float32Array(B * P).fill(1);
     const ks: tf.Tensor[] = [];
     const vs: tf.Tensor[] = [];
-    const padTo = (t: tf.Tensor) => tf.pad(t, [[0, 0], [0, 0], [0, cache.maxLen - P], [0, 0]]);
-    const out = this.forward(ids, m, (_l, k, v) => {
-      ks.push(tf.keep(padTo(k)));
-      vs.push(tf.keep(padTo(v)));
+    const extra = cache.maxLen - P;
+    const out = this.forward(ids, m, (_l, kT, v) => {
+      ks.push(tf.keep(tf.pad(kT, [[0, 0], [0, 0], [0, 0], [0, extra]])));
+      vs.push(tf.keep(tf.pad(v, [[0, 0], [0, 0], [0, extra], [0, 0]])));
     });
     cache.k = ks;
     cache.v = vs;
@@ -354,19 +397,20 @@ export class Decoder {
     const maskT = tf.tensor(add, [B, 1, 1, 1, S]);
     const onehot = new Float32Array(S);
     onehot[slot] = 1;
-    const slotT = tf.tensor(onehot, [1, 1, S, 1]);
+    const slotK = tf.tensor(onehot, [1, 1, 1, S]);
+    const slotV = tf.reshape(slotK, [1, 1, S, 1]);
     const [cos, sin] = this.ropeTables(cache.nextPos);
     let x = this.embedLookup(tf.tensor1d(Int32Array.from(ids), 'int32'));
     this.layers.forEach((L, l) => {
       const [q, k, v] = this.qkv(L, this.rmsNorm(x, L.ln1), cos, sin);
       // Write the new k, v into the slot: the slot is zero before, so cache + onehot ⊗ new is exact.
-      const kNew = tf.add(cache.k[l], tf.mul(slotT, tf.reshape(k, [B, kv, 1, hd])));
-      const vNew = tf.add(cache.v[l], tf.mul(slotT, tf.reshape(v, [B, kv, 1, hd])));
+      const kNew = tf.add(cache.k[l], tf.mul(slotK, tf.reshape(k, [B, kv, hd, 1])));
+      const vNew = tf.add(cache.v[l], tf.mul(slotV, tf.reshape(v, [B, kv, 1, hd])));
       cache.k[l].dispose();
       cache.v[l].dispose();
       cache.k[l] = tf.keep(kNew);
       cache.v[l] = tf.keep(vNew);
-      x = tf.add(x, tf.matMul(this.attend(tf.reshape(q, [B, 1, h, hd]), kNew, vNew, maskT), L.wo, false, true));
+      x = tf.add(x, linear(this.attend(tf.reshape(q, [B, 1, h, hd]), kNew, vNew, maskT), L.wo));
       x = tf.add(x, this.mlp(L, this.rmsNorm(x, L.ln2)));
     });
     cache.length++;
