@@ -1,0 +1,73 @@
+// `introllm bench`: decoder throughput (KV-cache decoding, full recompute, training) on the chosen backend, as one
+// JSON line with --json. `--random-init SEED` benchmarks a config.json shape with random weights; `--peer torch` runs
+// scripts/bench_torch.py (Debian python3-torch) on the same weights in the same run and adds ratios.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { initBackend } from '../backend';
+import { benchDecoder } from '../bench/lm';
+import type { Command } from '../cli';
+import { KitError } from '../errors';
+import { loadModel, saveModel } from '../lm/load';
+import { intFlag, parseFlags, requireFlag } from './args';
+
+function runTorchPeer(dir: string, o: { batch: number; prompt: number; newTokens: number; trainSteps: number; skipFull: boolean; threads: number }): Record<string, unknown> {
+  const python = process.env.INTROLLM_PYTHON ?? '/usr/bin/python3';
+  const script = path.join(__dirname, '..', '..', 'scripts', 'bench_torch.py');
+  const args = [script, '--model', dir, '--batch', String(o.batch), '--prompt', String(o.prompt), '--new', String(o.newTokens),
+    '--train-steps', String(o.trainSteps), '--threads', String(o.threads), ...(o.skipFull ? ['--skip-full'] : [])];
+  const r = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new KitError(`--peer torch: ${python} ${path.basename(script)} failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}. Install Debian's python3-torch or set INTROLLM_PYTHON.`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+export const command: Command = {
+  summary: 'Measure decoding (KV cache), full-recompute and training throughput of a model.',
+  usage: 'introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--json]',
+  async run(argv) {
+    const f = parseFlags(argv, {
+      model: { type: 'string' }, batch: { type: 'string' }, prompt: { type: 'string' }, new: { type: 'string' },
+      'train-steps': { type: 'string' }, 'random-init': { type: 'string' }, 'skip-full': { type: 'boolean' },
+      peer: { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string' },
+    });
+    const dir = requireFlag(f, 'model');
+    const o = {
+      batch: intFlag(f, 'batch', 16), prompt: intFlag(f, 'prompt', 32), newTokens: intFlag(f, 'new', 96),
+      trainSteps: intFlag(f, 'train-steps', 3), seed: intFlag(f, 'seed', 0, 0), skipFull: Boolean(f['skip-full']),
+    };
+    if (f.peer !== undefined && f.peer !== 'torch') throw new KitError(`--peer: only 'torch' is supported, got '${f.peer}'`);
+    const randomInit = f['random-init'] === undefined ? undefined : intFlag(f, 'random-init', 0, 0);
+    const backend = await initBackend(f.backend as string | undefined);
+    const { model, config } = loadModel(dir, { randomInit });
+    const ours = benchDecoder(model, o);
+    const result: Record<string, unknown> = { backend: backend.name, backend_detail: backend.detail, model: dir, model_type: config.modelType, ...ours };
+    if (f.peer === 'torch') {
+      // The peer reads the very same weights: random ones are written to a temporary folder first.
+      let peerDir = dir;
+      let tmp: string | null = null;
+      if (randomInit !== undefined) {
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'introllm-bench-'));
+        await saveModel(tmp, model);
+        peerDir = tmp;
+      }
+      try {
+        const peer = runTorchPeer(peerDir, { ...o, threads: intFlag(f, 'threads', 2) });
+        result.peer = peer;
+        const ratio = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? Math.round((a / b) * 100) / 100 : null);
+        result.ratio_vs_peer = {
+          decode: ratio(ours.decode_tokens_per_s, peer.decode_tokens_per_s),
+          full_recompute: ratio(ours.full_recompute_tokens_per_s, peer.full_recompute_tokens_per_s),
+          train: ratio(ours.train_tokens_per_s, peer.train_tokens_per_s),
+        };
+      } finally {
+        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    }
+    result.kv_speedup_vs_full = ours.full_recompute_tokens_per_s ? Math.round((ours.decode_tokens_per_s / ours.full_recompute_tokens_per_s) * 10) / 10 : null;
+    if (f.json) process.stdout.write(JSON.stringify(result) + '\n');
+    else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(28)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+    model.dispose();
+    return 0;
+  },
+};

@@ -1,0 +1,35 @@
+// Loading a model folder (config.json + safetensors + optional tokenizer) into a Decoder, and writing one back.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadModelWeights, saveModelFolder } from './checkpoint';
+import { DecoderConfig, loadHfConfig } from './config';
+import { Decoder } from './model';
+
+export interface LoadedModel {
+  dir: string;
+  config: DecoderConfig;
+  model: Decoder;
+}
+
+/**
+ * Loads `dir` (HF folder). With `randomInit` set, only config.json is read and the weights are random (seeded):
+ * the benchmark shapes use this.
+ */
+export function loadModel(dir: string, opts: { trainable?: boolean; randomInit?: number } = {}): LoadedModel {
+  const config = loadHfConfig(dir);
+  const model = opts.randomInit !== undefined
+    ? Decoder.random(config, opts.randomInit, { trainable: opts.trainable })
+    : Decoder.fromWeights(config, loadModelWeights(dir, config), { trainable: opts.trainable });
+  return { dir, config, model };
+}
+
+/** Writes the model as an HF folder (config.json + safetensors); copies tokenizer files from `tokenizerDir` if given. */
+export async function saveModel(dir: string, model: Decoder, opts: { tokenizerDir?: string; dtype?: 'F32' | 'BF16' | 'F16' } = {}): Promise<void> {
+  saveModelFolder(dir, model.cfg, await model.toHostWeights(), { dtype: opts.dtype });
+  if (opts.tokenizerDir) {
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
+      const src = path.join(opts.tokenizerDir, f);
+      if (fs.existsSync(src) && path.resolve(src) !== path.resolve(dir, f)) fs.copyFileSync(src, path.join(dir, f));
+    }
+  }
+}

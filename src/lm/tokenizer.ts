@@ -1,0 +1,133 @@
+// Tokenizers from local Hugging Face folders through @huggingface/transformers (never the network), and the kit's own
+// character tokenizer for its synthetic tasks, written as tokenizer.json + tokenizer_config.json (a BPE with no merges:
+// transformers.js has no WordLevel model) so that it loads through exactly the same path as a real model's tokenizer.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { KitError } from '../errors';
+import { writeFileAtomic } from '../io/atomic';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface Tokenizer {
+  readonly dir: string;
+  readonly vocabSize: number;
+  readonly padId: number;
+  readonly eosId: number | null;
+  readonly bosId: number | null;
+  readonly hasChatTemplate: boolean;
+  /** Token ids of `text`; special tokens (BOS etc.) only when `addSpecial`. */
+  encode(text: string, opts?: { addSpecial?: boolean }): number[];
+  /** Text of `ids`; special tokens dropped unless `keepSpecial`. An id outside the vocabulary is an error. */
+  decode(ids: ArrayLike<number>, opts?: { keepSpecial?: boolean }): string;
+  /** The folder's chat template applied to `messages`, ending with the assistant prompt. Error if it has none. */
+  chat(messages: ChatMessage[]): string;
+}
+
+interface HfTokenizer {
+  encode(text: string, opts: { add_special_tokens: boolean }): number[];
+  decode(ids: number[], opts: { skip_special_tokens: boolean }): string;
+  apply_chat_template(m: ChatMessage[], opts: { tokenize: false; add_generation_prompt: boolean }): string;
+  model: { vocab: unknown };
+  pad_token_id?: number | null;
+  eos_token_id?: number | null;
+  bos_token_id?: number | null;
+  chat_template?: string | null;
+}
+
+function readJson(file: string): Record<string, unknown> {
+  if (!fs.existsSync(file)) throw new KitError(`${file}: missing (a tokenizer folder needs tokenizer.json and tokenizer_config.json)`);
+  try {
+    const v = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a JSON object');
+    return v;
+  } catch (e) {
+    throw new KitError(`${file}: not a valid tokenizer file (${(e as Error).message})`);
+  }
+}
+
+/** Loads the tokenizer of a local HF folder. Never touches the network. */
+export async function loadTokenizer(dir: string): Promise<Tokenizer> {
+  const abs = path.resolve(dir);
+  if (!fs.existsSync(abs)) throw new KitError(`tokenizer folder not found: ${dir}`);
+  const tj = readJson(path.join(abs, 'tokenizer.json'));
+  const tc = readJson(path.join(abs, 'tokenizer_config.json'));
+  const { AutoTokenizer, env } = await import('@huggingface/transformers');
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = '/';
+  let hf: HfTokenizer;
+  try {
+    hf = (await AutoTokenizer.from_pretrained(abs, { local_files_only: true })) as unknown as HfTokenizer;
+  } catch (e) {
+    throw new KitError(`${abs}: could not load the tokenizer (${(e as Error).message})`);
+  }
+  const model = tj.model as { vocab?: Record<string, number> | unknown[] } | undefined;
+  const added = (tj.added_tokens as { id: number; special?: boolean }[] | undefined) ?? [];
+  const vocabIds = model?.vocab && !Array.isArray(model.vocab) ? Object.values(model.vocab) : [];
+  const vocabSize = Math.max(Array.isArray(model?.vocab) ? model!.vocab.length : 0, ...vocabIds.map((x) => x + 1), ...added.map((t) => t.id + 1));
+  const eosId = hf.eos_token_id ?? null;
+  const padId = hf.pad_token_id ?? eosId;
+  if (padId === null || padId === undefined) {
+    throw new KitError(`${path.join(abs, 'tokenizer_config.json')}: no pad_token and no eos_token; add "pad_token"`);
+  }
+  const template = hf.chat_template ?? (tc.chat_template as string | undefined) ?? null;
+  return {
+    dir: abs,
+    vocabSize,
+    padId,
+    eosId,
+    bosId: hf.bos_token_id ?? null,
+    hasChatTemplate: Boolean(template),
+    encode: (text, opts = {}) => Array.from(hf.encode(text, { add_special_tokens: opts.addSpecial ?? false })),
+    decode: (ids, opts = {}) => {
+      const arr = Array.from(ids);
+      const bad = arr.findIndex((i) => !Number.isInteger(i) || i < 0 || i >= vocabSize);
+      if (bad >= 0) throw new KitError(`decode: token id ${arr[bad]} at index ${bad} is outside the vocabulary [0, ${vocabSize})`);
+      return hf.decode(arr, { skip_special_tokens: !(opts.keepSpecial ?? false) });
+    },
+    chat: (messages) => {
+      if (!template) throw new KitError(`${abs}: this tokenizer has no chat_template`);
+      return hf.apply_chat_template(messages, { tokenize: false, add_generation_prompt: true });
+    },
+  };
+}
+
+export const CHAR_SPECIALS = ['<pad>', '<bos>', '<eos>', '<unk>'] as const;
+
+/**
+ * Writes the kit's character-level tokenizer for `charset` into `dir`: ids 0..3 are <pad> <bos> <eos> <unk>, then one
+ * id per character in the given order. The chat template simply joins the messages' contents (synthetic tasks have
+ * no roles).
+ */
+export function writeCharTokenizer(dir: string, charset: string): void {
+  const chars = Array.from(new Set(Array.from(charset)));
+  if (chars.length !== Array.from(charset).length) throw new KitError('writeCharTokenizer: the charset repeats a character');
+  const vocab: Record<string, number> = {};
+  [...CHAR_SPECIALS, ...chars].forEach((t, i) => (vocab[t] = i));
+  const tokenizer = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: CHAR_SPECIALS.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    normalizer: null,
+    pre_tokenizer: null,
+    post_processor: null,
+    decoder: { type: 'Fuse' },
+    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: [] },
+  };
+  const config = {
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    pad_token: '<pad>',
+    bos_token: '<bos>',
+    eos_token: '<eos>',
+    unk_token: '<unk>',
+    model_max_length: 4096,
+    chat_template: "{% for message in messages %}{{ message['content'] }}{% endfor %}",
+  };
+  fs.mkdirSync(dir, { recursive: true });
+  writeFileAtomic(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizer, null, 1) + '\n');
+  writeFileAtomic(path.join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2) + '\n');
+}
