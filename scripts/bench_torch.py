@@ -161,11 +161,13 @@ def main():
         loss.backward()
         opt.step()
 
-    train_step()
-    t0 = time.perf_counter()
-    for _ in range(a.train_steps):
+    train = None
+    if a.train_steps > 0:
         train_step()
-    train = (time.perf_counter() - t0) / a.train_steps
+        t0 = time.perf_counter()
+        for _ in range(a.train_steps):
+            train_step()
+        train = (time.perf_counter() - t0) / a.train_steps
     toks = a.batch * a.new
     r = lambda x, d=1: round(x, d)
     print(json.dumps({
@@ -174,8 +176,8 @@ def main():
         'decode_tokens_per_s': r(toks / dec),
         'decode_ms_per_step': r(dec * 1000 / a.new, 2),
         'full_recompute_tokens_per_s': None if full is None else r(toks / full),
-        'train_tokens_per_s': r(a.batch * (a.prompt + a.new - 1) / train),
-        'train_ms_per_step': r(train * 1000),
+        'train_tokens_per_s': None if train is None else r(a.batch * (a.prompt + a.new - 1) / train),
+        'train_ms_per_step': None if train is None else r(train * 1000),
     }))
 
 

@@ -112,6 +112,9 @@ export async function initBackend(requested?: string, opts: { log?: (line: strin
   }
   if (current && (want === 'auto' || want === current.name)) return current;
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  // PROD silences TF.js's console banners (e.g. the cpu backend's advice to install tfjs-node); the kit reports the
+  // backend itself, once.
+  tf.env().set('PROD', true);
   if (want !== 'auto') {
     try {
       current = { name: want as BackendName, detail: await start(want as BackendName, false) };

@@ -10,7 +10,7 @@ export interface LmBenchOptions {
   prompt: number;
   newTokens: number;
   seed: number;
-  /** Training steps to time (after one warm-up step). */
+  /** Training steps to time (after one warm-up step); 0 skips the training measurement. */
   trainSteps: number;
   /** Skip the (slow, O(N²)) full-recompute measurement. */
   skipFull?: boolean;
@@ -25,8 +25,8 @@ export interface LmBenchResult {
   decode_tokens_per_s: number;
   decode_ms_per_step: number;
   full_recompute_tokens_per_s: number | null;
-  train_tokens_per_s: number;
-  train_ms_per_step: number;
+  train_tokens_per_s: number | null;
+  train_ms_per_step: number | null;
   peak_rss_mb: number;
   peak_tensor_mb: number;
 }
@@ -122,7 +122,7 @@ export function benchDecoder(model: Decoder, o: LmBenchOptions): LmBenchResult {
   const [prefill, decode] = timeDecode(model, prompts, o.newTokens, rng.fork('decode'), mem);
   const full = o.skipFull ? null : timeFullRecompute(model, prompts, o.newTokens, rng.fork('full'), mem);
   const trainSeqs = randomPrompts(rng.fork('train'), o.batch, o.prompt + o.newTokens, V);
-  const trainMs = timeTrain(model, trainSeqs, o.trainSteps, mem);
+  const trainMs = o.trainSteps > 0 ? timeTrain(model, trainSeqs, o.trainSteps, mem) : null;
   mem.sample();
   const toks = o.batch * o.newTokens;
   const r = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
@@ -135,8 +135,8 @@ export function benchDecoder(model: Decoder, o: LmBenchOptions): LmBenchResult {
     decode_tokens_per_s: r(toks / (decode / 1000)),
     decode_ms_per_step: r(decode / o.newTokens, 2),
     full_recompute_tokens_per_s: full === null ? null : r(toks / (full / 1000)),
-    train_tokens_per_s: r((o.batch * (o.prompt + o.newTokens - 1)) / (trainMs / 1000)),
-    train_ms_per_step: r(trainMs),
+    train_tokens_per_s: trainMs === null ? null : r((o.batch * (o.prompt + o.newTokens - 1)) / (trainMs / 1000)),
+    train_ms_per_step: trainMs === null ? null : r(trainMs),
     peak_rss_mb: r(mem.rss / 2 ** 20),
     peak_tensor_mb: r(mem.tensors / 2 ** 20),
   };

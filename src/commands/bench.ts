@@ -34,7 +34,7 @@ export const command: Command = {
     const dir = requireFlag(f, 'model');
     const o = {
       batch: intFlag(f, 'batch', 16), prompt: intFlag(f, 'prompt', 32), newTokens: intFlag(f, 'new', 96),
-      trainSteps: intFlag(f, 'train-steps', 3), seed: intFlag(f, 'seed', 0, 0), skipFull: Boolean(f['skip-full']),
+      trainSteps: intFlag(f, 'train-steps', 3, 0), seed: intFlag(f, 'seed', 0, 0), skipFull: Boolean(f['skip-full']),
     };
     if (f.peer !== undefined && f.peer !== 'torch') throw new KitError(`--peer: only 'torch' is supported, got '${f.peer}'`);
     const randomInit = f['random-init'] === undefined ? undefined : intFlag(f, 'random-init', 0, 0);

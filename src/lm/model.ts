@@ -74,6 +74,7 @@ export class Decoder {
   readonly norm: tf.Variable; // [d]
   readonly lmHead: tf.Variable | null; // [d, V], null when tied to embed
   private readonly invFreq: Float32Array;
+  private readonly rotate: tf.Tensor2D; // [hd, hd], see rotateHalfMatrix
 
   private constructor(readonly cfg: DecoderConfig, w: (name: string) => tf.Tensor, trainable: boolean) {
     const v = (t: tf.Tensor, name: string) => {
@@ -107,6 +108,7 @@ export class Decoder {
     }
     this.norm = v(w('model.norm.weight'), 'norm');
     this.lmHead = cfg.tieWordEmbeddings ? null : v(wt('lm_head.weight'), 'lm_head');
+    this.rotate = Decoder.rotateHalfMatrix(cfg.headDim);
     // inv_freq as HF computes it in float32: 1 / theta^(2i / hd).
     const half = cfg.headDim / 2;
     this.invFreq = new Float32Array(half);
@@ -199,8 +201,7 @@ export class Decoder {
 
   dispose(): void {
     for (const v of this.variables()) v.dispose();
-    this.rotateHalfMatrix?.dispose();
-    this.rotateHalfMatrix = null;
+    this.rotate.dispose();
   }
 
   // ---- building blocks (synchronous; callers run them inside tf.tidy) ----
@@ -236,25 +237,19 @@ export class Decoder {
    */
   private rope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
     const [n, heads, hd] = x.shape as number[];
-    const rotated = tf.reshape(linear(tf.reshape(x, [n * heads, hd]), this.rotateHalf()), [n, heads, hd]);
+    const rotated = tf.reshape(linear(tf.reshape(x, [n * heads, hd]), this.rotate), [n, heads, hd]);
     return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
   }
 
-  private rotateHalfMatrix: tf.Tensor | null = null;
-
-  /** R [hd, hd] with x·R = rotate_half(x). Kept for the model's lifetime. */
-  private rotateHalf(): tf.Tensor {
-    if (!this.rotateHalfMatrix) {
-      const hd = this.cfg.headDim;
-      const half = hd / 2;
-      const r = new Float32Array(hd * hd);
-      for (let i = 0; i < half; i++) {
-        r[(half + i) * hd + i] = -1; // out[i] = −x[half + i]
-        r[i * hd + half + i] = 1; // out[half + i] = x[i]
-      }
-      this.rotateHalfMatrix = tf.keep(tf.tensor2d(r, [hd, hd]));
+  /** R [hd, hd] with x·R = rotate_half(x): out[i] = −x[hd/2 + i], out[hd/2 + i] = x[i]. */
+  private static rotateHalfMatrix(hd: number): tf.Tensor2D {
+    const half = hd / 2;
+    const r = new Float32Array(hd * hd);
+    for (let i = 0; i < half; i++) {
+      r[(half + i) * hd + i] = -1;
+      r[i * hd + half + i] = 1;
     }
-    return this.rotateHalfMatrix;
+    return tf.tensor2d(r, [hd, hd]);
   }
 
   /** q, k, v for N = B·T tokens: q [N, h, hd], k and v [N, kv, hd], RoPE and (qwen3) q/k norms applied. */
