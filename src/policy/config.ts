@@ -1,0 +1,203 @@
+// The temperature controllers' one config object: every field with its default, its meaning and where the value comes
+// from (paper = Introspective LLM, arXiv 2602.13035; EDT = arXiv 2403.14541; EAD = arXiv 2510.05251; TAMPO =
+// arXiv 2602.11779; "ours" = a choice of this kit where the source gives no number). resolveControllerConfig() merges a
+// partial config over the defaults and rejects unknown keys, wrong types and values outside their valid range.
+import { KitError } from '../errors';
+
+export type TampoScope = 'row' | 'group' | 'batch';
+
+export interface ControllerConfig {
+  // ── Shared τ range and start ─────────────────────────────────────────────────────────────────────────────────────
+  /** Lowest τ a learned head may choose, and EDT's lower clamp. Paper: not known ([0.1, 2.0] and [0.4, 1.6] are both
+   *  plausible readings); ours: 0.4, so that the default range is symmetric around 1.0 and τ_min still sharpens. */
+  tauMin: number;
+  /** Highest τ a learned head may choose, and EDT's upper clamp. Paper: not known; ours: 1.6. */
+  tauMax: number;
+  /** τ_0, the "previous" temperature of the first generated token (the rollout passes it as prevTau at t = 0; a gated
+   *  head that keeps its τ at t = 0 samples at τ_0). Paper: not known; ours: 1.0. Must lie in [tauMin, tauMax] for
+   *  the gated heads. */
+  tau0: number;
+
+  // ── fixed ────────────────────────────────────────────────────────────────────────────────────────────────────────
+  /** The constant τ of the 'fixed' controller. RLVR recipes use 0.6, 1.0 or 1.2; ours: 1.0. */
+  fixedTau: number;
+
+  // ── edt: τ = T0 · N^(θ / H_t), clamped to [tauMin, tauMax] ──────────────────────────────────────────────────────
+  /** EDT's base temperature T0 (the τ reached at high entropy; τ ≤ T0 always since N < 1). Ours: 1.0. */
+  edtTau0: number;
+  /** EDT's N, in (0, 1). EDT paper: 0.8. */
+  edtN: number;
+  /** EDT's θ > 0 (larger θ = lower τ at a given entropy). Ours: 1.0 (EDT tunes it per task). */
+  edtTheta: number;
+
+  // ── ead: τ_t = 1 for t < c, else max(1 + τmax − e^{t/d_s}, τmin), d_s = min(d0 + g·s, dMax) ─────────────────────
+  /** EAD's τ_max (the temperature the annealing starts from). EAD project page illustration: 1.2. */
+  eadTauMax: number;
+  /** EAD's τ_min (the floor). EAD project page illustration: 0.1. */
+  eadTauMin: number;
+  /** c: the first c generated tokens (t < c) are sampled at τ = 1 (EAD: "template tokens"; its illustration uses
+   *  c = 10). Ours: 2, because the kit's tasks have short answers. */
+  eadWarmTokens: number;
+  /** d_0, the decay rate at training step 0. EAD: not known to us; ours: 100 (τ falls below 1 after ~18 tokens and
+   *  reaches the floor after ~74, which suits the kit's short synthetic tasks; use ~1000 for long reasoning). */
+  eadD0: number;
+  /** g: growth of d per training step, d_s = min(d0 + g·s, dMax). Secondary summaries of EAD: 5. */
+  eadDGrowth: number;
+  /** Cap of d. Secondary summaries of EAD: 40000. */
+  eadDMax: number;
+
+  // ── tampo: one τ per rollout from a meta-policy over a discrete set ──────────────────────────────────────────────
+  /** The candidate temperatures. Ours (following the issue): [0.6, 0.8, 1.0, 1.2, 1.4]. */
+  tampoTaus: number[];
+  /** β: the meta-policy is softmax(w / β) over the candidates. Ours: 0.1 (w is on the scale of an advantage). */
+  tampoBeta: number;
+  /** η: EMA rate of the per-temperature advantage, w_k ← (1 − η) w_k + η Â_k. TAMPO uses an EMA; ours: 0.1. */
+  tampoEma: number;
+  /** λ: mixing with the uniform distribution, p = (1 − λ) softmax(w / β) + λ / K, so that no candidate is starved
+   *  (a candidate that is never sampled is never re-evaluated). Ours: 0.05; TAMPO: not known to us. */
+  tampoUniformMix: number;
+  /** How many τ the meta-policy draws per rollout batch: 'row' (one per rollout row; the issue's reading),
+   *  'group' (one per prompt, needs beginRollout's groups), 'batch' (one for all rows, as in TAMPO's inner loop
+   *  "trajectories sampled at the selected temperature"; meaningful only with observe's logLikByTau). Ours: 'row'. */
+  tampoScope: TampoScope;
+
+  // ── introllm heads (and their ablations) ─────────────────────────────────────────────────────────────────────────
+  /** ε added to softplus outputs: α, β = softplus(u) + ε (Beta) and σ = softplus(u) + ε (Gaussian). Paper: "+ε",
+   *  value not known; ours: 1e-3 (keeps the shapes positive without forbidding α, β < 1). */
+  epsilon: number;
+  /** true: the temperature loss sends no gradient into h_t (or the logits, for 'introllm-features'). Paper: not
+   *  known; the issue's default: detached. */
+  detachHidden: boolean;
+  /** Hidden width of the head on h_t as a fraction of d (paper: d/2). */
+  headHiddenRatio: number;
+  /** Gate probability P(c = 1) at initialisation (sets b2's gate entry to logit(p)). Ours: 0.5. */
+  headInitGateProb: number;
+  /** Mean τ of the value distribution at initialisation (sets b2's value entries). Ours: 1.0. */
+  headInitTau: number;
+  /** α + β of the Beta head at initialisation: with headInitTau at the middle of the range, 4 gives Beta(2, 2)
+   *  (sd 0.22 in z, 0.27 in τ for [0.4, 1.6]). Ours. */
+  headInitConcentration: number;
+  /** Scale of W2 at initialisation: W2 ~ N(0, (scale² / hid)), so the head's outputs start at b2 ± ~scale·rms(relu
+   *  layer). W1 uses He init N(0, 2 / in), b1 = 0. Ours: 0.01 ("W2 small"). */
+  headInitScale: number;
+  /** 'introllm-categorical': the discrete τ set; null = categoricalBins values evenly spaced over [tauMin, tauMax].
+   *  All values must lie in [tauMin, tauMax]. Ours. */
+  categoricalTaus: number[] | null;
+  /** 'introllm-categorical': size of the default evenly spaced set. Ours: 7 (step 0.2 over [0.4, 1.6]). */
+  categoricalBins: number;
+  /** 'introllm-gaussian': σ of the pre-squash Gaussian at initialisation. Ours: 1.0 (the logit-normal(·, 1) has about
+   *  the spread of the Beta(2, 2) the Beta head starts from). */
+  gaussianInitStd: number;
+  /** 'introllm-features': hidden width of the small MLP on the distribution features. Ours: 16. */
+  featuresHidden: number;
+  /** 'introllm-features': the position feature is log1p(t) / log1p(scale) (≈ 1 at t = scale). Ours: 1024. */
+  featuresPositionScale: number;
+}
+
+export const DEFAULT_CONTROLLER_CONFIG: Readonly<ControllerConfig> = Object.freeze({
+  tauMin: 0.4,
+  tauMax: 1.6,
+  tau0: 1.0,
+  fixedTau: 1.0,
+  edtTau0: 1.0,
+  edtN: 0.8,
+  edtTheta: 1.0,
+  eadTauMax: 1.2,
+  eadTauMin: 0.1,
+  eadWarmTokens: 2,
+  eadD0: 100,
+  eadDGrowth: 5,
+  eadDMax: 40000,
+  tampoTaus: [0.6, 0.8, 1.0, 1.2, 1.4],
+  tampoBeta: 0.1,
+  tampoEma: 0.1,
+  tampoUniformMix: 0.05,
+  tampoScope: 'row' as TampoScope,
+  epsilon: 1e-3,
+  detachHidden: true,
+  headHiddenRatio: 0.5,
+  headInitGateProb: 0.5,
+  headInitTau: 1.0,
+  headInitConcentration: 4,
+  headInitScale: 0.01,
+  categoricalTaus: null,
+  categoricalBins: 7,
+  gaussianInitStd: 1.0,
+  featuresHidden: 16,
+  featuresPositionScale: 1024,
+});
+
+type Rule = (v: unknown) => string | null; // null = valid, else what is valid
+
+const num = (ok: (x: number) => boolean, valid: string): Rule => (v) => (typeof v === 'number' && Number.isFinite(v) && ok(v) ? null : valid);
+const positive = num((x) => x > 0, 'a finite number > 0');
+const int = (min: number): Rule => num((x) => Number.isInteger(x) && x >= min, `an integer ≥ ${min}`);
+const tauList = (allowNull: boolean): Rule => (v) => {
+  if (allowNull && v === null) return null;
+  const valid = `${allowNull ? 'null or ' : ''}a non-empty array of distinct finite numbers > 0`;
+  if (!Array.isArray(v) || v.length === 0) return valid;
+  if (!v.every((x) => typeof x === 'number' && Number.isFinite(x) && x > 0)) return valid;
+  return new Set(v).size === v.length ? null : valid;
+};
+
+const RULES: Record<keyof ControllerConfig, Rule> = {
+  tauMin: positive,
+  tauMax: positive,
+  tau0: positive,
+  fixedTau: positive,
+  edtTau0: positive,
+  edtN: num((x) => x > 0 && x < 1, 'a number in (0, 1)'),
+  edtTheta: positive,
+  eadTauMax: positive,
+  eadTauMin: positive,
+  eadWarmTokens: int(0),
+  eadD0: positive,
+  eadDGrowth: num((x) => x >= 0, 'a finite number ≥ 0'),
+  eadDMax: positive,
+  tampoTaus: tauList(false),
+  tampoBeta: positive,
+  tampoEma: num((x) => x > 0 && x <= 1, 'a number in (0, 1]'),
+  tampoUniformMix: num((x) => x >= 0 && x < 1, 'a number in [0, 1)'),
+  tampoScope: (v) => (v === 'row' || v === 'group' || v === 'batch' ? null : "'row', 'group' or 'batch'"),
+  epsilon: positive,
+  detachHidden: (v) => (typeof v === 'boolean' ? null : 'true or false'),
+  headHiddenRatio: num((x) => x > 0, 'a finite number > 0'),
+  headInitGateProb: num((x) => x > 0 && x < 1, 'a number in (0, 1)'),
+  headInitTau: positive,
+  headInitConcentration: positive,
+  headInitScale: num((x) => x >= 0, 'a finite number ≥ 0'),
+  categoricalTaus: tauList(true),
+  categoricalBins: int(2),
+  gaussianInitStd: positive,
+  featuresHidden: int(1),
+  featuresPositionScale: positive,
+};
+
+/**
+ * Merges `partial` over DEFAULT_CONTROLLER_CONFIG and validates every field and the cross-field constraints that hold
+ * for all controllers (tauMin < tauMax, eadTauMin ≤ eadTauMax). Controller-specific constraints (tau0, headInitTau
+ * and the categorical set inside [tauMin, tauMax]) are checked when that controller is created.
+ */
+export function resolveControllerConfig(partial: unknown = {}): ControllerConfig {
+  if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) {
+    throw new KitError(`controller config: expected an object, got ${JSON.stringify(partial)}`);
+  }
+  const keys = Object.keys(RULES);
+  for (const k of Object.keys(partial)) {
+    if (!(k in RULES)) throw new KitError(`controller config: unknown key '${k}'; valid keys: ${keys.join(', ')}`);
+  }
+  const merged = { ...DEFAULT_CONTROLLER_CONFIG, ...(partial as Partial<ControllerConfig>) } as ControllerConfig;
+  for (const k of keys as (keyof ControllerConfig)[]) {
+    const bad = RULES[k](merged[k]);
+    if (bad !== null) throw new KitError(`controller config: ${k} must be ${bad}, got ${JSON.stringify(merged[k])}`);
+  }
+  if (merged.tauMin >= merged.tauMax) {
+    throw new KitError(`controller config: need 0 < tauMin < tauMax, got tauMin ${merged.tauMin}, tauMax ${merged.tauMax}`);
+  }
+  if (merged.eadTauMin > merged.eadTauMax) {
+    throw new KitError(`controller config: need eadTauMin ≤ eadTauMax, got ${merged.eadTauMin} > ${merged.eadTauMax}`);
+  }
+  merged.tampoTaus = merged.tampoTaus.slice();
+  if (merged.categoricalTaus) merged.categoricalTaus = merged.categoricalTaus.slice();
+  return merged;
+}

@@ -1,0 +1,25 @@
+// The "value" half of a learned temperature head: the distribution of the new τ when the gate opens (paper: a Beta
+// on z with τ = τ_min + z (τ_max − τ_min); ablations: a categorical over a discrete τ set, a squashed Gaussian). Each
+// distribution reads its slice of the head outputs u, samples on the host with the kit's Rng, and gives a
+// differentiable log-density of a recorded z. The gate composition lives in head-controller.ts.
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../rng';
+
+export interface ValueDistribution {
+  readonly kind: 'beta' | 'categorical' | 'gaussian';
+  /** How many head outputs it reads. */
+  readonly numParams: number;
+  /** A z with finite log-density, used in place of the NaN that gate-off rows record. */
+  readonly safeZ: number;
+  /** Initial values of its b2 entries (sets the τ distribution at initialisation). */
+  initBias(): number[];
+  /** Draws z from the head outputs u[offset .. offset + numParams) of one row; the result is a float32 value. */
+  sample(u: ArrayLike<number>, offset: number, rng: Rng): number;
+  /** τ for a drawn z, a float32 value inside the controller's τ range. */
+  tauOf(z: number): number;
+  /** The τ at the distribution's centre for one row's outputs (Beta and categorical: the mean; Gaussian: the median),
+   *  for metrics. */
+  centerTau(u: ArrayLike<number>, offset: number): number;
+  /** log p(z | u): u [N, numParams] (its slice of the head outputs), z [N] (no NaN). Returns [N]. */
+  logProb(u: tf.Tensor2D, z: tf.Tensor1D): tf.Tensor1D;
+}
