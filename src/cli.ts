@@ -14,6 +14,8 @@ const load = (file: string) => async (): Promise<Command> => require(file).comma
 const COMMANDS: Record<string, () => Promise<Command>> = {
   logits: load('./commands/logits'),
   bench: load('./commands/bench'),
+  sft: load('./commands/sft'),
+  train: load('./commands/train'),
   verify: load('./commands/verify'),
 };
 

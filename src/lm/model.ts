@@ -35,10 +35,11 @@ export interface LayerParams {
   wdown: tf.Variable; // [f, d]
 }
 
-export interface ForwardOutput {
+// A type alias (not an interface) so that it is a TensorContainer that tf.tidy can return.
+export type ForwardOutput = {
   logits: tf.Tensor; // [B, T, V] (forward) or [B, V] (decodeStep)
   hidden: tf.Tensor; // [B, T, d] (forward) or [B, d] (decodeStep)
-}
+};
 
 /** Host-side float32 weights by HF name, e.g. from loadModelWeights(). */
 export type HostWeights = Map<string, { shape: number[]; data: Float32Array }>;

@@ -16,3 +16,16 @@ export const linear: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor = tf.customGrad((
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;
+
+/**
+ * Runs synchronous tensor code and disposes every tensor it made, like tf.tidy, for functions that return plain data
+ * (arrays, numbers) rather than tensors.
+ */
+export function tidyValue<T>(fn: () => T): T {
+  tf.engine().startScope();
+  try {
+    return fn();
+  } finally {
+    tf.engine().endScope();
+  }
+}

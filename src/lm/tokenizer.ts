@@ -86,6 +86,7 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
       const arr = Array.from(ids);
       const bad = arr.findIndex((i) => !Number.isInteger(i) || i < 0 || i >= vocabSize);
       if (bad >= 0) throw new KitError(`decode: token id ${arr[bad]} at index ${bad} is outside the vocabulary [0, ${vocabSize})`);
+      if (arr.length === 0) return '';
       return hf.decode(arr, { skip_special_tokens: !(opts.keepSpecial ?? false) });
     },
     chat: (messages) => {

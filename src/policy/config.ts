@@ -19,7 +19,8 @@ export interface ControllerConfig {
   tau0: number;
 
   // ── fixed ────────────────────────────────────────────────────────────────────────────────────────────────────────
-  /** The constant τ of the 'fixed' controller. RLVR recipes use 0.6, 1.0 or 1.2; ours: 1.0. */
+  /** The constant τ of the 'fixed' controller; 0 means argmax (greedy decoding, for evaluation). RLVR recipes use 0.6,
+   *  1.0 or 1.2; ours: 1.0. */
   fixedTau: number;
 
   // ── edt: τ = T0 · N^(θ / H_t), clamped to [tauMin, tauMax] ──────────────────────────────────────────────────────
@@ -144,7 +145,7 @@ const RULES: Record<keyof ControllerConfig, Rule> = {
   tauMin: positive,
   tauMax: positive,
   tau0: positive,
-  fixedTau: positive,
+  fixedTau: num((x) => x >= 0, 'a finite number ≥ 0 (0 = greedy decoding)'),
   edtTau0: positive,
   edtN: num((x) => x > 0 && x < 1, 'a number in (0, 1)'),
   edtTheta: positive,

@@ -1,0 +1,99 @@
+// Evaluation runs: k samples per held-out problem with a given temperature controller, graded by the task's verifier,
+// summarised as Avg@k / Pass@k / majority@k with bootstrap CIs over problems (src/eval/metrics.ts).
+import { Decoder } from '../lm/model';
+import { Tokenizer } from '../lm/tokenizer';
+import { TemperatureController } from '../policy/types';
+import { Rng } from '../rng';
+import { completionIds, rollout, Rollout } from '../rl/rollout';
+import { encodePrompt } from '../rl/sft';
+import { Problem } from '../tasks/types';
+import { evaluateSamples, MetricReport } from './metrics';
+
+export interface Grader {
+  verify(completion: string, problem: Problem): boolean;
+  extractAnswer(completion: string): string | null;
+}
+
+export interface EvalOptions {
+  k: number;
+  maxNewTokens: number;
+  tau0: number;
+  /** Rows generated together (problems × k are split into chunks of this many rows). */
+  batchRows: number;
+  /** RL step the controller is evaluated at (EAD's schedule). */
+  trainStep?: number;
+  /** Keep the per-token traces (for the interpretability figures) of this many problems. */
+  keepTraces?: number;
+}
+
+export interface TokenTrace {
+  problemId: string;
+  correct: boolean;
+  text: string[]; // decoded token strings
+  tau: number[];
+  gate: number[];
+  entropy: number[];
+}
+
+export interface EvalResult {
+  report: MetricReport;
+  problems: { id: string; correct: boolean[]; answers: (string | null)[] }[];
+  /** Mean τ, gate rate and mean entropy over all generated tokens. */
+  tauMean: number;
+  gateRate: number;
+  entropyMean: number;
+  meanLength: number;
+  traces: TokenTrace[];
+}
+
+export function evaluate(model: Decoder, tok: Tokenizer, controller: TemperatureController, problems: Problem[], grader: Grader, o: EvalOptions, rng: Rng): EvalResult {
+  const rows: { p: number; prompt: number[] }[] = [];
+  problems.forEach((pr, p) => {
+    const ids = encodePrompt(tok, pr.prompt);
+    for (let j = 0; j < o.k; j++) rows.push({ p, prompt: ids });
+  });
+  const correct = problems.map(() => [] as boolean[]);
+  const answers = problems.map(() => [] as (string | null)[]);
+  const traces: TokenTrace[] = [];
+  let tauSum = 0;
+  let gateSum = 0;
+  let entSum = 0;
+  let nTok = 0;
+  for (let start = 0, chunk = 0; start < rows.length; start += o.batchRows, chunk++) {
+    const part = rows.slice(start, start + o.batchRows);
+    const r: Rollout = rollout(model, controller, {
+      prompts: part.map((x) => x.prompt), maxNewTokens: o.maxNewTokens, eosId: tok.eosId ?? -1, padId: tok.padId,
+      tau0: o.tau0, trainStep: o.trainStep ?? 0,
+    }, rng.fork(`eval:${chunk}`));
+    const T = r.tokens.length / r.batch;
+    part.forEach((row, b) => {
+      const text = tok.decode(completionIds(r, b, tok.eosId ?? -1));
+      const ok = grader.verify(text, problems[row.p]);
+      correct[row.p].push(ok);
+      answers[row.p].push(grader.extractAnswer(text));
+      for (let t = 0; t < r.lengths[b]; t++) {
+        tauSum += r.tau[b * T + t];
+        gateSum += r.gate[b * T + t];
+        entSum += r.entropy[b * T + t];
+        nTok++;
+      }
+      if (traces.length < (o.keepTraces ?? 0) && correct[row.p].length === 1) {
+        const span = (from: number) => Array.from(r.tau.subarray(b * T, b * T + r.lengths[b])).map((_, t) => from + t);
+        traces.push({
+          problemId: problems[row.p].id, correct: ok,
+          text: span(0).map((t) => tok.decode([r.tokens[b * T + t]], { keepSpecial: true })),
+          tau: span(b * T).map((i) => r.tau[i]), gate: span(b * T).map((i) => r.gate[i]), entropy: span(b * T).map((i) => r.entropy[i]),
+        });
+      }
+    });
+  }
+  return {
+    report: evaluateSamples(correct, o.k, rng.fork('bootstrap'), answers),
+    problems: problems.map((pr, p) => ({ id: pr.id, correct: correct[p], answers: answers[p] })),
+    tauMean: nTok ? tauSum / nTok : NaN,
+    gateRate: nTok ? gateSum / nTok : NaN,
+    entropyMean: nTok ? entSum / nTok : NaN,
+    meanLength: nTok / rows.length,
+    traces,
+  };
+}

@@ -1,0 +1,161 @@
+// One GRPO update of the hierarchical policy from a finished rollout: recompute log π_θ(y_t | τ_t) and
+// log π_φ(τ_t | ·) under the current parameters with one full forward, form the clipped surrogate of each with the
+// shared sequence-level advantage, and step the parameter groups that the coordinate-ascent phase trains
+// (src/rl/schedule.ts). The other group is frozen: it receives no gradient and its optimiser does not step.
+import * as tf from '@tensorflow/tfjs';
+import { ExperimentConfig } from '../config';
+import { Decoder } from '../lm/model';
+import { tokenLogProbs } from '../lm/sampling';
+import { TemperatureController } from '../policy/types';
+import { applyGroupGradients, clipByGlobalNorm, ParamGroup } from './grpo/optim';
+import { policyLoss, PolicyLossMetrics } from './grpo/loss';
+import { Rollout } from './rollout';
+import { Phase, trainsPhi, trainsTheta } from './schedule';
+
+export interface UpdateContext {
+  model: Decoder;
+  controller: TemperatureController;
+  theta: ParamGroup;
+  phi: ParamGroup | null;
+  /** Frozen reference policy for the KL term (only when grpo.klCoef > 0). */
+  reference: Decoder | null;
+  cfg: ExperimentConfig;
+  tau0: number;
+}
+
+export interface UpdateMetrics {
+  token: PolicyLossMetrics | null;
+  temperature: PolicyLossMetrics | null;
+  thetaGradNorm: number | null;
+  phiGradNorm: number | null;
+  skipped: boolean;
+}
+
+/**
+ * The tensors of a rollout laid out for one full forward: inputs [B, P + T − 1] (prompt, then generated tokens but the
+ * last), and the positions P − 1 … P + T − 2 that predict the generated tokens.
+ */
+function sequenceInputs(r: Rollout, padId: number): { ids: Int32Array; attn: Float32Array; len: number } {
+  const { batch: B, promptLen: P, steps: T } = r;
+  const Tfull = r.tokens.length / B;
+  const L = P + T - 1;
+  const ids = new Int32Array(B * L).fill(padId);
+  const attn = new Float32Array(B * L);
+  for (let b = 0; b < B; b++) {
+    for (let p = 0; p < P; p++) {
+      ids[b * L + p] = r.promptIds[b * P + p];
+      attn[b * L + p] = r.promptMask[b * P + p];
+    }
+    for (let t = 0; t < T - 1; t++) {
+      ids[b * L + P + t] = r.tokens[b * Tfull + t];
+      attn[b * L + P + t] = 1;
+    }
+  }
+  return { ids, attn, len: L };
+}
+
+/**
+ * [B, T] slices (T = r.steps) of a rollout's per-token arrays. Positions past a row's end get `fill` (for τ: 1, so
+ * that logits / τ stays finite there; a 0 would send NaN gradients through the masked positions).
+ */
+function perToken(r: Rollout, a: Float32Array | Uint8Array | Int32Array, dtype: 'float32' | 'int32' = 'float32', fill?: number): tf.Tensor2D {
+  const B = r.batch;
+  const Tfull = a.length / B;
+  const out = dtype === 'int32' ? new Int32Array(B * r.steps) : new Float32Array(B * r.steps);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < r.steps; t++) {
+      const i = b * Tfull + t;
+      out[b * r.steps + t] = fill !== undefined && !r.mask[i] ? fill : a[i];
+    }
+  }
+  return tf.tensor2d(out, [B, r.steps], dtype);
+}
+
+/** Logits [B, T, V] and hidden [B, T, d] at the positions that predict the generated tokens. */
+export function rolloutForward(model: Decoder, r: Rollout, padId: number): { logits: tf.Tensor3D; hidden: tf.Tensor3D } {
+  const { ids, attn, len } = sequenceInputs(r, padId);
+  const out = model.forward(tf.tensor2d(ids, [r.batch, len], 'int32'), attn);
+  const pick = (x: tf.Tensor) => tf.slice(x, [0, r.promptLen - 1, 0], [r.batch, r.steps, -1]) as tf.Tensor3D;
+  return { logits: pick(out.logits), hidden: pick(out.hidden) };
+}
+
+/** The controller's view of every generated position, flattened to N = B·T rows. */
+function tauInputs(r: Rollout, logits: tf.Tensor3D, hidden: tf.Tensor3D, tau0: number) {
+  const B = r.batch;
+  const T = r.steps;
+  const Tfull = r.tau.length / B;
+  const prev = new Float32Array(B * T);
+  const pos = new Float32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      prev[b * T + t] = t === 0 || !r.mask[b * Tfull + t - 1] ? tau0 : r.tau[b * Tfull + t - 1];
+      pos[b * T + t] = t;
+    }
+  }
+  const N = B * T;
+  return {
+    hidden: tf.reshape(hidden, [N, hidden.shape[2]]) as tf.Tensor2D,
+    logits: tf.reshape(logits, [N, logits.shape[2]]) as tf.Tensor2D,
+    prevTau: tf.tensor1d(prev),
+    position: tf.tensor1d(pos),
+  };
+}
+
+/** One optimisation pass (an "epoch") over a rollout in the given phase. */
+export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Array, phase: Phase, padId: number): UpdateMetrics {
+  const { cfg, model, controller } = ctx;
+  const g = cfg.grpo;
+  const metrics: UpdateMetrics = { token: null, temperature: null, thetaGradNorm: null, phiGradNorm: null, skipped: false };
+  const wantTheta = trainsTheta(phase);
+  const wantPhi = trainsPhi(phase) && ctx.phi !== null;
+  const mask = perToken(r, r.mask);
+  const adv = tf.tensor1d(advantages);
+  const tauT = perToken(r, r.tau, 'float32', 1);
+  const tokens = perToken(r, r.tokens, 'int32');
+  const oldTok = perToken(r, r.logpTok);
+  const oldTau = perToken(r, r.logpTau);
+  const gate = tf.tidy(() => tf.reshape(perToken(r, r.gate), [-1])) as tf.Tensor1D;
+  const z = tf.tidy(() => tf.reshape(perToken(r, r.z), [-1])) as tf.Tensor1D;
+  const refLogp = ctx.reference && g.klCoef > 0
+    ? tf.tidy(() => tokenLogProbs(rolloutForward(ctx.reference!, r, padId).logits, tauT, tokens).logp)
+    : null;
+  // With θ frozen the forward needs no gradient: run it once outside the tape.
+  const frozenForward = wantTheta ? null : tf.tidy(() => rolloutForward(model, r, padId));
+  const lossOpts = { mask, advantages: adv, clipLow: g.clipLow, clipHigh: g.clipHigh, aggregation: g.aggregation, normLength: cfg.rollout.maxNewTokens };
+  const vars = [...(wantTheta ? ctx.theta.variables : []), ...(wantPhi ? ctx.phi!.variables : [])] as tf.Variable[];
+  const { value, grads } = tf.variableGrads(() => {
+    const fw = frozenForward ?? rolloutForward(model, r, padId);
+    let total = tf.scalar(0);
+    if (wantTheta) {
+      const logp = tokenLogProbs(fw.logits, tauT, tokens).logp;
+      const out = policyLoss({ ...lossOpts, logpNew: logp, logpOld: oldTok, refLogp: refLogp ?? undefined, klCoef: refLogp ? g.klCoef : 0 });
+      metrics.token = out.metrics;
+      total = tf.add(total, out.loss);
+    }
+    if (wantPhi) {
+      const inp = tauInputs(r, fw.logits, fw.hidden, ctx.tau0);
+      const logp = tf.reshape(controller.logProb(inp, gate, z), [r.batch, r.steps]);
+      const out = policyLoss({ ...lossOpts, logpNew: logp, logpOld: oldTau });
+      metrics.temperature = out.metrics;
+      total = tf.add(total, out.loss);
+    }
+    return total as tf.Scalar;
+  }, vars);
+  value.dispose();
+  const step = (group: ParamGroup | null, enabled: boolean): number | null => {
+    if (!group || !enabled) return null;
+    const own: tf.NamedTensorMap = {};
+    for (const v of group.variables) own[v.name] = grads[v.name];
+    const clipped = clipByGlobalNorm(own, g.maxGradNorm > 0 ? g.maxGradNorm : Infinity);
+    if (Number.isFinite(clipped.norm)) applyGroupGradients(group, clipped.grads);
+    else metrics.skipped = true;
+    tf.dispose(Object.values(clipped.grads));
+    return clipped.norm;
+  };
+  metrics.thetaGradNorm = step(ctx.theta, wantTheta);
+  metrics.phiGradNorm = step(ctx.phi, wantPhi);
+  tf.dispose([...Object.values(grads), mask, adv, tauT, tokens, oldTok, oldTau, gate, z]);
+  if (refLogp) refLogp.dispose();
+  if (frozenForward) tf.dispose([frozenForward.logits, frozenForward.hidden]);
+  return metrics;
+}

@@ -1,0 +1,152 @@
+// Rollouts of the hierarchical policy: at every decoding step the temperature controller picks τ_t from (h_t, τ_{t−1},
+// logits), then the token is sampled from softmax(logits / τ_t) (paper-notes.md, "The model"). Rows are generated in
+// one batch through the KV cache; a row stops at EOS or the length limit. Everything the losses and the figures need
+// is recorded per token: id, τ_t, gate c_t, z_t, log π_φ(τ_t), log π_θ(y_t | τ_t), entropy at τ = 1 and at τ_t.
+import * as tf from '@tensorflow/tfjs';
+import { check } from '../errors';
+import { Decoder, ForwardOutput } from '../lm/model';
+import { tidyValue } from '../lm/ops';
+import { sampleTokens } from '../lm/sampling';
+import { TemperatureController } from '../policy/types';
+import { Rng } from '../rng';
+
+export interface RolloutRequest {
+  /** Prompt token ids, one array per row (a GRPO group is G consecutive copies of a prompt). */
+  prompts: number[][];
+  maxNewTokens: number;
+  eosId: number;
+  padId: number;
+  /** τ_0: the "previous" temperature of the first generated token. */
+  tau0: number;
+  /** RL step, for schedules (EAD) and per-rollout controllers. */
+  trainStep: number;
+  /** Optional row → prompt index (TAMPO's 'group' scope). */
+  groups?: Int32Array;
+}
+
+/** Per-token arrays are row-major [B, T]; entries past a row's end have mask 0. */
+export interface Rollout {
+  batch: number;
+  /** Prompt length after left padding. */
+  promptLen: number;
+  /** Generated steps (the longest row). */
+  steps: number;
+  promptIds: Int32Array; // [B, P] left-padded with padId
+  promptMask: Uint8Array; // [B, P]
+  tokens: Int32Array; // [B, T]
+  mask: Uint8Array; // [B, T] 1 for generated tokens, EOS included
+  tau: Float32Array; // [B, T]
+  gate: Uint8Array; // [B, T]
+  z: Float32Array; // [B, T]
+  logpTau: Float32Array; // [B, T] log π_φ(τ_t | ·) at rollout time
+  logpTok: Float32Array; // [B, T] log π_θ(y_t | h_t, τ_t) at rollout time
+  entropy: Float32Array; // [B, T] entropy of softmax(logits) (τ = 1)
+  entropyTau: Float32Array; // [B, T] entropy of softmax(logits / τ_t)
+  lengths: Int32Array; // [B] generated tokens per row
+  finished: Uint8Array; // [B] 1 when the row ended with EOS
+  timings: { prefillMs: number; decodeMs: number; controllerMs: number; sampleMs: number };
+}
+
+/** Left-pads prompts: ids [B, P] and mask [B, P]. */
+export function leftPad(prompts: number[][], padId: number): { ids: Int32Array; mask: Uint8Array; len: number } {
+  const B = prompts.length;
+  const P = Math.max(...prompts.map((p) => p.length));
+  const ids = new Int32Array(B * P).fill(padId);
+  const mask = new Uint8Array(B * P);
+  prompts.forEach((p, b) => {
+    const off = b * P + (P - p.length);
+    ids.set(p, off);
+    mask.fill(1, off, off + p.length);
+  });
+  return { ids, mask, len: P };
+}
+
+export function rollout(model: Decoder, controller: TemperatureController, req: RolloutRequest, rng: Rng): Rollout {
+  const B = req.prompts.length;
+  check(B > 0, 'rollout: no prompts');
+  check(req.prompts.every((p) => p.length > 0), 'rollout: every prompt needs at least one token');
+  const T = req.maxNewTokens;
+  const { ids, mask, len: P } = leftPad(req.prompts, req.padId);
+  const r: Rollout = {
+    batch: B, promptLen: P, steps: 0, promptIds: ids, promptMask: mask,
+    tokens: new Int32Array(B * T).fill(req.padId), mask: new Uint8Array(B * T), tau: new Float32Array(B * T),
+    gate: new Uint8Array(B * T), z: new Float32Array(B * T).fill(NaN), logpTau: new Float32Array(B * T),
+    logpTok: new Float32Array(B * T), entropy: new Float32Array(B * T), entropyTau: new Float32Array(B * T),
+    lengths: new Int32Array(B), finished: new Uint8Array(B),
+    timings: { prefillMs: 0, decodeMs: 0, controllerMs: 0, sampleMs: 0 },
+  };
+  const cache = model.createCache(B, P + T);
+  const prevTau = new Float32Array(B).fill(req.tau0);
+  const done = new Uint8Array(B);
+  controller.beginRollout({ trainStep: req.trainStep, batch: B, groups: req.groups }, rng.fork('controller'));
+  const ctlRng = rng.fork('tau');
+  const tokRng = rng.fork('tokens');
+  let t0 = performance.now();
+  // The state that predicts the next token: logits [B, V] and h [B, d] at the last position.
+  let cur: ForwardOutput = tf.tidy(() => {
+    const out = model.prefill(cache, tf.tensor2d(ids, [B, P], 'int32'), mask);
+    const last = (x: tf.Tensor) => tf.squeeze(tf.slice(x, [0, P - 1, 0], [B, 1, -1]), [1]);
+    return { logits: last(out.logits), hidden: last(out.hidden) };
+  });
+  r.timings.prefillMs = performance.now() - t0;
+  try {
+    for (let t = 0; t < T; t++) {
+      t0 = performance.now();
+      const decision = tidyValue(() => controller.act({
+        hidden: cur.hidden as tf.Tensor2D, logits: cur.logits as tf.Tensor2D,
+        prevTau: tf.tensor1d(prevTau), position: tf.fill([B], t) as tf.Tensor1D,
+      }, ctlRng));
+      const t1 = performance.now();
+      const s = sampleTokens(cur.logits as tf.Tensor2D, decision.tau, tokRng);
+      r.timings.controllerMs += t1 - t0;
+      r.timings.sampleMs += performance.now() - t1;
+      const feed = new Int32Array(B);
+      for (let b = 0; b < B; b++) {
+        if (done[b]) {
+          feed[b] = req.padId;
+          continue;
+        }
+        const i = b * T + t;
+        r.tokens[i] = s.tokens[b];
+        r.mask[i] = 1;
+        r.tau[i] = decision.tau[b];
+        r.gate[i] = decision.gate[b];
+        r.z[i] = decision.z[b];
+        r.logpTau[i] = decision.logp[b];
+        r.logpTok[i] = s.logp[b];
+        r.entropy[i] = s.entropyT1[b];
+        r.entropyTau[i] = s.entropy[b];
+        r.lengths[b] = t + 1;
+        prevTau[b] = decision.tau[b];
+        feed[b] = s.tokens[b];
+        if (s.tokens[b] === req.eosId) {
+          done[b] = 1;
+          r.finished[b] = 1;
+        }
+      }
+      r.steps = t + 1;
+      if (done.every((d) => d === 1) || t === T - 1) break;
+      t0 = performance.now();
+      const next = tf.tidy(() => model.decodeStep(cache, feed));
+      tf.dispose([cur.logits, cur.hidden]);
+      cur = next;
+      r.timings.decodeMs += performance.now() - t0;
+    }
+  } finally {
+    tf.dispose([cur.logits, cur.hidden]);
+    cache.dispose();
+  }
+  return r;
+}
+
+/** The generated token ids of row b, without the EOS. */
+export function completionIds(r: Rollout, b: number, eosId: number): number[] {
+  const T = r.tokens.length / r.batch;
+  const out: number[] = [];
+  for (let t = 0; t < r.lengths[b]; t++) {
+    const id = r.tokens[b * T + t];
+    if (id === eosId) break;
+    out.push(id);
+  }
+  return out;
+}

@@ -1,0 +1,195 @@
+// The RL run, top to bottom (nanochat / TRL style): for each step, prompts → rollout (hierarchical policy) → rewards
+// (the task's verifier) → group advantages → GRPO update of the phase's parameters → metrics line → checkpoint.
+// Every random stream is derived from (seed, step), so a run killed at any moment and resumed from its last
+// checkpoint writes exactly the metrics an uninterrupted run writes.
+import * as tf from '@tensorflow/tfjs';
+import * as path from 'node:path';
+import { controllerOptions, ExperimentConfig } from '../config';
+import { evaluate, EvalResult } from '../eval/evaluate';
+import { KitError } from '../errors';
+import { writeJsonAtomic } from '../io/atomic';
+import { loadModel } from '../lm/load';
+import { Decoder } from '../lm/model';
+import { loadTokenizer, Tokenizer } from '../lm/tokenizer';
+import { createController } from '../policy/registry';
+import { TemperatureController } from '../policy/types';
+import { Rng } from '../rng';
+import { getTask } from '../tasks/registry';
+import { Problem, Task } from '../tasks/types';
+import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint';
+import { Progress } from '../train/progress';
+import { MetricsLog, openRunDir } from '../train/run-dir';
+import { computeAdvantages } from './grpo/advantages';
+import { createParamGroup, disposeParamGroup, ParamGroup } from './grpo/optim';
+import { grpoUpdate, UpdateContext, UpdateMetrics } from './grpo-step';
+import { completionIds, rollout, Rollout } from './rollout';
+import { phaseAt } from './schedule';
+import { encodePrompt } from './sft';
+
+export interface Run {
+  cfg: ExperimentConfig;
+  dir: string;
+  model: Decoder;
+  reference: Decoder | null;
+  tok: Tokenizer;
+  task: Task;
+  controller: TemperatureController;
+  theta: ParamGroup;
+  phi: ParamGroup | null;
+  log: MetricsLog;
+  /** Steps already done (from the checkpoint). */
+  step: number;
+}
+
+function tau0Of(cfg: ExperimentConfig): number {
+  return controllerOptions(cfg).tau0;
+}
+
+/** Opens (or resumes) the run in `dir`. */
+export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> {
+  const resumed = openRunDir(dir, cfg);
+  if (cfg.task.name === 'benchmark') throw new KitError(`task 'benchmark' (RL on the JSONL benchmarks) needs a real model; it is not wired into train yet`);
+  const task = getTask(cfg.task.name);
+  const { model } = loadModel(cfg.model.dir, { trainable: true });
+  const reference = cfg.grpo.klCoef > 0 ? loadModel(cfg.model.dir, { trainable: false }).model : null;
+  const tok = await loadTokenizer(cfg.model.dir);
+  if (tok.eosId === null) throw new KitError(`${cfg.model.dir}: the tokenizer has no eos_token; rollouts need one to stop`);
+  const { name, ...rest } = cfg.controller;
+  const controller = createController(name, rest, model.cfg.hiddenSize, new Rng(cfg.seed).fork('controller-init').nextUint32());
+  const theta = createParamGroup('theta', model.variables(), { learningRate: cfg.optim.lrToken });
+  const phi = controller.learned ? createParamGroup('phi', controller.variables(), { learningRate: cfg.optim.lrTemp }) : null;
+  const run: Run = { cfg, dir, model, reference, tok, task, controller, theta, phi, log: new MetricsLog(path.join(dir, 'metrics.jsonl')), step: 0 };
+  if (resumed) {
+    const st = await loadCheckpoint(dir, { variables: checkpointVariables(run), optimizers: groups(run) });
+    if (st) {
+      run.step = st.step as number;
+      controller.loadState(st.controller);
+    }
+    run.log.truncateAfter(run.step);
+  }
+  return run;
+}
+
+function checkpointVariables(run: Run): Record<string, readonly tf.Variable[]> {
+  return { theta: run.model.variables(), phi: run.controller.variables() };
+}
+
+function groups(run: Run): ParamGroup[] {
+  return run.phi ? [run.theta, run.phi] : [run.theta];
+}
+
+export async function saveRun(run: Run): Promise<void> {
+  await saveCheckpoint(run.dir, { variables: checkpointVariables(run), optimizers: groups(run), state: { step: run.step, controller: run.controller.state() } });
+}
+
+/** The prompts of RL step `step`: a pure function of (seed, step). */
+export function stepProblems(run: Run, step: number): Problem[] {
+  const c = run.cfg;
+  return run.task.generate(new Rng(c.seed).fork(`train:${step}`), 'train', c.rollout.promptsPerStep, c.task.difficulty);
+}
+
+function mean(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return xs.length ? s / xs.length : NaN;
+}
+
+function tokenStats(r: Rollout): Record<string, number> {
+  let n = 0, tau = 0, tau2 = 0, gate = 0, ent = 0;
+  for (let i = 0; i < r.mask.length; i++) {
+    if (!r.mask[i]) continue;
+    n++;
+    tau += r.tau[i];
+    tau2 += r.tau[i] * r.tau[i];
+    gate += r.gate[i];
+    ent += r.entropy[i];
+  }
+  const m = tau / n;
+  return { 'policy/tau_mean': m, 'policy/tau_std': Math.sqrt(Math.max(0, tau2 / n - m * m)), 'policy/gate_rate': gate / n, 'policy/entropy_mean': ent / n, 'train/tokens': n };
+}
+
+function lossMetrics(prefix: string, m: UpdateMetrics['token']): Record<string, number | null> {
+  if (!m) return {};
+  return { [`${prefix}/loss`]: m.loss, [`${prefix}/clip_fraction`]: m.clipFraction, [`${prefix}/ratio_mean`]: m.ratioMean, [`${prefix}/kl`]: m.kl };
+}
+
+/** One RL step (0-based `step`): returns the metrics record written to metrics.jsonl. */
+export function trainStep(run: Run, step: number): Record<string, unknown> & { step: number } {
+  const c = run.cfg;
+  const G = c.rollout.groupSize;
+  const tau0 = tau0Of(c);
+  const phase = phaseAt(step, c.schedule, run.controller.learned);
+  const problems = stepProblems(run, step);
+  const prompts = problems.flatMap((p) => Array.from({ length: G }, () => encodePrompt(run.tok, p.prompt)));
+  const groupsOf = Int32Array.from(prompts.map((_, i) => Math.floor(i / G)));
+  const t0 = performance.now();
+  const r = rollout(run.model, run.controller, {
+    prompts, maxNewTokens: c.rollout.maxNewTokens, eosId: run.tok.eosId!, padId: run.tok.padId, tau0, trainStep: step, groups: groupsOf,
+  }, new Rng(c.seed).fork(`rollout:${step}`));
+  const t1 = performance.now();
+  const rewards = new Float32Array(r.batch);
+  for (let b = 0; b < r.batch; b++) rewards[b] = run.task.verify(run.tok.decode(completionIds(r, b, run.tok.eosId!)), problems[groupsOf[b]]) ? 1 : 0;
+  const adv = computeAdvantages(c.grpo.advantage, rewards, { groupSize: G, scaleByStd: c.grpo.scaleByStd });
+  const T = r.tau.length / r.batch;
+  run.controller.observe?.({ rowTau: Float32Array.from({ length: r.batch }, (_, b) => r.tau[b * T]), reward: rewards, advantage: adv.advantages });
+  const t2 = performance.now();
+  const ctx: UpdateContext = { model: run.model, controller: run.controller, theta: run.theta, phi: run.phi, reference: run.reference, cfg: c, tau0 };
+  let upd: UpdateMetrics | null = null;
+  for (let e = 0; e < c.grpo.epochs; e++) upd = grpoUpdate(ctx, r, adv.advantages, phase, run.tok.padId);
+  const t3 = performance.now();
+  const lengths = Array.from(r.lengths);
+  return {
+    step: step + 1,
+    phase,
+    'train/reward_mean': mean(rewards),
+    'train/accuracy': mean(rewards),
+    'train/length_mean': mean(lengths),
+    'train/finished_rate': mean(r.finished),
+    'adv/zero_variance_groups': adv.stats.zeroVarianceFraction,
+    ...tokenStats(r),
+    ...lossMetrics('loss_token', upd!.token),
+    ...lossMetrics('loss_temp', upd!.temperature),
+    'grad/theta_norm': upd!.thetaGradNorm,
+    'grad/phi_norm': upd!.phiGradNorm,
+    'train/update_skipped': upd!.skipped ? 1 : 0,
+    ...(run.controller.metrics?.() ?? {}),
+    'time/rollout_ms': t1 - t0,
+    'time/controller_ms': r.timings.controllerMs,
+    'time/decode_ms': r.timings.decodeMs + r.timings.prefillMs,
+    'time/reward_ms': t2 - t1,
+    'time/update_ms': t3 - t2,
+  };
+}
+
+/** Runs the remaining steps with checkpoints; `onStep` sees each record (progress bars). */
+export async function trainRun(run: Run, onStep?: (rec: Record<string, unknown> & { step: number }) => void): Promise<void> {
+  const c = run.cfg;
+  while (run.step < c.train.steps) {
+    const rec = trainStep(run, run.step);
+    run.step++;
+    run.log.append(rec);
+    if (run.step % c.train.checkpointEvery === 0 || run.step === c.train.steps) await saveRun(run);
+    onStep?.(rec);
+  }
+}
+
+/** Held-out evaluation of the run's current policy: Avg@k / Pass@k on the test split, written to eval.json. */
+export function evaluateRun(run: Run): EvalResult {
+  const c = run.cfg;
+  const problems = run.task.generate(new Rng(c.seed).fork('eval-problems'), 'test', c.eval.problems, c.task.difficulty);
+  const result = evaluate(run.model, run.tok, run.controller, problems, run.task, {
+    k: c.eval.k, maxNewTokens: c.eval.maxNewTokens, tau0: tau0Of(c), batchRows: 64, trainStep: run.step, keepTraces: 16,
+  }, new Rng(c.seed).fork('eval'));
+  writeJsonAtomic(path.join(run.dir, 'eval.json'), { step: run.step, ...result });
+  return result;
+}
+
+export function closeRun(run: Run): void {
+  run.model.dispose();
+  run.reference?.dispose();
+  run.controller.dispose();
+  disposeParamGroup(run.theta);
+  if (run.phi) disposeParamGroup(run.phi);
+}
+
+export { Progress };

@@ -1,0 +1,71 @@
+// A run folder: config.json (the fully resolved config), metrics.jsonl (one JSON line per step) and ckpt/. Running the
+// same command on the same folder resumes it; a folder holding a run with another config is refused, not overwritten.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { KitError } from '../errors';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
+
+function firstDifference(a: unknown, b: unknown, where = ''): string | null {
+  if (JSON.stringify(a) === JSON.stringify(b)) return null;
+  if (typeof a === 'object' && a && typeof b === 'object' && b && !Array.isArray(a) && !Array.isArray(b)) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], where ? `${where}.${k}` : k);
+      if (d) return d;
+    }
+  }
+  return `${where || 'config'}: ${JSON.stringify(a)} there, ${JSON.stringify(b)} now`;
+}
+
+/** Creates `dir` with config.json, or checks that an existing run there has the same config. Returns true if it existed. */
+export function openRunDir(dir: string, config: unknown): boolean {
+  const file = path.join(dir, 'config.json');
+  if (fs.existsSync(file)) {
+    let old: unknown;
+    try {
+      old = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new KitError(`${file}: unreadable (${(e as Error).message}); remove the folder or choose another --out`);
+    }
+    const diff = firstDifference(old, config);
+    if (diff) throw new KitError(`${dir} holds a run with a different config (${diff}); choose another --out or delete the folder`);
+    return true;
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  writeJsonAtomic(file, config);
+  return false;
+}
+
+/** metrics.jsonl: one line per step, appended; on resume, cut back to the checkpointed step. */
+export class MetricsLog {
+  constructor(readonly file: string) {}
+
+  /** Keeps the complete lines whose step ≤ lastStep (a kill may leave a partial line or steps past the checkpoint). */
+  truncateAfter(lastStep: number): void {
+    if (!fs.existsSync(this.file)) return;
+    const keep = fs.readFileSync(this.file, 'utf8').split('\n').filter((line) => {
+      if (!line.trim()) return false;
+      try {
+        const r = JSON.parse(line);
+        return typeof r.step === 'number' && r.step <= lastStep;
+      } catch {
+        return false;
+      }
+    });
+    writeFileAtomic(this.file, keep.map((l) => l + '\n').join(''));
+  }
+
+  append(record: { step: number } & Record<string, unknown>): void {
+    const fd = fs.openSync(this.file, 'a');
+    try {
+      fs.writeSync(fd, JSON.stringify(record) + '\n');
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  read(): ({ step: number } & Record<string, unknown>)[] {
+    if (!fs.existsSync(this.file)) return [];
+    return fs.readFileSync(this.file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  }
+}
