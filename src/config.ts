@@ -23,6 +23,9 @@ export interface ExperimentConfig {
     name: string;
     /** Difficulty knob of the synthetic task. */
     difficulty: number;
+    /** Size of a fixed pool of training problems that every step draws its prompts from; 0 = fresh problems every
+     *  step (the synthetic tasks are unlimited). Ours: 0. */
+    trainPool: number;
     /** For name = 'benchmark': training file stem in data/ (e.g. 'math_train'). */
     trainBenchmark: string;
     /** For name = 'benchmark': evaluation file stems in data/. */
@@ -89,21 +92,21 @@ export interface ExperimentConfig {
 const BASE: ExperimentConfig = {
   seed: 0,
   model: { dir: 'data/models/tiny-countdown' },
-  task: { name: 'countdown', difficulty: 1, trainBenchmark: 'math_train', evalBenchmarks: ['math500'] },
-  rollout: { promptsPerStep: 8, groupSize: 4, maxNewTokens: 96 },
+  task: { name: 'countdown', difficulty: 1, trainPool: 0, trainBenchmark: 'math_train', evalBenchmarks: ['math500'] },
+  rollout: { promptsPerStep: 8, groupSize: 4, maxNewTokens: 128 },
   controller: { name: 'introllm' },
   grpo: { advantage: 'grpo', scaleByStd: true, clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean', epochs: 1, maxGradNorm: 1.0 },
   optim: { lrToken: 3e-4, lrTemp: 1e-3 },
   schedule: { mode: 'alternate', tokenSteps: 1, tempSteps: 1 },
   train: { steps: 60, checkpointEvery: 1 },
-  eval: { problems: 100, k: 4, maxNewTokens: 96 },
+  eval: { problems: 100, k: 4, maxNewTokens: 128 },
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
 /** Named presets: overrides of BASE. `smoke` runs in well under a minute on a 2-core CPU. */
 export const PRESETS: Record<string, DeepPartial<ExperimentConfig>> = {
-  smoke: { rollout: { promptsPerStep: 4, groupSize: 4, maxNewTokens: 48 }, train: { steps: 4 }, eval: { problems: 16, k: 2, maxNewTokens: 48 } },
+  smoke: { rollout: { promptsPerStep: 4, groupSize: 4, maxNewTokens: 96 }, train: { steps: 4 }, eval: { problems: 16, k: 2, maxNewTokens: 96 } },
   tiny: {},
   small: { rollout: { promptsPerStep: 16, groupSize: 8 }, train: { steps: 200 }, eval: { problems: 300, k: 8 } },
   paper: {
@@ -193,6 +196,7 @@ export function validateConfig(c: ExperimentConfig): void {
   if (!(c.grpo.clipHigh > 0)) throw new KitError(`config key 'grpo.clipHigh' must be > 0, got ${c.grpo.clipHigh}`);
   if (c.grpo.klCoef < 0) throw new KitError(`config key 'grpo.klCoef' must be >= 0, got ${c.grpo.klCoef}`);
   if (c.grpo.maxGradNorm < 0) throw new KitError(`config key 'grpo.maxGradNorm' must be >= 0 (0 = off), got ${c.grpo.maxGradNorm}`);
+  if (!Number.isInteger(c.task.trainPool) || c.task.trainPool < 0) throw new KitError(`config key 'task.trainPool' must be an integer >= 0 (0 = fresh problems every step), got ${c.task.trainPool}`);
   if (!Number.isInteger(c.eval.problems) || c.eval.problems < 0) throw new KitError(`config key 'eval.problems' must be an integer >= 0, got ${c.eval.problems}`);
   if (!(SCHEDULE_MODES as readonly string[]).includes(c.schedule.mode)) {
     throw new KitError(`config key 'schedule.mode' must be one of ${SCHEDULE_MODES.join(', ')}, got '${c.schedule.mode}'`);

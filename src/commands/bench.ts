@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../backend';
 import { benchDecoder } from '../bench/lm';
+import { benchRl } from '../bench/rl';
 import type { Command } from '../cli';
 import { KitError } from '../errors';
 import { loadModel, saveModel } from '../lm/load';
@@ -24,13 +25,21 @@ function runTorchPeer(dir: string, o: { batch: number; prompt: number; newTokens
 
 export const command: Command = {
   summary: 'Measure decoding (KV cache), full-recompute and training throughput of a model.',
-  usage: 'introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--json]',
+  usage: 'introllm bench --rl [--preset tiny] [--methods introllm,fixed-1.0] [--steps 3] [--json]  |  introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--json]',
   async run(argv) {
     const f = parseFlags(argv, {
       model: { type: 'string' }, batch: { type: 'string' }, prompt: { type: 'string' }, new: { type: 'string' },
       'train-steps': { type: 'string' }, 'random-init': { type: 'string' }, 'skip-full': { type: 'boolean' },
       peer: { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string' },
+      rl: { type: 'boolean' }, preset: { type: 'string' }, methods: { type: 'string' }, steps: { type: 'string' },
     });
+    if (f.rl) {
+      const backend = await initBackend(f.backend as string | undefined);
+      const rows = await benchRl((f.preset as string | undefined) ?? 'tiny', ((f.methods as string | undefined) ?? 'introllm,fixed-1.0').split(','), intFlag(f, 'steps', 3), intFlag(f, 'seed', 0, 0));
+      if (f.json) process.stdout.write(JSON.stringify({ backend: backend.name, preset: f.preset ?? 'tiny', rows }) + '\n');
+      else console.table(rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 1000) / 1000 : v]))));
+      return 0;
+    }
     const dir = requireFlag(f, 'model');
     const o = {
       batch: intFlag(f, 'batch', 16), prompt: intFlag(f, 'prompt', 32), newTokens: intFlag(f, 'new', 96),

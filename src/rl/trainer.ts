@@ -39,6 +39,8 @@ export interface Run {
   log: MetricsLog;
   /** Steps already done (from the checkpoint). */
   step: number;
+  /** The fixed training pool when cfg.task.trainPool > 0 (made on first use). */
+  pool?: Problem[];
 }
 
 function tau0Of(cfg: ExperimentConfig): number {
@@ -85,7 +87,11 @@ export async function saveRun(run: Run): Promise<void> {
 /** The prompts of RL step `step`: a pure function of (seed, step). */
 export function stepProblems(run: Run, step: number): Problem[] {
   const c = run.cfg;
-  return run.task.generate(new Rng(c.seed).fork(`train:${step}`), 'train', c.rollout.promptsPerStep, c.task.difficulty);
+  const rng = new Rng(c.seed).fork(`train:${step}`);
+  if (c.task.trainPool === 0) return run.task.generate(rng, 'train', c.rollout.promptsPerStep, c.task.difficulty);
+  run.pool ??= run.task.generate(new Rng(c.seed).fork('train-pool'), 'train', c.task.trainPool, c.task.difficulty);
+  const order = rng.shuffle(run.pool.map((_, i) => i));
+  return Array.from({ length: c.rollout.promptsPerStep }, (_, i) => run.pool![order[i % order.length]]);
 }
 
 function mean(xs: ArrayLike<number>): number {
