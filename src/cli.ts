@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   bench: load('./commands/bench'),
   sft: load('./commands/sft'),
   train: load('./commands/train'),
+  reproduce: load('./commands/reproduce'),
   verify: load('./commands/verify'),
 };
 

@@ -1,0 +1,115 @@
+// The reproduction pipeline (`npm run reproduce`): trains IntroLLM and the baselines (fixed τ at two values, EDT, EAD,
+// TAMPO) over several seeds, evaluates each on held-out problems, and writes results/<name>/: config.json,
+// manifest.json, runs/<method>/seed-<s>/ (each a resumable train run), summary.json, table.md and figures.
+// Re-running the command resumes: finished runs are kept, unfinished ones resume from their checkpoints.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseSetting, resolveConfig } from '../config';
+import { EvalResult } from '../eval/evaluate';
+import { KitError } from '../errors';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
+import { Rng } from '../rng';
+import { Job, runJobs } from './jobs';
+import { manifest } from './manifest';
+import { methodOverride } from './methods';
+import { MethodSummary, SeedEval, summariseMethod, summaryTable } from './summary';
+
+export const DEFAULT_METHODS = ['introllm', 'fixed-0.6', 'fixed-1.0', 'edt', 'ead', 'tampo'];
+
+export interface ReproducePreset {
+  /** The train preset (src/config.ts PRESETS) every run uses. */
+  trainPreset: string;
+  seeds: number[];
+  methods: string[];
+}
+
+export const REPRODUCE_PRESETS: Record<string, ReproducePreset> = {
+  /** CI: every method and the whole pipeline in about a minute; the numbers mean nothing. */
+  smoke: { trainPreset: 'smoke', seeds: [0, 1], methods: DEFAULT_METHODS },
+  /** The default: the tiny SFT model on Countdown, 3 seeds, ~20 minutes on 2 CPU cores. */
+  tiny: { trainPreset: 'tiny', seeds: [0, 1, 2], methods: DEFAULT_METHODS },
+  small: { trainPreset: 'small', seeds: [0, 1, 2], methods: DEFAULT_METHODS },
+  /** A local HF model (e.g. Qwen3-1.7B under models/) on MATH train; meant for a GPU. */
+  paper: { trainPreset: 'paper', seeds: [0, 1, 2], methods: DEFAULT_METHODS },
+};
+
+export interface ReproduceOptions {
+  preset: string;
+  out?: string;
+  jobs: number;
+  backend?: string;
+  /** --set key=value overrides applied to every run. */
+  sets: string[];
+  methods?: string[];
+  seeds?: number[];
+  log: (line: string) => void;
+}
+
+export interface ReproduceResult {
+  out: string;
+  summary: { methods: Record<string, MethodSummary> };
+  table: string;
+  failed: string[];
+}
+
+export function runDirOf(out: string, method: string, seed: number): string {
+  return path.join(out, 'runs', method, `seed-${seed}`);
+}
+
+export function readEval(dir: string): EvalResult | null {
+  const f = path.join(dir, 'eval.json');
+  if (!fs.existsSync(f)) return null;
+  try {
+    return JSON.parse(fs.readFileSync(f, 'utf8'));
+  } catch {
+    return null; // a torn file is re-made by resuming the run
+  }
+}
+
+export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
+  const p = REPRODUCE_PRESETS[o.preset];
+  if (!p) throw new KitError(`unknown reproduce preset '${o.preset}'; valid: ${Object.keys(REPRODUCE_PRESETS).join(', ')}`);
+  const methods = o.methods ?? p.methods;
+  const seeds = o.seeds ?? p.seeds;
+  const out = o.out ?? path.join('results', o.preset);
+  const t0 = Date.now();
+  // Resolve every run's config up front, so a bad --set fails before hours of training.
+  const configs = Object.fromEntries(methods.map((m) => [m, resolveConfig({
+    preset: p.trainPreset,
+    overrides: [{ source: `method ${m}`, value: methodOverride(m) }, ...o.sets.map((s) => ({ source: `--set ${s}`, value: parseSetting(s) }))],
+  })]));
+  const modelDir = configs[methods[0]].model.dir;
+  if (!fs.existsSync(path.join(modelDir, 'config.json'))) {
+    throw new KitError(`model folder ${modelDir} not found (preset '${p.trainPreset}'); put a local Hugging Face model there or pass --set model.dir=DIR`);
+  }
+  fs.mkdirSync(out, { recursive: true });
+  writeJsonAtomic(path.join(out, 'config.json'), { preset: o.preset, train_preset: p.trainPreset, methods, seeds, sets: o.sets, runs: configs });
+  const jobs: Job[] = [];
+  for (const m of methods) {
+    for (const s of seeds) {
+      const dir = runDirOf(out, m, s);
+      if (readEval(dir)) continue;
+      jobs.push({ name: `${m} seed ${s}`, args: ['train', '--preset', p.trainPreset, '--method', m, '--seed', String(s), '--out', dir,
+        ...o.sets.flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
+    }
+  }
+  o.log(`reproduce ${o.preset}: ${methods.length} methods × ${seeds.length} seeds, ${jobs.length} runs to do, ${o.jobs} at a time → ${out}`);
+  const results = await runJobs(jobs, o.jobs, o.log);
+  const failed = results.filter((r) => r.code !== 0);
+  for (const f of failed) o.log(`${f.name} failed:\n  ${f.tail.join('\n  ')}`);
+  const k = configs[methods[0]].eval.k;
+  const ks = [1, k].filter((x, i, a) => a.indexOf(x) === i);
+  const summary: { methods: Record<string, MethodSummary> } = { methods: {} };
+  for (const m of methods) {
+    const evals: SeedEval[] = seeds.flatMap((s) => {
+      const e = readEval(runDirOf(out, m, s));
+      return e ? [{ seed: s, eval: e }] : [];
+    });
+    if (evals.length) summary.methods[m] = summariseMethod(evals, ks, new Rng(0).fork(`summary:${m}`));
+  }
+  writeJsonAtomic(path.join(out, 'summary.json'), summary);
+  const table = summaryTable(summary.methods, k);
+  writeFileAtomic(path.join(out, 'table.md'), table + '\n');
+  writeJsonAtomic(path.join(out, 'manifest.json'), manifest({ preset: o.preset, wall_time_s: (Date.now() - t0) / 1000, runs: results.map((r) => ({ name: r.name, code: r.code, seconds: r.ms / 1000 })) }));
+  return { out, summary, table, failed: failed.map((f) => f.name) };
+}
