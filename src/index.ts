@@ -1,0 +1,36 @@
+// The kit's public API: what notebooks, scripts and users import (from the built dist/, or src/ through tsx).
+export * as tf from '@tensorflow/tfjs';
+export { initBackend, currentBackend, BACKENDS, BackendName, BackendInfo } from './backend';
+export { KitError } from './errors';
+export { Rng } from './rng';
+export * from './config';
+
+// The LM core
+export { DecoderConfig, loadHfConfig, parseHfConfig, toHfConfig, expectedWeights } from './lm/config';
+export { Decoder, KVCache, ForwardOutput } from './lm/model';
+export { loadModel, saveModel, LoadedModel } from './lm/load';
+export { loadTokenizer, writeCharTokenizer, Tokenizer, ChatMessage } from './lm/tokenizer';
+export { temperatureLogSoftmax, tokenLogProbs, sampleTokens } from './lm/sampling';
+export { readSafetensors, writeSafetensors } from './lm/safetensors';
+export { loadCheckpoint as loadModelCheckpoint, loadModelWeights, saveModelFolder } from './lm/checkpoint';
+
+// Tasks, data and the verifier
+export { getTask, taskNames } from './tasks/registry';
+export { Problem, Task, SYNTHETIC_CHARSET } from './tasks/types';
+export { verifyCompletion, extractAnswer, isEquivalent } from './tasks/verifier';
+export { loadBenchmark, BENCHMARKS } from './tasks/benchmarks';
+export * from './eval/metrics';
+export { evaluate, EvalResult, TokenTrace } from './eval/evaluate';
+
+// Temperature policies and RL
+export * from './policy';
+export { rollout, Rollout, RolloutRequest, completionIds } from './rl/rollout';
+export { computeAdvantages, policyLoss, aggregateLoss, createParamGroup } from './rl/grpo';
+export { grpoUpdate, rolloutForward } from './rl/grpo-step';
+export { phaseAt, Phase } from './rl/schedule';
+export { encodePrompt, encodeExample } from './rl/sft';
+export { openRun, trainStep, trainRun, evaluateRun, closeRun, Run } from './rl/trainer';
+export { methodOverride } from './experiments/methods';
+export { reproduce, REPRODUCE_PRESETS, DEFAULT_METHODS, runDirOf, readEval } from './experiments/reproduce';
+export { benchDecoder } from './bench/lm';
+export { benchRl } from './bench/rl';
