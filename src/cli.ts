@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sft: load('./commands/sft'),
   train: load('./commands/train'),
   reproduce: load('./commands/reproduce'),
+  ablate: load('./commands/ablate'),
   verify: load('./commands/verify'),
 };
 

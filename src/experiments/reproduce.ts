@@ -42,7 +42,16 @@ export interface ReproduceOptions {
   sets: string[];
   methods?: string[];
   seeds?: number[];
+  /** Instead of `methods`: labelled variants, each a method plus its own --set overrides (the ablation grids). */
+  variants?: Variant[];
   log: (line: string) => void;
+}
+
+/** One row of a comparison: a label (folder and table name), a method, and overrides of its config. */
+export interface Variant {
+  label: string;
+  method: string;
+  sets: string[];
 }
 
 export interface ReproduceResult {
@@ -69,28 +78,30 @@ export function readEval(dir: string): EvalResult | null {
 export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   const p = REPRODUCE_PRESETS[o.preset];
   if (!p) throw new KitError(`unknown reproduce preset '${o.preset}'; valid: ${Object.keys(REPRODUCE_PRESETS).join(', ')}`);
-  const methods = o.methods ?? p.methods;
+  const variants: Variant[] = o.variants ?? (o.methods ?? p.methods).map((m) => ({ label: m, method: m, sets: [] }));
+  const methods = variants.map((v) => v.label);
   const seeds = o.seeds ?? p.seeds;
   const out = o.out ?? path.join('results', o.preset);
   const t0 = Date.now();
   // Resolve every run's config up front, so a bad --set fails before hours of training.
-  const configs = Object.fromEntries(methods.map((m) => [m, resolveConfig({
+  const setsOf = (v: Variant) => [...o.sets, ...v.sets];
+  const configs = Object.fromEntries(variants.map((v) => [v.label, resolveConfig({
     preset: p.trainPreset,
-    overrides: [{ source: `method ${m}`, value: methodOverride(m) }, ...o.sets.map((s) => ({ source: `--set ${s}`, value: parseSetting(s) }))],
+    overrides: [{ source: `method ${v.method}`, value: methodOverride(v.method) }, ...setsOf(v).map((s) => ({ source: `--set ${s}`, value: parseSetting(s) }))],
   })]));
   const modelDir = configs[methods[0]].model.dir;
   if (!fs.existsSync(path.join(modelDir, 'config.json'))) {
     throw new KitError(`model folder ${modelDir} not found (preset '${p.trainPreset}'); put a local Hugging Face model there or pass --set model.dir=DIR`);
   }
   fs.mkdirSync(out, { recursive: true });
-  writeJsonAtomic(path.join(out, 'config.json'), { preset: o.preset, train_preset: p.trainPreset, methods, seeds, sets: o.sets, runs: configs });
+  writeJsonAtomic(path.join(out, 'config.json'), { preset: o.preset, train_preset: p.trainPreset, variants, seeds, sets: o.sets, runs: configs });
   const jobs: Job[] = [];
-  for (const m of methods) {
+  for (const v of variants) {
     for (const s of seeds) {
-      const dir = runDirOf(out, m, s);
+      const dir = runDirOf(out, v.label, s);
       if (readEval(dir)) continue;
-      jobs.push({ name: `${m} seed ${s}`, args: ['train', '--preset', p.trainPreset, '--method', m, '--seed', String(s), '--out', dir,
-        ...o.sets.flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
+      jobs.push({ name: `${v.label} seed ${s}`, args: ['train', '--preset', p.trainPreset, '--method', v.method, '--seed', String(s), '--out', dir,
+        ...setsOf(v).flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
     }
   }
   o.log(`reproduce ${o.preset}: ${methods.length} methods × ${seeds.length} seeds, ${jobs.length} runs to do, ${o.jobs} at a time → ${out}`);

@@ -1,0 +1,39 @@
+// `introllm ablate --grid NAME`: one ablation grid (src/experiments/ablations.ts) over seeds, written to
+// results/ablations/<preset>/<grid>/ with table.md and table.json (variant, accuracy, 95% CI, Pass@k).
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Command } from '../cli';
+import { KitError } from '../errors';
+import { writeJsonAtomic } from '../io/atomic';
+import { ABLATION_GRIDS, ablationGrid } from '../experiments/ablations';
+import { reproduce } from '../experiments/reproduce';
+import { intFlag, parseFlags } from './args';
+
+export const command: Command = {
+  summary: 'Run an ablation grid over seeds and write a table with confidence intervals (resumable).',
+  usage: `introllm ablate --grid ${Object.keys(ABLATION_GRIDS).join('|')} [--preset tiny] [--seeds 0,1,2] [--out DIR] [--jobs 2] [--set key=value …] [--backend NAME]`,
+  async run(argv) {
+    const f = parseFlags(argv, {
+      grid: { type: 'string' }, preset: { type: 'string', default: 'tiny' }, seeds: { type: 'string' }, out: { type: 'string' },
+      jobs: { type: 'string' }, set: { type: 'string', multiple: true }, backend: { type: 'string' },
+    });
+    if (typeof f.grid !== 'string') throw new KitError(`--grid is required; valid: ${Object.keys(ABLATION_GRIDS).join(', ')}`);
+    const grid = ablationGrid(f.grid);
+    const seeds = f.seeds === undefined ? undefined : (f.seeds as string).split(',').map((s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 0) throw new KitError(`--seeds: '${s}' is not a non-negative integer`);
+      return n;
+    });
+    const out = (f.out as string | undefined) ?? path.join('results', 'ablations', f.preset as string, f.grid);
+    const r = await reproduce({
+      preset: f.preset as string, out, jobs: intFlag(f, 'jobs', Math.max(1, Math.min(2, os.cpus().length))), backend: f.backend as string | undefined,
+      sets: (f.set as string[] | undefined) ?? [], seeds, variants: grid.variants, log: (l) => process.stderr.write(l + '\n'),
+    });
+    writeJsonAtomic(path.join(out, 'table.json'), {
+      grid: f.grid, description: grid.description,
+      rows: Object.entries(r.summary.methods).map(([variant, m]) => ({ variant, accuracy: m.accuracy, ci95: m.ci95, pass_at_k: m.pass_at_k, pass_ci95: m.pass_ci95, seeds: m.seeds })),
+    });
+    console.log(`\n${grid.description}\n\n${r.table}\n\nresults: ${out}/table.json`);
+    return r.failed.length ? 1 : 0;
+  },
+};
