@@ -93,13 +93,13 @@ const BASE: ExperimentConfig = {
   seed: 0,
   model: { dir: 'data/models/tiny-countdown' },
   task: { name: 'countdown', difficulty: 1, trainPool: 0, trainBenchmark: 'math_train', evalBenchmarks: ['math500'] },
-  rollout: { promptsPerStep: 8, groupSize: 4, maxNewTokens: 128 },
+  rollout: { promptsPerStep: 8, groupSize: 4, maxNewTokens: 176 },
   controller: { name: 'introllm' },
   grpo: { advantage: 'grpo', scaleByStd: true, clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean', epochs: 1, maxGradNorm: 1.0 },
   optim: { lrToken: 3e-4, lrTemp: 1e-3 },
   schedule: { mode: 'alternate', tokenSteps: 1, tempSteps: 1 },
   train: { steps: 60, checkpointEvery: 1 },
-  eval: { problems: 100, k: 4, maxNewTokens: 128 },
+  eval: { problems: 100, k: 4, maxNewTokens: 176 },
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
