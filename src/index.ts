@@ -34,3 +34,4 @@ export { methodOverride } from './experiments/methods';
 export { reproduce, REPRODUCE_PRESETS, DEFAULT_METHODS, runDirOf, readEval } from './experiments/reproduce';
 export { benchDecoder } from './bench/lm';
 export { benchRl } from './bench/rl';
+export * from './plots';

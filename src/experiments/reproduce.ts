@@ -9,6 +9,7 @@ import { EvalResult } from '../eval/evaluate';
 import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { Rng } from '../rng';
+import { writeReproductionFigures } from './figures';
 import { Job, runJobs } from './jobs';
 import { manifest } from './manifest';
 import { methodOverride } from './methods';
@@ -57,6 +58,7 @@ export interface Variant {
 export interface ReproduceResult {
   out: string;
   summary: { methods: Record<string, MethodSummary> };
+  figures: string[];
   table: string;
   failed: string[];
 }
@@ -118,9 +120,11 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
     });
     if (evals.length) summary.methods[m] = summariseMethod(evals, ks, new Rng(0).fork(`summary:${m}`));
   }
-  writeJsonAtomic(path.join(out, 'summary.json'), summary);
+  const fig = await writeReproductionFigures({ out, labels: Object.keys(summary.methods), seeds, runDir: (l, s) => runDirOf(out, l, s), summary, title: `IntroLLM kit: ${o.preset} reproduction` });
+  if (fig.pngSkipped) o.log(`figures: HTML only (${fig.pngSkipped})`);
+  writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, interpretability: fig.interpretability });
   const table = summaryTable(summary.methods, k);
   writeFileAtomic(path.join(out, 'table.md'), table + '\n');
   writeJsonAtomic(path.join(out, 'manifest.json'), manifest({ preset: o.preset, wall_time_s: (Date.now() - t0) / 1000, runs: results.map((r) => ({ name: r.name, code: r.code, seconds: r.ms / 1000 })) }));
-  return { out, summary, table, failed: failed.map((f) => f.name) };
+  return { out, summary, table, figures: fig.files, failed: failed.map((f) => f.name) };
 }

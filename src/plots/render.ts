@@ -187,3 +187,27 @@ export async function writeFigures(dir: string, figs: readonly NamedFigure[], pn
     : await renderPng(figs.map((f) => ({ file: path.join(dir, `${f.name}.png`), fig: f.fig })), png === true ? {} : png);
   return { html, png: result };
 }
+
+/**
+ * One self-contained HTML page holding several figures (plotly inlined once, ~5 MB instead of ~5 MB per figure), with
+ * optional raw HTML sections (e.g. tokensToHtml snippets) after them.
+ */
+export function galleryHtml(figs: readonly { title: string; fig: Figure }[], pageTitle: string, extraHtml: readonly { title: string; html: string }[] = []): string {
+  const blocks = figs.map((f, i) => [
+    `<h2>${escapeHtml(f.title)}</h2>`,
+    `<div id="fig${i}"></div>`,
+    `<script id="fig${i}-data" type="application/json">${scriptJson(f.fig)}</script>`,
+  ].join('\n'));
+  return [
+    '<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">', `<title>${escapeHtml(pageTitle)}</title>`,
+    `<script>${plotlyScript()}</script>`, '</head>', '<body style="margin:1em;background:white;font-family:sans-serif">',
+    `<h1>${escapeHtml(pageTitle)}</h1>`, ...blocks,
+    ...extraHtml.map((x) => `<h2>${escapeHtml(x.title)}</h2>\n${x.html}`),
+    '<script>',
+    `for (let i = 0; i < ${figs.length}; i++) {`,
+    '  const fig = JSON.parse(document.getElementById(`fig${i}-data`).textContent);',
+    '  Plotly.newPlot(`fig${i}`, fig.data, fig.layout, { displaylogo: false, responsive: true });',
+    '}',
+    '</script>', '</body>', '</html>', '',
+  ].join('\n');
+}

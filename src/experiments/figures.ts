@@ -1,0 +1,69 @@
+// The figures and interpretability numbers of a reproduction, built from its run folders: training curves with
+// bands over seeds, accuracy and Pass@k with CIs, τ against entropy, τ by token class, and a sample's tokens coloured
+// by τ (paper-notes.md, "Interpretability claims"). Written as one offline HTML page (figures/index.html) and, where
+// Chromium is available, one PNG per figure.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EvalResult } from '../eval/evaluate';
+import { writeFileAtomic } from '../io/atomic';
+import {
+  accuracyFigure, Figure, galleryHtml, MetricsRecord, passAtKCurveFigure, renderPng, RunMetrics, Summary, tauByClass, tauByClassFigure,
+  tauEntropyCorrelation, tauEntropyFigure, tokensToHtml, trainingCurvesFigure,
+} from '../plots';
+import { readEval } from './reproduce';
+
+export interface FigureInputs {
+  out: string;
+  /** Labels of the compared methods/variants, and the run folder of (label, seed). */
+  labels: string[];
+  seeds: number[];
+  runDir: (label: string, seed: number) => string;
+  summary: Summary;
+  title: string;
+}
+
+function readMetrics(dir: string): MetricsRecord[] {
+  const f = path.join(dir, 'metrics.jsonl');
+  if (!fs.existsSync(f)) return [];
+  return fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+}
+
+export interface Interpretability {
+  tau_entropy: ReturnType<typeof tauEntropyCorrelation>;
+  tau_by_class: ReturnType<typeof tauByClass>;
+}
+
+/** Builds every figure, writes them, and returns the interpretability numbers per method (for summary.json). */
+export async function writeReproductionFigures(x: FigureInputs): Promise<{ files: string[]; pngSkipped: string | null; interpretability: Record<string, Interpretability> }> {
+  const runs: RunMetrics[] = [];
+  const traces: { method: string; traces: NonNullable<EvalResult['traces']> }[] = [];
+  for (const label of x.labels) {
+    const t: EvalResult['traces'] = [];
+    for (const seed of x.seeds) {
+      runs.push({ method: label, seed, metrics: readMetrics(x.runDir(label, seed)) });
+      const e = readEval(x.runDir(label, seed));
+      if (e) t.push(...e.traces.map((tr) => ({ ...tr, problemId: `${seed}:${tr.problemId}` })));
+    }
+    traces.push({ method: label, traces: t });
+  }
+  const figs: { name: string; title: string; fig: Figure }[] = [
+    { name: 'training-reward', title: 'Training reward per step (mean over seeds, band: min–max)', fig: trainingCurvesFigure(runs, { metrics: 'train/reward_mean', smoothing: 0.8 }) },
+    { name: 'training-tau-gate', title: 'Mean τ and gate rate over training', fig: trainingCurvesFigure(runs, { metrics: ['policy/tau_mean', 'policy/gate_rate'], smoothing: 0.8 }) },
+    { name: 'accuracy', title: 'Held-out accuracy and Pass@k with 95% CIs', fig: accuracyFigure(x.summary) },
+    { name: 'pass-at-k', title: 'Pass@k', fig: passAtKCurveFigure(x.summary) },
+    { name: 'tau-entropy', title: 'τ_t against the token entropy H_t (evaluation samples)', fig: tauEntropyFigure(traces) },
+    { name: 'tau-by-class', title: 'τ by token class', fig: tauByClassFigure(traces) },
+  ];
+  const dir = path.join(x.out, 'figures');
+  fs.mkdirSync(dir, { recursive: true });
+  const samples = traces.filter((t) => t.traces.length).slice(0, 3).map((t) => ({ title: `A ${t.method} sample coloured by τ`, html: tokensToHtml(t.traces[0], { caption: true }) }));
+  const page = path.join(dir, 'index.html');
+  writeFileAtomic(page, galleryHtml(figs, x.title, samples));
+  const png = await renderPng(figs.map((f) => ({ file: path.join(dir, `${f.name}.png`), fig: f.fig })));
+  const interpretability: Record<string, Interpretability> = {};
+  for (const t of traces) {
+    if (!t.traces.length) continue;
+    interpretability[t.method] = { tau_entropy: tauEntropyCorrelation(t.traces, { seed: 0 }), tau_by_class: tauByClass(t.traces, { seed: 0 }) };
+  }
+  return { files: [page, ...png.rendered], pngSkipped: png.skipped, interpretability };
+}
