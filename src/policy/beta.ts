@@ -6,7 +6,7 @@ import { check } from '../errors';
 import { Rng } from '../rng';
 import { f32InRange } from './common';
 import { sampleBeta } from './random';
-import { lgamma, softplusInverse, softplusNumber } from './special';
+import { lgamma, lgammaNumber, softplusInverse, softplusNumber } from './special';
 import { ValueDistribution } from './value';
 
 /** The clamp of z away from 0 and 1. */
@@ -58,6 +58,12 @@ export class BetaValue implements ValueDistribution {
   centerTau(u: ArrayLike<number>, offset: number): number {
     const [a, b] = this.shapes(u, offset);
     return this.tauMin + (a / (a + b)) * (this.tauMax - this.tauMin);
+  }
+
+  logDensity(u: ArrayLike<number>, offset: number, z: number): number {
+    const [a, b] = this.shapes(u, offset);
+    const zc = Math.min(Math.max(z, Z_EPS), 1 - Z_EPS);
+    return (a - 1) * Math.log(zc) + (b - 1) * Math.log1p(-zc) - (lgammaNumber(a) + lgammaNumber(b) - lgammaNumber(a + b));
   }
 
   logProb(u: tf.Tensor2D, z: tf.Tensor1D): tf.Tensor1D {

@@ -57,6 +57,10 @@ export class CategoricalValue implements ValueDistribution {
     return m;
   }
 
+  logDensity(u: ArrayLike<number>, offset: number, z: number): number {
+    return Math.log(this.probs(u, offset)[Math.round(z)]);
+  }
+
   logProb(u: tf.Tensor2D, z: tf.Tensor1D): tf.Tensor1D {
     return tf.tidy(() => {
       const idx = tf.cast(tf.round(z), 'int32');

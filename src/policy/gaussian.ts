@@ -43,6 +43,12 @@ export class GaussianValue implements ValueDistribution {
     return this.tauMin + sigmoidNumber(u[offset]) * (this.tauMax - this.tauMin);
   }
 
+  logDensity(u: ArrayLike<number>, offset: number, z: number): number {
+    const sigma = softplusNumber(u[offset + 1]) + this.epsilon;
+    const d = (z - u[offset]) / sigma;
+    return -0.5 * d * d - Math.log(sigma) - HALF_LOG_2PI + softplusNumber(z) + softplusNumber(-z);
+  }
+
   logProb(u: tf.Tensor2D, z: tf.Tensor1D): tf.Tensor1D {
     return tf.tidy(() => {
       const [mu, us] = tf.unstack(u, 1);

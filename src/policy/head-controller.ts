@@ -4,18 +4,20 @@
 //   value z_t ~ p(z | value params) when c_t = 1, τ_t = f(z_t) ∈ [τ_min, τ_max]
 //   log π_φ(τ_t | ·) = log P(c_t) + c_t · log p(z_t)
 // Without a gate ('introllm-nogate') every step draws a new τ and log π_φ = log p(z_t).
-// act() and logProb() share headOutputs() and logProbFromOutputs(): act() samples on the host from the head outputs
-// and then computes its recorded log-prob with the same tensor function that logProb() uses at loss time.
+// act() and logProb() share headOutputs(): act() reads the head outputs once, samples on the host and records the
+// log-prob computed on the host from those outputs (ValueDistribution.logDensity; one device read per decoding step
+// instead of a second pass through ~100 small lgamma ops, which cost ~10% of a tiny model's rollout time); logProb()
+// computes the same quantity as a differentiable tensor function at loss time, and the tests hold the two equal.
 // Gate-off rows record z = NaN; the log-density is evaluated at a safe z there and masked out.
 import * as tf from '@tensorflow/tfjs';
 import { check, KitError } from '../errors';
 import { Rng } from '../rng';
-import { checkRowTensor, checkTauInputs, readAndDispose } from './common';
+import { checkRowTensor, checkTauInputs } from './common';
 import { ControllerConfig } from './config';
 import { distributionFeatures, NUM_FEATURES } from './features';
 import { MlpHead } from './mlp';
 import { sampleBernoulli } from './random';
-import { logit, sigmoidNumber, stopGradient } from './special';
+import { logit, sigmoidNumber, softplusNumber, stopGradient } from './special';
 import { TauInputs, TauSample, TemperatureController } from './types';
 import { ValueDistribution } from './value';
 
@@ -114,6 +116,7 @@ export class HeadController implements TemperatureController {
       const tau = new Float32Array(N);
       const gate = new Uint8Array(N);
       const z = new Float32Array(N);
+      const logp = new Float32Array(N);
       for (let i = 0; i < N; i++) {
         const o = i * out;
         for (let j = 0; j < out; j++) {
@@ -129,12 +132,14 @@ export class HeadController implements TemperatureController {
           z[i] = NaN;
           tau[i] = prev[i];
         }
+        // log P(c) (log σ(u_c) = −softplus(−u_c), log(1 − σ(u_c)) = −softplus(u_c)) + c · log p(z).
+        const logPc = this.gated ? -softplusNumber(c === 1 ? -uh[o] : uh[o]) : 0;
+        logp[i] = logPc + (c === 1 ? this.value.logDensity(uh, o + voff, z[i]) : 0);
         this.stats.rows++;
         this.stats.gateProb += p;
         this.stats.gateOpen += c;
         this.stats.centerTau += this.value.centerTau(uh, o + voff);
       }
-      const logp = readAndDispose(tf.tidy(() => this.logProbFromOutputs(u, tf.tensor1d(gate, 'float32'), tf.tensor1d(z))));
       return { tau, gate, z, logp };
     } finally {
       u.dispose();

@@ -20,6 +20,9 @@ export interface ValueDistribution {
   /** The τ at the distribution's centre for one row's outputs (Beta and categorical: the mean; Gaussian: the median),
    *  for metrics. */
   centerTau(u: ArrayLike<number>, offset: number): number;
+  /** The same log p(z | u) on the host for one row (float64 arithmetic): act() records it without a second pass
+   *  through the device; tests check it against logProb. */
+  logDensity(u: ArrayLike<number>, offset: number, z: number): number;
   /** log p(z | u): u [N, numParams] (its slice of the head outputs), z [N] (no NaN). Returns [N]. */
   logProb(u: tf.Tensor2D, z: tf.Tensor1D): tf.Tensor1D;
 }
