@@ -98,7 +98,7 @@ const BASE: ExperimentConfig = {
   grpo: { advantage: 'grpo', scaleByStd: true, clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean', epochs: 1, maxGradNorm: 1.0 },
   optim: { lrToken: 3e-4, lrTemp: 1e-3 },
   schedule: { mode: 'alternate', tokenSteps: 1, tempSteps: 1 },
-  train: { steps: 60, checkpointEvery: 1 },
+  train: { steps: 20, checkpointEvery: 1 },
   eval: { problems: 100, k: 4, maxNewTokens: 176 },
 };
 
@@ -108,7 +108,7 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unk
 export const PRESETS: Record<string, DeepPartial<ExperimentConfig>> = {
   smoke: { rollout: { promptsPerStep: 4, groupSize: 4, maxNewTokens: 96 }, train: { steps: 4 }, eval: { problems: 16, k: 2, maxNewTokens: 96 } },
   tiny: {},
-  small: { rollout: { promptsPerStep: 16, groupSize: 8 }, train: { steps: 200 }, eval: { problems: 300, k: 8 } },
+  small: { rollout: { promptsPerStep: 16, groupSize: 8 }, train: { steps: 150 }, eval: { problems: 300, k: 8 } },
   paper: {
     model: { dir: 'models/Qwen3-1.7B' },
     task: { name: 'benchmark', trainBenchmark: 'math_train', evalBenchmarks: ['aime24', 'amc23', 'math500', 'minerva_math', 'olympiadbench', 'omni_math_rule'] },

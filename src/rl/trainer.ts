@@ -182,7 +182,8 @@ export async function trainRun(run: Run, onStep?: (rec: Record<string, unknown> 
 /** Held-out evaluation of the run's current policy: Avg@k / Pass@k on the test split, written to eval.json. */
 export function evaluateRun(run: Run): EvalResult {
   const c = run.cfg;
-  const problems = run.task.generate(new Rng(c.seed).fork('eval-problems'), 'test', c.eval.problems, c.task.difficulty);
+  // The held-out set does not depend on the run's seed: every method and seed is evaluated on the same problems.
+  const problems = run.task.generate(new Rng(0).fork('eval-problems'), 'test', c.eval.problems, c.task.difficulty);
   const result = evaluate(run.model, run.tok, run.controller, problems, run.task, {
     k: c.eval.k, maxNewTokens: c.eval.maxNewTokens, tau0: tau0Of(c), batchRows: 64, trainStep: run.step, keepTraces: 16,
   }, new Rng(c.seed).fork('eval'));
