@@ -2,7 +2,7 @@
 // `npm run notebooks`: executes every notebooks/NN-*.ipynb headless with the tslab (TypeScript) kernel, in order, and
 // ends with one plain line, "notebooks: N passed, M failed", that CI reads.
 //
-//   node scripts/run-notebooks.js [FILTER...] [--preset smoke|default|NAME] [--inplace] [--no-build] [--out DIR]
+//   node scripts/run-notebooks.js [FILTER...] [--preset smoke|default|NAME] [--inplace] [--no-build] [--out DIR] [--setup]
 //
 // FILTER: run only notebooks whose file name contains one of these strings (e.g. `03` or `policy`).
 // --preset: the value of INTROLLM_PRESET the notebooks see (they pick their sizes from it); default `smoke` (tiny
@@ -10,6 +10,7 @@
 // --inplace: write the executed notebooks (with outputs) over notebooks/*.ipynb; otherwise they go to --out
 //           (default .cache/notebooks-out/) and the committed notebooks are left alone.
 // --no-build: do not rebuild dist/ (the notebooks import the kit from the build output, `../dist`).
+// --setup: only build dist/ and register the kernel, then print how to open the notebooks interactively.
 //
 // Steps: build dist/ when it is missing or older than src/; register the tslab kernel in a project-local Jupyter folder
 // (.cache/jupyter/kernels/tslab/kernel.json) and point JUPYTER_PATH at it; run `jupyter nbconvert --execute` per
@@ -32,7 +33,7 @@ function fail(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { filters: [], preset: 'smoke', inplace: false, build: true, out: path.join(ROOT, '.cache', 'notebooks-out') };
+  const o = { filters: [], preset: 'smoke', inplace: false, build: true, setup: false, out: path.join(ROOT, '.cache', 'notebooks-out') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -41,11 +42,12 @@ function parseArgs(argv) {
     };
     if (a === '--inplace') o.inplace = true;
     else if (a === '--no-build') o.build = false;
+    else if (a === '--setup') o.setup = true;
     else if (a === '--preset') o.preset = value();
     else if (a.startsWith('--preset=')) o.preset = a.slice('--preset='.length);
     else if (a === '--out') o.out = path.resolve(value());
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node scripts/run-notebooks.js [FILTER...] [--preset smoke|default] [--inplace] [--no-build] [--out DIR]');
+      console.log('usage: node scripts/run-notebooks.js [FILTER...] [--preset smoke|default] [--inplace] [--no-build] [--out DIR] [--setup]');
       process.exit(0);
     } else if (a.startsWith('--')) fail(`unknown option ${a}`);
     else o.filters.push(a);
@@ -137,6 +139,14 @@ function main() {
   const notebooks = fs.readdirSync(NB_DIR).filter((f) => /^\d\d-.*\.ipynb$/.test(f)).sort()
     .filter((f) => o.filters.length === 0 || o.filters.some((x) => f.includes(x)));
   if (notebooks.length === 0) fail(`no notebooks matched in ${NB_DIR}${o.filters.length ? ` (filters: ${o.filters.join(', ')})` : ''}`);
+  if (o.setup) {
+    if (o.build) ensureBuild();
+    const dir = registerKernel();
+    console.log(`run-notebooks: kernel 'tslab' registered in ${path.relative(ROOT, dir)}. To work interactively, from the project root:\n` +
+      `  JUPYTER_PATH=${dir} jupyter lab notebooks/        (or: jupyter notebook notebooks/)\n` +
+      `The kernel starts in notebooks/, so the notebooks import the kit as '../dist': rerun this (or npm run build) after changing src/.`);
+    return;
+  }
   const jupyter = findJupyter();
   if (o.build) ensureBuild();
   const jupyterPath = registerKernel();
