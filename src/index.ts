@@ -31,6 +31,7 @@ export { phaseAt, Phase } from './rl/schedule';
 export { encodePrompt, encodeExample } from './rl/sft';
 export { openRun, trainStep, trainRun, evaluateRun, closeRun, Run } from './rl/trainer';
 export { methodOverride } from './experiments/methods';
+export { ABLATION_GRIDS, ablationGrid } from './experiments/ablations';
 export { reproduce, REPRODUCE_PRESETS, DEFAULT_METHODS, runDirOf, readEval } from './experiments/reproduce';
 export { benchDecoder } from './bench/lm';
 export { benchRl } from './bench/rl';

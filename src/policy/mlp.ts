@@ -22,10 +22,16 @@ export class MlpHead {
     const normals = (n: number, std: number) => Float32Array.from({ length: n }, () => rng.normal() * std);
     const w1 = normals(inDim * hiddenDim, Math.sqrt(2 / inDim));
     const w2 = normals(hiddenDim * outDim, initScale / Math.sqrt(hiddenDim));
-    this.w1 = tf.variable(tf.tensor2d(w1, [inDim, hiddenDim]), true);
-    this.b1 = tf.variable(tf.zeros([hiddenDim]), true);
-    this.w2 = tf.variable(tf.tensor2d(w2, [hiddenDim, outDim]), true);
-    this.b2 = tf.variable(tf.tensor1d(outBias), true);
+    // tf.variable keeps its own reference to the data: the initial tensors are disposed right away.
+    const own = (t: tf.Tensor) => {
+      const v = tf.variable(t, true);
+      t.dispose();
+      return v;
+    };
+    this.w1 = own(tf.tensor2d(w1, [inDim, hiddenDim]));
+    this.b1 = own(tf.zeros([hiddenDim]));
+    this.w2 = own(tf.tensor2d(w2, [hiddenDim, outDim]));
+    this.b2 = own(tf.tensor1d(outBias));
   }
 
   /** x [N, in] → u [N, out]. */

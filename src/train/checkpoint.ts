@@ -98,7 +98,9 @@ export async function loadCheckpoint(runDir: string, c: Omit<CheckpointContent, 
       if (t.shape.join(',') !== vars[i].shape.join(',')) {
         throw new KitError(`${dir}: tensor '${group}/${i}' has shape [${t.shape}], the current ${group} variable is [${vars[i].shape}]`);
       }
-      vars[i].assign(tf.tensor(t.data, t.shape));
+      const value = tf.tensor(t.data, t.shape);
+      vars[i].assign(value);
+      value.dispose();
     }
   }
   for (const g of c.optimizers) {

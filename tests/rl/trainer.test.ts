@@ -10,6 +10,7 @@ import { saveModel } from '../../src/lm/load';
 import { Decoder } from '../../src/lm/model';
 import { writeCharTokenizer } from '../../src/lm/tokenizer';
 import { closeRun, openRun, trainStep } from '../../src/rl/trainer';
+import { CONTROLLER_NAMES, createController } from '../../src/policy/registry';
 import { parseHfConfig } from '../../src/lm/config';
 import { SYNTHETIC_CHARSET } from '../../src/tasks/types';
 import { tempDir } from '../helpers/kit';
@@ -41,6 +42,12 @@ describe('trainer', () => {
     for (let s = 2; s < 6; s++) trainStep(run, s);
     expect(tf.memory().numTensors).toBe(before);
     closeRun(run);
+  });
+
+  it('creating and disposing every controller leaves no tensor behind', () => {
+    const before = tf.memory().numTensors;
+    for (const name of CONTROLLER_NAMES) createController(name, {}, 16, 1).dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   for (const method of ['fixed-0.6', 'edt', 'ead', 'tampo', 'introllm-nogate', 'introllm-categorical', 'introllm-gaussian', 'introllm-features']) {
