@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { KitError } from '../../src/errors';
 import { DecoderConfig, parseHfConfig } from '../../src/lm/config';
 
-export async function expectKitErrorAsync(fn: () => Promise<unknown>, ...fragments: string[]): Promise<void> {
+export async function expectKitErrorAsync(fn: () => unknown, ...fragments: string[]): Promise<void> {
   let err: unknown;
   try {
     await fn();

@@ -4,10 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KitError } from '../../src/errors';
 import { expectedWeights, loadHfConfig } from '../../src/lm/config';
 import { INDEX_FILE, loadCheckpoint, loadModelWeights, saveModelFolder } from '../../src/lm/checkpoint';
 import { bf16BitsToF32, f32ToBf16Bits, HostTensor, readSafetensors, writeSafetensors } from '../../src/lm/safetensors';
+import { expectKitError } from '../helpers/kit';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'lm');
 const ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
@@ -20,16 +20,6 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function expectKitError(fn: () => unknown, ...fragments: string[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a KitError').toBeInstanceOf(KitError);
-  for (const f of fragments) expect((err as Error).message).toContain(f);
-}
 
 /** A copy of a fixture folder in the temp dir, with its tensors passed through `edit` and rewritten. */
 function editedCopy(fixture: string, edit?: (t: Map<string, HostTensor>) => void): string {

@@ -4,7 +4,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KitError } from '../../src/errors';
 import {
   bf16BitsToF32,
   encodeSafetensors,
@@ -15,6 +14,7 @@ import {
   readSafetensorsWithMetadata,
   writeSafetensors,
 } from '../../src/lm/safetensors';
+import { expectKitError } from '../helpers/kit';
 
 let dir: string;
 beforeEach(() => {
@@ -34,18 +34,6 @@ function writeRaw(name: string, header: unknown, data: Uint8Array = new Uint8Arr
   const file = path.join(dir, name);
   fs.writeFileSync(file, Buffer.concat([len, h, Buffer.from(data)]));
   return file;
-}
-
-/** Expects fn to throw a KitError whose message contains every fragment. */
-function expectKitError(fn: () => unknown, ...fragments: string[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a KitError').toBeInstanceOf(KitError);
-  for (const f of fragments) expect((err as Error).message).toContain(f);
 }
 
 const f32 = (...xs: number[]): Float32Array => Float32Array.from(xs);

@@ -1,9 +1,9 @@
 // Shared helpers of the temperature-policy tests: random TauInputs and forcing a head's outputs to chosen values.
 import * as tf from '@tensorflow/tfjs';
-import { KitError } from '../../src/errors';
 import { Rng } from '../../src/rng';
 import { TauInputs, TemperatureController } from '../../src/policy/types';
 import { expect } from 'vitest';
+export { expectKitError } from '../helpers/kit';
 
 /** Random inputs: hidden N(0,1) [N, d], logits N(0, 2²) [N, V], prevTau in [0.5, 1.5], position 0..N−1. */
 export function randomInputs(N: number, d: number, V: number, seed: number): TauInputs {
@@ -27,13 +27,3 @@ export function setHeadOutputs(c: TemperatureController, u: number[]): void {
   b2.assign(tf.tensor1d(u));
 }
 
-export function expectKitError(fn: () => unknown, ...fragments: string[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a KitError').toBeInstanceOf(KitError);
-  for (const f of fragments) expect((err as Error).message).toContain(f);
-}

@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KitError } from '../../src/errors';
 import { BENCHMARKS, loadBenchmark, loadJsonlFile, parseBenchmarkJsonl } from '../../src/tasks/benchmarks';
+import { expectKitError } from '../helpers/kit';
 
 // Row counts from data/README.md.
 const EXPECTED_ROWS: Record<string, number> = {
@@ -15,16 +15,6 @@ const EXPECTED_ROWS: Record<string, number> = {
 
 const good = (id: string) => JSON.stringify({ id, problem: 'p', answer: '1' });
 
-function expectKitError(fn: () => unknown, ...fragments: string[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(KitError);
-  for (const f of fragments) expect((err as Error).message).toContain(f);
-}
 
 describe('benchmark files', () => {
   it('lists exactly the documented benchmarks', () => {

@@ -1,20 +1,10 @@
 // Group advantages (grpo with both std kinds and with scaleByStd off, rloo), worked by hand in the comments, plus the
 // argument errors. Plain host arrays: no backend needed.
 import { describe, expect, it } from 'vitest';
-import { KitError } from '../../../src/errors';
 import { ADVANTAGE_ESTIMATORS, computeAdvantages, DEFAULT_ADVANTAGE_OPTIONS } from '../../../src/rl/grpo/advantages';
 import { Rng } from '../../../src/rng';
+import { expectKitError } from '../../helpers/kit';
 
-function expectKitError(fn: () => unknown, ...fragments: string[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a KitError').toBeInstanceOf(KitError);
-  for (const f of fragments) expect((err as Error).message).toContain(f);
-}
 
 function expectClose(actual: ArrayLike<number>, expected: number[], digits = 6): void {
   expect(actual.length).toBe(expected.length);

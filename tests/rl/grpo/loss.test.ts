@@ -4,24 +4,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend';
-import { KitError } from '../../../src/errors';
 import { aggregateLoss, LOSS_AGGREGATIONS } from '../../../src/rl/grpo/aggregation';
 import { policyLoss, PolicyLossInputs } from '../../../src/rl/grpo/loss';
+import { expectKitError } from '../../helpers/kit';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: () => {} });
 });
 
-function expectKitError(fn: () => unknown, ...fragments: string[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a KitError').toBeInstanceOf(KitError);
-  for (const f of fragments) expect((err as Error).message).toContain(f);
-}
 
 /** Runs fn inside tf.tidy and returns its host (non-tensor) result; every tensor it made is disposed. */
 function hostTidy<T>(fn: () => T): T {

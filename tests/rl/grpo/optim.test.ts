@@ -16,21 +16,12 @@ import {
   restoreOptimizer,
   setLearningRate,
 } from '../../../src/rl/grpo/optim';
+import { expectKitErrorAsync } from '../../helpers/kit';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: () => {} });
 });
 
-async function expectKitErrorAsync(fn: () => unknown, ...fragments: string[]): Promise<void> {
-  let err: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a KitError').toBeInstanceOf(KitError);
-  for (const f of fragments) expect((err as Error).message).toContain(f);
-}
 
 describe('clipByGlobalNorm', () => {
   // a = [3], b = [[4]]: global norm sqrt(9 + 16) = 5.
