@@ -9,6 +9,7 @@
 // registerWasmExtras() adds a plain implementation so that training works on wasm.
 import * as tf from '@tensorflow/tfjs';
 import { KitError } from './errors';
+import { installDawnTickHook, patchWebgpuBackend } from './webgpu-node';
 
 export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -63,24 +64,53 @@ async function startTensorflow(): Promise<string> {
     `access to its host (the GPU build also needs CUDA 11.2 + cuDNN 8.1)`);
 }
 
+// The webgpu backend runs on Dawn through the optional `webgpu` package (a prebuilt dawn.node). Dawn needs a Vulkan
+// driver: the GPU's (NVIDIA/AMD/Intel) or, on a machine without a GPU, Mesa's lavapipe >= 23 (scripts/fetch-lavapipe.sh;
+// Dawn reads VK_ICD_FILENAMES / LD_LIBRARY_PATH when the process starts). Auto mode takes only a hardware adapter; an
+// explicit request also takes a software one. src/webgpu-node.ts patches tfjs-backend-webgpu for Node: synchronous
+// reads (its own need OffscreenCanvas), AddN over many inputs, validation errors as exceptions, a bounded buffer pool
+// and reused bind groups.
 async function startWebgpu(requireHardware: boolean): Promise<string> {
   const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
   if (!g.navigator?.gpu) {
+    // Auto mode on a machine without a Vulkan loader: say so without starting Dawn (which would print a warning).
+    if (requireHardware && !vulkanLoaderFound()) throw new Error('no Vulkan loader (libvulkan.so.1) on this machine');
     const dawn = requireOptional('webgpu') as { create: (flags: string[]) => unknown; globals: object };
+    installDawnTickHook(); // before Dawn schedules any work
     Object.assign(globalThis, dawn.globals);
     const gpu = dawn.create([]);
     Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu }, configurable: true, writable: true });
   }
+  type AdapterInfo = { vendor?: string; architecture?: string; description?: string; device?: string; isFallbackAdapter?: boolean };
   const gpu = (globalThis as unknown as { navigator: { gpu: { requestAdapter(): Promise<unknown> } } }).navigator.gpu;
-  const adapter = (await gpu.requestAdapter()) as { info?: { vendor?: string; architecture?: string; description?: string; device?: string }; isFallbackAdapter?: boolean } | null;
-  if (!adapter) throw new Error('no WebGPU adapter found (Dawn needs a Vulkan driver: an NVIDIA/AMD/Intel driver, or Mesa lavapipe >= 23)');
-  const info = adapter.info ?? {};
+  const adapter = (await gpu.requestAdapter()) as { info?: AdapterInfo; isFallbackAdapter?: boolean } | null;
+  if (!adapter) {
+    throw new Error('no WebGPU adapter found (Dawn needs a Vulkan driver and loader: an NVIDIA/AMD/Intel driver with libvulkan1, ' +
+      'or Mesa lavapipe >= 23: run scripts/fetch-lavapipe.sh, then start node with vendor/lavapipe/env.sh sourced)');
+  }
+  // GPUAdapterInfo's fields are getters on its prototype: read them one by one.
+  const info: AdapterInfo = adapter.info ?? {};
   const desc = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
-  const software = adapter.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader/i.test(desc);
+  const software = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(desc);
   if (requireHardware && software) throw new Error(`only a software adapter is available (${desc})`);
   requireOptional('@tensorflow/tfjs-backend-webgpu');
   await activate('webgpu');
+  patchWebgpuBackend();
   return desc;
+}
+
+/** Linux: whether libvulkan.so.1 is in LD_LIBRARY_PATH, the ld.so cache or a standard folder. Elsewhere: true. */
+function vulkanLoaderFound(): boolean {
+  if (process.platform !== 'linux') return true;
+  const fs = require('node:fs') as typeof import('node:fs');
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'];
+  if (dirs.some((d) => fs.existsSync(`${d}/libvulkan.so.1`))) return true;
+  try {
+    return fs.readFileSync('/etc/ld.so.cache').includes('libvulkan.so.1');
+  } catch {
+    return false;
+  }
 }
 
 async function startWasm(): Promise<string> {
