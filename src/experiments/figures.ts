@@ -49,7 +49,7 @@ export async function writeReproductionFigures(x: FigureInputs): Promise<{ files
   const figs: { name: string; title: string; fig: Figure }[] = [
     { name: 'training-reward', title: 'Training reward per step (mean over seeds, band: min–max)', fig: trainingCurvesFigure(runs, { metrics: 'train/reward_mean', smoothing: 0.8 }) },
     { name: 'training-tau-gate', title: 'Mean τ and gate rate over training', fig: trainingCurvesFigure(runs, { metrics: ['policy/tau_mean', 'policy/gate_rate'], smoothing: 0.8 }) },
-    { name: 'accuracy', title: 'Held-out accuracy and Pass@k with 95% CIs', fig: accuracyFigure(x.summary) },
+    { name: 'accuracy', title: 'Held-out accuracy and Pass@k with 95% CIs', fig: accuracyFigure(x.summary, { title: 'Held-out accuracy and Pass@k (95% CI: bootstrap over seeds, then problems)' }) },
     { name: 'pass-at-k', title: 'Pass@k', fig: passAtKCurveFigure(x.summary) },
     { name: 'tau-entropy', title: 'τ_t against the token entropy H_t (evaluation samples)', fig: tauEntropyFigure(traces) },
     { name: 'tau-by-class', title: 'τ by token class', fig: tauByClassFigure(traces) },

@@ -125,6 +125,15 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, interpretability: fig.interpretability });
   const table = summaryTable(summary.methods, k);
   writeFileAtomic(path.join(out, 'table.md'), table + '\n');
-  writeJsonAtomic(path.join(out, 'manifest.json'), manifest({ preset: o.preset, wall_time_s: (Date.now() - t0) / 1000, runs: results.map((r) => ({ name: r.name, code: r.code, seconds: r.ms / 1000 })) }));
+  // A resumed reproduction adds a session: the manifest keeps the wall time and runs of every invocation.
+  const manifestFile = path.join(out, 'manifest.json');
+  let sessions: unknown[] = [];
+  try {
+    sessions = (JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { sessions?: unknown[] }).sessions ?? [];
+  } catch {
+    sessions = [];
+  }
+  sessions.push({ started: new Date(t0).toISOString(), wall_time_s: (Date.now() - t0) / 1000, jobs: o.jobs, runs: results.map((r) => ({ name: r.name, code: r.code, seconds: r.ms / 1000 })) });
+  writeJsonAtomic(manifestFile, manifest({ preset: o.preset, sessions }));
   return { out, summary, table, figures: fig.files, failed: failed.map((f) => f.name) };
 }

@@ -45,11 +45,14 @@ describe('introllm reproduce', () => {
     }
     expect(r.stdout).toContain('| introllm |');
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
-    expect(manifest.runs.length).toBe(4);
+    expect(manifest.sessions.length).toBe(1);
+    expect(manifest.sessions[0].runs.length).toBe(4);
     expect(manifest.packages['@tensorflow/tfjs']).toBe('4.22.0');
     const again = run(...args);
     expect(again.status).toBe(0);
     expect(again.stderr).toContain('0 runs to do');
+    const after = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(after.sessions.map((x: { runs: unknown[] }) => x.runs.length)).toEqual([4, 0]); // the first session's record is kept
   });
 
   it('a missing model folder is a clear error before anything runs', () => {
