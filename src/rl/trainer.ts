@@ -49,8 +49,10 @@ function tau0Of(cfg: ExperimentConfig): number {
 
 /** Opens (or resumes) the run in `dir`. */
 export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> {
+  if (cfg.task.name === 'benchmark') {
+    throw new KitError(`task 'benchmark' (RL on the JSONL benchmarks with a chat template, the 'paper' preset) is not wired into train yet; use a synthetic task (countdown, arithmetic)`);
+  }
   const resumed = openRunDir(dir, cfg);
-  if (cfg.task.name === 'benchmark') throw new KitError(`task 'benchmark' (RL on the JSONL benchmarks) needs a real model; it is not wired into train yet`);
   const task = getTask(cfg.task.name);
   const { model } = loadModel(cfg.model.dir, { trainable: true });
   const reference = cfg.grpo.klCoef > 0 ? loadModel(cfg.model.dir, { trainable: false }).model : null;

@@ -44,6 +44,12 @@ describe('trainer', () => {
     closeRun(run);
   });
 
+  it("task 'benchmark' (the paper preset) is refused with a clear error before a run folder is made", async () => {
+    const out = path.join(dir, 'bench-task');
+    await expect(openRun(cfgFor('introllm', { task: { name: 'benchmark' } }), out)).rejects.toThrow("task 'benchmark'");
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
   it('creating and disposing every controller leaves no tensor behind', () => {
     const before = tf.memory().numTensors;
     for (const name of CONTROLLER_NAMES) createController(name, {}, 16, 1).dispose();
