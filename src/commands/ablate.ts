@@ -7,7 +7,7 @@ import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
 import { ABLATION_GRIDS, ablationGrid } from '../experiments/ablations';
 import { reproduce } from '../experiments/reproduce';
-import { intFlag, parseFlags } from './args';
+import { intFlag, intListFlag, parseFlags } from './args';
 
 export const command: Command = {
   summary: 'Run an ablation grid over seeds and write a table with confidence intervals (resumable).',
@@ -19,11 +19,7 @@ export const command: Command = {
     });
     if (typeof f.grid !== 'string') throw new KitError(`--grid is required; valid: ${Object.keys(ABLATION_GRIDS).join(', ')}`);
     const grid = ablationGrid(f.grid);
-    const seeds = f.seeds === undefined ? undefined : (f.seeds as string).split(',').map((s) => {
-      const n = Number(s);
-      if (!Number.isInteger(n) || n < 0) throw new KitError(`--seeds: '${s}' is not a non-negative integer`);
-      return n;
-    });
+    const seeds = f.seeds === undefined ? undefined : intListFlag(f, 'seeds');
     const out = (f.out as string | undefined) ?? path.join('results', 'ablations', f.preset as string, f.grid);
     const r = await reproduce({
       preset: f.preset as string, out, jobs: intFlag(f, 'jobs', Math.max(1, Math.min(2, os.cpus().length))), backend: f.backend as string | undefined,

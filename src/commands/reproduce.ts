@@ -1,9 +1,8 @@
 // `introllm reproduce` / `npm run reproduce`: the kit's main job (see src/experiments/reproduce.ts).
 import * as os from 'node:os';
 import type { Command } from '../cli';
-import { KitError } from '../errors';
 import { reproduce } from '../experiments/reproduce';
-import { intFlag, parseFlags } from './args';
+import { intFlag, intListFlag, parseFlags } from './args';
 
 export const command: Command = {
   summary: 'Train IntroLLM and the baselines over several seeds, evaluate, and write results/<preset>/ (resumable).',
@@ -13,11 +12,7 @@ export const command: Command = {
       preset: { type: 'string', default: 'tiny' }, out: { type: 'string' }, jobs: { type: 'string' }, methods: { type: 'string' },
       seeds: { type: 'string' }, set: { type: 'string', multiple: true }, backend: { type: 'string' },
     });
-    const seeds = f.seeds === undefined ? undefined : (f.seeds as string).split(',').map((s) => {
-      const n = Number(s);
-      if (!Number.isInteger(n) || n < 0) throw new KitError(`--seeds: '${s}' is not a non-negative integer`);
-      return n;
-    });
+    const seeds = f.seeds === undefined ? undefined : intListFlag(f, 'seeds');
     const r = await reproduce({
       preset: f.preset as string, out: f.out as string | undefined, jobs: intFlag(f, 'jobs', Math.max(1, Math.min(2, os.cpus().length))),
       backend: f.backend as string | undefined, sets: (f.set as string[] | undefined) ?? [], seeds,

@@ -78,7 +78,7 @@ export function evaluate(model: Decoder, tok: Tokenizer, controller: Temperature
         nTok++;
       }
       if (traces.length < (o.keepTraces ?? 0) && correct[row.p].length === 1) {
-        const span = (from: number) => Array.from(r.tau.subarray(b * T, b * T + r.lengths[b])).map((_, t) => from + t);
+        const span = (from: number) => Array.from({ length: r.lengths[b] }, (_, t) => from + t);
         traces.push({
           problemId: problems[row.p].id, correct: ok,
           text: span(0).map((t) => tok.decode([r.tokens[b * T + t]], { keepSpecial: true })),

@@ -14,7 +14,8 @@
 // gradient transposes explicitly. q/k/v and gate/up are NOT fused: splitting the fused output costs almost as much as
 // the matMul on wasm. toHostWeights() gives back HF names and layouts.
 import * as tf from '@tensorflow/tfjs';
-import { check, KitError } from '../errors';
+import { check } from '../errors';
+import { checkWeights } from './checkpoint';
 import { DecoderConfig, expectedWeights } from './config';
 import { linear } from './ops';
 
@@ -121,16 +122,9 @@ export class Decoder {
 
   /** Builds a decoder from host weights (HF names); shapes are checked against the config. */
   static fromWeights(cfg: DecoderConfig, weights: HostWeights, opts: { trainable?: boolean } = {}): Decoder {
-    const expected = expectedWeights(cfg);
-    for (const [name, shape] of expected) {
-      const t = weights.get(name);
-      if (!t) throw new KitError(`weights: missing tensor '${name}'`);
-      if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
-        throw new KitError(`weights: tensor '${name}' has shape [${t.shape}], expected [${shape}] from the config`);
-      }
-    }
+    const checked = checkWeights(weights, cfg, 'weights');
     return new Decoder(cfg, (name) => {
-      const t = weights.get(name)!;
+      const t = checked.get(name)!;
       return tf.tensor(t.data, t.shape, 'float32');
     }, opts.trainable ?? true);
   }

@@ -21,7 +21,7 @@ export interface SftOptions {
 
 /** [BOS] prompt solution [EOS] as ids, and a 0/1 target mask that covers the solution and EOS. */
 export function encodeExample(tok: Tokenizer, p: Problem): { ids: number[]; target: number[] } {
-  const prompt = [...(tok.bosId !== null ? [tok.bosId] : []), ...tok.encode(p.prompt)];
+  const prompt = encodePrompt(tok, p.prompt);
   const solution = [...tok.encode(p.solution), ...(tok.eosId !== null ? [tok.eosId] : [])];
   return { ids: [...prompt, ...solution], target: [...prompt.map(() => 0), ...solution.map(() => 1)] };
 }
