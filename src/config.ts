@@ -6,6 +6,7 @@
 // choice of this kit where the paper gives no number (all such values are options).
 import * as fs from 'node:fs';
 import { KitError } from './errors';
+import { DEFAULT_INSTRUCTION } from './tasks/benchmark-task';
 import { ControllerConfig, DEFAULT_CONTROLLER_CONFIG, resolveControllerConfig } from './policy/config';
 
 export type ScheduleMode = 'alternate' | 'joint' | 'temperature-only' | 'token-only';
@@ -28,8 +29,14 @@ export interface ExperimentConfig {
     trainPool: number;
     /** For name = 'benchmark': training file stem in data/ (e.g. 'math_train'). */
     trainBenchmark: string;
-    /** For name = 'benchmark': evaluation file stems in data/. */
+    /** For name = 'benchmark': evaluation file stems in data/, each reported separately. */
     evalBenchmarks: string[];
+    /** For name = 'benchmark': folder of the JSONL files ('' = the kit's data/; any `<name>.jsonl` there is a set). */
+    dataDir: string;
+    /** For name = 'benchmark': render prompts with the tokenizer's chat template (false for base models). */
+    chatTemplate: boolean;
+    /** For name = 'benchmark': the instruction appended to every problem. Ours: the common "boxed" math prompt. */
+    instruction: string;
   };
   rollout: {
     /** Distinct prompts per RL step. Ours. */
@@ -80,7 +87,8 @@ export interface ExperimentConfig {
     checkpointEvery: number;
   };
   eval: {
-    /** Held-out problems (test split of the synthetic task, or the first N of each benchmark; 0 = all). */
+    /** Held-out problems: for a synthetic task the size of its test set (0 = no evaluation); for 'benchmark' the first
+     *  N problems of each evaluation benchmark (0 = all of them). */
     problems: number;
     /** Samples per problem for Avg@k / Pass@k. */
     k: number;
@@ -92,7 +100,7 @@ export interface ExperimentConfig {
 const BASE: ExperimentConfig = {
   seed: 0,
   model: { dir: 'data/models/tiny-countdown' },
-  task: { name: 'countdown', difficulty: 1, trainPool: 0, trainBenchmark: 'math_train', evalBenchmarks: ['math500'] },
+  task: { name: 'countdown', difficulty: 1, trainPool: 0, trainBenchmark: 'math_train', evalBenchmarks: ['math500'], dataDir: '', chatTemplate: true, instruction: DEFAULT_INSTRUCTION },
   rollout: { promptsPerStep: 8, groupSize: 4, maxNewTokens: 176 },
   controller: { name: 'introllm' },
   grpo: { advantage: 'grpo', scaleByStd: true, clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean', epochs: 1, maxGradNorm: 1.0 },

@@ -15,12 +15,13 @@ export { readSafetensors, writeSafetensors } from './lm/safetensors';
 export { loadCheckpoint as loadModelCheckpoint, loadModelWeights, saveModelFolder } from './lm/checkpoint';
 
 // Tasks, data and the verifier
-export { getTask, taskNames } from './tasks/registry';
-export { Problem, Task, SYNTHETIC_CHARSET } from './tasks/types';
+export { getTask, taskNames, taskFromConfig } from './tasks/registry';
+export { createBenchmarkTask, BenchmarkTaskOptions, DEFAULT_INSTRUCTION } from './tasks/benchmark-task';
+export { EvalSet, Problem, Task, SYNTHETIC_CHARSET } from './tasks/types';
 export { verifyCompletion, extractAnswer, isEquivalent } from './tasks/verifier';
 export { loadBenchmark, BENCHMARKS } from './tasks/benchmarks';
 export * from './eval/metrics';
-export { evaluate, EvalResult, TokenTrace } from './eval/evaluate';
+export { evaluate, evaluateSets, EvalResult, TokenTrace } from './eval/evaluate';
 
 // Temperature policies and RL
 export * from './policy';
@@ -28,11 +29,12 @@ export { rollout, Rollout, RolloutRequest, completionIds } from './rl/rollout';
 export { computeAdvantages, policyLoss, aggregateLoss, createParamGroup } from './rl/grpo';
 export { grpoUpdate, rolloutForward } from './rl/grpo-step';
 export { phaseAt, Phase } from './rl/schedule';
-export { encodePrompt, encodeExample } from './rl/sft';
-export { openRun, trainStep, trainRun, evaluateRun, closeRun, Run } from './rl/trainer';
+export { encodePrompt, encodeExample, problemPromptIds } from './rl/sft';
+export { openRun, trainStep, trainRun, evaluateRun, evaluates, closeRun, stepProblems, scoreRollout, Run } from './rl/trainer';
 export { methodOverride } from './experiments/methods';
 export { ABLATION_GRIDS, ablationGrid } from './experiments/ablations';
 export { reproduce, REPRODUCE_PRESETS, DEFAULT_METHODS, runDirOf, readEval } from './experiments/reproduce';
+export { summariseMethod, summaryTable, benchmarkTable, MethodSummary } from './experiments/summary';
 export { benchDecoder } from './bench/lm';
 export { benchRl } from './bench/rl';
 export * from './plots';

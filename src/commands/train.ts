@@ -4,7 +4,7 @@ import { initBackend } from '../backend';
 import type { Command } from '../cli';
 import { parseSetting, resolveConfig } from '../config';
 import { methodOverride } from '../experiments/methods';
-import { closeRun, evaluateRun, openRun, Progress, trainRun } from '../rl/trainer';
+import { closeRun, evaluateRun, evaluates, openRun, Progress, trainRun } from '../rl/trainer';
 import { parseFlags, requireFlag } from './args';
 
 export const command: Command = {
@@ -27,9 +27,10 @@ export const command: Command = {
     await trainRun(run, (rec) => progress.update(rec.step, {
       reward: rec['train/reward_mean'] as number, tau: rec['policy/tau_mean'] as number, phase: rec.phase as string,
     }));
-    if (cfg.eval.problems > 0) {
+    if (evaluates(run)) {
       const ev = evaluateRun(run);
-      console.log(JSON.stringify({ out, method: f.method, seed: cfg.seed, steps: run.step, accuracy: ev.report.avg, pass_at_k: { [ev.report.k]: ev.report.pass }, tau_mean: ev.tauMean, gate_rate: ev.gateRate }));
+      const sets = ev.sets && Object.fromEntries(Object.entries(ev.sets).map(([name, s]) => [name, { accuracy: s.report.avg, pass_at_k: { [s.report.k]: s.report.pass }, problems: s.problems }]));
+      console.log(JSON.stringify({ out, method: f.method, seed: cfg.seed, steps: run.step, accuracy: ev.report.avg, pass_at_k: { [ev.report.k]: ev.report.pass }, tau_mean: ev.tauMean, gate_rate: ev.gateRate, ...(sets ? { sets } : {}) }));
     }
     closeRun(run);
     return 0;

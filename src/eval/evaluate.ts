@@ -5,14 +5,11 @@ import { Tokenizer } from '../lm/tokenizer';
 import { TemperatureController } from '../policy/types';
 import { Rng } from '../rng';
 import { completionIds, rollout, Rollout } from '../rl/rollout';
-import { encodePrompt } from '../rl/sft';
-import { Problem } from '../tasks/types';
+import { problemPromptIds } from '../rl/sft';
+import { EvalSet, Problem, Task } from '../tasks/types';
 import { evaluateSamples, MetricReport } from './metrics';
 
-export interface Grader {
-  verify(completion: string, problem: Problem): boolean;
-  extractAnswer(completion: string): string | null;
-}
+export type Grader = Pick<Task, 'verify' | 'extractAnswer' | 'encodePrompt'>;
 
 export interface EvalOptions {
   k: number;
@@ -37,19 +34,22 @@ export interface TokenTrace {
 
 export interface EvalResult {
   report: MetricReport;
-  problems: { id: string; correct: boolean[]; answers: (string | null)[] }[];
+  /** Per problem: its samples' correctness and extracted answers; `set` names its benchmark (evaluateSets). */
+  problems: { id: string; set?: string; correct: boolean[]; answers: (string | null)[] }[];
   /** Mean τ, gate rate and mean entropy over all generated tokens. */
   tauMean: number;
   gateRate: number;
   entropyMean: number;
   meanLength: number;
   traces: TokenTrace[];
+  /** Per evaluation set (evaluateSets with more than one set, or a named benchmark): its own report. */
+  sets?: Record<string, { report: MetricReport; problems: number; tauMean: number; meanLength: number }>;
 }
 
 export function evaluate(model: Decoder, tok: Tokenizer, controller: TemperatureController, problems: Problem[], grader: Grader, o: EvalOptions, rng: Rng): EvalResult {
   const rows: { p: number; prompt: number[] }[] = [];
   problems.forEach((pr, p) => {
-    const ids = encodePrompt(tok, pr.prompt);
+    const ids = problemPromptIds(tok, pr, grader);
     for (let j = 0; j < o.k; j++) rows.push({ p, prompt: ids });
   });
   const correct = problems.map(() => [] as boolean[]);
@@ -95,5 +95,27 @@ export function evaluate(model: Decoder, tok: Tokenizer, controller: Temperature
     entropyMean: nTok ? entSum / nTok : NaN,
     meanLength: nTok / rows.length,
     traces,
+  };
+}
+
+/**
+ * Evaluates each named set (one per benchmark) with `evaluate` and pools them: the pooled `report` and `problems` (each
+ * tagged with its set) cover every problem; `sets` holds each set's own report. Traces are kept from the first sets.
+ */
+export function evaluateSets(model: Decoder, tok: Tokenizer, controller: TemperatureController, sets: EvalSet[], grader: Grader, o: EvalOptions, rng: Rng): EvalResult {
+  const parts = sets.map((s) => ({ name: s.name, r: evaluate(model, tok, controller, s.problems, grader, o, rng.fork(`set:${s.name}`)) }));
+  const problems = parts.flatMap(({ name, r }) => r.problems.map((p) => ({ ...p, set: name })));
+  const tokens = parts.map(({ r }) => r.meanLength * r.problems.length * o.k);
+  const nTok = tokens.reduce((a, b) => a + b, 0);
+  const pooled = (f: (r: EvalResult) => number) => (nTok ? parts.reduce((acc, { r }, i) => acc + (tokens[i] ? f(r) * tokens[i] : 0), 0) / nTok : NaN);
+  return {
+    report: evaluateSamples(problems.map((p) => p.correct), o.k, rng.fork('bootstrap'), problems.map((p) => p.answers)),
+    problems,
+    tauMean: pooled((r) => r.tauMean),
+    gateRate: pooled((r) => r.gateRate),
+    entropyMean: pooled((r) => r.entropyMean),
+    meanLength: nTok / (problems.length * o.k),
+    traces: parts.flatMap(({ r }) => r.traces).slice(0, o.keepTraces ?? 0),
+    sets: Object.fromEntries(parts.map(({ name, r }) => [name, { report: r.report, problems: r.problems.length, tauMean: r.tauMean, meanLength: r.meanLength }])),
   };
 }

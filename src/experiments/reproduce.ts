@@ -13,7 +13,7 @@ import { writeReproductionFigures } from './figures';
 import { Job, runJobs } from './jobs';
 import { manifest } from './manifest';
 import { methodOverride } from './methods';
-import { MethodSummary, SeedEval, summariseMethod, summaryTable } from './summary';
+import { benchmarkTable, MethodSummary, SeedEval, summariseMethod, summaryTable } from './summary';
 
 export const DEFAULT_METHODS = ['introllm', 'fixed-0.6', 'fixed-1.0', 'edt', 'ead', 'tampo'];
 
@@ -123,7 +123,9 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   const fig = await writeReproductionFigures({ out, labels: Object.keys(summary.methods), seeds, runDir: (l, s) => runDirOf(out, l, s), summary, title: `IntroLLM kit: ${o.preset} reproduction` });
   if (fig.pngSkipped) o.log(`figures: HTML only (${fig.pngSkipped})`);
   writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, interpretability: fig.interpretability });
-  const table = summaryTable(summary.methods, k);
+  // With several benchmarks the headline columns are the macro average; the second table has each benchmark.
+  const perBenchmark = benchmarkTable(summary.methods, k);
+  const table = perBenchmark ? `${summaryTable(summary.methods, k)}\n\n${perBenchmark}` : summaryTable(summary.methods, k);
   writeFileAtomic(path.join(out, 'table.md'), table + '\n');
   // A resumed reproduction adds a session: the manifest keeps the wall time and runs of every invocation.
   const manifestFile = path.join(out, 'manifest.json');

@@ -1,8 +1,11 @@
 // summary.json of a reproduction: per method, accuracy (Avg@k) and Pass@k averaged over seeds, with 95% CIs from a
 // two-level bootstrap (resample seeds, then held-out problems within each drawn seed), so that both the seed-to-seed
-// variation of RL and the finite test set are in the interval.
+// variation of RL and the finite test set are in the interval. With several evaluation benchmarks (the `paper`
+// preset) the headline is the paper's "average" column, the unweighted mean over benchmarks, and the bootstrap
+// resamples problems within each benchmark; `per_benchmark` has each benchmark's own numbers.
 import { EvalResult } from '../eval/evaluate';
 import { passAtKEstimate, quantileSorted } from '../eval/metrics';
+import { KitError } from '../errors';
 import { Rng } from '../rng';
 
 export interface SeedEval {
@@ -21,29 +24,46 @@ export interface MethodSummary {
   gate_rate: number;
   entropy_mean: number;
   length_mean: number;
+  /** Runs evaluated on named benchmarks: each benchmark's accuracy and Pass@k with the same two-level CIs. */
+  per_benchmark?: Record<string, { accuracy: number; ci95: [number, number]; pass_at_k: Record<string, number>; pass_ci95: Record<string, [number, number]>; problems: number }>;
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** Per-problem scores of one seed: avg@k (fraction correct) or the unbiased pass@k estimate. */
-function perProblem(e: SeedEval, k: number | null): number[] {
-  return e.eval.problems.map((p) => {
-    const c = p.correct.filter(Boolean).length;
-    return k === null ? c / p.correct.length : passAtKEstimate(p.correct.length, c, k);
-  });
+function score(p: { correct: boolean[] }, k: number | null): number {
+  const c = p.correct.filter(Boolean).length;
+  return k === null ? c / p.correct.length : passAtKEstimate(p.correct.length, c, k);
 }
 
-/** Mean over seeds of the mean over problems, and its two-level bootstrap 95% interval. */
-export function seedProblemBootstrap(scores: number[][], rng: Rng, resamples = 2000): { value: number; ci: [number, number] } {
-  const value = mean(scores.map(mean));
+/** The evaluation sets of a seed in order of appearance ('' for problems without a set), and their problems. */
+function bySet(e: SeedEval): Map<string, SeedEval['eval']['problems']> {
+  const out = new Map<string, SeedEval['eval']['problems']>();
+  for (const p of e.eval.problems) {
+    const key = p.set ?? '';
+    if (!out.has(key)) out.set(key, []);
+    out.get(key)!.push(p);
+  }
+  return out;
+}
+
+/**
+ * scores[seed][set][problem]: the mean over seeds of the unweighted mean over sets of the mean over problems, and its
+ * 95% interval from a bootstrap that resamples seeds, then problems within each set of each drawn seed.
+ */
+export function stratifiedSeedProblemBootstrap(scores: number[][][], rng: Rng, resamples = 2000): { value: number; ci: [number, number] } {
+  const value = mean(scores.map((seed) => mean(seed.map(mean))));
   const stats: number[] = [];
   for (let r = 0; r < resamples; r++) {
     let s = 0;
     for (let i = 0; i < scores.length; i++) {
       const seed = scores[rng.int(scores.length)];
-      let m = 0;
-      for (let j = 0; j < seed.length; j++) m += seed[rng.int(seed.length)];
-      s += m / seed.length;
+      let setSum = 0;
+      for (const set of seed) {
+        let m = 0;
+        for (let j = 0; j < set.length; j++) m += set[rng.int(set.length)];
+        setSum += m / set.length;
+      }
+      s += setSum / seed.length;
     }
     stats.push(s / scores.length);
   }
@@ -51,29 +71,58 @@ export function seedProblemBootstrap(scores: number[][], rng: Rng, resamples = 2
   return { value, ci: [quantileSorted(stats, 0.025), quantileSorted(stats, 0.975)] };
 }
 
-export function summariseMethod(evals: SeedEval[], ks: number[], rng: Rng): MethodSummary {
-  const acc = seedProblemBootstrap(evals.map((e) => perProblem(e, null)), rng.fork('avg'));
+/** Mean over seeds of the mean over problems, and its two-level bootstrap 95% interval (one set per seed). */
+export function seedProblemBootstrap(scores: number[][], rng: Rng, resamples = 2000): { value: number; ci: [number, number] } {
+  return stratifiedSeedProblemBootstrap(scores.map((seed) => [seed]), rng, resamples);
+}
+
+/** Accuracy and Pass@k of `evals` restricted to `sets` (all sets when null), with two-level CIs. */
+function scoreSets(evals: SeedEval[], sets: string[], ks: number[], rng: Rng) {
+  const table = (k: number | null) => evals.map((e) => {
+    const groups = bySet(e);
+    return sets.map((name) => {
+      const ps = groups.get(name);
+      if (!ps?.length) throw new KitError(`seed ${e.seed}: evaluation set '${name}' is missing; every seed of a method must be evaluated on the same sets`);
+      return ps.map((p) => score(p, k));
+    });
+  });
+  const acc = stratifiedSeedProblemBootstrap(table(null), rng.fork('avg'));
   const pass: Record<string, number> = {};
   const passCi: Record<string, [number, number]> = {};
   for (const k of ks) {
-    const b = seedProblemBootstrap(evals.map((e) => perProblem(e, k)), rng.fork(`pass${k}`));
+    const b = stratifiedSeedProblemBootstrap(table(k), rng.fork(`pass${k}`));
     pass[String(k)] = b.value;
     passCi[String(k)] = b.ci;
   }
+  return { accuracy: acc.value, ci95: acc.ci, pass_at_k: pass, pass_ci95: passCi, table };
+}
+
+export function summariseMethod(evals: SeedEval[], ks: number[], rng: Rng): MethodSummary {
+  const sets = [...bySet(evals[0]).keys()];
+  const all = scoreSets(evals, sets, ks, rng);
+  const named = sets.length > 1 || sets[0] !== '';
+  const perBenchmark = named
+    ? Object.fromEntries(sets.map((name) => {
+      const { table: _t, ...r } = scoreSets(evals, [name], ks, rng.fork(`set:${name}`));
+      return [name, { ...r, problems: bySet(evals[0]).get(name)!.length }];
+    }))
+    : undefined;
+  const perSeed = (e: SeedEval, k: number | null) => mean(sets.map((name) => mean(bySet(e).get(name)!.map((p) => score(p, k)))));
   return {
-    accuracy: acc.value,
-    ci95: acc.ci,
-    pass_at_k: pass,
-    pass_ci95: passCi,
+    accuracy: all.accuracy,
+    ci95: all.ci95,
+    pass_at_k: all.pass_at_k,
+    pass_ci95: all.pass_ci95,
     seeds: evals.map((e) => e.seed),
     per_seed: evals.map((e) => ({
-      seed: e.seed, accuracy: mean(perProblem(e, null)),
-      pass_at_k: Object.fromEntries(ks.map((k) => [String(k), mean(perProblem(e, k))])),
+      seed: e.seed, accuracy: perSeed(e, null),
+      pass_at_k: Object.fromEntries(ks.map((k) => [String(k), perSeed(e, k)])),
     })),
     tau_mean: mean(evals.map((e) => e.eval.tauMean)),
     gate_rate: mean(evals.map((e) => e.eval.gateRate)),
     entropy_mean: mean(evals.map((e) => e.eval.entropyMean)),
     length_mean: mean(evals.map((e) => e.eval.meanLength)),
+    ...(perBenchmark ? { per_benchmark: perBenchmark } : {}),
   };
 }
 
@@ -89,5 +138,19 @@ export function summaryTable(methods: Record<string, MethodSummary>, k: number):
     const pc = m.pass_ci95[String(k)];
     lines.push(`| ${name} | ${pct(m.accuracy)} | [${pct(m.ci95[0])}, ${pct(m.ci95[1])}] | ${pct(pk)} | [${pct(pc[0])}, ${pct(pc[1])}] | ${m.tau_mean.toFixed(3)} | ${Number.isFinite(m.gate_rate) ? m.gate_rate.toFixed(3) : '–'} | ${m.seeds.join(', ')} |`);
   }
+  return lines.join('\n');
+}
+
+/** Runs on several benchmarks: accuracy (Avg@k) per method and benchmark, with the macro average (Markdown). */
+export function benchmarkTable(methods: Record<string, MethodSummary>, k: number): string | null {
+  const withSets = Object.entries(methods).filter(([, m]) => m.per_benchmark);
+  if (withSets.length === 0) return null;
+  const sets = Object.keys(withSets[0][1].per_benchmark!);
+  const cell = (x: { accuracy: number; ci95: [number, number] }) => `${(100 * x.accuracy).toFixed(1)} [${(100 * x.ci95[0]).toFixed(1)}, ${(100 * x.ci95[1]).toFixed(1)}]`;
+  const lines = [
+    `| method (Avg@${k} %, 95% CI) | ${sets.join(' | ')} | average |`,
+    `| --- |${sets.map(() => ' ---: |').join('')} ---: |`,
+  ];
+  for (const [name, m] of withSets) lines.push(`| ${name} | ${sets.map((s) => (m.per_benchmark![s] ? cell(m.per_benchmark![s]) : '–')).join(' | ')} | ${cell(m)} |`);
   return lines.join('\n');
 }

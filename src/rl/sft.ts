@@ -31,6 +31,11 @@ export function encodePrompt(tok: Tokenizer, prompt: string): number[] {
   return [...(tok.bosId !== null ? [tok.bosId] : []), ...tok.encode(prompt)];
 }
 
+/** A problem's prompt ids as its task renders them (a chat template for the benchmark task), else [BOS] prompt. */
+export function problemPromptIds(tok: Tokenizer, problem: Problem, task: Pick<Task, 'encodePrompt'>): number[] {
+  return task.encodePrompt ? task.encodePrompt(tok, problem) : encodePrompt(tok, problem.prompt);
+}
+
 export function learningRate(o: SftOptions, step: number): number {
   if (step < o.warmupSteps) return (o.lr * (step + 1)) / o.warmupSteps;
   const p = (step - o.warmupSteps) / Math.max(1, o.steps - o.warmupSteps);

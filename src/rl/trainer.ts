@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
 import { controllerOptions, ExperimentConfig } from '../config';
-import { evaluate, EvalResult } from '../eval/evaluate';
+import { evaluate, EvalResult, evaluateSets } from '../eval/evaluate';
 import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
 import { loadModel } from '../lm/load';
@@ -14,7 +14,7 @@ import { loadTokenizer, Tokenizer } from '../lm/tokenizer';
 import { createController } from '../policy/registry';
 import { TemperatureController } from '../policy/types';
 import { Rng } from '../rng';
-import { getTask } from '../tasks/registry';
+import { taskFromConfig } from '../tasks/registry';
 import { Problem, Task } from '../tasks/types';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint';
 import { Progress } from '../train/progress';
@@ -24,7 +24,7 @@ import { createParamGroup, disposeParamGroup, ParamGroup } from './grpo/optim';
 import { grpoUpdate, UpdateContext, UpdateMetrics } from './grpo-step';
 import { completionIds, rollout, Rollout } from './rollout';
 import { phaseAt } from './schedule';
-import { encodePrompt } from './sft';
+import { problemPromptIds } from './sft';
 
 export interface Run {
   cfg: ExperimentConfig;
@@ -49,15 +49,26 @@ function tau0Of(cfg: ExperimentConfig): number {
 
 /** Opens (or resumes) the run in `dir`. */
 export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> {
-  if (cfg.task.name === 'benchmark') {
-    throw new KitError(`task 'benchmark' (RL on the JSONL benchmarks with a chat template, the 'paper' preset) is not wired into train yet; use a synthetic task (countdown, arithmetic)`);
-  }
-  const resumed = openRunDir(dir, cfg);
-  const task = getTask(cfg.task.name);
-  const { model } = loadModel(cfg.model.dir, { trainable: true });
-  const reference = cfg.grpo.klCoef > 0 ? loadModel(cfg.model.dir, { trainable: false }).model : null;
+  // Everything that can be wrong with the task, its files or the tokenizer fails here, before a run folder exists.
+  const task = taskFromConfig(cfg.task);
   const tok = await loadTokenizer(cfg.model.dir);
   if (tok.eosId === null) throw new KitError(`${cfg.model.dir}: the tokenizer has no eos_token; rollouts need one to stop`);
+  const training = task.trainingSet?.();
+  if (training) {
+    if (training.length === 0) throw new KitError(`task '${task.name}': the training set '${cfg.task.trainBenchmark}' is empty`);
+    problemPromptIds(tok, training[0], task);
+  }
+  const evalSets = task.evalSets?.(cfg.eval.problems);
+  const { model } = loadModel(cfg.model.dir, { trainable: true });
+  try {
+    if (training) checkPromptLengths(tok, task, training, cfg.task.trainBenchmark, cfg.rollout.maxNewTokens, 'rollout.maxNewTokens', model.cfg.maxPositions);
+    for (const s of evalSets ?? []) checkPromptLengths(tok, task, s.problems, s.name, cfg.eval.maxNewTokens, 'eval.maxNewTokens', model.cfg.maxPositions);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  const resumed = openRunDir(dir, cfg);
+  const reference = cfg.grpo.klCoef > 0 ? loadModel(cfg.model.dir, { trainable: false }).model : null;
   const { name, ...rest } = cfg.controller;
   const controller = createController(name, rest, model.cfg.hiddenSize, new Rng(cfg.seed).fork('controller-init').nextUint32());
   const theta = createParamGroup('theta', model.variables(), { learningRate: cfg.optim.lrToken });
@@ -74,6 +85,19 @@ export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> 
   return run;
 }
 
+/** Every prompt of a finite set plus the generation limit must fit the model's positions: fail now, not mid-run. */
+function checkPromptLengths(tok: Tokenizer, task: Task, problems: Problem[], set: string, maxNew: number, key: string, maxPositions: number): void {
+  let worst = 0;
+  let worstId = '';
+  for (const p of problems) {
+    const n = problemPromptIds(tok, p, task).length;
+    if (n > worst) [worst, worstId] = [n, p.id];
+  }
+  if (worst + maxNew > maxPositions) {
+    throw new KitError(`${set}: problem '${worstId}' has a ${worst}-token prompt; with ${key} = ${maxNew} that is ${worst + maxNew} positions, more than the model's max_position_embeddings ${maxPositions}. ${key === 'eval.maxNewTokens' ? 'Lower it, evaluate fewer problems (eval.problems)' : 'Lower it, train on a file without such problems (task.trainBenchmark, task.dataDir)'}, or use a model with a longer context`);
+  }
+}
+
 function checkpointVariables(run: Run): Record<string, readonly tf.Variable[]> {
   return { theta: run.model.variables(), phi: run.controller.variables() };
 }
@@ -86,14 +110,38 @@ export async function saveRun(run: Run): Promise<void> {
   await saveCheckpoint(run.dir, { variables: checkpointVariables(run), optimizers: groups(run), state: { step: run.step, controller: run.controller.state() } });
 }
 
-/** The prompts of RL step `step`: a pure function of (seed, step). */
-export function stepProblems(run: Run, step: number): Problem[] {
+/**
+ * The prompts of RL step `step`: a pure function of (seed, step). A finite training set (benchmark files) is walked in
+ * epochs, each a fresh seeded permutation, so every problem is used once per epoch; a synthetic task draws fresh
+ * problems every step, or from a fixed pool when cfg.task.trainPool > 0.
+ */
+export function stepProblems(run: Pick<Run, 'cfg' | 'task' | 'pool'>, step: number): Problem[] {
   const c = run.cfg;
+  const P = c.rollout.promptsPerStep;
+  const finite = run.task.trainingSet?.();
+  if (finite) {
+    const orders = new Map<number, number[]>();
+    const order = (epoch: number) => {
+      if (!orders.has(epoch)) orders.set(epoch, new Rng(c.seed).fork(`epoch:${epoch}`).shuffle(finite.map((_, i) => i)));
+      return orders.get(epoch)!;
+    };
+    return Array.from({ length: P }, (_, i) => {
+      const pos = step * P + i;
+      return finite[order(Math.floor(pos / finite.length))[pos % finite.length]];
+    });
+  }
   const rng = new Rng(c.seed).fork(`train:${step}`);
-  if (c.task.trainPool === 0) return run.task.generate(rng, 'train', c.rollout.promptsPerStep, c.task.difficulty);
+  if (c.task.trainPool === 0) return run.task.generate(rng, 'train', P, c.task.difficulty);
   run.pool ??= run.task.generate(new Rng(c.seed).fork('train-pool'), 'train', c.task.trainPool, c.task.difficulty);
   const order = rng.shuffle(run.pool.map((_, i) => i));
-  return Array.from({ length: c.rollout.promptsPerStep }, (_, i) => run.pool![order[i % order.length]]);
+  return Array.from({ length: P }, (_, i) => run.pool![order[i % order.length]]);
+}
+
+/** Binary rewards of a rollout: row b is graded by the task's verifier against problem `groupsOf[b]`. */
+export function scoreRollout(task: Pick<Task, 'verify'>, tok: Tokenizer, r: Rollout, problems: Problem[], groupsOf: Int32Array): Float32Array {
+  const rewards = new Float32Array(r.batch);
+  for (let b = 0; b < r.batch; b++) rewards[b] = task.verify(tok.decode(completionIds(r, b, tok.eosId!)), problems[groupsOf[b]]) ? 1 : 0;
+  return rewards;
 }
 
 function mean(xs: ArrayLike<number>): number {
@@ -128,15 +176,17 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
   const tau0 = tau0Of(c);
   const phase = phaseAt(step, c.schedule, run.controller.learned);
   const problems = stepProblems(run, step);
-  const prompts = problems.flatMap((p) => Array.from({ length: G }, () => encodePrompt(run.tok, p.prompt)));
+  const prompts = problems.flatMap((p) => {
+    const ids = problemPromptIds(run.tok, p, run.task);
+    return Array.from({ length: G }, () => ids);
+  });
   const groupsOf = Int32Array.from(prompts.map((_, i) => Math.floor(i / G)));
   const t0 = performance.now();
   const r = rollout(run.model, run.controller, {
     prompts, maxNewTokens: c.rollout.maxNewTokens, eosId: run.tok.eosId!, padId: run.tok.padId, tau0, trainStep: step, groups: groupsOf,
   }, new Rng(c.seed).fork(`rollout:${step}`));
   const t1 = performance.now();
-  const rewards = new Float32Array(r.batch);
-  for (let b = 0; b < r.batch; b++) rewards[b] = run.task.verify(run.tok.decode(completionIds(r, b, run.tok.eosId!)), problems[groupsOf[b]]) ? 1 : 0;
+  const rewards = scoreRollout(run.task, run.tok, r, problems, groupsOf);
   const adv = computeAdvantages(c.grpo.advantage, rewards, { groupSize: G, scaleByStd: c.grpo.scaleByStd });
   const T = r.tau.length / r.batch;
   run.controller.observe?.({ rowTau: Float32Array.from({ length: r.batch }, (_, b) => r.tau[b * T]), reward: rewards, advantage: adv.advantages });
@@ -181,16 +231,29 @@ export async function trainRun(run: Run, onStep?: (rec: Record<string, unknown> 
   }
 }
 
-/** Held-out evaluation of the run's current policy: Avg@k / Pass@k on the test split, written to eval.json. */
+/**
+ * Held-out evaluation of the run's current policy, written to eval.json: Avg@k / Pass@k on the synthetic task's test
+ * split, or on each evaluation benchmark (pooled `report`, and `sets` per benchmark).
+ */
 export function evaluateRun(run: Run): EvalResult {
   const c = run.cfg;
-  // The held-out set does not depend on the run's seed: every method and seed is evaluated on the same problems.
-  const problems = run.task.generate(new Rng(0).fork('eval-problems'), 'test', c.eval.problems, c.task.difficulty);
-  const result = evaluate(run.model, run.tok, run.controller, problems, run.task, {
-    k: c.eval.k, maxNewTokens: c.eval.maxNewTokens, tau0: tau0Of(c), batchRows: 64, trainStep: run.step, keepTraces: 16,
-  }, new Rng(c.seed).fork('eval'));
+  const o = { k: c.eval.k, maxNewTokens: c.eval.maxNewTokens, tau0: tau0Of(c), batchRows: 64, trainStep: run.step, keepTraces: 16 };
+  const rng = new Rng(c.seed).fork('eval');
+  let result: EvalResult;
+  if (run.task.evalSets) {
+    result = evaluateSets(run.model, run.tok, run.controller, run.task.evalSets(c.eval.problems), run.task, o, rng);
+  } else {
+    // The held-out set does not depend on the run's seed: every method and seed is evaluated on the same problems.
+    const problems = run.task.generate(new Rng(0).fork('eval-problems'), 'test', c.eval.problems, c.task.difficulty);
+    result = evaluate(run.model, run.tok, run.controller, problems, run.task, o, rng);
+  }
   writeJsonAtomic(path.join(run.dir, 'eval.json'), { step: run.step, ...result });
   return result;
+}
+
+/** Whether `train` evaluates after training: synthetic tasks when eval.problems > 0, benchmark sets always. */
+export function evaluates(run: Run): boolean {
+  return run.task.evalSets !== undefined || run.cfg.eval.problems > 0;
 }
 
 export function closeRun(run: Run): void {

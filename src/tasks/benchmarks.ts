@@ -83,9 +83,18 @@ export function loadJsonlFile(file: string): BenchmarkProblem[] {
   return parseBenchmarkJsonl(text, file);
 }
 
-/** Loads a benchmark by name (see BENCHMARKS); an unknown name is a KitError listing the valid ones. */
+/**
+ * Loads a benchmark by name: one of BENCHMARKS, or any `<name>.jsonl` in `dataDir` (a user's own set in the same
+ * format). An unknown name is a KitError listing the sets that exist.
+ */
 export function loadBenchmark(name: string, dataDir: string = defaultDataDir()): BenchmarkProblem[] {
-  const file = Object.prototype.hasOwnProperty.call(BENCHMARKS, name) ? BENCHMARKS[name] : undefined;
-  if (!file) throw new KitError(`unknown benchmark '${name}'. Valid benchmarks: ${Object.keys(BENCHMARKS).sort().join(', ')}`);
+  const known = Object.prototype.hasOwnProperty.call(BENCHMARKS, name) ? BENCHMARKS[name] : undefined;
+  const own = /^[A-Za-z0-9_.-]+$/.test(name) && fs.existsSync(path.join(dataDir, `${name}.jsonl`)) ? `${name}.jsonl` : undefined;
+  const file = known ?? own;
+  if (!file) {
+    const present = fs.existsSync(dataDir) ? fs.readdirSync(dataDir).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -6)) : [];
+    const valid = [...new Set([...Object.keys(BENCHMARKS), ...present])].sort();
+    throw new KitError(`unknown benchmark '${name}' (no ${path.join(dataDir, `${name}.jsonl`)}). Valid benchmarks: ${valid.join(', ')}`);
+  }
   return loadJsonlFile(path.join(dataDir, file));
 }

@@ -1,7 +1,9 @@
 // Synthetic tasks by name (the kit's registry pattern): getTask('countdown'); an unknown name is a KitError that
 // lists the valid ones.
 import { KitError } from '../errors';
+import type { ExperimentConfig } from '../config';
 import { arithmeticTask } from './arithmetic';
+import { createBenchmarkTask } from './benchmark-task';
 import { countdownTask } from './countdown';
 import type { Task } from './types';
 
@@ -20,4 +22,12 @@ export function getTask(name: string): Task {
   const task = TASKS.get(name);
   if (!task) throw new KitError(`unknown task '${name}'. Valid tasks: ${taskNames().join(', ')}`);
   return task;
+}
+
+/** The task a run's config names: a synthetic task, or 'benchmark' (the JSONL files; see benchmark-task.ts). */
+export function taskFromConfig(t: ExperimentConfig['task']): Task {
+  if (t.name !== 'benchmark') return getTask(t.name);
+  return createBenchmarkTask({
+    trainBenchmark: t.trainBenchmark, evalBenchmarks: t.evalBenchmarks, dataDir: t.dataDir, chatTemplate: t.chatTemplate, instruction: t.instruction,
+  });
 }

@@ -1,5 +1,6 @@
 // The interface every synthetic task implements, and the character set their text is restricted to, so that the
 // kit's character-level tokenizer covers every prompt and solution the tasks can produce.
+import type { Tokenizer } from '../lm/tokenizer';
 import type { Rng } from '../rng';
 
 /** One problem. `solution` is a worked trace whose last line is `#### <answer>`. */
@@ -24,8 +25,20 @@ export interface Task {
   generate(rng: Rng, split: Split, n: number, difficulty?: number): Problem[];
   /** Whether a completion's final answer solves `problem`. Never throws. */
   verify(completion: string, problem: Problem): boolean;
-  /** The text after the last `####` marker, trimmed; null if there is none. Never throws. */
+  /** The final answer of a completion as the task's verifier reads it; null if there is none. Never throws. */
   extractAnswer(completion: string): string | null;
+  /** Prompt token ids of a problem. Absent: `[BOS] + encode(problem.prompt)` (the synthetic tasks). */
+  encodePrompt?(tok: Tokenizer, problem: Problem): number[];
+  /** A finite training set (benchmark files): RL then walks it in shuffled epochs instead of calling `generate`. */
+  trainingSet?(): Problem[];
+  /** Named held-out sets (one per evaluation benchmark), each cut to its first `n` problems (0 = all). Absent: one
+   *  set, `generate(·, 'test', n)`. */
+  evalSets?(n: number): EvalSet[];
+}
+
+export interface EvalSet {
+  name: string;
+  problems: Problem[];
 }
 
 /**

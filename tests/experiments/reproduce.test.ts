@@ -55,6 +55,29 @@ describe('introllm reproduce', () => {
     expect(after.sessions.map((x: { runs: unknown[] }) => x.runs.length)).toEqual([4, 0]); // the first session's record is kept
   });
 
+  it("--preset paper on local files: per-benchmark numbers in summary.json and a per-benchmark table", () => {
+    const dataDir = path.join(dir, 'bench-data');
+    fs.mkdirSync(dataDir, { recursive: true });
+    const rows = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ id: `${prefix}-${i}`, problem: `what is ${i} + ${i}?`, answer: String(2 * i) })).join('\n') + '\n';
+    fs.writeFileSync(path.join(dataDir, 'tr.jsonl'), rows('tr', 6));
+    fs.writeFileSync(path.join(dataDir, 'set_a.jsonl'), rows('a', 3));
+    fs.writeFileSync(path.join(dataDir, 'set_b.jsonl'), rows('b', 2));
+    const out = path.join(dir, 'paper');
+    const r = run('reproduce', '--preset', 'paper', '--out', out, '--methods', 'introllm', '--seeds', '0,1', '--jobs', '2',
+      '--set', `model.dir=${modelDir}`, '--set', `task.dataDir=${dataDir}`, '--set', 'task.trainBenchmark=tr', '--set', 'task.evalBenchmarks=["set_a","set_b"]',
+      '--set', 'task.instruction=', '--set', 'train.steps=1', '--set', 'rollout.promptsPerStep=2', '--set', 'rollout.groupSize=2',
+      '--set', 'rollout.maxNewTokens=8', '--set', 'eval.maxNewTokens=8', '--set', 'eval.k=2');
+    expect(r.status, r.stderr).toBe(0);
+    const m = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')).methods.introllm;
+    expect(Object.keys(m.per_benchmark)).toEqual(['set_a', 'set_b']);
+    expect(m.per_benchmark.set_a.problems).toBe(3);
+    expect(m.per_benchmark.set_b.problems).toBe(2);
+    expect(m.accuracy).toBeCloseTo((m.per_benchmark.set_a.accuracy + m.per_benchmark.set_b.accuracy) / 2, 12);
+    const evalJson = JSON.parse(fs.readFileSync(path.join(out, 'runs', 'introllm', 'seed-0', 'eval.json'), 'utf8'));
+    expect(evalJson.problems.map((p: { set: string }) => p.set)).toEqual(['set_a', 'set_a', 'set_a', 'set_b', 'set_b']);
+    expect(fs.readFileSync(path.join(out, 'table.md'), 'utf8')).toContain('| method (Avg@2 %, 95% CI) | set_a | set_b | average |');
+  });
+
   it('a missing model folder is a clear error before anything runs', () => {
     const r = run('reproduce', '--preset', 'smoke', '--out', path.join(dir, 'none'), '--set', 'model.dir=/nonexistent/model');
     expect(r.status).toBe(2);

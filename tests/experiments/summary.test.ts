@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ablationGrid, ABLATION_GRIDS } from '../../src/experiments/ablations';
 import { methodOverride } from '../../src/experiments/methods';
-import { seedProblemBootstrap, SeedEval, summariseMethod, summaryTable } from '../../src/experiments/summary';
+import { benchmarkTable, seedProblemBootstrap, SeedEval, stratifiedSeedProblemBootstrap, summariseMethod, summaryTable } from '../../src/experiments/summary';
 import { Rng } from '../../src/rng';
 import { expectKitError } from '../helpers/kit';
 
@@ -38,6 +38,45 @@ describe('summary', () => {
     expect(agree.value).toBe(0.5);
     expect(disagree.value).toBe(0.5);
     expect(disagree.ci[1] - disagree.ci[0]).toBeGreaterThan(agree.ci[1] - agree.ci[0]);
+  });
+
+  it('with several benchmarks the headline is the unweighted mean over benchmarks, not the pooled mean (hand-computed)', () => {
+    // Seed 0: aime [1 of 2 correct, 0 of 2] → 0.25; math [2/2, 2/2, 1/2, 1/2] → 0.75. Macro 0.5 (pooled would be 7/12).
+    // Seed 1: aime [2/2, 0/2] → 0.5; math [1/2 ×4] → 0.5. Macro 0.5. Over seeds: 0.5.
+    const rows = (set: string, r: boolean[][]) => r.map((correct, i) => ({ id: `${set}-${i}`, set, correct, answers: correct.map(() => null) }));
+    const ev = (seed: number, aime: boolean[][], math: boolean[][]): SeedEval => ({
+      seed, eval: { problems: [...rows('aime', aime), ...rows('math', math)], tauMean: 1, gateRate: 0.5, entropyMean: 2, meanLength: 10 },
+    });
+    const T = true, F = false;
+    const s = summariseMethod([
+      ev(0, [[T, F], [F, F]], [[T, T], [T, T], [T, F], [F, T]]),
+      ev(1, [[T, T], [F, F]], [[T, F], [F, T], [T, F], [F, T]]),
+    ], [1, 2], new Rng(0));
+    expect(s.accuracy).toBeCloseTo(0.5, 12);
+    expect(s.per_seed.map((x) => x.accuracy)).toEqual([0.5, 0.5]);
+    expect(s.per_benchmark!.aime.accuracy).toBeCloseTo((0.25 + 0.5) / 2, 12);
+    expect(s.per_benchmark!.math.accuracy).toBeCloseTo((0.75 + 0.5) / 2, 12);
+    expect(s.per_benchmark!.aime.problems).toBe(2);
+    // pass@2 with 2 samples: solved or not. aime: seed 0 [1, 0], seed 1 [1, 0] → 0.5; math: seed 0 all 1, seed 1 all 1.
+    expect(s.per_benchmark!.aime.pass_at_k['2']).toBeCloseTo(0.5, 12);
+    expect(s.per_benchmark!.math.pass_at_k['2']).toBeCloseTo(1, 12);
+    expect(s.pass_at_k['2']).toBeCloseTo(0.75, 12);
+    const table = benchmarkTable({ introllm: s }, 2)!.split('\n');
+    expect(table[0]).toBe('| method (Avg@2 %, 95% CI) | aime | math | average |');
+    expect(table[2]).toMatch(/^\| introllm \| 37\.5 \[[\d.]+, [\d.]+\] \| 62\.5 \[[\d.]+, [\d.]+\] \| 50\.0 \[/);
+    // A seed evaluated on fewer sets is an error, not a silently different average.
+    expectKitError(() => summariseMethod([ev(0, [[T, F]], [[T, T]]), { seed: 1, eval: { ...ev(1, [[T, F]], [[T, T]]).eval, problems: rows('aime', [[T, F]]) } }], [1], new Rng(0)),
+      "seed 1: evaluation set 'math' is missing");
+  });
+
+  it('the stratified bootstrap resamples within each set: constant sets give a point interval, and one set is the plain bootstrap', () => {
+    expect(stratifiedSeedProblemBootstrap([[[1, 1], [0, 0, 0]], [[1], [0]]], new Rng(3))).toEqual({ value: 0.5, ci: [0.5, 0.5] });
+    const scores = [[0, 1, 1, 0, 1], [1, 1, 0, 0, 0]];
+    expect(stratifiedSeedProblemBootstrap(scores.map((x) => [x]), new Rng(4))).toEqual(seedProblemBootstrap(scores, new Rng(4)));
+    // Synthetic runs (no named sets) carry no per-benchmark block and the benchmark table is absent.
+    const plain = summariseMethod([seedEval(0, [[true, false]])], [1], new Rng(0));
+    expect(plain.per_benchmark).toBeUndefined();
+    expect(benchmarkTable({ fixed: plain }, 1)).toBeNull();
   });
 
   it('prints a Markdown table with percentages', () => {

@@ -9,7 +9,8 @@ import { methodOverride } from '../../src/experiments/methods';
 import { saveModel } from '../../src/lm/load';
 import { Decoder } from '../../src/lm/model';
 import { writeCharTokenizer } from '../../src/lm/tokenizer';
-import { closeRun, openRun, trainStep } from '../../src/rl/trainer';
+import { closeRun, evaluateRun, evaluates, openRun, stepProblems, trainStep } from '../../src/rl/trainer';
+import { createBenchmarkTask } from '../../src/tasks/benchmark-task';
 import { CONTROLLER_NAMES, createController } from '../../src/policy/registry';
 import { parseHfConfig } from '../../src/lm/config';
 import { SYNTHETIC_CHARSET } from '../../src/tasks/types';
@@ -44,12 +45,6 @@ describe('trainer', () => {
     closeRun(run);
   });
 
-  it("task 'benchmark' (the paper preset) is refused with a clear error before a run folder is made", async () => {
-    const out = path.join(dir, 'bench-task');
-    await expect(openRun(cfgFor('introllm', { task: { name: 'benchmark' } }), out)).rejects.toThrow("task 'benchmark'");
-    expect(fs.existsSync(out)).toBe(false);
-  });
-
   it('creating and disposing every controller leaves no tensor behind', () => {
     const before = tf.memory().numTensors;
     for (const name of CONTROLLER_NAMES) createController(name, {}, 16, 1).dispose();
@@ -68,4 +63,90 @@ describe('trainer', () => {
       closeRun(run);
     });
   }
+});
+
+// The `paper` preset's task on a model small enough to get rewards by chance: a char tokenizer over "7", " " and "\n"
+// writes strings like "77 7\n7", and the verifier's last-number fallback grades them against the answer "7".
+describe('trainer on the benchmark task', () => {
+  const bdir = path.join(dir, 'bench');
+  const dataDir = path.join(bdir, 'data');
+  const benchModel = path.join(bdir, 'model');
+  beforeAll(async () => {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const rows = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ id: `${prefix}-${i}`, problem: `p${i}`, answer: '7' })).join('\n') + '\n';
+    fs.writeFileSync(path.join(dataDir, 'tr.jsonl'), rows('tr', 10));
+    fs.writeFileSync(path.join(dataDir, 'ev1.jsonl'), rows('ev1', 5));
+    fs.writeFileSync(path.join(dataDir, 'ev2.jsonl'), rows('ev2', 2));
+    fs.writeFileSync(path.join(dataDir, 'bad.jsonl'), rows('bad', 2) + '{"id": "bad-2", "answer": "7"}\n');
+    writeCharTokenizer(benchModel, '7 \n');
+    const cfg = parseHfConfig({ model_type: 'qwen3', vocab_size: 7, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1,
+      num_attention_heads: 2, num_key_value_heads: 1, head_dim: 8, max_position_embeddings: 256, bos_token_id: 1, eos_token_id: 2 });
+    const m = Decoder.random(cfg, 3, { std: 0.5 });
+    await saveModel(benchModel, m);
+    m.dispose();
+  });
+  const benchCfg = (extra: object = {}) => resolveConfig({ preset: 'smoke', overrides: [
+    { source: 'method', value: methodOverride('introllm') },
+    { source: 'test', value: {
+      model: { dir: benchModel }, task: { name: 'benchmark', trainBenchmark: 'tr', evalBenchmarks: ['ev1', 'ev2'], dataDir },
+      rollout: { promptsPerStep: 4, groupSize: 4, maxNewTokens: 8 }, eval: { problems: 3, k: 2, maxNewTokens: 8 }, ...extra,
+    } },
+  ] });
+
+  it('walks the training file in seeded epochs: each epoch uses every problem once', () => {
+    const cfg = benchCfg();
+    const task = createBenchmarkTask({ trainBenchmark: 'tr', evalBenchmarks: ['ev1'], dataDir });
+    const ids = (c: typeof cfg) => Array.from({ length: 5 }, (_, s) => stepProblems({ cfg: c, task }, s).map((p) => p.id)).flat();
+    const seq = ids(cfg); // 5 steps × 4 prompts = 2 epochs of 10
+    const all = Array.from({ length: 10 }, (_, i) => `tr-${i}`);
+    expect([...seq.slice(0, 10)].sort()).toEqual([...all].sort());
+    expect([...seq.slice(10, 20)].sort()).toEqual([...all].sort());
+    expect(seq.slice(0, 10)).not.toEqual(seq.slice(10, 20));
+    expect(ids(cfg)).toEqual(seq);
+    expect(ids({ ...cfg, seed: 1 })).not.toEqual(seq);
+  });
+
+  it('a token step with verifier rewards moves θ and not φ; evaluation reports each benchmark', async () => {
+    const out = path.join(bdir, 'run');
+    const run = await openRun(benchCfg(), out);
+    const snap = (vs: tf.Variable[]) => vs.map((v) => Float32Array.from(v.dataSync()));
+    const moved = (before: Float32Array[], vs: tf.Variable[]) => vs.map((v, i) => v.dataSync().some((x, j) => x !== before[i][j]));
+    let checked = false;
+    for (let s = 0; s < 40 && !checked; s += 2) { // even steps are token steps under alternate-1
+      const theta = snap(run.model.variables());
+      const phi = snap(run.controller.variables());
+      const rec = trainStep(run, s);
+      expect(rec.phase).toBe('token');
+      if ((rec['adv/zero_variance_groups'] as number) < 1) {
+        expect(rec['train/reward_mean']).toBeGreaterThan(0);
+        expect(moved(theta, run.model.variables()).some(Boolean)).toBe(true);
+        expect(moved(phi, run.controller.variables()).every((m) => !m)).toBe(true);
+        checked = true;
+      }
+    }
+    expect(checked, 'some step had a group with mixed rewards').toBe(true);
+    expect(evaluates(run)).toBe(true);
+    const ev = evaluateRun(run);
+    closeRun(run);
+    expect(Object.keys(ev.sets!)).toEqual(['ev1', 'ev2']);
+    expect(ev.sets!.ev1.problems).toBe(3);
+    expect(ev.sets!.ev2.problems).toBe(2);
+    expect(ev.problems.map((p) => `${p.set}/${p.id}`)).toEqual(['ev1/ev1-0', 'ev1/ev1-1', 'ev1/ev1-2', 'ev2/ev2-0', 'ev2/ev2-1']);
+    expect(ev.problems.every((p) => p.correct.length === 2)).toBe(true);
+    const pooled = ev.problems.reduce((a, p) => a + p.correct.filter(Boolean).length / 2, 0) / 5;
+    expect(ev.report.avg.value).toBeCloseTo(pooled, 12);
+    const onDisk = JSON.parse(fs.readFileSync(path.join(out, 'eval.json'), 'utf8'));
+    expect(onDisk.sets.ev1.problems).toBe(3);
+  });
+
+  it('eval.problems = 0 evaluates all of each benchmark; a bad training line fails before a run folder exists', async () => {
+    const run = await openRun(benchCfg({ eval: { problems: 0, k: 2, maxNewTokens: 4 } }), path.join(bdir, 'all'));
+    expect(evaluates(run)).toBe(true);
+    expect(run.task.evalSets!(run.cfg.eval.problems).map((s) => s.problems.length)).toEqual([5, 2]);
+    closeRun(run);
+    const out = path.join(bdir, 'bad-run');
+    await expect(openRun(benchCfg({ task: { name: 'benchmark', trainBenchmark: 'bad', evalBenchmarks: ['ev1'], dataDir } }), out))
+      .rejects.toThrow(`${path.join(dataDir, 'bad.jsonl')}:3: missing field 'problem'`);
+    expect(fs.existsSync(out)).toBe(false);
+  });
 });
