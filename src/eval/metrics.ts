@@ -3,6 +3,7 @@
 // pass@k = 1 − C(n−c, k) / C(n, k) for c correct out of n ≥ k samples, majority vote @k, and percentile-bootstrap 95%
 // confidence intervals that resample problems (not samples) with a seeded RNG.
 import { KitError } from '../errors';
+import { mean } from '../stats';
 import type { Rng } from '../rng';
 
 /** Per-problem results: `correct[p][s]` is whether sample s of problem p was correct. */
@@ -75,11 +76,6 @@ export function majorityAtK(keys: readonly (readonly (string | null)[])[], corre
   return mean(correct.map((row, p) => (majorityVote(keys[p], row).correct ? 1 : 0)));
 }
 
-function mean(xs: readonly number[]): number {
-  let s = 0;
-  for (const x of xs) s += x;
-  return s / xs.length;
-}
 
 /** The q-quantile (0..1) of sorted values, by linear interpolation between order statistics. */
 export function quantileSorted(sorted: readonly number[], q: number): number {

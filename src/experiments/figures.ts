@@ -10,7 +10,7 @@ import {
   accuracyFigure, Figure, galleryHtml, MetricsRecord, passAtKCurveFigure, renderPng, RunMetrics, Summary, tauByClass, tauByClassFigure,
   tauEntropyCorrelation, tauEntropyFigure, tokensToHtml, trainingCurvesFigure,
 } from '../plots';
-import { readEval } from './reproduce';
+import { readEval } from './run-files';
 
 export interface FigureInputs {
   out: string;

@@ -5,7 +5,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseSetting, resolveConfig } from '../config';
-import { EvalResult } from '../eval/evaluate';
 import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { Rng } from '../rng';
@@ -13,7 +12,10 @@ import { writeReproductionFigures } from './figures';
 import { Job, runJobs } from './jobs';
 import { manifest } from './manifest';
 import { methodOverride } from './methods';
+import { readEval, runDirOf } from './run-files';
 import { benchmarkTable, MethodSummary, SeedEval, summariseMethod, summaryTable } from './summary';
+
+export { readEval, runDirOf };
 
 export const DEFAULT_METHODS = ['introllm', 'fixed-0.6', 'fixed-1.0', 'edt', 'ead', 'tampo'];
 
@@ -61,20 +63,6 @@ export interface ReproduceResult {
   figures: string[];
   table: string;
   failed: string[];
-}
-
-export function runDirOf(out: string, method: string, seed: number): string {
-  return path.join(out, 'runs', method, `seed-${seed}`);
-}
-
-export function readEval(dir: string): EvalResult | null {
-  const f = path.join(dir, 'eval.json');
-  if (!fs.existsSync(f)) return null;
-  try {
-    return JSON.parse(fs.readFileSync(f, 'utf8'));
-  } catch {
-    return null; // a torn file is re-made by resuming the run
-  }
 }
 
 export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {

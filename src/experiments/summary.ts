@@ -7,6 +7,7 @@ import { EvalResult } from '../eval/evaluate';
 import { passAtKEstimate, quantileSorted } from '../eval/metrics';
 import { KitError } from '../errors';
 import { Rng } from '../rng';
+import { mean } from '../stats';
 
 export interface SeedEval {
   seed: number;
@@ -28,7 +29,6 @@ export interface MethodSummary {
   per_benchmark?: Record<string, { accuracy: number; ci95: [number, number]; pass_at_k: Record<string, number>; pass_ci95: Record<string, [number, number]>; problems: number }>;
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 function score(p: { correct: boolean[] }, k: number | null): number {
   const c = p.correct.filter(Boolean).length;

@@ -3,14 +3,9 @@
 // Spearman correlation with integer multiplicities (so a bootstrap resample that draws a problem twice is computed
 // exactly without copying its tokens), and equal-width binned means for the τ-vs-entropy curve.
 import { KitError } from '../errors';
+import { mean } from '../stats';
 
-/** Arithmetic mean; NaN for an empty list. */
-export function mean(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  let s = 0;
-  for (const x of xs) s += x;
-  return s / xs.length;
-}
+export { mean };
 
 /** Sample standard deviation (n − 1 in the denominator); 0 for a single value, NaN for none. */
 export function sampleStd(xs: readonly number[]): number {

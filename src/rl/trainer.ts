@@ -14,6 +14,7 @@ import { loadTokenizer, Tokenizer } from '../lm/tokenizer';
 import { createController } from '../policy/registry';
 import { TemperatureController } from '../policy/types';
 import { Rng } from '../rng';
+import { mean } from '../stats';
 import { taskFromConfig } from '../tasks/registry';
 import { Problem, Task } from '../tasks/types';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint';
@@ -144,11 +145,6 @@ export function scoreRollout(task: Pick<Task, 'verify'>, tok: Tokenizer, r: Roll
   return rewards;
 }
 
-function mean(xs: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += xs[i];
-  return xs.length ? s / xs.length : NaN;
-}
 
 function tokenStats(r: Rollout): Record<string, number> {
   let n = 0, tau = 0, tau2 = 0, gate = 0, ent = 0;

@@ -17,6 +17,7 @@
 // eps defaults to 1e-6 (verl's value; TRL adds 1e-4). A group whose rewards are all equal has A = 0 for every row under
 // every estimator (set exactly, not left to rounding); its fraction is reported as zeroVarianceFraction (those prompts
 // give no learning signal).
+import { mean } from '../../stats';
 import { check, KitError } from '../../errors';
 
 export type StdKind = 'population' | 'sample';
@@ -61,11 +62,6 @@ export interface AdvantageEstimator {
   group(rewards: Float64Array, options: Readonly<Required<AdvantageOptions>>): Float64Array;
 }
 
-function mean(x: Float64Array): number {
-  let s = 0;
-  for (const v of x) s += v;
-  return s / x.length;
-}
 
 const grpo: AdvantageEstimator = {
   name: 'grpo',
