@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { EvalResult } from '../eval/evaluate';
 import { writeFileAtomic } from '../io/atomic';
 import {
-  accuracyFigure, Figure, galleryHtml, MetricsRecord, passAtKCurveFigure, renderPng, RunMetrics, Summary, tauByClass, tauByClassFigure,
+  accuracyFigure, benchmarkAccuracyFigure, Figure, galleryHtml, MetricsRecord, passAtKCurveFigure, renderPng, RunMetrics, Summary, tauByClass, tauByClassFigure,
   tauEntropyCorrelation, tauEntropyFigure, tokensToHtml, trainingCurvesFigure,
 } from '../plots';
 import { readEval } from './run-files';
@@ -33,6 +33,11 @@ export interface Interpretability {
   tau_by_class: ReturnType<typeof tauByClass>;
 }
 
+function perBenchmark(summary: FigureInputs['summary']): { name: string; title: string; fig: Figure }[] {
+  const fig = benchmarkAccuracyFigure(summary);
+  return fig ? [{ name: 'accuracy-per-benchmark', title: 'Accuracy per benchmark and the average', fig }] : [];
+}
+
 /** Builds every figure, writes them, and returns the interpretability numbers per method (for summary.json). */
 export async function writeReproductionFigures(x: FigureInputs): Promise<{ files: string[]; pngSkipped: string | null; interpretability: Record<string, Interpretability> }> {
   const runs: RunMetrics[] = [];
@@ -51,6 +56,7 @@ export async function writeReproductionFigures(x: FigureInputs): Promise<{ files
     { name: 'training-tau-gate', title: 'Mean τ and gate rate over training', fig: trainingCurvesFigure(runs, { metrics: ['policy/tau_mean', 'policy/gate_rate'], smoothing: 0.8 }) },
     { name: 'accuracy', title: 'Held-out accuracy and Pass@k with 95% CIs', fig: accuracyFigure(x.summary, { title: 'Held-out accuracy and Pass@k (95% CI: bootstrap over seeds, then problems)' }) },
     { name: 'pass-at-k', title: 'Pass@k', fig: passAtKCurveFigure(x.summary) },
+    ...perBenchmark(x.summary),
     { name: 'tau-entropy', title: 'τ_t against the token entropy H_t (evaluation samples)', fig: tauEntropyFigure(traces) },
     { name: 'tau-by-class', title: 'τ by token class', fig: tauByClassFigure(traces) },
   ];

@@ -69,6 +69,32 @@ export function accuracyFigure(summary: Summary, options: AccuracyOptions = {}):
   };
 }
 
+/**
+ * Runs on several benchmarks: x = each benchmark then "average" (the unweighted mean, the headline), one bar series
+ * per method with its 95% CIs. Null when no method has per-benchmark results (synthetic tasks).
+ */
+export function benchmarkAccuracyFigure(summary: Summary, options: { methods?: readonly string[]; title?: string } = {}): Figure | null {
+  const methods = methodNames(summary, options.methods).filter((m) => summary.methods[m].per_benchmark);
+  if (methods.length === 0) return null;
+  const sets = Object.keys(summary.methods[methods[0]].per_benchmark!);
+  const x = [...sets, 'average'];
+  const data: PlotTrace[] = methods.map((m) => {
+    const r = summary.methods[m];
+    const cells = [...sets.map((s) => r.per_benchmark![s] ?? { accuracy: NaN, ci95: null }), { accuracy: r.accuracy, ci95: r.ci95 }];
+    const v = cells.map((c) => c.accuracy);
+    return {
+      type: 'bar', name: m, x, y: v.map(num), marker: { color: methodColor(m) },
+      error_y: errorBars(v, cells.map((c) => c.ci95 as [number, number] | null)), hovertemplate: `%{x}: %{y:.4f}<extra>${m}</extra>`,
+    };
+  });
+  return {
+    data,
+    layout: baseLayout(options.title ?? 'Accuracy (Avg@k) per benchmark and their unweighted mean (95% CI)', {
+      barmode: 'group', xaxis: axis('benchmark', { showgrid: false }), yaxis: axis('accuracy (Avg@k)', { rangemode: 'tozero' }), width: 1000, height: 500,
+    }),
+  };
+}
+
 /** Pass@k against k, one line per method with its CIs (where recorded): the "Pass@k curves against baselines" view. */
 export function passAtKCurveFigure(summary: Summary, options: { methods?: readonly string[]; title?: string } = {}): Figure {
   const methods = methodNames(summary, options.methods);

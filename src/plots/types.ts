@@ -26,6 +26,8 @@ export interface MethodSummary {
   pass_at_k: Record<string, number>;
   pass_ci95?: Record<string, [number, number]>;
   seeds: number[];
+  /** Runs evaluated on several benchmarks (the `paper` preset): each benchmark's accuracy and CI. */
+  per_benchmark?: Record<string, { accuracy: number; ci95: [number, number] }>;
 }
 
 /** summary.json: method name ('introllm', 'fixed-0.6', 'edt', ...) → its results. Other top-level keys are ignored. */

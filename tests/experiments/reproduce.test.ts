@@ -76,6 +76,7 @@ describe('introllm reproduce', () => {
     const evalJson = JSON.parse(fs.readFileSync(path.join(out, 'runs', 'introllm', 'seed-0', 'eval.json'), 'utf8'));
     expect(evalJson.problems.map((p: { set: string }) => p.set)).toEqual(['set_a', 'set_a', 'set_a', 'set_b', 'set_b']);
     expect(fs.readFileSync(path.join(out, 'table.md'), 'utf8')).toContain('| method (Avg@2 %, 95% CI) | set_a | set_b | average |');
+    expect(fs.readFileSync(path.join(out, 'figures', 'index.html'), 'utf8')).toContain('Accuracy per benchmark and the average');
   });
 
   it('a missing model folder is a clear error before anything runs', () => {

@@ -1,6 +1,6 @@
 // Accuracy / Pass@k / ablation bar figures (src/plots/accuracy.ts): bar heights and asymmetric CI whiskers.
 import { describe, expect, it } from 'vitest';
-import { ablationFigure, accuracyFigure, passAtKCurveFigure, passKs } from '../../src/plots/accuracy';
+import { ablationFigure, accuracyFigure, benchmarkAccuracyFigure, passAtKCurveFigure, passKs } from '../../src/plots/accuracy';
 import type { Summary } from '../../src/plots/types';
 
 const summary: Summary = {
@@ -15,6 +15,23 @@ function close(a: readonly unknown[], b: number[]): void {
   expect(a.length).toBe(b.length);
   a.forEach((v, i) => expect(v as number).toBeCloseTo(b[i], 12));
 }
+
+describe('benchmarkAccuracyFigure', () => {
+  it('one bar series per method over the benchmarks and the average, whiskers from each CI; null without benchmarks', () => {
+    const withSets: Summary = { methods: {
+      introllm: { ...summary.methods.introllm, per_benchmark: { aime24: { accuracy: 0.2, ci95: [0.1, 0.4] }, math500: { accuracy: 0.8, ci95: [0.75, 0.85] } } },
+      'fixed-1.0': { ...summary.methods['fixed-1.0'], per_benchmark: { aime24: { accuracy: 0.1, ci95: [0, 0.2] }, math500: { accuracy: 0.4, ci95: [0.3, 0.5] } } },
+    } };
+    const fig = benchmarkAccuracyFigure(withSets)!;
+    expect(fig.data.map((t) => t.name)).toEqual(['introllm', 'fixed-1.0']);
+    expect(fig.data[0].x).toEqual(['aime24', 'math500', 'average']);
+    expect(fig.data[0].y).toEqual([0.2, 0.8, 0.5]);
+    const e = fig.data[0].error_y as { array: number[]; arrayminus: number[] };
+    close(e.array, [0.2, 0.05, 0.15]);
+    close(e.arrayminus, [0.1, 0.05, 0.1]);
+    expect(benchmarkAccuracyFigure(summary)).toBeNull();
+  });
+});
 
 describe('accuracyFigure', () => {
   it('has one bar series for accuracy and one per k, with whiskers from the CIs', () => {
