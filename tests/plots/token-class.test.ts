@@ -108,4 +108,14 @@ describe('multi-character tokens and context', () => {
     expect(got.slice(0, 6)).toEqual(['word', 'word', 'word', 'word', 'space', 'digit']);
     expect(got.slice(7)).toEqual(Array(6).fill('answer'));
   });
+
+  it('in math completions the last complete \\boxed{...} is the answer, as the verifier reads it', () => {
+    // BPE-like tokens of "so x = 2, \boxed{\frac{1}{2}} then \boxed{3" (the second box is never closed).
+    const toks = ['so', ' x', ' =', ' 2', ',', ' \\boxed', '{\\', 'frac', '{1}{', '2', '}}', ' then', ' \\boxed', '{3'];
+    expect(classifyTokens(toks)).toEqual([
+      'word', 'word', 'operator', 'digit', 'word', 'answer', 'answer', 'answer', 'answer', 'answer', 'answer', 'word', 'word', 'word',
+    ]);
+    // A box wins over a #### line, as in the verifier's order of preference.
+    expect(classifyTokens(['#### 5', '\n', '\\boxed{6}'])).toEqual(['word', 'newline', 'answer']);
+  });
 });
