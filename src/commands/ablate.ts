@@ -1,10 +1,12 @@
 // `introllm ablate --grid NAME`: one ablation grid (src/experiments/ablations.ts) over seeds, written to
-// results/ablations/<preset>/<grid>/ with table.md and table.json (variant, accuracy, 95% CI, Pass@k).
+// results/ablations/<preset>/<grid>/ with table.md and table.json (variant, accuracy, 95% CI, Pass@k) and the bar
+// figure figures/ablation.{html,png}.
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from '../cli';
 import { KitError } from '../errors';
-import { writeJsonAtomic } from '../io/atomic';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
+import { ablationFigure, galleryHtml, renderPng } from '../plots';
 import { ABLATION_GRIDS, ablationGrid } from '../experiments/ablations';
 import { reproduce } from '../experiments/reproduce';
 import { intFlag, intListFlag, parseFlags } from './args';
@@ -25,11 +27,16 @@ export const command: Command = {
       preset: f.preset as string, out, jobs: intFlag(f, 'jobs', Math.max(1, Math.min(2, os.cpus().length))), backend: f.backend as string | undefined,
       sets: (f.set as string[] | undefined) ?? [], seeds, variants: grid.variants, log: (l) => process.stderr.write(l + '\n'),
     });
-    writeJsonAtomic(path.join(out, 'table.json'), {
+    const table = {
       grid: f.grid, description: grid.description,
       rows: Object.entries(r.summary.methods).map(([variant, m]) => ({ variant, accuracy: m.accuracy, ci95: m.ci95, pass_at_k: m.pass_at_k, pass_ci95: m.pass_ci95, seeds: m.seeds })),
-    });
-    console.log(`\n${grid.description}\n\n${r.table}\n\nresults: ${out}/table.json`);
+    };
+    writeJsonAtomic(path.join(out, 'table.json'), table);
+    const fig = ablationFigure(table, { title: `Ablation '${f.grid}' at the ${f.preset} preset (95% CIs)` });
+    writeFileAtomic(path.join(out, 'figures', 'ablation.html'), galleryHtml([{ title: grid.description, fig }], `IntroLLM kit: ablation '${f.grid}' (${f.preset})`));
+    const png = await renderPng([{ file: path.join(out, 'figures', 'ablation.png'), fig }]);
+    if (png.skipped) process.stderr.write(`figures: HTML only (${png.skipped})\n`);
+    console.log(`\n${grid.description}\n\n${r.table}\n\nresults: ${out}/table.json, ${out}/figures/ablation.html`);
     return r.failed.length ? 1 : 0;
   },
 };

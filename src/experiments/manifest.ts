@@ -21,11 +21,18 @@ function git(args: string[]): string | null {
   }
 }
 
+/**
+ * The commit the code ran from, and whether tracked files outside results/ and notebooks/ differed from it (results
+ * and notebook outputs being rewritten does not make the code dirty). Nulls outside a git checkout.
+ */
+export function gitState(): { commit: string | null; dirty: boolean | null } {
+  const status = git(['status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)results', ':(exclude)notebooks']);
+  return { commit: git(['rev-parse', 'HEAD']), dirty: status === null ? null : status.length > 0 };
+}
+
 export function manifest(extra: Record<string, unknown>): Record<string, unknown> {
-  const status = git(['status', '--porcelain', '--untracked-files=no']);
   return {
-    commit: git(['rev-parse', 'HEAD']),
-    dirty: status === null ? null : status.length > 0,
+    ...gitState(),
     node: process.version,
     packages: Object.fromEntries(['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@huggingface/transformers', 'mathjs', 'plotly.js-dist-min']
       .map((p) => [p, version(p)])),

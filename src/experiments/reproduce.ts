@@ -10,7 +10,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { Rng } from '../rng';
 import { writeReproductionFigures } from './figures';
 import { Job, runJobs } from './jobs';
-import { manifest } from './manifest';
+import { gitState, manifest } from './manifest';
 import { methodOverride } from './methods';
 import { readEval, runDirOf } from './run-files';
 import { benchmarkTable, MethodSummary, SeedEval, summariseMethod, summaryTable } from './summary';
@@ -115,7 +115,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   const perBenchmark = benchmarkTable(summary.methods, k);
   const table = perBenchmark ? `${summaryTable(summary.methods, k)}\n\n${perBenchmark}` : summaryTable(summary.methods, k);
   writeFileAtomic(path.join(out, 'table.md'), table + '\n');
-  // A resumed reproduction adds a session: the manifest keeps the wall time and runs of every invocation.
+  // A resumed reproduction adds a session: the manifest keeps the commit, wall time and runs of every invocation.
   const manifestFile = path.join(out, 'manifest.json');
   let sessions: unknown[] = [];
   try {
@@ -123,7 +123,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   } catch {
     sessions = [];
   }
-  sessions.push({ started: new Date(t0).toISOString(), wall_time_s: (Date.now() - t0) / 1000, jobs: o.jobs, runs: results.map((r) => ({ name: r.name, code: r.code, seconds: r.ms / 1000 })) });
+  sessions.push({ started: new Date(t0).toISOString(), ...gitState(), wall_time_s: (Date.now() - t0) / 1000, jobs: o.jobs, runs: results.map((r) => ({ name: r.name, code: r.code, seconds: r.ms / 1000 })) });
   writeJsonAtomic(manifestFile, manifest({ preset: o.preset, sessions }));
   return { out, summary, table, figures: fig.files, failed: failed.map((f) => f.name) };
 }

@@ -37,7 +37,7 @@ export function passKs(summary: Summary): string[] {
 export interface AccuracyOptions {
   /** Methods and their order (default: summary order). */
   methods?: readonly string[];
-  /** Which Pass@k to show next to the accuracy (default: all recorded k). */
+  /** Which Pass@k to show next to the accuracy (default: all recorded k but 1, since Pass@1 equals the accuracy). */
   ks?: readonly string[];
   title?: string;
 }
@@ -47,7 +47,7 @@ export interface AccuracyOptions {
  */
 export function accuracyFigure(summary: Summary, options: AccuracyOptions = {}): Figure {
   const methods = methodNames(summary, options.methods);
-  const ks = options.ks ? [...options.ks] : passKs(summary);
+  const ks = options.ks ? [...options.ks] : passKs(summary).filter((k) => k !== '1'); // Pass@1 is the accuracy itself
   const rows = methods.map((m) => summary.methods[m]);
   const acc = rows.map((r) => r.accuracy);
   const data: PlotTrace[] = [{
@@ -115,21 +115,25 @@ export function passAtKCurveFigure(summary: Summary, options: { methods?: readon
   };
 }
 
-/** Ablation bars: x = variants in table order, accuracy with its CI; Pass@k (no CI recorded) as extra series. */
+/**
+ * Ablation bars: x = variants in table order, accuracy and each Pass@k (k > 1 by default: Pass@1 equals the accuracy)
+ * with their CIs where the table has them.
+ */
 export function ablationFigure(table: AblationTable, options: { ks?: readonly string[]; title?: string } = {}): Figure {
   if (!table || !Array.isArray(table.rows)) throw new KitError('ablation table: expected {grid, rows: [...]}');
   const variants = table.rows.map((r) => r.variant);
   const acc = table.rows.map((r) => r.accuracy);
   const ks = options.ks ? [...options.ks]
-    : [...new Set(table.rows.flatMap((r) => Object.keys(r.pass_at_k ?? {})))].sort((a, b) => Number(a) - Number(b));
+    : [...new Set(table.rows.flatMap((r) => Object.keys(r.pass_at_k ?? {})))].filter((k) => k !== '1').sort((a, b) => Number(a) - Number(b));
   const data: PlotTrace[] = [{
     type: 'bar', name: 'accuracy', x: variants, y: acc.map(num), marker: { color: SERIES_COLORS[0] },
     error_y: errorBars(acc, table.rows.map((r) => r.ci95)),
   }];
   ks.forEach((k, i) => {
+    const v = table.rows.map((r) => r.pass_at_k?.[k] ?? NaN);
     data.push({
-      type: 'bar', name: `Pass@${k}`, x: variants, y: table.rows.map((r) => num(r.pass_at_k?.[k])),
-      marker: { color: SERIES_COLORS[(i + 1) % SERIES_COLORS.length] },
+      type: 'bar', name: `Pass@${k}`, x: variants, y: v.map(num),
+      marker: { color: SERIES_COLORS[(i + 1) % SERIES_COLORS.length] }, error_y: errorBars(v, table.rows.map((r) => r.pass_ci95?.[k])),
     });
   });
   return {

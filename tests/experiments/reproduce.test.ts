@@ -47,6 +47,8 @@ describe('introllm reproduce', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
     expect(manifest.sessions.length).toBe(1);
     expect(manifest.sessions[0].runs.length).toBe(4);
+    expect(manifest.sessions[0].commit).toMatch(/^[0-9a-f]{40}$/); // each session records the code it ran from
+    expect(typeof manifest.sessions[0].dirty).toBe('boolean');
     expect(manifest.packages['@tensorflow/tfjs']).toBe('4.22.0');
     const again = run(...args);
     expect(again.status).toBe(0);
@@ -77,6 +79,23 @@ describe('introllm reproduce', () => {
     expect(evalJson.problems.map((p: { set: string }) => p.set)).toEqual(['set_a', 'set_a', 'set_a', 'set_b', 'set_b']);
     expect(fs.readFileSync(path.join(out, 'table.md'), 'utf8')).toContain('| method (Avg@2 %, 95% CI) | set_a | set_b | average |');
     expect(fs.readFileSync(path.join(out, 'figures', 'index.html'), 'utf8')).toContain('Accuracy per benchmark and the average');
+  });
+
+  it('ablate: one grid over seeds → table.json with CIs and the bar figure', () => {
+    const out = path.join(dir, 'ablate-gate');
+    const r = run('ablate', '--grid', 'gate', '--preset', 'smoke', '--seeds', '0', '--out', out, '--jobs', '2',
+      '--set', `model.dir=${modelDir}`, '--set', 'train.steps=1', '--set', 'rollout.maxNewTokens=8', '--set', 'eval.maxNewTokens=8', '--set', 'eval.problems=4');
+    expect(r.status, r.stderr).toBe(0);
+    const table = JSON.parse(fs.readFileSync(path.join(out, 'table.json'), 'utf8'));
+    expect(table.grid).toBe('gate');
+    expect(table.rows.map((x: { variant: string }) => x.variant)).toEqual(['introllm', 'introllm-nogate']);
+    for (const row of table.rows) {
+      expect(row.ci95[0]).toBeLessThanOrEqual(row.accuracy);
+      expect(row.ci95[1]).toBeGreaterThanOrEqual(row.accuracy);
+      expect(Object.keys(row.pass_ci95).sort()).toEqual(['1', '2']);
+    }
+    expect(fs.readFileSync(path.join(out, 'figures', 'ablation.html'), 'utf8')).toContain(table.description);
+    expect(r.stdout).toContain('| introllm-nogate |');
   });
 
   it('a missing model folder is a clear error before anything runs', () => {

@@ -53,6 +53,11 @@ describe('accuracyFigure', () => {
     expect(fig.layout.barmode).toBe('group');
   });
 
+  it('leaves Pass@1 out by default: it equals the accuracy', () => {
+    const fig = accuracyFigure({ methods: { a: { accuracy: 0.5, ci95: [0.4, 0.6], pass_at_k: { '1': 0.5, '4': 0.7 }, seeds: [0] } } });
+    expect(fig.data.map((t) => t.name)).toEqual(['accuracy (Avg@k)', 'Pass@4']);
+  });
+
   it('respects the requested methods and ks, and names a missing method', () => {
     const fig = accuracyFigure(summary, { methods: ['fixed-1.0'], ks: ['8'] });
     expect(fig.data.map((t) => [t.name, t.y])).toEqual([['accuracy (Avg@k)', [0.25]], ['Pass@8', [0.6]]]);
@@ -80,5 +85,17 @@ describe('ablationFigure', () => {
     close((fig.data[0].error_y as { arrayminus: number[] }).arrayminus, [0.05, 0.1]);
     expect(fig.data[1]).toMatchObject({ name: 'Pass@4', y: [0.7, null] });
     expect(JSON.stringify(fig.layout.title)).toMatch(/gate/);
+  });
+
+  it('Pass@k bars carry the CIs that table.json records', () => {
+    const fig = ablationFigure({ grid: 'head', rows: [
+      { variant: 'beta', accuracy: 0.5, ci95: [0.4, 0.6], pass_at_k: { '1': 0.5, '4': 0.7 }, pass_ci95: { '4': [0.6, 0.9] } },
+      { variant: 'gaussian', accuracy: 0.4, ci95: [0.3, 0.5], pass_at_k: { '4': 0.5 }, pass_ci95: { '4': [0.45, 0.55] } },
+    ] });
+    const e = fig.data[1].error_y as { array: number[]; arrayminus: number[]; visible: boolean };
+    expect(fig.data.map((t) => t.name)).toEqual(['accuracy', 'Pass@4']);
+    close(e.array, [0.2, 0.05]);
+    close(e.arrayminus, [0.1, 0.05]);
+    expect(e.visible).toBe(true);
   });
 });
