@@ -3,6 +3,7 @@
 // Every random stream is derived from (seed, step), so a run killed at any moment and resumed from its last
 // checkpoint writes exactly the metrics an uninterrupted run writes.
 import * as tf from '@tensorflow/tfjs';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { controllerOptions, ExperimentConfig } from '../config';
 import { evaluate, EvalResult, evaluateSets } from '../eval/evaluate';
@@ -52,6 +53,9 @@ function tau0Of(cfg: ExperimentConfig): number {
 export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> {
   // Everything that can be wrong with the task, its files or the tokenizer fails here, before a run folder exists.
   const task = taskFromConfig(cfg.task);
+  if (!fs.existsSync(path.join(cfg.model.dir, 'config.json'))) {
+    throw new KitError(`model folder ${cfg.model.dir} not found (no config.json; config key 'model.dir'): put a local Hugging Face model there or pass --set model.dir=DIR`);
+  }
   const tok = await loadTokenizer(cfg.model.dir);
   if (tok.eosId === null) throw new KitError(`${cfg.model.dir}: the tokenizer has no eos_token; rollouts need one to stop`);
   const training = task.trainingSet?.();

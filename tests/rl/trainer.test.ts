@@ -139,6 +139,12 @@ describe('trainer on the benchmark task', () => {
     expect(onDisk.sets.ev1.problems).toBe(3);
   });
 
+  it('a missing model folder names the config key and the fix', async () => {
+    await expect(openRun(benchCfg({ model: { dir: path.join(bdir, 'no-such-model') } }), path.join(bdir, 'none')))
+      .rejects.toThrow(`model folder ${path.join(bdir, 'no-such-model')} not found (no config.json; config key 'model.dir')`);
+    expect(fs.existsSync(path.join(bdir, 'none'))).toBe(false);
+  });
+
   it('eval.problems = 0 evaluates all of each benchmark; a bad training line fails before a run folder exists', async () => {
     const run = await openRun(benchCfg({ eval: { problems: 0, k: 2, maxNewTokens: 4 } }), path.join(bdir, 'all'));
     expect(evaluates(run)).toBe(true);
