@@ -8,6 +8,7 @@ import { Decoder } from '../../src/lm/model';
 import { tokenLogProbs } from '../../src/lm/sampling';
 import { createController } from '../../src/policy/registry';
 import { Rng } from '../../src/rng';
+import { computeAdvantages } from '../../src/rl/grpo/advantages';
 import { createParamGroup } from '../../src/rl/grpo/optim';
 import { grpoUpdate, rolloutForward } from '../../src/rl/grpo-step';
 import { leftPad, rollout } from '../../src/rl/rollout';
@@ -123,4 +124,42 @@ describe('GRPO update', () => {
       model.dispose();
     });
   }
+});
+
+// The direction of learning, end to end: when the reward favours low temperatures, temperature-only GRPO (rollout →
+// group advantages → update of φ) lowers the τ the head samples, and the LM does not move.
+describe('the temperature head learns from reward', () => {
+  it('a reward for rows whose mean τ is below 1 drives the sampled τ down; θ stays fixed', () => {
+    const model = Decoder.random(tinyConfig('qwen3'), 7, { std: 0.3 });
+    const ctl = createController('introllm', {}, model.cfg.hiddenSize, 3);
+    const cfg = resolveConfig({ preset: 'smoke' });
+    const theta = createParamGroup('theta', model.variables(), { learningRate: 1e-2 });
+    const phi = createParamGroup('phi', ctl.variables(), { learningRate: 3e-2 });
+    const ctx = { model, controller: ctl, theta, phi, reference: null, cfg, tau0: 1 };
+    const G = 8;
+    const batch = Array.from({ length: 2 * G }, (_, i) => prompts[i % 2]);
+    const groups = Int32Array.from(batch.map((_, i) => Math.floor(i / G)));
+    const theta0 = model.variables().map((v) => v.dataSync().slice());
+    const meanTau: number[] = [];
+    for (let step = 0; step < 25; step++) {
+      const r = rollout(model, ctl, { prompts: batch, maxNewTokens: 6, eosId: -1, padId: PAD, tau0: 1, trainStep: step, groups }, new Rng(100 + step));
+      const T = r.tau.length / r.batch;
+      const rowTau = Array.from({ length: r.batch }, (_, b) => {
+        let s = 0;
+        for (let t = 0; t < T; t++) s += r.tau[b * T + t];
+        return s / T;
+      });
+      meanTau.push(rowTau.reduce((a, b) => a + b, 0) / r.batch);
+      const rewards = Float32Array.from(rowTau, (x) => (x < 1 ? 1 : 0));
+      const { advantages } = computeAdvantages('grpo', rewards, { groupSize: G, scaleByStd: true });
+      grpoUpdate(ctx, r, advantages, 'temperature', PAD);
+    }
+    const first = (meanTau[0] + meanTau[1] + meanTau[2]) / 3;
+    const last = (meanTau[22] + meanTau[23] + meanTau[24]) / 3;
+    expect(first).toBeGreaterThan(0.9); // the head starts near τ = 1
+    expect(last).toBeLessThan(0.6); // seen: 1.0 → 0.43, near τ_min = 0.4 (and 1.0 → 1.55 when the reward favours τ > 1)
+    model.variables().forEach((v, i) => expect(v.dataSync().every((x, j) => x === theta0[i][j])).toBe(true));
+    ctl.dispose();
+    model.dispose();
+  });
 });
