@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   reproduce: load('./commands/reproduce'),
   ablate: load('./commands/ablate'),
   verify: load('./commands/verify'),
+  eval: load('./commands/eval'),
 };
 
 export function registerCommand(name: string, load: () => Promise<Command>): void {

@@ -49,6 +49,12 @@ function tau0Of(cfg: ExperimentConfig): number {
   return controllerOptions(cfg).tau0;
 }
 
+/** The run's temperature controller, freshly initialised from (cfg.controller, cfg.seed). */
+export function controllerFor(cfg: ExperimentConfig, hiddenSize: number): TemperatureController {
+  const { name, ...rest } = cfg.controller;
+  return createController(name, rest, hiddenSize, new Rng(cfg.seed).fork('controller-init').nextUint32());
+}
+
 /** Opens (or resumes) the run in `dir`. */
 export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> {
   // Everything that can be wrong with the task, its files or the tokenizer fails here, before a run folder exists.
@@ -74,8 +80,7 @@ export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> 
   }
   const resumed = openRunDir(dir, cfg);
   const reference = cfg.grpo.klCoef > 0 ? loadModel(cfg.model.dir, { trainable: false }).model : null;
-  const { name, ...rest } = cfg.controller;
-  const controller = createController(name, rest, model.cfg.hiddenSize, new Rng(cfg.seed).fork('controller-init').nextUint32());
+  const controller = controllerFor(cfg, model.cfg.hiddenSize);
   const theta = createParamGroup('theta', model.variables(), { learningRate: cfg.optim.lrToken });
   const phi = controller.learned ? createParamGroup('phi', controller.variables(), { learningRate: cfg.optim.lrTemp }) : null;
   const run: Run = { cfg, dir, model, reference, tok, task, controller, theta, phi, log: new MetricsLog(path.join(dir, 'metrics.jsonl')), step: 0 };
@@ -232,21 +237,21 @@ export async function trainRun(run: Run, onStep?: (rec: Record<string, unknown> 
 }
 
 /**
- * Held-out evaluation of the run's current policy, written to eval.json: Avg@k / Pass@k on the synthetic task's test
- * split, or on each evaluation benchmark (pooled `report`, and `sets` per benchmark).
+ * Held-out evaluation of a policy as `cfg.eval` specifies: Avg@k / Pass@k on the synthetic task's test split, or on
+ * each evaluation benchmark (pooled `report`, and `sets` per benchmark). The sampling stream depends on cfg.seed only.
  */
+export function evaluatePolicy(model: Decoder, tok: Tokenizer, controller: TemperatureController, task: Task, cfg: ExperimentConfig, step: number): EvalResult {
+  const o = { k: cfg.eval.k, maxNewTokens: cfg.eval.maxNewTokens, tau0: tau0Of(cfg), batchRows: 64, trainStep: step, keepTraces: 16 };
+  const rng = new Rng(cfg.seed).fork('eval');
+  if (task.evalSets) return evaluateSets(model, tok, controller, task.evalSets(cfg.eval.problems), task, o, rng);
+  // The held-out set does not depend on the run's seed: every method and seed is evaluated on the same problems.
+  const problems = task.generate(new Rng(0).fork('eval-problems'), 'test', cfg.eval.problems, cfg.task.difficulty);
+  return evaluate(model, tok, controller, problems, task, o, rng);
+}
+
+/** Evaluates the run's current policy (evaluatePolicy) and writes eval.json. */
 export function evaluateRun(run: Run): EvalResult {
-  const c = run.cfg;
-  const o = { k: c.eval.k, maxNewTokens: c.eval.maxNewTokens, tau0: tau0Of(c), batchRows: 64, trainStep: run.step, keepTraces: 16 };
-  const rng = new Rng(c.seed).fork('eval');
-  let result: EvalResult;
-  if (run.task.evalSets) {
-    result = evaluateSets(run.model, run.tok, run.controller, run.task.evalSets(c.eval.problems), run.task, o, rng);
-  } else {
-    // The held-out set does not depend on the run's seed: every method and seed is evaluated on the same problems.
-    const problems = run.task.generate(new Rng(0).fork('eval-problems'), 'test', c.eval.problems, c.task.difficulty);
-    result = evaluate(run.model, run.tok, run.controller, problems, run.task, o, rng);
-  }
+  const result = evaluatePolicy(run.model, run.tok, run.controller, run.task, run.cfg, run.step);
   writeJsonAtomic(path.join(run.dir, 'eval.json'), { step: run.step, ...result });
   return result;
 }

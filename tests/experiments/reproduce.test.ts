@@ -98,6 +98,22 @@ describe('introllm reproduce', () => {
     expect(r.stdout).toContain('| introllm-nogate |');
   });
 
+  it('eval: methods × sampling seeds on the untrained model → summary.json, table.md and per-seed evals', () => {
+    const out = path.join(dir, 'eval');
+    const r = run('eval', '--preset', 'smoke', '--methods', 'fixed-0.6,fixed-1.2', '--seeds', '0,1', '--out', out,
+      '--set', `model.dir=${modelDir}`, '--set', 'eval.maxNewTokens=8', '--set', 'eval.problems=4');
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(Object.keys(summary.methods)).toEqual(['fixed-0.6', 'fixed-1.2']);
+    expect(summary.methods['fixed-1.2'].tau_mean).toBeCloseTo(1.2, 6);
+    expect(summary.methods['fixed-0.6'].seeds).toEqual([0, 1]);
+    const seed1 = JSON.parse(fs.readFileSync(path.join(out, 'evals', 'fixed-0.6', 'seed-1.json'), 'utf8'));
+    expect(seed1.problems).toHaveLength(4);
+    expect(summary.methods['fixed-0.6'].per_seed[1].accuracy).toBeCloseTo(seed1.report.avg.value, 12);
+    expect(r.stdout).toContain('| fixed-1.2 |');
+    expect(fs.readFileSync(path.join(out, 'table.md'), 'utf8')).toContain('| fixed-0.6 |');
+  });
+
   it('a missing model folder is a clear error before anything runs', () => {
     const r = run('reproduce', '--preset', 'smoke', '--out', path.join(dir, 'none'), '--set', 'model.dir=/nonexistent/model');
     expect(r.status).toBe(2);

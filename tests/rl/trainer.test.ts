@@ -9,7 +9,10 @@ import { methodOverride } from '../../src/experiments/methods';
 import { saveModel } from '../../src/lm/load';
 import { Decoder } from '../../src/lm/model';
 import { writeCharTokenizer } from '../../src/lm/tokenizer';
-import { closeRun, evaluateRun, evaluates, openRun, stepProblems, trainStep } from '../../src/rl/trainer';
+import { closeRun, controllerFor, evaluatePolicy, evaluateRun, evaluates, openRun, stepProblems, trainStep } from '../../src/rl/trainer';
+import { loadModel } from '../../src/lm/load';
+import { loadTokenizer } from '../../src/lm/tokenizer';
+import { getTask } from '../../src/tasks/registry';
 import { createBenchmarkTask } from '../../src/tasks/benchmark-task';
 import { CONTROLLER_NAMES, createController } from '../../src/policy/registry';
 import { parseHfConfig } from '../../src/lm/config';
@@ -43,6 +46,21 @@ describe('trainer', () => {
     for (let s = 2; s < 6; s++) trainStep(run, s);
     expect(tf.memory().numTensors).toBe(before);
     closeRun(run);
+  });
+
+  it('evaluating a loaded model (introllm eval) equals evaluating an untrained run, sample for sample', async () => {
+    const cfg = cfgFor('edt', { eval: { problems: 6, k: 2, maxNewTokens: 10 } });
+    const run = await openRun(cfg, path.join(dir, 'eval-equiv'));
+    const viaRun = evaluateRun(run);
+    closeRun(run);
+    const { model } = loadModel(modelDir, { trainable: false });
+    const ctl = controllerFor(cfg, model.cfg.hiddenSize);
+    const direct = evaluatePolicy(model, await loadTokenizer(modelDir), ctl, getTask('countdown'), cfg, 0);
+    ctl.dispose();
+    model.dispose();
+    expect(direct.problems).toEqual(viaRun.problems);
+    expect(direct.report).toEqual(viaRun.report);
+    expect(direct.tauMean).toBe(viaRun.tauMean);
   });
 
   it('creating and disposing every controller leaves no tensor behind', () => {

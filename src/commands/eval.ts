@@ -1,0 +1,79 @@
+// `introllm eval`: held-out Avg@k / Pass@k of a model under one or more temperature methods, with no training — the
+// base model before RL, a τ sweep ("does temperature matter for this model and task?"), or a new model's baselines.
+// Every method samples with each of --seeds; CIs resample seeds, then problems, as in a reproduction's summary.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initBackend } from '../backend';
+import type { Command } from '../cli';
+import { ExperimentConfig, parseSetting, resolveConfig } from '../config';
+import { EvalResult } from '../eval/evaluate';
+import { KitError } from '../errors';
+import { methodOverride } from '../experiments/methods';
+import { benchmarkTable, MethodSummary, SeedEval, summariseMethod, summaryTable } from '../experiments/summary';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
+import { loadModel } from '../lm/load';
+import { loadTokenizer } from '../lm/tokenizer';
+import { Rng } from '../rng';
+import { controllerFor, evaluatePolicy } from '../rl/trainer';
+import { taskFromConfig } from '../tasks/registry';
+import { intListFlag, parseFlags } from './args';
+
+export const command: Command = {
+  summary: 'Evaluate a model under temperature methods without training (base-model baselines, τ sweeps).',
+  usage: 'introllm eval [--preset tiny] [--methods fixed-0.6,fixed-1.0,edt,…] [--seeds 0,1,2] [--out DIR] [--set key=value …] [--backend NAME]',
+  async run(argv) {
+    const f = parseFlags(argv, {
+      preset: { type: 'string', default: 'tiny' }, methods: { type: 'string', default: 'fixed-0.6,fixed-1.0' }, seeds: { type: 'string', default: '0' },
+      out: { type: 'string' }, set: { type: 'string', multiple: true }, backend: { type: 'string' },
+    });
+    const methods = (f.methods as string).split(',').map((m) => m.trim()).filter(Boolean);
+    if (methods.length === 0) throw new KitError('--methods is empty');
+    const seeds = intListFlag(f, 'seeds');
+    const sets = (f.set as string[] | undefined) ?? [];
+    // Resolve every method's config first, so a typo fails before any model is loaded.
+    const cfgs: Record<string, ExperimentConfig> = Object.fromEntries(methods.map((m) => [m, resolveConfig({
+      preset: f.preset as string,
+      overrides: [{ source: `method ${m}`, value: methodOverride(m) }, ...sets.map((s) => ({ source: `--set ${s}`, value: parseSetting(s) }))],
+    })]));
+    const base = cfgs[methods[0]];
+    if (!fs.existsSync(path.join(base.model.dir, 'config.json'))) {
+      throw new KitError(`model folder ${base.model.dir} not found (no config.json; config key 'model.dir'): pass --set model.dir=DIR`);
+    }
+    await initBackend(f.backend as string | undefined);
+    const task = taskFromConfig(base.task);
+    const tok = await loadTokenizer(base.model.dir);
+    const { model } = loadModel(base.model.dir, { trainable: false });
+    const out = f.out as string | undefined;
+    const summary: Record<string, MethodSummary> = {};
+    try {
+      for (const m of methods) {
+        const evals: SeedEval[] = [];
+        for (const seed of seeds) {
+          const cfg = { ...cfgs[m], seed };
+          const controller = controllerFor(cfg, model.cfg.hiddenSize);
+          const t0 = performance.now();
+          let ev: EvalResult;
+          try {
+            ev = evaluatePolicy(model, tok, controller, task, cfg, 0);
+          } finally {
+            controller.dispose();
+          }
+          process.stderr.write(`eval ${m} seed ${seed}: Avg@${cfg.eval.k} ${(100 * ev.report.avg.value).toFixed(1)}% in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+          if (out) writeJsonAtomic(path.join(out, 'evals', m, `seed-${seed}.json`), ev);
+          evals.push({ seed, eval: ev });
+        }
+        summary[m] = summariseMethod(evals, [1, base.eval.k].filter((x, i, a) => a.indexOf(x) === i), new Rng(0).fork(`summary:${m}`));
+      }
+    } finally {
+      model.dispose();
+    }
+    const perBenchmark = benchmarkTable(summary, base.eval.k);
+    const table = [summaryTable(summary, base.eval.k), ...(perBenchmark ? [perBenchmark] : [])].join('\n\n');
+    if (out) {
+      writeJsonAtomic(path.join(out, 'summary.json'), { preset: f.preset, model: base.model.dir, seeds, sets, methods: summary });
+      writeFileAtomic(path.join(out, 'table.md'), table + '\n');
+    }
+    console.log(table);
+    return 0;
+  },
+};
