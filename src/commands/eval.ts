@@ -1,7 +1,6 @@
 // `introllm eval`: held-out Avg@k / Pass@k of a model under one or more temperature methods, with no training — the
 // base model before RL, a τ sweep ("does temperature matter for this model and task?"), or a new model's baselines.
 // Every method samples with each of --seeds; CIs resample seeds, then problems, as in a reproduction's summary.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../backend';
 import type { Command } from '../cli';
@@ -11,7 +10,7 @@ import { KitError } from '../errors';
 import { methodOverride } from '../experiments/methods';
 import { benchmarkTable, MethodSummary, SeedEval, summariseMethod, summaryTable } from '../experiments/summary';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
-import { loadModel } from '../lm/load';
+import { loadModel, requireModelFolder } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
 import { Rng } from '../rng';
 import { controllerFor, evaluatePolicy } from '../rl/trainer';
@@ -36,9 +35,7 @@ export const command: Command = {
       overrides: [{ source: `method ${m}`, value: methodOverride(m) }, ...sets.map((s) => ({ source: `--set ${s}`, value: parseSetting(s) }))],
     })]));
     const base = cfgs[methods[0]];
-    if (!fs.existsSync(path.join(base.model.dir, 'config.json'))) {
-      throw new KitError(`model folder ${base.model.dir} not found (no config.json; config key 'model.dir'): pass --set model.dir=DIR`);
-    }
+    requireModelFolder(base.model.dir);
     await initBackend(f.backend as string | undefined);
     const task = taskFromConfig(base.task);
     const tok = await loadTokenizer(base.model.dir);

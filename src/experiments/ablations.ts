@@ -44,20 +44,20 @@ export const ABLATION_GRIDS: Record<string, { description: string; variants: Var
       { label: 'features', method: 'introllm-features', sets: [] },
     ],
   },
-  'lr-token': {
-    description: 'Token-policy learning rate with τ fixed at 1 (only θ is trained): does RL at the preset rate improve on the base model?',
-    variants: [
-      { label: 'lr-3e-5', method: 'fixed-1.0', sets: ['optim.lrToken=3e-5'] },
-      { label: 'lr-1e-4', method: 'fixed-1.0', sets: ['optim.lrToken=1e-4'] },
-      { label: 'lr-3e-4', method: 'fixed-1.0', sets: ['optim.lrToken=3e-4'] },
-    ],
-  },
   'group-size': {
     description: 'GRPO group size G at a constant number of rollouts per step (32)',
     variants: [
       { label: 'G2', method: 'introllm', sets: ['rollout.groupSize=2', 'rollout.promptsPerStep=16'] },
       { label: 'G4', method: 'introllm', sets: ['rollout.groupSize=4', 'rollout.promptsPerStep=8'] },
       { label: 'G8', method: 'introllm', sets: ['rollout.groupSize=8', 'rollout.promptsPerStep=4'] },
+    ],
+  },
+  'lr-token': {
+    description: 'Token-policy learning rate with τ fixed at 1 (only θ is trained): does RL at the preset rate improve on the base model?',
+    variants: [
+      { label: 'lr-3e-5', method: 'fixed-1.0', sets: ['optim.lrToken=3e-5'] },
+      { label: 'lr-1e-4', method: 'fixed-1.0', sets: ['optim.lrToken=1e-4'] },
+      { label: 'lr-3e-4', method: 'fixed-1.0', sets: ['optim.lrToken=3e-4'] },
     ],
   },
 };

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseSetting, resolveConfig } from '../config';
 import { KitError } from '../errors';
+import { requireModelFolder } from '../lm/config';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { Rng } from '../rng';
 import { writeReproductionFigures } from './figures';
@@ -80,9 +81,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
     overrides: [{ source: `method ${v.method}`, value: methodOverride(v.method) }, ...setsOf(v).map((s) => ({ source: `--set ${s}`, value: parseSetting(s) }))],
   })]));
   const modelDir = configs[methods[0]].model.dir;
-  if (!fs.existsSync(path.join(modelDir, 'config.json'))) {
-    throw new KitError(`model folder ${modelDir} not found (preset '${p.trainPreset}'); put a local Hugging Face model there or pass --set model.dir=DIR`);
-  }
+  requireModelFolder(modelDir);
   fs.mkdirSync(out, { recursive: true });
   writeJsonAtomic(path.join(out, 'config.json'), { preset: o.preset, train_preset: p.trainPreset, variants, seeds, sets: o.sets, runs: configs });
   const jobs: Job[] = [];

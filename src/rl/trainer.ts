@@ -3,13 +3,12 @@
 // Every random stream is derived from (seed, step), so a run killed at any moment and resumed from its last
 // checkpoint writes exactly the metrics an uninterrupted run writes.
 import * as tf from '@tensorflow/tfjs';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { controllerOptions, ExperimentConfig } from '../config';
 import { evaluate, EvalResult, evaluateSets } from '../eval/evaluate';
 import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
-import { loadModel } from '../lm/load';
+import { loadModel, requireModelFolder } from '../lm/load';
 import { Decoder } from '../lm/model';
 import { loadTokenizer, Tokenizer } from '../lm/tokenizer';
 import { createController } from '../policy/registry';
@@ -59,9 +58,7 @@ export function controllerFor(cfg: ExperimentConfig, hiddenSize: number): Temper
 export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> {
   // Everything that can be wrong with the task, its files or the tokenizer fails here, before a run folder exists.
   const task = taskFromConfig(cfg.task);
-  if (!fs.existsSync(path.join(cfg.model.dir, 'config.json'))) {
-    throw new KitError(`model folder ${cfg.model.dir} not found (no config.json; config key 'model.dir'): put a local Hugging Face model there or pass --set model.dir=DIR`);
-  }
+  requireModelFolder(cfg.model.dir);
   const tok = await loadTokenizer(cfg.model.dir);
   if (tok.eosId === null) throw new KitError(`${cfg.model.dir}: the tokenizer has no eos_token; rollouts need one to stop`);
   const training = task.trainingSet?.();

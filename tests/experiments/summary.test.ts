@@ -100,6 +100,6 @@ describe('methods and ablation grids', () => {
       expect(new Set(labels).size, name).toBe(labels.length);
       for (const v of g.variants) expect(() => methodOverride(v.method)).not.toThrow();
     }
-    expectKitError(() => ablationGrid('dropout'), "unknown ablation grid 'dropout'", 'gate, head, tau-range, schedule, head-input, group-size');
+    expectKitError(() => ablationGrid('dropout'), "unknown ablation grid 'dropout'", 'gate, head, tau-range, schedule, head-input, group-size, lr-token');
   });
 });
