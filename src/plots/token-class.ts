@@ -5,9 +5,9 @@
 //             list; added so that end-of-sequence tokens do not pollute 'word');
 //   newline   whitespace only, containing a line break (also the one that ends the answer line);
 //   answer    its first non-space character (a space token: its first character) lies in the final answer, found
-//             as the math verifier finds it (src/tasks/extract.ts): the last complete `\boxed{...}` (from the
-//             backslash to the closing brace), else the line holding the last '####' (from the start of that
-//             line to its end: '####' itself, the spaces and the expression after it);
+//             as the math verifier finds it (src/tasks/extract.ts, lastBoxedMatch): the last complete `\boxed{...}`
+//             (from the backslash to the closing brace; also `\boxed 5`), else the line holding the last '####'
+//             (from the start of that line to its end: '####' itself, the spaces and the expression after it);
 //   space     whitespace only, no line break;
 //   marker    its first non-space character belongs to a search marker of the Countdown traces
 //             (src/tasks/countdown.ts): the word of a 'back' line, the trailing 'no' / 'yes' of a leaf line
@@ -18,7 +18,7 @@
 // Multi-character (BPE) tokens are classified by their first non-space character. Markers are only recognised on
 // lines that have the Countdown shape, so an English 'no' in free text stays a word.
 
-import { matchBraces } from '../tasks/extract';
+import { lastBoxedMatch } from '../tasks/extract';
 
 export type TokenClass = 'digit' | 'operator' | 'space' | 'newline' | 'word' | 'answer' | 'marker' | 'special';
 
@@ -41,23 +41,11 @@ const BACK_LINE = /^(\s*)back\s*$/;
 const LEAF_LINE = /\d\s*[+\-*/×÷]\s*\d+\s*=\s*-?\d+\s+(no|yes)\s*$/;
 const INNER_LINE = /^\s*\d+\s*[+\-*/×÷]\s*\d+\s*=\s*-?\d+\s*\(/;
 
-/** The span [start, end) of the last complete `\boxed{...}` / `\fbox{...}` (nested braces matched), or null. */
-function lastBoxedSpan(text: string): [number, number] | null {
-  const re = /\\(?:boxed|fbox)(?![a-zA-Z])\s*/g;
-  const starts: [number, number][] = [];
-  for (let m = re.exec(text); m; m = re.exec(text)) starts.push([m.index, m.index + m[0].length]);
-  for (let k = starts.length - 1; k >= 0; k--) {
-    const group = matchBraces(text, starts[k][1]);
-    if (group) return [starts[k][0], group.end];
-  }
-  return null;
-}
-
 /** Per-character roles of a completion: final answer, Countdown markers, or neither. */
 function roles(text: string): Uint8Array {
   const role = new Uint8Array(text.length);
-  const boxed = lastBoxedSpan(text);
-  if (boxed) role.fill(ANSWER, boxed[0], boxed[1]);
+  const boxed = lastBoxedMatch(text);
+  if (boxed) role.fill(ANSWER, boxed.start, boxed.end);
   const at = boxed ? -1 : text.lastIndexOf('####');
   let ansStart = -1;
   let ansEnd = -1;

@@ -31,23 +31,31 @@ export function matchBraces(text: string, open: number): { content: string; end:
   return null;
 }
 
-/** The content of the last complete `\boxed{...}` or `\fbox{...}` (also `\boxed 5`), or null. */
-export function lastBoxed(text: string): string | null {
+/**
+ * The last complete `\boxed{...}` or `\fbox{...}` (also `\boxed 5`): its span [start, end) in `text`, from the backslash
+ * to the closing brace (or the end of the bare argument), and its content; null when there is none.
+ */
+export function lastBoxedMatch(text: string): { start: number; end: number; content: string } | null {
   const re = /\\(?:boxed|fbox)(?![a-zA-Z])/g;
-  const starts: number[] = [];
-  for (let m = re.exec(text); m; m = re.exec(text)) starts.push(m.index + m[0].length);
+  const starts: [number, number][] = [];
+  for (let m = re.exec(text); m; m = re.exec(text)) starts.push([m.index, m.index + m[0].length]);
   for (let k = starts.length - 1; k >= 0; k--) {
-    let i = starts[k];
+    let i = starts[k][1];
     while (text[i] === ' ') i++;
     if (text[i] === '{') {
       const g = matchBraces(text, i);
-      if (g) return g.content.trim();
+      if (g) return { start: starts[k][0], end: g.end, content: g.content.trim() };
     } else {
       const m = /^[^\s$\\{}]+/.exec(text.slice(i));
-      if (m) return m[0];
+      if (m) return { start: starts[k][0], end: i + m[0].length, content: m[0] };
     }
   }
   return null;
+}
+
+/** The content of the last complete `\boxed{...}` or `\fbox{...}` (also `\boxed 5`), or null. */
+export function lastBoxed(text: string): string | null {
+  return lastBoxedMatch(text)?.content ?? null;
 }
 
 /** The text after the last `####` marker, up to the end of its line, trimmed; null if absent or empty. */

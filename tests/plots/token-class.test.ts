@@ -117,5 +117,7 @@ describe('multi-character tokens and context', () => {
     ]);
     // A box wins over a #### line, as in the verifier's order of preference.
     expect(classifyTokens(['#### 5', '\n', '\\boxed{6}'])).toEqual(['word', 'newline', 'answer']);
+    // The verifier also reads a bare argument, \boxed 7, so the class does too.
+    expect(classifyTokens(['so', ' \\boxed', ' 7', ' then'])).toEqual(['word', 'answer', 'answer', 'word']);
   });
 });
