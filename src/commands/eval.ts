@@ -8,9 +8,10 @@ import { ExperimentConfig, parseSetting, resolveConfig } from '../config';
 import { EvalResult } from '../eval/evaluate';
 import { KitError } from '../errors';
 import { methodOverride } from '../experiments/methods';
-import { benchmarkTable, MethodSummary, SeedEval, summariseMethod, summaryTable } from '../experiments/summary';
+import { comparisonTables, MethodSummary, reportedKs, SeedEval, summariseMethod } from '../experiments/summary';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
-import { loadModel, requireModelFolder } from '../lm/load';
+import { requireModelFolder } from '../lm/config';
+import { loadModel } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
 import { Rng } from '../rng';
 import { controllerFor, evaluatePolicy } from '../rl/trainer';
@@ -59,13 +60,12 @@ export const command: Command = {
           if (out) writeJsonAtomic(path.join(out, 'evals', m, `seed-${seed}.json`), ev);
           evals.push({ seed, eval: ev });
         }
-        summary[m] = summariseMethod(evals, [1, base.eval.k].filter((x, i, a) => a.indexOf(x) === i), new Rng(0).fork(`summary:${m}`));
+        summary[m] = summariseMethod(evals, reportedKs(base.eval.k), new Rng(0).fork(`summary:${m}`));
       }
     } finally {
       model.dispose();
     }
-    const perBenchmark = benchmarkTable(summary, base.eval.k);
-    const table = [summaryTable(summary, base.eval.k), ...(perBenchmark ? [perBenchmark] : [])].join('\n\n');
+    const table = comparisonTables(summary, base.eval.k);
     if (out) {
       writeJsonAtomic(path.join(out, 'summary.json'), { preset: f.preset, model: base.model.dir, seeds, sets, methods: summary });
       writeFileAtomic(path.join(out, 'table.md'), table + '\n');

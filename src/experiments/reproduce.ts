@@ -14,7 +14,7 @@ import { Job, runJobs } from './jobs';
 import { gitState, manifest } from './manifest';
 import { methodOverride } from './methods';
 import { readEval, runDirOf } from './run-files';
-import { benchmarkTable, MethodSummary, SeedEval, summariseMethod, summaryTable } from './summary';
+import { comparisonTables, MethodSummary, reportedKs, SeedEval, summariseMethod } from './summary';
 
 export { readEval, runDirOf };
 
@@ -98,7 +98,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   const failed = results.filter((r) => r.code !== 0);
   for (const f of failed) o.log(`${f.name} failed:\n  ${f.tail.join('\n  ')}`);
   const k = configs[methods[0]].eval.k;
-  const ks = [1, k].filter((x, i, a) => a.indexOf(x) === i);
+  const ks = reportedKs(k);
   const summary: { methods: Record<string, MethodSummary> } = { methods: {} };
   for (const m of methods) {
     const evals: SeedEval[] = seeds.flatMap((s) => {
@@ -110,9 +110,8 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   const fig = await writeReproductionFigures({ out, labels: Object.keys(summary.methods), seeds, runDir: (l, s) => runDirOf(out, l, s), summary, title: `IntroLLM kit: ${o.preset} reproduction` });
   if (fig.pngSkipped) o.log(`figures: HTML only (${fig.pngSkipped})`);
   writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, interpretability: fig.interpretability });
-  // With several benchmarks the headline columns are the macro average; the second table has each benchmark.
-  const perBenchmark = benchmarkTable(summary.methods, k);
-  const table = perBenchmark ? `${summaryTable(summary.methods, k)}\n\n${perBenchmark}` : summaryTable(summary.methods, k);
+  // With several benchmarks the headline columns are the macro average; a second table has each benchmark.
+  const table = comparisonTables(summary.methods, k);
   writeFileAtomic(path.join(out, 'table.md'), table + '\n');
   // A resumed reproduction adds a session: the manifest keeps the commit, wall time and runs of every invocation.
   const manifestFile = path.join(out, 'manifest.json');

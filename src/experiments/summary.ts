@@ -29,6 +29,7 @@ export interface MethodSummary {
   per_benchmark?: Record<string, { accuracy: number; ci95: [number, number]; pass_at_k: Record<string, number>; pass_ci95: Record<string, [number, number]>; problems: number }>;
 }
 
+type SetProblems = SeedEval['eval']['problems'];
 
 function score(p: { correct: boolean[] }, k: number | null): number {
   const c = p.correct.filter(Boolean).length;
@@ -36,8 +37,8 @@ function score(p: { correct: boolean[] }, k: number | null): number {
 }
 
 /** The evaluation sets of a seed in order of appearance ('' for problems without a set), and their problems. */
-function bySet(e: SeedEval): Map<string, SeedEval['eval']['problems']> {
-  const out = new Map<string, SeedEval['eval']['problems']>();
+function bySet(e: SeedEval): Map<string, SetProblems> {
+  const out = new Map<string, SetProblems>();
   for (const p of e.eval.problems) {
     const key = p.set ?? '';
     if (!out.has(key)) out.set(key, []);
@@ -76,16 +77,9 @@ export function seedProblemBootstrap(scores: number[][], rng: Rng, resamples = 2
   return stratifiedSeedProblemBootstrap(scores.map((seed) => [seed]), rng, resamples);
 }
 
-/** Accuracy and Pass@k of `evals` restricted to `sets` (all sets when null), with two-level CIs. */
-function scoreSets(evals: SeedEval[], sets: string[], ks: number[], rng: Rng) {
-  const table = (k: number | null) => evals.map((e) => {
-    const groups = bySet(e);
-    return sets.map((name) => {
-      const ps = groups.get(name);
-      if (!ps?.length) throw new KitError(`seed ${e.seed}: evaluation set '${name}' is missing; every seed of a method must be evaluated on the same sets`);
-      return ps.map((p) => score(p, k));
-    });
-  });
+/** Accuracy and Pass@k over `sets` (per seed: each set's problems), with two-level CIs. */
+function scoreSets(seeds: SetProblems[][], ks: number[], rng: Rng) {
+  const table = (k: number | null) => seeds.map((sets) => sets.map((ps) => ps.map((p) => score(p, k))));
   const acc = stratifiedSeedProblemBootstrap(table(null), rng.fork('avg'));
   const pass: Record<string, number> = {};
   const passCi: Record<string, [number, number]> = {};
@@ -94,29 +88,33 @@ function scoreSets(evals: SeedEval[], sets: string[], ks: number[], rng: Rng) {
     pass[String(k)] = b.value;
     passCi[String(k)] = b.ci;
   }
-  return { accuracy: acc.value, ci95: acc.ci, pass_at_k: pass, pass_ci95: passCi, table };
+  return { accuracy: acc.value, ci95: acc.ci, pass_at_k: pass, pass_ci95: passCi };
 }
 
 export function summariseMethod(evals: SeedEval[], ks: number[], rng: Rng): MethodSummary {
-  const sets = [...bySet(evals[0]).keys()];
-  const all = scoreSets(evals, sets, ks, rng);
+  const grouped = evals.map(bySet);
+  const sets = [...grouped[0].keys()];
+  // seeds[i][j]: the problems of set j in seed i; every seed must have every set.
+  const seeds = grouped.map((g, i) => sets.map((name) => {
+    const ps = g.get(name);
+    if (!ps?.length) throw new KitError(`seed ${evals[i].seed}: evaluation set '${name}' is missing; every seed of a method must be evaluated on the same sets`);
+    return ps;
+  }));
+  const all = scoreSets(seeds, ks, rng);
   const named = sets.length > 1 || sets[0] !== '';
   const perBenchmark = named
-    ? Object.fromEntries(sets.map((name) => {
-      const { table: _t, ...r } = scoreSets(evals, [name], ks, rng.fork(`set:${name}`));
-      return [name, { ...r, problems: bySet(evals[0]).get(name)!.length }];
-    }))
+    ? Object.fromEntries(sets.map((name, j) => [name, { ...scoreSets(seeds.map((s) => [s[j]]), ks, rng.fork(`set:${name}`)), problems: seeds[0][j].length }]))
     : undefined;
-  const perSeed = (e: SeedEval, k: number | null) => mean(sets.map((name) => mean(bySet(e).get(name)!.map((p) => score(p, k)))));
+  const perSeed = (sets: SetProblems[], k: number | null) => mean(sets.map((ps) => mean(ps.map((p) => score(p, k)))));
   return {
     accuracy: all.accuracy,
     ci95: all.ci95,
     pass_at_k: all.pass_at_k,
     pass_ci95: all.pass_ci95,
     seeds: evals.map((e) => e.seed),
-    per_seed: evals.map((e) => ({
-      seed: e.seed, accuracy: perSeed(e, null),
-      pass_at_k: Object.fromEntries(ks.map((k) => [String(k), perSeed(e, k)])),
+    per_seed: evals.map((e, i) => ({
+      seed: e.seed, accuracy: perSeed(seeds[i], null),
+      pass_at_k: Object.fromEntries(ks.map((k) => [String(k), perSeed(seeds[i], k)])),
     })),
     tau_mean: mean(evals.map((e) => e.eval.tauMean)),
     gate_rate: mean(evals.map((e) => e.eval.gateRate)),
@@ -124,6 +122,11 @@ export function summariseMethod(evals: SeedEval[], ks: number[], rng: Rng): Meth
     length_mean: mean(evals.map((e) => e.eval.meanLength)),
     ...(perBenchmark ? { per_benchmark: perBenchmark } : {}),
   };
+}
+
+/** The k of Pass@k a summary reports for k samples per problem: 1 and k. */
+export function reportedKs(k: number): number[] {
+  return k === 1 ? [1] : [1, k];
 }
 
 /** The comparison table printed at the end of a reproduction (Markdown). */
@@ -153,4 +156,10 @@ export function benchmarkTable(methods: Record<string, MethodSummary>, k: number
   ];
   for (const [name, m] of withSets) lines.push(`| ${name} | ${sets.map((s) => (m.per_benchmark![s] ? cell(m.per_benchmark![s]) : '–')).join(' | ')} | ${cell(m)} |`);
   return lines.join('\n');
+}
+
+/** What a comparison prints and writes to table.md: the method table, then the per-benchmark table when there is one. */
+export function comparisonTables(methods: Record<string, MethodSummary>, k: number): string {
+  const perBenchmark = benchmarkTable(methods, k);
+  return perBenchmark ? `${summaryTable(methods, k)}\n\n${perBenchmark}` : summaryTable(methods, k);
 }
