@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModelWeights, saveModelFolder } from './checkpoint';
-import { DecoderConfig, loadHfConfig, requireModelFolder } from './config';
+import { DecoderConfig, loadHfConfig } from './config';
 import { Decoder } from './model';
 
 export interface LoadedModel {
@@ -15,8 +15,6 @@ export interface LoadedModel {
  * Loads `dir` (HF folder). With `randomInit` set, only config.json is read and the weights are random (seeded):
  * the benchmark shapes use this.
  */
-export { requireModelFolder };
-
 export function loadModel(dir: string, opts: { trainable?: boolean; randomInit?: number } = {}): LoadedModel {
   const config = loadHfConfig(dir);
   const model = opts.randomInit !== undefined

@@ -8,7 +8,8 @@ import { controllerOptions, ExperimentConfig } from '../config';
 import { evaluate, EvalResult, evaluateSets } from '../eval/evaluate';
 import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
-import { loadModel, requireModelFolder } from '../lm/load';
+import { loadHfConfig, requireModelFolder } from '../lm/config';
+import { loadModel } from '../lm/load';
 import { Decoder } from '../lm/model';
 import { loadTokenizer, Tokenizer } from '../lm/tokenizer';
 import { createController } from '../policy/registry';
@@ -62,19 +63,12 @@ export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> 
   const tok = await loadTokenizer(cfg.model.dir);
   if (tok.eosId === null) throw new KitError(`${cfg.model.dir}: the tokenizer has no eos_token; rollouts need one to stop`);
   const training = task.trainingSet?.();
-  if (training) {
-    if (training.length === 0) throw new KitError(`task '${task.name}': the training set '${cfg.task.trainBenchmark}' is empty`);
-    problemPromptIds(tok, training[0], task);
-  }
-  const evalSets = task.evalSets?.(cfg.eval.problems);
+  if (training?.length === 0) throw new KitError(`task '${task.name}': the training set '${cfg.task.trainBenchmark}' is empty`);
+  // Rendering every prompt also checks the chat template; config.json alone gives the context length.
+  const { maxPositions } = loadHfConfig(cfg.model.dir);
+  if (training) checkPromptLengths(tok, task, training, cfg.task.trainBenchmark, cfg.rollout.maxNewTokens, 'rollout.maxNewTokens', maxPositions);
+  for (const s of task.evalSets?.(cfg.eval.problems) ?? []) checkPromptLengths(tok, task, s.problems, s.name, cfg.eval.maxNewTokens, 'eval.maxNewTokens', maxPositions);
   const { model } = loadModel(cfg.model.dir, { trainable: true });
-  try {
-    if (training) checkPromptLengths(tok, task, training, cfg.task.trainBenchmark, cfg.rollout.maxNewTokens, 'rollout.maxNewTokens', model.cfg.maxPositions);
-    for (const s of evalSets ?? []) checkPromptLengths(tok, task, s.problems, s.name, cfg.eval.maxNewTokens, 'eval.maxNewTokens', model.cfg.maxPositions);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
   const resumed = openRunDir(dir, cfg);
   const reference = cfg.grpo.klCoef > 0 ? loadModel(cfg.model.dir, { trainable: false }).model : null;
   const controller = controllerFor(cfg, model.cfg.hiddenSize);
@@ -150,7 +144,6 @@ export function scoreRollout(task: Pick<Task, 'verify'>, tok: Tokenizer, r: Roll
   for (let b = 0; b < r.batch; b++) rewards[b] = task.verify(tok.decode(completionIds(r, b, tok.eosId!)), problems[groupsOf[b]]) ? 1 : 0;
   return rewards;
 }
-
 
 function tokenStats(r: Rollout): Record<string, number> {
   let n = 0, tau = 0, tau2 = 0, gate = 0, ent = 0;
