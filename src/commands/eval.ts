@@ -1,6 +1,9 @@
 // `introllm eval`: held-out Avg@k / Pass@k of a model under one or more temperature methods, with no training — the
 // base model before RL, a τ sweep ("does temperature matter for this model and task?"), or a new model's baselines.
 // Every method samples with each of --seeds; CIs resample seeds, then problems, as in a reproduction's summary.
+// With --out, each (method, seed) is written when done together with its resolved config, and a re-run with the same
+// config keeps it: a killed sweep resumes.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../backend';
 import type { Command } from '../cli';
@@ -14,9 +17,20 @@ import { requireModelFolder } from '../lm/config';
 import { loadModel } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
 import { Rng } from '../rng';
-import { controllerFor, evaluatePolicy } from '../rl/trainer';
+import { checkTaskPrompts, controllerFor, evaluatePolicy } from '../rl/trainer';
 import { taskFromConfig } from '../tasks/registry';
 import { intListFlag, parseFlags } from './args';
+
+/** A finished evaluation in `file` made with exactly `cfg` (a killed `eval --out` resumes), else null. */
+function finished(file: string, cfg: ExperimentConfig): EvalResult | null {
+  if (!fs.existsSync(file)) return null;
+  try {
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as EvalResult & { config?: unknown };
+    return JSON.stringify(saved.config) === JSON.stringify(cfg) ? saved : null;
+  } catch {
+    return null; // torn or foreign: evaluate again
+  }
+}
 
 export const command: Command = {
   summary: 'Evaluate a model under temperature methods without training (base-model baselines, τ sweeps).',
@@ -40,6 +54,7 @@ export const command: Command = {
     await initBackend(f.backend as string | undefined);
     const task = taskFromConfig(base.task);
     const tok = await loadTokenizer(base.model.dir);
+    checkTaskPrompts(base, task, tok, { training: false });
     const { model } = loadModel(base.model.dir, { trainable: false });
     const out = f.out as string | undefined;
     const summary: Record<string, MethodSummary> = {};
@@ -48,6 +63,13 @@ export const command: Command = {
         const evals: SeedEval[] = [];
         for (const seed of seeds) {
           const cfg = { ...cfgs[m], seed };
+          const file = out ? path.join(out, 'evals', m, `seed-${seed}.json`) : null;
+          const done = file ? finished(file, cfg) : null;
+          if (done) {
+            process.stderr.write(`eval ${m} seed ${seed}: kept from ${file}\n`);
+            evals.push({ seed, eval: done });
+            continue;
+          }
           const controller = controllerFor(cfg, model.cfg.hiddenSize);
           const t0 = performance.now();
           let ev: EvalResult;
@@ -57,7 +79,7 @@ export const command: Command = {
             controller.dispose();
           }
           process.stderr.write(`eval ${m} seed ${seed}: Avg@${cfg.eval.k} ${(100 * ev.report.avg.value).toFixed(1)}% in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-          if (out) writeJsonAtomic(path.join(out, 'evals', m, `seed-${seed}.json`), ev);
+          if (file) writeJsonAtomic(file, { config: cfg, ...ev });
           evals.push({ seed, eval: ev });
         }
         summary[m] = summariseMethod(evals, reportedKs(base.eval.k), new Rng(0).fork(`summary:${m}`));

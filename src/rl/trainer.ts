@@ -62,12 +62,7 @@ export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> 
   requireModelFolder(cfg.model.dir);
   const tok = await loadTokenizer(cfg.model.dir);
   if (tok.eosId === null) throw new KitError(`${cfg.model.dir}: the tokenizer has no eos_token; rollouts need one to stop`);
-  const training = task.trainingSet?.();
-  if (training?.length === 0) throw new KitError(`task '${task.name}': the training set '${cfg.task.trainBenchmark}' is empty`);
-  // Rendering every prompt also checks the chat template; config.json alone gives the context length.
-  const { maxPositions } = loadHfConfig(cfg.model.dir);
-  if (training) checkPromptLengths(tok, task, training, cfg.task.trainBenchmark, cfg.rollout.maxNewTokens, 'rollout.maxNewTokens', maxPositions);
-  for (const s of task.evalSets?.(cfg.eval.problems) ?? []) checkPromptLengths(tok, task, s.problems, s.name, cfg.eval.maxNewTokens, 'eval.maxNewTokens', maxPositions);
+  checkTaskPrompts(cfg, task, tok, { training: true });
   const { model } = loadModel(cfg.model.dir, { trainable: true });
   const resumed = openRunDir(dir, cfg);
   const reference = cfg.grpo.klCoef > 0 ? loadModel(cfg.model.dir, { trainable: false }).model : null;
@@ -84,6 +79,19 @@ export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> 
     run.log.truncateAfter(run.step);
   }
   return run;
+}
+
+/**
+ * The finite sets of a task (the benchmark files: the training set when `training`, and the evaluation sets) must be
+ * non-empty, render (chat template), and fit the model's positions with the generation limit: fail before any work.
+ * config.json alone gives the context length, so no weights are loaded.
+ */
+export function checkTaskPrompts(cfg: ExperimentConfig, task: Task, tok: Tokenizer, o: { training: boolean }): void {
+  const training = o.training ? task.trainingSet?.() : undefined;
+  if (training?.length === 0) throw new KitError(`task '${task.name}': the training set '${cfg.task.trainBenchmark}' is empty`);
+  const { maxPositions } = loadHfConfig(cfg.model.dir);
+  if (training) checkPromptLengths(tok, task, training, cfg.task.trainBenchmark, cfg.rollout.maxNewTokens, 'rollout.maxNewTokens', maxPositions);
+  for (const s of task.evalSets?.(cfg.eval.problems) ?? []) checkPromptLengths(tok, task, s.problems, s.name, cfg.eval.maxNewTokens, 'eval.maxNewTokens', maxPositions);
 }
 
 /** Every prompt of a finite set plus the generation limit must fit the model's positions: fail now, not mid-run. */

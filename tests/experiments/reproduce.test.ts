@@ -112,6 +112,28 @@ describe('introllm reproduce', () => {
     expect(summary.methods['fixed-0.6'].per_seed[1].accuracy).toBeCloseTo(seed1.report.avg.value, 12);
     expect(r.stdout).toContain('| fixed-1.2 |');
     expect(fs.readFileSync(path.join(out, 'table.md'), 'utf8')).toContain('| fixed-0.6 |');
+    // A re-run (e.g. after a kill) keeps what is done for the same config, and redoes what a changed config invalidates.
+    fs.writeFileSync(path.join(out, 'evals', 'fixed-1.2', 'seed-1.json'), '{"torn":');
+    const again = run('eval', '--preset', 'smoke', '--methods', 'fixed-0.6,fixed-1.2', '--seeds', '0,1', '--out', out,
+      '--set', `model.dir=${modelDir}`, '--set', 'eval.maxNewTokens=8', '--set', 'eval.problems=4');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr.match(/kept from/g)).toHaveLength(3);
+    expect(again.stderr).toContain('eval fixed-1.2 seed 1: Avg@2');
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'))).toEqual(summary);
+    const changed = run('eval', '--preset', 'smoke', '--methods', 'fixed-0.6', '--seeds', '0', '--out', out,
+      '--set', `model.dir=${modelDir}`, '--set', 'eval.maxNewTokens=6', '--set', 'eval.problems=4');
+    expect(changed.status, changed.stderr).toBe(0);
+    expect(changed.stderr).not.toContain('kept from');
+  });
+
+  it('eval on benchmark files too long for the model fails before sampling, naming the problem and the limit', () => {
+    const dataDir = path.join(dir, 'long-data');
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'long.jsonl'), JSON.stringify({ id: 'long-0', problem: 'x'.repeat(300), answer: '1' }) + '\n');
+    const r = run('eval', '--preset', 'smoke', '--methods', 'fixed-1.0', '--set', `model.dir=${modelDir}`, '--set', 'task.name=benchmark',
+      '--set', `task.dataDir=${dataDir}`, '--set', 'task.evalBenchmarks=["long"]', '--set', 'task.instruction=');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("long: problem 'long-0' has a 300-token prompt; with eval.maxNewTokens = 96 that is 396 positions, more than the model's max_position_embeddings 256");
   });
 
   it('a missing model folder is a clear error before anything runs', () => {
