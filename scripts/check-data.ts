@@ -8,7 +8,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BENCHMARKS, defaultDataDir, loadBenchmark } from '../src/tasks/benchmarks';
+import { BENCHMARKS, dataFile, defaultDataDir, loadBenchmark, readDataFile } from '../src/tasks/benchmarks';
 import { extractAnswerDetailed } from '../src/tasks/extract';
 import { isEquivalent } from '../src/tasks/equivalence';
 
@@ -23,7 +23,8 @@ function main(): number {
   const counts: string[] = ['| benchmark | file | rows |', '| --- | --- | ---: |'];
   const agree: string[] = ['| benchmark | with solution | agree | agreement | boxed | #### | answer-is | last number | none |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
   for (const [name, file] of Object.entries(BENCHMARKS).sort()) {
-    const bytes = fs.readFileSync(path.join(dir, file));
+    // The checksum of the JSONL content (after gunzip for a .jsonl.gz), comparable with ../shared/data's plain files.
+    const bytes = readDataFile(dataFile(dir, file) ?? path.join(dir, file));
     sums.push(`${crypto.createHash('sha256').update(bytes).digest('hex')}  ${file}`);
     const rows = loadBenchmark(name, dir);
     counts.push(`| ${name} | \`${file}\` | ${rows.length} |`);

@@ -4,6 +4,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from '../cli';
+import type { MethodSummary } from '../experiments/summary';
 import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { ablationFigure, galleryHtml, renderPng } from '../plots';
@@ -27,16 +28,23 @@ export const command: Command = {
       preset: f.preset as string, out, jobs: intFlag(f, 'jobs', Math.max(1, Math.min(2, os.cpus().length))), backend: f.backend as string | undefined,
       sets: (f.set as string[] | undefined) ?? [], seeds, variants: grid.variants, log: (l) => process.stderr.write(l + '\n'),
     });
-    const table = {
-      grid: f.grid, description: grid.description,
-      rows: Object.entries(r.summary.methods).map(([variant, m]) => ({ variant, accuracy: m.accuracy, ci95: m.ci95, pass_at_k: m.pass_at_k, pass_ci95: m.pass_ci95, seeds: m.seeds })),
-    };
-    writeJsonAtomic(path.join(out, 'table.json'), table);
-    const fig = ablationFigure(table, { title: `Ablation '${f.grid}' at the ${f.preset} preset (95% CIs)` });
-    writeFileAtomic(path.join(out, 'figures', 'ablation.html'), galleryHtml([{ title: grid.description, fig }], `IntroLLM kit: ablation '${f.grid}' (${f.preset})`));
-    const png = await renderPng([{ file: path.join(out, 'figures', 'ablation.png'), fig }]);
-    if (png.skipped) process.stderr.write(`figures: HTML only (${png.skipped})\n`);
+    await writeAblationOutputs(out, f.grid, f.preset as string, r.summary.methods, (l) => process.stderr.write(l + '\n'));
     console.log(`\n${grid.description}\n\n${r.table}\n\nresults: ${out}/table.json, ${out}/figures/ablation.html`);
     return r.failed.length ? 1 : 0;
   },
 };
+
+/** table.json and the bar figure figures/ablation.{html,png} of an ablation folder, from its summary (no training). */
+export async function writeAblationOutputs(out: string, gridName: string, preset: string, methods: Record<string, MethodSummary>, log: (line: string) => void): Promise<void> {
+  const grid = ablationGrid(gridName);
+  const table = {
+    grid: gridName, description: grid.description,
+    rows: Object.entries(methods).map(([variant, m]) => ({ variant, accuracy: m.accuracy, ci95: m.ci95, pass_at_k: m.pass_at_k, pass_ci95: m.pass_ci95, seeds: m.seeds })),
+  };
+  writeJsonAtomic(path.join(out, 'table.json'), table);
+  const fig = ablationFigure(table, { title: `Ablation '${gridName}' at the ${preset} preset (95% CIs)` });
+  const page = path.join(out, 'figures', 'ablation.html');
+  writeFileAtomic(page, galleryHtml([{ title: grid.description, fig }], `IntroLLM kit: ablation '${gridName}' (${preset})`, [], page));
+  const png = await renderPng([{ file: path.join(out, 'figures', 'ablation.png'), fig }]);
+  if (png.skipped) log(`figures: HTML only (${png.skipped})`);
+}

@@ -12,7 +12,7 @@ import { EvalResult } from '../eval/evaluate';
 import { KitError } from '../errors';
 import { methodOverride } from '../experiments/methods';
 import { comparisonTables, MethodSummary, reportedKs, SeedEval, summariseMethod } from '../experiments/summary';
-import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
+import { ONE_RECORD_PER_LINE, writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { requireModelFolder } from '../lm/config';
 import { loadModel } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
@@ -79,7 +79,7 @@ export const command: Command = {
             controller.dispose();
           }
           process.stderr.write(`eval ${m} seed ${seed}: Avg@${cfg.eval.k} ${(100 * ev.report.avg.value).toFixed(1)}% in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-          if (file) writeJsonAtomic(file, { config: cfg, ...ev });
+          if (file) writeJsonAtomic(file, { config: cfg, ...ev }, ONE_RECORD_PER_LINE);
           evals.push({ seed, eval: ev });
         }
         summary[m] = summariseMethod(evals, reportedKs(base.eval.k), new Rng(0).fork(`summary:${m}`));

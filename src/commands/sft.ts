@@ -7,7 +7,7 @@ import { initBackend } from '../backend';
 import type { Command } from '../cli';
 import { evaluate } from '../eval/evaluate';
 import { KitError } from '../errors';
-import { writeJsonAtomic } from '../io/atomic';
+import { ONE_RECORD_PER_LINE, writeJsonAtomic } from '../io/atomic';
 import { parseHfConfig } from '../lm/config';
 import { saveModel } from '../lm/load';
 import { Decoder } from '../lm/model';
@@ -97,7 +97,7 @@ export const command: Command = {
         result[name] = { accuracy: ev.report.avg, pass: ev.report.pass, k: ev.report.k, mean_length: ev.meanLength };
         ctl.dispose();
       }
-      writeJsonAtomic(path.join(runDir, 'eval.json'), result);
+      writeJsonAtomic(path.join(runDir, 'eval.json'), result, ONE_RECORD_PER_LINE);
       console.log(JSON.stringify({ model: out, steps: opts.steps, eval: result }));
     }
     model.dispose();

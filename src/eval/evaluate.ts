@@ -82,7 +82,7 @@ export function evaluate(model: Decoder, tok: Tokenizer, controller: Temperature
         traces.push({
           problemId: problems[row.p].id, correct: ok,
           text: span(0).map((t) => tok.decode([r.tokens[b * T + t]], { keepSpecial: true })),
-          tau: span(b * T).map((i) => r.tau[i]), gate: span(b * T).map((i) => r.gate[i]), entropy: span(b * T).map((i) => r.entropy[i]),
+          tau: span(b * T).map((i) => shortFloat32(r.tau[i])), gate: span(b * T).map((i) => r.gate[i]), entropy: span(b * T).map((i) => shortFloat32(r.entropy[i])),
         });
       }
     });
@@ -118,4 +118,18 @@ export function evaluateSets(model: Decoder, tok: Tokenizer, controller: Tempera
     traces: parts.flatMap(({ r }) => r.traces).slice(0, o.keepTraces ?? 0),
     sets: Object.fromEntries(parts.map(({ name, r }) => [name, { report: r.report, problems: r.problems.length, tauMean: r.tauMean, meanLength: r.meanLength }])),
   };
+}
+
+/**
+ * `x` as the shortest decimal that is still the same float32 (`x` itself when it is not a float32 value). The
+ * traces' τ and entropy come from float32 tensors: written this way they take ~9 digits in eval.json instead of 17,
+ * and read back as exactly the float32 values the model produced.
+ */
+export function shortFloat32(x: number): number {
+  if (!Number.isFinite(x) || Math.fround(x) !== x) return x;
+  for (let p = 1; p < 9; p++) {
+    const y = Number(x.toPrecision(p));
+    if (Math.fround(y) === x) return y;
+  }
+  return Number(x.toPrecision(9));
 }

@@ -64,7 +64,7 @@ export async function writeReproductionFigures(x: FigureInputs): Promise<{ files
   fs.mkdirSync(dir, { recursive: true });
   const samples = traces.filter((t) => t.traces.length).slice(0, 3).map((t) => ({ title: `A ${t.method} sample coloured by τ`, html: tokensToHtml(t.traces[0], { caption: true }) }));
   const page = path.join(dir, 'index.html');
-  writeFileAtomic(page, galleryHtml(figs, x.title, samples));
+  writeFileAtomic(page, galleryHtml(figs, x.title, samples, page));
   const png = await renderPng(figs.map((f) => ({ file: path.join(dir, `${f.name}.png`), fig: f.fig })));
   const interpretability: Record<string, Interpretability> = {};
   for (const t of traces) {

@@ -1,6 +1,7 @@
 // The reproduction pipeline (`npm run reproduce`): trains IntroLLM and the baselines (fixed τ at two values, EDT, EAD,
-// TAMPO) over several seeds, evaluates each on held-out problems, and writes results/<name>/: config.json,
-// manifest.json, runs/<method>/seed-<s>/ (each a resumable train run), summary.json, table.md and figures.
+// TAMPO) over several seeds, evaluates each on held-out problems, and writes config.json,
+// manifest.json, runs/<method>/seed-<s>/ (each a resumable train run), summary.json, table.md and figures, into a
+// run folder (default runs/<preset>/, git-ignored; the committed reference is results/<preset>/, see commands/reproduce.ts).
 // Re-running the command resumes: finished runs are kept, unfinished ones resume from their checkpoints.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -72,7 +73,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   const variants: Variant[] = o.variants ?? (o.methods ?? p.methods).map((m) => ({ label: m, method: m, sets: [] }));
   const methods = variants.map((v) => v.label);
   const seeds = o.seeds ?? p.seeds;
-  const out = o.out ?? path.join('results', o.preset);
+  const out = o.out ?? path.join('runs', o.preset);
   const t0 = Date.now();
   // Resolve every run's config up front, so a bad --set fails before hours of training.
   const setsOf = (v: Variant) => [...o.sets, ...v.sets];
@@ -97,22 +98,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   const results = await runJobs(jobs, o.jobs, o.log);
   const failed = results.filter((r) => r.code !== 0);
   for (const f of failed) o.log(`${f.name} failed:\n  ${f.tail.join('\n  ')}`);
-  const k = configs[methods[0]].eval.k;
-  const ks = reportedKs(k);
-  const summary: { methods: Record<string, MethodSummary> } = { methods: {} };
-  for (const m of methods) {
-    const evals: SeedEval[] = seeds.flatMap((s) => {
-      const e = readEval(runDirOf(out, m, s));
-      return e ? [{ seed: s, eval: e }] : [];
-    });
-    if (evals.length) summary.methods[m] = summariseMethod(evals, ks, new Rng(0).fork(`summary:${m}`));
-  }
-  const fig = await writeReproductionFigures({ out, labels: Object.keys(summary.methods), seeds, runDir: (l, s) => runDirOf(out, l, s), summary, title: `IntroLLM kit: ${o.preset} reproduction` });
-  if (fig.pngSkipped) o.log(`figures: HTML only (${fig.pngSkipped})`);
-  writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, interpretability: fig.interpretability });
-  // With several benchmarks the headline columns are the macro average; a second table has each benchmark.
-  const table = comparisonTables(summary.methods, k);
-  writeFileAtomic(path.join(out, 'table.md'), table + '\n');
+  const { summary, table, figures } = await summariseReproduction(out, methods, seeds, configs[methods[0]].eval.k, o.preset, o.log);
   // A resumed reproduction adds a session: the manifest keeps the commit, wall time and runs of every invocation.
   const manifestFile = path.join(out, 'manifest.json');
   let sessions: unknown[] = [];
@@ -123,5 +109,28 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   }
   sessions.push({ started: new Date(t0).toISOString(), ...gitState(), wall_time_s: (Date.now() - t0) / 1000, jobs: o.jobs, runs: results.map((r) => ({ name: r.name, code: r.code, seconds: r.ms / 1000 })) });
   writeJsonAtomic(manifestFile, manifest({ preset: o.preset, sessions }));
-  return { out, summary, table, figures: fig.files, failed: failed.map((f) => f.name) };
+  return { out, summary, table, figures, failed: failed.map((f) => f.name) };
+}
+
+/**
+ * summary.json, table.md and the figures of a reproduction folder, from its runs' eval.json and metrics.jsonl alone
+ * (no training): the last step of `reproduce`, and `introllm figures` on a finished folder.
+ */
+export async function summariseReproduction(out: string, methods: string[], seeds: number[], k: number, preset: string, log: (line: string) => void): Promise<{ summary: { methods: Record<string, MethodSummary> }; table: string; figures: string[] }> {
+  const ks = reportedKs(k);
+  const summary: { methods: Record<string, MethodSummary> } = { methods: {} };
+  for (const m of methods) {
+    const evals: SeedEval[] = seeds.flatMap((s) => {
+      const e = readEval(runDirOf(out, m, s));
+      return e ? [{ seed: s, eval: e }] : [];
+    });
+    if (evals.length) summary.methods[m] = summariseMethod(evals, ks, new Rng(0).fork(`summary:${m}`));
+  }
+  const fig = await writeReproductionFigures({ out, labels: Object.keys(summary.methods), seeds, runDir: (l, s) => runDirOf(out, l, s), summary, title: `IntroLLM kit: ${preset} reproduction` });
+  if (fig.pngSkipped) log(`figures: HTML only (${fig.pngSkipped})`);
+  writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, interpretability: fig.interpretability });
+  // With several benchmarks the headline columns are the macro average; a second table has each benchmark.
+  const table = comparisonTables(summary.methods, k);
+  writeFileAtomic(path.join(out, 'table.md'), table + '\n');
+  return { summary, table, figures: fig.files };
 }

@@ -44,7 +44,30 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   }
 }
 
-/** Writes `value` as pretty-printed JSON (2-space indent, trailing newline) atomically. */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+/**
+ * JSON indented by 2 spaces down to nesting depth `inlineDepth`, and each value at that depth on one line. Parses to
+ * exactly what JSON.stringify gives; `inlineDepth` Infinity is JSON.stringify(value, null, 2). Per-sample records
+ * (an eval.json's problems and traces, at depth 2) one per line keep large result files small and still diff well.
+ */
+export function stringifyJson(value: unknown, inlineDepth = Infinity): string {
+  const walk = (v: unknown, depth: number, indent: string): string => {
+    if (depth >= inlineDepth || v === null || typeof v !== 'object' || typeof (v as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(v) ?? 'null';
+    const inner = indent + '  ';
+    if (Array.isArray(v)) {
+      if (v.length === 0) return '[]';
+      return `[\n${v.map((x) => inner + (x === undefined || typeof x === 'function' ? 'null' : walk(x, depth + 1, inner))).join(',\n')}\n${indent}]`;
+    }
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined && typeof x !== 'function');
+    if (entries.length === 0) return '{}';
+    return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${walk(x, depth + 1, inner)}`).join(',\n')}\n${indent}}`;
+  };
+  return walk(value, 0, '');
 }
+
+/** Writes `value` as JSON (2-space indent, trailing newline; see stringifyJson for `inlineDepth`) atomically. */
+export function writeJsonAtomic(file: string, value: unknown, opts: { inlineDepth?: number } = {}): void {
+  writeFileAtomic(file, stringifyJson(value, opts.inlineDepth) + '\n');
+}
+
+/** For result files whose top-level arrays hold per-sample records (eval.json): one record per line. */
+export const ONE_RECORD_PER_LINE = { inlineDepth: 2 } as const;

@@ -1,5 +1,8 @@
-// Writing figures (the last box of the kit's flow: summary.json → figures). HTML is always written: a self-contained
-// file that inlines plotly.js-dist-min, so it opens offline, years later. PNG is optional: it needs a Chromium
+// Writing figures (the last box of the kit's flow: summary.json → figures). HTML is always written and opens offline.
+// Where plotly.js comes from (plotlyTag): a page inside the kit's own results/ tree (the committed reference runs)
+// loads ONE shared copy, results/assets/plotly-<version>.min.js, by a relative <script src>, so that the repository
+// holds one 4.6 MB bundle instead of one per page; any other page (a user's run folder, a figure mailed on) inlines
+// plotly.js-dist-min and is self-contained. INTROLLM_PLOTLY=inline forces inlining. PNG is optional: it needs a Chromium
 // binary (Debian's `chromium`, or the path in INTROLLM_CHROMIUM) driven by playwright-core; without one, renderPng
 // reports why it skipped instead of throwing, and the HTML files remain the figures. All writes are atomic.
 import * as fs from 'node:fs';
@@ -24,6 +27,50 @@ export function plotlyScript(): string {
   return plotlyCache;
 }
 
+function plotlyVersion(): string {
+  return (require('plotly.js-dist-min/package.json') as { version: string }).version;
+}
+
+/** The shared-asset folder for a page at `htmlFile`: `<kit>/results/assets` when the page lies under the kit's results/, else null. */
+export function sharedAssetsDir(htmlFile: string): string | null {
+  for (let dir = path.dirname(path.resolve(htmlFile)); ; dir = path.dirname(dir)) {
+    if (path.basename(dir) === 'results') {
+      try {
+        const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(dir), 'package.json'), 'utf8')) as { name?: string };
+        if (pkg.name === 'introllm-kit') return path.join(dir, 'assets');
+      } catch {
+        /* not the kit's results folder; keep walking up */
+      }
+    }
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
+/**
+ * The <script> element that gives a page at `htmlFile` plotly.js: a relative src to the shared copy (written, or
+ * refreshed when its content differs, as a side effect) when sharedAssetsDir finds one, else the inlined bundle.
+ * Without `htmlFile` (or with INTROLLM_PLOTLY=inline) the bundle is inlined.
+ */
+export function plotlyTag(htmlFile?: string): string {
+  const assets = htmlFile && process.env.INTROLLM_PLOTLY !== 'inline' ? sharedAssetsDir(htmlFile) : null;
+  if (assets === null) return `<script>${plotlyScript()}</script>`;
+  const shared = path.join(assets, `plotly-${plotlyVersion()}.min.js`);
+  const source = fs.readFileSync(require.resolve('plotly.js-dist-min'));
+  if (!fs.existsSync(shared) || !fs.readFileSync(shared).equals(source)) writeFileAtomic(shared, source);
+  const rel = path.relative(path.dirname(path.resolve(htmlFile as string)), shared).split(path.sep).join('/');
+  return `<script src="${escapeHtml(rel)}"></script>`;
+}
+
+/** Page script that says where plotly.js was expected when it did not load (a shared copy moved or deleted). */
+const PLOTLY_MISSING = 'if (typeof Plotly === "undefined") document.body.insertAdjacentHTML("afterbegin", '
+  + '"<p style=\\"color:#b00\\">plotly.js did not load (this page expects the kit\'s shared copy in results/assets/; '
+  + 'rebuild the figures or see the PNG files next to this page).</p>");';
+
+/** A figure's JSON for a page: non-integers at 4 significant digits (what a plot can show; pages stay small). */
+export function figureJson(fig: Figure): string {
+  return scriptJson(JSON.parse(JSON.stringify(fig), (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(4)) : v)));
+}
+
 /** JSON safe inside a <script> element: no '<' (so no '</script>' or '<!--'), no U+2028/U+2029. */
 export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
@@ -33,20 +80,21 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** The complete HTML document of one figure (pure apart from reading the plotly bundle once). */
-export function figureHtml(fig: Figure, title: string): string {
+/** The complete HTML document of one figure to be written at `htmlFile` (see plotlyTag for how plotly.js is included). */
+export function figureHtml(fig: Figure, title: string, htmlFile?: string): string {
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
     `<title>${escapeHtml(title)}</title>`,
-    `<script>${plotlyScript()}</script>`,
+    plotlyTag(htmlFile),
     '</head>',
     '<body style="margin:0;background:white">',
     '<div id="figure"></div>',
-    `<script id="figure-data" type="application/json">${scriptJson(fig)}</script>`,
+    `<script id="figure-data" type="application/json">${figureJson(fig)}</script>`,
     '<script>',
+    PLOTLY_MISSING,
     'const fig = JSON.parse(document.getElementById("figure-data").textContent);',
     'Plotly.newPlot("figure", fig.data, fig.layout, { displaylogo: false, responsive: true });',
     '</script>',
@@ -56,9 +104,9 @@ export function figureHtml(fig: Figure, title: string): string {
   ].join('\n');
 }
 
-/** Writes `fig` as a self-contained HTML file (plotly inlined, works offline). */
+/** Writes `fig` as an HTML file that works offline (see plotlyTag). */
 export function writeFigureHtml(file: string, fig: Figure, title: string): void {
-  writeFileAtomic(file, figureHtml(fig, title));
+  writeFileAtomic(file, figureHtml(fig, title, file));
 }
 
 export interface PngOptions {
@@ -150,13 +198,28 @@ export async function renderPng(figs: readonly { file: string; fig: Figure }[], 
       const url = await page.evaluate(drawInPage, { data: fig.data, layout: fig.layout, width, height, scale: opts.scale ?? 2 });
       const prefix = 'data:image/png;base64,';
       if (!url.startsWith(prefix)) throw new KitError(`renderPng: plotly returned no PNG for ${file}`);
-      writeFileAtomic(file, Buffer.from(url.slice(prefix.length), 'base64'));
+      writeFileAtomic(file, await compactPng(Buffer.from(url.slice(prefix.length), 'base64')));
       rendered.push(file);
     }
   } finally {
     await browser.close();
   }
   return { rendered, skipped: null };
+}
+
+/**
+ * A chart PNG re-encoded as a 256-colour palette PNG (libimagequant through sharp, a dependency of
+ * @huggingface/transformers): about 4× smaller than Chromium's RGBA output with no visible change on line, bar and
+ * scatter plots. Returned unchanged where sharp cannot be loaded.
+ */
+export async function compactPng(png: Buffer): Promise<Buffer> {
+  let sharp: (b: Buffer) => { png(o: object): { toBuffer(): Promise<Buffer> } };
+  try {
+    sharp = require('sharp');
+  } catch {
+    return png;
+  }
+  return sharp(png).png({ palette: true, quality: 100, compressionLevel: 9, effort: 10 }).toBuffer();
 }
 
 export interface NamedFigure {
@@ -189,21 +252,21 @@ export async function writeFigures(dir: string, figs: readonly NamedFigure[], pn
 }
 
 /**
- * One self-contained HTML page holding several figures (plotly inlined once, ~5 MB instead of ~5 MB per figure), with
+ * One HTML page, to be written at `htmlFile`, holding several figures (plotly included once, see plotlyTag), with
  * optional raw HTML sections (e.g. tokensToHtml snippets) after them.
  */
-export function galleryHtml(figs: readonly { title: string; fig: Figure }[], pageTitle: string, extraHtml: readonly { title: string; html: string }[] = []): string {
+export function galleryHtml(figs: readonly { title: string; fig: Figure }[], pageTitle: string, extraHtml: readonly { title: string; html: string }[] = [], htmlFile?: string): string {
   const blocks = figs.map((f, i) => [
     `<h2>${escapeHtml(f.title)}</h2>`,
     `<div id="fig${i}"></div>`,
-    `<script id="fig${i}-data" type="application/json">${scriptJson(f.fig)}</script>`,
+    `<script id="fig${i}-data" type="application/json">${figureJson(f.fig)}</script>`,
   ].join('\n'));
   return [
     '<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">', `<title>${escapeHtml(pageTitle)}</title>`,
-    `<script>${plotlyScript()}</script>`, '</head>', '<body style="margin:1em;background:white;font-family:sans-serif">',
+    plotlyTag(htmlFile), '</head>', '<body style="margin:1em;background:white;font-family:sans-serif">',
     `<h1>${escapeHtml(pageTitle)}</h1>`, ...blocks,
     ...extraHtml.map((x) => `<h2>${escapeHtml(x.title)}</h2>\n${x.html}`),
-    '<script>',
+    '<script>', PLOTLY_MISSING,
     `for (let i = 0; i < ${figs.length}; i++) {`,
     '  const fig = JSON.parse(document.getElementById(`fig${i}-data`).textContent);',
     '  Plotly.newPlot(`fig${i}`, fig.data, fig.layout, { displaylogo: false, responsive: true });',

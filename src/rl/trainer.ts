@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { controllerOptions, ExperimentConfig } from '../config';
 import { evaluate, EvalResult, evaluateSets } from '../eval/evaluate';
 import { KitError } from '../errors';
-import { writeJsonAtomic } from '../io/atomic';
+import { ONE_RECORD_PER_LINE, writeJsonAtomic } from '../io/atomic';
 import { loadHfConfig, requireModelFolder } from '../lm/config';
 import { loadModel } from '../lm/load';
 import { Decoder } from '../lm/model';
@@ -250,7 +250,7 @@ export function evaluatePolicy(model: Decoder, tok: Tokenizer, controller: Tempe
 /** Evaluates the run's current policy (evaluatePolicy) and writes eval.json. */
 export function evaluateRun(run: Run): EvalResult {
   const result = evaluatePolicy(run.model, run.tok, run.controller, run.task, run.cfg, run.step);
-  writeJsonAtomic(path.join(run.dir, 'eval.json'), { step: run.step, ...result });
+  writeJsonAtomic(path.join(run.dir, 'eval.json'), { step: run.step, ...result }, ONE_RECORD_PER_LINE);
   return result;
 }
 

@@ -1,8 +1,11 @@
 // Loader for the benchmark JSONL files in data/ (GSM8K, MATH-500, MATH train, AIME24, AMC23, Minerva Math,
-// OlympiadBench, Omni-MATH-Rule; see data/README.md). Every line is validated: malformed JSON, a missing or empty
+// OlympiadBench, Omni-MATH-Rule; see data/README.md). A set `<name>.jsonl` may be stored gzip-compressed as
+// `<name>.jsonl.gz` (the kit's own copies are, to keep the repository small); the plain file wins where both exist.
+// Every line is validated: malformed JSON, a missing or empty
 // `id` / `problem` / `answer`, a non-string `solution`, or a duplicate id is a KitError naming file, line and field.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { KitError } from '../errors';
 
 export interface BenchmarkProblem {
@@ -76,7 +79,7 @@ export function parseBenchmarkJsonl(text: string, file: string): BenchmarkProble
 export function loadJsonlFile(file: string): BenchmarkProblem[] {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readDataFile(file).toString('utf8');
   } catch (err) {
     throw new KitError(`${file}: cannot read benchmark file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
@@ -89,12 +92,24 @@ export function loadJsonlFile(file: string): BenchmarkProblem[] {
  */
 export function loadBenchmark(name: string, dataDir: string = defaultDataDir()): BenchmarkProblem[] {
   const known = Object.prototype.hasOwnProperty.call(BENCHMARKS, name) ? BENCHMARKS[name] : undefined;
-  const own = /^[A-Za-z0-9_.-]+$/.test(name) && fs.existsSync(path.join(dataDir, `${name}.jsonl`)) ? `${name}.jsonl` : undefined;
+  const own = /^[A-Za-z0-9_.-]+$/.test(name) && dataFile(dataDir, `${name}.jsonl`) !== null ? `${name}.jsonl` : undefined;
   const file = known ?? own;
   if (!file) {
-    const present = fs.existsSync(dataDir) ? fs.readdirSync(dataDir).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -6)) : [];
+    const present = fs.existsSync(dataDir) ? fs.readdirSync(dataDir).filter((f) => /\.jsonl(\.gz)?$/.test(f)).map((f) => f.replace(/\.jsonl(\.gz)?$/, '')) : [];
     const valid = [...new Set([...Object.keys(BENCHMARKS), ...present])].sort();
     throw new KitError(`unknown benchmark '${name}' (no ${path.join(dataDir, `${name}.jsonl`)}). Valid benchmarks: ${valid.join(', ')}`);
   }
-  return loadJsonlFile(path.join(dataDir, file));
+  return loadJsonlFile(dataFile(dataDir, file) ?? path.join(dataDir, file));
+}
+
+/** The path of data file `file` in `dir`: itself, else its gzip-compressed `<file>.gz`; null when neither exists. */
+export function dataFile(dir: string, file: string): string | null {
+  for (const f of [file, `${file}.gz`]) if (fs.existsSync(path.join(dir, f))) return path.join(dir, f);
+  return null;
+}
+
+/** A data file's bytes, decompressed when its name ends in .gz. */
+export function readDataFile(file: string): Buffer {
+  const bytes = fs.readFileSync(file);
+  return file.endsWith('.gz') ? zlib.gunzipSync(bytes) : bytes;
 }

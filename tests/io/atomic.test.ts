@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic, writeJsonAtomic } from '../../src/io/atomic';
+import { ONE_RECORD_PER_LINE, stringifyJson, writeFileAtomic, writeJsonAtomic } from '../../src/io/atomic';
 
 let dir: string;
 beforeEach(() => {
@@ -63,5 +63,24 @@ describe('writeJsonAtomic', () => {
     const text = fs.readFileSync(f, 'utf8');
     expect(text).toBe('{\n  "a": 1,\n  "b": [\n    true,\n    null\n  ]\n}\n');
     expect(JSON.parse(text)).toEqual({ a: 1, b: [true, null] });
+  });
+
+  it('with ONE_RECORD_PER_LINE writes each record of a top-level array on one line', () => {
+    const f = path.join(dir, 'e.json');
+    writeJsonAtomic(f, { step: 2, problems: [{ id: 'a', correct: [true, false] }, { id: 'b', correct: [] }], e: [] }, ONE_RECORD_PER_LINE);
+    expect(fs.readFileSync(f, 'utf8')).toBe('{\n  "step": 2,\n  "problems": [\n    {"id":"a","correct":[true,false]},\n    {"id":"b","correct":[]}\n  ],\n  "e": []\n}\n');
+  });
+});
+
+describe('stringifyJson', () => {
+  const values: unknown[] = [
+    { a: 1, u: undefined, f: () => 1, n: NaN, d: new Date(0), nested: { x: [1, [2, { y: null }]], s: 'q"\u2028' } },
+    [undefined, () => 1, { k: undefined }], [], {}, 'plain', 3, null,
+  ];
+  it('is JSON.stringify(v, null, 2) at unlimited depth, for every kind of value', () => {
+    for (const v of values) expect(stringifyJson(v)).toBe(JSON.stringify(v, null, 2));
+  });
+  it('parses back to the same value at every inline depth', () => {
+    for (const v of values) for (const d of [0, 1, 2, 3]) expect(JSON.parse(stringifyJson(v, d))).toEqual(JSON.parse(JSON.stringify(v)));
   });
 });

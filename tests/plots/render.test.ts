@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { figureHtml, findChromium, plotlyScript, renderPng, scriptJson, writeFigureHtml, writeFigures } from '../../src/plots/render';
+import { compactPng, figureHtml, findChromium, galleryHtml, plotlyScript, renderPng, scriptJson, sharedAssetsDir, writeFigureHtml, writeFigures } from '../../src/plots/render';
 import type { Figure } from '../../src/plots/types';
 
 const fig: Figure = {
@@ -39,6 +39,40 @@ describe('writeFigureHtml', () => {
     expect(fs.readdirSync(path.join(dir, 'sub'))).toEqual(['acc.html']); // no temp files left behind
   });
 
+  it('a page inside the kit\'s results/ tree loads the one shared plotly copy by a relative src', () => {
+    const kit = path.join(dir, 'kit');
+    fs.mkdirSync(kit);
+    fs.writeFileSync(path.join(kit, 'package.json'), JSON.stringify({ name: 'introllm-kit' }));
+    const a = path.join(kit, 'results', 'tiny', 'figures', 'acc.html');
+    const b = path.join(kit, 'results', 'ablations', 'tiny', 'gate', 'figures', 'ablation.html');
+    expect(sharedAssetsDir(a)).toBe(path.join(kit, 'results', 'assets'));
+    writeFigureHtml(a, fig, 'acc');
+    fs.mkdirSync(path.dirname(b), { recursive: true });
+    fs.writeFileSync(b, galleryHtml([{ title: 'g', fig }], 'gallery', [], b));
+    const shared = path.join(kit, 'results', 'assets', 'plotly-4.1.2.min.js');
+    expect(fs.readFileSync(shared).equals(fs.readFileSync(require.resolve('plotly.js-dist-min')))).toBe(true);
+    expect(fs.readFileSync(a, 'utf8')).toContain('<script src="../../assets/plotly-4.1.2.min.js"></script>');
+    expect(fs.readFileSync(b, 'utf8')).toContain('<script src="../../../../assets/plotly-4.1.2.min.js"></script>');
+    for (const f of [a, b]) expect(fs.statSync(f).size).toBeLessThan(10_000); // data only, no bundle
+    expect(fs.readdirSync(path.join(kit, 'results', 'assets'))).toEqual(['plotly-4.1.2.min.js']);
+  });
+
+  it('a results/ folder that is not the kit\'s, and INTROLLM_PLOTLY=inline, inline the bundle', () => {
+    const other = path.join(dir, 'other', 'results', 'figures', 'acc.html');
+    expect(sharedAssetsDir(other)).toBeNull();
+    writeFigureHtml(other, fig, 'acc');
+    expect(fs.readFileSync(other, 'utf8')).toContain(plotlyScript().slice(-200));
+    const kit = path.join(dir, 'kit');
+    fs.mkdirSync(kit);
+    fs.writeFileSync(path.join(kit, 'package.json'), JSON.stringify({ name: 'introllm-kit' }));
+    process.env.INTROLLM_PLOTLY = 'inline';
+    try {
+      expect(figureHtml(fig, 't', path.join(kit, 'results', 'x.html'))).toContain(plotlyScript().slice(-200));
+    } finally {
+      delete process.env.INTROLLM_PLOTLY;
+    }
+  });
+
   it('figureHtml is deterministic', () => {
     expect(figureHtml(fig, 't')).toBe(figureHtml(fig, 't'));
   });
@@ -63,6 +97,16 @@ describe('renderPng', () => {
     expect(r.png.skipped).toMatch(/HTML only/);
     await expect(writeFigures(dir, [{ name: 'a', title: '', fig }, { name: 'a', title: '', fig }], false)).rejects.toThrow(/twice/);
     await expect(writeFigures(dir, [{ name: '../x', title: '', fig }], false)).rejects.toThrow(/letters/);
+  });
+
+  it('compactPng re-encodes a PNG as a palette PNG with the same size in pixels', async () => {
+    const sharp = require('sharp');
+    const rgba = await sharp({ create: { width: 64, height: 32, channels: 4, background: { r: 200, g: 30, b: 30, alpha: 1 } } }).png().toBuffer();
+    const out = await compactPng(rgba);
+    const meta = await sharp(out).metadata();
+    expect([meta.width, meta.height, meta.isPalette]).toEqual([64, 32, true]);
+    const px = await sharp(out).raw().toBuffer();
+    expect([...px.subarray(0, 3)]).toEqual([200, 30, 30]);
   });
 
   it('does nothing for an empty list', async () => {

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BENCHMARKS, loadBenchmark, loadJsonlFile, parseBenchmarkJsonl } from '../../src/tasks/benchmarks';
 import { expectKitError } from '../helpers/kit';
@@ -72,6 +73,19 @@ describe('parseBenchmarkJsonl errors', () => {
     const file = path.join(dir, 'x.jsonl');
     fs.writeFileSync(file, `${good('a')}\n{"id":"b","problem":"p"}\n`);
     expectKitError(() => loadJsonlFile(file), `${file}:2`, "missing field 'answer'");
+    fs.rmSync(dir, { recursive: true });
+  });
+  it('a <name>.jsonl.gz set loads like the plain file, errors name the .gz, and a plain file wins over it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'introllm-bench-'));
+    fs.writeFileSync(path.join(dir, 'mine.jsonl.gz'), zlib.gzipSync(`${good('a')}\n${good('b')}\n`));
+    expect(loadBenchmark('mine', dir).map((r) => r.id)).toEqual(['a', 'b']);
+    fs.writeFileSync(path.join(dir, 'bad.jsonl.gz'), zlib.gzipSync(`${good('a')}\n{"id":"b","problem":"p"}\n`));
+    expectKitError(() => loadBenchmark('bad', dir), `${path.join(dir, 'bad.jsonl.gz')}:2`, "missing field 'answer'");
+    fs.writeFileSync(path.join(dir, 'torn.jsonl.gz'), zlib.gzipSync(good('a')).subarray(0, 10));
+    expectKitError(() => loadBenchmark('torn', dir), path.join(dir, 'torn.jsonl.gz'), 'cannot read benchmark file');
+    fs.writeFileSync(path.join(dir, 'mine.jsonl'), `${good('plain')}\n`);
+    expect(loadBenchmark('mine', dir).map((r) => r.id)).toEqual(['plain']);
+    expectKitError(() => loadBenchmark('nope', dir), 'Valid benchmarks', 'bad', 'mine', 'torn');
     fs.rmSync(dir, { recursive: true });
   });
 });
