@@ -22,6 +22,9 @@ const BIN = path.join(__dirname, '..', '..', 'bin', 'introllm.js');
 export async function runJobs(jobs: Job[], concurrency: number, log: (line: string) => void): Promise<JobResult[]> {
   const results: JobResult[] = new Array(jobs.length);
   let next = 0;
+  let done = 0;
+  let doneMs = 0;
+  const width = Math.max(1, Math.min(concurrency, jobs.length));
   const worker = async () => {
     while (next < jobs.length) {
       const i = next++;
@@ -43,9 +46,23 @@ export async function runJobs(jobs: Job[], concurrency: number, log: (line: stri
         child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
       });
       results[i] = { name: job.name, code, ms: performance.now() - t0, tail };
-      log(`[${code === 0 ? 'done' : `FAILED (${code})`}] ${job.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      done++;
+      doneMs += performance.now() - t0;
+      log(`[${code === 0 ? 'done' : `FAILED (${code})`}] ${job.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s · ${progressLine(done, jobs.length, doneMs / done, width)}`);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, worker));
+  await Promise.all(Array.from({ length: width }, worker));
   return results;
+}
+
+/**
+ * "k/n runs done, ETA m:ss": the remaining runs at the mean time of the finished ones, `width` at a time (the runs
+ * still in flight count as a full run each, so the ETA errs long rather than short).
+ */
+export function progressLine(done: number, total: number, meanMs: number, width: number): string {
+  const left = total - done;
+  if (left === 0) return `${done}/${total} runs done`;
+  const s = Math.round((Math.ceil(left / width) * meanMs) / 1000);
+  const eta = s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  return `${done}/${total} runs done, ETA ${eta}`;
 }

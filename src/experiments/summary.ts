@@ -163,3 +163,26 @@ export function comparisonTables(methods: Record<string, MethodSummary>, k: numb
   const perBenchmark = benchmarkTable(methods, k);
   return perBenchmark ? `${summaryTable(methods, k)}\n\n${perBenchmark}` : summaryTable(methods, k);
 }
+
+/**
+ * This run's accuracy next to a reference run's (e.g. the committed results/<preset>), per method present in both:
+ * a Markdown table with each side's Avg@k and 95% CI and whether this run's accuracy falls inside the reference's CI.
+ * Methods in only one of the two are listed as such.
+ */
+export function compareWithReference(mine: Record<string, MethodSummary>, reference: Record<string, MethodSummary>, refName: string): { table: string; inside: Record<string, boolean> } {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const ci = (c: [number, number]) => `[${pct(c[0])}, ${pct(c[1])}]`;
+  const inside: Record<string, boolean> = {};
+  const rows = ['| method | this run | 95% CI | reference | reference 95% CI | inside the reference CI |', '| --- | ---: | --- | ---: | --- | --- |'];
+  for (const m of [...new Set([...Object.keys(mine), ...Object.keys(reference)])]) {
+    const a = mine[m];
+    const r = reference[m];
+    if (a && r) {
+      inside[m] = a.accuracy >= r.ci95[0] && a.accuracy <= r.ci95[1];
+      rows.push(`| ${m} | ${pct(a.accuracy)} | ${ci(a.ci95)} | ${pct(r.accuracy)} | ${ci(r.ci95)} | ${inside[m] ? 'yes' : '**no**'} |`);
+    } else {
+      rows.push(a ? `| ${m} | ${pct(a.accuracy)} | ${ci(a.ci95)} | – | – | not in ${refName} |` : `| ${m} | – | – | ${pct(r.accuracy)} | ${ci(r.ci95)} | not run here |`);
+    }
+  }
+  return { table: rows.join('\n'), inside };
+}

@@ -24,7 +24,8 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const run = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin', 'introllm.js'), ...args], { encoding: 'utf8', cwd: ROOT });
+const runIn = (cwd: string, ...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin', 'introllm.js'), ...args], { encoding: 'utf8', cwd });
+const run = (...args: string[]) => runIn(ROOT, ...args);
 
 describe('introllm reproduce', () => {
   it('writes config, manifest, per-run folders, summary.json and the table; a second call reuses finished runs', () => {
@@ -55,6 +56,27 @@ describe('introllm reproduce', () => {
     expect(again.stderr).toContain('0 runs to do');
     const after = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
     expect(after.sessions.map((x: { runs: unknown[] }) => x.runs.length)).toEqual([4, 0]); // the first session's record is kept
+  });
+
+  it('by default trains into runs/<preset>/ and prints its table beside the committed results/<preset>/; --reference writes the latter', () => {
+    const cwd = path.join(dir, 'user-checkout');
+    fs.mkdirSync(cwd, { recursive: true });
+    const args = ['--preset', 'smoke', '--methods', 'fixed-0.6', '--seeds', '0', '--jobs', '1', '--set', `model.dir=${modelDir}`,
+      '--set', 'train.steps=1', '--set', 'rollout.maxNewTokens=8', '--set', 'eval.maxNewTokens=8', '--set', 'eval.problems=4'];
+    const ref = runIn(cwd, 'reproduce', '--reference', ...args);
+    expect(ref.status, ref.stderr).toBe(0);
+    expect(fs.existsSync(path.join(cwd, 'results', 'smoke', 'summary.json'))).toBe(true);
+    expect(ref.stdout).not.toContain('beside the committed reference');
+    const mine = runIn(cwd, 'reproduce', ...args);
+    expect(mine.status, mine.stderr).toBe(0);
+    expect(mine.stderr).toContain('1 runs to do'); // an empty run folder trains; it does not read the reference
+    expect(mine.stderr).toMatch(/1\/1 runs done/);
+    expect(fs.existsSync(path.join(cwd, 'runs', 'smoke', 'runs', 'fixed-0.6', 'seed-0', 'eval.json'))).toBe(true);
+    expect(mine.stdout).toContain('beside the committed reference results/smoke/');
+    expect(mine.stdout).toMatch(/\| fixed-0\.6 \| [\d.]+% \| .* \| yes \|/); // same config and seed: the same numbers, inside the CI
+    const both = runIn(cwd, 'reproduce', '--reference', '--out', 'x', ...args);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('give either it or --out');
   });
 
   it("--preset paper on local files: per-benchmark numbers in summary.json and a per-benchmark table", () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ablationGrid, ABLATION_GRIDS } from '../../src/experiments/ablations';
 import { methodOverride } from '../../src/experiments/methods';
-import { benchmarkTable, seedProblemBootstrap, SeedEval, stratifiedSeedProblemBootstrap, summariseMethod, summaryTable } from '../../src/experiments/summary';
+import { benchmarkTable, compareWithReference, MethodSummary, seedProblemBootstrap, SeedEval, stratifiedSeedProblemBootstrap, summariseMethod, summaryTable } from '../../src/experiments/summary';
 import { Rng } from '../../src/rng';
 import { expectKitError } from '../helpers/kit';
 
@@ -101,5 +101,20 @@ describe('methods and ablation grids', () => {
       for (const v of g.variants) expect(() => methodOverride(v.method)).not.toThrow();
     }
     expectKitError(() => ablationGrid('dropout'), "unknown ablation grid 'dropout'", 'gate, head, tau-range, schedule, head-input, group-size, lr-token');
+  });
+});
+
+describe('compareWithReference', () => {
+  const m = (accuracy: number, lo: number, hi: number) => ({ accuracy, ci95: [lo, hi] }) as unknown as MethodSummary;
+  it('says per method whether this run falls inside the reference CI, and lists methods on one side only', () => {
+    const r = compareWithReference({ a: m(0.1, 0.05, 0.15), b: m(0.3, 0.2, 0.4), c: m(0.5, 0.4, 0.6) }, { a: m(0.12, 0.1, 0.14), b: m(0.2, 0.15, 0.25), d: m(0.9, 0.8, 1) }, 'results/tiny');
+    expect(r.inside).toEqual({ a: true, b: false });
+    expect(r.table.split('\n')).toEqual([
+      '| method | this run | 95% CI | reference | reference 95% CI | inside the reference CI |', '| --- | ---: | --- | ---: | --- | --- |',
+      '| a | 10.0% | [5.0%, 15.0%] | 12.0% | [10.0%, 14.0%] | yes |',
+      '| b | 30.0% | [20.0%, 40.0%] | 20.0% | [15.0%, 25.0%] | **no** |',
+      '| c | 50.0% | [40.0%, 60.0%] | – | – | not in results/tiny |',
+      '| d | – | – | 90.0% | [80.0%, 100.0%] | not run here |',
+    ]);
   });
 });
