@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { check } from '../errors';
 import { checkWeights } from './checkpoint';
 import { DecoderConfig, expectedWeights } from './config';
-import { linear } from './ops';
+import { attention, linear } from './ops';
 
 export interface LayerParams {
   ln1: tf.Variable; // [d]
@@ -119,6 +119,14 @@ export class Decoder {
     }
   }
   private static nextId = 0;
+
+  /**
+   * Above this many tokens (B·T) a full forward recomputes each layer during the backward pass instead of keeping its
+   * intermediates on the tape (gradient checkpointing, exact): the tape then holds one [B·T, d] tensor per layer, so a
+   * 128 × 160-token GRPO batch trains in a few hundred MB, at the cost of one more forward per layer. Below it, the
+   * tape keeps everything (fastest). Infinity turns checkpointing off; 0 always on.
+   */
+  checkpointTokens = 8192;
 
   /** Builds a decoder from host weights (HF names); shapes are checked against the config. */
   static fromWeights(cfg: DecoderConfig, weights: HostWeights, opts: { trainable?: boolean } = {}): Decoder {
@@ -263,8 +271,8 @@ export class Decoder {
   }
 
   /**
-   * Grouped-query attention. q [B, T, h, hd]; kT [B, kv, hd, S]; v [B, kv, S, hd]; mask additive, broadcastable to
-   * [B, 1, 1, T, S].
+   * Grouped-query attention through the fused op attention() (src/lm/ops.ts). q [B, T, h, hd]; kT [B, kv, hd, S];
+   * v [B, kv, S, hd]; mask additive [B, 1, 1, T, S].
    * Returns [B·T, h·hd]. Query head i uses kv head floor(i / g), g = h / kv (HF's repeat_kv order).
    */
   private attend(q: tf.Tensor, kT: tf.Tensor, v: tf.Tensor, mask: tf.Tensor): tf.Tensor {
@@ -273,10 +281,9 @@ export class Decoder {
     const [B, T] = q.shape as number[];
     const S = kT.shape[3]!;
     const qs = tf.mul(q, 1 / Math.sqrt(hd));
-    const qg = tf.reshape(tf.transpose(tf.reshape(qs, [B, T, kv, g, hd]), [0, 2, 3, 1, 4]), [B, kv, g * T, hd]);
-    const scores = tf.reshape(tf.matMul(qg, kT), [B, kv, g, T, S]);
-    const probs = tf.reshape(tf.softmax(tf.add(scores, mask)), [B, kv, g * T, S]);
-    const ctx = tf.reshape(tf.matMul(probs, v), [B, kv, g, T, hd]);
+    const qg = tf.reshape(tf.transpose(tf.reshape(qs, [B, T, kv, g, hd]), [0, 2, 3, 1, 4]), [B * kv, g * T, hd]) as tf.Tensor3D;
+    // Query rows (b, kv head, group, t) in that order: the mask [B, 1, 1, T, S] is shared by each b's kv·g heads.
+    const ctx = tf.reshape(attention(qg, tf.reshape(kT, [B * kv, hd, S]) as tf.Tensor3D, tf.reshape(v, [B * kv, S, hd]) as tf.Tensor3D, tf.reshape(mask, [B, 1, T, S])), [B, kv, g, T, hd]);
     return tf.reshape(tf.transpose(ctx, [0, 3, 1, 2, 4]), [B * T, h * hd]);
   }
 
@@ -291,6 +298,57 @@ export class Decoder {
 
   private head(hidden: tf.Tensor): tf.Tensor {
     return linear(hidden, this.lmHead ?? this.embed);
+  }
+
+  /** The layer's parameters in a fixed order (the nullable ones only where present), and the inverse. */
+  private static layerTensors(L: LayerParams): tf.Tensor[] {
+    return [L.ln1, L.wq, L.wk, L.wv, L.bq, L.bk, L.bv, L.qNorm, L.kNorm, L.wo, L.ln2, L.wgate, L.wup, L.wdown].filter((t): t is tf.Variable => t !== null);
+  }
+
+  private static withTensors(L: LayerParams, ts: tf.Tensor[]): LayerParams {
+    let i = 0;
+    const next = <T>(present: T | null) => (present === null ? null : ts[i++]) as unknown as tf.Variable;
+    return {
+      ln1: next(L.ln1), wq: next(L.wq), wk: next(L.wk), wv: next(L.wv), bq: next(L.bq), bk: next(L.bk), bv: next(L.bv),
+      qNorm: next(L.qNorm), kNorm: next(L.kNorm), wo: next(L.wo), ln2: next(L.ln2), wgate: next(L.wgate), wup: next(L.wup), wdown: next(L.wdown),
+    };
+  }
+
+  /**
+   * `fn(L, x, consts)` as one differentiable op that keeps only its inputs and output: the forward's intermediates are
+   * freed at once, and the backward recomputes the layer under tf.grads to get the gradients of x and of every
+   * parameter. The constants (RoPE tables, mask) are inputs too, so that they outlive the forward's scope (tf.grads
+   * disposes what the forward made); their gradient is zero.
+   */
+  private checkpointed(L: LayerParams, fn: (P: LayerParams, x: tf.Tensor, consts: tf.Tensor[]) => tf.Tensor, x: tf.Tensor, consts: tf.Tensor[]): tf.Tensor {
+    const params = Decoder.layerTensors(L);
+    const np = params.length;
+    const op = tf.customGrad(((...args: unknown[]) => {
+      const save = args.pop() as tf.GradSaveFunc;
+      const inputs = args as tf.Tensor[];
+      save(inputs);
+      const split = (ts: tf.Tensor[]) => ({ xi: ts[0], ps: ts.slice(1, 1 + np), cs: ts.slice(1 + np) });
+      const { xi, ps, cs } = split(inputs);
+      return {
+        value: tf.tidy(() => fn(Decoder.withTensors(L, ps), xi, cs)),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const s = split(saved);
+          // tf.grads here runs inside the outer backward pass, which TF.js 4.22 does not expect: its engine would
+          // replace the outer tape by the inner one and then drop it (gradientDepth is 0 again by now). Keep the
+          // outer tape and put it back, so the outer pass can finish and free its saved tensors.
+          const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
+          const outerTape = state.activeTape;
+          let grads: tf.Tensor[];
+          try {
+            grads = tf.grads((...xs: tf.Tensor[]) => fn(Decoder.withTensors(L, xs.slice(1)), xs[0], s.cs))([s.xi, ...s.ps], dy);
+          } finally {
+            state.activeTape = outerTape;
+          }
+          return [...grads, ...s.cs.map((c) => tf.zerosLike(c))];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
+    return op(x, ...params, ...consts);
   }
 
   // ---- public paths ----
@@ -318,13 +376,17 @@ export class Decoder {
     const maskT = tf.tensor(add, [B, 1, 1, T, T]);
     const [cos, sin] = this.ropeTables(pos);
     let x = this.embedLookup(tf.reshape(ids, [B * T]));
-    this.layers.forEach((L, l) => {
-      const [q, k, v] = this.qkv(L, this.rmsNorm(x, L.ln1), cos, sin);
+    const layer = (L: LayerParams, l: number, xin: tf.Tensor, [cos, sin, maskT]: tf.Tensor[]): tf.Tensor => {
+      const [q, k, v] = this.qkv(L, this.rmsNorm(xin, L.ln1), cos, sin);
       const kt = tf.transpose(tf.reshape(k, [B, T, kv, hd]), [0, 2, 3, 1]);
       const vt = tf.transpose(tf.reshape(v, [B, T, kv, hd]), [0, 2, 1, 3]);
       if (kvOut) kvOut(l, kt, vt);
-      x = tf.add(x, linear(this.attend(tf.reshape(q, [B, T, h, hd]), kt, vt, maskT), L.wo));
-      x = tf.add(x, this.mlp(L, this.rmsNorm(x, L.ln2)));
+      const xa = tf.add(xin, linear(this.attend(tf.reshape(q, [B, T, h, hd]), kt, vt, maskT), L.wo));
+      return tf.add(xa, this.mlp(L, this.rmsNorm(xa, L.ln2)));
+    };
+    const checkpoint = !kvOut && B * T > this.checkpointTokens;
+    this.layers.forEach((L, l) => {
+      x = checkpoint ? this.checkpointed(L, (P, xin, cs) => layer(P, l, xin, cs), x, [cos, sin, maskT]) : layer(L, l, x, [cos, sin, maskT]);
     });
     const hidden = this.rmsNorm(x, this.norm);
     return { logits: tf.reshape(this.head(hidden), [B, T, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, T, d]) };

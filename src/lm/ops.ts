@@ -29,3 +29,37 @@ export function tidyValue<T>(fn: () => T): T {
     tf.engine().endScope();
   }
 }
+
+/**
+ * Softmax attention as ONE differentiable op: ctx = softmax(q·kT + mask)·v over the last axis, with a hand-written
+ * gradient. q [N, M, hd] (already scaled), kT [N, hd, S], v [N, S, hd], and an additive `mask` [R, 1, T, S] (no
+ * gradient) that every group of N·M / (R·T) consecutive query rows shares: the scores are viewed as [R, N·M / (R·T),
+ * T, S] to add it, so a mask per batch row serves all its heads without being repeated. Returns [N, M, hd].
+ *
+ * Why not tf.matMul + tf.softmax under autograd: the tape then keeps every intermediate (scores, masked scores, the
+ * softmax input and output, their reshapes), several [N, M, S] tensors per layer, and the backward pass runs
+ * transposed batched matMuls. Here the forward keeps only q, kT, v and the probabilities P, and the backward is
+ *   dP = dctx·vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dq = dS·k,  dkT = qᵀ·dS,  dv = Pᵀ·dctx
+ * with explicit transposes (plain batched matMuls only).
+ */
+export function attention(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, mask: tf.Tensor): tf.Tensor3D {
+  const op = tf.customGrad(((qi: tf.Tensor3D, ki: tf.Tensor3D, vi: tf.Tensor3D, save: tf.GradSaveFunc) => {
+    const [N, M] = qi.shape;
+    const [R, , T, S] = mask.shape;
+    // Only P outlives the forward: the raw and masked scores are freed at once, not kept until the tape is done.
+    const p = tf.tidy(() => tf.reshape(tf.softmax(tf.add(tf.reshape(tf.matMul(qi, ki), [R, (N * M) / (R * T), T, S]), mask)), [N, M, S])) as tf.Tensor3D;
+    save([qi, ki, vi, p]);
+    return {
+      value: tf.matMul(p, vi),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [qs, ks, vs, ps] = saved as tf.Tensor3D[];
+        const d = dy as tf.Tensor3D;
+        const tr = (x: tf.Tensor3D) => tf.transpose(x, [0, 2, 1]) as tf.Tensor3D;
+        const dp = tf.matMul(d, tr(vs));
+        const ds = tf.mul(ps, tf.sub(dp, tf.sum(tf.mul(dp, ps), -1, true))) as tf.Tensor3D;
+        return [tf.matMul(ds, tr(ks)), tf.matMul(tr(qs), ds), tf.matMul(tr(ps), d)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor3D, b: tf.Tensor3D, c: tf.Tensor3D) => tf.Tensor3D;
+  return op(q, kT, v);
+}

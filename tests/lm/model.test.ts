@@ -8,6 +8,7 @@ import { initBackend } from '../../src/backend';
 import { modelLogits } from '../../src/commands/logits';
 import { loadModel, saveModel } from '../../src/lm/load';
 import { Decoder } from '../../src/lm/model';
+import { attention } from '../../src/lm/ops';
 import { expectKitError, FIXTURES, tempDir, tinyConfig } from '../helpers/kit';
 
 const BACKEND = process.env.INTROLLM_TEST_BACKEND ?? 'wasm';
@@ -150,4 +151,60 @@ describe('training', () => {
     model.dispose();
     head.dispose();
   });
+
+  it('the fused attention op: value and the gradients of q, kT and v equal autograd through matMul + softmax', () => {
+    const before = tf.memory().numTensors;
+    const [R, heads, T, S, hd] = [2, 3, 4, 5, 6];
+    const q = tf.randomNormal([R * heads, T, hd], 0, 1, 'float32', 1) as tf.Tensor3D;
+    const kT = tf.randomNormal([R * heads, hd, S], 0, 1, 'float32', 2) as tf.Tensor3D;
+    const v = tf.randomNormal([R * heads, S, hd], 0, 1, 'float32', 3) as tf.Tensor3D;
+    const w = tf.randomNormal([R * heads, T, hd], 0, 1, 'float32', 4);
+    // Row 0 hides its first two keys, row 1 its last one.
+    const m = new Float32Array(R * T * S);
+    for (let t = 0; t < T; t++) { m[t * S] = m[t * S + 1] = -1e9; m[(T + t) * S + S - 1] = -1e9; }
+    const mask = tf.tensor4d(m, [R, 1, T, S]);
+    const plain = (a: tf.Tensor3D, b: tf.Tensor3D, c: tf.Tensor3D) => tf.matMul(tf.reshape(tf.softmax(tf.add(tf.reshape(tf.matMul(a, b), [R, heads, T, S]), mask)), [R * heads, T, S]) as tf.Tensor3D, c);
+    const loss = (f: typeof plain) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D), w));
+    const ref = tf.grads(loss(plain))([q, kT, v]);
+    const got = tf.grads(loss((a, b, c) => attention(a, b, c, mask)))([q, kT, v]);
+    const diff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+    expect(tf.tidy(() => diff(plain(q, kT, v), attention(q, kT, v, mask)))).toBeLessThan(1e-6);
+    ref.forEach((g, i) => expect(diff(g, got[i]), ['dq', 'dkT', 'dv'][i]).toBeLessThan(1e-5));
+    // The hidden keys get no gradient.
+    const dk = got[1].arraySync() as number[][][];
+    expect(dk[0].map((row) => row[0])).toEqual(new Array(hd).fill(0));
+    tf.dispose([q, kT, v, w, mask, ...ref, ...got]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  for (const arch of ['qwen2', 'qwen3'] as const) {
+    it(`${arch}: gradient checkpointing gives the same loss and bit-identical gradients, keeps less on the tape, leaks nothing`, () => {
+      const model = Decoder.random(tinyConfig(arch), 5, { std: 0.3 });
+      const ids = tf.tensor2d([[0, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13]], [2, 6], 'int32');
+      const mask = [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+      const run = (threshold: number) => {
+        model.checkpointTokens = threshold;
+        let taped = 0;
+        const before = tf.memory().numTensors;
+        const out = tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => {
+            const y = tf.sum(tf.square(model.forward(ids, mask).logits)) as tf.Scalar;
+            taped = tf.memory().numBytes;
+            return y;
+          }, model.variables());
+          return { loss: value.dataSync()[0], grads: model.variables().map((x) => Array.from(grads[x.name].dataSync())) };
+        });
+        expect(tf.memory().numTensors).toBe(before);
+        return { ...out, taped };
+      };
+      const plain = run(Infinity);
+      const ck = run(0);
+      expect(ck.loss).toBe(plain.loss);
+      ck.grads.forEach((g, i) => expect(g, model.variables()[i].name).toEqual(plain.grads[i]));
+      expect(plain.grads.every((g) => g.some((x) => x !== 0))).toBe(true); // every parameter gets a gradient
+      expect(ck.taped).toBeLessThan(plain.taped);
+      ids.dispose();
+      model.dispose();
+    });
+  }
 });
