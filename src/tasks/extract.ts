@@ -1,9 +1,24 @@
-// Final-answer extraction from a model completion or a reference solution (the first half of the RLVR verifier).
-// Order of preference: the last complete `\boxed{...}` / `\fbox{...}` (nested braces matched), the last `#### ...`
-// line (GSM8K and the synthetic tasks), the last "the answer is ..." / "final answer: ..." phrase, and as a fallback
-// the last number in the text. Never throws; very long inputs are only searched in their last 20,000 characters.
+// Final-answer extraction from a model completion or a reference solution (the first half of the RLVR verifier). The
+// prediction and the reference go through the same extraction (verifier.ts), so a reference may be a bare answer, a
+// `$…$` string, a `\boxed{}` or a whole solution.
+//
+// Order of preference, following Math-Verify (Hugging Face), the grader TRL and open-r1 use:
+//  1. The last complete `\boxed{…}` / `\fbox{…}` (nested braces matched, the content may span lines). Boxes that
+//     follow each other with only separators between them (`,` `;` `and` `or` `\quad` `$`) are one list of answers:
+//     `\boxed{1}, \boxed{2}` is `1, 2`. A "final answer is …" phrase that comes after the last box overrides it.
+//  2. The last `#### …` line (GSM8K and the synthetic tasks).
+//  3. The last "the answer is …" / "final answer: …" phrase; in "Final Answer: the largest $n$ is 34" the value
+//     after the inner "is" counts.
+//  4. The last LaTeX math span (`$…$`, `$$…$$`, `\(…\)`, `\[…\]`) whose content is not prose; inline spans stay on one
+//     line, as in Math-Verify. Spans joined only by `,` / `and` / `or` are one list (`$-2$ and $1$` is `-2, 1`).
+//  5. The whole text when it is a bare answer, not prose (`\frac{1}{2}`, `(2,4)`, `x+1`, `\text{east}`, `12 dollars`).
+//  6. The last number in the text (thousands commas or spaces, decimals, a decimal comma such as `2,74` where the comma
+//     cannot separate thousands, a/b fractions) — lm-evaluation-harness's fallback.
+// Before all of this, a completion's reasoning in `<think>…</think>` is dropped: only the text after the last
+// `</think>` is searched (an unclosed `<think>`, a truncated completion, is searched whole). Never throws; very long
+// inputs are only searched in their last 20,000 characters, and every scan is linear in the input.
 
-export type ExtractMethod = 'boxed' | 'hash' | 'answer-is' | 'last-number';
+export type ExtractMethod = 'boxed' | 'hash' | 'answer-is' | 'math-span' | 'bare' | 'last-number';
 
 export interface Extracted {
   answer: string;
@@ -31,31 +46,63 @@ export function matchBraces(text: string, open: number): { content: string; end:
   return null;
 }
 
+interface BoxMatch { start: number; end: number; content: string }
+
+/** Every complete `\boxed{...}` / `\fbox{...}` (also `\boxed 5`), in text order. Unbalanced boxes are skipped. */
+function allBoxes(text: string): BoxMatch[] {
+  const re = /\\(?:boxed|fbox)(?![a-zA-Z])/g;
+  const out: BoxMatch[] = [];
+  let after = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m.index < after) continue; // a box inside an earlier box: the outer one counts
+    let i = m.index + m[0].length;
+    while (text[i] === ' ') i++;
+    if (text[i] === '{') {
+      const g = matchBraces(text, i);
+      if (g) { out.push({ start: m.index, end: g.end, content: g.content.trim() }); after = g.end; }
+      // An unclosed box stays unclosed for every later start too, but a later box may still be complete.
+    } else {
+      const b = /^[^\s$\\{}]+/.exec(text.slice(i, i + 200));
+      if (b) { out.push({ start: m.index, end: i + b[0].length, content: b[0] }); after = i + b[0].length; }
+    }
+  }
+  return out;
+}
+
 /**
  * The last complete `\boxed{...}` or `\fbox{...}` (also `\boxed 5`): its span [start, end) in `text`, from the backslash
  * to the closing brace (or the end of the bare argument), and its content; null when there is none.
  */
-export function lastBoxedMatch(text: string): { start: number; end: number; content: string } | null {
-  const re = /\\(?:boxed|fbox)(?![a-zA-Z])/g;
-  const starts: [number, number][] = [];
-  for (let m = re.exec(text); m; m = re.exec(text)) starts.push([m.index, m.index + m[0].length]);
-  for (let k = starts.length - 1; k >= 0; k--) {
-    let i = starts[k][1];
-    while (text[i] === ' ') i++;
-    if (text[i] === '{') {
-      const g = matchBraces(text, i);
-      if (g) return { start: starts[k][0], end: g.end, content: g.content.trim() };
-    } else {
-      const m = /^[^\s$\\{}]+/.exec(text.slice(i));
-      if (m) return { start: starts[k][0], end: i + m[0].length, content: m[0] };
-    }
-  }
-  return null;
+export function lastBoxedMatch(text: string): BoxMatch | null {
+  const boxes = allBoxes(text);
+  return boxes.length > 0 ? boxes[boxes.length - 1] : null;
 }
 
 /** The content of the last complete `\boxed{...}` or `\fbox{...}` (also `\boxed 5`), or null. */
 export function lastBoxed(text: string): string | null {
   return lastBoxedMatch(text)?.content ?? null;
+}
+
+// What may stand between two answers that form one list: commas, semicolons, "and"/"or" (plain or in \text{}),
+// \quad, math delimiters and spacing.
+const LIST_GAP = /^(?:[\s,;$.]|\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\\(|\\\)|\\\[|\\\]|\\(?:text|mbox|textrm)\s*\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*$/;
+
+/** Whether the text between two answers only separates them. */
+function isListGap(gap: string): boolean {
+  return gap.length <= 80 && LIST_GAP.test(gap);
+}
+
+/** The last box and the boxes right before it that form one list with it; null when there is no box. */
+function boxedAnswer(text: string): { answer: string; end: number } | null {
+  const boxes = allBoxes(text).filter((b) => b.content.length > 0);
+  if (boxes.length === 0) return null;
+  let k = boxes.length - 1;
+  const parts = [boxes[k].content];
+  while (k > 0 && isListGap(text.slice(boxes[k - 1].end, boxes[k].start))) {
+    k--;
+    parts.unshift(boxes[k].content);
+  }
+  return { answer: parts.join(', '), end: boxes[boxes.length - 1].end };
 }
 
 /** The text after the last `####` marker, up to the end of its line, trimmed; null if absent or empty. */
@@ -68,7 +115,7 @@ export function hashAnswer(text: string): string | null {
   return ans.length > 0 ? ans : null;
 }
 
-/** If `s` starts with a `$...$` / `\(...\)` span, that span's content; otherwise null. */
+/** If `s` starts with a `$...$` / `\(...\)` / `\[...\]` span, that span's content; otherwise null. */
 function leadingMath(s: string): string | null {
   if (s.startsWith('$$')) { const e = s.indexOf('$$', 2); return e > 2 ? s.slice(2, e) : null; }
   if (s.startsWith('$')) { const e = s.indexOf('$', 1); return e > 1 ? s.slice(1, e) : null; }
@@ -77,47 +124,171 @@ function leadingMath(s: string): string | null {
   return null;
 }
 
-/** The answer stated after the last "the answer is" / "final answer is" / "answer:" phrase, or null. */
-export function answerIsPhrase(text: string): string | null {
+const FUNCTION_WORDS = new Set(['sin', 'cos', 'tan', 'sec', 'csc', 'cot', 'log', 'ln', 'exp', 'lg', 'mod', 'gcd', 'lcm',
+  'max', 'min', 'det', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 'tanh', 'pmod', 'bmod', 'infty', 'pi', 'sqrt']);
+const CONNECTORS = new Set(['and', 'or']);
+
+/**
+ * Whether `s` reads as prose rather than a bare answer. Letters inside `\text{}`-like groups and LaTeX commands do not
+ * count; up to two words are an answer when there are no digits (`east`, `no solution`), and up to two unit words
+ * may follow a number (`12 dollars`, `2\pi cm`); "and"/"or" between answers never count.
+ */
+export function isProse(s: string): boolean {
+  if (s.length > 1000) return true;
+  const stripped = s
+    .replace(/\\(?:begin|end)\s*\{[a-zA-Z*]*\}/g, ' ')
+    .replace(/\\(?:text|textbf|textit|textrm|texttt|textnormal|mbox|mathrm|mathbf|mathit|operatorname|hbox)\s*\{[^{}]*\}/g, ' ')
+    .replace(/\\[a-zA-Z]+/g, ' ');
+  const words = [...stripped.matchAll(/[A-Za-z]{2,}/g)].filter((m) => !CONNECTORS.has(m[0].toLowerCase()) && !FUNCTION_WORDS.has(m[0]));
+  if (words.length === 0) return false;
+  // Without digits: a word answer has at most two words (`east`, `no solution`); without math operators a single
+  // letter is a word too (`I give up` is prose, `x+y` is not).
+  if (!/\d/.test(stripped)) {
+    const letters = /[+\-*/^=<>(),_|]/.test(stripped) ? words.length : (stripped.match(/[A-Za-z]+/g) ?? []).length;
+    return letters > 2;
+  }
+  // Words only after the last digit: units.
+  let lastDigit = stripped.length - 1;
+  while (lastDigit >= 0 && !/\d/.test(stripped[lastDigit])) lastDigit--;
+  return words.length > 2 || words.some((w) => (w.index ?? 0) < lastDigit);
+}
+
+/** The answer stated after the last "the answer is" / "final answer is" / "answer:" phrase, and where it starts. */
+function answerPhrase(text: string): { answer: string; index: number; final: boolean } | null {
   const re = /\banswer\s*(?:is|:|=)\s*(?:therefore\s+|thus\s+)?:?\s*/gi;
   let last: RegExpExecArray | null = null;
   for (let m = re.exec(text); m; m = re.exec(text)) last = m;
   if (!last) return null;
+  const final = /final\s*$/i.test(text.slice(Math.max(0, last.index - 12), last.index));
   const rest = text.slice(last.index + last[0].length);
+  const found = (answer: string | null) => (answer ? { answer, index: last!.index, final } : null);
   const math = leadingMath(rest);
-  if (math !== null) return math.trim() || null;
-  const boxed = /^\\boxed/.test(rest) ? lastBoxed(rest.slice(0, 2000)) : null;
-  if (boxed) return boxed;
+  if (math !== null) return found(math.trim() || null);
+  if (/^\\boxed/.test(rest)) return found(lastBoxed(rest.slice(0, 2000)));
   // Up to the end of the line or a sentence end: a period, ! or ? followed by whitespace or the end.
   const line = rest.split('\n')[0];
   const end = /[.!?](?:\s|$)/.exec(line);
   let ans = (end ? line.slice(0, end.index) : line).trim();
+  // "Final Answer: The largest $n$ is 34": the value after the inner "is".
+  const inner = /^(?:.*\s)?(?:is|are|equals|was)\s+(.+)$/i.exec(ans);
+  if (inner && isProse(ans)) {
+    ans = inner[1].trim();
+    const m2 = leadingMath(ans);
+    if (m2 !== null) return found(m2.trim() || null);
+  }
   // A math span a few words later: "the answer is just $x$".
   const span = /^(?:[a-zA-Z]+\s+){0,3}\$([^$]+)\$/.exec(ans) ?? /^(?:[a-zA-Z]+\s+){0,3}\\\((.+?)\\\)/.exec(ans);
-  if (span) return span[1].trim() || null;
+  if (span) return found(span[1].trim() || null);
   ans = ans.replace(/^(?:(?:exactly|just|about|approximately|therefore|thus|equal to|given by|simply)\s+)+/i, '');
   ans = ans.replace(/[.,;:]+$/, '').trim();
-  return ans.length > 0 && ans.length <= 200 ? ans : null;
+  // Prose after the phrase ("Jane started growing Sphere 3 hours ago"): its last number.
+  if (isProse(ans)) return found(lastNumber(ans) ?? (ans.length <= 200 ? ans : null));
+  return found(ans.length > 0 && ans.length <= 200 ? ans : null);
 }
 
-/** The last number in the text (sign, thousands commas, decimals, a/b fractions allowed), or null. */
+/** The answer stated after the last "the answer is" / "final answer is" / "answer:" phrase, or null. */
+export function answerIsPhrase(text: string): string | null {
+  return answerPhrase(text)?.answer ?? null;
+}
+
+interface Span { start: number; end: number; content: string }
+
+/** Every LaTeX math span (`$…$` on one line, `$$…$$`, `\(…\)` on one line, `\[…\]`), in text order; one linear scan. */
+function mathSpans(text: string): Span[] {
+  const out: Span[] = [];
+  const noClose = new Set<string>();
+  let i = 0;
+  const close = (open: number, len: number, delim: string, oneLine: boolean): number => {
+    if (noClose.has(delim)) return -1;
+    let e = text.indexOf(delim, open + len);
+    while (e > 0 && delim === '$' && text[e - 1] === '\\') e = text.indexOf(delim, e + 1);
+    if (e < 0) { noClose.add(delim); return -1; }
+    if (oneLine && text.slice(open + len, e).includes('\n')) return -1;
+    return e;
+  };
+  while (i < text.length) {
+    const ch = text[i];
+    let open = 0;
+    let delim = '';
+    let oneLine = false;
+    if (ch === '\\') {
+      const nx = text[i + 1];
+      if (nx === '(') { open = 2; delim = '\\)'; oneLine = true; }
+      else if (nx === '[') { open = 2; delim = '\\]'; }
+      else { i += 2; continue; }
+    } else if (ch === '$') {
+      if (text[i + 1] === '$') { open = 2; delim = '$$'; }
+      else { open = 1; delim = '$'; oneLine = true; }
+    } else { i++; continue; }
+    const e = close(i, open, delim, oneLine);
+    if (e < 0) { i += open; continue; }
+    out.push({ start: i, end: e + delim.length, content: text.slice(i + open, e) });
+    i = e + delim.length;
+  }
+  return out;
+}
+
+const SPAN_GAP = /^\s*(?:,|;|,?\s*\band\b|,?\s*\bor\b)\s*$/;
+
+/** The last math span that holds an answer (not prose, not empty), joined with the spans listed right before it. */
+function lastSpanAnswer(text: string): string | null {
+  const spans = mathSpans(text).filter((s) => /[A-Za-z0-9]/.test(s.content) && !isProse(s.content));
+  if (spans.length === 0) return null;
+  let k = spans.length - 1;
+  const parts = [spans[k].content.trim()];
+  while (k > 0 && SPAN_GAP.test(text.slice(spans[k - 1].end, spans[k].start))) {
+    k--;
+    parts.unshift(spans[k].content.trim());
+  }
+  return parts.join(', ');
+}
+
+/**
+ * The last number in the text (sign, thousands commas or single spaces, decimals, a decimal comma with one or two
+ * digits, a/b fractions), or null.
+ */
 export function lastNumber(text: string): string | null {
-  const re = /-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:\s*\/\s*\d+)?|-?\.\d+/g;
+  const re = /-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|-?\d{1,3}(?: \d{3})+(?![\d,.])|(?<![\d,.])-?\d+,\d{1,2}(?![\d,])|-?\d+(?:\.\d+)?(?:\s*\/\s*\d+)?|-?\.\d+/g;
   let last: string | null = null;
   for (let m = re.exec(text); m; m = re.exec(text)) last = m[0];
-  return last === null ? null : last.replace(/\s+/g, '');
+  return last === null ? null : last.replace(/(\d) (?=\d{3})/g, '$1').replace(/\s+/g, '');
+}
+
+/** The part of a completion to search: after the last `</think>` (when something follows it), without think tags. */
+export function stripThinking(text: string): string {
+  const close = text.lastIndexOf('</think>');
+  if (close >= 0) {
+    const after = text.slice(close + '</think>'.length);
+    if (after.trim() !== '') return after;
+  }
+  return text.replace(/<\/?think>/g, ' ');
+}
+
+export interface ExtractOptions {
+  /** Use the last-number fallback (default true). References turn it off: a prose reference is compared whole. */
+  lastNumber?: boolean;
 }
 
 /** The final answer of a completion and how it was found, or null when nothing answer-like is present. */
-export function extractAnswerDetailed(completion: unknown): Extracted | null {
+export function extractAnswerDetailed(completion: unknown, options: ExtractOptions = {}): Extracted | null {
   if (typeof completion !== 'string' || completion.length === 0) return null;
-  const text = completion.length > TAIL_CHARS ? completion.slice(-TAIL_CHARS) : completion;
-  const boxed = lastBoxed(text);
-  if (boxed !== null && boxed.length > 0) return { answer: boxed, method: 'boxed' };
+  let text = completion.length > TAIL_CHARS ? completion.slice(-TAIL_CHARS) : completion;
+  text = stripThinking(text);
+  const boxed = boxedAnswer(text);
+  const phrase = answerPhrase(text);
+  if (boxed !== null) {
+    // "…\boxed{200}… Final Answer: The final answer is $10,455$": a final answer stated after the last box wins.
+    if (phrase && phrase.final && phrase.index >= boxed.end && /\d/.test(phrase.answer)) return { answer: phrase.answer, method: 'answer-is' };
+    return { answer: boxed.answer, method: 'boxed' };
+  }
   const hash = hashAnswer(text);
   if (hash !== null) return { answer: hash, method: 'hash' };
-  const phrase = answerIsPhrase(text);
-  if (phrase !== null) return { answer: phrase, method: 'answer-is' };
+  if (phrase !== null) return { answer: phrase.answer, method: 'answer-is' };
+  const span = lastSpanAnswer(text);
+  if (span !== null) return { answer: span, method: 'math-span' };
+  const trimmed = text.trim();
+  if (trimmed.length > 0 && !isProse(trimmed)) return { answer: trimmed, method: 'bare' };
+  if (options.lastNumber === false) return null;
   const num = lastNumber(text);
   if (num !== null) return { answer: num, method: 'last-number' };
   return null;
