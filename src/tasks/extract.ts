@@ -4,19 +4,23 @@
 //
 // Order of preference, following Math-Verify (Hugging Face), the grader TRL and open-r1 use:
 //  1. The last complete `\boxed{…}` / `\fbox{…}` (nested braces matched, the content may span lines). Boxes that
-//     follow each other with only separators between them (`,` `;` `and` `or` `\quad` `$`) are one list of answers:
+//     follow each other with only separators between them (`,` `;` `and` `\quad` `$`) are one list of answers:
 //     `\boxed{1}, \boxed{2}` is `1, 2`. A "final answer is …" phrase that comes after the last box overrides it.
 //  2. The last `#### …` line (GSM8K and the synthetic tasks).
 //  3. The last "the answer is …" / "final answer: …" phrase; in "Final Answer: the largest $n$ is 34" the value
 //     after the inner "is" counts.
-//  4. The last LaTeX math span (`$…$`, `$$…$$`, `\(…\)`, `\[…\]`) whose content is not prose; inline spans stay on one
-//     line, as in Math-Verify. Spans joined only by `,` / `and` / `or` are one list (`$-2$ and $1$` is `-2, 1`).
-//  5. The whole text when it is a bare answer, not prose (`\frac{1}{2}`, `(2,4)`, `x+1`, `\text{east}`, `12 dollars`).
-//  6. The last number in the text (thousands commas or spaces, decimals, a decimal comma such as `2,74` where the comma
-//     cannot separate thousands, a/b fractions) — lm-evaluation-harness's fallback.
+//  4. The whole text when it is a bare answer, not prose (`\frac{1}{2}`, `(2,4)`, `x+1`, `\text{east}`, `12 dollars`).
+//  5. The last LaTeX math span (`$…$`, `$$…$$`, `\(…\)`, `\[…\]`) whose content is not prose and converts (see
+//     spanParses), or the last number outside math spans, whichever ends later — Math-Verify ranks the two alike and
+//     takes the rightmost. Inline spans stay on one line, as in Math-Verify. Spans joined only by `,` / `and` are one
+//     list (`$-2$ and $1$` is `-2, 1`). Numbers: thousands commas or spaces, decimals, a decimal comma such as `2,74`
+//     where the comma cannot separate thousands, a/b fractions. A reference never uses the number fallback.
 // Before all of this, a completion's reasoning in `<think>…</think>` is dropped: only the text after the last
 // `</think>` is searched (an unclosed `<think>`, a truncated completion, is searched whole). Never throws; very long
 // inputs are only searched in their last 20,000 characters, and every scan is linear in the input.
+import { allBoxes, lastBoxed } from './latex-scan';
+import { normalizeAnswer, repairEscapes } from './normalize';
+import { latexToMath } from './latex';
 
 export type ExtractMethod = 'boxed' | 'hash' | 'answer-is' | 'math-span' | 'bare' | 'last-number';
 
@@ -27,65 +31,12 @@ export interface Extracted {
 
 const TAIL_CHARS = 20_000;
 
-/**
- * The content of the braced group opening at `open` (which must be '{'), with escaped `\{` `\}` not counted;
- * returns the content and the index after the closing brace, or null when unbalanced.
- */
-export function matchBraces(text: string, open: number): { content: string; end: number } | null {
-  if (text[open] !== '{') return null;
-  let depth = 0;
-  for (let i = open; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '\\') { i++; continue; }
-    if (ch === '{') depth++;
-    else if (ch === '}') {
-      depth--;
-      if (depth === 0) return { content: text.slice(open + 1, i), end: i + 1 };
-    }
-  }
-  return null;
-}
+export { matchBraces, lastBoxedMatch, lastBoxed } from './latex-scan';
 
-interface BoxMatch { start: number; end: number; content: string }
-
-/** Every complete `\boxed{...}` / `\fbox{...}` (also `\boxed 5`), in text order. Unbalanced boxes are skipped. */
-function allBoxes(text: string): BoxMatch[] {
-  const re = /\\(?:boxed|fbox)(?![a-zA-Z])/g;
-  const out: BoxMatch[] = [];
-  let after = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    if (m.index < after) continue; // a box inside an earlier box: the outer one counts
-    let i = m.index + m[0].length;
-    while (text[i] === ' ') i++;
-    if (text[i] === '{') {
-      const g = matchBraces(text, i);
-      if (g) { out.push({ start: m.index, end: g.end, content: g.content.trim() }); after = g.end; }
-      // An unclosed box stays unclosed for every later start too, but a later box may still be complete.
-    } else {
-      const b = /^[^\s$\\{}]+/.exec(text.slice(i, i + 200));
-      if (b) { out.push({ start: m.index, end: i + b[0].length, content: b[0] }); after = i + b[0].length; }
-    }
-  }
-  return out;
-}
-
-/**
- * The last complete `\boxed{...}` or `\fbox{...}` (also `\boxed 5`): its span [start, end) in `text`, from the backslash
- * to the closing brace (or the end of the bare argument), and its content; null when there is none.
- */
-export function lastBoxedMatch(text: string): BoxMatch | null {
-  const boxes = allBoxes(text);
-  return boxes.length > 0 ? boxes[boxes.length - 1] : null;
-}
-
-/** The content of the last complete `\boxed{...}` or `\fbox{...}` (also `\boxed 5`), or null. */
-export function lastBoxed(text: string): string | null {
-  return lastBoxedMatch(text)?.content ?? null;
-}
-
-// What may stand between two answers that form one list: commas, semicolons, "and"/"or" (plain or in \text{}),
-// \quad, math delimiters and spacing.
-const LIST_GAP = /^(?:[\s,;$.]|\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\\(|\\\)|\\\[|\\\]|\\(?:text|mbox|textrm)\s*\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*$/;
+// What may stand between two answers that form one list: commas, semicolons, "and" (plain or in \text{}), \quad,
+// math delimiters and spacing. "or" is not: `\boxed{15\frac{39}{40}}, or $\boxed{\frac{639}{40}}$` gives one answer
+// in two forms, and the last box counts.
+const LIST_GAP = /^(?:[\s,;$.]|\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\\(|\\\)|\\\[|\\\]|\\(?:text|mbox|textrm)\s*\{\s*(?:and|,)?\s*\}|\band\b)*$/;
 
 /** Whether the text between two answers only separates them. */
 function isListGap(gap: string): boolean {
@@ -228,19 +179,55 @@ function mathSpans(text: string): Span[] {
   return out;
 }
 
-const SPAN_GAP = /^\s*(?:,|;|,?\s*\band\b|,?\s*\bor\b)\s*$/;
+const SPAN_GAP = /^\s*(?:,|;|,?\s*\band\b)\s*$/;
 
-/** The last math span that holds an answer (not prose, not empty), joined with the spans listed right before it. */
-function lastSpanAnswer(text: string): string | null {
-  const spans = mathSpans(text).filter((s) => /[A-Za-z0-9]/.test(s.content) && !isProse(s.content));
-  if (spans.length === 0) return null;
-  let k = spans.length - 1;
-  const parts = [spans[k].content.trim()];
-  while (k > 0 && SPAN_GAP.test(text.slice(spans[k - 1].end, spans[k].start))) {
+/**
+ * Whether a math span's content reads as an answer the comparison can use: it converts to an expression, or it is a
+ * list, tuple, equation, relation, set or matrix, or a word answer. `\angle ABP - \angle BAP` or `\mathcal{F}_{17}` do
+ * not, and, as in Math-Verify, such a span is passed over (and so are the numbers inside it).
+ */
+function spanParses(content: string): boolean {
+  const n = normalizeAnswer(content).text;
+  if (n === '') return false;
+  if (latexToMath(n) !== null) return true;
+  if (/[,;=<>]|\\cup|\\begin\{|\\\{|\\pm/.test(n)) return true;
+  return /^[\sA-Za-z()'.]*[A-Za-z][\sA-Za-z()'.]*$/.test(n);
+}
+
+/**
+ * Whether the content of a `$…$` span is prose (`$5 and the other $`, dollar signs used as currency): two words in a
+ * row outside `\text{}` and commands. Letters in math mode are otherwise symbols (`RS+SQ`, `ab`).
+ */
+function isProseInMath(content: string): boolean {
+  const stripped = content
+    .replace(/\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*\}/g, ' ')
+    .replace(/\\[a-zA-Z]+/g, ' ');
+  return /[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}|\b(?:and|or|the|is|of|to|for|with|then)\s+[A-Za-z]{2,}/i.test(stripped);
+}
+
+/** The last usable math span (joined with the spans listed right before it) and where it ends; null if none. */
+function lastSpanAnswer(text: string, spans: Span[]): { answer: string; end: number } | null {
+  const good = spans.filter((s) => /[A-Za-z0-9]/.test(s.content) && !isProseInMath(s.content) && spanParses(s.content));
+  if (good.length === 0) return null;
+  let k = good.length - 1;
+  const parts = [good[k].content.trim()];
+  while (k > 0 && SPAN_GAP.test(text.slice(good[k - 1].end, good[k].start))) {
     k--;
-    parts.unshift(spans[k].content.trim());
+    parts.unshift(good[k].content.trim());
   }
-  return parts.join(', ');
+  return { answer: parts.join(', '), end: good[good.length - 1].end };
+}
+
+// Numbers: thousands commas, thousands spaces, a decimal comma with one or two digits, decimals, a/b fractions.
+const NUMBER = /-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|-?[1-9]\d{0,2}(?: \d{3})+(?![\d,.])|(?<![\d,.])-?\d+,\d{1,2}(?![\d,])|-?\d+(?:\.\d+)?(?:\s*\/\s*\d+)?|-?\.\d+/g;
+
+/** The last number in `text` and the index where it ends, or null. */
+function lastNumberMatch(text: string): { value: string; end: number } | null {
+  NUMBER.lastIndex = 0;
+  let last: RegExpExecArray | null = null;
+  for (let m = NUMBER.exec(text); m; m = NUMBER.exec(text)) last = m;
+  if (last === null) return null;
+  return { value: last[0].replace(/(\d) (?=\d{3})/g, '$1').replace(/\s+/g, ''), end: last.index + last[0].length };
 }
 
 /**
@@ -248,10 +235,19 @@ function lastSpanAnswer(text: string): string | null {
  * digits, a/b fractions), or null.
  */
 export function lastNumber(text: string): string | null {
-  const re = /-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|-?\d{1,3}(?: \d{3})+(?![\d,.])|(?<![\d,.])-?\d+,\d{1,2}(?![\d,])|-?\d+(?:\.\d+)?(?:\s*\/\s*\d+)?|-?\.\d+/g;
-  let last: string | null = null;
-  for (let m = re.exec(text); m; m = re.exec(text)) last = m[0];
-  return last === null ? null : last.replace(/(\d) (?=\d{3})/g, '$1').replace(/\s+/g, '');
+  return lastNumberMatch(text)?.value ?? null;
+}
+
+/** `text` with every math span blanked out (same length), so that numbers inside spans are not found. */
+function outsideSpans(text: string, spans: Span[]): string {
+  if (spans.length === 0) return text;
+  let out = '';
+  let pos = 0;
+  for (const sp of spans) {
+    out += text.slice(pos, sp.start) + ' '.repeat(sp.end - sp.start);
+    pos = sp.end;
+  }
+  return out + text.slice(pos);
 }
 
 /** The part of a completion to search: after the last `</think>` (when something follows it), without think tags. */
@@ -273,7 +269,7 @@ export interface ExtractOptions {
 export function extractAnswerDetailed(completion: unknown, options: ExtractOptions = {}): Extracted | null {
   if (typeof completion !== 'string' || completion.length === 0) return null;
   let text = completion.length > TAIL_CHARS ? completion.slice(-TAIL_CHARS) : completion;
-  text = stripThinking(text);
+  text = stripThinking(repairEscapes(text));
   const boxed = boxedAnswer(text);
   const phrase = answerPhrase(text);
   if (boxed !== null) {
@@ -284,13 +280,14 @@ export function extractAnswerDetailed(completion: unknown, options: ExtractOptio
   const hash = hashAnswer(text);
   if (hash !== null) return { answer: hash, method: 'hash' };
   if (phrase !== null) return { answer: phrase.answer, method: 'answer-is' };
-  const span = lastSpanAnswer(text);
-  if (span !== null) return { answer: span, method: 'math-span' };
   const trimmed = text.trim();
   if (trimmed.length > 0 && !isProse(trimmed)) return { answer: trimmed, method: 'bare' };
-  if (options.lastNumber === false) return null;
-  const num = lastNumber(text);
-  if (num !== null) return { answer: num, method: 'last-number' };
+  // As in Math-Verify, a math span and a plain number have the same rank: the one that ends last wins.
+  const spans = mathSpans(text);
+  const span = lastSpanAnswer(text, spans);
+  const num = options.lastNumber === false ? null : lastNumberMatch(outsideSpans(text, spans));
+  if (num !== null && (span === null || num.end > span.end)) return { answer: num.value, method: 'last-number' };
+  if (span !== null) return { answer: span.answer, method: 'math-span' };
   return null;
 }
 

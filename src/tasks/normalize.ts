@@ -11,7 +11,7 @@
 //   a number stays, since `2 n` is a product.
 // * Decimal comma: not rewritten here; equivalence.ts also reads `1,22` as 1.22 when the comma cannot separate
 //   thousands (Math-Verify's reading), besides the list 1, 22.
-import { lastBoxed, matchBraces } from './extract';
+import { lastBoxed, matchBraces } from './latex-scan';
 
 export interface Normalized {
   /** The cleaned LaTeX answer. */
@@ -120,6 +120,7 @@ export function normalizeRelations(s: string): string {
     .replace(/\\(?:leqslant|leq|le)(?![a-zA-Z])|≤/g, ' <= ')
     .replace(/\\(?:neq|ne)(?![a-zA-Z])|≠/g, ' != ')
     .replace(/\\lt(?![a-zA-Z])/g, ' < ')
+    .replace(/\\doteq(?![a-zA-Z])/g, ' \\approx ')
     .replace(/\\gt(?![a-zA-Z])/g, ' > ');
   const parts = out.split(/\\approx(?![a-zA-Z])|≈/);
   if (parts.length > 1) {
@@ -132,9 +133,22 @@ export function normalizeRelations(s: string): string {
   return out;
 }
 
+/**
+ * A multi-line derivation (`aligned`, `align*`, `gathered`, `split`, `eqnarray`) stands for its last line, with the
+ * alignment marks removed: `\begin{aligned} 4x &= 17 \\ x &= 4.25 \end{aligned}` is `x = 4.25`, and a last line
+ * `&= 590` is `590`.
+ */
+function lastAlignedLine(s: string): string {
+  const m = /^\\begin\{(aligned|align\*?|gathered|split|eqnarray\*?|array)\}(?:\{[^}]*\})?([\s\S]*)\\end\{\1\}$/.exec(s);
+  if (!m || (m[1] === 'array' && !/&\s*=/.test(m[2]))) return s;
+  const rows = m[2].split(/\\\\(?:\[[^\]]*\])?/).map((r) => r.replace(/&/g, ' ').trim()).filter((r) => r.length > 0);
+  if (rows.length === 0) return s;
+  return rows[rows.length - 1].replace(/^(?:=|\\Leftrightarrow|\\Rightarrow|\\implies)\s*/, '').replace(/[.,;]\s*$/, '').trim();
+}
+
 /** Normalises one answer string (see the file comment). */
 export function normalizeAnswer(raw: string): Normalized {
-  let s = stripWrappers(repairEscapes(String(raw)));
+  let s = lastAlignedLine(stripWrappers(repairEscapes(String(raw))));
   s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![a-zA-Z])\s*\.?/g, '');
   s = s.replace(/\\[dtc]frac(?![a-zA-Z])/g, '\\frac').replace(/\\[dt]binom(?![a-zA-Z])/g, '\\binom');
   // Degrees.
