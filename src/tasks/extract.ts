@@ -281,9 +281,13 @@ export function extractAnswerDetailed(completion: unknown, options: ExtractOptio
   if (hash !== null) return { answer: hash, method: 'hash' };
   if (phrase !== null) return { answer: phrase.answer, method: 'answer-is' };
   const trimmed = text.trim();
-  if (trimmed.length > 0 && !isProse(trimmed)) return { answer: trimmed, method: 'bare' };
-  // As in Math-Verify, a math span and a plain number have the same rank: the one that ends last wins.
   const spans = mathSpans(text);
+  if (trimmed.length > 0 && !isProse(trimmed)) {
+    // `$\frac{1}{3}$` alone is its span's content.
+    const only = spans.length === 1 && spans[0].start === text.length - text.trimStart().length && spans[0].end === text.trimEnd().length;
+    return only ? { answer: spans[0].content.trim(), method: 'math-span' } : { answer: trimmed, method: 'bare' };
+  }
+  // As in Math-Verify, a math span and a plain number have the same rank: the one that ends last wins.
   const span = lastSpanAnswer(text, spans);
   const num = options.lastNumber === false ? null : lastNumberMatch(outsideSpans(text, spans));
   if (num !== null && (span === null || num.end > span.end)) return { answer: num.value, method: 'last-number' };

@@ -1,6 +1,6 @@
 // String-level normalisation of a final answer before comparison (part of the verifier): strips math delimiters and
 // `\boxed`, repairs JSON-damaged LaTeX escapes, removes `\left`/`\right` and spacing commands, maps `\dfrac`/`\tfrac`/
-// `\cfrac` to `\frac`, writes relations in ASCII (`\geq` `\ge` `≥` → `>=`, `\neq` → `!=`, `\lt` → `<`), drops a trailing
+// `\cfrac` to `\frac`, writes relations in ASCII (`\geq` `\ge` `≥` → `>=`, `\neq` → `!=`, `\lt` → `<`, `\cong` → `=`), drops a trailing
 // `\approx …` (`x = 1/3 \approx 0.33` is `x = 1/3`; `x \approx 11` alone is `x = 11`), removes degrees, currency,
 // thousands separators (`1,234,567`, `1{,}000`, `1,\!000`, spaced `1 000`), `\text{}` units and trailing unit words after
 // a number or a constant expression (`12 dollars`, `2\pi cm`), and records a percent sign (the comparison then also
@@ -52,10 +52,11 @@ export function stripWrappers(s: string): string {
       const g = matchBraces(cur, boxed[0].length);
       if (g && g.end === cur.length) cur = g.content.trim();
     }
-    // Braces around the whole answer: `{m \leq 3}`.
-    if (cur.startsWith('{')) {
+    // Braces around the whole answer: `{m \leq 3}`, however deeply nested (`{{{7}}}` is 7).
+    for (let k = 0; k < 1000 && cur.startsWith('{'); k++) {
       const g = matchBraces(cur, 0);
-      if (g && g.end === cur.length) cur = g.content.trim();
+      if (!g || g.end !== cur.length) break;
+      cur = g.content.trim();
     }
     if (cur === before) break;
   }
@@ -121,6 +122,7 @@ export function normalizeRelations(s: string): string {
     .replace(/\\(?:neq|ne)(?![a-zA-Z])|≠/g, ' != ')
     .replace(/\\lt(?![a-zA-Z])/g, ' < ')
     .replace(/\\doteq(?![a-zA-Z])/g, ' \\approx ')
+    .replace(/\\cong(?![a-zA-Z])/g, ' = ')
     .replace(/\\gt(?![a-zA-Z])/g, ' > ');
   const parts = out.split(/\\approx(?![a-zA-Z])|≈/);
   if (parts.length > 1) {
@@ -172,6 +174,9 @@ export function normalizeAnswer(raw: string): Normalized {
   s = s.replace(/([\^_])\{\s*([a-zA-Z0-9])\s*\}/g, '$1$2');
   if (/^[+-]?\d{1,3}(?:(?:,\d{3}){2,}(?:\.\d+)?|(?:,\d{3})+\.\d+)$/.test(s)) s = s.replace(/,/g, '');
   if (/^[+-]?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
+  // A worked line ending in a thousands-formatted number, `2^{10} = 1,024` (no other comma before it).
+  const eqThousands = /^([^,]*=\s*[+-]?)(\d{1,3}(?:,\d{3})+(?:\.\d+)?)$/.exec(s);
+  if (eqThousands) s = eqThousands[1] + eqThousands[2].replace(/,/g, '');
   // Trailing unit words after a plain number and a space: `12 dollars`, `15 cm^2` (single letters stay: `2 n` is a
   // product; so do glued letters: `3ab` is 3·a·b).
   const unit = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s+(?:[a-zA-Z]{2,}\.?)(?:\s+[a-zA-Z]{2,}\.?)*(?:\^\{?\d\}?)?$/.exec(s);

@@ -5,7 +5,8 @@
 // disagree the case says which choice the kit made (see the header comments of src/tasks/extract.ts, normalize.ts and
 // equivalence.ts).
 import { describe, expect, it } from 'vitest';
-import { verifyCompletion } from '../../src/tasks/verifier';
+import { verifyCompletion, verifyDetailed } from '../../src/tasks/verifier';
+import { HOSTILE } from '../../scripts/bench-verify';
 
 type Case = [pred: string, gold: string, expected: boolean, reason: string];
 
@@ -144,5 +145,21 @@ describe.each(CLASSES)('graders agree: %s', (_name, cases) => {
   });
   it.each(cases)('%j vs %j → %s (%s)', (pred, gold, expected) => {
     expect(verifyCompletion(pred, gold).correct).toBe(expected);
+  });
+});
+
+// Hostile input (the list scripts/bench-verify.ts times): every case gets a verdict, false, and nothing throws. Speed is
+// measured by that script, not asserted here.
+describe('hostile input gets a verdict', () => {
+  it.each(HOSTILE)('%s', (_name, pred, gold) => {
+    const v = verifyDetailed(pred, gold);
+    expect(v.correct).toBe(false);
+    expect(typeof v.reason).toBe('string');
+  });
+  it('a 100 kB line still finds a box at its end', () => {
+    expect(verifyCompletion(`${'x '.repeat(50_000)}\\boxed{7}`, '7').correct).toBe(true);
+  });
+  it('500 nested braces around the right answer are still read', () => {
+    expect(verifyCompletion(`\\boxed{${'{'.repeat(500)}7${'}'.repeat(500)}}`, '7').correct).toBe(true);
   });
 });
