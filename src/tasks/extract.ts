@@ -36,7 +36,7 @@ export { matchBraces, lastBoxedMatch, lastBoxed } from './latex-scan';
 // What may stand between two answers that form one list: commas, semicolons, "and" (plain or in \text{}), \quad,
 // math delimiters and spacing. "or" is not: `\boxed{15\frac{39}{40}}, or $\boxed{\frac{639}{40}}$` gives one answer
 // in two forms, and the last box counts.
-const LIST_GAP = /^(?:[\s,;$.]|\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\\(|\\\)|\\\[|\\\]|\\(?:text|mbox|textrm)\s*\{\s*(?:and|,)?\s*\}|\band\b)*$/;
+const LIST_GAP = /^(?:[\s,;$]|\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\\(|\\\)|\\\[|\\\]|\\(?:text|mbox|textrm)\s*\{\s*(?:and|,)?\s*\}|\band\b)*$/;
 
 /** Whether the text between two answers only separates them. */
 function isListGap(gap: string): boolean {
@@ -78,6 +78,8 @@ function leadingMath(s: string): string | null {
 const FUNCTION_WORDS = new Set(['sin', 'cos', 'tan', 'sec', 'csc', 'cot', 'log', 'ln', 'exp', 'lg', 'mod', 'gcd', 'lcm',
   'max', 'min', 'det', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 'tanh', 'pmod', 'bmod', 'infty', 'pi', 'sqrt']);
 const CONNECTORS = new Set(['and', 'or']);
+const SHORT_WORDS = new Set(['is', 'it', 'of', 'to', 'so', 'we', 'be', 'by', 'if', 'in', 'on', 'an', 'as', 'at', 'no', 'do',
+  'me', 'my', 'up', 'us', 'am', 'he', 'go']);
 
 /**
  * Whether `s` reads as prose rather than a bare answer. Letters inside `\text{}`-like groups and LaTeX commands do not
@@ -90,7 +92,10 @@ export function isProse(s: string): boolean {
     .replace(/\\(?:begin|end)\s*\{[a-zA-Z*]*\}/g, ' ')
     .replace(/\\(?:text|textbf|textit|textrm|texttt|textnormal|mbox|mathrm|mathbf|mathit|operatorname|hbox)\s*\{[^{}]*\}/g, ' ')
     .replace(/\\[a-zA-Z]+/g, ' ');
-  const words = [...stripped.matchAll(/[A-Za-z]{2,}/g)].filter((m) => !CONNECTORS.has(m[0].toLowerCase()) && !FUNCTION_WORDS.has(m[0]));
+  // Words: runs of three or more letters with a lower-case one, or common two-letter English words; `xy`, `dt` are
+  // products and `ABC` names a triangle.
+  const words = [...stripped.matchAll(/[A-Za-z]{2,}/g)].filter((m) => ((m[0].length > 2 && /[a-z]/.test(m[0])) || SHORT_WORDS.has(m[0].toLowerCase()))
+    && !CONNECTORS.has(m[0].toLowerCase()) && !FUNCTION_WORDS.has(m[0]));
   if (words.length === 0) return false;
   // Without digits: a word answer has at most two words (`east`, `no solution`); without math operators a single
   // letter is a word too (`I give up` is prose, `x+y` is not).

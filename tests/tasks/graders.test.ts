@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { verifyCompletion, verifyDetailed } from '../../src/tasks/verifier';
 import { HOSTILE } from '../../scripts/bench-verify';
+import { BENCHMARKS, defaultDataDir, loadBenchmark } from '../../src/tasks/benchmarks';
 
 type Case = [pred: string, gold: string, expected: boolean, reason: string];
 
@@ -129,6 +130,14 @@ const LAYOUT: Case[] = [
   ['$x \\in \\boxed{(2,12) \\cup (12,102)}$', '\\[ \\boxed{(2, 12) \\cup (12, 102)} \\]', true, 'Math-Verify: a boxed union of intervals'],
 ];
 
+const BARE_ALGEBRA: Case[] = [
+  ['2xy + 10x + 20y + 100', '10x + 2xy + 100 + 20y', true, 'Math-Verify: a bare polynomial with a product xy is parsed whole'],
+  ['2xy + 10x + 20y + 100', '100', false, 'Math-Verify: not its last number'],
+  ['\\frac{S_{\\triangle ABC}}{4}', '\\frac{S_{\\triangle ABC}}{4}', true, 'Math-Verify: point names are not prose'],
+  ['AB=9, CD=4', 'CD = 4, AB = 9', true, 'Math-Verify: a list of assignments in any order'],
+  ['AB=9, CD=4', 'AB = 4, CD = 9', false, 'Math-Verify: values swapped between the names'],
+];
+
 const CLASSES: Array<[string, Case[]]> = [
   ['answers outside \\boxed{}', OUTSIDE_BOXED],
   ['the reference is parsed', PARSED_GOLD],
@@ -136,6 +145,7 @@ const CLASSES: Array<[string, Case[]]> = [
   ['relations and equations', RELATIONS],
   ['number formats', NUMBER_FORMATS],
   ['layout', LAYOUT],
+  ['bare algebra', BARE_ALGEBRA],
 ];
 
 describe.each(CLASSES)('graders agree: %s', (_name, cases) => {
@@ -162,4 +172,19 @@ describe('hostile input gets a verdict', () => {
   it('500 nested braces around the right answer are still read', () => {
     expect(verifyCompletion(`\\boxed{${'{'.repeat(500)}7${'}'.repeat(500)}}`, '7').correct).toBe(true);
   });
+});
+
+// Every reference answer in data/, boxed as a model would write it, is correct against itself: a check that the
+// reference is parsed like the prediction. The exceptions are references that cannot be boxed (unbalanced braces in
+// the source), sentences, and one reference listing two alternatives joined by OR.
+const SELF_EXCEPTIONS = new Set(['omni-math-rule-0183', 'omni-math-rule-0682', 'omni-math-rule-0710', 'omni-math-rule-1469',
+  'omni-math-rule-0047', 'omni-math-rule-0070', 'omni-math-rule-0849', 'omni-math-rule-0894']);
+
+describe('every benchmark reference, boxed, verifies against itself', () => {
+  it.each(Object.keys(BENCHMARKS).sort())('%s', (name) => {
+    const failed = loadBenchmark(name, defaultDataDir())
+      .filter((r) => !SELF_EXCEPTIONS.has(r.id) && !verifyCompletion(`so the answer is \\boxed{${r.answer}}.`, r.answer).correct)
+      .map((r) => r.id);
+    expect(failed).toEqual([]);
+  }, 60_000);
 });
