@@ -6,6 +6,9 @@
 //  1. The last complete `\boxed{…}` / `\fbox{…}` (nested braces matched, the content may span lines). Boxes that
 //     follow each other with only separators between them (`,` `;` `and` `\quad` `$`) are one list of answers:
 //     `\boxed{1}, \boxed{2}` is `1, 2`. A "final answer is …" phrase that comes after the last box overrides it.
+//     Choice: Math-Verify also joins boxes or spans separated by "or"; the kit does not, because references write one
+//     answer in two forms that way (`\boxed{15\frac{39}{40}}, or $\boxed{\frac{639}{40}}$`) and a prediction that hedges
+//     between two values should be graded on its last one.
 //  2. The last `#### …` line (GSM8K and the synthetic tasks).
 //  3. The last "the answer is …" / "final answer: …" phrase; in "Final Answer: the largest $n$ is 34" the value
 //     after the inner "is" counts.
