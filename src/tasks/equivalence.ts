@@ -434,13 +434,16 @@ export function judgeEquivalence(pred: unknown, gold: unknown, options: Equivale
     }
     const ctx: Ctx = { opts, budget: new Budget(opts.timeBudgetMs), reason: '' };
     // A reference may list alternatives joined by an upper-case OR (Omni-MATH).
-    const golds = gold.split(/\s+OR\s+/).filter((g) => g.trim() !== '');
+    const alternatives = gold.split(/\s+OR\s+/).filter((g) => g.trim() !== '');
+    const golds = alternatives.length > 0 ? alternatives : [gold];
     const preds = variants(pred);
     predParsed = describeShape(preds[0].shape);
     const goldForms: string[] = [];
+    const goldKinds: string[] = [];
     for (const g of golds) {
       const gvs = variants(g);
       goldForms.push(describeShape(gvs[0].shape));
+      goldKinds.push(gvs[0].shape.kind);
       for (const gv of gvs) {
         for (const pv of preds) {
           ctx.reason = '';
@@ -452,8 +455,7 @@ export function judgeEquivalence(pred: unknown, gold: unknown, options: Equivale
       }
     }
     goldParsed = goldForms.join(' OR ');
-    const kinds = `${preds[0].shape.kind} vs ${variants(golds[0] ?? gold)[0].shape.kind}`;
-    return no(`not equivalent (${kinds})`, predParsed, goldParsed);
+    return no(`not equivalent (${preds[0].shape.kind} vs ${goldKinds.join(' OR ')})`, predParsed, goldParsed);
   } catch (err) {
     const budget = err instanceof Error && /time budget/.test(err.message);
     return no(budget ? `time budget of ${opts.timeBudgetMs} ms exceeded` : 'comparison failed', predParsed, goldParsed);
