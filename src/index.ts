@@ -18,7 +18,7 @@ export { loadCheckpoint as loadModelCheckpoint, loadModelWeights, saveModelFolde
 export { getTask, taskNames, taskFromConfig } from './tasks/registry';
 export { createBenchmarkTask, BenchmarkTaskOptions, DEFAULT_INSTRUCTION } from './tasks/benchmark-task';
 export { EvalSet, Problem, Task, SYNTHETIC_CHARSET } from './tasks/types';
-export { verifyCompletion, extractAnswer, isEquivalent } from './tasks/verifier';
+export { verifyCompletion, verifyDetailed, extractAnswer, isEquivalent, DetailedVerdict } from './tasks/verifier';
 export { loadBenchmark, BENCHMARKS } from './tasks/benchmarks';
 export * from './eval/metrics';
 export { evaluate, evaluateSets, EvalResult, TokenTrace } from './eval/evaluate';

@@ -1,9 +1,31 @@
-// Final-answer extraction from a model completion or a reference solution (the first half of the RLVR verifier).
-// Order of preference: the last complete `\boxed{...}` / `\fbox{...}` (nested braces matched), the last `#### ...`
-// line (GSM8K and the synthetic tasks), the last "the answer is ..." / "final answer: ..." phrase, and as a fallback
-// the last number in the text. Never throws; very long inputs are only searched in their last 20,000 characters.
+// Final-answer extraction from a model completion or a reference solution (the first half of the RLVR verifier). The
+// prediction and the reference go through the same extraction (verifier.ts), so a reference may be a bare answer, a
+// `$…$` string, a `\boxed{}` or a whole solution.
+//
+// Order of preference, following Math-Verify (Hugging Face), the grader TRL and open-r1 use:
+//  1. The last complete `\boxed{…}` / `\fbox{…}` (nested braces matched, the content may span lines). Boxes that
+//     follow each other with only separators between them (`,` `;` `and` `\quad` `$`) are one list of answers:
+//     `\boxed{1}, \boxed{2}` is `1, 2`. A "final answer is …" phrase that comes after the last box overrides it.
+//     Choice: Math-Verify also joins boxes or spans separated by "or"; the kit does not, because references write one
+//     answer in two forms that way (`\boxed{15\frac{39}{40}}, or $\boxed{\frac{639}{40}}$`) and a prediction that hedges
+//     between two values should be graded on its last one.
+//  2. The last `#### …` line (GSM8K and the synthetic tasks).
+//  3. The last "the answer is …" / "final answer: …" phrase; in "Final Answer: the largest $n$ is 34" the value
+//     after the inner "is" counts.
+//  4. The whole text when it is a bare answer, not prose (`\frac{1}{2}`, `(2,4)`, `x+1`, `\text{east}`, `12 dollars`).
+//  5. The last LaTeX math span (`$…$`, `$$…$$`, `\(…\)`, `\[…\]`) whose content is not prose and converts (see
+//     spanParses), or the last number outside math spans, whichever ends later — Math-Verify ranks the two alike and
+//     takes the rightmost. Inline spans stay on one line, as in Math-Verify. Spans joined only by `,` / `and` are one
+//     list (`$-2$ and $1$` is `-2, 1`). Numbers: thousands commas or spaces, decimals, a decimal comma such as `2,74`
+//     where the comma cannot separate thousands, a/b fractions. A reference never uses the number fallback.
+// Before all of this, a completion's reasoning in `<think>…</think>` is dropped: only the text after the last
+// `</think>` is searched (an unclosed `<think>`, a truncated completion, is searched whole). Never throws; very long
+// inputs are only searched in their last 20,000 characters, and every scan is linear in the input.
+import { allBoxes, lastBoxed } from './latex-scan';
+import { normalizeAnswer, repairEscapes } from './normalize';
+import { latexToMath } from './latex';
 
-export type ExtractMethod = 'boxed' | 'hash' | 'answer-is' | 'last-number';
+export type ExtractMethod = 'boxed' | 'hash' | 'answer-is' | 'math-span' | 'bare' | 'last-number';
 
 export interface Extracted {
   answer: string;
@@ -12,50 +34,29 @@ export interface Extracted {
 
 const TAIL_CHARS = 20_000;
 
-/**
- * The content of the braced group opening at `open` (which must be '{'), with escaped `\{` `\}` not counted;
- * returns the content and the index after the closing brace, or null when unbalanced.
- */
-export function matchBraces(text: string, open: number): { content: string; end: number } | null {
-  if (text[open] !== '{') return null;
-  let depth = 0;
-  for (let i = open; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '\\') { i++; continue; }
-    if (ch === '{') depth++;
-    else if (ch === '}') {
-      depth--;
-      if (depth === 0) return { content: text.slice(open + 1, i), end: i + 1 };
-    }
-  }
-  return null;
+export { matchBraces, lastBoxedMatch, lastBoxed } from './latex-scan';
+
+// What may stand between two answers that form one list: commas, semicolons, "and" (plain or in \text{}), \quad,
+// math delimiters and spacing. "or" is not: `\boxed{15\frac{39}{40}}, or $\boxed{\frac{639}{40}}$` gives one answer
+// in two forms, and the last box counts.
+const LIST_GAP = /^(?:[\s,;$]|\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\\(|\\\)|\\\[|\\\]|\\(?:text|mbox|textrm)\s*\{\s*(?:and|,)?\s*\}|\band\b)*$/;
+
+/** Whether the text between two answers only separates them. */
+function isListGap(gap: string): boolean {
+  return gap.length <= 80 && LIST_GAP.test(gap);
 }
 
-/**
- * The last complete `\boxed{...}` or `\fbox{...}` (also `\boxed 5`): its span [start, end) in `text`, from the backslash
- * to the closing brace (or the end of the bare argument), and its content; null when there is none.
- */
-export function lastBoxedMatch(text: string): { start: number; end: number; content: string } | null {
-  const re = /\\(?:boxed|fbox)(?![a-zA-Z])/g;
-  const starts: [number, number][] = [];
-  for (let m = re.exec(text); m; m = re.exec(text)) starts.push([m.index, m.index + m[0].length]);
-  for (let k = starts.length - 1; k >= 0; k--) {
-    let i = starts[k][1];
-    while (text[i] === ' ') i++;
-    if (text[i] === '{') {
-      const g = matchBraces(text, i);
-      if (g) return { start: starts[k][0], end: g.end, content: g.content.trim() };
-    } else {
-      const m = /^[^\s$\\{}]+/.exec(text.slice(i));
-      if (m) return { start: starts[k][0], end: i + m[0].length, content: m[0] };
-    }
+/** The last box and the boxes right before it that form one list with it; null when there is no box. */
+function boxedAnswer(text: string): { answer: string; end: number } | null {
+  const boxes = allBoxes(text).filter((b) => b.content.length > 0);
+  if (boxes.length === 0) return null;
+  let k = boxes.length - 1;
+  const parts = [boxes[k].content];
+  while (k > 0 && isListGap(text.slice(boxes[k - 1].end, boxes[k].start))) {
+    k--;
+    parts.unshift(boxes[k].content);
   }
-  return null;
-}
-
-/** The content of the last complete `\boxed{...}` or `\fbox{...}` (also `\boxed 5`), or null. */
-export function lastBoxed(text: string): string | null {
-  return lastBoxedMatch(text)?.content ?? null;
+  return { answer: parts.join(', '), end: boxes[boxes.length - 1].end };
 }
 
 /** The text after the last `####` marker, up to the end of its line, trimmed; null if absent or empty. */
@@ -68,7 +69,7 @@ export function hashAnswer(text: string): string | null {
   return ans.length > 0 ? ans : null;
 }
 
-/** If `s` starts with a `$...$` / `\(...\)` span, that span's content; otherwise null. */
+/** If `s` starts with a `$...$` / `\(...\)` / `\[...\]` span, that span's content; otherwise null. */
 function leadingMath(s: string): string | null {
   if (s.startsWith('$$')) { const e = s.indexOf('$$', 2); return e > 2 ? s.slice(2, e) : null; }
   if (s.startsWith('$')) { const e = s.indexOf('$', 1); return e > 1 ? s.slice(1, e) : null; }
@@ -77,49 +78,228 @@ function leadingMath(s: string): string | null {
   return null;
 }
 
-/** The answer stated after the last "the answer is" / "final answer is" / "answer:" phrase, or null. */
-export function answerIsPhrase(text: string): string | null {
+const FUNCTION_WORDS = new Set(['sin', 'cos', 'tan', 'sec', 'csc', 'cot', 'log', 'ln', 'exp', 'lg', 'mod', 'gcd', 'lcm',
+  'max', 'min', 'det', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 'tanh', 'pmod', 'bmod', 'infty', 'pi', 'sqrt']);
+const CONNECTORS = new Set(['and', 'or']);
+const SHORT_WORDS = new Set(['is', 'it', 'of', 'to', 'so', 'we', 'be', 'by', 'if', 'in', 'on', 'an', 'as', 'at', 'no', 'do',
+  'me', 'my', 'up', 'us', 'am', 'he', 'go']);
+
+/**
+ * Whether `s` reads as prose rather than a bare answer. Letters inside `\text{}`-like groups and LaTeX commands do not
+ * count; up to two words are an answer when there are no digits (`east`, `no solution`), and up to two unit words
+ * may follow a number (`12 dollars`, `2\pi cm`); "and"/"or" between answers never count.
+ */
+export function isProse(s: string): boolean {
+  if (s.length > 1000) return true;
+  const stripped = s
+    .replace(/\\(?:begin|end)\s*\{[a-zA-Z*]*\}/g, ' ')
+    .replace(/\\(?:text|textbf|textit|textrm|texttt|textnormal|mbox|mathrm|mathbf|mathit|operatorname|hbox)\s*\{[^{}]*\}/g, ' ')
+    .replace(/\\[a-zA-Z]+/g, ' ');
+  // Words: runs of three or more letters with a lower-case one, or common two-letter English words; `xy`, `dt` are
+  // products and `ABC` names a triangle.
+  const words = [...stripped.matchAll(/[A-Za-z]{2,}/g)].filter((m) => ((m[0].length > 2 && /[a-z]/.test(m[0])) || SHORT_WORDS.has(m[0].toLowerCase()))
+    && !CONNECTORS.has(m[0].toLowerCase()) && !FUNCTION_WORDS.has(m[0]));
+  if (words.length === 0) return false;
+  // Without digits: a word answer has at most two words (`east`, `no solution`); without math operators a single
+  // letter is a word too (`I give up` is prose, `x+y` is not).
+  if (!/\d/.test(stripped)) {
+    const letters = /[+\-*/^=<>(),_|]/.test(stripped) ? words.length : (stripped.match(/[A-Za-z]+/g) ?? []).length;
+    return letters > 2;
+  }
+  // Words only after the last digit: units.
+  let lastDigit = stripped.length - 1;
+  while (lastDigit >= 0 && !/\d/.test(stripped[lastDigit])) lastDigit--;
+  return words.length > 2 || words.some((w) => (w.index ?? 0) < lastDigit);
+}
+
+/** The answer stated after the last "the answer is" / "final answer is" / "answer:" phrase, and where it starts. */
+function answerPhrase(text: string): { answer: string; index: number; final: boolean } | null {
   const re = /\banswer\s*(?:is|:|=)\s*(?:therefore\s+|thus\s+)?:?\s*/gi;
   let last: RegExpExecArray | null = null;
   for (let m = re.exec(text); m; m = re.exec(text)) last = m;
   if (!last) return null;
+  const final = /final\s*$/i.test(text.slice(Math.max(0, last.index - 12), last.index));
   const rest = text.slice(last.index + last[0].length);
+  const found = (answer: string | null) => (answer ? { answer, index: last!.index, final } : null);
   const math = leadingMath(rest);
-  if (math !== null) return math.trim() || null;
-  const boxed = /^\\boxed/.test(rest) ? lastBoxed(rest.slice(0, 2000)) : null;
-  if (boxed) return boxed;
+  if (math !== null) return found(math.trim() || null);
+  if (/^\\boxed/.test(rest)) return found(lastBoxed(rest.slice(0, 2000)));
   // Up to the end of the line or a sentence end: a period, ! or ? followed by whitespace or the end.
   const line = rest.split('\n')[0];
   const end = /[.!?](?:\s|$)/.exec(line);
   let ans = (end ? line.slice(0, end.index) : line).trim();
+  // "Final Answer: The largest $n$ is 34": the value after the inner "is".
+  const inner = /^(?:.*\s)?(?:is|are|equals|was)\s+(.+)$/i.exec(ans);
+  if (inner && isProse(ans)) {
+    ans = inner[1].trim();
+    const m2 = leadingMath(ans);
+    if (m2 !== null) return found(m2.trim() || null);
+  }
   // A math span a few words later: "the answer is just $x$".
   const span = /^(?:[a-zA-Z]+\s+){0,3}\$([^$]+)\$/.exec(ans) ?? /^(?:[a-zA-Z]+\s+){0,3}\\\((.+?)\\\)/.exec(ans);
-  if (span) return span[1].trim() || null;
+  if (span) return found(span[1].trim() || null);
   ans = ans.replace(/^(?:(?:exactly|just|about|approximately|therefore|thus|equal to|given by|simply)\s+)+/i, '');
   ans = ans.replace(/[.,;:]+$/, '').trim();
-  return ans.length > 0 && ans.length <= 200 ? ans : null;
+  // Prose after the phrase ("Jane started growing Sphere 3 hours ago"): its last number.
+  if (isProse(ans)) return found(lastNumber(ans) ?? (ans.length <= 200 ? ans : null));
+  return found(ans.length > 0 && ans.length <= 200 ? ans : null);
 }
 
-/** The last number in the text (sign, thousands commas, decimals, a/b fractions allowed), or null. */
+/** The answer stated after the last "the answer is" / "final answer is" / "answer:" phrase, or null. */
+export function answerIsPhrase(text: string): string | null {
+  return answerPhrase(text)?.answer ?? null;
+}
+
+interface Span { start: number; end: number; content: string }
+
+/** Every LaTeX math span (`$…$` on one line, `$$…$$`, `\(…\)` on one line, `\[…\]`), in text order; one linear scan. */
+function mathSpans(text: string): Span[] {
+  const out: Span[] = [];
+  const noClose = new Set<string>();
+  let i = 0;
+  const close = (open: number, len: number, delim: string, oneLine: boolean): number => {
+    if (noClose.has(delim)) return -1;
+    let e = text.indexOf(delim, open + len);
+    while (e > 0 && delim === '$' && text[e - 1] === '\\') e = text.indexOf(delim, e + 1);
+    if (e < 0) { noClose.add(delim); return -1; }
+    if (oneLine && text.slice(open + len, e).includes('\n')) return -1;
+    return e;
+  };
+  while (i < text.length) {
+    const ch = text[i];
+    let open = 0;
+    let delim = '';
+    let oneLine = false;
+    if (ch === '\\') {
+      const nx = text[i + 1];
+      if (nx === '(') { open = 2; delim = '\\)'; oneLine = true; }
+      else if (nx === '[') { open = 2; delim = '\\]'; }
+      else { i += 2; continue; }
+    } else if (ch === '$') {
+      if (text[i + 1] === '$') { open = 2; delim = '$$'; }
+      else { open = 1; delim = '$'; oneLine = true; }
+    } else { i++; continue; }
+    const e = close(i, open, delim, oneLine);
+    if (e < 0) { i += open; continue; }
+    out.push({ start: i, end: e + delim.length, content: text.slice(i + open, e) });
+    i = e + delim.length;
+  }
+  return out;
+}
+
+const SPAN_GAP = /^\s*(?:,|;|,?\s*\band\b)\s*$/;
+
+/**
+ * Whether a math span's content reads as an answer the comparison can use: it converts to an expression, or it is a
+ * list, tuple, equation, relation, set or matrix, or a word answer. `\angle ABP - \angle BAP` or `\mathcal{F}_{17}` do
+ * not, and, as in Math-Verify, such a span is passed over (and so are the numbers inside it).
+ */
+function spanParses(content: string): boolean {
+  const n = normalizeAnswer(content).text;
+  if (n === '') return false;
+  if (latexToMath(n) !== null) return true;
+  if (/[,;=<>]|\\cup|\\begin\{|\\\{|\\pm/.test(n)) return true;
+  return /^[\sA-Za-z()'.]*[A-Za-z][\sA-Za-z()'.]*$/.test(n);
+}
+
+/**
+ * Whether the content of a `$…$` span is prose (`$5 and the other $`, dollar signs used as currency): two words in a
+ * row outside `\text{}` and commands. Letters in math mode are otherwise symbols (`RS+SQ`, `ab`).
+ */
+function isProseInMath(content: string): boolean {
+  const stripped = content
+    .replace(/\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*\}/g, ' ')
+    .replace(/\\[a-zA-Z]+/g, ' ');
+  return /[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}|\b(?:and|or|the|is|of|to|for|with|then)\s+[A-Za-z]{2,}/i.test(stripped);
+}
+
+/** The last usable math span (joined with the spans listed right before it) and where it ends; null if none. */
+function lastSpanAnswer(text: string, spans: Span[]): { answer: string; end: number } | null {
+  const good = spans.filter((s) => /[A-Za-z0-9]/.test(s.content) && !isProseInMath(s.content) && spanParses(s.content));
+  if (good.length === 0) return null;
+  let k = good.length - 1;
+  const parts = [good[k].content.trim()];
+  while (k > 0 && SPAN_GAP.test(text.slice(good[k - 1].end, good[k].start))) {
+    k--;
+    parts.unshift(good[k].content.trim());
+  }
+  return { answer: parts.join(', '), end: good[good.length - 1].end };
+}
+
+// Numbers: thousands commas, thousands spaces, a decimal comma with one or two digits, decimals, a/b fractions.
+const NUMBER = /-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|-?[1-9]\d{0,2}(?: \d{3})+(?![\d,.])|(?<![\d,.])-?\d+,\d{1,2}(?![\d,])|-?\d+(?:\.\d+)?(?:\s*\/\s*\d+)?|-?\.\d+/g;
+
+/** The last number in `text` and the index where it ends, or null. */
+function lastNumberMatch(text: string): { value: string; end: number } | null {
+  NUMBER.lastIndex = 0;
+  let last: RegExpExecArray | null = null;
+  for (let m = NUMBER.exec(text); m; m = NUMBER.exec(text)) last = m;
+  if (last === null) return null;
+  return { value: last[0].replace(/(\d) (?=\d{3})/g, '$1').replace(/\s+/g, ''), end: last.index + last[0].length };
+}
+
+/**
+ * The last number in the text (sign, thousands commas or single spaces, decimals, a decimal comma with one or two
+ * digits, a/b fractions), or null.
+ */
 export function lastNumber(text: string): string | null {
-  const re = /-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:\s*\/\s*\d+)?|-?\.\d+/g;
-  let last: string | null = null;
-  for (let m = re.exec(text); m; m = re.exec(text)) last = m[0];
-  return last === null ? null : last.replace(/\s+/g, '');
+  return lastNumberMatch(text)?.value ?? null;
+}
+
+/** `text` with every math span blanked out (same length), so that numbers inside spans are not found. */
+function outsideSpans(text: string, spans: Span[]): string {
+  if (spans.length === 0) return text;
+  let out = '';
+  let pos = 0;
+  for (const sp of spans) {
+    out += text.slice(pos, sp.start) + ' '.repeat(sp.end - sp.start);
+    pos = sp.end;
+  }
+  return out + text.slice(pos);
+}
+
+/** The part of a completion to search: after the last `</think>` (when something follows it), without think tags. */
+export function stripThinking(text: string): string {
+  const close = text.lastIndexOf('</think>');
+  if (close >= 0) {
+    const after = text.slice(close + '</think>'.length);
+    if (after.trim() !== '') return after;
+  }
+  return text.replace(/<\/?think>/g, ' ');
+}
+
+export interface ExtractOptions {
+  /** Use the last-number fallback (default true). References turn it off: a prose reference is compared whole. */
+  lastNumber?: boolean;
 }
 
 /** The final answer of a completion and how it was found, or null when nothing answer-like is present. */
-export function extractAnswerDetailed(completion: unknown): Extracted | null {
+export function extractAnswerDetailed(completion: unknown, options: ExtractOptions = {}): Extracted | null {
   if (typeof completion !== 'string' || completion.length === 0) return null;
-  const text = completion.length > TAIL_CHARS ? completion.slice(-TAIL_CHARS) : completion;
-  const boxed = lastBoxed(text);
-  if (boxed !== null && boxed.length > 0) return { answer: boxed, method: 'boxed' };
+  let text = completion.length > TAIL_CHARS ? completion.slice(-TAIL_CHARS) : completion;
+  text = stripThinking(repairEscapes(text));
+  const boxed = boxedAnswer(text);
+  const phrase = answerPhrase(text);
+  if (boxed !== null) {
+    // "…\boxed{200}… Final Answer: The final answer is $10,455$": a final answer stated after the last box wins.
+    if (phrase && phrase.final && phrase.index >= boxed.end && /\d/.test(phrase.answer)) return { answer: phrase.answer, method: 'answer-is' };
+    return { answer: boxed.answer, method: 'boxed' };
+  }
   const hash = hashAnswer(text);
   if (hash !== null) return { answer: hash, method: 'hash' };
-  const phrase = answerIsPhrase(text);
-  if (phrase !== null) return { answer: phrase, method: 'answer-is' };
-  const num = lastNumber(text);
-  if (num !== null) return { answer: num, method: 'last-number' };
+  if (phrase !== null) return { answer: phrase.answer, method: 'answer-is' };
+  const trimmed = text.trim();
+  const spans = mathSpans(text);
+  if (trimmed.length > 0 && !isProse(trimmed)) {
+    // `$\frac{1}{3}$` alone is its span's content.
+    const only = spans.length === 1 && spans[0].start === text.length - text.trimStart().length && spans[0].end === text.trimEnd().length;
+    return only ? { answer: spans[0].content.trim(), method: 'math-span' } : { answer: trimmed, method: 'bare' };
+  }
+  // As in Math-Verify, a math span and a plain number have the same rank: the one that ends last wins.
+  const span = lastSpanAnswer(text, spans);
+  const num = options.lastNumber === false ? null : lastNumberMatch(outsideSpans(text, spans));
+  if (num !== null && (span === null || num.end > span.end)) return { answer: num.value, method: 'last-number' };
+  if (span !== null) return { answer: span.answer, method: 'math-span' };
   return null;
 }
 

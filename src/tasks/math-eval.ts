@@ -153,6 +153,39 @@ export function symbolicallyEqual(a: Parsed, b: Parsed, relTol = 1e-6): boolean 
   return valid >= 3 || (valid === 0 && zeros >= 3);
 }
 
+/**
+ * The constant c with a ≡ c·b, found at N_POINTS fixed pseudo-random points of their free symbols (which must not be
+ * empty): the ratio a/b must be real, finite, non-zero and the same at every valid point. Null when there is none.
+ * Two equations are the same when their sides' differences are proportional; two inequalities when c > 0.
+ */
+export function proportionalRatio(a: Parsed, b: Parsed, relTol = 1e-6): number | null {
+  const names = [...new Set([...a.free, ...b.free])].sort();
+  if (names.length === 0) return null;
+  const rng = new Rng(0x7a710 + names.length);
+  let ratio: number | null = null;
+  let valid = 0;
+  for (let k = 0; k < N_POINTS * 3 && valid < N_POINTS; k++) {
+    const scope: Record<string, number> = {};
+    for (const name of names) scope[name] = (0.3 + 2 * rng.next()) * (rng.next() < 0.5 ? -1 : 1);
+    let va: Complex | null;
+    let vb: Complex | null;
+    try {
+      va = toComplex(a.evaluate(scope));
+      vb = toComplex(b.evaluate(scope));
+    } catch {
+      continue;
+    }
+    if (va === null || vb === null || va.im !== 0 || vb.im !== 0) continue;
+    if (!Number.isFinite(va.re) || !Number.isFinite(vb.re) || Math.abs(vb.re) < 1e-12) continue;
+    const r = va.re / vb.re;
+    if (!Number.isFinite(r) || r === 0) return null;
+    if (ratio === null) ratio = r;
+    else if (Math.abs(r - ratio) > relTol * Math.max(Math.abs(r), Math.abs(ratio))) return null;
+    valid++;
+  }
+  return valid >= 3 ? ratio : null;
+}
+
 interface Decimalish {
   isFinite(): boolean;
   isNaN(): boolean;

@@ -1,8 +1,17 @@
 // String-level normalisation of a final answer before comparison (part of the verifier): strips math delimiters and
-// `\boxed`, repairs JSON-damaged LaTeX escapes, removes `\left`/`\right` and spacing commands, maps `\dfrac`/`\tfrac`
-// to `\frac`, removes degrees, currency, thousands separators, `\text{}` units and trailing unit words, and records a
-// percent sign (the comparison then also accepts the value divided by 100). Pure string work; never throws.
-import { lastBoxed, matchBraces } from './extract';
+// `\boxed`, repairs JSON-damaged LaTeX escapes, removes `\left`/`\right` and spacing commands, maps `\dfrac`/`\tfrac`/
+// `\cfrac` to `\frac`, writes relations in ASCII (`\geq` `\ge` `≥` → `>=`, `\neq` → `!=`, `\lt` → `<`, `\cong` → `=`), drops a trailing
+// `\approx …` (`x = 1/3 \approx 0.33` is `x = 1/3`; `x \approx 11` alone is `x = 11`), removes degrees, currency,
+// thousands separators (`1,234,567`, `1{,}000`, `1,\!000`, spaced `1 000`), `\text{}` units and trailing unit words after
+// a number or a constant expression (`12 dollars`, `2\pi cm`), and records a percent sign (the comparison then also
+// accepts the value divided by 100). Pure string work; never throws.
+//
+// Grader choices (where Math-Verify, NeMo-Skills and lm-evaluation-harness differ):
+// * Units: dropped, as Math-Verify and the Hendrycks MATH normaliser do (`15\mbox{ cm}^2` is 15); a single letter after
+//   a number stays, since `2 n` is a product.
+// * Decimal comma: not rewritten here; equivalence.ts also reads `1,22` as 1.22 when the comma cannot separate
+//   thousands (Math-Verify's reading), besides the list 1, 22.
+import { lastBoxed, matchBraces } from './latex-scan';
 
 export interface Normalized {
   /** The cleaned LaTeX answer. */
@@ -43,10 +52,11 @@ export function stripWrappers(s: string): string {
       const g = matchBraces(cur, boxed[0].length);
       if (g && g.end === cur.length) cur = g.content.trim();
     }
-    // Braces around the whole answer: `{m \leq 3}`.
-    if (cur.startsWith('{')) {
+    // Braces around the whole answer: `{m \leq 3}`, however deeply nested (`{{{7}}}` is 7).
+    for (let k = 0; k < 1000 && cur.startsWith('{'); k++) {
       const g = matchBraces(cur, 0);
-      if (g && g.end === cur.length) cur = g.content.trim();
+      if (!g || g.end !== cur.length) break;
+      cur = g.content.trim();
     }
     if (cur === before) break;
   }
@@ -88,11 +98,61 @@ function handleTextGroups(s: string): string {
   return /\d/.test(without) ? without : inlined;
 }
 
+const UNIT_STOP = new Set(['sin', 'cos', 'tan', 'sec', 'csc', 'cot', 'log', 'ln', 'exp', 'and', 'or', 'mod', 'pmod']);
+
+/**
+ * `2\pi cm` → `2\pi`: unit words after an expression that has a digit and no letters of its own (only commands such as
+ * `\pi`, `\sqrt`, `\frac`).
+ */
+function stripUnitAfterExpression(s: string): string {
+  const m = /^(.*?)\s+([a-zA-Z]{2,}\.?(?:\s+[a-zA-Z]{2,}\.?)?)(?:\^\{?\d\}?)?$/.exec(s);
+  if (!m || !/\d/.test(m[1]) || /[a-zA-Z]/.test(m[1].replace(/\\[a-zA-Z]+/g, ''))) return s;
+  if (m[2].split(/\s+/).some((w) => UNIT_STOP.has(w.replace('.', '')))) return s;
+  return m[1].trim();
+}
+
+/**
+ * Relations in ASCII (`\geq`, `\ge`, `\geqslant`, `≥` → `>=`; `\leq`… → `<=`; `\neq`, `\ne`, `≠` → `!=`; `\lt`, `\gt`),
+ * and `\approx`: a trailing approximation is dropped, `x \approx 11` alone means `x = 11`.
+ */
+export function normalizeRelations(s: string): string {
+  let out = s
+    .replace(/\\(?:geqslant|geq|ge)(?![a-zA-Z])|≥/g, ' >= ')
+    .replace(/\\(?:leqslant|leq|le)(?![a-zA-Z])|≤/g, ' <= ')
+    .replace(/\\(?:neq|ne)(?![a-zA-Z])|≠/g, ' != ')
+    .replace(/\\lt(?![a-zA-Z])/g, ' < ')
+    .replace(/\\doteq(?![a-zA-Z])/g, ' \\approx ')
+    .replace(/\\cong(?![a-zA-Z])/g, ' = ')
+    .replace(/\\gt(?![a-zA-Z])/g, ' > ');
+  const parts = out.split(/\\approx(?![a-zA-Z])|≈/);
+  if (parts.length > 1) {
+    const head = parts[0].trim();
+    const tail = parts[parts.length - 1].trim();
+    if (head === '') out = tail;
+    else if (/^(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|\\[a-zA-Z]+)$/.test(head)) out = `${head} = ${tail}`;
+    else out = head;
+  }
+  return out;
+}
+
+/**
+ * A multi-line derivation (`aligned`, `align*`, `gathered`, `split`, `eqnarray`) stands for its last line, with the
+ * alignment marks removed: `\begin{aligned} 4x &= 17 \\ x &= 4.25 \end{aligned}` is `x = 4.25`, and a last line
+ * `&= 590` is `590`.
+ */
+function lastAlignedLine(s: string): string {
+  const m = /^\\begin\{(aligned|align\*?|gathered|split|eqnarray\*?|array)\}(?:\{[^}]*\})?([\s\S]*)\\end\{\1\}$/.exec(s);
+  if (!m || (m[1] === 'array' && !/&\s*=/.test(m[2]))) return s;
+  const rows = m[2].split(/\\\\(?:\[[^\]]*\])?/).map((r) => r.replace(/&/g, ' ').trim()).filter((r) => r.length > 0);
+  if (rows.length === 0) return s;
+  return rows[rows.length - 1].replace(/^(?:=|\\Leftrightarrow|\\Rightarrow|\\implies)\s*/, '').replace(/[.,;]\s*$/, '').trim();
+}
+
 /** Normalises one answer string (see the file comment). */
 export function normalizeAnswer(raw: string): Normalized {
-  let s = stripWrappers(repairEscapes(String(raw)));
+  let s = lastAlignedLine(stripWrappers(repairEscapes(String(raw))));
   s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![a-zA-Z])\s*\.?/g, '');
-  s = s.replace(/\\[dt]frac(?![a-zA-Z])/g, '\\frac').replace(/\\[dt]binom(?![a-zA-Z])/g, '\\binom');
+  s = s.replace(/\\[dtc]frac(?![a-zA-Z])/g, '\\frac').replace(/\\[dt]binom(?![a-zA-Z])/g, '\\binom');
   // Degrees.
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree(?![a-zA-Z])|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}/g, '');
   // Percent.
@@ -108,14 +168,21 @@ export function normalizeAnswer(raw: string): Normalized {
   // Spacing commands.
   s = s.replace(/(?<!\\)\\(?:!|,|;|:|>|quad|qquad)(?![a-zA-Z])|(?<!\\)\\ |~/g, ' ');
   s = s.replace(/\\displaystyle/g, '');
+  s = normalizeRelations(s);
   s = stripWrappers(s.replace(/\s+/g, ' ').trim());
   // Single-character exponents and subscripts without braces: `x^{3}` → `x^3`, `a_{1}` → `a_1`.
   s = s.replace(/([\^_])\{\s*([a-zA-Z0-9])\s*\}/g, '$1$2');
-  if (/^[+-]?\d{1,3}(?:,\d{3}){2,}(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
+  if (/^[+-]?\d{1,3}(?:(?:,\d{3}){2,}(?:\.\d+)?|(?:,\d{3})+\.\d+)$/.test(s)) s = s.replace(/,/g, '');
+  if (/^[+-]?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
+  // A worked line ending in a thousands-formatted number, `2^{10} = 1,024` (no other comma before it).
+  const eqThousands = /^([^,]*=\s*[+-]?)(\d{1,3}(?:,\d{3})+(?:\.\d+)?)$/.exec(s);
+  if (eqThousands) s = eqThousands[1] + eqThousands[2].replace(/,/g, '');
   // Trailing unit words after a plain number and a space: `12 dollars`, `15 cm^2` (single letters stay: `2 n` is a
   // product; so do glued letters: `3ab` is 3·a·b).
   const unit = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s+(?:[a-zA-Z]{2,}\.?)(?:\s+[a-zA-Z]{2,}\.?)*(?:\^\{?\d\}?)?$/.exec(s);
   if (unit) s = unit[1];
+  else s = stripUnitAfterExpression(s);
+  if (/^[+-]?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
   // Trailing zeros of decimals (`2.50` → `2.5`, `3.0` → `3`).
   s = s.replace(/(\d+\.\d*?)0+(?!\d)/g, '$1').replace(/(\d)\.(?!\d)/g, '$1');
   return { text: s.trim(), percent };

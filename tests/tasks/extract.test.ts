@@ -1,5 +1,5 @@
-// Tests of final-answer extraction and of verifyCompletion: \boxed with nested braces, #### lines, "the answer is",
-// the last-number fallback, and the order of preference between them.
+// Tests of final-answer extraction and of verifyCompletion: \boxed with nested braces, several boxes, #### lines,
+// "the answer is", bare answers, math spans, the last-number fallback, and the order of preference between them.
 import { describe, expect, it } from 'vitest';
 import { extractAnswer, extractAnswerDetailed, lastBoxed, matchBraces } from '../../src/tasks/extract';
 import { verifyCompletion } from '../../src/tasks/verifier';
@@ -22,6 +22,23 @@ const CASES: Case[] = [
   ['We get 12 apples and then 15 more', '15', 'last-number', 'fallback: the last number'],
   ['total: 1,234,567 people', '1,234,567', 'last-number', 'the fallback keeps thousands groups together'],
   ['ratio -3/4', '-3/4', 'last-number', 'the fallback reads a fraction'],
+  ['\\boxed{1}, \\boxed{2}', '1, 2', 'boxed', 'boxes separated only by a comma are one list (Math-Verify)'],
+  ['\\boxed{1} is a guess; so \\boxed{2}', '2', 'boxed', 'boxes separated by prose: the last one'],
+  ['\\boxed{3}, or equivalently $\\boxed{\\frac{6}{2}}$', '\\frac{6}{2}', 'boxed', '"or" gives the same answer twice: the last box'],
+  ['\\boxed{\n\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}\n}', '\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}', 'boxed', 'a box spanning lines'],
+  ['\\boxed{200} ... Final Answer: The final answer is $10,455$.', '10,455', 'answer-is', 'a final answer after the last box wins (Math-Verify)'],
+  ['<think>\\boxed{4}</think> so \\boxed{6}', '6', 'boxed', 'reasoning inside <think> is skipped'],
+  ['Final Answer: The largest $n$ is 34.', '34', 'answer-is', 'the value after the inner "is"'],
+  ['\\frac{1}{2}', '\\frac{1}{2}', 'bare', 'a bare answer is taken whole, not its last number'],
+  ['\\text{east}', '\\text{east}', 'bare', 'a bare word answer'],
+  ['$\\frac{1}{3}$', '\\frac{1}{3}', 'math-span', 'an answer that is one math span'],
+  ['We get $x = 5$ here.', 'x = 5', 'math-span', 'the last math span after the last number'],
+  ['The roots are $-2$ and $1$.', '-2, 1', 'math-span', 'spans joined by "and" are one list'],
+  ['Since $n = 4$, there are 13 ways.', '13', 'last-number', 'a number after the last span wins (Math-Verify ranks them alike)'],
+  ['So $\\angle ABP - \\angle BAP$ and 7 more', '7', 'last-number', 'a span that does not convert is passed over'],
+  ['It costs $5 and the other costs $10 in total', '10', 'last-number', 'dollar signs as currency are not a math span'],
+  ['Soucis : 2,74 $ a..', '2,74', 'last-number', 'a decimal comma in running text'],
+  ['about 1 000 people', '1000', 'last-number', 'spaced thousands in running text'],
   ['no digits at all', null, null, 'nothing answer-like'],
   ['', null, null, 'empty completion'],
 ];
