@@ -20,6 +20,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ablate: load('./commands/ablate'),
   verify: load('./commands/verify'),
   eval: load('./commands/eval'),
+  convert: load('./commands/convert'),
+  tokenize: load('./commands/tokenize'),
 };
 
 export function registerCommand(name: string, load: () => Promise<Command>): void {
