@@ -13,6 +13,7 @@ export { loadTokenizer, writeCharTokenizer, Tokenizer, ChatMessage } from './lm/
 export { temperatureLogSoftmax, tokenLogProbs, sampleTokens } from './lm/sampling';
 export { readSafetensors, writeSafetensors } from './lm/safetensors';
 export { loadCheckpoint as loadModelCheckpoint, loadModelWeights, saveModelFolder } from './lm/checkpoint';
+export { convertLlama2c, readLlama2cCheckpoint, readLlama2cTokenizer, llama2cTokenizerFiles } from './lm/llama2c';
 
 // Tasks, data and the verifier
 export { getTask, taskNames, taskFromConfig } from './tasks/registry';
@@ -20,8 +21,10 @@ export { createBenchmarkTask, BenchmarkTaskOptions, DEFAULT_INSTRUCTION } from '
 export { EvalSet, Problem, Task, SYNTHETIC_CHARSET } from './tasks/types';
 export { verifyCompletion, extractAnswer, isEquivalent } from './tasks/verifier';
 export { loadBenchmark, BENCHMARKS } from './tasks/benchmarks';
+export { storiesTask, verifyStory, StoryVerdict, englishLexicon, storyWords, cutAtSentenceEnd, MIN_WORDS, REPEAT_NGRAM } from './tasks/stories';
 export * from './eval/metrics';
 export { evaluate, evaluateSets, EvalResult, TokenTrace } from './eval/evaluate';
+export { pieceTraces } from './eval/piece-traces';
 
 // Temperature policies and RL
 export * from './policy';
