@@ -33,7 +33,8 @@ export { computeAdvantages, policyLoss, aggregateLoss, createParamGroup } from '
 export { grpoUpdate, rolloutForward } from './rl/grpo-step';
 export { phaseAt, Phase } from './rl/schedule';
 export { encodePrompt, encodeExample, problemPromptIds } from './rl/sft';
-export { openRun, trainStep, trainRun, evaluateRun, evaluates, closeRun, stepProblems, scoreRollout, Run } from './rl/trainer';
+export { openRun, trainStep, trainRun, evaluateRun, evaluatePolicy, evaluates, closeRun, stepProblems, scoreRollout, Run } from './rl/trainer';
+export { generateText, fixedTauSweep, fmtInterval, storiesRunConfig, SweepRow, StoriesRunOptions } from './experiments/adapt';
 export { methodOverride } from './experiments/methods';
 export { ABLATION_GRIDS, ablationGrid } from './experiments/ablations';
 export { reproduce, REPRODUCE_PRESETS, DEFAULT_METHODS, runDirOf, readEval } from './experiments/reproduce';
