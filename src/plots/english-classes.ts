@@ -32,7 +32,16 @@ const isLetter = (ch: string) => /\p{L}/u.test(ch) || ch === "'";
 
 /** The class of every token of a piece sequence (see the header comment). */
 export function englishTokenClasses(pieces: readonly string[]): EnglishClass[] {
+  return englishTokenWords(pieces).classes;
+}
+
+/**
+ * englishTokenClasses plus, per token, the text it is classified by: its whole word (lowercased) for a word's pieces,
+ * else the piece itself.
+ */
+export function englishTokenWords(pieces: readonly string[]): { classes: EnglishClass[]; words: string[] } {
   const out: EnglishClass[] = new Array(pieces.length).fill('other');
+  const words: string[] = pieces.slice();
   // Group pieces into words: indices of the pieces that carry each word's letters.
   let word = '';
   let members: number[] = [];
@@ -40,7 +49,10 @@ export function englishTokenClasses(pieces: readonly string[]): EnglishClass[] {
     if (members.length) {
       const w = word.toLowerCase().replace(/^'+|'+$/g, '');
       const cls: EnglishClass = FUNCTION_WORDS.has(w) ? 'function' : 'content';
-      for (const i of members) out[i] = cls;
+      for (const i of members) {
+        out[i] = cls;
+        words[i] = w;
+      }
     }
     word = '';
     members = [];
@@ -70,16 +82,16 @@ export function englishTokenClasses(pieces: readonly string[]): EnglishClass[] {
     }
   });
   flush();
-  return out;
+  return { classes: out, words };
 }
 
-/** The first `perClass` distinct pieces of each class over `traces` (whose text holds pieces): what the classes hold. */
+/** The first `perClass` distinct words (or pieces, for the classes that are not words) of each class over `traces`. */
 export function englishClassExamples(traces: readonly TokenTrace[], perClass = 6): Record<EnglishClass, string[]> {
   const out = Object.fromEntries(ENGLISH_CLASSES.map((c) => [c, [] as string[]])) as Record<EnglishClass, string[]>;
   for (const t of traces) {
-    englishTokenClasses(t.text).forEach((c, i) => {
-      const p = t.text[i];
-      if (out[c].length < perClass && !out[c].includes(p)) out[c].push(p);
+    const { classes, words } = englishTokenWords(t.text);
+    classes.forEach((c, i) => {
+      if (out[c].length < perClass && !out[c].includes(words[i])) out[c].push(words[i]);
     });
   }
   return out;

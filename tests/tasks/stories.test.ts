@@ -6,7 +6,7 @@ import { initBackend } from '../../src/backend';
 import { evaluate } from '../../src/eval/evaluate';
 import { loadModel } from '../../src/lm/load';
 import { loadTokenizer } from '../../src/lm/tokenizer';
-import { englishTokenClasses, FUNCTION_WORDS } from '../../src/plots/english-classes';
+import { englishClassExamples, englishTokenClasses, englishTokenWords, FUNCTION_WORDS } from '../../src/plots/english-classes';
 import { tauByClassWith } from '../../src/plots/interpret';
 import { createController } from '../../src/policy/registry';
 import { Rng } from '../../src/rng';
@@ -66,6 +66,9 @@ describe('English token classes', () => {
       'punctuation', 'function', 'function', 'function', 'other', 'other', 'newline', 'function',
     ]);
     expect(FUNCTION_WORDS.has('the') && !FUNCTION_WORDS.has('ball')).toBe(true);
+    expect(englishTokenWords(pieces).words.slice(6, 15)).toEqual(['she', 'played', 'played', 'played', '.', '▁"', "i'm", "i'm", "i'm"]);
+    const trace = { problemId: 'p', correct: true, text: pieces, tau: pieces.map(() => 1), gate: pieces.map(() => 1), entropy: pieces.map(() => 0) };
+    expect(englishClassExamples([trace], 3)).toEqual({ function: ['upon', 'a', 'she'], content: ['once', 'time', 'played'], punctuation: [',', '.', '▁"'], newline: ['<0x0A>'], other: ['<s>', '▁', '<0xF0>'] });
   });
 
   it('tauByClassWith averages τ per class (hand-computed)', () => {
