@@ -21,6 +21,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   verify: load('./commands/verify'),
   eval: load('./commands/eval'),
   figures: load('./commands/figures'),
+  convert: load('./commands/convert'),
+  tokenize: load('./commands/tokenize'),
 };
 
 export function registerCommand(name: string, load: () => Promise<Command>): void {

@@ -13,6 +13,7 @@ export { loadTokenizer, writeCharTokenizer, Tokenizer, ChatMessage } from './lm/
 export { temperatureLogSoftmax, tokenLogProbs, sampleTokens } from './lm/sampling';
 export { readSafetensors, writeSafetensors } from './lm/safetensors';
 export { loadCheckpoint as loadModelCheckpoint, loadModelWeights, saveModelFolder } from './lm/checkpoint';
+export { convertLlama2c, readLlama2cCheckpoint, readLlama2cTokenizer, llama2cTokenizerFiles } from './lm/llama2c';
 
 // Tasks, data and the verifier
 export { getTask, taskNames, taskFromConfig } from './tasks/registry';
@@ -20,8 +21,10 @@ export { createBenchmarkTask, BenchmarkTaskOptions, DEFAULT_INSTRUCTION } from '
 export { EvalSet, Problem, Task, SYNTHETIC_CHARSET } from './tasks/types';
 export { verifyCompletion, verifyDetailed, extractAnswer, isEquivalent, DetailedVerdict } from './tasks/verifier';
 export { loadBenchmark, BENCHMARKS } from './tasks/benchmarks';
+export { storiesTask, verifyStory, StoryVerdict, englishLexicon, storyWords, cutAtSentenceEnd, MIN_WORDS, REPEAT_NGRAM } from './tasks/stories';
 export * from './eval/metrics';
 export { evaluate, evaluateSets, EvalResult, TokenTrace } from './eval/evaluate';
+export { pieceTraces } from './eval/piece-traces';
 
 // Temperature policies and RL
 export * from './policy';
@@ -30,7 +33,8 @@ export { computeAdvantages, policyLoss, aggregateLoss, createParamGroup } from '
 export { grpoUpdate, rolloutForward } from './rl/grpo-step';
 export { phaseAt, Phase } from './rl/schedule';
 export { encodePrompt, encodeExample, problemPromptIds } from './rl/sft';
-export { openRun, trainStep, trainRun, evaluateRun, evaluates, closeRun, stepProblems, scoreRollout, Run } from './rl/trainer';
+export { openRun, trainStep, trainRun, evaluateRun, evaluatePolicy, evaluates, closeRun, stepProblems, scoreRollout, Run } from './rl/trainer';
+export { generateText, fixedTauSweep, fmtInterval, storiesRunConfig, SweepRow, StoriesRunOptions } from './experiments/adapt';
 export { methodOverride } from './experiments/methods';
 export { ABLATION_GRIDS, ablationGrid } from './experiments/ablations';
 export { reproduce, REPRODUCE_PRESETS, DEFAULT_METHODS, runDirOf, readEval } from './experiments/reproduce';

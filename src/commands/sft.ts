@@ -51,6 +51,7 @@ export const command: Command = {
     });
     const out = requireFlag(f, 'out');
     const task = getTask(f.task as string);
+    if (task.name === 'stories') throw new KitError(`--task stories has no worked solutions to learn from (and needs more than the kit's character set): it is meant for a pretrained model such as data/models/stories260K`);
     const seed = intFlag(f, 'seed', 0, 0);
     const opts: SftOptions = {
       difficulty: intFlag(f, 'difficulty', 1), batch: intFlag(f, 'batch', 32), steps: intFlag(f, 'steps', 1500),

@@ -24,13 +24,15 @@ export interface Tokenizer {
   decode(ids: ArrayLike<number>, opts?: { keepSpecial?: boolean }): string;
   /** The folder's chat template applied to `messages`, ending with the assistant prompt. Error if it has none. */
   chat(messages: ChatMessage[]): string;
+  /** The vocabulary entries of `ids` as tokenizer.json spells them (e.g. "▁upon", "<0xF0>", "Ġupon"). */
+  pieces(ids: ArrayLike<number>): string[];
 }
 
 interface HfTokenizer {
   encode(text: string, opts: { add_special_tokens: boolean }): number[];
   decode(ids: number[], opts: { skip_special_tokens: boolean }): string;
   apply_chat_template(m: ChatMessage[], opts: { tokenize: false; add_generation_prompt: boolean }): string;
-  model: { vocab: unknown };
+  model: { vocab: unknown; convert_ids_to_tokens(ids: number[]): string[] };
   pad_token_id?: number | null;
   eos_token_id?: number | null;
   bos_token_id?: number | null;
@@ -66,13 +68,19 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
   }
   const model = tj.model as { vocab?: Record<string, number> | unknown[] } | undefined;
   const added = (tj.added_tokens as { id: number; special?: boolean }[] | undefined) ?? [];
-  const vocabIds = model?.vocab && !Array.isArray(model.vocab) ? Object.values(model.vocab) : [];
-  const vocabSize = Math.max(Array.isArray(model?.vocab) ? model!.vocab.length : 0, ...vocabIds.map((x) => x + 1), ...added.map((t) => t.id + 1));
+  // A loop, not Math.max(...ids): a real vocabulary (Qwen3: 151,643 entries) overflows the call stack as arguments.
+  let vocabSize = Array.isArray(model?.vocab) ? model!.vocab.length : 0;
+  const ids = model?.vocab && !Array.isArray(model.vocab) ? Object.values(model.vocab) : [];
+  for (const id of [...ids, ...added.map((t) => t.id)]) if (typeof id === 'number' && id + 1 > vocabSize) vocabSize = id + 1;
   const eosId = hf.eos_token_id ?? null;
   const padId = hf.pad_token_id ?? eosId;
   if (padId === null || padId === undefined) {
     throw new KitError(`${path.join(abs, 'tokenizer_config.json')}: no pad_token and no eos_token; add "pad_token"`);
   }
+  const checkIds = (arr: number[], what: string) => {
+    const bad = arr.findIndex((i) => !Number.isInteger(i) || i < 0 || i >= vocabSize);
+    if (bad >= 0) throw new KitError(`${what}: token id ${arr[bad]} at index ${bad} is outside the vocabulary [0, ${vocabSize})`);
+  };
   const template = hf.chat_template ?? (tc.chat_template as string | undefined) ?? null;
   return {
     dir: abs,
@@ -84,14 +92,18 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
     encode: (text, opts = {}) => Array.from(hf.encode(text, { add_special_tokens: opts.addSpecial ?? false })),
     decode: (ids, opts = {}) => {
       const arr = Array.from(ids);
-      const bad = arr.findIndex((i) => !Number.isInteger(i) || i < 0 || i >= vocabSize);
-      if (bad >= 0) throw new KitError(`decode: token id ${arr[bad]} at index ${bad} is outside the vocabulary [0, ${vocabSize})`);
+      checkIds(arr, 'decode');
       if (arr.length === 0) return '';
       return hf.decode(arr, { skip_special_tokens: !(opts.keepSpecial ?? false) });
     },
     chat: (messages) => {
       if (!template) throw new KitError(`${abs}: this tokenizer has no chat_template`);
       return hf.apply_chat_template(messages, { tokenize: false, add_generation_prompt: true });
+    },
+    pieces: (ids) => {
+      const arr = Array.from(ids);
+      checkIds(arr, 'pieces');
+      return hf.model.convert_ids_to_tokens(arr);
     },
   };
 }

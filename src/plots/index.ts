@@ -6,6 +6,7 @@ export * from './stats';
 export * from './style';
 export * from './token-class';
 export * from './interpret';
+export * from './english-classes';
 export * from './training';
 export * from './accuracy';
 export * from './tau-views';

@@ -125,23 +125,31 @@ export function tauEntropyCorrelation(traces: readonly TokenTrace[], options: Bo
  * number of problems that have the class. Every class of TOKEN_CLASSES is present (NaN mean when it never occurs).
  */
 export function tauByClass(traces: readonly TokenTrace[], options: BootstrapOptions = {}): Record<TokenClass, ClassStat> {
+  return tauByClassWith(traces, TOKEN_CLASSES, classifyTokens, options);
+}
+
+/**
+ * tauByClass with another classification: `classify` maps a trace's token texts to one class of `classes` each (e.g.
+ * englishTokenClasses for real English). Same statistics and bootstrap.
+ */
+export function tauByClassWith<K extends string>(traces: readonly TokenTrace[], classes: readonly K[], classify: (tokens: readonly string[]) => K[], options: BootstrapOptions = {}): Record<K, ClassStat> {
   const o = opts(options);
   traces.forEach(checkTrace);
   const { ids, of } = problemIndex(traces);
-  const C = TOKEN_CLASSES.length;
+  const C = classes.length;
   // Per problem and class: sum of τ and token count.
   const sum = new Float64Array(ids.length * C);
   const cnt = new Float64Array(ids.length * C);
   traces.forEach((t, i) => {
-    classifyTokens(t.text).forEach((cls, k) => {
+    classify(t.text).forEach((cls, k) => {
       if (!Number.isFinite(t.tau[k])) return;
-      const j = of[i] * C + TOKEN_CLASSES.indexOf(cls);
+      const j = of[i] * C + classes.indexOf(cls);
       sum[j] += t.tau[k];
       cnt[j]++;
     });
   });
   const rng = new Rng(o.seed);
-  const boot: number[][] = TOKEN_CLASSES.map(() => []);
+  const boot: number[][] = classes.map(() => []);
   if (ids.length > 0) {
     for (let b = 0; b < o.resamples; b++) {
       const c = drawCounts(rng, ids.length);
@@ -157,8 +165,8 @@ export function tauByClass(traces: readonly TokenTrace[], options: BootstrapOpti
       }
     }
   }
-  const out = {} as Record<TokenClass, ClassStat>;
-  TOKEN_CLASSES.forEach((cls, j) => {
+  const out = {} as Record<K, ClassStat>;
+  classes.forEach((cls, j) => {
     let s = 0;
     let n = 0;
     let problems = 0;

@@ -5,11 +5,13 @@ import type { ExperimentConfig } from '../config';
 import { arithmeticTask } from './arithmetic';
 import { createBenchmarkTask } from './benchmark-task';
 import { countdownTask } from './countdown';
+import { storiesTask } from './stories';
 import type { Task } from './types';
 
 const TASKS: ReadonlyMap<string, Task> = new Map([
   [arithmeticTask.name, arithmeticTask],
   [countdownTask.name, countdownTask],
+  [storiesTask.name, storiesTask],
 ]);
 
 /** The names of all registered synthetic tasks, sorted. */
