@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ablate: load('./commands/ablate'),
   verify: load('./commands/verify'),
   eval: load('./commands/eval'),
+  headroom: load('./commands/headroom'),
 };
 
 export function registerCommand(name: string, load: () => Promise<Command>): void {

@@ -272,15 +272,31 @@ export async function trainRun(run: Run, onStep?: (rec: Record<string, unknown> 
 
 /**
  * Held-out evaluation of a policy as `cfg.eval` specifies: Avg@k / Pass@k on the synthetic task's test split, or on
- * each evaluation benchmark (pooled `report`, and `sets` per benchmark). The sampling stream depends on cfg.seed only.
+ * each evaluation benchmark (pooled `report`, and `sets` per benchmark). With split 'validation': on
+ * validationProblems(task, cfg) instead (choosing hyperparameters, measuring headroom), never on test problems. The
+ * sampling stream depends on cfg.seed only.
  */
-export function evaluatePolicy(model: Decoder, tok: Tokenizer, controller: TemperatureController, task: Task, cfg: ExperimentConfig, step: number): EvalResult {
+export function evaluatePolicy(model: Decoder, tok: Tokenizer, controller: TemperatureController, task: Task, cfg: ExperimentConfig, step: number, split: 'test' | 'validation' = 'test'): EvalResult {
   const o = { k: cfg.eval.k, maxNewTokens: cfg.eval.maxNewTokens, tau0: tau0Of(cfg), batchRows: 64, trainStep: step, keepTraces: 16 };
   const rng = new Rng(cfg.seed).fork('eval');
+  if (split === 'validation') return evaluate(model, tok, controller, validationProblems(task, cfg), task, o, rng);
   if (task.evalSets) return evaluateSets(model, tok, controller, task.evalSets(cfg.eval.problems), task, o, rng);
   // The held-out set does not depend on the run's seed: every method and seed is evaluated on the same problems.
   const problems = task.generate(new Rng(0).fork('eval-problems'), 'test', cfg.eval.problems, cfg.task.difficulty);
   return evaluate(model, tok, controller, problems, task, o, rng);
+}
+
+/**
+ * The validation problems of a config: cfg.eval.problems problems of the task's 'validation' split (disjoint from
+ * train and test; src/tasks/split.ts), the same for every method and seed. For the benchmark task, a seeded sample of
+ * the training file.
+ */
+export function validationProblems(task: Task, cfg: ExperimentConfig): Problem[] {
+  const n = cfg.eval.problems;
+  if (n <= 0) throw new KitError(`validation: eval.problems must be > 0 (the number of validation problems), got ${n}`);
+  const problems = task.generate(new Rng(0).fork('validation-problems'), 'validation', n, cfg.task.difficulty);
+  if (problems.length < n) throw new KitError(`validation: the task has only ${problems.length} validation problems, fewer than eval.problems = ${n}`);
+  return problems;
 }
 
 /** Evaluates the run's current policy (evaluatePolicy) and writes eval.json. */
