@@ -38,23 +38,30 @@ export interface ProbeRule {
 }
 
 /** The probes `introllm headroom` runs by default. "The choice" = branch and move; "the rest" = everything else (the
- *  result after '=', the remaining numbers, no / yes / back, line ends and the answer). Values are round numbers picked
- *  by hand, not tuned. */
+ *  result after '=', the remaining numbers, the leaf verdict, line ends and the answer). In a Countdown trace the
+ *  'word' class is the leaf verdict being decided ('n' of 'no' or 'y' of 'yes' after "8*4=32 ") and the letters of
+ *  'back' after its 'b'. Values are round numbers picked by hand; the calm-verdict probes were added after a first
+ *  look at the validation split with another sampling seed (README, "Headroom"). */
 export const PROBES: Readonly<Record<string, ProbeRule>> = Object.freeze({
   'calm-digits': {
     description: 'τ 0.3 on digits, operators and the answer outside the choice of a move; 1.0 elsewhere',
     tau: { digit: 0.3, operator: 0.3, answer: 0.3 },
     otherwise: 1.0,
   },
+  'calm-verdict': {
+    description: 'τ 0.3 on words (the leaf verdict no / yes, the letters of back); 1.0 elsewhere',
+    tau: { word: 0.3 },
+    otherwise: 1.0,
+  },
+  'calm-verdict-digits': {
+    description: 'τ 0.3 on words, digits, operators and the answer outside the choice of a move; 1.0 elsewhere',
+    tau: { word: 0.3, digit: 0.3, operator: 0.3, answer: 0.3 },
+    otherwise: 1.0,
+  },
   'calm-rest': {
     description: 'τ 1.0 on the choice of a move (line start and the move up to "="); 0.3 on the rest',
     tau: { branch: 1.0, move: 1.0 },
     otherwise: 0.3,
-  },
-  'exact-rest': {
-    description: 'τ 1.0 on the choice of a move; argmax (τ 0) on the rest',
-    tau: { branch: 1.0, move: 1.0 },
-    otherwise: 0,
   },
   'explore-choice': {
     description: 'τ 1.3 on the choice of a move; 0.4 on the rest',
@@ -65,11 +72,6 @@ export const PROBES: Readonly<Record<string, ProbeRule>> = Object.freeze({
     description: 'τ 1.4 where a line starts (the next branch, back or the answer is chosen); 0.6 elsewhere',
     tau: { branch: 1.4 },
     otherwise: 0.6,
-  },
-  'calm-answer': {
-    description: 'τ 0.2 on the final answer line; 1.0 elsewhere',
-    tau: { answer: 0.2 },
-    otherwise: 1.0,
   },
 });
 

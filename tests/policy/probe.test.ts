@@ -44,11 +44,12 @@ describe('probe rules', () => {
     const taus = (name: string) => cls.map((c) => probeTau(PROBES[name], c));
     //                                        branch move digit op  marker word space newline answer special
     expect(taus('calm-digits')).toEqual([1.0, 1.0, 0.3, 0.3, 1.0, 1.0, 1.0, 1.0, 0.3, 1.0]);
+    expect(taus('calm-verdict')).toEqual([1.0, 1.0, 1.0, 1.0, 1.0, 0.3, 1.0, 1.0, 1.0, 1.0]);
+    expect(taus('calm-verdict-digits')).toEqual([1.0, 1.0, 0.3, 0.3, 1.0, 0.3, 1.0, 1.0, 0.3, 1.0]);
     expect(taus('calm-rest')).toEqual([1.0, 1.0, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]);
-    expect(taus('exact-rest')).toEqual([1.0, 1.0, 0, 0, 0, 0, 0, 0, 0, 0]);
     expect(taus('explore-choice')).toEqual([1.3, 1.3, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]);
     expect(taus('explore-branch')).toEqual([1.4, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]);
-    expect(taus('calm-answer')).toEqual([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.2, 1.0]);
+    expect(Object.keys(PROBES)).toEqual(['calm-digits', 'calm-verdict', 'calm-verdict-digits', 'calm-rest', 'explore-choice', 'explore-branch']);
   });
 
   it('an unknown probe or a bad τ is a KitError naming it', () => {
