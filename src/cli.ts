@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   figures: load('./commands/figures'),
   convert: load('./commands/convert'),
   tokenize: load('./commands/tokenize'),
+  headroom: load('./commands/headroom'),
 };
 
 export function registerCommand(name: string, load: () => Promise<Command>): void {

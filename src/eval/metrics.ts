@@ -140,3 +140,13 @@ export function evaluateSamples(correct: CorrectTable, k: number, rng: Rng, keys
   }
   return report;
 }
+
+/**
+ * Paired bootstrap over problems of mean(a) − mean(b), where a[p] and b[p] are two methods' scores on the same problem
+ * p: the percentile bootstrap of the per-problem differences (resampling problems, as bootstrapMeanCI does), so
+ * problem difficulty, shared by both methods, drops out of the interval.
+ */
+export function pairedDiffCI(a: readonly number[], b: readonly number[], rng: Rng, resamples = 1000, level = 0.95): Interval {
+  if (a.length !== b.length) throw new KitError(`paired bootstrap: the two methods have ${a.length} and ${b.length} problems; they must be scored on the same problems`);
+  return bootstrapMeanCI(a.map((x, p) => x - b[p]), rng, resamples, level);
+}

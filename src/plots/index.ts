@@ -11,4 +11,5 @@ export * from './training';
 export * from './accuracy';
 export * from './tau-views';
 export * from './token-view';
+export * from './headroom';
 export * from './render';

@@ -1,7 +1,8 @@
 // The temperature controllers' one config object: every field with its default, its meaning and where the value comes
-// from (paper = Introspective LLM, arXiv 2602.13035; EDT = arXiv 2403.14541; EAD = arXiv 2510.05251; TAMPO =
-// arXiv 2602.11779; "ours" = a choice of this kit where the source gives no number). resolveControllerConfig() merges a
-// partial config over the defaults and rejects unknown keys, wrong types and values outside their valid range.
+// from (paper = Introspective LLM, arXiv 2602.13035; EDT = arXiv 2403.14541; EAD = arXiv 2510.05251 and its authors'
+// released code; TAMPO = arXiv 2602.11779 as its published summaries describe it; "ours" = a choice of this kit where
+// the source gives no number). resolveControllerConfig() merges a partial config over the defaults and rejects unknown
+// keys, wrong types and values outside their valid range.
 import { KitError } from '../errors';
 
 export type TampoScope = 'row' | 'group' | 'batch';
@@ -31,35 +32,35 @@ export interface ControllerConfig {
   /** EDT's θ > 0 (larger θ = lower τ at a given entropy). Ours: 1.0 (EDT tunes it per task). */
   edtTheta: number;
 
-  // ── ead: τ_t = 1 for t < c, else max(1 + τmax − e^{t/d_s}, τmin), d_s = min(d0 + g·s, dMax) ─────────────────────
-  /** EAD's τ_max (the temperature the annealing starts from). EAD project page illustration: 1.2. */
+  // ── ead: τ_t = 1 for t < c, else max(1 + τmax − e^{t/(L·d_s)}, τmin), d_s = min(d0 + g·s, dMax) ───────────────
+  // Every default below is from EAD's released code (yangalan123/EAD-RLVR: annealed_sampling.py, mode 'negexp', and
+  // recipe/ead/run_annealed_sampling.sh; see src/policy/ead.ts).
+  /** EAD's τ_max (the temperature the annealing starts from). EAD code: 1.2. */
   eadTauMax: number;
-  /** EAD's τ_min (the floor). EAD project page illustration: 0.1. */
+  /** EAD's τ_min (the floor). EAD code: 0.1. */
   eadTauMin: number;
-  /** c: the first c generated tokens (t < c) are sampled at τ = 1 (EAD: "template tokens"; its illustration uses
-   *  c = 10). Ours: 2, because the kit's tasks have short answers. */
+  /** c: the first c generated tokens (t < c) are sampled at τ = 1 (EAD code: warmup_period 10). */
   eadWarmTokens: number;
-  /** d_0, the decay rate at training step 0. EAD: not known to us; ours: 100 (τ falls below 1 after ~18 tokens and
-   *  reaches the floor after ~74, which suits the kit's short synthetic tasks; use ~1000 for long reasoning). */
+  /** d_0, the decay rate at training step 0. EAD code: 25. */
   eadD0: number;
-  /** g: growth of d per training step, d_s = min(d0 + g·s, dMax). Secondary summaries of EAD: 5. */
+  /** g: growth of d per training step, d_s = min(d0 + g·s, dMax). EAD code: 5. */
   eadDGrowth: number;
-  /** Cap of d. Secondary summaries of EAD: 40000. */
+  /** Cap of d. EAD code: 40000. */
   eadDMax: number;
+  /** L: the length term of the exponent is t / (L · d_s). EAD code: 20. (1 gives the kit's earlier t / d_s.) */
+  eadLengthScale: number;
 
-  // ── tampo: one τ per rollout from a meta-policy over a discrete set ──────────────────────────────────────────────
-  /** The candidate temperatures. Ours (following the issue): [0.6, 0.8, 1.0, 1.2, 1.4]. */
+  // ── tampo: one τ per rollout from a meta-policy over a discrete set (see src/policy/tampo.ts) ─────────────────────
+  /** The candidate temperatures. TAMPO (published summaries): {0.6, 0.7, …, 1.5}, K = 10. */
   tampoTaus: number[];
-  /** β: the meta-policy is softmax(w / β) over the candidates. Ours: 0.1 (w is on the scale of an advantage). */
-  tampoBeta: number;
-  /** η: EMA rate of the per-temperature advantage, w_k ← (1 − η) w_k + η Â_k. TAMPO uses an EMA; ours: 0.1. */
+  /** α: EMA rate of the temperature-specific advantage, S_k ← (1 − α) S_k + α Â_k. TAMPO (summaries): 0.05. */
   tampoEma: number;
-  /** λ: mixing with the uniform distribution, p = (1 − λ) softmax(w / β) + λ / K, so that no candidate is starved
-   *  (a candidate that is never sampled is never re-evaluated). Ours: 0.05; TAMPO: not known to us. */
-  tampoUniformMix: number;
-  /** How many τ the meta-policy draws per rollout batch: 'row' (one per rollout row; the issue's reading),
-   *  'group' (one per prompt, needs beginRollout's groups), 'batch' (one for all rows, as in TAMPO's inner loop
-   *  "trajectories sampled at the selected temperature"; meaningful only with observe's logLikByTau). Ours: 'row'. */
+  /** p of the top-p (nucleus) draw of the next temperature from the min–max normalised scores; 0 = greedy (the most
+   *  probable candidate). TAMPO (summaries): 0.7. */
+  tampoTopP: number;
+  /** How many τ the meta-policy draws per rollout batch: 'batch' (one for all rows: TAMPO's inner loop samples the
+   *  step's trajectories at the one selected temperature, and the likelihoods at the other candidates credit them),
+   *  'group' (one per prompt, needs beginRollout's groups) or 'row' (one per rollout row). TAMPO: 'batch'. */
   tampoScope: TampoScope;
 
   // ── introllm heads (and their ablations) ─────────────────────────────────────────────────────────────────────────
@@ -105,15 +106,15 @@ export const DEFAULT_CONTROLLER_CONFIG: Readonly<ControllerConfig> = Object.free
   edtTheta: 1.0,
   eadTauMax: 1.2,
   eadTauMin: 0.1,
-  eadWarmTokens: 2,
-  eadD0: 100,
+  eadWarmTokens: 10,
+  eadD0: 25,
   eadDGrowth: 5,
   eadDMax: 40000,
-  tampoTaus: [0.6, 0.8, 1.0, 1.2, 1.4],
-  tampoBeta: 0.1,
-  tampoEma: 0.1,
-  tampoUniformMix: 0.05,
-  tampoScope: 'row' as TampoScope,
+  eadLengthScale: 20,
+  tampoTaus: [0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5],
+  tampoEma: 0.05,
+  tampoTopP: 0.7,
+  tampoScope: 'batch' as TampoScope,
   epsilon: 1e-3,
   detachHidden: true,
   headHiddenRatio: 0.5,
@@ -155,10 +156,10 @@ const RULES: Record<keyof ControllerConfig, Rule> = {
   eadD0: positive,
   eadDGrowth: num((x) => x >= 0, 'a finite number ≥ 0'),
   eadDMax: positive,
+  eadLengthScale: positive,
   tampoTaus: tauList(false),
-  tampoBeta: positive,
   tampoEma: num((x) => x > 0 && x <= 1, 'a number in (0, 1]'),
-  tampoUniformMix: num((x) => x >= 0 && x < 1, 'a number in [0, 1)'),
+  tampoTopP: num((x) => x >= 0 && x <= 1, 'a number in [0, 1] (0 = greedy)'),
   tampoScope: (v) => (v === 'row' || v === 'group' || v === 'batch' ? null : "'row', 'group' or 'batch'"),
   epsilon: positive,
   detachHidden: (v) => (typeof v === 'boolean' ? null : 'true or false'),

@@ -1,10 +1,15 @@
 // Baseline 'ead': Exploratory Annealed Decoding (Yang et al., "Let it Calm", arXiv 2510.05251): explore early, exploit
-// late, by annealing τ within each sequence:
-//   τ_t = 1                                     for t < c   (EAD keeps its "template tokens" at 1.0)
-//   τ_t = max(1 + τ_max − e^{t / d_s}, τ_min)   otherwise,  with t the generated-token index counted from 0
-//   d_s = min(d_0 + g · s, d_max)               s = the training step passed to beginRollout
-// The step-aware d_s (g = 5, d_max = 40000) is from secondary summaries of EAD; that t keeps counting from the first
-// generated token (not from c) is our reading. So at t = c the schedule starts near τ_max (e^{c/d} ≈ 1).
+// late, by annealing τ within each sequence. As its authors' released code computes it (verl fork yangalan123/EAD-RLVR,
+// annealed_sampling.py mode 'negexp' and recipe/ead/run_annealed_sampling.sh, read 2026-12; paper-notes.md):
+//   τ_t = 1                                          for t < c    (their "warmup_period": sampled unscaled)
+//   τ_t = max(1 + τ_max − e^{t / (L · d_s)}, τ_min)  otherwise,   t = tokens generated so far (0 at the first one)
+//   d_s = min(d_0 + g · s, d_max)                    s = the training step passed to beginRollout
+// Constants and their source (all are options in src/policy/config.ts):
+//   L = 20 (eadLengthScale), d_0 = 25 (eadD0), g = 5 (eadDGrowth), d_max = 40000 (eadDMax), c = 10 (eadWarmTokens),
+//   τ_max = 1.2 (eadTauMax), τ_min = 0.1 (eadTauMin): the authors' code and run script.
+// With these, τ at t = 10 is 1.18, falls below 1 after 500 · ln 1.2 ≈ 91 tokens and reaches τ_min after
+// 500 · ln 2.1 ≈ 371 tokens at step 0; later steps anneal more slowly. The kit's earlier variant (t / d_s with d_0 = 100,
+// c = 2, sized for its short synthetic traces) is eadLengthScale 1, eadD0 100, eadWarmTokens 2.
 import { check } from '../errors';
 import { Rng } from '../rng';
 import { checkTauInputs, f32InRange } from './common';
@@ -17,10 +22,11 @@ export function eadDecay(step: number, d0: number, growth: number, dMax: number)
   return Math.min(d0 + growth * step, dMax);
 }
 
-/** EAD's τ at generated-token index t with decay d, before float32 rounding. */
-export function eadTau(t: number, d: number, warmTokens: number, tauMax: number, tauMin: number): number {
+/** EAD's τ at generated-token index t with decay d and length scale L (τ = max(1 + τmax − e^{t/(L·d)}, τmin) after
+ *  the first warmTokens tokens, which get 1), before float32 rounding. */
+export function eadTau(t: number, d: number, warmTokens: number, tauMax: number, tauMin: number, lengthScale: number): number {
   if (t < warmTokens) return 1;
-  return Math.max(1 + tauMax - Math.exp(t / d), tauMin);
+  return Math.max(1 + tauMax - Math.exp(t / (lengthScale * d)), tauMin);
 }
 
 export class EadController extends NonLearnedController {
@@ -45,13 +51,13 @@ export class EadController extends NonLearnedController {
     const N = checkTauInputs(this.name, inputs, null);
     const pos = inputs.position.dataSync() as ArrayLike<number>;
     const d = this.decay();
-    const { eadWarmTokens, eadTauMax, eadTauMin } = this.cfg;
+    const { eadWarmTokens, eadTauMax, eadTauMin, eadLengthScale } = this.cfg;
     const lo = Math.min(eadTauMin, 1);
     const hi = Math.max(eadTauMax, 1);
     const tau = new Float32Array(N);
     for (let i = 0; i < N; i++) {
       check(Number.isFinite(pos[i]) && pos[i] >= 0, () => `ead: position of row ${i} must be ≥ 0, got ${pos[i]}`);
-      tau[i] = f32InRange(eadTau(pos[i], d, eadWarmTokens, eadTauMax, eadTauMin), lo, hi);
+      tau[i] = f32InRange(eadTau(pos[i], d, eadWarmTokens, eadTauMax, eadTauMin, eadLengthScale), lo, hi);
     }
     return this.sampleOf(tau);
   }

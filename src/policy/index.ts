@@ -3,7 +3,7 @@ export * from './types';
 export { ControllerConfig, DEFAULT_CONTROLLER_CONFIG, resolveControllerConfig, TampoScope } from './config';
 export { CONTROLLER_NAMES, ControllerName, categoricalTauSet, createController } from './registry';
 export { HeadController, HeadInput } from './head-controller';
-export { TampoController } from './tampo';
+export { minMaxDistribution, nucleus, sparsemax, TampoController } from './tampo';
 export { EadController, eadDecay, eadTau } from './ead';
 export { EdtController, edtTau } from './edt';
 export { FixedController } from './fixed';

@@ -43,8 +43,8 @@ export interface ObservedRollout {
   /** Optional [R] advantage of each row (e.g. GRPO's group-normalised one); default reward − mean(reward). */
   advantage?: Float32Array;
   /** Optional [R · K] row-major: the mean token log-likelihood of row r's completion at TAMPO's k-th candidate τ.
-   *  When given, credit is shared across temperatures by normalised likelihood (TAMPO's "which temperature best
-   *  explains the trajectory"); without it each row credits the temperature it was sampled at. */
+   *  When given, credit is shared across temperatures by sparsemax of these (TAMPO's "which temperature best explains
+   *  the trajectory"); without it each row credits the temperature it was sampled at. */
   logLikByTau?: Float32Array;
 }
 

@@ -13,6 +13,7 @@ import { loadModel } from '../lm/load';
 import { Decoder } from '../lm/model';
 import { loadTokenizer, Tokenizer } from '../lm/tokenizer';
 import { createController } from '../policy/registry';
+import { TampoController } from '../policy/tampo';
 import { TemperatureController } from '../policy/types';
 import { Rng } from '../rng';
 import { mean } from '../stats';
@@ -23,7 +24,8 @@ import { Progress } from '../train/progress';
 import { MetricsLog, openRunDir } from '../train/run-dir';
 import { computeAdvantages } from './grpo/advantages';
 import { createParamGroup, disposeParamGroup, ParamGroup } from './grpo/optim';
-import { grpoUpdate, UpdateContext, UpdateMetrics } from './grpo-step';
+import { grpoUpdate, rolloutForward, UpdateContext, UpdateMetrics } from './grpo-step';
+import { tokenLogProbs } from '../lm/sampling';
 import { completionIds, rollout, Rollout } from './rollout';
 import { phaseAt } from './schedule';
 import { problemPromptIds } from './sft';
@@ -172,6 +174,39 @@ function lossMetrics(prefix: string, m: UpdateMetrics['token']): Record<string, 
   return { [`${prefix}/loss`]: m.loss, [`${prefix}/clip_fraction`]: m.clipFraction, [`${prefix}/ratio_mean`]: m.ratioMean, [`${prefix}/kl`]: m.kl };
 }
 
+/**
+ * TAMPO's ℓ_k(i) for every row i of a rollout and candidate τ_k: the mean log-likelihood of the row's generated tokens
+ * (EOS included) under softmax(logits / τ_k), from one forward pass over the rollout. Row-major [B, K].
+ */
+export function completionLogLikByTau(model: Decoder, r: Rollout, taus: readonly number[], padId: number): Float32Array {
+  const B = r.batch;
+  const T = r.steps;
+  const K = taus.length;
+  const Tfull = r.tokens.length / B;
+  const ids = new Int32Array(B * T).fill(padId);
+  const mask = new Float32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      if (!r.mask[b * Tfull + t]) continue;
+      ids[b * T + t] = r.tokens[b * Tfull + t];
+      mask[b * T + t] = 1;
+    }
+  }
+  const out = new Float32Array(B * K);
+  tf.tidy(() => {
+    const { logits } = rolloutForward(model, r, padId);
+    const tokens = tf.tensor2d(ids, [B, T], 'int32');
+    const m = tf.tensor2d(mask, [B, T]);
+    const len = tf.maximum(tf.sum(m, 1), 1);
+    taus.forEach((tau, k) => {
+      const { logp } = tokenLogProbs(logits, tf.fill([B, T], tau) as tf.Tensor2D, tokens);
+      const meanLogp = tf.div(tf.sum(tf.mul(logp, m), 1), len).dataSync();
+      for (let b = 0; b < B; b++) out[b * K + k] = meanLogp[b];
+    });
+  });
+  return out;
+}
+
 /** One RL step (0-based `step`): returns the metrics record written to metrics.jsonl. */
 export function trainStep(run: Run, step: number): Record<string, unknown> & { step: number } {
   const c = run.cfg;
@@ -192,7 +227,8 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
   const rewards = scoreRollout(run.task, run.tok, r, problems, groupsOf);
   const adv = computeAdvantages(c.grpo.advantage, rewards, { groupSize: G, scaleByStd: c.grpo.scaleByStd });
   const T = r.tau.length / r.batch;
-  run.controller.observe?.({ rowTau: Float32Array.from({ length: r.batch }, (_, b) => r.tau[b * T]), reward: rewards, advantage: adv.advantages });
+  const logLikByTau = run.controller instanceof TampoController ? completionLogLikByTau(run.model, r, run.controller.taus, run.tok.padId) : undefined;
+  run.controller.observe?.({ rowTau: Float32Array.from({ length: r.batch }, (_, b) => r.tau[b * T]), reward: rewards, advantage: adv.advantages, logLikByTau });
   const t2 = performance.now();
   const ctx: UpdateContext = { model: run.model, controller: run.controller, theta: run.theta, phi: run.phi, reference: run.reference, cfg: c, tau0 };
   let upd: UpdateMetrics | null = null;
@@ -236,15 +272,31 @@ export async function trainRun(run: Run, onStep?: (rec: Record<string, unknown> 
 
 /**
  * Held-out evaluation of a policy as `cfg.eval` specifies: Avg@k / Pass@k on the synthetic task's test split, or on
- * each evaluation benchmark (pooled `report`, and `sets` per benchmark). The sampling stream depends on cfg.seed only.
+ * each evaluation benchmark (pooled `report`, and `sets` per benchmark). With split 'validation': on
+ * validationProblems(task, cfg) instead (choosing hyperparameters, measuring headroom), never on test problems. The
+ * sampling stream depends on cfg.seed only.
  */
-export function evaluatePolicy(model: Decoder, tok: Tokenizer, controller: TemperatureController, task: Task, cfg: ExperimentConfig, step: number): EvalResult {
+export function evaluatePolicy(model: Decoder, tok: Tokenizer, controller: TemperatureController, task: Task, cfg: ExperimentConfig, step: number, split: 'test' | 'validation' = 'test'): EvalResult {
   const o = { k: cfg.eval.k, maxNewTokens: cfg.eval.maxNewTokens, tau0: tau0Of(cfg), batchRows: 64, trainStep: step, keepTraces: 16 };
   const rng = new Rng(cfg.seed).fork('eval');
+  if (split === 'validation') return evaluate(model, tok, controller, validationProblems(task, cfg), task, o, rng);
   if (task.evalSets) return evaluateSets(model, tok, controller, task.evalSets(cfg.eval.problems), task, o, rng);
   // The held-out set does not depend on the run's seed: every method and seed is evaluated on the same problems.
   const problems = task.generate(new Rng(0).fork('eval-problems'), 'test', cfg.eval.problems, cfg.task.difficulty);
   return evaluate(model, tok, controller, problems, task, o, rng);
+}
+
+/**
+ * The validation problems of a config: cfg.eval.problems problems of the task's 'validation' split (disjoint from
+ * train and test; src/tasks/split.ts), the same for every method and seed. For the benchmark task, a seeded sample of
+ * the training file.
+ */
+export function validationProblems(task: Task, cfg: ExperimentConfig): Problem[] {
+  const n = cfg.eval.problems;
+  if (n <= 0) throw new KitError(`validation: eval.problems must be > 0 (the number of validation problems), got ${n}`);
+  const problems = task.generate(new Rng(0).fork('validation-problems'), 'validation', n, cfg.task.difficulty);
+  if (problems.length < n) throw new KitError(`validation: the task has only ${problems.length} validation problems, fewer than eval.problems = ${n}`);
+  return problems;
 }
 
 /** Evaluates the run's current policy (evaluatePolicy) and writes eval.json. */

@@ -55,6 +55,8 @@ export function createBenchmarkTask(o: BenchmarkTaskOptions): Task {
     description: `RL on ${o.trainBenchmark}, evaluated on ${o.evalBenchmarks.join(', ')} (math verifier reward)`,
     generate(rng: Rng, split: Split, n: number): Problem[] {
       if (split === 'test') return task.evalSets!(0).flatMap((s) => s.problems).slice(0, n);
+      // 'train' and 'validation' alike: a seeded sample of the training file (a benchmark has no separate validation
+      // file, so here the validation sample is not held out from RL training).
       const pool = load(o.trainBenchmark);
       return rng.shuffle(pool.map((_, i) => i)).slice(0, Math.min(n, pool.length)).map((i) => pool[i]);
     },

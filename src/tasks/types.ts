@@ -12,15 +12,16 @@ export interface Problem {
   meta?: Record<string, unknown>;
 }
 
-export type Split = 'train' | 'test';
+/** 'validation' is disjoint from both (src/tasks/split.ts): training never sees it, evaluation reports never use it. */
+export type Split = 'train' | 'validation' | 'test';
 
 export interface Task {
   name: string;
   /** A short description shown by registries and CLIs. */
   description: string;
   /**
-   * `n` distinct problems of `split`, deterministic given the RNG state. Train and test are disjoint by construction:
-   * a hash of each problem's canonical form decides its split. `difficulty`: an integer ≥ 1 (task default if absent).
+   * `n` distinct problems of `split`, deterministic given the RNG state. Train, validation and test are disjoint by
+   * construction: a hash of each problem's canonical form decides its split. `difficulty`: an integer ≥ 1 (task default if absent).
    */
   generate(rng: Rng, split: Split, n: number, difficulty?: number): Problem[];
   /** Whether a completion's final answer solves `problem`. Never throws. */

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { KitError } from '../../src/errors';
 import { Rng } from '../../src/rng';
-import { avgAtK, bootstrapMeanCI, evaluateSamples, majorityAtK, majorityVote, passAtK, passAtKEstimate, quantileSorted } from '../../src/eval/metrics';
+import { avgAtK, bootstrapMeanCI, evaluateSamples, majorityAtK, majorityVote, pairedDiffCI, passAtK, passAtKEstimate, quantileSorted } from '../../src/eval/metrics';
 
 /** 1 − C(n−c, k)/C(n, k) by direct binomials, to check the product form. */
 function passDirect(n: number, c: number, k: number): number {
@@ -124,5 +124,31 @@ describe('bootstrap', () => {
     expect(r.avg.lo).toBeLessThanOrEqual(r.avg.value);
     expect(r.avg.hi).toBeGreaterThanOrEqual(r.avg.value);
     expect(r).toMatchObject({ problems: 3, samplesPerProblem: 2, k: 2 });
+  });
+});
+
+describe('pairedDiffCI', () => {
+  it('is the bootstrap of per-problem differences: a constant shift has a zero-width interval', () => {
+    const b = [0, 0.25, 0.5, 1, 0, 0.75];
+    const a = b.map((x) => x + 0.25);
+    const d = pairedDiffCI(a, b, new Rng(3), 500);
+    expect(d.value).toBeCloseTo(0.25, 12);
+    expect(d.lo).toBeCloseTo(0.25, 12);
+    expect(d.hi).toBeCloseTo(0.25, 12);
+    // unpaired, the spread of problem difficulty would widen it
+    const ua = bootstrapMeanCI(a, new Rng(3), 500);
+    expect(ua.hi - ua.lo).toBeGreaterThan(0.2);
+  });
+
+  it('hand values: differences [0.5, 0, 0] → mean 1/6, interval inside [0, 0.5]; same seed, same interval', () => {
+    const d = pairedDiffCI([1, 0.5, 0], [0.5, 0.5, 0], new Rng(1), 2000);
+    expect(d.value).toBeCloseTo(1 / 6, 12);
+    expect(d.lo).toBe(0); // a resample without the first problem has difference 0 (probability 8/27)
+    expect(d.hi).toBeCloseTo(0.5, 12); // ... and one of only the first problem has 0.5 (1/27 > 2.5%)
+    expect(pairedDiffCI([1, 0.5, 0], [0.5, 0.5, 0], new Rng(1), 2000)).toEqual(d);
+  });
+
+  it('different numbers of problems are a KitError', () => {
+    expect(() => pairedDiffCI([1, 0], [1], new Rng(1))).toThrow(/same problems/);
   });
 });

@@ -33,7 +33,7 @@ describe('registry', () => {
 
 describe('config', () => {
   it('defaults resolve and are valid; a partial config merges over them', () => {
-    expect(resolveControllerConfig()).toEqual({ ...DEFAULT_CONTROLLER_CONFIG, tampoTaus: [0.6, 0.8, 1.0, 1.2, 1.4] });
+    expect(resolveControllerConfig()).toEqual({ ...DEFAULT_CONTROLLER_CONFIG, tampoTaus: [0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5] });
     expect(resolveControllerConfig({ tauMax: 2 }).tauMax).toBe(2);
   });
 
@@ -49,6 +49,8 @@ describe('config', () => {
     expectKitError(() => resolveControllerConfig({ edtN: 1.2 }), 'edtN must be a number in (0, 1)');
     expectKitError(() => resolveControllerConfig({ detachHidden: 'yes' }), 'detachHidden must be true or false');
     expectKitError(() => resolveControllerConfig({ tampoScope: 'prompt' }), "'row', 'group' or 'batch'");
+    expectKitError(() => resolveControllerConfig({ tampoTopP: 1.5 }), 'tampoTopP must be a number in [0, 1]');
+    expectKitError(() => resolveControllerConfig({ eadLengthScale: 0 }), 'eadLengthScale must be a finite number > 0');
     expectKitError(() => resolveControllerConfig(null), 'expected an object');
   });
 

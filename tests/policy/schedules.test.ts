@@ -1,4 +1,4 @@
-// The non-learned baselines: fixed τ, EDT (τ = T0 · N^(θ/H)) and EAD (annealing with a step-aware decay) at hand
+// The non-learned baselines: fixed τ, EDT (τ = T0 · N^(θ/H)) and EAD (its authors' annealing, step-aware decay) at hand
 // values; their log-prob is zero, they leak no tensors and have no variables.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -70,33 +70,48 @@ describe('edt', () => {
 });
 
 describe('ead', () => {
-  it('formula at hand values (τ_max 1.2, τ_min 0.1, c = 2, d = 150)', () => {
-    // t < c: 1.0;  t = 2: 1 + 1.2 − e^{2/150} = 2.2 − 1.0134228 = 1.1865774;  t = 100: 2.2 − e^{2/3} = 2.2 − 1.9477340 =
-    // 0.2522660;  t = 150: 2.2 − e = −0.518 → floor 0.1
-    expect(eadTau(0, 150, 2, 1.2, 0.1)).toBe(1);
-    expect(eadTau(1, 150, 2, 1.2, 0.1)).toBe(1);
-    expect(eadTau(2, 150, 2, 1.2, 0.1)).toBeCloseTo(1.1865774, 6);
-    expect(eadTau(100, 150, 2, 1.2, 0.1)).toBeCloseTo(0.252266, 6);
-    expect(eadTau(150, 150, 2, 1.2, 0.1)).toBe(0.1);
-    // d_s = min(d0 + 5 s, 40000): d0 = 100 → s = 10: 150; s = 1e6: capped at 40000
-    expect(eadDecay(10, 100, 5, 40000)).toBe(150);
-    expect(eadDecay(1e6, 100, 5, 40000)).toBe(40000);
+  it("formula at hand values with the authors' constants (L 20, d_0 25, c 10, τ_max 1.2, τ_min 0.1)", () => {
+    // step 0: d = 25, L·d = 500.  t < 10: 1.0;  t = 10: 2.2 − e^{0.02} = 2.2 − 1.0202013 = 1.1797987;
+    // t = 100: 2.2 − e^{0.2} = 2.2 − 1.2214028 = 0.9785972;  t = 400: 2.2 − e^{0.8} = −0.0255 → floor 0.1
+    expect(eadTau(0, 25, 10, 1.2, 0.1, 20)).toBe(1);
+    expect(eadTau(9, 25, 10, 1.2, 0.1, 20)).toBe(1);
+    expect(eadTau(10, 25, 10, 1.2, 0.1, 20)).toBeCloseTo(1.1797987, 6);
+    expect(eadTau(100, 25, 10, 1.2, 0.1, 20)).toBeCloseTo(0.9785972, 6);
+    expect(eadTau(400, 25, 10, 1.2, 0.1, 20)).toBe(0.1);
+    // d_s = min(d0 + 5 s, 40000): d0 = 25 → s = 10: 75; s = 1e6: capped at 40000
+    expect(eadDecay(10, 25, 5, 40000)).toBe(75);
+    expect(eadDecay(1e6, 25, 5, 40000)).toBe(40000);
+    // the kit's earlier variant as options (L 1, c 2, d = 150): t = 2: 2.2 − e^{2/150} = 2.2 − 1.0134228 = 1.1865772
+    expect(eadTau(2, 150, 2, 1.2, 0.1, 1)).toBeCloseTo(1.1865772, 6);
   });
 
-  it('act() uses the training step from beginRollout and the token position', () => {
-    const c = createController('ead', {}, 4, 0); // defaults: d0 100, growth 5, τ_max 1.2, τ_min 0.1, c 2
+  it('act() uses the defaults, the training step from beginRollout and the token position', () => {
+    const c = createController('ead', {}, 4, 0);
     c.beginRollout({ trainStep: 10, batch: 4 }, new Rng(1));
-    const x = inputsWith([[0], [0], [0], [0]], [0, 2, 100, 150]);
+    // step 10: d = 75, L·d = 1500.  t = 9: 1.0 (warm-up);  t = 150: 2.2 − e^{0.1} = 2.2 − 1.1051709 = 1.0948291;
+    // t = 900: 2.2 − e^{0.6} = 2.2 − 1.8221188 = 0.3778812;  t = 1500: 2.2 − e = −0.518 → floor 0.1
+    const x = inputsWith([[0], [0], [0], [0]], [9, 150, 900, 1500]);
     const s = c.act(x, new Rng(1));
     expect(s.tau[0]).toBe(1);
-    expect(s.tau[1]).toBeCloseTo(1.1865774, 6);
-    expect(s.tau[2]).toBeCloseTo(0.252266, 6);
+    expect(s.tau[1]).toBeCloseTo(1.0948291, 6);
+    expect(s.tau[2]).toBeCloseTo(0.3778812, 6);
     expect(s.tau[3]).toBe(Math.fround(0.1));
-    expect(c.metrics!()['policy/ead_decay']).toBe(150);
+    expect(c.metrics!()['policy/ead_decay']).toBe(75);
     const st = JSON.parse(JSON.stringify(c.state()));
     const c2 = createController('ead', {}, 4, 0);
     c2.loadState(st);
     expect(Array.from(c2.act(x, new Rng(1)).tau)).toEqual(Array.from(s.tau));
+    disposeInputs(x);
+  });
+
+  it('the earlier variant stays reachable through options', () => {
+    const c = createController('ead', { eadLengthScale: 1, eadD0: 100, eadWarmTokens: 2 }, 4, 0);
+    c.beginRollout({ trainStep: 10, batch: 2 }, new Rng(1));
+    // d = 150: t = 1: 1.0; t = 100: 2.2 − e^{2/3} = 2.2 − 1.9477340 = 0.2522660
+    const x = inputsWith([[0], [0]], [1, 100]);
+    const s = c.act(x, new Rng(1));
+    expect(s.tau[0]).toBe(1);
+    expect(s.tau[1]).toBeCloseTo(0.252266, 6);
     disposeInputs(x);
   });
 

@@ -9,7 +9,10 @@ import { methodOverride } from '../../src/experiments/methods';
 import { saveModel } from '../../src/lm/load';
 import { Decoder } from '../../src/lm/model';
 import { writeCharTokenizer } from '../../src/lm/tokenizer';
-import { closeRun, controllerFor, evaluatePolicy, evaluateRun, evaluates, openRun, stepProblems, trainStep } from '../../src/rl/trainer';
+import { closeRun, completionLogLikByTau, controllerFor, evaluatePolicy, evaluateRun, evaluates, openRun, stepProblems, trainStep } from '../../src/rl/trainer';
+import { rollout } from '../../src/rl/rollout';
+import { TampoController } from '../../src/policy/tampo';
+import { Rng } from '../../src/rng';
 import { loadModel } from '../../src/lm/load';
 import { loadTokenizer } from '../../src/lm/tokenizer';
 import { getTask } from '../../src/tasks/registry';
@@ -67,6 +70,31 @@ describe('trainer', () => {
     const before = tf.memory().numTensors;
     for (const name of CONTROLLER_NAMES) createController(name, {}, 16, 1).dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("TAMPO's ℓ_k(i) at the sampling τ is the rollout's own mean token log-prob; a training step passes it to observe()", async () => {
+    const run = await openRun(cfgFor('tampo'), path.join(dir, 'tampo-loglik'));
+    const fixed = createController('fixed', { fixedTau: 0.8 }, 16, 0);
+    const r = rollout(run.model, fixed, { prompts: [[1, 5, 6], [1, 7]], maxNewTokens: 6, eosId: 2, padId: 0, tau0: 1, trainStep: 0 }, new Rng(3));
+    const ll = completionLogLikByTau(run.model, r, [0.8, 1.2], 0);
+    const T = r.tokens.length / r.batch;
+    for (let b = 0; b < r.batch; b++) {
+      let sum = 0;
+      for (let t = 0; t < r.lengths[b]; t++) sum += r.logpTok[b * T + t];
+      expect(ll[b * 2]).toBeCloseTo(sum / r.lengths[b], 4);
+      expect(ll[b * 2 + 1]).not.toBeCloseTo(ll[b * 2], 4);
+    }
+    // the step hands TAMPO one ℓ per (row, candidate), each matching completionLogLikByTau's reading
+    const ctl = run.controller as TampoController;
+    const seen: (Float32Array | undefined)[] = [];
+    const observe = ctl.observe.bind(ctl);
+    ctl.observe = (o) => { seen.push(o.logLikByTau); observe(o); };
+    const rec = trainStep(run, 0);
+    expect(rec['policy/tampo_updates']).toBe(1);
+    const rows = run.cfg.rollout.promptsPerStep * run.cfg.rollout.groupSize;
+    expect(seen[0]?.length).toBe(rows * ctl.taus.length);
+    expect(Array.from(seen[0]!).every((x) => Number.isFinite(x) && x <= 0)).toBe(true);
+    closeRun(run);
   });
 
   for (const method of ['fixed-0.6', 'edt', 'ead', 'tampo', 'introllm-nogate', 'introllm-categorical', 'introllm-gaussian', 'introllm-features']) {

@@ -7,7 +7,7 @@ import { Rng } from '../../src/rng';
 import { arithmeticTask } from '../../src/tasks/arithmetic';
 import { checkCountdown, countdownSpec, countdownTask, evalCountdownExpr } from '../../src/tasks/countdown';
 import { getTask, taskNames } from '../../src/tasks/registry';
-import { splitOf } from '../../src/tasks/split';
+import { splitOf, TEST_FRACTION, VALIDATION_FRACTION } from '../../src/tasks/split';
 import { inSyntheticCharset, SYNTHETIC_CHARSET, type Problem } from '../../src/tasks/types';
 
 const canon = (p: Problem) => String(p.meta?.canonical);
@@ -21,14 +21,25 @@ describe.each([arithmeticTask, countdownTask])('task $name', (task) => {
     expect(a.map((p) => p.id)).not.toEqual(c.map((p) => p.id));
   });
 
-  it('keeps train and test disjoint by canonical form', () => {
+  it('keeps train, validation and test disjoint by canonical form', () => {
     const train = task.generate(new Rng(1), 'train', 600, 1);
+    const validation = task.generate(new Rng(3), 'validation', 100, 1);
     const test = task.generate(new Rng(2), 'test', 200, 1);
     const trainForms = new Set(train.map(canon));
+    const testForms = new Set(test.map(canon));
     expect(test.some((p) => trainForms.has(canon(p)))).toBe(false);
+    expect(validation.some((p) => trainForms.has(canon(p)) || testForms.has(canon(p)))).toBe(false);
     expect(train.every((p) => splitOf(canon(p)) === 'train' && p.id.startsWith(`${task.name}-train-`))).toBe(true);
+    expect(validation.every((p) => splitOf(canon(p)) === 'validation' && p.id.startsWith(`${task.name}-validation-`))).toBe(true);
     expect(test.every((p) => splitOf(canon(p)) === 'test' && p.id.startsWith(`${task.name}-test-`))).toBe(true);
     expect(new Set(train.map((p) => p.id)).size).toBe(train.length);
+  });
+
+  it('assigns about TEST_FRACTION of canonical forms to test and VALIDATION_FRACTION to validation', () => {
+    const counts = { train: 0, validation: 0, test: 0 };
+    for (let i = 0; i < 20000; i++) counts[splitOf(`form-${i}`)]++;
+    expect(counts.test / 20000).toBeCloseTo(TEST_FRACTION, 1);
+    expect(counts.validation / 20000).toBeCloseTo(VALIDATION_FRACTION, 1);
   });
 
   it.each([1, 2, 3, 5])('difficulty %i: every reference solution passes its verifier and uses the charset', (d) => {
