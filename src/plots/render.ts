@@ -1,8 +1,9 @@
 // Writing figures (the last box of the kit's flow: summary.json → figures). HTML is always written and opens offline.
 // Where plotly.js comes from (plotlyTag): a page inside the kit's own results/ tree (the committed reference runs)
-// loads ONE shared copy, results/assets/plotly-<version>.min.js, by a relative <script src>, so that the repository
-// holds one 4.6 MB bundle instead of one per page; any other page (a user's run folder, a figure mailed on) inlines
-// plotly.js-dist-min and is self-contained. INTROLLM_PLOTLY=inline forces inlining. PNG is optional: it needs a Chromium
+// loads the kit's installed copy, node_modules/plotly.js-dist-min/plotly.min.js, by a relative <script src>, so that
+// the repository holds no 4.6 MB bundle at all (the pages work in any checkout after `npm install`; the PNG next to
+// each page works without it); any other page (a user's run folder, a figure mailed on) inlines plotly.js-dist-min
+// and is self-contained. INTROLLM_PLOTLY=inline forces inlining. PNG is optional: it needs a Chromium
 // binary (Debian's `chromium`, or the path in INTROLLM_CHROMIUM) driven by playwright-core; without one, renderPng
 // reports why it skipped instead of throwing, and the HTML files remain the figures. All writes are atomic.
 import * as fs from 'node:fs';
@@ -27,17 +28,13 @@ export function plotlyScript(): string {
   return plotlyCache;
 }
 
-function plotlyVersion(): string {
-  return (require('plotly.js-dist-min/package.json') as { version: string }).version;
-}
-
-/** The shared-asset folder for a page at `htmlFile`: `<kit>/results/assets` when the page lies under the kit's results/, else null. */
-export function sharedAssetsDir(htmlFile: string): string | null {
+/** The kit's root folder when the page at `htmlFile` lies under the kit's results/ folder, else null. */
+export function kitRootOf(htmlFile: string): string | null {
   for (let dir = path.dirname(path.resolve(htmlFile)); ; dir = path.dirname(dir)) {
     if (path.basename(dir) === 'results') {
       try {
         const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(dir), 'package.json'), 'utf8')) as { name?: string };
-        if (pkg.name === 'introllm-kit') return path.join(dir, 'assets');
+        if (pkg.name === 'introllm-kit') return path.dirname(dir);
       } catch {
         /* not the kit's results folder; keep walking up */
       }
@@ -47,24 +44,22 @@ export function sharedAssetsDir(htmlFile: string): string | null {
 }
 
 /**
- * The <script> element that gives a page at `htmlFile` plotly.js: a relative src to the shared copy (written, or
- * refreshed when its content differs, as a side effect) when sharedAssetsDir finds one, else the inlined bundle.
- * Without `htmlFile` (or with INTROLLM_PLOTLY=inline) the bundle is inlined.
+ * The <script> element that gives a page at `htmlFile` plotly.js: a relative src to the kit's installed
+ * node_modules/plotly.js-dist-min/plotly.min.js when kitRootOf finds the kit, else the inlined bundle. Without
+ * `htmlFile` (or with INTROLLM_PLOTLY=inline) the bundle is inlined.
  */
 export function plotlyTag(htmlFile?: string): string {
-  const assets = htmlFile && process.env.INTROLLM_PLOTLY !== 'inline' ? sharedAssetsDir(htmlFile) : null;
-  if (assets === null) return `<script>${plotlyScript()}</script>`;
-  const shared = path.join(assets, `plotly-${plotlyVersion()}.min.js`);
-  const source = fs.readFileSync(require.resolve('plotly.js-dist-min'));
-  if (!fs.existsSync(shared) || !fs.readFileSync(shared).equals(source)) writeFileAtomic(shared, source);
+  const root = htmlFile && process.env.INTROLLM_PLOTLY !== 'inline' ? kitRootOf(htmlFile) : null;
+  if (root === null) return `<script>${plotlyScript()}</script>`;
+  const shared = path.join(root, 'node_modules', 'plotly.js-dist-min', 'plotly.min.js');
   const rel = path.relative(path.dirname(path.resolve(htmlFile as string)), shared).split(path.sep).join('/');
   return `<script src="${escapeHtml(rel)}"></script>`;
 }
 
-/** Page script that says where plotly.js was expected when it did not load (a shared copy moved or deleted). */
+/** Page script that says where plotly.js was expected when it did not load (no npm install in this checkout). */
 const PLOTLY_MISSING = 'if (typeof Plotly === "undefined") document.body.insertAdjacentHTML("afterbegin", '
-  + '"<p style=\\"color:#b00\\">plotly.js did not load (this page expects the kit\'s shared copy in results/assets/; '
-  + 'rebuild the figures or see the PNG files next to this page).</p>");';
+  + '"<p style=\\"color:#b00\\">plotly.js did not load (this page loads the kit\'s node_modules/plotly.js-dist-min: '
+  + 'run npm install in the kit, or see the PNG files next to this page).</p>");';
 
 /** A figure's JSON for a page: non-integers at 4 significant digits (what a plot can show; pages stay small). */
 export function figureJson(fig: Figure): string {

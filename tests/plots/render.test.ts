@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compactPng, figureHtml, findChromium, galleryHtml, plotlyScript, renderPng, scriptJson, sharedAssetsDir, writeFigureHtml, writeFigures } from '../../src/plots/render';
+import { compactPng, figureHtml, findChromium, galleryHtml, plotlyScript, renderPng, scriptJson, kitRootOf, writeFigureHtml, writeFigures } from '../../src/plots/render';
 import type { Figure } from '../../src/plots/types';
 
 const fig: Figure = {
@@ -39,27 +39,28 @@ describe('writeFigureHtml', () => {
     expect(fs.readdirSync(path.join(dir, 'sub'))).toEqual(['acc.html']); // no temp files left behind
   });
 
-  it('a page inside the kit\'s results/ tree loads the one shared plotly copy by a relative src', () => {
+  it('a page inside the kit\'s results/ tree loads the kit\'s installed plotly by a relative src', () => {
     const kit = path.join(dir, 'kit');
     fs.mkdirSync(kit);
     fs.writeFileSync(path.join(kit, 'package.json'), JSON.stringify({ name: 'introllm-kit' }));
     const a = path.join(kit, 'results', 'tiny', 'figures', 'acc.html');
     const b = path.join(kit, 'results', 'ablations', 'tiny', 'gate', 'figures', 'ablation.html');
-    expect(sharedAssetsDir(a)).toBe(path.join(kit, 'results', 'assets'));
+    expect(kitRootOf(a)).toBe(kit);
     writeFigureHtml(a, fig, 'acc');
     fs.mkdirSync(path.dirname(b), { recursive: true });
     fs.writeFileSync(b, galleryHtml([{ title: 'g', fig }], 'gallery', [], b));
-    const shared = path.join(kit, 'results', 'assets', 'plotly-4.1.2.min.js');
-    expect(fs.readFileSync(shared).equals(fs.readFileSync(require.resolve('plotly.js-dist-min')))).toBe(true);
-    expect(fs.readFileSync(a, 'utf8')).toContain('<script src="../../assets/plotly-4.1.2.min.js"></script>');
-    expect(fs.readFileSync(b, 'utf8')).toContain('<script src="../../../../assets/plotly-4.1.2.min.js"></script>');
+    expect(fs.readFileSync(a, 'utf8')).toContain('<script src="../../../node_modules/plotly.js-dist-min/plotly.min.js"></script>');
+    expect(fs.readFileSync(b, 'utf8')).toContain('<script src="../../../../../node_modules/plotly.js-dist-min/plotly.min.js"></script>');
     for (const f of [a, b]) expect(fs.statSync(f).size).toBeLessThan(10_000); // data only, no bundle
-    expect(fs.readdirSync(path.join(kit, 'results', 'assets'))).toEqual(['plotly-4.1.2.min.js']);
+    // From the real kit's results/, the src resolves to the installed bundle.
+    const real = path.join(__dirname, '..', '..', 'results', 'x', 'figures', 'p.html');
+    const src = /src="([^"]+)"/.exec(figureHtml(fig, 't', real))![1];
+    expect(fs.existsSync(path.resolve(path.dirname(real), src))).toBe(true);
   });
 
   it('a results/ folder that is not the kit\'s, and INTROLLM_PLOTLY=inline, inline the bundle', () => {
     const other = path.join(dir, 'other', 'results', 'figures', 'acc.html');
-    expect(sharedAssetsDir(other)).toBeNull();
+    expect(kitRootOf(other)).toBeNull();
     writeFigureHtml(other, fig, 'acc');
     expect(fs.readFileSync(other, 'utf8')).toContain(plotlyScript().slice(-200));
     const kit = path.join(dir, 'kit');
