@@ -79,6 +79,7 @@ export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> 
       controller.loadState(st.controller);
     }
     run.log.truncateAfter(run.step);
+    run.log.requireSteps(run.step);
   }
   return run;
 }

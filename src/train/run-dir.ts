@@ -54,6 +54,23 @@ export class MetricsLog {
     writeFileAtomic(this.file, keep.map((l) => l + '\n').join(''));
   }
 
+  /**
+   * After truncateAfter(n) on a run whose checkpoint covers steps 1 … n: the log must hold exactly one row for each of
+   * those steps. A row lost (a torn last line, a file edited or restored from elsewhere) cannot be recomputed from the
+   * checkpoint, so the run is refused with what is missing rather than resumed with a silent gap in its curves.
+   */
+  requireSteps(n: number): void {
+    const steps = this.read().map((r) => r.step);
+    const seen = new Set(steps);
+    const missing: number[] = [];
+    for (let s = 1; s <= n; s++) if (!seen.has(s)) missing.push(s);
+    const dup = steps.length !== seen.size;
+    if (missing.length === 0 && !dup) return;
+    const what = missing.length ? `no row for step${missing.length > 1 ? 's' : ''} ${missing.length > 8 ? `${missing.slice(0, 8).join(', ')}, …` : missing.join(', ')}` : 'a step logged twice';
+    throw new KitError(`${this.file}: the checkpoint covers steps 1–${n} but the metrics log has ${steps.length} row${steps.length === 1 ? '' : 's'} (${what}); `
+      + 'lost rows cannot be recomputed from the checkpoint. Restore the file, or delete the run folder to train it again from the start');
+  }
+
   append(record: { step: number } & Record<string, unknown>): void {
     const fd = fs.openSync(this.file, 'a');
     try {

@@ -90,4 +90,16 @@ describe('run folders and metrics logs', () => {
     log.truncateAfter(3);
     expect(log.read()).toEqual([{ step: 1, x: 10 }, { step: 2, x: 20 }, { step: 3, x: 30 }]);
   });
+
+  it('requireSteps accepts a log with one row per checkpointed step and refuses a lost or doubled row, naming it', () => {
+    const log = new MetricsLog(path.join(dir, 'require-steps.jsonl'));
+    for (let s = 1; s <= 4; s++) log.append({ step: s });
+    log.requireSteps(4);
+    log.requireSteps(0);
+    fs.writeFileSync(log.file, fs.readFileSync(log.file, 'utf8').split('\n').slice(0, 3).join('\n') + '\n{"step": 4'); // the last row torn
+    log.truncateAfter(4);
+    expectKitError(() => log.requireSteps(4), log.file, 'covers steps 1–4', 'has 3 rows', 'no row for step 4', 'cannot be recomputed');
+    log.append({ step: 3 });
+    expectKitError(() => log.requireSteps(3), 'a step logged twice');
+  });
 });
