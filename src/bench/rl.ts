@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveConfig } from '../config';
+import { KitError } from '../errors';
 import { methodOverride } from '../experiments/methods';
 import { closeRun, openRun, trainStep } from '../rl/trainer';
 
@@ -20,14 +21,22 @@ export interface RlBenchRow {
   update_ms: number;
   step_ms: number;
   tokens_per_step: number;
+  /** Generated tokens per second of the whole step (rollout + reward + update). */
+  step_tokens_per_s: number;
+  rollouts_per_step: number;
 }
 
-export async function benchRl(preset: string, methods: string[], steps: number, seed: number): Promise<RlBenchRow[]> {
+/** `rollouts`: rollouts per step (prompts per step × group size; the preset's group size is kept), or the preset's. */
+export async function benchRl(preset: string, methods: string[], steps: number, seed: number, rollouts?: number): Promise<RlBenchRow[]> {
   const rows: RlBenchRow[] = [];
   for (const method of methods) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'introllm-benchrl-'));
     try {
-      const cfg = resolveConfig({ preset, overrides: [{ source: `method ${method}`, value: methodOverride(method) }, { source: 'bench', value: { seed, train: { steps: steps + 1 } } }] });
+      const base = resolveConfig({ preset });
+      const G = base.rollout.groupSize;
+      if (rollouts !== undefined && rollouts % G !== 0) throw new KitError(`--rollouts ${rollouts} must be a multiple of the preset's group size ${G}`);
+      const perStep = rollouts === undefined ? {} : { rollout: { promptsPerStep: rollouts / G } };
+      const cfg = resolveConfig({ preset, overrides: [{ source: `method ${method}`, value: methodOverride(method) }, { source: 'bench', value: { seed, train: { steps: steps + 1 }, ...perStep } }] });
       const run = await openRun(cfg, dir);
       trainStep(run, 0); // warm-up: kernel set-up, Adam slots
       const recs = Array.from({ length: steps }, (_, i) => trainStep(run, i + 1));
@@ -39,6 +48,8 @@ export async function benchRl(preset: string, methods: string[], steps: number, 
         method, steps, rollout_ms: rollout, controller_ms: ctl, controller_share: ctl / rollout, decode_ms: avg('time/decode_ms'),
         reward_ms: avg('time/reward_ms'), update_ms: avg('time/update_ms'),
         step_ms: avg('time/rollout_ms') + avg('time/reward_ms') + avg('time/update_ms'), tokens_per_step: avg('train/tokens'),
+        step_tokens_per_s: avg('train/tokens') / ((avg('time/rollout_ms') + avg('time/reward_ms') + avg('time/update_ms')) / 1000),
+        rollouts_per_step: cfg.rollout.promptsPerStep * G,
       });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

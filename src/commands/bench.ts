@@ -10,6 +10,7 @@ import { benchDecoder } from '../bench/lm';
 import { benchRl } from '../bench/rl';
 import type { Command } from '../cli';
 import { KitError } from '../errors';
+import { writeJsonAtomic } from '../io/atomic';
 import { loadModel, saveModel } from '../lm/load';
 import { intFlag, parseFlags, requireFlag } from './args';
 
@@ -25,17 +26,20 @@ function runTorchPeer(dir: string, o: { batch: number; prompt: number; newTokens
 
 export const command: Command = {
   summary: 'Measure decoding (KV cache), full-recompute and training throughput of a model.',
-  usage: 'introllm bench --rl [--preset tiny] [--methods introllm,fixed-1.0] [--steps 3] [--json]  |  introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--json]',
+  usage: 'introllm bench --suite [--peer torch] [--out FILE]  |  introllm bench --rl [--rollouts N] [--preset tiny] [--methods introllm,fixed-1.0] [--steps 3] [--json]  |  introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--json]',
   async run(argv) {
     const f = parseFlags(argv, {
       model: { type: 'string' }, batch: { type: 'string' }, prompt: { type: 'string' }, new: { type: 'string' },
       'train-steps': { type: 'string' }, 'random-init': { type: 'string' }, 'skip-full': { type: 'boolean' },
       peer: { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string' },
-      rl: { type: 'boolean' }, preset: { type: 'string' }, methods: { type: 'string' }, steps: { type: 'string' },
+      rl: { type: 'boolean' }, preset: { type: 'string' }, methods: { type: 'string' }, steps: { type: 'string' }, rollouts: { type: 'string' },
+      suite: { type: 'boolean' }, out: { type: 'string' },
     });
+    if (f.suite) return runSuite(f.peer === 'torch', (f.out as string | undefined) ?? path.join('results', 'bench', 'cpu-suite.json'), f.backend as string | undefined);
     if (f.rl) {
       const backend = await initBackend(f.backend as string | undefined);
-      const rows = await benchRl((f.preset as string | undefined) ?? 'tiny', ((f.methods as string | undefined) ?? 'introllm,fixed-1.0').split(','), intFlag(f, 'steps', 3), intFlag(f, 'seed', 0, 0));
+      const rows = await benchRl((f.preset as string | undefined) ?? 'tiny', ((f.methods as string | undefined) ?? 'introllm,fixed-1.0').split(','), intFlag(f, 'steps', 3), intFlag(f, 'seed', 0, 0),
+        f.rollouts === undefined ? undefined : intFlag(f, 'rollouts', 0));
       if (f.json) process.stdout.write(JSON.stringify({ backend: backend.name, preset: f.preset ?? 'tiny', rows }) + '\n');
       else console.table(rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 1000) / 1000 : v]))));
       return 0;
@@ -80,3 +84,43 @@ export const command: Command = {
     return 0;
   },
 };
+
+/**
+ * The cases of issue 10's table, each in its own process (a fresh wasm heap), side by side with PyTorch when asked:
+ * [shape folder, batch, prompt, new tokens]. Training runs on batch × (prompt + new) tokens of the same shape.
+ */
+export const SUITE: { name: string; model: string; batch: number; prompt: number; newTokens: number }[] = [
+  { name: 'h256, B16', model: 'bench/shapes/qwen2-h256', batch: 16, prompt: 32, newTokens: 96 },
+  { name: 'h256, B8, 480-token prompt', model: 'bench/shapes/qwen2-h256', batch: 8, prompt: 480, newTokens: 32 },
+  { name: 'tiny, B32', model: 'bench/shapes/qwen2-tiny', batch: 32, prompt: 32, newTokens: 128 },
+  { name: 'tiny, B128', model: 'bench/shapes/qwen2-tiny', batch: 128, prompt: 32, newTokens: 128 },
+];
+
+async function runSuite(peer: boolean, out: string, backend?: string): Promise<number> {
+  const bin = path.join(__dirname, '..', '..', 'bin', 'introllm.js');
+  const rows: Record<string, unknown>[] = [];
+  for (const c of SUITE) {
+    const args = [bin, 'bench', '--model', c.model, '--random-init', '0', '--batch', String(c.batch), '--prompt', String(c.prompt), '--new', String(c.newTokens),
+      '--train-steps', '2', '--skip-full', '--json', ...(peer ? ['--peer', 'torch'] : []), ...(backend ? ['--backend', backend] : [])];
+    process.stderr.write(`bench suite: ${c.name} …\n`);
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) {
+      rows.push({ case: c.name, error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').slice(-2).join(' | ') });
+      continue;
+    }
+    rows.push({ case: c.name, ...JSON.parse(r.stdout.trim().split('\n').pop()!) });
+  }
+  const n = (x: unknown) => (typeof x === 'number' ? String(Math.round(x)) : '–');
+  const ratio = (x: unknown) => (typeof x === 'number' ? x.toFixed(2) : '–');
+  const table = ['| case | decode tok/s | torch | ratio | train tok/s | torch | ratio | peak RSS MB |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => {
+      if (r.error) return `| ${r.case} | failed: ${r.error} | | | | | | |`;
+      const p = (r.peer ?? {}) as Record<string, unknown>;
+      const q = (r.ratio_vs_peer ?? {}) as Record<string, unknown>;
+      return `| ${r.case} | ${n(r.decode_tokens_per_s)} | ${n(p.decode_tokens_per_s)} | ${ratio(q.decode)} | ${n(r.train_tokens_per_s)} | ${n(p.train_tokens_per_s)} | ${ratio(q.train)} | ${n(r.peak_rss_mb)} |`;
+    })].join('\n');
+  writeJsonAtomic(out, { machine: `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}`, date: new Date().toISOString(), rows });
+  console.log(table);
+  console.log(`\n${out}`);
+  return rows.some((r) => r.error) ? 1 : 0;
+}

@@ -4,6 +4,7 @@
 // ChatML format written out by hand, text and ids.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config';
 import { loadTokenizer, Tokenizer } from '../../src/lm/tokenizer';
@@ -42,7 +43,7 @@ describe('Qwen3 tokenizer (the paper\'s models)', () => {
     expect(cfg.task).toMatchObject({ name: 'benchmark', trainBenchmark: 'math_train', chatTemplate: true, instruction: DEFAULT_INSTRUCTION });
     const task = taskFromConfig(cfg.task);
     const problem = task.trainingSet!()[0];
-    const raw = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'data', 'math_train.jsonl'), 'utf8').split('\n')[0]);
+    const raw = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(__dirname, '..', '..', 'data', 'math_train.jsonl.gz'))).toString('utf8').split('\n')[0]);
     expect(problem.prompt.startsWith(raw.problem)).toBe(true);
     const content = `${raw.problem}\n\nPlease reason step by step, and put your final answer within \\boxed{}.`;
     const byHand = `<|im_start|>user\n${content}<|im_end|>\n<|im_start|>assistant\n`;
