@@ -131,14 +131,9 @@ export function symbolicallyEqual(a: Parsed, b: Parsed, relTol = 1e-6): boolean 
       const mag = k % 3 === 2 ? 0.9 + 0.2 * rng.next() : 0.3 + 2 * rng.next();
       scope[name] = mag * (k % 2 === 1 && rng.next() < 0.5 ? -1 : 1);
     }
-    let va: Complex | null;
-    let vb: Complex | null;
-    try {
-      va = toComplex(a.evaluate(scope));
-      vb = toComplex(b.evaluate(scope));
-    } catch {
-      continue;
-    }
+    const pair = evaluatePair(a, b, scope);
+    if (pair === null) continue;
+    const [va, vb] = pair;
     if (va === null || vb === null) {
       if ((va === null) !== (vb === null)) return false;
       continue;
@@ -151,6 +146,15 @@ export function symbolicallyEqual(a: Parsed, b: Parsed, relTol = 1e-6): boolean 
     else valid++;
   }
   return valid >= 3 || (valid === 0 && zeros >= 3);
+}
+
+/** Both expressions at one point, as complex numbers (null where a value is not a number); null when either throws. */
+function evaluatePair(a: Parsed, b: Parsed, scope: Record<string, number>): [Complex | null, Complex | null] | null {
+  try {
+    return [toComplex(a.evaluate(scope)), toComplex(b.evaluate(scope))];
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -167,14 +171,9 @@ export function proportionalRatio(a: Parsed, b: Parsed, relTol = 1e-6): number |
   for (let k = 0; k < N_POINTS * 3 && valid < N_POINTS; k++) {
     const scope: Record<string, number> = {};
     for (const name of names) scope[name] = (0.3 + 2 * rng.next()) * (rng.next() < 0.5 ? -1 : 1);
-    let va: Complex | null;
-    let vb: Complex | null;
-    try {
-      va = toComplex(a.evaluate(scope));
-      vb = toComplex(b.evaluate(scope));
-    } catch {
-      continue;
-    }
+    const pair = evaluatePair(a, b, scope);
+    if (pair === null) continue;
+    const [va, vb] = pair;
     if (va === null || vb === null || va.im !== 0 || vb.im !== 0) continue;
     if (!Number.isFinite(va.re) || !Number.isFinite(vb.re) || Math.abs(vb.re) < 1e-12) continue;
     const r = va.re / vb.re;
