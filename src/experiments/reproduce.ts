@@ -15,11 +15,26 @@ import { Job, runJobs } from './jobs';
 import { gitState, manifest } from './manifest';
 import { methodOverride } from './methods';
 import { readEval, runDirOf } from './run-files';
-import { comparisonTables, MethodSummary, reportedKs, SeedEval, summariseMethod } from './summary';
+import { comparisonTables, MethodSummary, PairedDifference, pairedDifference, reportedKs, SeedEval, summariseMethod } from './summary';
 
 export { readEval, runDirOf };
 
 export const DEFAULT_METHODS = ['introllm', 'fixed-0.6', 'fixed-1.0', 'edt', 'ead', 'tampo'];
+
+/** The folder (under a reproduction's) and method of the base model's evaluation before any RL. */
+export const BEFORE_RL = 'before-rl';
+const BEFORE_RL_METHOD = 'fixed-1.0';
+
+/** The before-RL evaluation of sampling seed `seed` (written by `introllm eval`), or null when it is not there yet. */
+export function readBeforeRl(out: string, seed: number): SeedEval['eval'] | null {
+  const file = path.join(out, BEFORE_RL, 'evals', BEFORE_RL_METHOD, `seed-${seed}.json`);
+  try {
+    const e = JSON.parse(fs.readFileSync(file, 'utf8')) as SeedEval['eval'];
+    return Array.isArray(e.problems) ? e : null;
+  } catch {
+    return null;
+  }
+}
 
 export interface ReproducePreset {
   /** The train preset (src/config.ts PRESETS) every run uses. */
@@ -94,6 +109,11 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
         ...setsOf(v).flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
     }
   }
+  // The base model before RL, on the same held-out problems, k and sampling seeds (summary: before_rl, vs_before_rl).
+  if (seeds.some((s) => !readBeforeRl(out, s))) {
+    jobs.push({ name: 'before RL (the base model at τ = 1)', args: ['eval', '--preset', p.trainPreset, '--methods', BEFORE_RL_METHOD, '--seeds', seeds.join(','), '--out', path.join(out, BEFORE_RL),
+      ...o.sets.flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
+  }
   o.log(`reproduce ${o.preset}: ${methods.length} methods × ${seeds.length} seeds, ${jobs.length} runs to do, ${o.jobs} at a time → ${out}`);
   const results = await runJobs(jobs, o.jobs, o.log);
   const failed = results.filter((r) => r.code !== 0);
@@ -128,9 +148,56 @@ export async function summariseReproduction(out: string, methods: string[], seed
   }
   const fig = await writeReproductionFigures({ out, labels: Object.keys(summary.methods), seeds, runDir: (l, s) => runDirOf(out, l, s), summary, title: `IntroLLM kit: ${preset} reproduction` });
   if (fig.pngSkipped) log(`figures: HTML only (${fig.pngSkipped})`);
-  writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, interpretability: fig.interpretability });
+  const cmp = comparisons(out, methods, seeds, ks);
+  writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, ...cmp, interpretability: fig.interpretability });
   // With several benchmarks the headline columns are the macro average; a second table has each benchmark.
-  const table = comparisonTables(summary.methods, k);
+  const table = [comparisonTables(summary.methods, k), pairedTable(cmp, k)].filter(Boolean).join('\n\n');
   writeFileAtomic(path.join(out, 'table.md'), table + '\n');
   return { summary, table, figures: fig.files };
+}
+
+/**
+ * The paired comparisons of summary.json: `before_rl` (the base model at τ = 1, no RL, same problems, k and sampling
+ * seeds) with each method's `vs_before_rl`, and `introllm_vs` (IntroLLM minus each other method). Each difference is
+ * paired over problems (pairedDifference). Empty where the runs are missing.
+ */
+function comparisons(out: string, methods: string[], seeds: number[], ks: number[]): Record<string, unknown> {
+  const evalsOf = (m: string): SeedEval[] => seeds.flatMap((s) => {
+    const e = readEval(runDirOf(out, m, s));
+    return e ? [{ seed: s, eval: e }] : [];
+  });
+  const done = methods.filter((m) => evalsOf(m).length > 0);
+  const result: Record<string, unknown> = {};
+  const before: SeedEval[] = seeds.flatMap((s) => {
+    const e = readBeforeRl(out, s);
+    return e ? [{ seed: s, eval: e }] : [];
+  });
+  if (before.length > 0) {
+    const b = summariseMethod(before, ks, new Rng(0).fork('summary:before-rl'));
+    result.before_rl = { method: `${BEFORE_RL_METHOD}, no RL`, accuracy: b.accuracy, ci95: b.ci95, pass_at_k: b.pass_at_k, pass_ci95: b.pass_ci95, seeds: b.seeds };
+    result.vs_before_rl = Object.fromEntries(done.map((m) => [m, pairedDifference(evalsOf(m), before, new Rng(0).fork(`paired:${m}:before-rl`))]));
+  }
+  if (done.includes('introllm')) {
+    result.introllm_vs = Object.fromEntries(done.filter((m) => m !== 'introllm').map((m) => [m, pairedDifference(evalsOf('introllm'), evalsOf(m), new Rng(0).fork(`paired:introllm:${m}`))]));
+  }
+  return result;
+}
+
+/** The paired differences as Markdown (percentage points), or '' when there are none. */
+function pairedTable(cmp: Record<string, unknown>, k: number): string {
+  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+  const row = (name: string, d: PairedDifference) => `| ${name} | ${pts(d.diff)} | [${pts(d.ci95[0])}, ${pts(d.ci95[1])}] | ${d.ci95[0] > 0 ? 'above 0' : d.ci95[1] < 0 ? 'below 0' : 'includes 0'} |`;
+  const out: string[] = [];
+  const before = cmp.before_rl as { accuracy: number; ci95: [number, number] } | undefined;
+  if (before) {
+    out.push(`Before RL (the base model at τ = 1): Avg@${k} ${(100 * before.accuracy).toFixed(1)}% [${(100 * before.ci95[0]).toFixed(1)}, ${(100 * before.ci95[1]).toFixed(1)}]`, '',
+      `| method − before RL | Avg@${k} points | paired 95% CI | CI |`, '| --- | ---: | --- | --- |',
+      ...Object.entries(cmp.vs_before_rl as Record<string, PairedDifference>).map(([m, d]) => row(m, d)));
+  }
+  if (cmp.introllm_vs) {
+    if (out.length) out.push('');
+    out.push(`| introllm − method | Avg@${k} points | paired 95% CI | CI |`, '| --- | ---: | --- | --- |',
+      ...Object.entries(cmp.introllm_vs as Record<string, PairedDifference>).map(([m, d]) => row(m, d)));
+  }
+  return out.join('\n');
 }

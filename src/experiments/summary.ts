@@ -186,3 +186,50 @@ export function compareWithReference(mine: Record<string, MethodSummary>, refere
   }
   return { table: rows.join('\n'), inside };
 }
+
+/** A paired difference of two methods' accuracy (Avg@k), with its 95% CI. */
+export interface PairedDifference {
+  diff: number;
+  ci95: [number, number];
+  /** Problems paired (per set, summed), and the seeds both sides have. */
+  problems: number;
+  seeds: number[];
+}
+
+/**
+ * accuracy(a) − accuracy(b) on the same held-out problems, paired: each problem's Avg@k difference is averaged over
+ * the seeds both have, and the CI is a percentile bootstrap over problems (resampled within each evaluation set;
+ * with several sets the difference is their unweighted mean, as the headline accuracy is). Problem difficulty, shared
+ * by both sides, drops out of the interval, so it is narrower than the two methods' CIs side by side.
+ */
+export function pairedDifference(a: SeedEval[], b: SeedEval[], rng: Rng, resamples = 2000): PairedDifference {
+  const seeds = a.map((e) => e.seed).filter((s) => b.some((e) => e.seed === s)).sort((x, y) => x - y);
+  if (seeds.length === 0) throw new KitError('paired difference: the two methods share no seed');
+  const perSeed = (evals: SeedEval[], s: number) => new Map(evals.find((e) => e.seed === s)!.eval.problems.map((p) => [`${p.set ?? ''}\u0000${p.id}`, p]));
+  const sets = new Map<string, number[]>();
+  const first = perSeed(a, seeds[0]);
+  for (const key of first.keys()) {
+    let d = 0;
+    for (const s of seeds) {
+      const pa = perSeed(a, s).get(key);
+      const pb = perSeed(b, s).get(key);
+      if (!pa || !pb) throw new KitError(`paired difference: problem '${key.split('\u0000')[1]}' is missing from seed ${s} of one side; both must be evaluated on the same problems`);
+      d += score(pa, null) - score(pb, null);
+    }
+    const set = key.split('\u0000')[0];
+    if (!sets.has(set)) sets.set(set, []);
+    sets.get(set)!.push(d / seeds.length);
+  }
+  const groups = [...sets.values()];
+  const diff = mean(groups.map(mean));
+  const draws: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    draws.push(mean(groups.map((g) => {
+      let t = 0;
+      for (let i = 0; i < g.length; i++) t += g[rng.int(g.length)];
+      return t / g.length;
+    })));
+  }
+  draws.sort((x, y) => x - y);
+  return { diff, ci95: [quantileSorted(draws, 0.025), quantileSorted(draws, 0.975)], problems: groups.reduce((n, g) => n + g.length, 0), seeds };
+}

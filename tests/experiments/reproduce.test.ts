@@ -34,7 +34,7 @@ describe('introllm reproduce', () => {
       '--set', `model.dir=${modelDir}`, '--set', 'train.steps=1', '--set', 'rollout.maxNewTokens=8', '--set', 'eval.maxNewTokens=8', '--set', 'eval.problems=4'];
     const r = run(...args);
     expect(r.status, r.stderr).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(['config.json', 'figures', 'manifest.json', 'runs', 'summary.json', 'table.md']);
+    expect(fs.readdirSync(out).sort()).toEqual(['before-rl', 'config.json', 'figures', 'manifest.json', 'runs', 'summary.json', 'table.md']);
     expect(fs.existsSync(path.join(out, 'figures', 'index.html'))).toBe(true);
     const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
     expect(Object.keys(summary.methods)).toEqual(['introllm', 'fixed-0.6']);
@@ -45,9 +45,19 @@ describe('introllm reproduce', () => {
       expect(Object.keys(m.pass_at_k as object).sort()).toEqual(['1', '2']);
     }
     expect(r.stdout).toContain('| introllm |');
+    // The base model before RL, paired with every method, and IntroLLM paired with the baseline.
+    expect(summary.before_rl.seeds).toEqual([0, 1]);
+    for (const m of ['introllm', 'fixed-0.6']) {
+      const d = summary.vs_before_rl[m];
+      expect(d.diff).toBeCloseTo(summary.methods[m].accuracy - summary.before_rl.accuracy, 12);
+      expect(d.ci95[0]).toBeLessThanOrEqual(d.diff);
+      expect(d.ci95[1]).toBeGreaterThanOrEqual(d.diff);
+    }
+    expect(summary.introllm_vs['fixed-0.6'].diff).toBeCloseTo(summary.methods.introllm.accuracy - summary.methods['fixed-0.6'].accuracy, 12);
+    expect(r.stdout).toContain('| method − before RL |');
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
     expect(manifest.sessions.length).toBe(1);
-    expect(manifest.sessions[0].runs.length).toBe(4);
+    expect(manifest.sessions[0].runs.length).toBe(5);
     expect(manifest.sessions[0].commit).toMatch(/^[0-9a-f]{40}$/); // each session records the code it ran from
     expect(typeof manifest.sessions[0].dirty).toBe('boolean');
     expect(manifest.packages['@tensorflow/tfjs']).toBe('4.22.0');
@@ -55,7 +65,7 @@ describe('introllm reproduce', () => {
     expect(again.status).toBe(0);
     expect(again.stderr).toContain('0 runs to do');
     const after = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
-    expect(after.sessions.map((x: { runs: unknown[] }) => x.runs.length)).toEqual([4, 0]); // the first session's record is kept
+    expect(after.sessions.map((x: { runs: unknown[] }) => x.runs.length)).toEqual([5, 0]); // the first session's record is kept
   });
 
   it('by default trains into runs/<preset>/ and prints its table beside the committed results/<preset>/; --reference writes the latter', () => {
@@ -69,8 +79,8 @@ describe('introllm reproduce', () => {
     expect(ref.stdout).not.toContain('beside the committed reference');
     const mine = runIn(cwd, 'reproduce', ...args);
     expect(mine.status, mine.stderr).toBe(0);
-    expect(mine.stderr).toContain('1 runs to do'); // an empty run folder trains; it does not read the reference
-    expect(mine.stderr).toMatch(/1\/1 runs done/);
+    expect(mine.stderr).toContain('2 runs to do'); // an empty run folder trains (and evaluates the base model); it does not read the reference
+    expect(mine.stderr).toMatch(/2\/2 runs done/);
     expect(fs.existsSync(path.join(cwd, 'runs', 'smoke', 'runs', 'fixed-0.6', 'seed-0', 'eval.json'))).toBe(true);
     expect(mine.stdout).toContain('beside the committed reference results/smoke/');
     expect(mine.stdout).toMatch(/\| fixed-0\.6 \| [\d.]+% \| .* \| yes \|/); // same config and seed: the same numbers, inside the CI

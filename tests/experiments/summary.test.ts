@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ablationGrid, ABLATION_GRIDS } from '../../src/experiments/ablations';
 import { methodOverride } from '../../src/experiments/methods';
-import { benchmarkTable, compareWithReference, MethodSummary, seedProblemBootstrap, SeedEval, stratifiedSeedProblemBootstrap, summariseMethod, summaryTable } from '../../src/experiments/summary';
+import { benchmarkTable, compareWithReference, MethodSummary, pairedDifference, seedProblemBootstrap, SeedEval, stratifiedSeedProblemBootstrap, summariseMethod, summaryTable } from '../../src/experiments/summary';
 import { Rng } from '../../src/rng';
 import { expectKitError } from '../helpers/kit';
 
@@ -116,5 +116,31 @@ describe('compareWithReference', () => {
       '| c | 50.0% | [40.0%, 60.0%] | – | – | not in results/tiny |',
       '| d | – | – | 90.0% | [80.0%, 100.0%] | not run here |',
     ]);
+  });
+});
+
+describe('pairedDifference', () => {
+  const ev = (seed: number, rows: [string, boolean[]][], set?: string) => ({ seed, eval: { problems: rows.map(([id, correct]) => ({ id, correct, answers: [], ...(set ? { set } : {}) })), tauMean: 1, gateRate: 1, entropyMean: 0, meanLength: 1 } });
+  it('is the seed-averaged per-problem difference, with a CI from resampling problems (hand-derived)', () => {
+    // Problem p1: a 1/2 vs b 0/2 in seed 0, a 2/2 vs b 1/2 in seed 1 → (0.5 + 0.5) / 2 = 0.5; p2: 0 both seeds → 0.
+    const a = [ev(0, [['p1', [true, false]], ['p2', [false, false]]]), ev(1, [['p1', [true, true]], ['p2', [true, false]]])];
+    const b = [ev(0, [['p1', [false, false]], ['p2', [false, false]]]), ev(1, [['p1', [true, false]], ['p2', [true, false]]])];
+    const d = pairedDifference(a, b, new Rng(1), 4000);
+    expect(d.diff).toBeCloseTo(0.25, 12);
+    expect(d.problems).toBe(2);
+    expect(d.seeds).toEqual([0, 1]);
+    // Two problems with differences 0.5 and 0: a resample's mean is 0, 0.25 or 0.5 (probabilities 1/4, 1/2, 1/4).
+    expect(d.ci95).toEqual([0, 0.5]);
+  });
+  it('with several sets is the unweighted mean over sets; identical methods give exactly 0', () => {
+    const a = [{ seed: 0, eval: { ...ev(0, [['x', [true]]], 's1').eval, problems: [...ev(0, [['x', [true]]], 's1').eval.problems, ...ev(0, [['y', [false]], ['z', [false]], ['w', [false]]], 's2').eval.problems] } }];
+    const b = [{ seed: 0, eval: { ...a[0].eval, problems: a[0].eval.problems.map((p) => ({ ...p, correct: [false] })) } }];
+    expect(pairedDifference(a, b, new Rng(0)).diff).toBeCloseTo(0.5, 12); // s1: +1, s2: 0 → mean over sets 0.5 (pooled would be 0.25)
+    const same = pairedDifference(a, a, new Rng(0));
+    expect([same.diff, ...same.ci95]).toEqual([0, 0, 0]);
+  });
+  it('refuses problems that one side lacks, and seeds that do not overlap', () => {
+    expect(() => pairedDifference([ev(0, [['p1', [true]]])], [ev(0, [['p2', [true]]])], new Rng(0))).toThrow(/'p1' is missing/);
+    expect(() => pairedDifference([ev(0, [['p1', [true]]])], [ev(1, [['p1', [true]]])], new Rng(0))).toThrow(/share no seed/);
   });
 });
