@@ -38,7 +38,7 @@ const LABELS: Record<string, string> = {
   'train/length_mean': 'mean completion length (tokens)',
   'policy/tau_mean': 'mean τ',
   'policy/tau_std': 'std of τ',
-  'policy/gate_rate': 'gate rate (fraction of steps resampling τ)',
+  'policy/gate_rate': 'gate rate: P(new τ)', // short: a long title spills out of a stacked panel
   'policy/entropy_mean': 'mean token entropy H_t (nats)',
   'loss_token/clip_fraction': 'token-loss clip fraction',
   'grad/theta_norm': '‖∇θ‖ (token policy)',
