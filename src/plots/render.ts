@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KitError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
-import type { Figure } from './types';
+import { tokensToHtml, TokenViewOptions } from './token-view';
+import type { Figure, TokenTrace } from './types';
 
 let plotlyCache: string | null = null;
 
@@ -127,6 +128,8 @@ export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '-
 
 interface PageLike {
   setContent(html: string): Promise<void>;
+  screenshot?(o: { fullPage: boolean; type: 'png' }): Promise<Buffer>;
+  setViewportSize?(s: { width: number; height: number }): Promise<void>;
   addScriptTag(o: { content: string }): Promise<unknown>;
   evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
 }
@@ -215,6 +218,31 @@ export async function compactPng(png: Buffer): Promise<Buffer> {
     return png;
   }
   return sharp(png).png({ palette: true, quality: 100, compressionLevel: 9, effort: 10 }).toBuffer();
+}
+
+/**
+ * The τ-coloured token view (tokensToHtml) as a PNG, or null with no Chromium or playwright-core. An image is what
+ * an untrusted notebook (every freshly cloned one) still shows: Jupyter's sanitizer strips the HTML view's inline
+ * colours. `width` in CSS pixels (default 900); drawn at device scale 2.
+ */
+export async function tokensToPng(trace: TokenTrace, options: TokenViewOptions & { width?: number } = {}): Promise<Buffer | null> {
+  const html = tokensToHtml(trace, options);
+  const exe = findChromium();
+  if (exe.path === null) return null;
+  let pw: { chromium: { launch(o: object): Promise<{ newPage(o: object): Promise<PageLike>; close(): Promise<void> }> } };
+  try {
+    pw = require('playwright-core');
+  } catch {
+    return null;
+  }
+  const browser = await pw.chromium.launch({ executablePath: exe.path, args: CHROMIUM_FLAGS, headless: true, timeout: 30_000 });
+  try {
+    const page = await browser.newPage({ viewport: { width: options.width ?? 900, height: 100 }, deviceScaleFactor: 2 });
+    await page.setContent(`<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:8px;background:white">${html}</body></html>`);
+    return compactPng(await page.screenshot!({ fullPage: true, type: 'png' }));
+  } finally {
+    await browser.close();
+  }
 }
 
 export interface NamedFigure {

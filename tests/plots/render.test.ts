@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compactPng, figureHtml, findChromium, galleryHtml, plotlyScript, renderPng, scriptJson, kitRootOf, writeFigureHtml, writeFigures } from '../../src/plots/render';
+import { compactPng, tokensToPng, figureHtml, findChromium, galleryHtml, plotlyScript, renderPng, scriptJson, kitRootOf, writeFigureHtml, writeFigures } from '../../src/plots/render';
 import type { Figure } from '../../src/plots/types';
 
 const fig: Figure = {
@@ -14,6 +14,7 @@ const fig: Figure = {
 
 let dir: string;
 const savedEnv = process.env.INTROLLM_CHROMIUM;
+const chromium = findChromium(savedEnv ?? '/usr/bin/chromium').path;
 beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'introllm-plots-')); });
 afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
@@ -110,11 +111,22 @@ describe('renderPng', () => {
     expect([...px.subarray(0, 3)]).toEqual([200, 30, 30]);
   });
 
+  const trace = { problemId: 'p', correct: true, text: ['1', '+', '2'], tau: [0.5, 1, 1.5], gate: [1, 0, 1], entropy: [0.1, 0.2, 0.3] };
+  it('tokensToPng returns null without a chromium, without throwing', async () => {
+    process.env.INTROLLM_CHROMIUM = path.join(dir, 'no-such-chromium');
+    expect(await tokensToPng(trace)).toBeNull();
+  });
+  it.skipIf(chromium === null)('tokensToPng draws the token view as a PNG of the asked width (device scale 2)', async () => {
+    process.env.INTROLLM_CHROMIUM = chromium!;
+    const png = (await tokensToPng(trace, { width: 400 }))!;
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(png.readUInt32BE(16)).toBe(800);
+  });
+
   it('does nothing for an empty list', async () => {
     expect(await renderPng([])).toEqual({ rendered: [], skipped: null });
   });
 
-  const chromium = findChromium(savedEnv ?? '/usr/bin/chromium').path;
   it.skipIf(chromium === null)('renders PNGs with a real chromium', async () => {
     const files = [path.join(dir, 'a.png'), path.join(dir, 'b.png')];
     const r = await renderPng(files.map((file) => ({ file, fig })), { executablePath: chromium!, scale: 1 });
