@@ -13,3 +13,4 @@ export * from './tau-views';
 export * from './token-view';
 export * from './headroom';
 export * from './render';
+export * from './table';
