@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KitError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
+import { escapeHtml } from './style';
 import { tokensToHtml, TokenViewOptions } from './token-view';
 import type { Figure, TokenTrace } from './types';
 
@@ -72,10 +73,6 @@ export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
 /** The complete HTML document of one figure to be written at `htmlFile` (see plotlyTag for how plotly.js is included). */
 export function figureHtml(fig: Figure, title: string, htmlFile?: string): string {
   return [
@@ -128,12 +125,11 @@ export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '-
 
 interface PageLike {
   setContent(html: string): Promise<void>;
-  screenshot?(o: { fullPage: boolean; type: 'png' }): Promise<Buffer>;
-  setViewportSize?(s: { width: number; height: number }): Promise<void>;
+  screenshot(o: { fullPage: boolean; type: 'png' }): Promise<Buffer>;
   addScriptTag(o: { content: string }): Promise<unknown>;
   evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
 }
-interface BrowserLike { newPage(): Promise<PageLike>; close(): Promise<void> }
+interface BrowserLike { newPage(o?: { viewport: { width: number; height: number }; deviceScaleFactor: number }): Promise<PageLike>; close(): Promise<void> }
 interface PlaywrightLike { chromium: { launch(o: { executablePath: string; args: string[]; headless: boolean; timeout: number }): Promise<BrowserLike> } }
 
 /** The Chromium binary renderPng would use, or null with the reason. */
@@ -144,6 +140,27 @@ export function findChromium(explicit?: string): { path: string | null; reason: 
     return { path: exe, reason: null };
   } catch {
     return { path: null, reason: `no chromium executable at ${exe} (install Debian's chromium or set INTROLLM_CHROMIUM); PNG rendering skipped, HTML only` };
+  }
+}
+
+/**
+ * Chromium through playwright-core, for renderPng and tokensToPng: the browser, or why it cannot be had (no binary,
+ * no playwright-core, or a browser that did not start), as renderPng reports it.
+ */
+async function startChromium(executablePath?: string, timeoutMs = 30_000): Promise<{ browser: BrowserLike } | { skipped: string }> {
+  const exe = findChromium(executablePath);
+  if (exe.path === null) return { skipped: exe.reason! };
+  let pw: PlaywrightLike;
+  try {
+    pw = require('playwright-core') as PlaywrightLike;
+  } catch {
+    return { skipped: 'playwright-core (an optional dependency) is not installed; PNG rendering skipped, HTML only' };
+  }
+  try {
+    return { browser: await pw.chromium.launch({ executablePath: exe.path, args: CHROMIUM_FLAGS, headless: true, timeout: timeoutMs }) };
+  } catch (e) {
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    return { skipped: `chromium at ${exe.path} did not start (${msg}); PNG rendering skipped, HTML only` };
   }
 }
 
@@ -170,21 +187,9 @@ async function drawInPage(a: RenderArgs): Promise<string> {
  */
 export async function renderPng(figs: readonly { file: string; fig: Figure }[], opts: PngOptions = {}): Promise<PngResult> {
   if (figs.length === 0) return { rendered: [], skipped: null };
-  const exe = findChromium(opts.executablePath);
-  if (exe.path === null) return { rendered: [], skipped: exe.reason };
-  let pw: PlaywrightLike;
-  try {
-    pw = require('playwright-core') as PlaywrightLike;
-  } catch {
-    return { rendered: [], skipped: 'playwright-core (an optional dependency) is not installed; PNG rendering skipped, HTML only' };
-  }
-  let browser: BrowserLike;
-  try {
-    browser = await pw.chromium.launch({ executablePath: exe.path, args: CHROMIUM_FLAGS, headless: true, timeout: opts.timeoutMs ?? 30_000 });
-  } catch (e) {
-    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-    return { rendered: [], skipped: `chromium at ${exe.path} did not start (${msg}); PNG rendering skipped, HTML only` };
-  }
+  const started = await startChromium(opts.executablePath, opts.timeoutMs);
+  if ('skipped' in started) return { rendered: [], skipped: started.skipped };
+  const { browser } = started;
   const rendered: string[] = [];
   try {
     const page = await browser.newPage();
@@ -221,25 +226,19 @@ export async function compactPng(png: Buffer): Promise<Buffer> {
 }
 
 /**
- * The τ-coloured token view (tokensToHtml) as a PNG, or null with no Chromium or playwright-core. An image is what
+ * The τ-coloured token view (tokensToHtml) as a PNG, or null where Chromium cannot be had (see startChromium). An image is what
  * an untrusted notebook (every freshly cloned one) still shows: Jupyter's sanitizer strips the HTML view's inline
  * colours. `width` in CSS pixels (default 900); drawn at device scale 2.
  */
 export async function tokensToPng(trace: TokenTrace, options: TokenViewOptions & { width?: number } = {}): Promise<Buffer | null> {
   const html = tokensToHtml(trace, options);
-  const exe = findChromium();
-  if (exe.path === null) return null;
-  let pw: { chromium: { launch(o: object): Promise<{ newPage(o: object): Promise<PageLike>; close(): Promise<void> }> } };
-  try {
-    pw = require('playwright-core');
-  } catch {
-    return null;
-  }
-  const browser = await pw.chromium.launch({ executablePath: exe.path, args: CHROMIUM_FLAGS, headless: true, timeout: 30_000 });
+  const started = await startChromium();
+  if ('skipped' in started) return null;
+  const { browser } = started;
   try {
     const page = await browser.newPage({ viewport: { width: options.width ?? 900, height: 100 }, deviceScaleFactor: 2 });
     await page.setContent(`<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:8px;background:white">${html}</body></html>`);
-    return compactPng(await page.screenshot!({ fullPage: true, type: 'png' }));
+    return compactPng(await page.screenshot({ fullPage: true, type: 'png' }));
   } finally {
     await browser.close();
   }

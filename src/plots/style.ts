@@ -68,3 +68,8 @@ export function axis(title: string, extra: Record<string, unknown> = {}): Record
 export function num(x: number | null | undefined): number | null {
   return typeof x === 'number' && Number.isFinite(x) ? x : null;
 }
+
+/** Text safe inside HTML element content and double-quoted attributes (the HTML views, tables and figure pages). */
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

@@ -1,9 +1,6 @@
 // A plain HTML table for notebooks (tslab.display.html), in place of console.table's box of quoted strings. Plain
 // markup with no styles or scripts, so Jupyter's sanitizer keeps it in an untrusted notebook too.
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+import { escapeHtml } from './style';
 
 /** How a cell shows a value: numbers with up to 4 significant digits (integers in full), arrays joined, objects as JSON. */
 export function cellText(v: unknown): string {

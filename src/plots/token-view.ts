@@ -7,7 +7,7 @@
 //   tokenHeatmapFigure: a plotly heatmap with the token text drawn on each cell, hover shows t, τ, H and the gate;
 //   tokensToHtml: a plain HTML snippet of <span>s with background colours, which reads far better for text.
 import { KitError } from '../errors';
-import { baseLayout, num, TAU_COLORSCALE, tauColor, titleText } from './style';
+import { baseLayout, escapeHtml, num, TAU_COLORSCALE, tauColor, titleText } from './style';
 import type { Figure, TokenTrace } from './types';
 
 export interface TokenViewOptions {
@@ -58,10 +58,6 @@ function checkTrace(trace: TokenTrace): void {
   if (trace.tau.length !== n || trace.gate.length !== n || trace.entropy.length !== n) {
     throw new KitError(`trace ${trace.problemId}: text has ${n} tokens but tau ${trace.tau.length}, gate ${trace.gate.length}, entropy ${trace.entropy.length}`);
   }
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function fmt(x: number, digits = 3): string {
