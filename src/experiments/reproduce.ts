@@ -138,17 +138,16 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
  */
 export async function summariseReproduction(out: string, methods: string[], seeds: number[], k: number, preset: string, log: (line: string) => void): Promise<{ summary: { methods: Record<string, MethodSummary> }; table: string; figures: string[] }> {
   const ks = reportedKs(k);
+  // Each run's eval.json, read once for the summary and the paired comparisons.
+  const evals = new Map(methods.map((m) => [m, seeds.flatMap((s): SeedEval[] => {
+    const e = readEval(runDirOf(out, m, s));
+    return e ? [{ seed: s, eval: e }] : [];
+  })]));
   const summary: { methods: Record<string, MethodSummary> } = { methods: {} };
-  for (const m of methods) {
-    const evals: SeedEval[] = seeds.flatMap((s) => {
-      const e = readEval(runDirOf(out, m, s));
-      return e ? [{ seed: s, eval: e }] : [];
-    });
-    if (evals.length) summary.methods[m] = summariseMethod(evals, ks, new Rng(0).fork(`summary:${m}`));
-  }
+  for (const [m, e] of evals) if (e.length) summary.methods[m] = summariseMethod(e, ks, new Rng(0).fork(`summary:${m}`));
   const fig = await writeReproductionFigures({ out, labels: Object.keys(summary.methods), seeds, runDir: (l, s) => runDirOf(out, l, s), summary, title: `IntroLLM kit: ${preset} reproduction` });
   if (fig.pngSkipped) log(`figures: HTML only (${fig.pngSkipped})`);
-  const cmp = comparisons(out, methods, seeds, ks);
+  const cmp = comparisons(out, evals, seeds, ks);
   writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, ...cmp, interpretability: fig.interpretability });
   // With several benchmarks the headline columns are the macro average; a second table has each benchmark.
   const table = [comparisonTables(summary.methods, k), pairedTable(cmp, k)].filter(Boolean).join('\n\n');
@@ -156,18 +155,21 @@ export async function summariseReproduction(out: string, methods: string[], seed
   return { summary, table, figures: fig.files };
 }
 
+/** The paired comparisons of summary.json (see comparisons()). */
+interface Comparisons {
+  before_rl?: { method: string; accuracy: number; ci95: [number, number]; pass_at_k: Record<string, number>; pass_ci95: Record<string, [number, number]>; seeds: number[] };
+  vs_before_rl?: Record<string, PairedDifference>;
+  introllm_vs?: Record<string, PairedDifference>;
+}
+
 /**
- * The paired comparisons of summary.json: `before_rl` (the base model at τ = 1, no RL, same problems, k and sampling
- * seeds) with each method's `vs_before_rl`, and `introllm_vs` (IntroLLM minus each other method). Each difference is
- * paired over problems (pairedDifference). Empty where the runs are missing.
+ * `before_rl` (the base model at τ = 1, no RL, same problems, k and sampling seeds) with each method's
+ * `vs_before_rl`, and `introllm_vs` (IntroLLM minus each other method), each difference paired over problems
+ * (pairedDifference). Fields are left out where their runs are missing.
  */
-function comparisons(out: string, methods: string[], seeds: number[], ks: number[]): Record<string, unknown> {
-  const evalsOf = (m: string): SeedEval[] => seeds.flatMap((s) => {
-    const e = readEval(runDirOf(out, m, s));
-    return e ? [{ seed: s, eval: e }] : [];
-  });
-  const done = methods.filter((m) => evalsOf(m).length > 0);
-  const result: Record<string, unknown> = {};
+function comparisons(out: string, evals: Map<string, SeedEval[]>, seeds: number[], ks: number[]): Comparisons {
+  const done = [...evals].filter(([, e]) => e.length > 0);
+  const result: Comparisons = {};
   const before: SeedEval[] = seeds.flatMap((s) => {
     const e = readBeforeRl(out, s);
     return e ? [{ seed: s, eval: e }] : [];
@@ -175,29 +177,30 @@ function comparisons(out: string, methods: string[], seeds: number[], ks: number
   if (before.length > 0) {
     const b = summariseMethod(before, ks, new Rng(0).fork('summary:before-rl'));
     result.before_rl = { method: `${BEFORE_RL_METHOD}, no RL`, accuracy: b.accuracy, ci95: b.ci95, pass_at_k: b.pass_at_k, pass_ci95: b.pass_ci95, seeds: b.seeds };
-    result.vs_before_rl = Object.fromEntries(done.map((m) => [m, pairedDifference(evalsOf(m), before, new Rng(0).fork(`paired:${m}:before-rl`))]));
+    result.vs_before_rl = Object.fromEntries(done.map(([m, e]) => [m, pairedDifference(e, before, new Rng(0).fork(`paired:${m}:before-rl`))]));
   }
-  if (done.includes('introllm')) {
-    result.introllm_vs = Object.fromEntries(done.filter((m) => m !== 'introllm').map((m) => [m, pairedDifference(evalsOf('introllm'), evalsOf(m), new Rng(0).fork(`paired:introllm:${m}`))]));
+  const introllm = evals.get('introllm');
+  if (introllm?.length) {
+    result.introllm_vs = Object.fromEntries(done.filter(([m]) => m !== 'introllm').map(([m, e]) => [m, pairedDifference(introllm, e, new Rng(0).fork(`paired:introllm:${m}`))]));
   }
   return result;
 }
 
 /** The paired differences as Markdown (percentage points), or '' when there are none. */
-function pairedTable(cmp: Record<string, unknown>, k: number): string {
+function pairedTable(cmp: Comparisons, k: number): string {
   const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
   const row = (name: string, d: PairedDifference) => `| ${name} | ${pts(d.diff)} | [${pts(d.ci95[0])}, ${pts(d.ci95[1])}] | ${d.ci95[0] > 0 ? 'above 0' : d.ci95[1] < 0 ? 'below 0' : 'includes 0'} |`;
   const out: string[] = [];
-  const before = cmp.before_rl as { accuracy: number; ci95: [number, number] } | undefined;
-  if (before) {
+  const before = cmp.before_rl;
+  if (before && cmp.vs_before_rl) {
     out.push(`Before RL (the base model at τ = 1): Avg@${k} ${(100 * before.accuracy).toFixed(1)}% [${(100 * before.ci95[0]).toFixed(1)}, ${(100 * before.ci95[1]).toFixed(1)}]`, '',
       `| method − before RL | Avg@${k} points | paired 95% CI | CI |`, '| --- | ---: | --- | --- |',
-      ...Object.entries(cmp.vs_before_rl as Record<string, PairedDifference>).map(([m, d]) => row(m, d)));
+      ...Object.entries(cmp.vs_before_rl).map(([m, d]) => row(m, d)));
   }
   if (cmp.introllm_vs) {
     if (out.length) out.push('');
     out.push(`| introllm − method | Avg@${k} points | paired 95% CI | CI |`, '| --- | ---: | --- | --- |',
-      ...Object.entries(cmp.introllm_vs as Record<string, PairedDifference>).map(([m, d]) => row(m, d)));
+      ...Object.entries(cmp.introllm_vs).map(([m, d]) => row(m, d)));
   }
   return out.join('\n');
 }

@@ -221,15 +221,7 @@ export function pairedDifference(a: SeedEval[], b: SeedEval[], rng: Rng, resampl
     sets.get(set)!.push(d / seeds.length);
   }
   const groups = [...sets.values()];
-  const diff = mean(groups.map(mean));
-  const draws: number[] = [];
-  for (let r = 0; r < resamples; r++) {
-    draws.push(mean(groups.map((g) => {
-      let t = 0;
-      for (let i = 0; i < g.length; i++) t += g[rng.int(g.length)];
-      return t / g.length;
-    })));
-  }
-  draws.sort((x, y) => x - y);
-  return { diff, ci95: [quantileSorted(draws, 0.025), quantileSorted(draws, 0.975)], problems: groups.reduce((n, g) => n + g.length, 0), seeds };
+  // The per-problem differences as one "seed" of sets: the same stratified bootstrap as the accuracies' CIs.
+  const boot = stratifiedSeedProblemBootstrap([groups], rng, resamples);
+  return { diff: boot.value, ci95: boot.ci, problems: groups.reduce((n, g) => n + g.length, 0), seeds };
 }
