@@ -28,14 +28,13 @@ export interface RlBenchRow {
 
 /** `rollouts`: rollouts per step (prompts per step × group size; the preset's group size is kept), or the preset's. */
 export async function benchRl(preset: string, methods: string[], steps: number, seed: number, rollouts?: number): Promise<RlBenchRow[]> {
+  const G = resolveConfig({ preset }).rollout.groupSize;
+  if (rollouts !== undefined && rollouts % G !== 0) throw new KitError(`--rollouts ${rollouts} must be a multiple of the preset's group size ${G}`);
+  const perStep = rollouts === undefined ? {} : { rollout: { promptsPerStep: rollouts / G } };
   const rows: RlBenchRow[] = [];
   for (const method of methods) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'introllm-benchrl-'));
     try {
-      const base = resolveConfig({ preset });
-      const G = base.rollout.groupSize;
-      if (rollouts !== undefined && rollouts % G !== 0) throw new KitError(`--rollouts ${rollouts} must be a multiple of the preset's group size ${G}`);
-      const perStep = rollouts === undefined ? {} : { rollout: { promptsPerStep: rollouts / G } };
       const cfg = resolveConfig({ preset, overrides: [{ source: `method ${method}`, value: methodOverride(method) }, { source: 'bench', value: { seed, train: { steps: steps + 1 }, ...perStep } }] });
       const run = await openRun(cfg, dir);
       trainStep(run, 0); // warm-up: kernel set-up, Adam slots

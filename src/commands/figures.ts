@@ -4,11 +4,11 @@
 // HTML pages include plotly.js), so figures never have to be edited or committed by hand.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Command } from '../cli';
 import { KitError } from '../errors';
 import { summariseReproduction } from '../experiments/reproduce';
 import { writeAblationOutputs } from './ablate';
-import { parseArgs } from 'node:util';
 
 interface FolderConfig { preset: string; variants: { label: string }[]; seeds: number[]; runs: Record<string, { eval: { k: number } }> }
 

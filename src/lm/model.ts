@@ -154,9 +154,7 @@ export class Decoder {
   /** Every parameter (names are the kit's; toHostWeights() gives HF names). */
   variables(): tf.Variable[] {
     const out: tf.Variable[] = [this.embed];
-    for (const L of this.layers) {
-      for (const x of [L.ln1, L.wq, L.wk, L.wv, L.bq, L.bk, L.bv, L.qNorm, L.kNorm, L.wo, L.ln2, L.wgate, L.wup, L.wdown]) if (x) out.push(x);
-    }
+    for (const L of this.layers) out.push(...Decoder.layerTensors(L));
     out.push(this.norm);
     if (this.lmHead) out.push(this.lmHead);
     return out;
@@ -301,13 +299,14 @@ export class Decoder {
   }
 
   /** The layer's parameters in a fixed order (the nullable ones only where present), and the inverse. */
-  private static layerTensors(L: LayerParams): tf.Tensor[] {
+  private static layerTensors(L: LayerParams): tf.Variable[] {
     return [L.ln1, L.wq, L.wk, L.wv, L.bq, L.bk, L.bv, L.qNorm, L.kNorm, L.wo, L.ln2, L.wgate, L.wup, L.wdown].filter((t): t is tf.Variable => t !== null);
   }
 
+  /** LayerParams with `ts` (in layerTensors order) in place of L's parameters: the tensors a checkpointed layer gets. */
   private static withTensors(L: LayerParams, ts: tf.Tensor[]): LayerParams {
     let i = 0;
-    const next = <T>(present: T | null) => (present === null ? null : ts[i++]) as unknown as tf.Variable;
+    const next = (present: tf.Variable | null) => (present === null ? null : ts[i++]) as tf.Variable;
     return {
       ln1: next(L.ln1), wq: next(L.wq), wk: next(L.wk), wv: next(L.wv), bq: next(L.bq), bk: next(L.bk), bv: next(L.bv),
       qNorm: next(L.qNorm), kNorm: next(L.kNorm), wo: next(L.wo), ln2: next(L.ln2), wgate: next(L.wgate), wup: next(L.wup), wdown: next(L.wdown),
