@@ -81,7 +81,9 @@ export function loadJsonlFile(file: string): BenchmarkProblem[] {
   try {
     text = readDataFile(file).toString('utf8');
   } catch (err) {
-    throw new KitError(`${file}: cannot read benchmark file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const gz = code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' ? ' (not a complete gzip file)' : '';
+    throw new KitError(`${file}: cannot read benchmark file: ${code ?? (err as Error).message}${gz}`);
   }
   return parseBenchmarkJsonl(text, file);
 }
