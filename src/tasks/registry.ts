@@ -5,12 +5,14 @@ import type { ExperimentConfig } from '../config';
 import { arithmeticTask } from './arithmetic';
 import { createBenchmarkTask } from './benchmark-task';
 import { countdownTask } from './countdown';
+import { guessTask } from './guess';
 import { storiesTask } from './stories';
 import type { Task } from './types';
 
 const TASKS: ReadonlyMap<string, Task> = new Map([
   [arithmeticTask.name, arithmeticTask],
   [countdownTask.name, countdownTask],
+  [guessTask.name, guessTask],
   [storiesTask.name, storiesTask],
 ]);
 
