@@ -62,6 +62,9 @@ export interface ExperimentConfig {
     aggregation: string;
     /** Optimisation epochs over each rollout batch (with stored old log-probs). Ours: 1. */
     epochs: number;
+    /** Optimisation passes of the temperature head φ over each rollout batch in a temperature step (θ frozen, so its
+     *  forward is computed once and reused; each pass is one Adam step of φ). Paper: not known; ours: 1. */
+    tempEpochs: number;
     /** Global gradient-norm clip per parameter group; 0 = off. Ours: 1.0. */
     maxGradNorm: number;
   };
@@ -103,7 +106,7 @@ const BASE: ExperimentConfig = {
   task: { name: 'countdown', difficulty: 1, trainPool: 0, trainBenchmark: 'math_train', evalBenchmarks: ['math500'], dataDir: '', chatTemplate: true, instruction: DEFAULT_INSTRUCTION },
   rollout: { promptsPerStep: 8, groupSize: 4, maxNewTokens: 176 },
   controller: { name: 'introllm' },
-  grpo: { advantage: 'grpo', scaleByStd: true, clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean', epochs: 1, maxGradNorm: 1.0 },
+  grpo: { advantage: 'grpo', scaleByStd: true, clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean', epochs: 1, tempEpochs: 1, maxGradNorm: 1.0 },
   optim: { lrToken: 3e-4, lrTemp: 1e-3 },
   schedule: { mode: 'alternate', tokenSteps: 1, tempSteps: 1 },
   train: { steps: 20, checkpointEvery: 1 },
@@ -194,6 +197,7 @@ export function validateConfig(c: ExperimentConfig): void {
   pos(c.train.steps, 'train.steps');
   pos(c.train.checkpointEvery, 'train.checkpointEvery');
   pos(c.grpo.epochs, 'grpo.epochs');
+  pos(c.grpo.tempEpochs, 'grpo.tempEpochs');
   pos(c.eval.k, 'eval.k');
   pos(c.eval.maxNewTokens, 'eval.maxNewTokens');
   pos(c.optim.lrToken, 'optim.lrToken', false);

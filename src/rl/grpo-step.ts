@@ -101,8 +101,11 @@ function tauInputs(r: Rollout, logits: tf.Tensor3D, hidden: tf.Tensor3D, tau0: n
   };
 }
 
-/** One optimisation pass (an "epoch") over a rollout in the given phase. */
-export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Array, phase: Phase, padId: number): UpdateMetrics {
+/**
+ * One optimisation pass (an "epoch") over a rollout in the given phase. `frozen`: the θ forward of this rollout when
+ * θ does not train in this phase and the caller reuses it over several passes (it is not disposed here).
+ */
+export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Array, phase: Phase, padId: number, frozen?: { logits: tf.Tensor3D; hidden: tf.Tensor3D }): UpdateMetrics {
   const { cfg, model, controller } = ctx;
   const g = cfg.grpo;
   const metrics: UpdateMetrics = { token: null, temperature: null, thetaGradNorm: null, phiGradNorm: null, skipped: false };
@@ -120,7 +123,8 @@ export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Ar
     ? tf.tidy(() => tokenLogProbs(rolloutForward(ctx.reference!, r, padId).logits, tauT, tokens).logp)
     : null;
   // With θ frozen the forward needs no gradient: run it once outside the tape.
-  const frozenForward = wantTheta ? null : tf.tidy(() => rolloutForward(model, r, padId));
+  if (frozen && wantTheta) throw new Error('grpoUpdate: a frozen forward was passed for a phase that trains θ');
+  const frozenForward = wantTheta ? null : frozen ?? tf.tidy(() => rolloutForward(model, r, padId));
   const lossOpts = { mask, advantages: adv, clipLow: g.clipLow, clipHigh: g.clipHigh, aggregation: g.aggregation, normLength: cfg.rollout.maxNewTokens };
   const vars = [...(wantTheta ? ctx.theta.variables : []), ...(wantPhi ? ctx.phi!.variables : [])] as tf.Variable[];
   const { value, grads } = tf.variableGrads(() => {
@@ -156,6 +160,6 @@ export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Ar
   metrics.phiGradNorm = step(ctx.phi, wantPhi);
   tf.dispose([...Object.values(grads), mask, adv, tauT, tokens, oldTok, oldTau, gate, z]);
   if (refLogp) refLogp.dispose();
-  if (frozenForward) tf.dispose([frozenForward.logits, frozenForward.hidden]);
+  if (frozenForward && !frozen) tf.dispose([frozenForward.logits, frozenForward.hidden]);
   return metrics;
 }

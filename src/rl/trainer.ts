@@ -233,7 +233,11 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
   const t2 = performance.now();
   const ctx: UpdateContext = { model: run.model, controller: run.controller, theta: run.theta, phi: run.phi, reference: run.reference, cfg: c, tau0 };
   let upd: UpdateMetrics | null = null;
-  for (let e = 0; e < c.grpo.epochs; e++) upd = grpoUpdate(ctx, r, adv.advantages, phase, run.tok.padId);
+  // A temperature step trains only the small head: θ's forward is computed once and reused by its tempEpochs passes.
+  const epochs = phase === 'temperature' ? c.grpo.tempEpochs : c.grpo.epochs;
+  const frozen = phase === 'temperature' && epochs > 1 ? tf.tidy(() => rolloutForward(run.model, r, run.tok.padId)) : undefined;
+  for (let e = 0; e < epochs; e++) upd = grpoUpdate(ctx, r, adv.advantages, phase, run.tok.padId, frozen);
+  if (frozen) tf.dispose([frozen.logits, frozen.hidden]);
   const t3 = performance.now();
   const lengths = Array.from(r.lengths);
   return {
@@ -249,6 +253,7 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
     ...lossMetrics('loss_temp', upd!.temperature),
     'grad/theta_norm': upd!.thetaGradNorm,
     'grad/phi_norm': upd!.phiGradNorm,
+    'train/phi_updates': phase !== 'token' && run.phi ? epochs : 0,
     'train/update_skipped': upd!.skipped ? 1 : 0,
     ...(run.controller.metrics?.() ?? {}),
     'time/rollout_ms': t1 - t0,

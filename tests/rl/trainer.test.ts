@@ -152,6 +152,35 @@ describe('trainer on the benchmark task', () => {
     expect(ids({ ...cfg, seed: 1 })).not.toEqual(seq);
   });
 
+  it('grpo.tempEpochs = 3: a temperature step takes three Adam steps of φ on one rollout and leaves θ bit-identical', async () => {
+    const snap = (vs: readonly tf.Variable[]) => vs.map((v) => Array.from(v.dataSync()));
+    // The first step (same seed) whose rollout has a group with mixed rewards, so that φ gets a gradient.
+    const phiAfter = async (tempEpochs: number) => {
+      const run = await openRun(benchCfg({ schedule: { mode: 'temperature-only' }, grpo: { tempEpochs } }), path.join(bdir, `temp-epochs-${tempEpochs}`));
+      for (let s = 0; s < 40; s++) {
+        const theta0 = snap(run.theta.variables);
+        const phi0 = snap(run.phi!.variables);
+        const rec = trainStep(run, s);
+        expect(rec['train/phi_updates']).toBe(tempEpochs);
+        expect(snap(run.theta.variables)).toEqual(theta0);
+        if ((rec['adv/zero_variance_groups'] as number) < 1) {
+          expect(run.theta.optimizer.iterations).toBe(0);
+          expect(run.phi!.optimizer.iterations).toBe((s + 1) * tempEpochs);
+          const phi = snap(run.phi!.variables);
+          expect(phi).not.toEqual(phi0);
+          closeRun(run);
+          return { step: s, phi0, phi };
+        }
+      }
+      throw new Error('no step had a group with mixed rewards');
+    };
+    const once = await phiAfter(1);
+    const thrice = await phiAfter(3);
+    expect(thrice.step).toBe(once.step); // φ gets no gradient before: both runs see the same rollouts up to here
+    expect(thrice.phi0).toEqual(once.phi0);
+    expect(thrice.phi).not.toEqual(once.phi); // two more Adam steps on the same rollout
+  });
+
   it('a token step with verifier rewards moves θ and not φ; evaluation reports each benchmark', async () => {
     const out = path.join(bdir, 'run');
     const run = await openRun(benchCfg(), out);
