@@ -28,7 +28,7 @@ import { mean } from '../stats';
 import { taskFromConfig } from '../tasks/registry';
 import { methodOverride } from './methods';
 
-export const DEFAULT_TAUS = [0.2, 0.4, 0.6, 0.8, 1.0, 1.2];
+export const DEFAULT_TAUS = [0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 2.0];
 export const BASELINES = ['edt', 'ead', 'tampo'];
 
 export type HeadroomKind = 'fixed' | 'baseline' | 'probe';

@@ -41,7 +41,9 @@ export interface ProbeRule {
  *  result after '=', the remaining numbers, the leaf verdict, line ends and the answer). In a Countdown trace the
  *  'word' class is the leaf verdict being decided ('n' of 'no' or 'y' of 'yes' after "8*4=32 ") and the letters of
  *  'back' after its 'b'. Values are round numbers picked by hand; the calm-verdict probes were added after a first
- *  look at the validation split with another sampling seed (README, "Headroom"). */
+ *  look at the validation split with another sampling seed (README, "Headroom"); explore-choice-wide was added for the
+ *  'guess' task before its base model existed, from the simulated guesser (choice τ ≈ 2 is where an ideal copy of the
+ *  sum-anchored guesser of src/tasks/guess.ts succeeds most often). */
 export const PROBES: Readonly<Record<string, ProbeRule>> = Object.freeze({
   'calm-digits': {
     description: 'τ 0.3 on digits, operators and the answer outside the choice of a move; 1.0 elsewhere',
@@ -67,6 +69,11 @@ export const PROBES: Readonly<Record<string, ProbeRule>> = Object.freeze({
     description: 'τ 1.3 on the choice of a move; 0.4 on the rest',
     tau: { branch: 1.3, move: 1.3 },
     otherwise: 0.4,
+  },
+  'explore-choice-wide': {
+    description: 'τ 2.0 on the choice of a move; 0.5 on the rest',
+    tau: { branch: 2.0, move: 2.0 },
+    otherwise: 0.5,
   },
   'explore-branch': {
     description: 'τ 1.4 where a line starts (the next branch, back or the answer is chosen); 0.6 elsewhere',

@@ -36,6 +36,18 @@ describe('probeClass', () => {
     expect(probeClass('#### 8*4', '<eos>')).toBe('answer'); // the line decides, not the token
     expect(probeClass('b', 'a')).toBe('word');
   });
+
+  it("reads a 'guess' trace the same way: the try up to '=' is the choice, the result and verdict are the rest", () => {
+    const done = '17+5=22 no\n';
+    expect(probeClass(done, '1')).toBe('branch');
+    expect(probeClass(`${done}1`, '7')).toBe('move');
+    expect(probeClass(`${done}17`, '*')).toBe('move');
+    expect(probeClass(`${done}17*`, '5')).toBe('move');
+    expect(probeClass(`${done}17*5`, '=')).toBe('move'); // the line is still a move until '=' is written
+    expect(probeClass(`${done}17*5=`, '8')).toBe('digit');
+    expect(probeClass(`${done}17*5=85 `, 'y')).toBe('word'); // the verdict being decided (PROBES' 'word')
+    expect(probeClass(`${done}17*5=85 yes\n#`, '#')).toBe('answer');
+  });
 });
 
 describe('probe rules', () => {
@@ -48,8 +60,9 @@ describe('probe rules', () => {
     expect(taus('calm-verdict-digits')).toEqual([1.0, 1.0, 0.3, 0.3, 1.0, 0.3, 1.0, 1.0, 0.3, 1.0]);
     expect(taus('calm-rest')).toEqual([1.0, 1.0, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]);
     expect(taus('explore-choice')).toEqual([1.3, 1.3, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]);
+    expect(taus('explore-choice-wide')).toEqual([2.0, 2.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
     expect(taus('explore-branch')).toEqual([1.4, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]);
-    expect(Object.keys(PROBES)).toEqual(['calm-digits', 'calm-verdict', 'calm-verdict-digits', 'calm-rest', 'explore-choice', 'explore-branch']);
+    expect(Object.keys(PROBES)).toEqual(['calm-digits', 'calm-verdict', 'calm-verdict-digits', 'calm-rest', 'explore-choice', 'explore-choice-wide', 'explore-branch']);
   });
 
   it('an unknown probe or a bad τ is a KitError naming it', () => {
