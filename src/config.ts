@@ -97,6 +97,9 @@ export interface ExperimentConfig {
     k: number;
     /** Generation length limit at evaluation. */
     maxNewTokens: number;
+    /** Which problems `train` and `eval` score: 'test' (held-out, the reported numbers) or 'validation' (a slice of the
+     *  training distribution that training never draws; for choosing hyperparameters: `introllm ablate --grid select`). */
+    split: string;
   };
 }
 
@@ -110,7 +113,7 @@ const BASE: ExperimentConfig = {
   optim: { lrToken: 3e-4, lrTemp: 1e-3 },
   schedule: { mode: 'alternate', tokenSteps: 1, tempSteps: 1 },
   train: { steps: 20, checkpointEvery: 1 },
-  eval: { problems: 100, k: 4, maxNewTokens: 176 },
+  eval: { problems: 100, k: 4, maxNewTokens: 176, split: 'test' },
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
@@ -200,6 +203,7 @@ export function validateConfig(c: ExperimentConfig): void {
   pos(c.grpo.tempEpochs, 'grpo.tempEpochs');
   pos(c.eval.k, 'eval.k');
   pos(c.eval.maxNewTokens, 'eval.maxNewTokens');
+  if (c.eval.split !== 'test' && c.eval.split !== 'validation') throw new KitError(`config key 'eval.split' must be 'test' or 'validation', got ${JSON.stringify(c.eval.split)}`);
   pos(c.optim.lrToken, 'optim.lrToken', false);
   pos(c.optim.lrTemp, 'optim.lrTemp', false);
   pos(c.schedule.tokenSteps, 'schedule.tokenSteps');

@@ -282,7 +282,7 @@ export async function trainRun(run: Run, onStep?: (rec: Record<string, unknown> 
  * validationProblems(task, cfg) instead (choosing hyperparameters, measuring headroom), never on test problems. The
  * sampling stream depends on cfg.seed only.
  */
-export function evaluatePolicy(model: Decoder, tok: Tokenizer, controller: TemperatureController, task: Task, cfg: ExperimentConfig, step: number, split: 'test' | 'validation' = 'test'): EvalResult {
+export function evaluatePolicy(model: Decoder, tok: Tokenizer, controller: TemperatureController, task: Task, cfg: ExperimentConfig, step: number, split = cfg.eval.split): EvalResult {
   const o = { k: cfg.eval.k, maxNewTokens: cfg.eval.maxNewTokens, tau0: tau0Of(cfg), batchRows: 64, trainStep: step, keepTraces: 16 };
   const rng = new Rng(cfg.seed).fork('eval');
   if (split === 'validation') return evaluate(model, tok, controller, validationProblems(task, cfg), task, o, rng);

@@ -51,6 +51,19 @@ describe('trainer', () => {
     closeRun(run);
   });
 
+  it("eval.split = 'validation' scores the validation problems (the same for every seed), never the test ones", async () => {
+    const ids = async (split: string, seed: number) => {
+      const run = await openRun({ ...cfgFor('fixed-1.0', { eval: { problems: 3, k: 1, maxNewTokens: 8, split } }), seed }, path.join(dir, `split-${split}-${seed}`));
+      const ev = evaluateRun(run);
+      closeRun(run);
+      return ev.problems.map((p) => p.id);
+    };
+    const val = await ids('validation', 0);
+    expect(val.every((id) => id.includes('-validation-'))).toBe(true);
+    expect(await ids('validation', 1)).toEqual(val);
+    expect((await ids('test', 0)).every((id) => id.includes('-test-'))).toBe(true);
+  });
+
   it('evaluating a loaded model (introllm eval) equals evaluating an untrained run, sample for sample', async () => {
     const cfg = cfgFor('edt', { eval: { problems: 6, k: 2, maxNewTokens: 10 } });
     const run = await openRun(cfg, path.join(dir, 'eval-equiv'));
