@@ -189,17 +189,17 @@ function comparisons(out: string, evals: Map<string, SeedEval[]>, seeds: number[
 /** The paired differences as Markdown (percentage points), or '' when there are none. */
 function pairedTable(cmp: Comparisons, k: number): string {
   const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
-  const row = (name: string, d: PairedDifference) => `| ${name} | ${pts(d.diff)} | [${pts(d.ci95[0])}, ${pts(d.ci95[1])}] | ${d.ci95[0] > 0 ? 'above 0' : d.ci95[1] < 0 ? 'below 0' : 'includes 0'} |`;
+  const row = (name: string, d: PairedDifference) => `| ${name} | ${pts(d.diff)} | [${pts(d.ci95[0])}, ${pts(d.ci95[1])}] | ${d.ci95[0] > 0 ? 'above 0' : d.ci95[1] < 0 ? 'below 0' : 'includes 0'} | ${(100 * d.mde80).toFixed(1)} |`;
   const out: string[] = [];
   const before = cmp.before_rl;
   if (before && cmp.vs_before_rl) {
     out.push(`Before RL (the base model at τ = 1): Avg@${k} ${(100 * before.accuracy).toFixed(1)}% [${(100 * before.ci95[0]).toFixed(1)}, ${(100 * before.ci95[1]).toFixed(1)}]`, '',
-      `| method − before RL | Avg@${k} points | paired 95% CI | CI |`, '| --- | ---: | --- | --- |',
+      `| method − before RL | Avg@${k} points | paired 95% CI | CI | detectable (80% power) |`, '| --- | ---: | --- | --- | ---: |',
       ...Object.entries(cmp.vs_before_rl).map(([m, d]) => row(m, d)));
   }
   if (cmp.introllm_vs) {
     if (out.length) out.push('');
-    out.push(`| introllm − method | Avg@${k} points | paired 95% CI | CI |`, '| --- | ---: | --- | --- |',
+    out.push(`| introllm − method | Avg@${k} points | paired 95% CI | CI | detectable (80% power) |`, '| --- | ---: | --- | --- | ---: |',
       ...Object.entries(cmp.introllm_vs).map(([m, d]) => row(m, d)));
   }
   return out.join('\n');

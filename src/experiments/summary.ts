@@ -191,37 +191,41 @@ export function compareWithReference(mine: Record<string, MethodSummary>, refere
 export interface PairedDifference {
   diff: number;
   ci95: [number, number];
+  /** The smallest true difference this comparison would detect with 80% power at the 5% level: (1.96 + 0.84) · SE,
+   *  with SE = the CI's width / (2 · 1.96) (normal approximation of the bootstrap). */
+  mde80: number;
   /** Problems paired (per set, summed), and the seeds both sides have. */
   problems: number;
   seeds: number[];
 }
 
 /**
- * accuracy(a) − accuracy(b) on the same held-out problems, paired: each problem's Avg@k difference is averaged over
- * the seeds both have, and the CI is a percentile bootstrap over problems (resampled within each evaluation set;
+ * accuracy(a) − accuracy(b) on the same held-out problems, paired: for each seed both have, each problem's Avg@k
+ * difference; the CI is the two-level bootstrap of the accuracies (seeds, then problems within each evaluation set;
  * with several sets the difference is their unweighted mean, as the headline accuracy is). Problem difficulty, shared
- * by both sides, drops out of the interval, so it is narrower than the two methods' CIs side by side.
+ * by both sides, drops out of the interval, so it is narrower than the two methods' CIs side by side; the variation
+ * between training seeds stays in it.
  */
 export function pairedDifference(a: SeedEval[], b: SeedEval[], rng: Rng, resamples = 2000): PairedDifference {
   const seeds = a.map((e) => e.seed).filter((s) => b.some((e) => e.seed === s)).sort((x, y) => x - y);
   if (seeds.length === 0) throw new KitError('paired difference: the two methods share no seed');
   const perSeed = (evals: SeedEval[], s: number) => new Map(evals.find((e) => e.seed === s)!.eval.problems.map((p) => [`${p.set ?? ''}\u0000${p.id}`, p]));
-  const sets = new Map<string, number[]>();
-  const first = perSeed(a, seeds[0]);
-  for (const key of first.keys()) {
-    let d = 0;
-    for (const s of seeds) {
-      const pa = perSeed(a, s).get(key);
-      const pb = perSeed(b, s).get(key);
-      if (!pa || !pb) throw new KitError(`paired difference: problem '${key.split('\u0000')[1]}' is missing from seed ${s} of one side; both must be evaluated on the same problems`);
-      d += score(pa, null) - score(pb, null);
+  const keys = [...perSeed(a, seeds[0]).keys()];
+  const table = seeds.map((s) => {
+    const pa = perSeed(a, s);
+    const pb = perSeed(b, s);
+    const sets = new Map<string, number[]>();
+    for (const key of keys) {
+      const x = pa.get(key);
+      const y = pb.get(key);
+      if (!x || !y) throw new KitError(`paired difference: problem '${key.split('\u0000')[1]}' is missing from seed ${s} of one side; both must be evaluated on the same problems`);
+      const set = key.split('\u0000')[0];
+      if (!sets.has(set)) sets.set(set, []);
+      sets.get(set)!.push(score(x, null) - score(y, null));
     }
-    const set = key.split('\u0000')[0];
-    if (!sets.has(set)) sets.set(set, []);
-    sets.get(set)!.push(d / seeds.length);
-  }
-  const groups = [...sets.values()];
-  // The per-problem differences as one "seed" of sets: the same stratified bootstrap as the accuracies' CIs.
-  const boot = stratifiedSeedProblemBootstrap([groups], rng, resamples);
-  return { diff: boot.value, ci95: boot.ci, problems: groups.reduce((n, g) => n + g.length, 0), seeds };
+    return [...sets.values()];
+  });
+  const boot = stratifiedSeedProblemBootstrap(table, rng, resamples);
+  const se = (boot.ci[1] - boot.ci[0]) / (2 * 1.96);
+  return { diff: boot.value, ci95: boot.ci, mde80: (1.96 + 0.84) * se, problems: keys.length, seeds };
 }

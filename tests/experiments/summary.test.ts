@@ -121,23 +121,35 @@ describe('compareWithReference', () => {
 
 describe('pairedDifference', () => {
   const ev = (seed: number, rows: [string, boolean[]][], set?: string) => ({ seed, eval: { problems: rows.map(([id, correct]) => ({ id, correct, answers: [], ...(set ? { set } : {}) })), tauMean: 1, gateRate: 1, entropyMean: 0, meanLength: 1 } });
-  it('is the seed-averaged per-problem difference, with a CI from resampling problems (hand-derived)', () => {
-    // Problem p1: a 1/2 vs b 0/2 in seed 0, a 2/2 vs b 1/2 in seed 1 → (0.5 + 0.5) / 2 = 0.5; p2: 0 both seeds → 0.
+  it('is the seed-averaged per-problem difference, with a CI from resampling seeds, then problems (hand-derived)', () => {
+    // Problem p1: a 1/2 vs b 0/2 in seed 0, a 2/2 vs b 1/2 in seed 1 → 0.5 in both seeds; p2: 0 in both seeds.
     const a = [ev(0, [['p1', [true, false]], ['p2', [false, false]]]), ev(1, [['p1', [true, true]], ['p2', [true, false]]])];
     const b = [ev(0, [['p1', [false, false]], ['p2', [false, false]]]), ev(1, [['p1', [true, false]], ['p2', [true, false]]])];
     const d = pairedDifference(a, b, new Rng(1), 4000);
     expect(d.diff).toBeCloseTo(0.25, 12);
     expect(d.problems).toBe(2);
     expect(d.seeds).toEqual([0, 1]);
-    // Two problems with differences 0.5 and 0: a resample's mean is 0, 0.25 or 0.5 (probabilities 1/4, 1/2, 1/4).
+    // Both seeds hold the differences (0.5, 0); a seed's resampled mean is 0, 0.25 or 0.5 (1/4, 1/2, 1/4), and the
+    // mean of two such draws is 0 or 0.5 with probability 1/16 each (> 2.5%): the interval is [0, 0.5].
     expect(d.ci95).toEqual([0, 0.5]);
+    expect(d.mde80).toBeCloseTo((2.8 * 0.5) / 3.92, 12);
+  });
+  it('keeps the variation between training seeds in the interval', () => {
+    // Seed 0: a beats b on every problem by 1; seed 1: no difference. Averaging per problem first would give 0.5 on
+    // every problem and a zero-width interval; resampling seeds draws (0, 0), (0, 1), (1, 1) → 0, 0.5, 1.
+    const rows = (x: boolean): [string, boolean[]][] => ['p1', 'p2', 'p3'].map((id) => [id, [x]]);
+    const a = [ev(0, rows(true)), ev(1, rows(false))];
+    const b = [ev(0, rows(false)), ev(1, rows(false))];
+    const d = pairedDifference(a, b, new Rng(2), 4000);
+    expect(d.diff).toBeCloseTo(0.5, 12);
+    expect(d.ci95).toEqual([0, 1]);
   });
   it('with several sets is the unweighted mean over sets; identical methods give exactly 0', () => {
     const a = [{ seed: 0, eval: { ...ev(0, [['x', [true]]], 's1').eval, problems: [...ev(0, [['x', [true]]], 's1').eval.problems, ...ev(0, [['y', [false]], ['z', [false]], ['w', [false]]], 's2').eval.problems] } }];
     const b = [{ seed: 0, eval: { ...a[0].eval, problems: a[0].eval.problems.map((p) => ({ ...p, correct: [false] })) } }];
     expect(pairedDifference(a, b, new Rng(0)).diff).toBeCloseTo(0.5, 12); // s1: +1, s2: 0 → mean over sets 0.5 (pooled would be 0.25)
     const same = pairedDifference(a, a, new Rng(0));
-    expect([same.diff, ...same.ci95]).toEqual([0, 0, 0]);
+    expect([same.diff, ...same.ci95, same.mde80]).toEqual([0, 0, 0, 0]);
   });
   it('refuses problems that one side lacks, and seeds that do not overlap', () => {
     expect(() => pairedDifference([ev(0, [['p1', [true]]])], [ev(0, [['p2', [true]]])], new Rng(0))).toThrow(/'p1' is missing/);
