@@ -105,15 +105,15 @@ export interface ExperimentConfig {
 
 const BASE: ExperimentConfig = {
   seed: 0,
-  model: { dir: 'data/models/tiny-countdown' },
-  task: { name: 'countdown', difficulty: 1, trainPool: 0, trainBenchmark: 'math_train', evalBenchmarks: ['math500'], dataDir: '', chatTemplate: true, instruction: DEFAULT_INSTRUCTION },
-  rollout: { promptsPerStep: 8, groupSize: 4, maxNewTokens: 176 },
+  model: { dir: 'data/models/tiny-guess' },
+  task: { name: 'guess', difficulty: 1, trainPool: 0, trainBenchmark: 'math_train', evalBenchmarks: ['math500'], dataDir: '', chatTemplate: true, instruction: DEFAULT_INSTRUCTION },
+  rollout: { promptsPerStep: 8, groupSize: 8, maxNewTokens: 64 },
   controller: { name: 'introllm' },
   grpo: { advantage: 'grpo', scaleByStd: true, clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean', epochs: 1, tempEpochs: 1, maxGradNorm: 1.0 },
-  optim: { lrToken: 3e-4, lrTemp: 1e-3 },
+  optim: { lrToken: 1e-3, lrTemp: 3e-3 },
   schedule: { mode: 'alternate', tokenSteps: 1, tempSteps: 1 },
-  train: { steps: 20, checkpointEvery: 1 },
-  eval: { problems: 100, k: 4, maxNewTokens: 176, split: 'test' },
+  train: { steps: 40, checkpointEvery: 1 },
+  eval: { problems: 400, k: 4, maxNewTokens: 64, split: 'test' },
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
@@ -122,6 +122,16 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unk
 export const PRESETS: Record<string, DeepPartial<ExperimentConfig>> = {
   smoke: { rollout: { promptsPerStep: 4, groupSize: 4, maxNewTokens: 96 }, train: { steps: 4 }, eval: { problems: 16, k: 2, maxNewTokens: 96 } },
   tiny: {},
+  /** The kit's first default (until the guess testbed): Countdown with written-out search traces and its 201k-parameter
+   *  model. Its reference run, made with these settings, is results/countdown/. */
+  countdown: {
+    model: { dir: 'data/models/tiny-countdown' },
+    task: { name: 'countdown', difficulty: 1 },
+    rollout: { promptsPerStep: 8, groupSize: 4, maxNewTokens: 176 },
+    optim: { lrToken: 3e-4, lrTemp: 1e-3 },
+    train: { steps: 20 },
+    eval: { problems: 100, k: 4, maxNewTokens: 176 },
+  },
   small: { rollout: { promptsPerStep: 16, groupSize: 8 }, train: { steps: 150 }, eval: { problems: 300, k: 8 } },
   paper: {
     model: { dir: 'models/Qwen3-1.7B' },

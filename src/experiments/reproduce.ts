@@ -46,8 +46,10 @@ export interface ReproducePreset {
 export const REPRODUCE_PRESETS: Record<string, ReproducePreset> = {
   /** CI: every method and the whole pipeline in about a minute; the numbers mean nothing. */
   smoke: { trainPreset: 'smoke', seeds: [0, 1], methods: DEFAULT_METHODS },
-  /** The default: the tiny SFT model on Countdown, 3 seeds, ~20 minutes on 2 CPU cores. */
+  /** The default: the guess testbed's SFT model (src/tasks/guess.ts), 3 seeds. */
   tiny: { trainPreset: 'tiny', seeds: [0, 1, 2], methods: DEFAULT_METHODS },
+  /** The first default: Countdown search traces and their 201k-parameter model (reference: results/countdown). */
+  countdown: { trainPreset: 'countdown', seeds: [0, 1, 2], methods: DEFAULT_METHODS },
   small: { trainPreset: 'small', seeds: [0, 1, 2], methods: DEFAULT_METHODS },
   /** A local HF model (e.g. Qwen3-1.7B under models/) on MATH train; meant for a GPU. */
   paper: { trainPreset: 'paper', seeds: [0, 1, 2], methods: DEFAULT_METHODS },
