@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   train: load('./commands/train'),
   reproduce: load('./commands/reproduce'),
   ablate: load('./commands/ablate'),
+  select: load('./commands/select'),
   verify: load('./commands/verify'),
   eval: load('./commands/eval'),
   figures: load('./commands/figures'),
