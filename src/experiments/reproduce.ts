@@ -10,7 +10,10 @@ import { KitError } from '../errors';
 import { requireModelFolder } from '../lm/config';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { Rng } from '../rng';
-import { writeReproductionFigures } from './figures';
+import { EvalResult } from '../eval/evaluate';
+import { tauByClass, tauEntropyCorrelation } from '../plots';
+import { mean } from '../stats';
+import { Interpretability, writeReproductionFigures } from './figures';
 import { Job, runJobs } from './jobs';
 import { gitState, manifest } from './manifest';
 import { methodOverride } from './methods';
@@ -25,15 +28,21 @@ export const DEFAULT_METHODS = ['introllm', 'fixed-0.6', 'fixed-1.0', 'edt', 'ea
 export const BEFORE_RL = 'before-rl';
 const BEFORE_RL_METHOD = 'fixed-1.0';
 
-/** The before-RL evaluation of sampling seed `seed` (written by `introllm eval`), or null when it is not there yet. */
-export function readBeforeRl(out: string, seed: number): SeedEval['eval'] | null {
-  const file = path.join(out, BEFORE_RL, 'evals', BEFORE_RL_METHOD, `seed-${seed}.json`);
+/** The before-RL evaluation of sampling seed `seed` (written by `introllm eval`), or null when it is not there yet.
+ *  `method`: fixed-1.0 (the base model, `before_rl`) or introllm (its head as initialised, the start of `head`). */
+export function readBeforeRl(out: string, seed: number, method = BEFORE_RL_METHOD): EvalResult | null {
+  const file = path.join(out, BEFORE_RL, 'evals', method, `seed-${seed}.json`);
   try {
-    const e = JSON.parse(fs.readFileSync(file, 'utf8')) as SeedEval['eval'];
+    const e = JSON.parse(fs.readFileSync(file, 'utf8')) as EvalResult;
     return Array.isArray(e.problems) ? e : null;
   } catch {
     return null;
   }
+}
+
+/** The methods the before-RL job evaluates: the base model at τ = 1, and IntroLLM's untrained head when it is compared. */
+function beforeRlMethods(methods: string[]): string[] {
+  return methods.includes('introllm') ? [BEFORE_RL_METHOD, 'introllm'] : [BEFORE_RL_METHOD];
 }
 
 export interface ReproducePreset {
@@ -112,8 +121,9 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
     }
   }
   // The base model before RL, on the same held-out problems, k and sampling seeds (summary: before_rl, vs_before_rl).
-  if (seeds.some((s) => !readBeforeRl(out, s))) {
-    jobs.push({ name: 'before RL (the base model at τ = 1)', args: ['eval', '--preset', p.trainPreset, '--methods', BEFORE_RL_METHOD, '--seeds', seeds.join(','), '--out', path.join(out, BEFORE_RL),
+  const before = beforeRlMethods(variants.map((v) => v.method));
+  if (seeds.some((s) => before.some((m) => !readBeforeRl(out, s, m)))) {
+    jobs.push({ name: 'before RL (the base model at τ = 1)', args: ['eval', '--preset', p.trainPreset, '--methods', before.join(','), '--seeds', seeds.join(','), '--out', path.join(out, BEFORE_RL),
       ...o.sets.flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
   }
   o.log(`reproduce ${o.preset}: ${methods.length} methods × ${seeds.length} seeds, ${jobs.length} runs to do, ${o.jobs} at a time → ${out}`);
@@ -150,11 +160,42 @@ export async function summariseReproduction(out: string, methods: string[], seed
   const fig = await writeReproductionFigures({ out, labels: Object.keys(summary.methods), seeds, runDir: (l, s) => runDirOf(out, l, s), summary, title: `IntroLLM kit: ${preset} reproduction` });
   if (fig.pngSkipped) log(`figures: HTML only (${fig.pngSkipped})`);
   const cmp = comparisons(out, evals, seeds, ks);
-  writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, ...cmp, interpretability: fig.interpretability });
+  const head = headMovement(out, seeds, evals.get('introllm') ?? [], fig.interpretability.introllm);
+  writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, ...cmp, interpretability: fig.interpretability, ...(head ? { head } : {}) });
   // With several benchmarks the headline columns are the macro average; a second table has each benchmark.
   const table = [comparisonTables(summary.methods, k), pairedTable(cmp, k)].filter(Boolean).join('\n\n');
   writeFileAtomic(path.join(out, 'table.md'), table + '\n');
   return { summary, table, figures: fig.files };
+}
+
+/** How IntroLLM's head looks at one point: τ by token class and τ–entropy correlation (with CIs) on the evaluation
+ *  traces, and the mean τ and gate rate over every evaluated token (mean over seeds). */
+export interface HeadSnapshot extends Interpretability {
+  tau_mean: number;
+  gate_rate: number;
+  seeds: number[];
+}
+
+/**
+ * summary.json's `head`: IntroLLM's temperature head before training (its initialisation on the base model, from the
+ * before-RL job) and after (the trained runs), on the same held-out problems, so that how far it moved is read off
+ * side by side. Null when either side is missing.
+ */
+function headMovement(out: string, seeds: number[], trained: SeedEval[], end: Interpretability | undefined): { start: HeadSnapshot; end: HeadSnapshot } | null {
+  const startEvals = seeds.flatMap((s) => {
+    const e = readBeforeRl(out, s, 'introllm');
+    return e ? [{ seed: s, eval: e }] : [];
+  });
+  if (!startEvals.length || !trained.length || !end) return null;
+  const traces = startEvals.flatMap(({ seed, eval: e }) => (e.traces ?? []).map((tr) => ({ ...tr, problemId: `${seed}:${tr.problemId}` })));
+  if (!traces.length) return null;
+  const snap = (evals: { seed: number; eval: Pick<EvalResult, 'tauMean' | 'gateRate'> }[], interp: Interpretability): HeadSnapshot => ({
+    ...interp, tau_mean: mean(evals.map((e) => e.eval.tauMean)), gate_rate: mean(evals.map((e) => e.eval.gateRate)), seeds: evals.map((e) => e.seed),
+  });
+  return {
+    start: snap(startEvals, { tau_entropy: tauEntropyCorrelation(traces, { seed: 0 }), tau_by_class: tauByClass(traces, { seed: 0 }) }),
+    end: snap(trained, end),
+  };
 }
 
 /** The paired comparisons of summary.json (see comparisons()). */

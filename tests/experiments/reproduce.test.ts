@@ -55,6 +55,18 @@ describe('introllm reproduce', () => {
     }
     expect(summary.introllm_vs['fixed-0.6'].diff).toBeCloseTo(summary.methods.introllm.accuracy - summary.methods['fixed-0.6'].accuracy, 12);
     expect(r.stdout).toContain('| method − before RL |');
+    // IntroLLM's head before training (its initialisation, evaluated by the before-RL job) and after, side by side.
+    expect(fs.readdirSync(path.join(out, 'before-rl', 'evals')).sort()).toEqual(['fixed-1.0', 'introllm']);
+    for (const side of ['start', 'end']) {
+      const h = summary.head[side];
+      expect(h.seeds).toEqual([0, 1]);
+      expect(h.tau_mean).toBeGreaterThan(0);
+      expect(h.gate_rate).toBeGreaterThanOrEqual(0);
+      expect(typeof h.tau_entropy.spearman.value).toBe('number');
+      expect(Object.keys(h.tau_by_class).length).toBeGreaterThan(0);
+    }
+    expect(summary.head.end.tau_by_class).toEqual(summary.interpretability.introllm.tau_by_class);
+    expect(summary.vs_before_rl.introllm.mde80).toBeGreaterThanOrEqual(0);
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
     expect(manifest.sessions.length).toBe(1);
     expect(manifest.sessions[0].runs.length).toBe(5);
