@@ -6,8 +6,9 @@
 // A probe decides τ_t before y_t is sampled, so it cannot know y_t's class; it reads the class the token will most
 // likely have, from the completion so far and the model's most probable next token y* = argmax logits_t:
 //   branch   the next token starts a line: a Countdown trace chooses its next move, 'back' or '####' here;
-//   move     the line so far is a move being written, digits and at most one operator before '=' ("8", "8-", "8-3"):
-//            the rest of the choice of which two numbers to combine and how;
+//   op       the line so far is one number ("17") and y* is an operator: the choice of the operation;
+//   move     the rest of a move being written, digits and at most one operator before '=' ("8", "8-", "8-3"):
+//            the rest of the choice of which two numbers to combine (mostly copying their digits from the prompt);
 //   answer   the line so far starts with '#' (the final '#### <expression>' line);
 //   else     the kit's token class of y* read in context (src/plots/token-class.ts: digit, operator, space, newline,
 //            word, marker, answer, special): after '=' the result, the remaining numbers and 'no' / 'yes'.
@@ -26,7 +27,7 @@ import { checkTauInputs } from './common';
 import { NonLearnedController } from './non-learned';
 import { TauInputs, TauSample } from './types';
 
-export type ProbeClass = 'branch' | 'move' | TokenClass;
+export type ProbeClass = 'branch' | 'op' | 'move' | TokenClass;
 
 export interface ProbeRule {
   /** One line for tables and README. */
@@ -62,17 +63,27 @@ export const PROBES: Readonly<Record<string, ProbeRule>> = Object.freeze({
   },
   'calm-rest': {
     description: 'τ 1.0 on the choice of a move (line start and the move up to "="); 0.3 on the rest',
-    tau: { branch: 1.0, move: 1.0 },
+    tau: { branch: 1.0, op: 1.0, move: 1.0 },
     otherwise: 0.3,
   },
   'explore-choice': {
     description: 'τ 1.3 on the choice of a move; 0.4 on the rest',
-    tau: { branch: 1.3, move: 1.3 },
+    tau: { branch: 1.3, op: 1.3, move: 1.3 },
     otherwise: 0.4,
   },
   'explore-choice-wide': {
     description: 'τ 2.0 on the choice of a move; 0.5 on the rest',
-    tau: { branch: 2.0, move: 2.0 },
+    tau: { branch: 2.0, op: 2.0, move: 2.0 },
+    otherwise: 0.5,
+  },
+  'explore-op': {
+    description: 'τ 2.0 on the choice of the operation; 0.5 elsewhere',
+    tau: { op: 2.0 },
+    otherwise: 0.5,
+  },
+  'explore-op-branch': {
+    description: 'τ 2.0 on the choice of the operation, 1.3 where a line starts; 0.5 elsewhere',
+    tau: { op: 2.0, branch: 1.3 },
     otherwise: 0.5,
   },
   'explore-branch': {
@@ -83,12 +94,14 @@ export const PROBES: Readonly<Record<string, ProbeRule>> = Object.freeze({
 });
 
 const MOVE_PREFIX = /^\d+(?:[+\-*/×÷]\d*)?$/;
+const OPERATOR_TOKEN = /^[+\-*/×÷]$/;
 
 /** The class of the next token: `text` is the completion so far, `likely` the text of the most probable next token. */
 export function probeClass(text: string, likely: string): ProbeClass {
   const line = text.slice(text.lastIndexOf('\n') + 1);
   if (line === '') return 'branch';
   if (line.startsWith('#')) return 'answer';
+  if (/^\d+$/.test(line) && OPERATOR_TOKEN.test(likely)) return 'op';
   if (MOVE_PREFIX.test(line)) return 'move';
   return tokenClass(likely, { text: text + likely, start: text.length });
 }

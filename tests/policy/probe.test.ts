@@ -20,7 +20,7 @@ describe('probeClass', () => {
     expect(probeClass('', '8')).toBe('branch');
     expect(probeClass('8-3=5 (1 1 5)\n', 'b')).toBe('branch');
     expect(probeClass('8-3=5 (1 1 5)\nback\n', '#')).toBe('branch');
-    expect(probeClass('8', '-')).toBe('move');
+    expect(probeClass('8', '-')).toBe('op'); // y* an operator after one number: the operation is chosen
     expect(probeClass('8-', '3')).toBe('move');
     expect(probeClass('8-3', '=')).toBe('move');
     expect(probeClass('12*3', '=')).toBe('move');
@@ -41,7 +41,9 @@ describe('probeClass', () => {
     const done = '17+5=22 no\n';
     expect(probeClass(done, '1')).toBe('branch');
     expect(probeClass(`${done}1`, '7')).toBe('move');
-    expect(probeClass(`${done}17`, '*')).toBe('move');
+    expect(probeClass(`${done}17`, '*')).toBe('op'); // y* is an operator: the operation is chosen here
+    expect(probeClass(`${done}1`, '+')).toBe('op'); // the number "1" may be complete
+    expect(probeClass(`${done}17`, '3')).toBe('move');
     expect(probeClass(`${done}17*`, '5')).toBe('move');
     expect(probeClass(`${done}17*5`, '=')).toBe('move'); // the line is still a move until '=' is written
     expect(probeClass(`${done}17*5=`, '8')).toBe('digit');
@@ -52,17 +54,19 @@ describe('probeClass', () => {
 
 describe('probe rules', () => {
   it('give each class the τ written in the rule (hand values)', () => {
-    const cls = ['branch', 'move', 'digit', 'operator', 'marker', 'word', 'space', 'newline', 'answer', 'special'] as const;
+    const cls = ['branch', 'op', 'move', 'digit', 'operator', 'marker', 'word', 'space', 'newline', 'answer', 'special'] as const;
     const taus = (name: string) => cls.map((c) => probeTau(PROBES[name], c));
-    //                                        branch move digit op  marker word space newline answer special
-    expect(taus('calm-digits')).toEqual([1.0, 1.0, 0.3, 0.3, 1.0, 1.0, 1.0, 1.0, 0.3, 1.0]);
-    expect(taus('calm-verdict')).toEqual([1.0, 1.0, 1.0, 1.0, 1.0, 0.3, 1.0, 1.0, 1.0, 1.0]);
-    expect(taus('calm-verdict-digits')).toEqual([1.0, 1.0, 0.3, 0.3, 1.0, 0.3, 1.0, 1.0, 0.3, 1.0]);
-    expect(taus('calm-rest')).toEqual([1.0, 1.0, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]);
-    expect(taus('explore-choice')).toEqual([1.3, 1.3, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]);
-    expect(taus('explore-choice-wide')).toEqual([2.0, 2.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
-    expect(taus('explore-branch')).toEqual([1.4, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]);
-    expect(Object.keys(PROBES)).toEqual(['calm-digits', 'calm-verdict', 'calm-verdict-digits', 'calm-rest', 'explore-choice', 'explore-choice-wide', 'explore-branch']);
+    //                                        branch op  move digit operator marker word space newline answer special
+    expect(taus('calm-digits')).toEqual([1.0, 1.0, 1.0, 0.3, 0.3, 1.0, 1.0, 1.0, 1.0, 0.3, 1.0]);
+    expect(taus('calm-verdict')).toEqual([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.3, 1.0, 1.0, 1.0, 1.0]);
+    expect(taus('calm-verdict-digits')).toEqual([1.0, 1.0, 1.0, 0.3, 0.3, 1.0, 0.3, 1.0, 1.0, 0.3, 1.0]);
+    expect(taus('calm-rest')).toEqual([1.0, 1.0, 1.0, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]);
+    expect(taus('explore-choice')).toEqual([1.3, 1.3, 1.3, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]);
+    expect(taus('explore-choice-wide')).toEqual([2.0, 2.0, 2.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+    expect(taus('explore-branch')).toEqual([1.4, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]);
+    expect(taus('explore-op')).toEqual([0.5, 2.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+    expect(taus('explore-op-branch')).toEqual([1.3, 2.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+    expect(Object.keys(PROBES)).toEqual(['calm-digits', 'calm-verdict', 'calm-verdict-digits', 'calm-rest', 'explore-choice', 'explore-choice-wide', 'explore-op', 'explore-op-branch', 'explore-branch']);
   });
 
   it('an unknown probe or a bad τ is a KitError naming it', () => {
