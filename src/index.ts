@@ -40,7 +40,7 @@ export { ABLATION_GRIDS, ablationGrid } from './experiments/ablations';
 export { reproduce, REPRODUCE_PRESETS, DEFAULT_METHODS, runDirOf, readEval } from './experiments/reproduce';
 export { readMethodTraces, readRunMetrics, readAblationTables, readSummary } from './experiments/run-files';
 export {
-  modelOrRandom, tauInputsOf, headVariantSummary, evaluateControllers, fixedTauSamples, RANDOM_MODEL_SHAPE, ControllerSpec,
+  modelOrRandom, tauInputsOf, headVariantSummary, evaluateControllers, evaluateTraces, fixedTauSamples, RANDOM_MODEL_SHAPE, ControllerSpec,
   FixedTauSamples,
 } from './experiments/notebook';
 export { summariseMethod, summaryTable, benchmarkTable, MethodSummary } from './experiments/summary';

@@ -8,12 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import { evaluate, EvalOptions, EvalResult, Grader } from '../eval/evaluate';
 import { evaluateSamples, MetricReport } from '../eval/metrics';
 import { parseHfConfig } from '../lm/config';
-import { saveModel } from '../lm/load';
+import { loadModel, saveModel } from '../lm/load';
 import { Decoder } from '../lm/model';
-import { Tokenizer, writeCharTokenizer } from '../lm/tokenizer';
+import { loadTokenizer, Tokenizer, writeCharTokenizer } from '../lm/tokenizer';
 import { ControllerConfig } from '../policy/config';
 import { HeadController } from '../policy/head-controller';
 import { createController } from '../policy/registry';
+import type { MethodTraces } from '../plots/types';
 import { TauInputs } from '../policy/types';
 import { completionIds, rollout } from '../rl/rollout';
 import { encodePrompt } from '../rl/sft';
@@ -138,5 +139,19 @@ export function fixedTauSamples(model: Decoder, tok: Tokenizer, task: Pick<Task,
     };
   } finally {
     fixed.dispose();
+  }
+}
+
+/**
+ * The token traces of each labelled controller evaluated (evaluateControllers, `o.keepTraces` problems kept) with the
+ * model and tokenizer of `modelDir`, which is loaded frozen and disposed after.
+ */
+export async function evaluateTraces(modelDir: string, methods: Record<string, ControllerSpec>, problems: Problem[], grader: Grader, o: EvalOptions, seed: number): Promise<MethodTraces[]> {
+  const { model } = loadModel(modelDir, { trainable: false });
+  try {
+    const results = evaluateControllers(model, await loadTokenizer(modelDir), methods, problems, grader, o, seed);
+    return Object.entries(results).map(([method, r]) => ({ method, traces: r.traces }));
+  } finally {
+    model.dispose();
   }
 }

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
 import { evaluate } from '../../src/eval/evaluate';
 import {
-  evaluateControllers, fixedTauSamples, headVariantSummary, modelOrRandom, RANDOM_MODEL_SHAPE, tauInputsOf,
+  evaluateControllers, evaluateTraces, fixedTauSamples, headVariantSummary, modelOrRandom, RANDOM_MODEL_SHAPE, tauInputsOf,
 } from '../../src/experiments/notebook';
-import { loadModel } from '../../src/lm/load';
+import { loadModel, saveModel } from '../../src/lm/load';
 import { Decoder } from '../../src/lm/model';
 import { loadTokenizer, Tokenizer, writeCharTokenizer } from '../../src/lm/tokenizer';
 import { createController } from '../../src/policy/registry';
@@ -101,6 +101,23 @@ describe('evaluateControllers', () => {
     expect(results.hot.problems).toEqual(alone.problems);
     expect(results.hot.tauMean).toBeCloseTo(1.5, 5);
     expect(results.hot.report.k).toBe(2);
+  });
+});
+
+describe('evaluateTraces', () => {
+  it('loads the model folder, keeps the traces of each controller in order, and frees the model', async () => {
+    const folder = tempDir();
+    writeCharTokenizer(folder, SYNTHETIC_CHARSET);
+    await saveModel(folder, model);
+    const o = { k: 1, maxNewTokens: 4, tau0: 1, batchRows: 64, keepTraces: 2 };
+    const before = tf.memory().numTensors;
+    const got = await evaluateTraces(folder, { a: { name: 'edt' }, b: { name: 'fixed', fixedTau: 0.5 } }, problems, grader, o, 0);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(got.map((m) => m.method)).toEqual(['a', 'b']);
+    expect(got.map((m) => m.traces.length)).toEqual([2, 2]);
+    const direct = evaluateControllers(model, tok, { b: { name: 'fixed', fixedTau: 0.5 } }, problems, grader, o, 0);
+    expect(got[1].traces).toEqual(direct.b.traces);
+    fs.rmSync(folder, { recursive: true, force: true });
   });
 });
 
