@@ -19,7 +19,7 @@ export { convertLlama2c, readLlama2cCheckpoint, readLlama2cTokenizer, llama2cTok
 export { getTask, taskNames, taskFromConfig } from './tasks/registry';
 export { createBenchmarkTask, BenchmarkTaskOptions, DEFAULT_INSTRUCTION } from './tasks/benchmark-task';
 export { EvalSet, Problem, Task, SYNTHETIC_CHARSET } from './tasks/types';
-export { verifyCompletion, verifyDetailed, extractAnswer, isEquivalent, DetailedVerdict } from './tasks/verifier';
+export { verifyCompletion, verifyDetailed, verifyCases, extractAnswer, isEquivalent, DetailedVerdict } from './tasks/verifier';
 export { loadBenchmark, BENCHMARKS } from './tasks/benchmarks';
 export { storiesTask, verifyStory, StoryVerdict, englishLexicon, storyWords, cutAtSentenceEnd, MIN_WORDS, REPEAT_NGRAM } from './tasks/stories';
 export * from './eval/metrics';
@@ -38,6 +38,11 @@ export { generateText, fixedTauSweep, fmtInterval, storiesRunConfig, SweepRow, S
 export { methodOverride } from './experiments/methods';
 export { ABLATION_GRIDS, ablationGrid } from './experiments/ablations';
 export { reproduce, REPRODUCE_PRESETS, DEFAULT_METHODS, runDirOf, readEval } from './experiments/reproduce';
+export { readMethodTraces, readRunMetrics, readAblationTables, readSummary } from './experiments/run-files';
+export {
+  modelOrRandom, tauInputsOf, headVariantSummary, evaluateControllers, evaluateTraces, fixedTauSamples, RANDOM_MODEL_SHAPE, ControllerSpec,
+  FixedTauSamples,
+} from './experiments/notebook';
 export { summariseMethod, summaryTable, benchmarkTable, MethodSummary } from './experiments/summary';
 export { benchDecoder } from './bench/lm';
 export { benchRl } from './bench/rl';

@@ -2,6 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EvalResult } from '../eval/evaluate';
+import type { AblationTable, MethodTraces, MetricsRecord, RunMetrics } from '../plots/types';
+import type { MethodSummary } from './summary';
 
 /** The folder of one run of a reproduction: <out>/runs/<method>/seed-<s>. */
 export function runDirOf(out: string, method: string, seed: number): string {
@@ -17,4 +19,42 @@ export function readEval(dir: string): EvalResult | null {
   } catch {
     return null; // a torn file is re-made by resuming the run
   }
+}
+
+/** The token traces of each method's run `seed` in a reproduction folder, for the methods whose eval.json has any. */
+export function readMethodTraces(out: string, methods: readonly string[], seed = 0): MethodTraces[] {
+  return methods.map((method) => ({ method, traces: readEval(runDirOf(out, method, seed))?.traces ?? [] }))
+    .filter((m) => m.traces.length > 0);
+}
+
+/** The metrics.jsonl of every (method, seed) run of a reproduction folder that has one, methods first. */
+export function readRunMetrics(out: string, methods: readonly string[], seeds: readonly number[]): RunMetrics[] {
+  const runs: RunMetrics[] = [];
+  for (const method of methods) {
+    for (const seed of seeds) {
+      const file = path.join(runDirOf(out, method, seed), 'metrics.jsonl');
+      if (!fs.existsSync(file)) continue;
+      const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+      runs.push({ method, seed, metrics: lines.map((l) => JSON.parse(l) as MetricsRecord) });
+    }
+  }
+  return runs;
+}
+
+/** The table.json of each grid folder of an ablation study (`<dir>/<grid>/table.json`), grids in name order. */
+export function readAblationTables(dir: string): AblationTable[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).sort().map((g) => path.join(dir, g, 'table.json')).filter((f) => fs.existsSync(f))
+    .map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as AblationTable);
+}
+
+/** A reproduction folder's summary.json (parsed) and table.md (text, or null), or null without a summary.json. */
+export function readSummary(out: string): { summary: { methods: Record<string, MethodSummary> }; tableMd: string | null } | null {
+  const file = path.join(out, 'summary.json');
+  if (!fs.existsSync(file)) return null;
+  const tableFile = path.join(out, 'table.md');
+  return {
+    summary: JSON.parse(fs.readFileSync(file, 'utf8')),
+    tableMd: fs.existsSync(tableFile) ? fs.readFileSync(tableFile, 'utf8') : null,
+  };
 }

@@ -14,3 +14,4 @@ export * from './token-view';
 export * from './headroom';
 export * from './render';
 export * from './table';
+export * from './rows';

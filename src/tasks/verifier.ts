@@ -69,3 +69,12 @@ export function verifyCompletion(completion: unknown, goldAnswer: unknown, optio
   const v = verifyDetailed(completion, goldAnswer, options);
   return { correct: v.correct, predAnswer: v.predAnswer, goldAnswer: v.goldAnswer };
 }
+
+/** Grades (completion, reference) pairs as table rows: the completion, the reference, the extracted answer, the verdict. */
+export function verifyCases(cases: readonly (readonly [completion: string, gold: string])[], options: EquivalenceOptions = {}):
+  { completion: string; gold: string; extracted: string | null; correct: boolean }[] {
+  return cases.map(([completion, gold]) => {
+    const v = verifyCompletion(completion, gold, options);
+    return { completion, gold, extracted: v.predAnswer, correct: v.correct };
+  });
+}
