@@ -26,7 +26,7 @@ export const SELECTION_GRIDS: Record<string, SelectionGrid> = {
   'lr-token': {
     description: 'Token-policy learning rate, with τ fixed at 1 (θ only): the rate every method trains θ with',
     chooses: ['optim.lrToken'],
-    variants: ['1e-4', '3e-4', '1e-3', '3e-3'].map(lrToken),
+    variants: ['3e-5', '1e-4', '3e-4', '1e-3', '3e-3'].map(lrToken),
   },
   'lr-temp': {
     description: "Temperature-head learning rate of IntroLLM (at the preset's lrToken)",
