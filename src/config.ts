@@ -123,6 +123,8 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unk
 export const PRESETS: Record<string, DeepPartial<ExperimentConfig>> = {
   smoke: { rollout: { promptsPerStep: 4, groupSize: 4, maxNewTokens: 96 }, train: { steps: 4 }, eval: { problems: 16, k: 2, maxNewTokens: 96 } },
   tiny: {},
+  /** A first look in under 10 minutes: the tiny preset with half the steps and 200 held-out problems. */
+  quick: { train: { steps: 20 }, eval: { problems: 200 } },
   /** The kit's first default (until the guess testbed): Countdown with written-out search traces and its 201k-parameter
    *  model. Its reference run, made with these settings, is results/countdown/. */
   countdown: {

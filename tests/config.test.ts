@@ -26,7 +26,7 @@ describe('resolveConfig', () => {
     expectKitError(set('grpo.clipLow=1.5'), "'grpo.clipLow' must be in (0, 1)");
     expectKitError(set('grpo.tempEpochs=0'), "'grpo.tempEpochs' must be a positive integer");
     expectKitError(set('eval.split="train"'), "'eval.split' must be 'test' or 'validation'");
-    expectKitError(() => resolveConfig({ preset: 'huge' }), "unknown preset 'huge'", 'smoke, tiny, small, paper');
+    expectKitError(() => resolveConfig({ preset: 'huge' }), "unknown preset 'huge'", 'smoke, tiny, quick, countdown, small, paper');
     expectKitError(() => resolveConfig({ configFile: '/nonexistent/c.json' }), '/nonexistent/c.json: cannot read the config');
     expectKitError(() => methodOverride('greedy'), "unknown method 'greedy'", 'fixed-<tau>', 'introllm-nogate');
   });

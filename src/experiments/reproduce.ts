@@ -57,6 +57,8 @@ export const REPRODUCE_PRESETS: Record<string, ReproducePreset> = {
   smoke: { trainPreset: 'smoke', seeds: [0, 1], methods: DEFAULT_METHODS },
   /** The default: the guess testbed's SFT model (src/tasks/guess.ts), 3 seeds. */
   tiny: { trainPreset: 'tiny', seeds: [0, 1, 2], methods: DEFAULT_METHODS },
+  /** A first look (under 10 minutes on 2 cores): IntroLLM against τ = 1 and EDT, 2 seeds, the quick train preset. */
+  quick: { trainPreset: 'quick', seeds: [0, 1], methods: ['introllm', 'fixed-1.0', 'edt'] },
   /** The first default: Countdown search traces and their 201k-parameter model (reference: results/countdown). */
   countdown: { trainPreset: 'countdown', seeds: [0, 1, 2], methods: DEFAULT_METHODS },
   small: { trainPreset: 'small', seeds: [0, 1, 2], methods: DEFAULT_METHODS },
