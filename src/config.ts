@@ -110,7 +110,8 @@ const BASE: ExperimentConfig = {
   rollout: { promptsPerStep: 4, groupSize: 16, maxNewTokens: 64 },
   controller: { name: 'introllm' },
   grpo: { advantage: 'grpo', scaleByStd: true, clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean', epochs: 1, tempEpochs: 5, maxGradNorm: 1.0 },
-  // lrToken: chosen on the validation split, results/selection/tiny/lr-token (1e-4 of 3e-5 … 3e-3).
+  // Chosen on the validation split (introllm select): lrToken in results/selection/tiny/lr-token (1e-4 of 3e-5 … 3e-3),
+  // then lrTemp at that lrToken in results/selection/tiny/lr-temp (3e-3 of 1e-3, 3e-3, 1e-2).
   optim: { lrToken: 1e-4, lrTemp: 3e-3 },
   schedule: { mode: 'alternate', tokenSteps: 1, tempSteps: 1 },
   train: { steps: 40, checkpointEvery: 1 },
