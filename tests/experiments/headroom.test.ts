@@ -137,7 +137,7 @@ describe('introllm headroom (smoke preset)', () => {
     const files = fs.readdirSync(path.join(out, 'evals')).sort();
     expect(files).toEqual(['ead.jsonl', 'fixed-0.5.jsonl', 'fixed-1.0.jsonl', 'probe-calm-digits.jsonl', 'probe-explore-branch.jsonl', 'tampo.jsonl']);
     const ids = fs.readFileSync(path.join(out, 'evals', 'ead.jsonl'), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l).id);
-    expect(ids.every((id: string) => id.startsWith('countdown-validation-'))).toBe(true);
+    expect(ids.every((id: string) => id.startsWith('guess-validation-'))).toBe(true);
     expect(fs.existsSync(path.join(out, 'figures', 'headroom.html'))).toBe(true);
     expect(fs.readFileSync(path.join(out, 'table.md'), 'utf8')).toContain('| probe-explore-branch | probe |');
 
@@ -165,7 +165,7 @@ describe('introllm headroom (smoke preset)', () => {
     bad(['--probes', 'nope'], /--probes: unknown probe 'nope'/);
     bad(['--problems', '0'], /--problems must be an integer >= 1/);
     bad(['--preset', 'huge'], /--preset: unknown preset 'huge'/);
-    bad(['--problems', '300'], /could only generate \d+ of 300 distinct validation problems/);
+    bad(['--problems', '2000'], /could only generate \d+ of 2000 distinct validation problems/);
     bad(['--frobnicate'], /frobnicate/);
   }, 120_000);
 });

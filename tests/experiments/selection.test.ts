@@ -12,10 +12,11 @@ describe('selection', () => {
   it('chooses the highest validation accuracy, the first on a tie', () => {
     const g = selectionGrid('lr-token');
     const labels = g.variants.map((v) => v.label);
-    expect(chooseVariant(g, { [labels[0]]: m(0.2), [labels[1]]: m(0.31), [labels[2]]: m(0.3) }).chosen.variant).toBe(labels[1]);
-    expect(chooseVariant(g, { [labels[0]]: m(0.3), [labels[1]]: m(0.3), [labels[2]]: m(0.1) }).chosen.variant).toBe(labels[0]);
-    const { rows } = chooseVariant(g, { [labels[0]]: m(0.2), [labels[1]]: m(0.31), [labels[2]]: m(0.3) });
-    expect(rows.map((r) => r.accuracy)).toEqual([0.2, 0.31, 0.3]);
+    const scored = (acc: number[]) => Object.fromEntries(labels.map((l, i) => [l, m(acc[i] ?? 0)]));
+    expect(chooseVariant(g, scored([0.2, 0.31, 0.3])).chosen.variant).toBe(labels[1]);
+    expect(chooseVariant(g, scored([0.3, 0.3, 0.1])).chosen.variant).toBe(labels[0]);
+    const { rows } = chooseVariant(g, scored([0.2, 0.31, 0.3]));
+    expect(rows.map((r) => r.accuracy)).toEqual([0.2, 0.31, 0.3, ...labels.slice(3).map(() => 0)]);
   });
 
   it('refuses to choose while a variant is unfinished, and an unknown grid', () => {

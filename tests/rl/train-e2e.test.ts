@@ -1,4 +1,4 @@
-// `introllm train` end to end on the kit's tiny SFT model (data/models/tiny-countdown): the run folder's files, the
+// `introllm train` end to end on the kit's tiny SFT model (the smoke preset's, data/models/tiny-guess): the run folder's files, the
 // same seed giving the same metrics, a SIGKILL at an arbitrary moment followed by a resume giving exactly the
 // metrics of an uninterrupted run, and reward rising on a fixed pool of prompts.
 import { spawn, spawnSync } from 'node:child_process';
@@ -83,7 +83,7 @@ describe('introllm train', () => {
 
   it('reward rises above its starting value on a fixed pool of prompts', () => {
     const out = path.join(dir, 'learn');
-    // Two prompts, 8 samples each, every step: the SFT model solves them ~6% of the time at first.
+    // Two prompts, 8 samples each, every step: the SFT model solves them only now and then at first.
     const r = train(out, '--method', 'fixed-1.0', '--seed', '0', '--set', 'task.trainPool=2', '--set', 'rollout.promptsPerStep=2',
       '--set', 'rollout.groupSize=8', '--set', 'train.steps=12', '--set', 'optim.lrToken=0.0005', '--set', 'train.checkpointEvery=12');
     expect(r.status, r.stderr).toBe(0);

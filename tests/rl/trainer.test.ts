@@ -71,7 +71,7 @@ describe('trainer', () => {
     closeRun(run);
     const { model } = loadModel(modelDir, { trainable: false });
     const ctl = controllerFor(cfg, model.cfg.hiddenSize);
-    const direct = evaluatePolicy(model, await loadTokenizer(modelDir), ctl, getTask('countdown'), cfg, 0);
+    const direct = evaluatePolicy(model, await loadTokenizer(modelDir), ctl, getTask(cfg.task.name), cfg, 0);
     ctl.dispose();
     model.dispose();
     expect(direct.problems).toEqual(viaRun.problems);

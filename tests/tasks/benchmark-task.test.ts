@@ -111,7 +111,7 @@ describe('benchmark task', () => {
     const t = taskFromConfig(cfg.task);
     expect(t.name).toBe('benchmark');
     expect(t.evalSets!(0)[0].problems[0].prompt).toBe('what is half of one?\n\nBox it.');
-    expect(taskFromConfig(resolveConfig({ preset: 'smoke' }).task).name).toBe('countdown');
+    expect(taskFromConfig(resolveConfig({ preset: 'smoke' }).task).name).toBe('guess');
   });
 });
 

@@ -137,11 +137,11 @@ describe('countdown', () => {
 
 describe('registry', () => {
   it('finds tasks by name', () => {
-    expect(taskNames()).toEqual(['arithmetic', 'countdown', 'stories']);
+    expect(taskNames()).toEqual(['arithmetic', 'countdown', 'guess', 'stories']);
     expect(getTask('countdown')).toBe(countdownTask);
   });
   it('an unknown name lists the valid ones', () => {
-    expect(() => getTask('sudoku')).toThrow(/unknown task 'sudoku'. Valid tasks: arithmetic, countdown, stories/);
+    expect(() => getTask('sudoku')).toThrow(/unknown task 'sudoku'. Valid tasks: arithmetic, countdown, guess, stories/);
   });
   it('SYNTHETIC_CHARSET has no duplicates and no upper case', () => {
     expect(new Set(SYNTHETIC_CHARSET).size).toBe(SYNTHETIC_CHARSET.length);
