@@ -98,7 +98,7 @@ export interface ExperimentConfig {
     /** Generation length limit at evaluation. */
     maxNewTokens: number;
     /** Which problems `train` and `eval` score: 'test' (held-out, the reported numbers) or 'validation' (a slice of the
-     *  training distribution that training never draws; for choosing hyperparameters: `introllm ablate --grid select`). */
+     *  training distribution that training never draws; for choosing hyperparameters: `introllm select`). */
     split: string;
   };
 }

@@ -38,16 +38,29 @@ function perBenchmark(summary: FigureInputs['summary']): { name: string; title: 
   return fig ? [{ name: 'accuracy-per-benchmark', title: 'Accuracy per benchmark and the average', fig }] : [];
 }
 
+type Traces = NonNullable<EvalResult['traces']>;
+
+/** One seed's evaluation traces with each problem id prefixed by the seed, so that pooled seeds keep their problems
+ *  apart in the problem-level CIs. */
+export function seedTraces(seed: number, traces: Traces | undefined): Traces {
+  return (traces ?? []).map((tr) => ({ ...tr, problemId: `${seed}:${tr.problemId}` }));
+}
+
+/** summary.json's interpretability numbers of a set of traces: τ–entropy correlation and τ by token class, with CIs. */
+export function interpretabilityOf(traces: Traces): Interpretability {
+  return { tau_entropy: tauEntropyCorrelation(traces, { seed: 0 }), tau_by_class: tauByClass(traces, { seed: 0 }) };
+}
+
 /** Builds every figure, writes them, and returns the interpretability numbers per method (for summary.json). */
 export async function writeReproductionFigures(x: FigureInputs): Promise<{ files: string[]; pngSkipped: string | null; interpretability: Record<string, Interpretability> }> {
   const runs: RunMetrics[] = [];
-  const traces: { method: string; traces: NonNullable<EvalResult['traces']> }[] = [];
+  const traces: { method: string; traces: Traces }[] = [];
   for (const label of x.labels) {
     const t: EvalResult['traces'] = [];
     for (const seed of x.seeds) {
       runs.push({ method: label, seed, metrics: readMetrics(x.runDir(label, seed)) });
       const e = readEval(x.runDir(label, seed));
-      if (e) t.push(...e.traces.map((tr) => ({ ...tr, problemId: `${seed}:${tr.problemId}` })));
+      if (e) t.push(...seedTraces(seed, e.traces));
     }
     traces.push({ method: label, traces: t });
   }
@@ -69,7 +82,7 @@ export async function writeReproductionFigures(x: FigureInputs): Promise<{ files
   const interpretability: Record<string, Interpretability> = {};
   for (const t of traces) {
     if (!t.traces.length) continue;
-    interpretability[t.method] = { tau_entropy: tauEntropyCorrelation(t.traces, { seed: 0 }), tau_by_class: tauByClass(t.traces, { seed: 0 }) };
+    interpretability[t.method] = interpretabilityOf(t.traces);
   }
   return { files: [page, ...png.rendered], pngSkipped: png.skipped, interpretability };
 }

@@ -11,9 +11,8 @@ import { requireModelFolder } from '../lm/config';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { Rng } from '../rng';
 import { EvalResult } from '../eval/evaluate';
-import { tauByClass, tauEntropyCorrelation } from '../plots';
 import { mean } from '../stats';
-import { Interpretability, writeReproductionFigures } from './figures';
+import { Interpretability, interpretabilityOf, seedTraces, writeReproductionFigures } from './figures';
 import { Job, runJobs } from './jobs';
 import { gitState, manifest } from './manifest';
 import { methodOverride } from './methods';
@@ -38,6 +37,14 @@ export function readBeforeRl(out: string, seed: number, method = BEFORE_RL_METHO
   } catch {
     return null;
   }
+}
+
+/** The before-RL evaluations of `method` that exist, one per seed. */
+function beforeRlEvals(out: string, seeds: number[], method = BEFORE_RL_METHOD): { seed: number; eval: EvalResult }[] {
+  return seeds.flatMap((s) => {
+    const e = readBeforeRl(out, s, method);
+    return e ? [{ seed: s, eval: e }] : [];
+  });
 }
 
 /** The methods the before-RL job evaluates: the base model at τ = 1, and IntroLLM's untrained head when it is compared. */
@@ -184,18 +191,15 @@ export interface HeadSnapshot extends Interpretability {
  * side by side. Null when either side is missing.
  */
 function headMovement(out: string, seeds: number[], trained: SeedEval[], end: Interpretability | undefined): { start: HeadSnapshot; end: HeadSnapshot } | null {
-  const startEvals = seeds.flatMap((s) => {
-    const e = readBeforeRl(out, s, 'introllm');
-    return e ? [{ seed: s, eval: e }] : [];
-  });
+  const startEvals = beforeRlEvals(out, seeds, 'introllm');
   if (!startEvals.length || !trained.length || !end) return null;
-  const traces = startEvals.flatMap(({ seed, eval: e }) => (e.traces ?? []).map((tr) => ({ ...tr, problemId: `${seed}:${tr.problemId}` })));
+  const traces = startEvals.flatMap(({ seed, eval: e }) => seedTraces(seed, e.traces));
   if (!traces.length) return null;
   const snap = (evals: { seed: number; eval: Pick<EvalResult, 'tauMean' | 'gateRate'> }[], interp: Interpretability): HeadSnapshot => ({
     ...interp, tau_mean: mean(evals.map((e) => e.eval.tauMean)), gate_rate: mean(evals.map((e) => e.eval.gateRate)), seeds: evals.map((e) => e.seed),
   });
   return {
-    start: snap(startEvals, { tau_entropy: tauEntropyCorrelation(traces, { seed: 0 }), tau_by_class: tauByClass(traces, { seed: 0 }) }),
+    start: snap(startEvals, interpretabilityOf(traces)),
     end: snap(trained, end),
   };
 }
@@ -215,10 +219,7 @@ interface Comparisons {
 function comparisons(out: string, evals: Map<string, SeedEval[]>, seeds: number[], ks: number[]): Comparisons {
   const done = [...evals].filter(([, e]) => e.length > 0);
   const result: Comparisons = {};
-  const before: SeedEval[] = seeds.flatMap((s) => {
-    const e = readBeforeRl(out, s);
-    return e ? [{ seed: s, eval: e }] : [];
-  });
+  const before = beforeRlEvals(out, seeds);
   if (before.length > 0) {
     const b = summariseMethod(before, ks, new Rng(0).fork('summary:before-rl'));
     result.before_rl = { method: `${BEFORE_RL_METHOD}, no RL`, accuracy: b.accuracy, ci95: b.ci95, pass_at_k: b.pass_at_k, pass_ci95: b.pass_ci95, seeds: b.seeds };

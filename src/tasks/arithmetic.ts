@@ -5,7 +5,7 @@
 // capped at 9999. Train and test are disjoint by the hash of the canonical form (start value and steps, not names).
 import { KitError } from '../errors';
 import type { Rng } from '../rng';
-import { hashAnswer } from './extract';
+import { hashAnswerOf } from './extract';
 import { parseRational, ratEq } from './rational';
 import { problemId, splitOf } from './split';
 import type { Problem, Split, Task } from './types';
@@ -89,14 +89,6 @@ function render(dr: Draft, name: string, item: string): { prompt: string; soluti
   return { prompt: `${sentences.join(' ')}\n`, solution: `${lines.join('\n')}\n#### ${answer}`, answer };
 }
 
-function extract(completion: string): string | null {
-  try {
-    return typeof completion === 'string' ? hashAnswer(completion) : null;
-  } catch {
-    return null;
-  }
-}
-
 export const arithmeticTask: Task = {
   name: 'arithmetic',
   description: 'multi-step arithmetic word problems with a worked solution and a final #### n',
@@ -122,10 +114,10 @@ export const arithmeticTask: Task = {
     return out;
   },
 
-  extractAnswer: extract,
+  extractAnswer: hashAnswerOf,
 
   verify(completion: string, problem: Problem): boolean {
-    const pred = extract(completion);
+    const pred = hashAnswerOf(completion);
     if (pred === null) return false;
     const a = parseRational(pred);
     const b = parseRational(problem.answer);

@@ -8,7 +8,7 @@
 // Difficulty: 1 = three numbers in 1..9; 2 = four in 1..9; 3 = four in 1..19; d ≥ 4 = four in 1..(10d-1).
 import { KitError } from '../errors';
 import type { Rng } from '../rng';
-import { hashAnswer } from './extract';
+import { hashAnswerOf } from './extract';
 import { add, div, mul, rat, ratEq, sub, type Rational } from './rational';
 import { problemId, splitOf } from './split';
 import type { Problem, Split, Task } from './types';
@@ -156,14 +156,6 @@ function sameMultiset(a: number[], b: number[]): boolean {
   return x.every((v, k) => v === y[k]);
 }
 
-function extract(completion: string): string | null {
-  try {
-    return typeof completion === 'string' ? hashAnswer(completion) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Whether `expression` (the part before any `=`) reaches `target` using each of `numbers` exactly once. */
 export function checkCountdown(expression: string, spec: CountdownSpec): boolean {
   const lhs = expression.split('=')[0];
@@ -203,10 +195,10 @@ export const countdownTask: Task = {
     return out;
   },
 
-  extractAnswer: extract,
+  extractAnswer: hashAnswerOf,
 
   verify(completion: string, problem: Problem): boolean {
-    const pred = extract(completion);
+    const pred = hashAnswerOf(completion);
     const spec = countdownSpec(problem);
     return pred !== null && spec !== null && checkCountdown(pred, spec);
   },

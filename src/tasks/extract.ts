@@ -69,6 +69,11 @@ export function hashAnswer(text: string): string | null {
   return ans.length > 0 ? ans : null;
 }
 
+/** hashAnswer of a completion of any type: null for anything that is not a string (a task's extractAnswer never throws). */
+export function hashAnswerOf(completion: unknown): string | null {
+  return typeof completion === 'string' ? hashAnswer(completion) : null;
+}
+
 /** If `s` starts with a `$...$` / `\(...\)` / `\[...\]` span, that span's content; otherwise null. */
 function leadingMath(s: string): string | null {
   if (s.startsWith('$$')) { const e = s.indexOf('$$', 2); return e > 2 ? s.slice(2, e) : null; }

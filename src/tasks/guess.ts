@@ -15,8 +15,8 @@
 // Difficulty d: 2 + d distinct numbers in 2..(20 + 4d) (d = 1: three numbers in 2..24).
 import { KitError } from '../errors';
 import type { Rng } from '../rng';
-import { evalCountdownExpr } from './countdown';
-import { hashAnswer } from './extract';
+import { countdownSpec, CountdownSpec, evalCountdownExpr } from './countdown';
+import { hashAnswerOf } from './extract';
 import { rat, ratEq } from './rational';
 import { problemId, splitOf } from './split';
 import type { Problem, Split, Task } from './types';
@@ -78,18 +78,11 @@ export function guesserTries(rng: Rng, numbers: number[], target: number): Guess
   return out;
 }
 
-/** The numbers and target of a guess problem, from its meta or its prompt. */
-export function guessSpec(problem: Problem): { numbers: number[]; target: number } | null {
-  const meta = problem.meta as { numbers?: unknown; target?: unknown } | undefined;
-  if (meta && Array.isArray(meta.numbers) && meta.numbers.every((x) => Number.isInteger(x)) && Number.isInteger(meta.target)) {
-    return { numbers: meta.numbers as number[], target: meta.target as number };
-  }
-  const m = /^make (\d+) from ((?:\d+ ?)+)/.exec(problem.prompt ?? '');
-  return m ? { target: Number(m[1]), numbers: m[2].trim().split(' ').map(Number) } : null;
-}
+/** The numbers and target of a guess problem, from its meta or its prompt (the prompt is Countdown's "make T from …"). */
+export const guessSpec: (problem: Problem) => CountdownSpec | null = countdownSpec;
 
 /** Whether `expression` (before any '=') is one operation on two different given numbers that equals `target`. */
-export function checkGuess(expression: string, spec: { numbers: number[]; target: number }): boolean {
+export function checkGuess(expression: string, spec: CountdownSpec): boolean {
   const lhs = expression.split('=')[0];
   if (!/^\s*\d+\s*[+\-*]\s*\d+\s*$/.test(lhs)) return false;
   const r = evalCountdownExpr(lhs.trim());
@@ -101,14 +94,6 @@ export function checkGuess(expression: string, spec: { numbers: number[]; target
     left.splice(k, 1);
     return true;
   });
-}
-
-function extract(completion: string): string | null {
-  try {
-    return typeof completion === 'string' ? hashAnswer(completion) : null;
-  } catch {
-    return null;
-  }
 }
 
 export const guessTask: Task = {
@@ -154,10 +139,10 @@ export const guessTask: Task = {
     return out;
   },
 
-  extractAnswer: extract,
+  extractAnswer: hashAnswerOf,
 
   verify(completion: string, problem: Problem): boolean {
-    const pred = extract(completion);
+    const pred = hashAnswerOf(completion);
     const spec = guessSpec(problem);
     return pred !== null && spec !== null && checkGuess(pred, spec);
   },
