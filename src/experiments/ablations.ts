@@ -45,11 +45,12 @@ export const ABLATION_GRIDS: Record<string, { description: string; variants: Var
     ],
   },
   'group-size': {
-    description: 'GRPO group size G at a constant number of rollouts per step (32)',
+    description: 'GRPO group size G at a constant 64 rollouts per step (the tiny preset: 4 prompts × G 16)',
     variants: [
-      { label: 'G2', method: 'introllm', sets: ['rollout.groupSize=2', 'rollout.promptsPerStep=16'] },
-      { label: 'G4', method: 'introllm', sets: ['rollout.groupSize=4', 'rollout.promptsPerStep=8'] },
-      { label: 'G8', method: 'introllm', sets: ['rollout.groupSize=8', 'rollout.promptsPerStep=4'] },
+      { label: 'G2', method: 'introllm', sets: ['rollout.groupSize=2', 'rollout.promptsPerStep=32'] },
+      { label: 'G4', method: 'introllm', sets: ['rollout.groupSize=4', 'rollout.promptsPerStep=16'] },
+      { label: 'G8', method: 'introllm', sets: ['rollout.groupSize=8', 'rollout.promptsPerStep=8'] },
+      { label: 'G16', method: 'introllm', sets: ['rollout.groupSize=16', 'rollout.promptsPerStep=4'] },
     ],
   },
   'lr-token': {
