@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   convert: load('./commands/convert'),
   tokenize: load('./commands/tokenize'),
   headroom: load('./commands/headroom'),
+  pack: load('./commands/pack'),
 };
 
 export function registerCommand(name: string, load: () => Promise<Command>): void {

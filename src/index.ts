@@ -39,6 +39,7 @@ export { methodOverride } from './experiments/methods';
 export { ABLATION_GRIDS, ablationGrid } from './experiments/ablations';
 export { reproduce, REPRODUCE_PRESETS, DEFAULT_METHODS, runDirOf, readEval } from './experiments/reproduce';
 export { readMethodTraces, readRunMetrics, readAblationTables, readSummary } from './experiments/run-files';
+export { packResults, readResultText } from './io/packed';
 export {
   modelOrRandom, tauInputsOf, headVariantSummary, evaluateControllers, evaluateTraces, fixedTauSamples, RANDOM_MODEL_SHAPE, ControllerSpec,
   FixedTauSamples,

@@ -13,6 +13,7 @@ import { KitError } from '../errors';
 import { methodOverride } from '../experiments/methods';
 import { comparisonTables, MethodSummary, reportedKs, SeedEval, summariseMethod } from '../experiments/summary';
 import { ONE_RECORD_PER_LINE, writeFileAtomic, writeJsonAtomic } from '../io/atomic';
+import { readResultText } from '../io/packed';
 import { requireModelFolder } from '../lm/config';
 import { loadModel } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
@@ -23,9 +24,10 @@ import { intListFlag, parseFlags } from './args';
 
 /** A finished evaluation in `file` made with exactly `cfg` (a killed `eval --out` resumes), else null. */
 function finished(file: string, cfg: ExperimentConfig): EvalResult | null {
-  if (!fs.existsSync(file)) return null;
   try {
-    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as EvalResult & { config?: unknown };
+    const text = readResultText(file);
+    if (text === null) return null;
+    const saved = JSON.parse(text) as EvalResult & { config?: unknown };
     return JSON.stringify(saved.config) === JSON.stringify(cfg) ? saved : null;
   } catch {
     return null; // torn or foreign: evaluate again

@@ -11,6 +11,7 @@ import {
   tauEntropyCorrelation, tauEntropyFigure, tokensToHtml, trainingCurvesFigure,
 } from '../plots';
 import { readEval } from './run-files';
+import { readResultText } from '../io/packed';
 
 export interface FigureInputs {
   out: string;
@@ -23,9 +24,9 @@ export interface FigureInputs {
 }
 
 function readMetrics(dir: string): MetricsRecord[] {
-  const f = path.join(dir, 'metrics.jsonl');
-  if (!fs.existsSync(f)) return [];
-  return fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  const text = readResultText(path.join(dir, 'metrics.jsonl'));
+  if (text === null) return [];
+  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 }
 
 export interface Interpretability {

@@ -16,6 +16,7 @@ import { EvalResult } from '../eval/evaluate';
 import { bootstrapMeanCI, pairedDiffCI } from '../eval/metrics';
 import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
+import { readResultText } from '../io/packed';
 import { requireModelFolder } from '../lm/config';
 import { loadModel } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
@@ -141,6 +142,14 @@ function header(m: HeadroomMethod): Record<string, unknown> {
   return { method: m.method, kind: m.kind, key: m.key, config: m.kind === 'probe' ? { ...m.cfg, controller: null } : m.cfg, rule: m.rule };
 }
 
+/** Config sections no evaluation reads (evaluatePolicy and the controllers read seed, model, task, controller, eval). */
+const TRAINING_ONLY = ['rollout', 'grpo', 'optim', 'schedule', 'train'];
+
+function evaluationView(h: Record<string, unknown>): Record<string, unknown> {
+  const cfg = h.config as Record<string, unknown> | undefined;
+  return { ...h, config: cfg && Object.fromEntries(Object.entries(cfg).filter(([k]) => !TRAINING_ONLY.includes(k))) };
+}
+
 /** evals/<method>.jsonl: a header line, then one compact line per problem (correct as 0/1). */
 export function evalLines(m: HeadroomMethod, ev: Pick<EvalResult, 'problems' | 'tauMean' | 'meanLength'>, wallS: number): string {
   const head = { ...header(m), tau_mean: ev.tauMean, length_mean: ev.meanLength, wall_s: wallS };
@@ -149,11 +158,14 @@ export function evalLines(m: HeadroomMethod, ev: Pick<EvalResult, 'problems' | '
 
 /** A finished evaluation of `m` in `file` made with exactly its config (a killed study resumes), else null. */
 export function readEval(file: string, m: HeadroomMethod): HeadroomEval | null {
-  if (!fs.existsSync(file)) return null;
   try {
-    const [first, ...rest] = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    const want = header(m);
-    if (JSON.stringify(Object.fromEntries(Object.keys(want).map((k) => [k, first[k]]))) !== JSON.stringify(want)) return null;
+    const text = readResultText(file);
+    if (text === null) return null;
+    const [first, ...rest] = text.trim().split('\n').map((l) => JSON.parse(l));
+    // Kept when it was made the same way: same method, rule and every config key an evaluation reads (the training-only
+    // sections, e.g. a learning rate chosen after the study, do not invalidate it).
+    const want = evaluationView(header(m));
+    if (JSON.stringify(evaluationView(Object.fromEntries(Object.keys(want).map((k) => [k, first[k]])))) !== JSON.stringify(want)) return null;
     if (rest.length !== m.cfg.eval.problems || rest.some((p) => !Array.isArray(p.correct) || p.correct.length !== m.cfg.eval.k)) return null;
     return {
       method: m.method, kind: m.kind, key: m.key, tauMean: first.tau_mean, lengthMean: first.length_mean, wallS: first.wall_s,

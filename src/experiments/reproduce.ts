@@ -17,6 +17,7 @@ import { Job, runJobs } from './jobs';
 import { gitState, manifest } from './manifest';
 import { methodOverride } from './methods';
 import { readEval, runDirOf } from './run-files';
+import { readResultText } from '../io/packed';
 import { comparisonTables, MethodSummary, PairedDifference, pairedDifference, reportedKs, SeedEval, summariseMethod } from './summary';
 
 export { readEval, runDirOf };
@@ -32,8 +33,8 @@ const BEFORE_RL_METHOD = 'fixed-1.0';
 export function readBeforeRl(out: string, seed: number, method = BEFORE_RL_METHOD): EvalResult | null {
   const file = path.join(out, BEFORE_RL, 'evals', method, `seed-${seed}.json`);
   try {
-    const e = JSON.parse(fs.readFileSync(file, 'utf8')) as EvalResult;
-    return Array.isArray(e.problems) ? e : null;
+    const e = JSON.parse(readResultText(file) ?? 'null') as EvalResult | null;
+    return e && Array.isArray(e.problems) ? e : null;
   } catch {
     return null;
   }

@@ -4,18 +4,19 @@ import * as path from 'node:path';
 import { EvalResult } from '../eval/evaluate';
 import type { AblationTable, MethodTraces, MetricsRecord, RunMetrics } from '../plots/types';
 import type { MethodSummary } from './summary';
+import { readResultText } from '../io/packed';
 
 /** The folder of one run of a reproduction: <out>/runs/<method>/seed-<s>. */
 export function runDirOf(out: string, method: string, seed: number): string {
   return path.join(out, 'runs', method, `seed-${seed}`);
 }
 
-/** The eval.json of a run folder, or null when the run has not been evaluated (or the file is torn). */
+/** The eval.json of a run folder (plain or packed), or null when the run has not been evaluated (or the file is torn). */
 export function readEval(dir: string): EvalResult | null {
-  const f = path.join(dir, 'eval.json');
-  if (!fs.existsSync(f)) return null;
+  const text = readResultText(path.join(dir, 'eval.json'));
+  if (text === null) return null;
   try {
-    return JSON.parse(fs.readFileSync(f, 'utf8'));
+    return JSON.parse(text);
   } catch {
     return null; // a torn file is re-made by resuming the run
   }
@@ -32,9 +33,9 @@ export function readRunMetrics(out: string, methods: readonly string[], seeds: r
   const runs: RunMetrics[] = [];
   for (const method of methods) {
     for (const seed of seeds) {
-      const file = path.join(runDirOf(out, method, seed), 'metrics.jsonl');
-      if (!fs.existsSync(file)) continue;
-      const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+      const text = readResultText(path.join(runDirOf(out, method, seed), 'metrics.jsonl'));
+      if (text === null) continue;
+      const lines = text.split('\n').filter((l) => l.trim() !== '');
       runs.push({ method, seed, metrics: lines.map((l) => JSON.parse(l) as MetricsRecord) });
     }
   }

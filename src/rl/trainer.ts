@@ -8,6 +8,7 @@ import { controllerOptions, ExperimentConfig } from '../config';
 import { evaluate, EvalResult, evaluateSets } from '../eval/evaluate';
 import { KitError } from '../errors';
 import { ONE_RECORD_PER_LINE, writeJsonAtomic } from '../io/atomic';
+import { packedFilesIn } from '../io/packed';
 import { loadHfConfig, requireModelFolder } from '../lm/config';
 import { loadModel } from '../lm/load';
 import { Decoder } from '../lm/model';
@@ -65,6 +66,11 @@ export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> 
   const tok = await loadTokenizer(cfg.model.dir);
   if (tok.eosId === null) throw new KitError(`${cfg.model.dir}: the tokenizer has no eos_token; rollouts need one to stop`);
   checkTaskPrompts(cfg, task, tok, { training: true });
+  const packed = packedFilesIn(dir);
+  if (packed.length > 0) {
+    throw new KitError(`${dir}: a finished, packed run (${packed.join(', ')}); it is not trained into. Restore it with `
+      + `\`introllm pack --unpack ${dir}\`, or choose another --out`);
+  }
   const { model } = loadModel(cfg.model.dir, { trainable: true });
   const resumed = openRunDir(dir, cfg);
   const reference = cfg.grpo.klCoef > 0 ? loadModel(cfg.model.dir, { trainable: false }).model : null;

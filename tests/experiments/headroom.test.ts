@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evalLines, HeadroomEval, HeadroomOptions, planHeadroom, readEval, summariseHeadroom } from '../../src/experiments/headroom';
 import { Rng } from '../../src/rng';
@@ -106,6 +107,15 @@ describe('planHeadroom and the per-method files', () => {
     expect(back.tauMean).toBe(0.4);
     expect(readEval(file, { ...m, cfg: { ...m.cfg, eval: { ...m.cfg.eval, k: 3 } } })).toBeNull();
     expect(readEval(file, { ...m, cfg: { ...m.cfg, seed: 1 } })).toBeNull();
+    expect(readEval(file, { ...m, cfg: { ...m.cfg, controller: { ...m.cfg.controller, tauMax: 1.9 } } })).toBeNull();
+    // A training-only key (a learning rate chosen after the study) does not touch an evaluation: kept.
+    expect(readEval(file, { ...m, cfg: { ...m.cfg, optim: { ...m.cfg.optim, lrToken: 7e-5 } } })?.tauMean).toBe(0.4);
+    // Packed (introllm pack) reads the same.
+    fs.writeFileSync(file + '.gz', zlib.gzipSync(fs.readFileSync(file)));
+    fs.rmSync(file);
+    expect(readEval(file, m)).toEqual(back);
+    fs.writeFileSync(file, zlib.gunzipSync(fs.readFileSync(file + '.gz')));
+    fs.rmSync(file + '.gz');
     fs.writeFileSync(file, lines.slice(0, 3).join('\n') + '\n'); // a lost problem line
     expect(readEval(file, m)).toBeNull();
     fs.writeFileSync(file, lines[0].slice(0, 20)); // torn

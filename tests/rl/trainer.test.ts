@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
 import { resolveConfig } from '../../src/config';
@@ -225,6 +226,15 @@ describe('trainer on the benchmark task', () => {
     expect(ev.report.avg.value).toBeCloseTo(pooled, 12);
     const onDisk = JSON.parse(fs.readFileSync(path.join(out, 'eval.json'), 'utf8'));
     expect(onDisk.sets.ev1.problems).toBe(3);
+  });
+
+  it('a finished run whose records were packed (introllm pack) is refused, not trained into', async () => {
+    const out = path.join(bdir, 'packed');
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, 'eval.json.gz'), zlib.gzipSync('{}'));
+    await expect(openRun(benchCfg(), out)).rejects.toThrow(`${out}: a finished, packed run (eval.json.gz); it is not trained into. `
+      + `Restore it with \`introllm pack --unpack ${out}\``);
+    expect(fs.readdirSync(out)).toEqual(['eval.json.gz']);
   });
 
   it('a missing model folder names the config key and the fix', async () => {
