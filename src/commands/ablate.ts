@@ -9,7 +9,7 @@ import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { ablationFigure, galleryHtml, renderPng } from '../plots';
 import { ABLATION_GRIDS, ablationGrid } from '../experiments/ablations';
-import { reproduce } from '../experiments/reproduce';
+import { Comparisons, reproduce } from '../experiments/reproduce';
 import { intFlag, intListFlag, parseFlags } from './args';
 
 export const command: Command = {
@@ -26,20 +26,25 @@ export const command: Command = {
     const out = (f.out as string | undefined) ?? path.join('results', 'ablations', f.preset as string, f.grid);
     const r = await reproduce({
       preset: f.preset as string, out, jobs: intFlag(f, 'jobs', Math.max(1, Math.min(2, os.cpus().length))), backend: f.backend as string | undefined,
-      sets: (f.set as string[] | undefined) ?? [], seeds, variants: grid.variants, log: (l) => process.stderr.write(l + '\n'),
+      sets: (f.set as string[] | undefined) ?? [], seeds, variants: grid.variants, defaultVariant: grid.variants[0].label,
+      log: (l) => process.stderr.write(l + '\n'),
     });
-    await writeAblationOutputs(out, f.grid, f.preset as string, r.summary.methods, (l) => process.stderr.write(l + '\n'));
+    await writeAblationOutputs(out, f.grid, f.preset as string, r.summary.methods, r.comparisons, (l) => process.stderr.write(l + '\n'));
     console.log(`\n${grid.description}\n\n${r.table}\n\nresults: ${out}/table.json, ${out}/figures/ablation.html`);
     return r.failed.length ? 1 : 0;
   },
 };
 
 /** table.json and the bar figure figures/ablation.{html,png} of an ablation folder, from its summary (no training). */
-export async function writeAblationOutputs(out: string, gridName: string, preset: string, methods: Record<string, MethodSummary>, log: (line: string) => void): Promise<void> {
+export async function writeAblationOutputs(out: string, gridName: string, preset: string, methods: Record<string, MethodSummary>, cmp: Comparisons,
+  log: (line: string) => void): Promise<void> {
   const grid = ablationGrid(gridName);
   const table = {
-    grid: gridName, description: grid.description,
-    rows: Object.entries(methods).map(([variant, m]) => ({ variant, accuracy: m.accuracy, ci95: m.ci95, pass_at_k: m.pass_at_k, pass_ci95: m.pass_ci95, seeds: m.seeds })),
+    grid: gridName, description: grid.description, default_variant: cmp.default_variant,
+    rows: Object.entries(methods).map(([variant, m]) => ({
+      variant, accuracy: m.accuracy, ci95: m.ci95, pass_at_k: m.pass_at_k, pass_ci95: m.pass_ci95, seeds: m.seeds,
+      ...(cmp.vs_default?.[variant] ? { vs_default: cmp.vs_default[variant] } : {}),
+    })),
   };
   writeJsonAtomic(path.join(out, 'table.json'), table);
   const fig = ablationFigure(table, { title: `Ablation '${gridName}' at the ${preset} preset (95% CIs)` });

@@ -38,13 +38,13 @@ export const command: Command = {
     for (const dir of dirs) {
       const cfg = readFolderConfig(dir);
       const labels = cfg.variants.map((v) => v.label);
-      const r = await summariseReproduction(dir, labels, cfg.seeds, cfg.runs[labels[0]].eval.k, cfg.preset, log);
+      // An ablation folder (it has a table.json) pairs every variant with its first, the grid's default.
       const tableJson = path.join(dir, 'table.json');
-      if (fs.existsSync(tableJson)) {
-        const grid = (JSON.parse(fs.readFileSync(tableJson, 'utf8')) as { grid?: unknown }).grid;
-        if (typeof grid !== 'string') throw new KitError(`${tableJson}: field 'grid' must name the ablation grid`);
-        await writeAblationOutputs(dir, grid, cfg.preset, r.summary.methods, log);
-      }
+      const grid = fs.existsSync(tableJson) ? (JSON.parse(fs.readFileSync(tableJson, 'utf8')) as { grid?: unknown }).grid : null;
+      if (grid !== null && typeof grid !== 'string') throw new KitError(`${tableJson}: field 'grid' must name the ablation grid`);
+      const r = await summariseReproduction(dir, labels, cfg.seeds, cfg.runs[labels[0]].eval.k, cfg.preset, log,
+        { defaultVariant: grid === null ? undefined : labels[0] });
+      if (grid !== null) await writeAblationOutputs(dir, grid, cfg.preset, r.summary.methods, r.comparisons, log);
       console.log(`${dir}: ${Object.keys(r.summary.methods).length} methods, ${r.figures.length} figure files`);
     }
     return 0;

@@ -85,6 +85,8 @@ export interface ReproduceOptions {
   seeds?: number[];
   /** Instead of `methods`: labelled variants, each a method plus its own --set overrides (the ablation grids). */
   variants?: Variant[];
+  /** An ablation grid: the variant every other is paired against in summary.json's `vs_default` (its first). */
+  defaultVariant?: string;
   log: (line: string) => void;
 }
 
@@ -98,6 +100,7 @@ export interface Variant {
 export interface ReproduceResult {
   out: string;
   summary: { methods: Record<string, MethodSummary> };
+  comparisons: Comparisons;
   figures: string[];
   table: string;
   failed: string[];
@@ -140,7 +143,8 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   const results = await runJobs(jobs, o.jobs, o.log);
   const failed = results.filter((r) => r.code !== 0);
   for (const f of failed) o.log(`${f.name} failed:\n  ${f.tail.join('\n  ')}`);
-  const { summary, table, figures } = await summariseReproduction(out, methods, seeds, configs[methods[0]].eval.k, o.preset, o.log);
+  const { summary, comparisons: cmp, table, figures } = await summariseReproduction(out, methods, seeds, configs[methods[0]].eval.k, o.preset, o.log,
+    { defaultVariant: o.defaultVariant });
   // A resumed reproduction adds a session: the manifest keeps the commit, wall time and runs of every invocation.
   const manifestFile = path.join(out, 'manifest.json');
   let sessions: unknown[] = [];
@@ -151,14 +155,15 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   }
   sessions.push({ started: new Date(t0).toISOString(), ...gitState(), wall_time_s: (Date.now() - t0) / 1000, jobs: o.jobs, runs: results.map((r) => ({ name: r.name, code: r.code, seconds: r.ms / 1000 })) });
   writeJsonAtomic(manifestFile, manifest({ preset: o.preset, sessions }));
-  return { out, summary, table, figures, failed: failed.map((f) => f.name) };
+  return { out, summary, comparisons: cmp, table, figures, failed: failed.map((f) => f.name) };
 }
 
 /**
  * summary.json, table.md and the figures of a reproduction folder, from its runs' eval.json and metrics.jsonl alone
  * (no training): the last step of `reproduce`, and `introllm figures` on a finished folder.
  */
-export async function summariseReproduction(out: string, methods: string[], seeds: number[], k: number, preset: string, log: (line: string) => void): Promise<{ summary: { methods: Record<string, MethodSummary> }; table: string; figures: string[] }> {
+export async function summariseReproduction(out: string, methods: string[], seeds: number[], k: number, preset: string, log: (line: string) => void,
+  opts: { defaultVariant?: string } = {}): Promise<{ summary: { methods: Record<string, MethodSummary> }; comparisons: Comparisons; table: string; figures: string[] }> {
   const ks = reportedKs(k);
   // Each run's eval.json, read once for the summary and the paired comparisons.
   const evals = new Map(methods.map((m) => [m, seeds.flatMap((s): SeedEval[] => {
@@ -169,13 +174,13 @@ export async function summariseReproduction(out: string, methods: string[], seed
   for (const [m, e] of evals) if (e.length) summary.methods[m] = summariseMethod(e, ks, new Rng(0).fork(`summary:${m}`));
   const fig = await writeReproductionFigures({ out, labels: Object.keys(summary.methods), seeds, runDir: (l, s) => runDirOf(out, l, s), summary, title: `IntroLLM kit: ${preset} reproduction` });
   if (fig.pngSkipped) log(`figures: HTML only (${fig.pngSkipped})`);
-  const cmp = comparisons(out, evals, seeds, ks);
+  const cmp = comparisons(out, evals, seeds, ks, opts.defaultVariant);
   const head = headMovement(out, seeds, evals.get('introllm') ?? [], fig.interpretability.introllm);
   writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, ...cmp, interpretability: fig.interpretability, ...(head ? { head } : {}) });
   // With several benchmarks the headline columns are the macro average; a second table has each benchmark.
   const table = [comparisonTables(summary.methods, k), pairedTable(cmp, k)].filter(Boolean).join('\n\n');
   writeFileAtomic(path.join(out, 'table.md'), table + '\n');
-  return { summary, table, figures: fig.files };
+  return { summary, comparisons: cmp, table, figures: fig.files };
 }
 
 /** How IntroLLM's head looks at one point: τ by token class and τ–entropy correlation (with CIs) on the evaluation
@@ -206,18 +211,22 @@ function headMovement(out: string, seeds: number[], trained: SeedEval[], end: In
 }
 
 /** The paired comparisons of summary.json (see comparisons()). */
-interface Comparisons {
+export interface Comparisons {
   before_rl?: { method: string; accuracy: number; ci95: [number, number]; pass_at_k: Record<string, number>; pass_ci95: Record<string, [number, number]>; seeds: number[] };
   vs_before_rl?: Record<string, PairedDifference>;
   introllm_vs?: Record<string, PairedDifference>;
+  /** An ablation grid's default (its first variant) and every other variant minus it. */
+  default_variant?: string;
+  vs_default?: Record<string, PairedDifference>;
 }
 
 /**
  * `before_rl` (the base model at τ = 1, no RL, same problems, k and sampling seeds) with each method's
- * `vs_before_rl`, and `introllm_vs` (IntroLLM minus each other method), each difference paired over problems
- * (pairedDifference). Fields are left out where their runs are missing.
+ * `vs_before_rl`, and `introllm_vs` (IntroLLM minus each other method) or, for an ablation grid, `vs_default` (each
+ * variant minus the grid's default), each difference paired over problems (pairedDifference). Fields are left out
+ * where their runs are missing.
  */
-function comparisons(out: string, evals: Map<string, SeedEval[]>, seeds: number[], ks: number[]): Comparisons {
+function comparisons(out: string, evals: Map<string, SeedEval[]>, seeds: number[], ks: number[], defaultVariant?: string): Comparisons {
   const done = [...evals].filter(([, e]) => e.length > 0);
   const result: Comparisons = {};
   const before = beforeRlEvals(out, seeds);
@@ -225,6 +234,15 @@ function comparisons(out: string, evals: Map<string, SeedEval[]>, seeds: number[
     const b = summariseMethod(before, ks, new Rng(0).fork('summary:before-rl'));
     result.before_rl = { method: `${BEFORE_RL_METHOD}, no RL`, accuracy: b.accuracy, ci95: b.ci95, pass_at_k: b.pass_at_k, pass_ci95: b.pass_ci95, seeds: b.seeds };
     result.vs_before_rl = Object.fromEntries(done.map(([m, e]) => [m, pairedDifference(e, before, new Rng(0).fork(`paired:${m}:before-rl`))]));
+  }
+  if (defaultVariant !== undefined) {
+    const base = evals.get(defaultVariant);
+    if (base?.length) {
+      result.default_variant = defaultVariant;
+      result.vs_default = Object.fromEntries(done.filter(([m]) => m !== defaultVariant)
+        .map(([m, e]) => [m, pairedDifference(e, base, new Rng(0).fork(`paired:${m}:${defaultVariant}`))]));
+    }
+    return result;
   }
   const introllm = evals.get('introllm');
   if (introllm?.length) {
@@ -243,6 +261,11 @@ function pairedTable(cmp: Comparisons, k: number): string {
     out.push(`Before RL (the base model at τ = 1): Avg@${k} ${(100 * before.accuracy).toFixed(1)}% [${(100 * before.ci95[0]).toFixed(1)}, ${(100 * before.ci95[1]).toFixed(1)}]`, '',
       `| method − before RL | Avg@${k} points | paired 95% CI | CI | detectable (80% power) |`, '| --- | ---: | --- | --- | ---: |',
       ...Object.entries(cmp.vs_before_rl).map(([m, d]) => row(m, d)));
+  }
+  if (cmp.vs_default && cmp.default_variant) {
+    if (out.length) out.push('');
+    out.push(`| variant − ${cmp.default_variant} (the default) | Avg@${k} points | paired 95% CI | CI | detectable (80% power) |`, '| --- | ---: | --- | --- | ---: |',
+      ...Object.entries(cmp.vs_default).map(([m, d]) => row(m, d)));
   }
   if (cmp.introllm_vs) {
     if (out.length) out.push('');

@@ -87,9 +87,16 @@ export function summaryRows(methods: Record<string, SummaryRowInput>): Record<st
   }]));
 }
 
-/** An ablation table's rows: variant, accuracy and its CI as `lo – hi`. */
-export function ablationRows(table: AblationTable): { variant: string; accuracy: number; ci95: string }[] {
-  return table.rows.map((r) => ({ variant: r.variant, accuracy: +r.accuracy.toFixed(4), ci95: r.ci95.map((x) => x.toFixed(3)).join(' – ') }));
+/** An ablation table's rows: variant, accuracy and its CI as `lo – hi`, and (when the grid names its default) each
+ *  variant minus the default in points with its paired CI. */
+export function ablationRows(table: AblationTable): { variant: string; accuracy: number; ci95: string; vs_default?: string }[] {
+  const pts = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}`;
+  return table.rows.map((r) => ({
+    variant: r.variant, accuracy: +r.accuracy.toFixed(4), ci95: r.ci95.map((x) => x.toFixed(3)).join(' – '),
+    ...(table.default_variant === undefined ? {} : {
+      vs_default: r.vs_default ? `${pts(r.vs_default.diff)} [${pts(r.vs_default.ci95[0])}, ${pts(r.vs_default.ci95[1])}] points` : '(the default)',
+    }),
+  }));
 }
 
 /** Per method: how many completions, tokens and correct completions its traces hold. */

@@ -39,7 +39,13 @@ export interface Summary {
 /** One ablation grid (e.g. 'gate', 'head', 'tau-range'): a row per variant with its accuracy and 95% CI. */
 export interface AblationTable {
   grid: string;
-  rows: { variant: string; accuracy: number; ci95: [number, number]; pass_at_k?: Record<string, number>; pass_ci95?: Record<string, [number, number]> }[];
+  /** The grid's default (its first variant), which `vs_default` pairs every other variant with. */
+  default_variant?: string;
+  rows: {
+    variant: string; accuracy: number; ci95: [number, number]; pass_at_k?: Record<string, number>; pass_ci95?: Record<string, [number, number]>;
+    /** This variant minus the default, paired over seeds and problems (Avg@k as a fraction; mde80: detectable at 80% power). */
+    vs_default?: { diff: number; ci95: [number, number]; mde80: number };
+  }[];
 }
 
 /** Token traces of one method (for the figures that compare methods). */

@@ -140,6 +140,22 @@ describe('introllm reproduce', () => {
     }
     expect(fs.readFileSync(path.join(out, 'figures', 'ablation.html'), 'utf8')).toContain(table.description);
     expect(r.stdout).toContain('| introllm-nogate |');
+    // Every variant is paired with the grid's default (its first), not with 'introllm' as a reproduction would.
+    expect(table.default_variant).toBe('introllm');
+    expect(table.rows[0].vs_default).toBeUndefined();
+    expect(table.rows[1].vs_default.diff).toBeCloseTo(table.rows[1].accuracy - table.rows[0].accuracy, 12);
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary.vs_default['introllm-nogate']).toEqual(table.rows[1].vs_default);
+    expect(summary.introllm_vs).toBeUndefined();
+    expect(r.stdout).toContain('| variant − introllm (the default) |');
+    // Packed for committing, the folder rebuilds to the same summary and table.
+    const p = run('pack', out);
+    expect(p.status, p.stderr).toBe(0);
+    expect(fs.existsSync(path.join(out, 'runs', 'introllm', 'seed-0', 'eval.json.gz'))).toBe(true);
+    const f = run('figures', out);
+    expect(f.status, f.stderr).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'))).toEqual(summary);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'table.json'), 'utf8'))).toEqual(table);
   });
 
   it('eval: methods × sampling seeds on the untrained model → summary.json, table.md and per-seed evals', () => {

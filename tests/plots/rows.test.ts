@@ -51,6 +51,11 @@ describe('evaluation and results rows', () => {
   it('shows an ablation table\'s variants', () => {
     expect(ablationRows({ grid: 'gate', rows: [{ variant: 'with gate', accuracy: 0.23456, ci95: [0.2, 0.3] }] }))
       .toEqual([{ variant: 'with gate', accuracy: 0.2346, ci95: '0.200 – 0.300' }]);
+    const withDefault = ablationRows({ grid: 'gate', default_variant: 'introllm', rows: [
+      { variant: 'introllm', accuracy: 0.2, ci95: [0.18, 0.22] },
+      { variant: 'nogate', accuracy: 0.185, ci95: [0.17, 0.2], vs_default: { diff: -0.015, ci95: [-0.0312, 0.004], mde80: 0.02 } },
+    ] });
+    expect(withDefault.map((r) => r.vs_default)).toEqual(['(the default)', '−1.5 [−3.1, +0.4] points']);
   });
   it('counts completions, tokens and correct completions per method', () => {
     const t = (correct: boolean, n: number) => ({ problemId: 'p', correct, text: Array(n).fill('x'), tau: [], gate: [], entropy: [] });
