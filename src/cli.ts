@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   tokenize: load('./commands/tokenize'),
   headroom: load('./commands/headroom'),
   pack: load('./commands/pack'),
+  compare: load('./commands/compare'),
 };
 
 export function registerCommand(name: string, load: () => Promise<Command>): void {

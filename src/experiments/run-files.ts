@@ -5,6 +5,7 @@ import { EvalResult } from '../eval/evaluate';
 import type { AblationTable, MethodTraces, MetricsRecord, RunMetrics } from '../plots/types';
 import type { MethodSummary } from './summary';
 import { readResultText } from '../io/packed';
+import { KitError } from '../errors';
 
 /** The folder of one run of a reproduction: <out>/runs/<method>/seed-<s>. */
 export function runDirOf(out: string, method: string, seed: number): string {
@@ -58,4 +59,28 @@ export function readSummary(out: string): { summary: { methods: Record<string, M
     summary: JSON.parse(fs.readFileSync(file, 'utf8')),
     tableMd: fs.existsSync(tableFile) ? fs.readFileSync(tableFile, 'utf8') : null,
   };
+}
+
+/**
+ * Every finished evaluation of `label` in a study folder, by seed: a trained run's `runs/<label>/seed-<s>/eval.json`
+ * or an untrained one's `evals/<label>/seed-<s>.json` (the eval command, a before-rl folder), plain or packed.
+ */
+export function readLabelEvals(dir: string, label: string): { seed: number; eval: EvalResult }[] {
+  const out: { seed: number; eval: EvalResult }[] = [];
+  const seedOf = (name: string) => /^seed-(\d+)(\.json)?(\.gz)?$/.exec(name)?.[1];
+  const runs = path.join(dir, 'runs', label);
+  const evals = path.join(dir, 'evals', label);
+  const list = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d) : []);
+  for (const name of list(runs)) {
+    const s = seedOf(name);
+    const e = s === undefined ? null : readEval(path.join(runs, name));
+    if (e) out.push({ seed: Number(s), eval: e });
+  }
+  for (const name of [...new Set(list(evals).map((n) => n.replace(/\.gz$/, '')))]) {
+    const s = seedOf(name);
+    const text = s === undefined ? null : readResultText(path.join(evals, name));
+    if (text !== null) out.push({ seed: Number(s), eval: JSON.parse(text) as EvalResult });
+  }
+  if (out.length === 0) throw new KitError(`${dir}: no finished evaluation of '${label}' (looked in ${runs}/seed-*/eval.json and ${evals}/seed-*.json)`);
+  return out.sort((a, b) => a.seed - b.seed);
 }

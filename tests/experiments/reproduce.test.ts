@@ -148,6 +148,17 @@ describe('introllm reproduce', () => {
     expect(summary.vs_default['introllm-nogate']).toEqual(table.rows[1].vs_default);
     expect(summary.introllm_vs).toBeUndefined();
     expect(r.stdout).toContain('| variant − introllm (the default) |');
+    // compare: any two evaluated labels of any two folders, paired on their shared problems and seeds.
+    const c = run('compare', `${out}:introllm-nogate`, `${out}:introllm`, '--json');
+    expect(c.status, c.stderr).toBe(0);
+    const cmp = JSON.parse(c.stdout);
+    expect(cmp.diff).toBeCloseTo(table.rows[1].vs_default.diff, 12);
+    expect([cmp.problems, cmp.seeds]).toEqual([4, [0]]);
+    const cb = run('compare', `${out}:introllm`, `${path.join(out, 'before-rl')}:fixed-1.0`, '--json');
+    expect(JSON.parse(cb.stdout).diff).toBeCloseTo(summary.vs_before_rl.introllm.diff, 12);
+    const bad = run('compare', `${out}:nope`, `${out}:introllm`);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain(`no finished evaluation of 'nope'`);
     // Packed for committing, the folder rebuilds to the same summary and table.
     const p = run('pack', out);
     expect(p.status, p.stderr).toBe(0);
