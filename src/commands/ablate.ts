@@ -8,7 +8,7 @@ import type { MethodSummary } from '../experiments/summary';
 import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { ablationFigure, galleryHtml, renderPng } from '../plots';
-import { ABLATION_GRIDS, ablationGrid } from '../experiments/ablations';
+import { ABLATION_GRIDS, ablationGrid, defaultVariantOf } from '../experiments/ablations';
 import { Comparisons, reproduce } from '../experiments/reproduce';
 import { intFlag, intListFlag, parseFlags } from './args';
 
@@ -26,7 +26,7 @@ export const command: Command = {
     const out = (f.out as string | undefined) ?? path.join('results', 'ablations', f.preset as string, f.grid);
     const r = await reproduce({
       preset: f.preset as string, out, jobs: intFlag(f, 'jobs', Math.max(1, Math.min(2, os.cpus().length))), backend: f.backend as string | undefined,
-      sets: (f.set as string[] | undefined) ?? [], seeds, variants: grid.variants, defaultVariant: grid.variants[0].label,
+      sets: (f.set as string[] | undefined) ?? [], seeds, variants: grid.variants, defaultVariant: defaultVariantOf(grid),
       log: (l) => process.stderr.write(l + '\n'),
     });
     await writeAblationOutputs(out, f.grid, f.preset as string, r.summary.methods, r.comparisons, (l) => process.stderr.write(l + '\n'));

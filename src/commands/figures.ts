@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../cli';
 import { KitError } from '../errors';
 import { summariseReproduction } from '../experiments/reproduce';
+import { ablationGrid, defaultVariantOf } from '../experiments/ablations';
 import { writeAblationOutputs } from './ablate';
 
 interface FolderConfig { preset: string; variants: { label: string }[]; seeds: number[]; runs: Record<string, { eval: { k: number } }> }
@@ -38,12 +39,12 @@ export const command: Command = {
     for (const dir of dirs) {
       const cfg = readFolderConfig(dir);
       const labels = cfg.variants.map((v) => v.label);
-      // An ablation folder (it has a table.json) pairs every variant with its first, the grid's default.
+      // An ablation folder (it has a table.json) pairs every variant with the grid's default.
       const tableJson = path.join(dir, 'table.json');
       const grid = fs.existsSync(tableJson) ? (JSON.parse(fs.readFileSync(tableJson, 'utf8')) as { grid?: unknown }).grid : null;
       if (grid !== null && typeof grid !== 'string') throw new KitError(`${tableJson}: field 'grid' must name the ablation grid`);
       const r = await summariseReproduction(dir, labels, cfg.seeds, cfg.runs[labels[0]].eval.k, cfg.preset, log,
-        { defaultVariant: grid === null ? undefined : labels[0] });
+        { defaultVariant: grid === null ? undefined : defaultVariantOf(ablationGrid(grid)) });
       if (grid !== null) await writeAblationOutputs(dir, grid, cfg.preset, r.summary.methods, r.comparisons, log);
       console.log(`${dir}: ${Object.keys(r.summary.methods).length} methods, ${r.figures.length} figure files`);
     }

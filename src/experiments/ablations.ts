@@ -1,9 +1,17 @@
 // The ablation grids of paper-notes.md ("Ablations a user will ask for"), each a list of variants run over seeds by
-// the reproduction machinery and written as a table (Markdown + JSON) with 95% CIs.
+// the reproduction machinery and written as a table (Markdown + JSON) with 95% CIs. Every variant is also paired with
+// the grid's default, the variant that is the preset's own configuration (`default`, else the first).
 import { KitError } from '../errors';
 import { Variant } from './reproduce';
 
-export const ABLATION_GRIDS: Record<string, { description: string; variants: Variant[] }> = {
+export interface AblationGrid {
+  description: string;
+  variants: Variant[];
+  /** The label of the variant that is the preset's configuration, when it is not the first. */
+  default?: string;
+}
+
+export const ABLATION_GRIDS: Record<string, AblationGrid> = {
   gate: {
     description: 'Bernoulli gate (keep τ or change it) vs resampling τ at every token',
     variants: [
@@ -52,6 +60,7 @@ export const ABLATION_GRIDS: Record<string, { description: string; variants: Var
       { label: 'G8', method: 'introllm', sets: ['rollout.groupSize=8', 'rollout.promptsPerStep=8'] },
       { label: 'G16', method: 'introllm', sets: ['rollout.groupSize=16', 'rollout.promptsPerStep=4'] },
     ],
+    default: 'G16',
   },
   'lr-token': {
     description: 'Token-policy learning rate with τ fixed at 1 (only θ is trained): does RL at the preset rate improve on the base model?',
@@ -60,11 +69,17 @@ export const ABLATION_GRIDS: Record<string, { description: string; variants: Var
       { label: 'lr-1e-4', method: 'fixed-1.0', sets: ['optim.lrToken=1e-4'] },
       { label: 'lr-3e-4', method: 'fixed-1.0', sets: ['optim.lrToken=3e-4'] },
     ],
+    default: 'lr-1e-4',
   },
 };
 
-export function ablationGrid(name: string): { description: string; variants: Variant[] } {
+export function ablationGrid(name: string): AblationGrid {
   const g = ABLATION_GRIDS[name];
   if (!g) throw new KitError(`unknown ablation grid '${name}'; valid: ${Object.keys(ABLATION_GRIDS).join(', ')}`);
   return g;
+}
+
+/** The label of a grid's default variant (the preset's own configuration). */
+export function defaultVariantOf(grid: AblationGrid): string {
+  return grid.default ?? grid.variants[0].label;
 }

@@ -85,7 +85,7 @@ export interface ReproduceOptions {
   seeds?: number[];
   /** Instead of `methods`: labelled variants, each a method plus its own --set overrides (the ablation grids). */
   variants?: Variant[];
-  /** An ablation grid: the variant every other is paired against in summary.json's `vs_default` (its first). */
+  /** An ablation grid: the variant every other is paired against in summary.json's `vs_default` (its default). */
   defaultVariant?: string;
   log: (line: string) => void;
 }
@@ -215,7 +215,7 @@ export interface Comparisons {
   before_rl?: { method: string; accuracy: number; ci95: [number, number]; pass_at_k: Record<string, number>; pass_ci95: Record<string, [number, number]>; seeds: number[] };
   vs_before_rl?: Record<string, PairedDifference>;
   introllm_vs?: Record<string, PairedDifference>;
-  /** An ablation grid's default (its first variant) and every other variant minus it. */
+  /** An ablation grid's default variant (the preset's configuration) and every other variant minus it. */
   default_variant?: string;
   vs_default?: Record<string, PairedDifference>;
 }

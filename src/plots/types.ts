@@ -39,7 +39,7 @@ export interface Summary {
 /** One ablation grid (e.g. 'gate', 'head', 'tau-range'): a row per variant with its accuracy and 95% CI. */
 export interface AblationTable {
   grid: string;
-  /** The grid's default (its first variant), which `vs_default` pairs every other variant with. */
+  /** The grid's default variant (the preset's configuration), which `vs_default` pairs every other variant with. */
   default_variant?: string;
   rows: {
     variant: string; accuracy: number; ci95: [number, number]; pass_at_k?: Record<string, number>; pass_ci95?: Record<string, [number, number]>;

@@ -1,6 +1,7 @@
 // summary.json arithmetic: per-method accuracy and Pass@k over seeds, two-level bootstrap intervals, and the table.
 import { describe, expect, it } from 'vitest';
-import { ablationGrid, ABLATION_GRIDS } from '../../src/experiments/ablations';
+import { ablationGrid, ABLATION_GRIDS, defaultVariantOf } from '../../src/experiments/ablations';
+import { parseSetting, resolveConfig } from '../../src/config';
 import { methodOverride } from '../../src/experiments/methods';
 import { benchmarkTable, compareWithReference, MethodSummary, pairedDifference, seedProblemBootstrap, SeedEval, stratifiedSeedProblemBootstrap, summariseMethod, summaryTable } from '../../src/experiments/summary';
 import { Rng } from '../../src/rng';
@@ -101,6 +102,22 @@ describe('methods and ablation grids', () => {
       for (const v of g.variants) expect(() => methodOverride(v.method)).not.toThrow();
     }
     expectKitError(() => ablationGrid('dropout'), "unknown ablation grid 'dropout'", 'gate, head, tau-range, schedule, head-input, group-size, lr-token');
+  });
+
+  it("each grid's default variant is the tiny preset's own configuration (its --set overrides change nothing)", () => {
+    const resolve = (v: { method: string; sets: string[] }) => resolveConfig({ preset: 'tiny', overrides: [
+      { source: 'method', value: methodOverride(v.method) }, ...v.sets.map((x) => ({ source: x, value: parseSetting(x) }))] });
+    const defaults: Record<string, string> = {};
+    for (const [name, g] of Object.entries(ABLATION_GRIDS)) {
+      const d = g.variants.find((v) => v.label === defaultVariantOf(g));
+      expect(d, name).toBeDefined();
+      defaults[name] = d!.label;
+      expect(resolve(d!), name).toEqual(resolve({ method: d!.method, sets: [] }));
+      // and every other variant does change something
+      for (const v of g.variants.filter((x) => x !== d)) expect(resolve(v), `${name}/${v.label}`).not.toEqual(resolve({ method: d!.method, sets: [] }));
+    }
+    expect(defaults).toEqual({ gate: 'introllm', head: 'beta', 'tau-range': 'range-0.4-1.6', schedule: 'alternate-1',
+      'head-input': 'hidden-detached', 'group-size': 'G16', 'lr-token': 'lr-1e-4' });
   });
 });
 
