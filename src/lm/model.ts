@@ -14,9 +14,11 @@
 // gradient transposes explicitly. q/k/v and gate/up are NOT fused: splitting the fused output costs almost as much as
 // the matMul on wasm. toHostWeights() gives back HF names and layouts.
 import * as tf from '@tensorflow/tfjs';
-import { check } from '../errors';
-import { checkWeights } from './checkpoint';
+import { check, KitError } from '../errors';
+import { checkWeights, WeightSource } from './checkpoint';
 import { DecoderConfig, expectedWeights } from './config';
+import { Rng } from '../rng';
+import { fillNormal } from './init';
 import { attention, linear } from './ops';
 
 export interface LayerParams {
@@ -131,9 +133,28 @@ export class Decoder {
   /** Builds a decoder from host weights (HF names); shapes are checked against the config. */
   static fromWeights(cfg: DecoderConfig, weights: HostWeights, opts: { trainable?: boolean } = {}): Decoder {
     const checked = checkWeights(weights, cfg, 'weights');
+    const shapes = new Map<string, number[]>();
+    for (const [n, t] of checked) shapes.set(n, t.shape);
+    return Decoder.fromSource(cfg, { shapes, read: (n) => checked.get(n)!.data }, opts);
+  }
+
+  /**
+   * Builds a decoder from weights read one tensor at a time (e.g. openModelWeights): each is read, copied to the
+   * backend, transposed there where the layout needs it, and dropped before the next is read, so host memory holds
+   * one tensor, never the whole checkpoint. Shapes are checked against the config first; a host array of the wrong
+   * size is an error naming the tensor.
+   */
+  static fromSource(cfg: DecoderConfig, source: WeightSource, opts: { trainable?: boolean; where?: string } = {}): Decoder {
+    const where = opts.where ?? 'weights';
+    const byName = new Map<string, { shape: readonly number[] }>();
+    for (const [n, shape] of source.shapes) byName.set(n, { shape });
+    const checked = checkWeights(byName, cfg, where);
     return new Decoder(cfg, (name) => {
-      const t = checked.get(name)!;
-      return tf.tensor(t.data, t.shape, 'float32');
+      const shape = checked.get(name)!.shape.slice();
+      const data = source.read(name);
+      const n = shape.reduce((a, b) => a * b, 1);
+      if (data.length !== n) throw new KitError(`${where}: tensor '${name}' read ${data.length} values, shape [${shape.join(', ')}] needs ${n}`);
+      return tf.tensor(data, shape, 'float32');
     }, opts.trainable ?? true);
   }
 
@@ -151,6 +172,16 @@ export class Decoder {
     }, opts.trainable ?? true);
   }
 
+  /**
+   * Random weights like random() (normal, std 0.02; norms 1; biases 0) drawn on the host by a fast seeded generator
+   * (src/lm/init.ts): seconds for a 0.5B-parameter shape, where tf.randomNormal takes minutes. Each matrix has its
+   * own stream, `new Rng(seed).fork(name)`, so a tensor's values depend only on the seed and its HF name. Not the same
+   * numbers as random() (which the committed tiny models were made with); the benchmarks' --random-init uses this.
+   */
+  static randomFast(cfg: DecoderConfig, seed: number, opts: { trainable?: boolean; std?: number } = {}): Decoder {
+    return Decoder.fromSource(cfg, randomWeightSource(cfg, seed, opts.std ?? 0.02), { trainable: opts.trainable, where: 'random weights' });
+  }
+
   /** Every parameter (names are the kit's; toHostWeights() gives HF names). */
   variables(): tf.Variable[] {
     const out: tf.Variable[] = [this.embed];
@@ -164,39 +195,64 @@ export class Decoder {
     return this.variables().reduce((a, v) => a + v.size, 0);
   }
 
-  /** Host copy of the weights under their HF names (the fused matrices split back). */
-  async toHostWeights(): Promise<HostWeights> {
-    const out: HostWeights = new Map();
-    const put = async (name: string, t: tf.Tensor) => out.set(name, { shape: t.shape.slice(), data: (await t.data()) as Float32Array });
-    // Back to the HF layout [out, in].
-    const putT = async (name: string, t: tf.Tensor) => {
-      const x = tf.transpose(t);
-      await put(name, x);
-      x.dispose();
+  /** Each parameter under its HF name, and whether the kit stores it transposed ([in, out] for HF's [out, in]). */
+  private hfTable(): Map<string, { v: tf.Variable; transposed: boolean }> {
+    const m = new Map<string, { v: tf.Variable; transposed: boolean }>();
+    const put = (name: string, v: tf.Variable | null, transposed: boolean) => {
+      if (v) m.set(name, { v, transposed });
     };
-    await putT('model.embed_tokens.weight', this.embed);
-    for (let l = 0; l < this.layers.length; l++) {
-      const L = this.layers[l];
+    put('model.embed_tokens.weight', this.embed, true);
+    this.layers.forEach((L, l) => {
       const p = `model.layers.${l}`;
-      await put(`${p}.input_layernorm.weight`, L.ln1);
-      await putT(`${p}.self_attn.q_proj.weight`, L.wq);
-      await putT(`${p}.self_attn.k_proj.weight`, L.wk);
-      await putT(`${p}.self_attn.v_proj.weight`, L.wv);
-      if (L.bq && L.bk && L.bv) {
-        await put(`${p}.self_attn.q_proj.bias`, L.bq);
-        await put(`${p}.self_attn.k_proj.bias`, L.bk);
-        await put(`${p}.self_attn.v_proj.bias`, L.bv);
-      }
-      if (L.qNorm) await put(`${p}.self_attn.q_norm.weight`, L.qNorm);
-      if (L.kNorm) await put(`${p}.self_attn.k_norm.weight`, L.kNorm);
-      await putT(`${p}.self_attn.o_proj.weight`, L.wo);
-      await put(`${p}.post_attention_layernorm.weight`, L.ln2);
-      await putT(`${p}.mlp.gate_proj.weight`, L.wgate);
-      await putT(`${p}.mlp.up_proj.weight`, L.wup);
-      await putT(`${p}.mlp.down_proj.weight`, L.wdown);
-    }
-    await put('model.norm.weight', this.norm);
-    if (this.lmHead) await putT('lm_head.weight', this.lmHead);
+      put(`${p}.input_layernorm.weight`, L.ln1, false);
+      put(`${p}.self_attn.q_proj.weight`, L.wq, true);
+      put(`${p}.self_attn.k_proj.weight`, L.wk, true);
+      put(`${p}.self_attn.v_proj.weight`, L.wv, true);
+      put(`${p}.self_attn.q_proj.bias`, L.bq, false);
+      put(`${p}.self_attn.k_proj.bias`, L.bk, false);
+      put(`${p}.self_attn.v_proj.bias`, L.bv, false);
+      put(`${p}.self_attn.q_norm.weight`, L.qNorm, false);
+      put(`${p}.self_attn.k_norm.weight`, L.kNorm, false);
+      put(`${p}.self_attn.o_proj.weight`, L.wo, true);
+      put(`${p}.post_attention_layernorm.weight`, L.ln2, false);
+      put(`${p}.mlp.gate_proj.weight`, L.wgate, true);
+      put(`${p}.mlp.up_proj.weight`, L.wup, true);
+      put(`${p}.mlp.down_proj.weight`, L.wdown, true);
+    });
+    put('model.norm.weight', this.norm, false);
+    put('lm_head.weight', this.lmHead, true);
+    return m;
+  }
+
+  /**
+   * The weights as a WeightSource under their HF names and layouts, read one at a time (transposed back on the
+   * backend, then copied to the host): saveModelFolder streams a 2 GB model through it holding one tensor on the host.
+   */
+  weightSource(): WeightSource {
+    const table = this.hfTable();
+    const shapes = new Map<string, number[]>();
+    for (const [n, e] of table) shapes.set(n, e.transposed ? e.v.shape.slice().reverse() : e.v.shape.slice());
+    return {
+      shapes,
+      read: (name) => {
+        const e = table.get(name);
+        if (!e) throw new KitError(`weightSource: no tensor '${name}'`);
+        if (!e.transposed) return Float32Array.from(e.v.dataSync() as Float32Array);
+        const x = tf.transpose(e.v);
+        try {
+          return x.dataSync() as Float32Array; // a fresh array (x is disposed right after; nothing else holds it)
+        } finally {
+          x.dispose();
+        }
+      },
+    };
+  }
+
+  /** Host copy of the weights under their HF names and layouts ([out, in]). */
+  async toHostWeights(): Promise<HostWeights> {
+    const src = this.weightSource();
+    const out: HostWeights = new Map();
+    for (const [name, shape] of src.shapes) out.set(name, { shape: shape.slice(), data: src.read(name) });
     return out;
   }
 
@@ -469,4 +525,25 @@ export class Decoder {
     const hidden = this.rmsNorm(x, this.norm);
     return { logits: this.head(hidden), hidden: tf.reshape(hidden, [B, d]) };
   }
+}
+
+/**
+ * Random weights of `cfg` as a WeightSource (HF names and layouts), each tensor drawn when read: normal(0, std) for
+ * matrices from `new Rng(seed).fork(name)`, ones for norms, zeros for biases. Saving it writes a random checkpoint
+ * without ever building the model.
+ */
+export function randomWeightSource(cfg: DecoderConfig, seed: number, std = 0.02): WeightSource {
+  const shapes = expectedWeights(cfg);
+  const root = new Rng(seed);
+  return {
+    shapes,
+    read: (name) => {
+      const shape = shapes.get(name);
+      if (!shape) throw new KitError(`random weights: no tensor '${name}' in a ${cfg.modelType} model of this config`);
+      const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      if (name.endsWith('norm.weight') || name.endsWith('layernorm.weight')) return out.fill(1);
+      if (name.endsWith('.bias')) return out;
+      return fillNormal(out, root.fork(name), std);
+    },
+  };
 }
