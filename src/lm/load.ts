@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openModelWeights, saveModelFolder } from './checkpoint';
 import { DecoderConfig, loadHfConfig } from './config';
-import { Decoder } from './model';
+import { KitError } from '../errors';
+import { Decoder, randomWeightSource } from './model';
 
 export interface LoadedModel {
   dir: string;
@@ -37,4 +38,31 @@ export async function saveModel(dir: string, model: Decoder, opts: { tokenizerDi
       if (fs.existsSync(src) && path.resolve(src) !== path.resolve(dir, f)) fs.copyFileSync(src, path.join(dir, f));
     }
   }
+}
+
+/**
+ * A model folder with `shapeDir`'s config.json and random weights: randomWeightSource (the numbers Decoder.randomFast
+ * and --random-init draw) streamed to model.safetensors without building the model, plus the tokenizer files of
+ * `tokenizerDir` when given. Overwrites the folder's weight and config files; anything else there stays.
+ */
+export function writeRandomModel(o: { shapeDir: string; outDir: string; seed: number; tokenizerDir?: string }): { config: DecoderConfig; params: number; seed: number; files: string[] } {
+  const config = loadHfConfig(o.shapeDir);
+  const files: string[] = [];
+  if (o.tokenizerDir !== undefined) {
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
+      if (!fs.existsSync(path.join(o.tokenizerDir, f))) throw new KitError(`--tokenizer ${o.tokenizerDir}: no ${f} there (a Hugging Face tokenizer folder needs tokenizer.json and tokenizer_config.json)`);
+    }
+  }
+  const source = randomWeightSource(config, o.seed);
+  saveModelFolder(o.outDir, config, source);
+  files.push('config.json', 'model.safetensors');
+  if (o.tokenizerDir !== undefined) {
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
+      if (path.resolve(o.tokenizerDir, f) !== path.resolve(o.outDir, f)) fs.copyFileSync(path.join(o.tokenizerDir, f), path.join(o.outDir, f));
+      files.push(f);
+    }
+  }
+  let params = 0;
+  for (const s of source.shapes.values()) params += s.reduce((a, b) => a * b, 1);
+  return { config, params, seed: o.seed, files };
 }

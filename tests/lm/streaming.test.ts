@@ -9,7 +9,7 @@ import { initBackend } from '../../src/backend';
 import { openCheckpoint, openModelWeights, saveModelFolder } from '../../src/lm/checkpoint';
 import { expectedWeights, loadHfConfig } from '../../src/lm/config';
 import { fillNormal } from '../../src/lm/init';
-import { loadModel, saveModel } from '../../src/lm/load';
+import { loadModel, saveModel, writeRandomModel } from '../../src/lm/load';
 import { Decoder, randomWeightSource } from '../../src/lm/model';
 import { encodeSafetensors, readSafetensors, SafetensorsReader, StoredDtype, writeSafetensors, writeSafetensorsStreaming } from '../../src/lm/safetensors';
 import { Rng } from '../../src/rng';
@@ -235,5 +235,31 @@ describe('fast seeded normals (fillNormal, Decoder.randomFast)', () => {
     const deeper = randomWeightSource({ ...cfg, numLayers: 3 }, 11);
     expect(sameBits(deeper.read('model.layers.0.mlp.up_proj.weight'), src.read('model.layers.0.mlp.up_proj.weight'))).toBe(true);
     m1.dispose();
+  });
+});
+
+describe('introllm convert --from random (writeRandomModel)', () => {
+  it('writes the shape with the weights --random-init draws, and the tokenizer files; a tokenizer folder without them is named', async () => {
+    const shape = path.join(dir, 'shape');
+    fs.mkdirSync(shape);
+    fs.writeFileSync(path.join(shape, 'config.json'), JSON.stringify({ model_type: 'qwen3', vocab_size: 50, hidden_size: 16, intermediate_size: 24,
+      num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 64, rope_theta: 10000, head_dim: 8,
+      tie_word_embeddings: false, bos_token_id: 1, eos_token_id: 2 }));
+    const tok = path.join(dir, 'tok');
+    fs.mkdirSync(tok);
+    fs.writeFileSync(path.join(tok, 'tokenizer.json'), '{"t":1}');
+    fs.writeFileSync(path.join(tok, 'tokenizer_config.json'), '{}');
+    const out = path.join(dir, 'out');
+    const r = writeRandomModel({ shapeDir: shape, outDir: out, seed: 4, tokenizerDir: tok });
+    expect(r.files).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    // embed 50·16 = 800; per layer ln 16 + q 32·16 + k 16·16 + v 16·16 + q/k norms 8 + 8 + o 16·32 + ln 16 + gate, up,
+    // down 3·24·16 = 2736; two layers 5472; final norm 16; untied head 800: 7088.
+    expect(r.params).toBe(7088);
+    expect(fs.readFileSync(path.join(out, 'tokenizer.json'), 'utf8')).toBe('{"t":1}');
+    const loaded = await loadModel(out, { trainable: false }).model.toHostWeights();
+    const drawn = await loadModel(shape, { trainable: false, randomInit: 4 }).model.toHostWeights();
+    for (const [name, t] of drawn) expect(sameBits(t.data, loaded.get(name)!.data), name).toBe(true);
+    fs.rmSync(path.join(tok, 'tokenizer_config.json'));
+    expectKitError(() => writeRandomModel({ shapeDir: shape, outDir: out, seed: 4, tokenizerDir: tok }), tok, 'tokenizer_config.json');
   });
 });
