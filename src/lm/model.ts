@@ -410,9 +410,10 @@ export class Decoder {
 
   /**
    * Full forward. ids [B, T] int32; mask [B, T] (1 real, 0 left padding; default all ones).
-   * Returns logits [B, T, V] and hidden [B, T, d]. `kvOut` receives each layer's kT [B, kv, hd, T] and v [B, kv, T, hd].
+   * Returns logits [B, T, V] and hidden [B, T, d]; with `headFrom` = f only positions f … T-1 ([B, T-f, ·]), the
+   * others never going through the LM head. `kvOut` receives each layer's kT [B, kv, hd, T] and v [B, kv, T, hd].
    */
-  forward(ids: tf.Tensor2D, mask?: ArrayLike<number>, kvOut?: (layer: number, k: tf.Tensor, v: tf.Tensor) => void): ForwardOutput {
+  forward(ids: tf.Tensor2D, mask?: ArrayLike<number>, kvOut?: (layer: number, k: tf.Tensor, v: tf.Tensor) => void, opts: { headFrom?: number } = {}): ForwardOutput {
     check(ids.rank === 2 && ids.dtype === 'int32', () => `forward: ids must be an int32 tensor [B, T], got ${ids.dtype} [${ids.shape}]`);
     const [B, T] = ids.shape;
     const m = mask ?? new Float32Array(B * T).fill(1);
@@ -443,8 +444,19 @@ export class Decoder {
     this.layers.forEach((L, l) => {
       x = checkpoint ? this.checkpointed(L, (P, xin, cs) => layer(P, l, xin, cs), x, [cos, sin, maskT]) : layer(L, l, x, [cos, sin, maskT]);
     });
-    const hidden = this.rmsNorm(x, this.norm);
-    return { logits: tf.reshape(this.head(hidden), [B, T, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, T, d]) };
+    // Only the positions from headFrom on go through the final norm and the LM head: with a 152k vocabulary the logits
+    // of a whole prompt batch are GBs (32 rows × 400 tokens × 151,936 × 4 bytes = 7.8 GB), and rollouts need the last.
+    const from = opts.headFrom ?? 0;
+    check(Number.isInteger(from) && from >= 0 && from < T, () => `forward: headFrom ${from} must be a position in [0, ${T})`);
+    const n = T - from;
+    const xs = from === 0 ? x : tf.reshape(tf.slice(tf.reshape(x, [B, T, d]), [0, from, 0], [B, n, d]), [B * n, d]);
+    const hidden = this.rmsNorm(xs, this.norm);
+    return { logits: tf.reshape(this.head(hidden), [B, n, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, n, d]) };
+  }
+
+  /** Bytes of a KV cache for `batch` rows of `maxLen` positions (float32 keys and values of every layer). */
+  kvCacheBytes(batch: number, maxLen: number): number {
+    return batch * maxLen * this.cfg.numLayers * this.cfg.numKvHeads * this.cfg.headDim * 2 * 4;
   }
 
   /** A KV cache for `batch` rows and at most `maxLen` tokens (prompt + generated). */
@@ -455,9 +467,10 @@ export class Decoder {
 
   /**
    * Runs the (left-padded) prompts through the model and fills the cache. ids [B, P]; mask [B, P].
-   * Returns logits [B, P, V] and hidden [B, P, d] of the prompt positions.
+   * Returns logits [B, P, V] and hidden [B, P, d] of the prompt positions, or with `lastOnly` of the last one
+   * ([B, 1, V], [B, 1, d]; what a rollout needs, without a [B, P, V] tensor).
    */
-  prefill(cache: KVCache, ids: tf.Tensor2D, mask?: ArrayLike<number>): ForwardOutput {
+  prefill(cache: KVCache, ids: tf.Tensor2D, mask?: ArrayLike<number>, opts: { lastOnly?: boolean } = {}): ForwardOutput {
     const [B, P] = ids.shape;
     check(cache.length === 0, 'prefill: the cache is not empty');
     check(B === cache.batch, () => `prefill: ids has ${B} rows, the cache ${cache.batch}`);
@@ -469,7 +482,7 @@ export class Decoder {
     const out = this.forward(ids, m, (_l, kT, v) => {
       ks.push(tf.keep(tf.pad(kT, [[0, 0], [0, 0], [0, 0], [0, extra]])));
       vs.push(tf.keep(tf.pad(v, [[0, 0], [0, 0], [0, extra], [0, 0]])));
-    });
+    }, { headFrom: opts.lastOnly ? P - 1 : 0 });
     cache.k = ks;
     cache.v = vs;
     cache.length = P;
