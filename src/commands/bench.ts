@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initBackend } from '../backend';
+import { currentBackend, initBackend } from '../backend';
 import { benchDecoder } from '../bench/lm';
 import { benchRl } from '../bench/rl';
 import type { Command } from '../cli';
@@ -75,7 +75,8 @@ export const command: Command = {
       const { model, config } = loadModel(modelDir, { randomInit: fromFile ? undefined : randomInit });
       timing[fromFile ? 'load_ms' : 'random_init_ms'] = Math.round(performance.now() - t0);
       const ours = benchDecoder(model, o);
-      const result: Record<string, unknown> = { backend: backend.name, backend_detail: backend.detail, model: dir, model_type: config.modelType, ...ours, ...timing,
+      const ran = currentBackend() ?? backend; // a model too large for wasm moves an automatically picked backend to cpu
+      const result: Record<string, unknown> = { backend: ran.name, backend_detail: ran.detail, model: dir, model_type: config.modelType, ...ours, ...timing,
         peak_rss_process_mb: peakRssMb() };
       if (f.peer === 'torch') {
         const peer = runTorchPeer(modelDir, { ...o, threads: intFlag(f, 'threads', 2) });

@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openModelWeights, saveModelFolder } from './checkpoint';
-import { DecoderConfig, loadHfConfig } from './config';
+import { DecoderConfig, expectedWeights, loadHfConfig } from './config';
+import { fitBackendToModel } from '../backend';
 import { KitError } from '../errors';
 import { Decoder, randomWeightSource } from './model';
 
@@ -18,6 +19,8 @@ export interface LoadedModel {
  */
 export function loadModel(dir: string, opts: { trainable?: boolean; randomInit?: number } = {}): LoadedModel {
   const config = loadHfConfig(dir);
+  // A model too large for the wasm heap moves an automatically picked backend to cpu, with the reason on stderr.
+  fitBackendToModel(weightBytes(config), dir);
   if (opts.randomInit !== undefined) return { dir, config, model: Decoder.randomFast(config, opts.randomInit, { trainable: opts.trainable }) };
   // Tensor by tensor from disk to the backend: host memory holds one tensor at a time, not the whole checkpoint.
   const source = openModelWeights(dir, config);
@@ -65,4 +68,11 @@ export function writeRandomModel(o: { shapeDir: string; outDir: string; seed: nu
   let params = 0;
   for (const s of source.shapes.values()) params += s.reduce((a, b) => a * b, 1);
   return { config, params, seed: o.seed, files };
+}
+
+/** Bytes of a config's float32 weights. */
+export function weightBytes(cfg: DecoderConfig): number {
+  let n = 0;
+  for (const s of expectedWeights(cfg).values()) n += s.reduce((a, b) => a * b, 1);
+  return 4 * n;
 }
