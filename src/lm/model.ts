@@ -80,13 +80,17 @@ export class Decoder {
   private readonly invFreq: Float32Array;
   private readonly rotate: tf.Tensor2D; // [hd, hd], see rotateHalfMatrix
 
-  private constructor(readonly cfg: DecoderConfig, w: (name: string) => tf.Tensor, trainable: boolean) {
+  /**
+   * `w(name)`: the HF tensor `name` in HF layout. `wt(name)`, when given: a matrix already in the kit's [in, out]
+   * layout (else w(name) is transposed on the backend, which briefly holds both copies).
+   */
+  private constructor(readonly cfg: DecoderConfig, w: (name: string) => tf.Tensor, trainable: boolean, wtGiven?: (name: string) => tf.Tensor) {
     const v = (t: tf.Tensor, name: string) => {
       const x = tf.variable(t, trainable, `${name}_${Decoder.nextId++}`);
       t.dispose(); // the variable holds its own reference to the data
       return x;
     };
-    const wt = (name: string) => tf.tidy(() => tf.transpose(w(name)));
+    const wt = wtGiven ?? ((name: string) => tf.tidy(() => tf.transpose(w(name))));
     this.embed = v(wt('model.embed_tokens.weight'), 'embed');
     this.layers = [];
     for (let l = 0; l < cfg.numLayers; l++) {
@@ -149,13 +153,23 @@ export class Decoder {
     const byName = new Map<string, { shape: readonly number[] }>();
     for (const [n, shape] of source.shapes) byName.set(n, { shape });
     const checked = checkWeights(byName, cfg, where);
-    return new Decoder(cfg, (name) => {
+    const read = (name: string): [Float32Array, number[]] => {
       const shape = checked.get(name)!.shape.slice();
       const data = source.read(name);
       const n = shape.reduce((a, b) => a * b, 1);
       if (data.length !== n) throw new KitError(`${where}: tensor '${name}' read ${data.length} values, shape [${shape.join(', ')}] needs ${n}`);
+      return [data, shape];
+    };
+    // Matrices are transposed on the host, so the backend only ever receives the final tensors: on wasm, transposing
+    // there left a hole the size of each matrix behind, and with a 0.5B model's weights and XNNPACK's packed copies
+    // filling most of the 4 GiB heap the fragments were enough to make packing fail.
+    return new Decoder(cfg, (name) => {
+      const [data, shape] = read(name);
       return tf.tensor(data, shape, 'float32');
-    }, opts.trainable ?? true);
+    }, opts.trainable ?? true, (name) => {
+      const [data, [rows, cols]] = read(name);
+      return tf.tensor(transposeHost(data, rows, cols), [cols, rows], 'float32');
+    });
   }
 
   /** Random weights in the HF initialisation style (normal, std 0.02; norms 1; biases 0), seeded. */
@@ -559,4 +573,21 @@ export function randomWeightSource(cfg: DecoderConfig, seed: number, std = 0.02)
       return fillNormal(out, root.fork(name), std);
     },
   };
+}
+
+/** The transpose of a row-major [rows, cols] matrix, in 64 × 64 blocks (cache-friendly; exact: data movement only). */
+export function transposeHost(src: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(src.length);
+  const B = 64;
+  for (let i0 = 0; i0 < rows; i0 += B) {
+    const i1 = Math.min(i0 + B, rows);
+    for (let j0 = 0; j0 < cols; j0 += B) {
+      const j1 = Math.min(j0 + B, cols);
+      for (let i = i0; i < i1; i++) {
+        const r = i * cols;
+        for (let j = j0; j < j1; j++) out[j * rows + i] = src[r + j];
+      }
+    }
+  }
+  return out;
 }

@@ -10,7 +10,7 @@ import { openCheckpoint, openModelWeights, saveModelFolder } from '../../src/lm/
 import { expectedWeights, loadHfConfig } from '../../src/lm/config';
 import { fillNormal } from '../../src/lm/init';
 import { loadModel, saveModel, writeRandomModel } from '../../src/lm/load';
-import { Decoder, randomWeightSource } from '../../src/lm/model';
+import { Decoder, randomWeightSource, transposeHost } from '../../src/lm/model';
 import { encodeSafetensors, readSafetensors, SafetensorsReader, StoredDtype, writeSafetensors, writeSafetensorsStreaming } from '../../src/lm/safetensors';
 import { Rng } from '../../src/rng';
 import { expectKitError, FIXTURES, tempDir, tinyConfig } from '../helpers/kit';
@@ -261,5 +261,15 @@ describe('introllm convert --from random (writeRandomModel)', () => {
     for (const [name, t] of drawn) expect(sameBits(t.data, loaded.get(name)!.data), name).toBe(true);
     fs.rmSync(path.join(tok, 'tokenizer_config.json'));
     expectKitError(() => writeRandomModel({ shapeDir: shape, outDir: out, seed: 4, tokenizerDir: tok }), tok, 'tokenizer_config.json');
+  });
+});
+
+describe('transposeHost', () => {
+  it('equals tf.transpose bit for bit on shapes that are not multiples of its 64 × 64 blocks', () => {
+    for (const [r, c] of [[1, 1], [3, 130], [129, 65], [64, 64]]) {
+      const x = fillNormal(new Float32Array(r * c), new Rng(r * 1000 + c));
+      const want = tf.tidy(() => tf.transpose(tf.tensor2d(x, [r, c])).dataSync()) as Float32Array;
+      expect(sameBits(transposeHost(x, r, c), want), `${r}×${c}`).toBe(true);
+    }
   });
 });
