@@ -6,24 +6,30 @@ and new-token counts as the kit: KV-cache decoding at temperature 1 (a cache tha
 DynamicCache does), full recompute, and training (next-token cross-entropy, forward + backward + Adam). Prints one
 JSON line. Written for this benchmark; it is not part of the kit and the tests never need it.
 """
-import argparse, json, os, struct, time
+import argparse, json, os, resource, struct, time
 import torch
 import torch.nn.functional as F
 
 
 def read_safetensors(path):
+    # Tensor by tensor, each read straight into its own buffer (no whole-file copy), as the kit's reader does.
+    out = {}
     with open(path, 'rb') as f:
         n = struct.unpack('<Q', f.read(8))[0]
         header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, e in header.items():
-        if name == '__metadata__':
-            continue
-        b, end = e['data_offsets']
-        raw = bytearray(data[b:end])
-        dt = {'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16}[e['dtype']]
-        out[name] = torch.frombuffer(raw, dtype=dt).reshape(e['shape']).float() if raw else torch.zeros(e['shape'])
+        start = 8 + n
+        for name, e in header.items():
+            if name == '__metadata__':
+                continue
+            b, end = e['data_offsets']
+            dt = {'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16}[e['dtype']]
+            if end == b:
+                out[name] = torch.zeros(e['shape'])
+                continue
+            raw = bytearray(end - b)
+            f.seek(start + b)
+            f.readinto(raw)
+            out[name] = torch.frombuffer(raw, dtype=dt).reshape(e['shape']).float()
     return out
 
 
@@ -124,8 +130,11 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    t_load = time.perf_counter()
     cfg, w = load(a.model)
     m = Model(cfg, w)
+    del w
+    load_s = time.perf_counter() - t_load
     V = cfg['vocab_size']
     prompts = torch.randint(0, V, (a.batch, a.prompt))
 
@@ -172,6 +181,9 @@ def main():
     r = lambda x, d=1: round(x, d)
     print(json.dumps({
         'impl': f'torch {torch.__version__} eager, {a.threads} threads',
+        'load_ms': r(load_s * 1000),
+        # Peak resident set of this process over its whole life (Linux reports ru_maxrss in KiB).
+        'peak_rss_process_mb': r(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
         'prefill_ms': r(prefill * 1000),
         'decode_tokens_per_s': r(toks / dec),
         'decode_ms_per_step': r(dec * 1000 / a.new, 2),

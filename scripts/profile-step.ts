@@ -1,6 +1,7 @@
 // Where a decode step and a training step of a model spend their time, per kernel kind (tf.profile; kernel times as
 // the backend reports them), for README's "Where the time goes".
 //   npx tsx scripts/profile-step.ts [MODEL_DIR (default data/models/tiny-countdown)] [--batch 128] [--train-batch 32]
+//     [--random-init SEED (a shape folder with random weights)] [--decode-only]
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend';
@@ -32,10 +33,10 @@ function byKind(all: Kernel[]): string {
 }
 
 (async () => {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { batch: { type: 'string', default: '128' }, 'train-batch': { type: 'string', default: '32' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { batch: { type: 'string', default: '128' }, 'train-batch': { type: 'string', default: '32' }, 'random-init': { type: 'string' }, 'decode-only': { type: 'boolean' } } });
   await initBackend(undefined, { log: () => {} });
   const dir = positionals[0] ?? 'data/models/tiny-countdown';
-  const { model } = loadModel(dir);
+  const { model } = loadModel(dir, { randomInit: values['random-init'] === undefined ? undefined : Number(values['random-init']) });
   const V = model.cfg.vocabSize;
   const rng = new Rng(0);
   const B = Number(values.batch), P = 32, N = 128;
@@ -46,6 +47,7 @@ function byKind(all: Kernel[]): string {
   const dec = await tf.profile(() => tf.tidy(() => { model.decodeStep(cache, new Int32Array(B).fill(3)).logits.dataSync(); }));
   console.log(`decode step, B${B}, cache ${P + N} (slot ${P + N / 2}): ${(performance.now() - t0).toFixed(1)} ms wall under the profiler; ${byKind(dec.kernels as Kernel[])}`);
   cache.dispose();
+  if (values['decode-only']) return;
   const TB = Number(values['train-batch']), T = P + N;
   const seqs = Array.from({ length: TB }, () => Array.from({ length: T }, () => rng.int(V)));
   const opt = tf.train.adam(1e-4);

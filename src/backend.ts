@@ -21,6 +21,9 @@ export interface BackendInfo {
 }
 
 let current: BackendInfo | null = null;
+/** Whether `current` was picked automatically (and may therefore be changed for a model that does not fit it). */
+let autoPicked = false;
+let logLine: (line: string) => void = (line) => process.stderr.write(line + '\n');
 
 /** The backend started by initBackend, or null before it ran. */
 export function currentBackend(): BackendInfo | null {
@@ -142,6 +145,8 @@ export async function initBackend(requested?: string, opts: { log?: (line: strin
   }
   if (current && (want === 'auto' || want === current.name)) return current;
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  logLine = log;
+  autoPicked = want === 'auto';
   // PROD silences TF.js's console banners (e.g. the cpu backend's advice to install tfjs-node); the kit reports the
   // backend itself, once.
   tf.env().set('PROD', true);
@@ -203,4 +208,42 @@ function unsortedSegmentSumWasm(args: { inputs: { x: tf.TensorInfo; segmentIds: 
     for (let j = 0; j < inner; j++) o[dst + j] += xv[src + j];
   }
   return out;
+}
+
+/** The wasm backend's heap: 32-bit addresses. */
+export const WASM_HEAP_BYTES = 4 * 2 ** 30;
+
+/**
+ * The wasm heap a model needs, estimated: its float32 weights, plus as much again because XNNPACK (which runs wasm's
+ * 2-D matMuls) keeps a packed copy of every weight matrix it has multiplied with (measured: a [1024, 151936] matrix
+ * grows the process by 580 MB at its first matMul), plus 256 MiB for the KV cache, activations and the head φ. (Qwen2.5-0.5B's 1.98 GB need 4.22 GB and run;
+ * Qwen3-0.6B's 2.38 GB would need 5.04 GB.)
+ */
+export function wasmHeapNeeded(weightBytes: number): number {
+  return 2 * weightBytes + 256 * 2 ** 20;
+}
+
+const gb = (b: number) => (b / 1e9).toFixed(2);
+
+/**
+ * Before a model's weights are created: when the running backend is wasm, picked automatically, and the model cannot
+ * fit its 4 GiB heap (wasmHeapNeeded), switches to the cpu backend (pure JavaScript, no heap limit, slower) and says
+ * so with the reason, once. When wasm was asked for by name, it stays, with a warning naming the sizes. Returns the
+ * backend the model will run on.
+ */
+export function fitBackendToModel(weightBytes: number, what: string): BackendInfo | null {
+  if (!current || current.name !== 'wasm' || tf.getBackend() !== 'wasm') return current;
+  const need = wasmHeapNeeded(weightBytes);
+  if (need <= WASM_HEAP_BYTES) return current;
+  const why = `${what} has ${gb(weightBytes)} GB of float32 weights; on wasm they need about ${gb(need)} GB of its ${gb(WASM_HEAP_BYTES)} GB heap (the weights plus XNNPACK's packed copies)`;
+  if (!autoPicked) {
+    logLine(`introllm: warning: ${why}; wasm was requested, so it stays (expect "memory access out of bounds"; --backend cpu has no such limit)`);
+    return current;
+  }
+  // tf.setBackend is async only for backends whose start-up is; the cpu backend's is not, so the switch happens now.
+  void tf.setBackend('cpu');
+  if (tf.getBackend() !== 'cpu') throw new KitError(`${why}, and switching to the cpu backend failed (TF.js stayed on '${tf.getBackend()}'); pass --backend cpu`);
+  current = { name: 'cpu', detail: `pure JavaScript; chosen instead of wasm because ${why}` };
+  logLine(`introllm: TF.js backend cpu instead of wasm: ${why}`);
+  return current;
 }

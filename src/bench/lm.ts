@@ -52,8 +52,8 @@ export function timeDecode(model: Decoder, prompts: number[][], n: number, rng: 
   try {
     const t0 = performance.now();
     let next = tf.tidy(() => {
-      const out = model.prefill(cache, tf.tensor2d(prompts, undefined, 'int32'));
-      const last = tf.squeeze(tf.slice(out.logits, [0, prompts[0].length - 1, 0], [B, 1, -1]), [1]) as tf.Tensor2D;
+      const out = model.prefill(cache, tf.tensor2d(prompts, undefined, 'int32'), undefined, { lastOnly: true });
+      const last = tf.squeeze(out.logits, [1]) as tf.Tensor2D;
       return sampleTokens(last, tau, rng).tokens;
     });
     const t1 = performance.now();

@@ -5,13 +5,16 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initBackend } from '../backend';
+import { currentBackend, fitBackendToModel, initBackend } from '../backend';
 import { benchDecoder } from '../bench/lm';
 import { benchRl } from '../bench/rl';
 import type { Command } from '../cli';
 import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
-import { loadModel, saveModel } from '../lm/load';
+import { saveModelFolder } from '../lm/checkpoint';
+import { loadHfConfig } from '../lm/config';
+import { loadModel, saveModel, weightBytes } from '../lm/load';
+import { randomWeightSource } from '../lm/model';
 import { intFlag, parseFlags, requireFlag } from './args';
 
 function runTorchPeer(dir: string, o: { batch: number; prompt: number; newTokens: number; trainSteps: number; skipFull: boolean; threads: number }): Record<string, unknown> {
@@ -26,12 +29,12 @@ function runTorchPeer(dir: string, o: { batch: number; prompt: number; newTokens
 
 export const command: Command = {
   summary: 'Measure decoding (KV cache), full-recompute and training throughput of a model.',
-  usage: 'introllm bench --suite [--peer torch] [--out FILE]  |  introllm bench --rl [--rollouts N] [--preset tiny] [--methods introllm,fixed-1.0] [--steps 3] [--json]  |  introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--json]',
+  usage: 'introllm bench --suite [--peer torch] [--out FILE]  |  introllm bench --rl [--rollouts N] [--preset tiny] [--methods introllm,fixed-1.0] [--steps 3] [--json]  |  introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED [--weights-out DIR]] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--json]',
   async run(argv) {
     const f = parseFlags(argv, {
       model: { type: 'string' }, batch: { type: 'string' }, prompt: { type: 'string' }, new: { type: 'string' },
       'train-steps': { type: 'string' }, 'random-init': { type: 'string' }, 'skip-full': { type: 'boolean' },
-      peer: { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string' },
+      peer: { type: 'string' }, 'weights-out': { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string' },
       rl: { type: 'boolean' }, preset: { type: 'string' }, methods: { type: 'string' }, steps: { type: 'string' }, rollouts: { type: 'string' },
       suite: { type: 'boolean' }, out: { type: 'string' },
     });
@@ -52,20 +55,43 @@ export const command: Command = {
     if (f.peer !== undefined && f.peer !== 'torch') throw new KitError(`--peer: only 'torch' is supported, got '${f.peer}'`);
     const randomInit = f['random-init'] === undefined ? undefined : intFlag(f, 'random-init', 0, 0);
     const backend = await initBackend(f.backend as string | undefined);
-    const { model, config } = loadModel(dir, { randomInit });
-    const ours = benchDecoder(model, o);
-    const result: Record<string, unknown> = { backend: backend.name, backend_detail: backend.detail, model: dir, model_type: config.modelType, ...ours };
-    if (f.peer === 'torch') {
-      // The peer reads the very same weights: random ones are written to a temporary folder first.
-      let peerDir = dir;
-      let tmp: string | null = null;
-      if (randomInit !== undefined) {
-        tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'introllm-bench-'));
-        await saveModel(tmp, model);
-        peerDir = tmp;
+    // With a peer, both sides run on one weight file: random weights are drawn, streamed to a folder (a temporary one
+    // unless --weights-out), dropped, and loaded back from that file, timed, as the peer loads it.
+    const weightsOut = f['weights-out'] as string | undefined;
+    if (weightsOut !== undefined && randomInit === undefined) throw new KitError('--weights-out: only with --random-init (the weights are then written there)');
+    let modelDir = dir;
+    let tmp: string | null = null;
+    const timing: Record<string, number> = {};
+    if (randomInit !== undefined && (f.peer === 'torch' || weightsOut !== undefined)) {
+      modelDir = weightsOut ?? (tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'introllm-bench-')));
+      const shape = loadHfConfig(dir);
+      fitBackendToModel(weightBytes(shape), dir);
+      let t0 = performance.now();
+      if (currentBackend()?.name === 'cpu') {
+        // The cpu backend transposes slowly (pure JS): write the same numbers straight from the generator instead.
+        saveModelFolder(modelDir, shape, randomWeightSource(shape, randomInit));
+        timing.write_random_ms = Math.round(performance.now() - t0);
+      } else {
+        // Drawn into the backend, then streamed back out of the variables (the path a trained model is saved by).
+        const drawn = loadModel(dir, { randomInit }).model;
+        timing.random_init_ms = Math.round(performance.now() - t0);
+        t0 = performance.now();
+        await saveModel(modelDir, drawn);
+        timing.save_ms = Math.round(performance.now() - t0);
+        drawn.dispose();
       }
-      try {
-        const peer = runTorchPeer(peerDir, { ...o, threads: intFlag(f, 'threads', 2) });
+    }
+    try {
+      const t0 = performance.now();
+      const fromFile = modelDir !== dir || randomInit === undefined;
+      const { model, config } = loadModel(modelDir, { randomInit: fromFile ? undefined : randomInit });
+      timing[fromFile ? 'load_ms' : 'random_init_ms'] = Math.round(performance.now() - t0);
+      const ours = benchDecoder(model, o);
+      const ran = currentBackend() ?? backend; // a model too large for wasm moves an automatically picked backend to cpu
+      const result: Record<string, unknown> = { backend: ran.name, backend_detail: ran.detail, model: dir, model_type: config.modelType, ...ours, ...timing,
+        peak_rss_process_mb: peakRssMb() };
+      if (f.peer === 'torch') {
+        const peer = runTorchPeer(modelDir, { ...o, threads: intFlag(f, 'threads', 2) });
         result.peer = peer;
         const ratio = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? Math.round((a / b) * 100) / 100 : null);
         result.ratio_vs_peer = {
@@ -73,17 +99,28 @@ export const command: Command = {
           full_recompute: ratio(ours.full_recompute_tokens_per_s, peer.full_recompute_tokens_per_s),
           train: ratio(ours.train_tokens_per_s, peer.train_tokens_per_s),
         };
-      } finally {
-        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
       }
+      result.kv_speedup_vs_full = ours.full_recompute_tokens_per_s ? Math.round((ours.decode_tokens_per_s / ours.full_recompute_tokens_per_s) * 10) / 10 : null;
+      if (f.json) process.stdout.write(JSON.stringify(result) + '\n');
+      else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(28)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+      model.dispose();
+    } finally {
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     }
-    result.kv_speedup_vs_full = ours.full_recompute_tokens_per_s ? Math.round((ours.decode_tokens_per_s / ours.full_recompute_tokens_per_s) * 10) / 10 : null;
-    if (f.json) process.stdout.write(JSON.stringify(result) + '\n');
-    else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(28)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
-    model.dispose();
     return 0;
   },
 };
+
+/** The process's peak resident set (VmHWM, Linux) in MB, or the current RSS where /proc is not available. */
+export function peakRssMb(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Math.round(Number(m[1]) / 1024);
+  } catch {
+    /* not Linux */
+  }
+  return Math.round(process.memoryUsage().rss / 2 ** 20);
+}
 
 /**
  * The cases of issue 10's table, each in its own process (a fresh wasm heap), side by side with PyTorch when asked:

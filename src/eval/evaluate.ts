@@ -21,6 +21,8 @@ export interface EvalOptions {
   trainStep?: number;
   /** Keep the per-token traces (for the interpretability figures) of this many problems. */
   keepTraces?: number;
+  /** KV cache bytes a chunk may take (default EVAL_CACHE_BUDGET_BYTES); fewer rows per chunk where needed. */
+  cacheBudgetBytes?: number;
 }
 
 export interface TokenTrace {
@@ -46,6 +48,9 @@ export interface EvalResult {
   sets?: Record<string, { report: MetricReport; problems: number; tauMean: number; meanLength: number }>;
 }
 
+/** The KV cache memory an evaluation chunk may take (the rows per chunk are lowered to fit). */
+export const EVAL_CACHE_BUDGET_BYTES = 768 * 2 ** 20;
+
 export function evaluate(model: Decoder, tok: Tokenizer, controller: TemperatureController, problems: Problem[], grader: Grader, o: EvalOptions, rng: Rng): EvalResult {
   const rows: { p: number; prompt: number[] }[] = [];
   problems.forEach((pr, p) => {
@@ -59,8 +64,13 @@ export function evaluate(model: Decoder, tok: Tokenizer, controller: Temperature
   let gateSum = 0;
   let entSum = 0;
   let nTok = 0;
-  for (let start = 0, chunk = 0; start < rows.length; start += o.batchRows, chunk++) {
-    const part = rows.slice(start, start + o.batchRows);
+  // At most batchRows rows at once, and no more than a KV cache of EVAL_CACHE_BUDGET_BYTES holds: a 0.6B model's cache
+  // takes 229 KB per row and position, so 64 rows of a 400-token prompt + 32 new tokens would need 6.3 GB (more than
+  // wasm's whole 4 GiB heap). For the kit's tiny models the cap is far above 64 and changes nothing.
+  const longest = rows.reduce((m, x) => Math.max(m, x.prompt.length), 0) + o.maxNewTokens;
+  const perChunk = Math.max(1, Math.min(o.batchRows, Math.floor((o.cacheBudgetBytes ?? EVAL_CACHE_BUDGET_BYTES) / model.kvCacheBytes(1, longest))));
+  for (let start = 0, chunk = 0; start < rows.length; start += perChunk, chunk++) {
+    const part = rows.slice(start, start + perChunk);
     const r: Rollout = rollout(model, controller, {
       prompts: part.map((x) => x.prompt), maxNewTokens: o.maxNewTokens, eosId: tok.eosId ?? -1, padId: tok.padId,
       tau0: o.tau0, trainStep: o.trainStep ?? 0,

@@ -7,15 +7,27 @@ let counter = 0;
 
 /** Writes `data` to `file` atomically, creating parent folders as needed. Strings are written as UTF-8. */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  writeFileAtomicWith(file, (write) => write(typeof data === 'string' ? Buffer.from(data, 'utf8') : data));
+}
+
+/**
+ * Streams a file atomically: `fill` is called once with a `write(bytes)` that appends to a temp file next to the target;
+ * when it returns, the temp file is fsync'd and renamed over the target. If `fill` throws, the temp file is removed and
+ * the target is untouched. Lets a writer emit a multi-GB file piece by piece without holding it in memory.
+ */
+export function writeFileAtomicWith(file: string, fill: (write: (bytes: Uint8Array) => void) => void): void {
   const dir = path.dirname(path.resolve(file));
   fs.mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.${counter++}.tmp`);
   let fd: number | null = null;
   try {
     fd = fs.openSync(tmp, 'w');
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < buf.byteLength) off += fs.writeSync(fd, buf, off, buf.byteLength - off);
+    const out = fd;
+    fill((buf) => {
+      let off = 0;
+      // writeSync takes at most 2^31 - 1 bytes per call: write large views in 1 GiB pieces.
+      while (off < buf.byteLength) off += fs.writeSync(out, buf, off, Math.min(buf.byteLength - off, 1 << 30));
+    });
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = null;

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
 import { DecoderConfig, expectedWeights, toHfConfig } from './config';
-import { HostTensor, readSafetensors, StoredDtype, TensorData, writeSafetensors } from './safetensors';
+import { HostTensor, readSafetensors, SafetensorsReader, StoredDtype, TensorData, writeSafetensorsStreaming } from './safetensors';
 
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
@@ -29,13 +29,30 @@ function requireFolder(dir: string): void {
 }
 
 /**
- * Every tensor of a model folder: `model.safetensors` if present (as transformers prefers it), else the shards named
- * by `model.safetensors.index.json`'s weight_map.
+ * The tensors of a model folder, opened but not read: names, shapes and dtypes from the headers, and read(name) to
+ * load one tensor at a time (so a 2 GB checkpoint can go to the device tensor by tensor, never whole in host memory).
  */
-export function loadCheckpoint(dir: string): Map<string, HostTensor> {
+export interface CheckpointSource {
+  /** Tensor name → its HF shape, in file (then header) order. */
+  readonly shapes: Map<string, number[]>;
+  /** Tensor name → the dtype it is stored in. */
+  readonly dtypes: Map<string, StoredDtype>;
+  /** The tensor as float32, read from disk now. */
+  read(name: string): Float32Array;
+  close(): void;
+}
+
+/**
+ * Opens a model folder's weights: `model.safetensors` if present (as transformers prefers it), else the shards named
+ * by `model.safetensors.index.json`'s weight_map. Every header is read and checked now; no tensor data is.
+ */
+export function openCheckpoint(dir: string): CheckpointSource {
   requireFolder(dir);
   const single = path.join(dir, SINGLE_FILE);
-  if (fs.existsSync(single)) return readSafetensors(single);
+  if (fs.existsSync(single)) {
+    const r = SafetensorsReader.open(single);
+    return { shapes: new Map(r.tensors.map((t) => [t.name, t.shape])), dtypes: new Map(r.tensors.map((t) => [t.name, t.dtype])), read: (n) => r.read(n), close: () => r.close() };
+  }
   const indexFile = path.join(dir, INDEX_FILE);
   if (!fs.existsSync(indexFile)) {
     const bin = ['pytorch_model.bin', 'pytorch_model.bin.index.json'].filter((f) => fs.existsSync(path.join(dir, f)));
@@ -62,31 +79,70 @@ export function loadCheckpoint(dir: string): Map<string, HostTensor> {
     if (!byShard.has(shard)) byShard.set(shard, []);
     byShard.get(shard)!.push(name);
   }
-  const out = new Map<string, HostTensor>();
-  const origin = new Map<string, string>();
-  for (const [shard, names] of byShard) {
-    const shardFile = path.join(dir, shard);
-    if (!fs.existsSync(shardFile)) {
-      throw new KitError(`${indexFile}: shard '${shard}' (listed for tensor '${names[0]}') not found: ${shardFile}`);
+  const readers: SafetensorsReader[] = [];
+  const closeAll = () => readers.forEach((r) => r.close());
+  try {
+    const shapes = new Map<string, number[]>();
+    const dtypes = new Map<string, StoredDtype>();
+    const owner = new Map<string, SafetensorsReader>();
+    const origin = new Map<string, string>();
+    for (const [shard, names] of byShard) {
+      const shardFile = path.join(dir, shard);
+      if (!fs.existsSync(shardFile)) {
+        throw new KitError(`${indexFile}: shard '${shard}' (listed for tensor '${names[0]}') not found: ${shardFile}`);
+      }
+      const r = SafetensorsReader.open(shardFile);
+      readers.push(r);
+      for (const name of names) {
+        if (!r.has(name)) throw new KitError(`${indexFile}: tensor '${name}' is listed in shard '${shard}' but ${shardFile} does not hold it`);
+      }
+      for (const t of r.tensors) {
+        if (owner.has(t.name)) throw new KitError(`${dir}: tensor '${t.name}' appears in both ${origin.get(t.name)} and ${shard}`);
+        shapes.set(t.name, t.shape);
+        dtypes.set(t.name, t.dtype);
+        owner.set(t.name, r);
+        origin.set(t.name, shard);
+      }
     }
-    const tensors = readSafetensors(shardFile);
-    for (const name of names) {
-      if (!tensors.has(name)) throw new KitError(`${indexFile}: tensor '${name}' is listed in shard '${shard}' but ${shardFile} does not hold it`);
-    }
-    for (const [name, t] of tensors) {
-      if (out.has(name)) throw new KitError(`${dir}: tensor '${name}' appears in both ${origin.get(name)} and ${shard}`);
-      out.set(name, t);
-      origin.set(name, shard);
-    }
+    return {
+      shapes,
+      dtypes,
+      read: (n) => {
+        const r = owner.get(n);
+        if (!r) throw new KitError(`${dir}: no tensor '${n}'`);
+        return r.read(n);
+      },
+      close: closeAll,
+    };
+  } catch (e) {
+    closeAll();
+    throw e;
   }
-  return out;
+}
+
+/**
+ * Every tensor of a model folder (all in host memory at once; see openCheckpoint for one at a time), with the dtype
+ * each was stored in.
+ */
+export function loadCheckpoint(dir: string): Map<string, HostTensor> {
+  requireFolder(dir);
+  const single = path.join(dir, SINGLE_FILE);
+  if (fs.existsSync(single)) return readSafetensors(single);
+  const src = openCheckpoint(dir);
+  try {
+    const out = new Map<string, HostTensor>();
+    for (const [name, shape] of src.shapes) out.set(name, { shape: [...shape], data: src.read(name), dtype: src.dtypes.get(name)! });
+    return out;
+  } finally {
+    src.close();
+  }
 }
 
 /**
  * Checks `weights` against the tensors `cfg` needs and returns them in expectedWeights order. Drops `lm_head.weight`
  * when the embeddings are tied and `*.rotary_emb.inv_freq` buffers; anything missing, misshapen or unknown is an error.
  */
-export function checkWeights<T extends TensorData>(weights: Map<string, T>, cfg: DecoderConfig, where: string): Map<string, T> {
+export function checkWeights<T extends { shape: readonly number[] }>(weights: Map<string, T>, cfg: DecoderConfig, where: string): Map<string, T> {
   const expected = expectedWeights(cfg);
   const missing = [...expected.keys()].filter((n) => !weights.has(n));
   if (missing.length) {
@@ -120,6 +176,30 @@ export function loadModelWeights(dir: string, cfg: DecoderConfig): Map<string, H
   return checkWeights(loadCheckpoint(dir), cfg, dir);
 }
 
+/** A source of host weights by HF name, read one tensor at a time: an open checkpoint, or a Decoder's variables. */
+export interface WeightSource {
+  /** HF name → shape (HF layout). */
+  readonly shapes: Map<string, readonly number[]>;
+  read(name: string): Float32Array;
+}
+
+/**
+ * openCheckpoint + checkWeights on the headers: the folder's weights, exactly the tensors `cfg` needs (shapes in
+ * expectedWeights order), each read only when asked for. Every error loadModelWeights reports is reported here
+ * before any data is read. close() when done.
+ */
+export function openModelWeights(dir: string, cfg: DecoderConfig): WeightSource & { close(): void } {
+  const src = openCheckpoint(dir);
+  try {
+    const wrapped = new Map([...src.shapes].map(([n, shape]) => [n, { shape }]));
+    const checked = checkWeights(wrapped, cfg, dir);
+    return { shapes: new Map([...checked].map(([n, t]) => [n, t.shape])), read: (n) => src.read(n), close: () => src.close() };
+  } catch (e) {
+    src.close();
+    throw e;
+  }
+}
+
 export interface SaveOptions {
   /** On-disk dtype (default F32). */
   dtype?: StoredDtype;
@@ -135,26 +215,30 @@ const TORCH_DTYPE: Record<StoredDtype, string> = { F32: 'float32', F16: 'float16
  * layout are removed, in an order such that an interrupted save never leaves old weights that would load in place
  * of the new ones (at worst the folder has no loadable weights and says so).
  */
-export function saveModelFolder(dir: string, cfg: DecoderConfig, weights: Map<string, TensorData>, opts: SaveOptions = {}): void {
+export function saveModelFolder(dir: string, cfg: DecoderConfig, weights: Map<string, TensorData> | WeightSource, opts: SaveOptions = {}): void {
   const dtype = opts.dtype ?? 'F32';
   const bytesPer = dtype === 'F32' ? 4 : 2;
-  const checked = checkWeights(weights, cfg, `saving ${dir}`);
+  // Either host tensors (all in memory) or a source read tensor by tensor while each file is streamed out.
+  const source: WeightSource = weights instanceof Map ? mapSource(weights, `saving ${dir}`) : weights;
+  const checked = checkWeights(new Map([...source.shapes].map(([n, shape]) => [n, { shape }])), cfg, `saving ${dir}`);
   if (opts.maxShardBytes !== undefined && !(Number.isSafeInteger(opts.maxShardBytes) && opts.maxShardBytes > 0)) {
     throw new KitError(`saving ${dir}: maxShardBytes must be a positive integer, got ${opts.maxShardBytes}`);
   }
   fs.mkdirSync(dir, { recursive: true });
   const names = [...checked.keys()].sort();
-  const total = names.reduce((s, n) => s + checked.get(n)!.data.length * bytesPer, 0);
+  const numel = (n: string) => checked.get(n)!.shape.reduce((a, b) => a * b, 1);
+  const total = names.reduce((s, n) => s + numel(n) * bytesPer, 0);
   const metadata = { format: 'pt' };
   const written = new Set<string>();
+  const specs = (group: string[]) => group.map((n) => ({ name: n, shape: [...checked.get(n)!.shape] }));
   if (opts.maxShardBytes === undefined || total <= opts.maxShardBytes) {
-    writeSafetensors(path.join(dir, SINGLE_FILE), checked, { dtype, metadata });
+    writeSafetensorsStreaming(path.join(dir, SINGLE_FILE), specs(names), (n) => source.read(n), { dtype, metadata });
     written.add(SINGLE_FILE);
   } else {
     const shards: string[][] = [];
     let size = 0;
     for (const n of names) {
-      const b = checked.get(n)!.data.length * bytesPer;
+      const b = numel(n) * bytesPer;
       if (shards.length === 0 || size + b > opts.maxShardBytes) {
         shards.push([]);
         size = 0;
@@ -166,7 +250,7 @@ export function saveModelFolder(dir: string, cfg: DecoderConfig, weights: Map<st
     const weightMap: Record<string, string> = {};
     shards.forEach((group, i) => {
       const file = `model-${pad(i + 1)}-of-${pad(shards.length)}.safetensors`;
-      writeSafetensors(path.join(dir, file), new Map(group.map((n) => [n, checked.get(n)!])), { dtype, metadata });
+      writeSafetensorsStreaming(path.join(dir, file), specs(group), (n) => source.read(n), { dtype, metadata });
       for (const n of group) weightMap[n] = file;
       written.add(file);
     });
@@ -179,4 +263,14 @@ export function saveModelFolder(dir: string, cfg: DecoderConfig, weights: Map<st
   for (const f of fs.readdirSync(dir)) {
     if ((f === SINGLE_FILE || f === INDEX_FILE || SHARD_RE.test(f)) && !written.has(f)) fs.rmSync(path.join(dir, f), { force: true });
   }
+}
+
+/** Host tensors as a WeightSource, each checked to hold a Float32Array of its shape's size before anything is written. */
+function mapSource(weights: Map<string, TensorData>, where: string): WeightSource {
+  for (const [name, t] of weights) {
+    if (!t || !(t.data instanceof Float32Array)) throw new KitError(`${where}: tensor '${name}': data must be a Float32Array`);
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (n !== t.data.length) throw new KitError(`${where}: tensor '${name}': shape ${shapeStr(t.shape)} needs ${n} values, data has ${t.data.length}`);
+  }
+  return { shapes: new Map([...weights].map(([n, t]) => [n, t.shape])), read: (n) => weights.get(n)!.data };
 }

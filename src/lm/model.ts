@@ -14,9 +14,11 @@
 // gradient transposes explicitly. q/k/v and gate/up are NOT fused: splitting the fused output costs almost as much as
 // the matMul on wasm. toHostWeights() gives back HF names and layouts.
 import * as tf from '@tensorflow/tfjs';
-import { check } from '../errors';
-import { checkWeights } from './checkpoint';
+import { check, KitError } from '../errors';
+import { checkWeights, WeightSource } from './checkpoint';
 import { DecoderConfig, expectedWeights } from './config';
+import { Rng } from '../rng';
+import { fillNormal } from './init';
 import { attention, linear } from './ops';
 
 export interface LayerParams {
@@ -78,13 +80,17 @@ export class Decoder {
   private readonly invFreq: Float32Array;
   private readonly rotate: tf.Tensor2D; // [hd, hd], see rotateHalfMatrix
 
-  private constructor(readonly cfg: DecoderConfig, w: (name: string) => tf.Tensor, trainable: boolean) {
+  /**
+   * `w(name)`: the HF tensor `name` in HF layout. `wt(name)`, when given: a matrix already in the kit's [in, out]
+   * layout (else w(name) is transposed on the backend, which briefly holds both copies).
+   */
+  private constructor(readonly cfg: DecoderConfig, w: (name: string) => tf.Tensor, trainable: boolean, wtGiven?: (name: string) => tf.Tensor) {
     const v = (t: tf.Tensor, name: string) => {
       const x = tf.variable(t, trainable, `${name}_${Decoder.nextId++}`);
       t.dispose(); // the variable holds its own reference to the data
       return x;
     };
-    const wt = (name: string) => tf.tidy(() => tf.transpose(w(name)));
+    const wt = wtGiven ?? ((name: string) => tf.tidy(() => tf.transpose(w(name))));
     this.embed = v(wt('model.embed_tokens.weight'), 'embed');
     this.layers = [];
     for (let l = 0; l < cfg.numLayers; l++) {
@@ -131,10 +137,39 @@ export class Decoder {
   /** Builds a decoder from host weights (HF names); shapes are checked against the config. */
   static fromWeights(cfg: DecoderConfig, weights: HostWeights, opts: { trainable?: boolean } = {}): Decoder {
     const checked = checkWeights(weights, cfg, 'weights');
+    const shapes = new Map<string, number[]>();
+    for (const [n, t] of checked) shapes.set(n, t.shape);
+    return Decoder.fromSource(cfg, { shapes, read: (n) => checked.get(n)!.data }, opts);
+  }
+
+  /**
+   * Builds a decoder from weights read one tensor at a time (e.g. openModelWeights): each is read, copied to the
+   * backend, transposed there where the layout needs it, and dropped before the next is read, so host memory holds
+   * one tensor, never the whole checkpoint. Shapes are checked against the config first; a host array of the wrong
+   * size is an error naming the tensor.
+   */
+  static fromSource(cfg: DecoderConfig, source: WeightSource, opts: { trainable?: boolean; where?: string } = {}): Decoder {
+    const where = opts.where ?? 'weights';
+    const byName = new Map<string, { shape: readonly number[] }>();
+    for (const [n, shape] of source.shapes) byName.set(n, { shape });
+    const checked = checkWeights(byName, cfg, where);
+    const read = (name: string): [Float32Array, number[]] => {
+      const shape = checked.get(name)!.shape.slice();
+      const data = source.read(name);
+      const n = shape.reduce((a, b) => a * b, 1);
+      if (data.length !== n) throw new KitError(`${where}: tensor '${name}' read ${data.length} values, shape [${shape.join(', ')}] needs ${n}`);
+      return [data, shape];
+    };
+    // Matrices are transposed on the host, so the backend only ever receives the final tensors: on wasm, transposing
+    // there left a hole the size of each matrix behind, and with a 0.5B model's weights and XNNPACK's packed copies
+    // filling most of the 4 GiB heap the fragments were enough to make packing fail.
     return new Decoder(cfg, (name) => {
-      const t = checked.get(name)!;
-      return tf.tensor(t.data, t.shape, 'float32');
-    }, opts.trainable ?? true);
+      const [data, shape] = read(name);
+      return tf.tensor(data, shape, 'float32');
+    }, opts.trainable ?? true, (name) => {
+      const [data, [rows, cols]] = read(name);
+      return tf.tensor(transposeHost(data, rows, cols), [cols, rows], 'float32');
+    });
   }
 
   /** Random weights in the HF initialisation style (normal, std 0.02; norms 1; biases 0), seeded. */
@@ -151,6 +186,16 @@ export class Decoder {
     }, opts.trainable ?? true);
   }
 
+  /**
+   * Random weights like random() (normal, std 0.02; norms 1; biases 0) drawn on the host by a fast seeded generator
+   * (src/lm/init.ts): seconds for a 0.5B-parameter shape, where tf.randomNormal takes minutes. Each matrix has its
+   * own stream, `new Rng(seed).fork(name)`, so a tensor's values depend only on the seed and its HF name. Not the same
+   * numbers as random() (which the committed tiny models were made with); the benchmarks' --random-init uses this.
+   */
+  static randomFast(cfg: DecoderConfig, seed: number, opts: { trainable?: boolean; std?: number } = {}): Decoder {
+    return Decoder.fromSource(cfg, randomWeightSource(cfg, seed, opts.std ?? 0.02), { trainable: opts.trainable, where: 'random weights' });
+  }
+
   /** Every parameter (names are the kit's; toHostWeights() gives HF names). */
   variables(): tf.Variable[] {
     const out: tf.Variable[] = [this.embed];
@@ -164,39 +209,64 @@ export class Decoder {
     return this.variables().reduce((a, v) => a + v.size, 0);
   }
 
-  /** Host copy of the weights under their HF names (the fused matrices split back). */
-  async toHostWeights(): Promise<HostWeights> {
-    const out: HostWeights = new Map();
-    const put = async (name: string, t: tf.Tensor) => out.set(name, { shape: t.shape.slice(), data: (await t.data()) as Float32Array });
-    // Back to the HF layout [out, in].
-    const putT = async (name: string, t: tf.Tensor) => {
-      const x = tf.transpose(t);
-      await put(name, x);
-      x.dispose();
+  /** Each parameter under its HF name, and whether the kit stores it transposed ([in, out] for HF's [out, in]). */
+  private hfTable(): Map<string, { v: tf.Variable; transposed: boolean }> {
+    const m = new Map<string, { v: tf.Variable; transposed: boolean }>();
+    const put = (name: string, v: tf.Variable | null, transposed: boolean) => {
+      if (v) m.set(name, { v, transposed });
     };
-    await putT('model.embed_tokens.weight', this.embed);
-    for (let l = 0; l < this.layers.length; l++) {
-      const L = this.layers[l];
+    put('model.embed_tokens.weight', this.embed, true);
+    this.layers.forEach((L, l) => {
       const p = `model.layers.${l}`;
-      await put(`${p}.input_layernorm.weight`, L.ln1);
-      await putT(`${p}.self_attn.q_proj.weight`, L.wq);
-      await putT(`${p}.self_attn.k_proj.weight`, L.wk);
-      await putT(`${p}.self_attn.v_proj.weight`, L.wv);
-      if (L.bq && L.bk && L.bv) {
-        await put(`${p}.self_attn.q_proj.bias`, L.bq);
-        await put(`${p}.self_attn.k_proj.bias`, L.bk);
-        await put(`${p}.self_attn.v_proj.bias`, L.bv);
-      }
-      if (L.qNorm) await put(`${p}.self_attn.q_norm.weight`, L.qNorm);
-      if (L.kNorm) await put(`${p}.self_attn.k_norm.weight`, L.kNorm);
-      await putT(`${p}.self_attn.o_proj.weight`, L.wo);
-      await put(`${p}.post_attention_layernorm.weight`, L.ln2);
-      await putT(`${p}.mlp.gate_proj.weight`, L.wgate);
-      await putT(`${p}.mlp.up_proj.weight`, L.wup);
-      await putT(`${p}.mlp.down_proj.weight`, L.wdown);
-    }
-    await put('model.norm.weight', this.norm);
-    if (this.lmHead) await putT('lm_head.weight', this.lmHead);
+      put(`${p}.input_layernorm.weight`, L.ln1, false);
+      put(`${p}.self_attn.q_proj.weight`, L.wq, true);
+      put(`${p}.self_attn.k_proj.weight`, L.wk, true);
+      put(`${p}.self_attn.v_proj.weight`, L.wv, true);
+      put(`${p}.self_attn.q_proj.bias`, L.bq, false);
+      put(`${p}.self_attn.k_proj.bias`, L.bk, false);
+      put(`${p}.self_attn.v_proj.bias`, L.bv, false);
+      put(`${p}.self_attn.q_norm.weight`, L.qNorm, false);
+      put(`${p}.self_attn.k_norm.weight`, L.kNorm, false);
+      put(`${p}.self_attn.o_proj.weight`, L.wo, true);
+      put(`${p}.post_attention_layernorm.weight`, L.ln2, false);
+      put(`${p}.mlp.gate_proj.weight`, L.wgate, true);
+      put(`${p}.mlp.up_proj.weight`, L.wup, true);
+      put(`${p}.mlp.down_proj.weight`, L.wdown, true);
+    });
+    put('model.norm.weight', this.norm, false);
+    put('lm_head.weight', this.lmHead, true);
+    return m;
+  }
+
+  /**
+   * The weights as a WeightSource under their HF names and layouts, read one at a time (transposed back on the
+   * backend, then copied to the host): saveModelFolder streams a 2 GB model through it holding one tensor on the host.
+   */
+  weightSource(): WeightSource {
+    const table = this.hfTable();
+    const shapes = new Map<string, number[]>();
+    for (const [n, e] of table) shapes.set(n, e.transposed ? e.v.shape.slice().reverse() : e.v.shape.slice());
+    return {
+      shapes,
+      read: (name) => {
+        const e = table.get(name);
+        if (!e) throw new KitError(`weightSource: no tensor '${name}'`);
+        if (!e.transposed) return Float32Array.from(e.v.dataSync() as Float32Array);
+        const x = tf.transpose(e.v);
+        try {
+          return x.dataSync() as Float32Array; // a fresh array (x is disposed right after; nothing else holds it)
+        } finally {
+          x.dispose();
+        }
+      },
+    };
+  }
+
+  /** Host copy of the weights under their HF names and layouts ([out, in]). */
+  async toHostWeights(): Promise<HostWeights> {
+    const src = this.weightSource();
+    const out: HostWeights = new Map();
+    for (const [name, shape] of src.shapes) out.set(name, { shape: shape.slice(), data: src.read(name) });
     return out;
   }
 
@@ -354,9 +424,10 @@ export class Decoder {
 
   /**
    * Full forward. ids [B, T] int32; mask [B, T] (1 real, 0 left padding; default all ones).
-   * Returns logits [B, T, V] and hidden [B, T, d]. `kvOut` receives each layer's kT [B, kv, hd, T] and v [B, kv, T, hd].
+   * Returns logits [B, T, V] and hidden [B, T, d]; with `headFrom` = f only positions f … T-1 ([B, T-f, ·]), the
+   * others never going through the LM head. `kvOut` receives each layer's kT [B, kv, hd, T] and v [B, kv, T, hd].
    */
-  forward(ids: tf.Tensor2D, mask?: ArrayLike<number>, kvOut?: (layer: number, k: tf.Tensor, v: tf.Tensor) => void): ForwardOutput {
+  forward(ids: tf.Tensor2D, mask?: ArrayLike<number>, kvOut?: (layer: number, k: tf.Tensor, v: tf.Tensor) => void, opts: { headFrom?: number } = {}): ForwardOutput {
     check(ids.rank === 2 && ids.dtype === 'int32', () => `forward: ids must be an int32 tensor [B, T], got ${ids.dtype} [${ids.shape}]`);
     const [B, T] = ids.shape;
     const m = mask ?? new Float32Array(B * T).fill(1);
@@ -387,8 +458,19 @@ export class Decoder {
     this.layers.forEach((L, l) => {
       x = checkpoint ? this.checkpointed(L, (P, xin, cs) => layer(P, l, xin, cs), x, [cos, sin, maskT]) : layer(L, l, x, [cos, sin, maskT]);
     });
-    const hidden = this.rmsNorm(x, this.norm);
-    return { logits: tf.reshape(this.head(hidden), [B, T, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, T, d]) };
+    // Only the positions from headFrom on go through the final norm and the LM head: with a 152k vocabulary the logits
+    // of a whole prompt batch are GBs (32 rows × 400 tokens × 151,936 × 4 bytes = 7.8 GB), and rollouts need the last.
+    const from = opts.headFrom ?? 0;
+    check(Number.isInteger(from) && from >= 0 && from < T, () => `forward: headFrom ${from} must be a position in [0, ${T})`);
+    const n = T - from;
+    const xs = from === 0 ? x : tf.reshape(tf.slice(tf.reshape(x, [B, T, d]), [0, from, 0], [B, n, d]), [B * n, d]);
+    const hidden = this.rmsNorm(xs, this.norm);
+    return { logits: tf.reshape(this.head(hidden), [B, n, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, n, d]) };
+  }
+
+  /** Bytes of a KV cache for `batch` rows of `maxLen` positions (float32 keys and values of every layer). */
+  kvCacheBytes(batch: number, maxLen: number): number {
+    return batch * maxLen * this.cfg.numLayers * this.cfg.numKvHeads * this.cfg.headDim * 2 * 4;
   }
 
   /** A KV cache for `batch` rows and at most `maxLen` tokens (prompt + generated). */
@@ -399,9 +481,10 @@ export class Decoder {
 
   /**
    * Runs the (left-padded) prompts through the model and fills the cache. ids [B, P]; mask [B, P].
-   * Returns logits [B, P, V] and hidden [B, P, d] of the prompt positions.
+   * Returns logits [B, P, V] and hidden [B, P, d] of the prompt positions, or with `lastOnly` of the last one
+   * ([B, 1, V], [B, 1, d]; what a rollout needs, without a [B, P, V] tensor).
    */
-  prefill(cache: KVCache, ids: tf.Tensor2D, mask?: ArrayLike<number>): ForwardOutput {
+  prefill(cache: KVCache, ids: tf.Tensor2D, mask?: ArrayLike<number>, opts: { lastOnly?: boolean } = {}): ForwardOutput {
     const [B, P] = ids.shape;
     check(cache.length === 0, 'prefill: the cache is not empty');
     check(B === cache.batch, () => `prefill: ids has ${B} rows, the cache ${cache.batch}`);
@@ -413,7 +496,7 @@ export class Decoder {
     const out = this.forward(ids, m, (_l, kT, v) => {
       ks.push(tf.keep(tf.pad(kT, [[0, 0], [0, 0], [0, 0], [0, extra]])));
       vs.push(tf.keep(tf.pad(v, [[0, 0], [0, 0], [0, extra], [0, 0]])));
-    });
+    }, { headFrom: opts.lastOnly ? P - 1 : 0 });
     cache.k = ks;
     cache.v = vs;
     cache.length = P;
@@ -469,4 +552,42 @@ export class Decoder {
     const hidden = this.rmsNorm(x, this.norm);
     return { logits: this.head(hidden), hidden: tf.reshape(hidden, [B, d]) };
   }
+}
+
+/**
+ * Random weights of `cfg` as a WeightSource (HF names and layouts), each tensor drawn when read: normal(0, std) for
+ * matrices from `new Rng(seed).fork(name)`, ones for norms, zeros for biases. Saving it writes a random checkpoint
+ * without ever building the model.
+ */
+export function randomWeightSource(cfg: DecoderConfig, seed: number, std = 0.02): WeightSource {
+  const shapes = expectedWeights(cfg);
+  const root = new Rng(seed);
+  return {
+    shapes,
+    read: (name) => {
+      const shape = shapes.get(name);
+      if (!shape) throw new KitError(`random weights: no tensor '${name}' in a ${cfg.modelType} model of this config`);
+      const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      if (name.endsWith('norm.weight') || name.endsWith('layernorm.weight')) return out.fill(1);
+      if (name.endsWith('.bias')) return out;
+      return fillNormal(out, root.fork(name), std);
+    },
+  };
+}
+
+/** The transpose of a row-major [rows, cols] matrix, in 64 × 64 blocks (cache-friendly; exact: data movement only). */
+export function transposeHost(src: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(src.length);
+  const B = 64;
+  for (let i0 = 0; i0 < rows; i0 += B) {
+    const i1 = Math.min(i0 + B, rows);
+    for (let j0 = 0; j0 < cols; j0 += B) {
+      const j1 = Math.min(j0 + B, cols);
+      for (let i = i0; i < i1; i++) {
+        const r = i * cols;
+        for (let j = j0; j < j1; j++) out[j * rows + i] = src[r + j];
+      }
+    }
+  }
+  return out;
 }

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { KitError } from '../errors';
-import { writeFileAtomic } from '../io/atomic';
+import { writeFileAtomicWith } from '../io/atomic';
 
 export type StoredDtype = 'F32' | 'F16' | 'BF16';
 export const SUPPORTED_DTYPES: readonly StoredDtype[] = ['F32', 'F16', 'BF16'];
@@ -246,9 +246,73 @@ function readTensor(fd: number, file: string, position: number, e: Entry): Float
   return out;
 }
 
+/** A tensor's name, stored dtype and shape, as the header gives them. */
+export interface TensorInfo {
+  name: string;
+  dtype: StoredDtype;
+  shape: number[];
+}
+
+/**
+ * An open safetensors file whose header has been read and checked; tensors are read one at a time, on demand, each
+ * into a fresh float32 array. A 2 GB file thus never has to be in memory at once: read a tensor, hand it on (e.g. to
+ * the device), drop it, read the next. close() when done.
+ */
+export class SafetensorsReader {
+  /** Every tensor, in header order. */
+  readonly tensors: TensorInfo[];
+  readonly metadata: Record<string, string>;
+  private readonly byName: Map<string, Entry>;
+  private fd: number | null;
+
+  private constructor(readonly file: string, fd: number, entries: Entry[], private readonly dataStart: number, metadata: Record<string, string>) {
+    this.fd = fd;
+    this.metadata = metadata;
+    this.byName = new Map(entries.map((e) => [e.name, e]));
+    this.tensors = entries.map((e) => ({ name: e.name, dtype: e.dtype, shape: [...e.shape] }));
+  }
+
+  /** Opens `file` and checks its header (a KitError naming the file, and the tensor where there is one). */
+  static open(file: string): SafetensorsReader {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      throw new KitError(`${file}: safetensors file not found`);
+    }
+    if (!stat.isFile()) throw new KitError(`${file}: not a file`);
+    const fd = fs.openSync(file, 'r');
+    try {
+      const { entries, dataStart, metadata } = parseHeader(file, fd, stat.size);
+      return new SafetensorsReader(file, fd, entries, dataStart, metadata);
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  /** The tensor `name` as float32 (F16/BF16 converted exactly), read from disk now. */
+  read(name: string): Float32Array {
+    const e = this.byName.get(name);
+    if (!e) throw new KitError(`${this.file}: no tensor '${name}'`);
+    if (this.fd === null) throw new KitError(`${this.file}: read of '${name}' after close()`);
+    return readTensor(this.fd, this.file, this.dataStart + e.begin, e);
+  }
+
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
 /**
  * Reads every tensor of a safetensors file, converted to float32, in header order. Each tensor is read into its own
- * array with positioned reads, so files larger than one Node buffer (2 GiB) load too.
+ * array with positioned reads, so files larger than one Node buffer (2 GiB) load too. To avoid holding every tensor
+ * at once, use SafetensorsReader.
  */
 export function readSafetensors(file: string): Map<string, HostTensor> {
   return readSafetensorsWithMetadata(file).tensors;
@@ -256,23 +320,13 @@ export function readSafetensors(file: string): Map<string, HostTensor> {
 
 /** readSafetensors plus the file's "__metadata__" (empty when absent). */
 export function readSafetensorsWithMetadata(file: string): { tensors: Map<string, HostTensor>; metadata: Record<string, string> } {
-  let stat: fs.Stats;
+  const r = SafetensorsReader.open(file);
   try {
-    stat = fs.statSync(file);
-  } catch {
-    throw new KitError(`${file}: safetensors file not found`);
-  }
-  if (!stat.isFile()) throw new KitError(`${file}: not a file`);
-  const fd = fs.openSync(file, 'r');
-  try {
-    const { entries, dataStart, metadata } = parseHeader(file, fd, stat.size);
     const tensors = new Map<string, HostTensor>();
-    for (const e of entries) {
-      tensors.set(e.name, { shape: [...e.shape], dtype: e.dtype, data: readTensor(fd, file, dataStart + e.begin, e) });
-    }
-    return { tensors, metadata };
+    for (const t of r.tensors) tensors.set(t.name, { shape: [...t.shape], dtype: t.dtype, data: r.read(t.name) });
+    return { tensors, metadata: r.metadata };
   } finally {
-    fs.closeSync(fd);
+    r.close();
   }
 }
 
@@ -284,21 +338,39 @@ function encode(data: Float32Array, dtype: StoredDtype, out: Uint8Array): void {
     out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     return;
   }
+  out.set(new Uint8Array(encode16(data, dtype).buffer));
+}
+
+/** The 16-bit patterns of `data` in `dtype` (F16 or BF16). */
+function encode16(data: Float32Array, dtype: 'F16' | 'BF16'): Uint16Array {
   const src = new Uint32Array(data.buffer, data.byteOffset, data.length); // a Float32Array is always 4-byte aligned
   const bits = new Uint16Array(data.length);
   const conv = dtype === 'BF16' ? bf16FromF32Bits : f16FromF32Bits;
   for (let i = 0; i < src.length; i++) bits[i] = conv(src[i]);
-  out.set(new Uint8Array(bits.buffer));
+  return bits;
 }
 
-/** Serialises tensors to the bytes of a safetensors file (names sorted, header space-padded to a multiple of 8). */
-export function encodeSafetensors(tensors: TensorMap, opts: WriteOptions = {}, where = 'safetensors'): Uint8Array {
+/** A tensor to be written: its name and shape; its data is asked for when its turn comes. */
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+}
+
+interface Plan {
+  dtype: StoredDtype;
+  /** Sorted by name. */
+  specs: TensorSpec[];
+  headerBytes: Uint8Array;
+  dataBytes: number;
+}
+
+/** Checks names, shapes, dtype and metadata and lays out the header (names sorted, space-padded to a multiple of 8). */
+function plan(specsIn: readonly TensorSpec[], opts: WriteOptions, where: string): Plan {
   const dtype = opts.dtype ?? 'F32';
   if (!(SUPPORTED_DTYPES as readonly string[]).includes(dtype)) {
     throw new KitError(`${where}: cannot write dtype ${String(dtype)}; supported dtypes: ${SUPPORTED_DTYPES.join(', ')}`);
   }
-  const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
-  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const specs = [...specsIn].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (opts.metadata) {
     for (const [k, v] of Object.entries(opts.metadata)) {
@@ -307,37 +379,92 @@ export function encodeSafetensors(tensors: TensorMap, opts: WriteOptions = {}, w
     header.__metadata__ = opts.metadata;
   }
   let offset = 0;
-  for (const [name, t] of entries) {
+  for (let i = 0; i < specs.length; i++) {
+    const { name, shape } = specs[i];
     const at = `${where}: tensor '${name}'`;
     if (name === '' || name === '__metadata__') throw new KitError(`${at}: invalid tensor name`);
-    if (!t || !(t.data instanceof Float32Array)) throw new KitError(`${at}: data must be a Float32Array`);
-    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new KitError(`${at}: invalid shape ${JSON.stringify(t.shape)}`);
+    if (i > 0 && specs[i - 1].name === name) throw new KitError(`${at}: given twice`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new KitError(`${at}: invalid shape ${JSON.stringify(shape)}`);
     }
-    if (numel(t.shape) !== t.data.length) {
-      throw new KitError(`${at}: shape ${shapeStr(t.shape)} needs ${numel(t.shape)} values, data has ${t.data.length}`);
-    }
-    const bytes = t.data.length * DTYPE_BYTES[dtype];
-    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    const bytes = numel(shape) * DTYPE_BYTES[dtype];
+    header[name] = { dtype, shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = JSON.stringify(header);
-  const pad = (8 - (Buffer.byteLength(json, 'utf8') % 8)) % 8;
-  json += ' '.repeat(pad);
-  const headerBytes = Buffer.from(json, 'utf8');
-  const out = new Uint8Array(8 + headerBytes.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  let pos = 8 + headerBytes.length;
-  for (const [, t] of entries) {
-    const bytes = t.data.length * DTYPE_BYTES[dtype];
-    encode(t.data, dtype, out.subarray(pos, pos + bytes));
+  json += ' '.repeat((8 - (Buffer.byteLength(json, 'utf8') % 8)) % 8);
+  return { dtype, specs, headerBytes: Buffer.from(json, 'utf8'), dataBytes: offset };
+}
+
+function checkData(where: string, spec: TensorSpec, data: unknown): Float32Array {
+  const at = `${where}: tensor '${spec.name}'`;
+  if (!(data instanceof Float32Array)) throw new KitError(`${at}: data must be a Float32Array`);
+  if (numel(spec.shape) !== data.length) {
+    throw new KitError(`${at}: shape ${shapeStr(spec.shape)} needs ${numel(spec.shape)} values, data has ${data.length}`);
+  }
+  return data;
+}
+
+const specsOf = (tensors: TensorMap): [TensorSpec[], (name: string) => Float32Array] => {
+  const m = tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
+  const specs: TensorSpec[] = [];
+  for (const [name, t] of m) {
+    if (!t || !(t.data instanceof Float32Array)) throw new KitError(`safetensors: tensor '${name}': data must be a Float32Array`);
+    specs.push({ name, shape: t.shape });
+  }
+  return [specs, (name) => m.get(name)!.data];
+};
+
+/** Serialises tensors to the bytes of a safetensors file (names sorted, header space-padded to a multiple of 8). */
+export function encodeSafetensors(tensors: TensorMap, opts: WriteOptions = {}, where = 'safetensors'): Uint8Array {
+  const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+  for (const [name, t] of entries) {
+    if (!t || !(t.data instanceof Float32Array)) throw new KitError(`${where}: tensor '${name}': data must be a Float32Array`);
+  }
+  const [specs, get] = specsOf(tensors);
+  const p = plan(specs, opts, where);
+  for (const s of p.specs) checkData(where, s, get(s.name));
+  const out = new Uint8Array(8 + p.headerBytes.length + p.dataBytes);
+  new DataView(out.buffer).setBigUint64(0, BigInt(p.headerBytes.length), true);
+  out.set(p.headerBytes, 8);
+  let pos = 8 + p.headerBytes.length;
+  for (const s of p.specs) {
+    const data = get(s.name);
+    const bytes = data.length * DTYPE_BYTES[p.dtype];
+    encode(data, p.dtype, out.subarray(pos, pos + bytes));
     pos += bytes;
   }
   return out;
 }
 
-/** Writes tensors to a safetensors file atomically (temp file + rename). */
+/**
+ * Writes a safetensors file atomically (temp file + rename) one tensor at a time: the header first (from names and
+ * shapes), then, in name order, each tensor's data as `read(name)` returns it, converted and appended before the next
+ * is asked for. Memory stays at one tensor (plus its 16-bit copy for F16/BF16), whatever the file's size. The bytes
+ * are exactly encodeSafetensors'. If `read` throws or returns data of the wrong size, no file is left behind.
+ */
+export function writeSafetensorsStreaming(file: string, specs: readonly TensorSpec[], read: (name: string) => Float32Array, opts: WriteOptions = {}): void {
+  const p = plan(specs, opts, file);
+  writeFileAtomicWith(file, (write) => {
+    const len = new Uint8Array(8);
+    new DataView(len.buffer).setBigUint64(0, BigInt(p.headerBytes.length), true);
+    write(len);
+    write(p.headerBytes);
+    for (const s of p.specs) {
+      const data = checkData(file, s, read(s.name));
+      write(p.dtype === 'F32' ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(encode16(data, p.dtype).buffer));
+    }
+  });
+}
+
+/** Writes tensors to a safetensors file atomically (temp file + rename), streaming them one by one. */
 export function writeSafetensors(file: string, tensors: TensorMap, opts: WriteOptions = {}): void {
-  writeFileAtomic(file, encodeSafetensors(tensors, opts, file));
+  const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+  for (const [name, t] of entries) {
+    if (!t || !(t.data instanceof Float32Array)) throw new KitError(`${file}: tensor '${name}': data must be a Float32Array`);
+  }
+  const [specs, get] = specsOf(tensors);
+  const p = plan(specs, opts, file);
+  for (const s of p.specs) checkData(file, s, get(s.name)); // every size checked before a byte is written
+  writeSafetensorsStreaming(file, specs, get, opts);
 }

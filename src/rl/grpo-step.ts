@@ -74,9 +74,10 @@ function perToken(r: Rollout, a: Float32Array | Uint8Array | Int32Array, dtype: 
 /** Logits [B, T, V] and hidden [B, T, d] at the positions that predict the generated tokens. */
 export function rolloutForward(model: Decoder, r: Rollout, padId: number): { logits: tf.Tensor3D; hidden: tf.Tensor3D } {
   const { ids, attn, len } = sequenceInputs(r, padId);
-  const out = model.forward(tf.tensor2d(ids, [r.batch, len], 'int32'), attn);
-  const pick = (x: tf.Tensor) => tf.slice(x, [0, r.promptLen - 1, 0], [r.batch, r.steps, -1]) as tf.Tensor3D;
-  return { logits: pick(out.logits), hidden: pick(out.hidden) };
+  // The LM head runs on the generated positions only (a prompt's logits are never used).
+  // The sequence has P + T - 1 positions; the last T predict the generated tokens.
+  const out = model.forward(tf.tensor2d(ids, [r.batch, len], 'int32'), attn, undefined, { headFrom: r.promptLen - 1 });
+  return { logits: out.logits as tf.Tensor3D, hidden: out.hidden as tf.Tensor3D };
 }
 
 /** The controller's view of every generated position, flattened to N = B·T rows. */

@@ -84,8 +84,8 @@ export function rollout(model: Decoder, controller: TemperatureController, req: 
   let t0 = performance.now();
   // The state that predicts the next token: logits [B, V] and h [B, d] at the last position.
   let cur: ForwardOutput = tf.tidy(() => {
-    const out = model.prefill(cache, tf.tensor2d(ids, [B, P], 'int32'), mask);
-    const last = (x: tf.Tensor) => tf.squeeze(tf.slice(x, [0, P - 1, 0], [B, 1, -1]), [1]);
+    const out = model.prefill(cache, tf.tensor2d(ids, [B, P], 'int32'), mask, { lastOnly: true });
+    const last = (x: tf.Tensor) => tf.squeeze(x, [1]);
     return { logits: last(out.logits), hidden: last(out.hidden) };
   });
   r.timings.prefillMs = performance.now() - t0;

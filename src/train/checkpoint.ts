@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
-import { readSafetensors, writeSafetensors } from '../lm/safetensors';
+import { SafetensorsReader, writeSafetensorsStreaming } from '../lm/safetensors';
 import { OptimizerState, optimizerState, ParamGroup, restoreOptimizer } from '../rl/grpo/optim';
 
 export interface CheckpointContent {
@@ -37,9 +37,12 @@ export async function saveCheckpoint(runDir: string, c: CheckpointContent): Prom
   const tmp = path.join(runDir, `${CKPT}.tmp`);
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
+  // Variables are streamed to the file one at a time (a 0.5B model's θ is 2 GB: never all on the host at once);
+  // optimiser slots are read to the host first (they are empty for a group that never stepped, e.g. θ when frozen).
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  const live = new Map<string, tf.Variable>();
   for (const [group, vars] of Object.entries(c.variables)) {
-    for (let i = 0; i < vars.length; i++) tensors.set(`${group}/${i}`, { shape: vars[i].shape.slice(), data: (await vars[i].data()) as Float32Array });
+    for (let i = 0; i < vars.length; i++) live.set(`${group}/${i}`, vars[i]);
   }
   const opts: (Omit<OptimizerState, 'weights'> & { weights: { name: string; shape: number[]; dtype: string; key: string }[] })[] = [];
   for (const g of c.optimizers) {
@@ -53,7 +56,11 @@ export async function saveCheckpoint(runDir: string, c: CheckpointContent): Prom
       }),
     });
   }
-  writeSafetensors(path.join(tmp, 'tensors.safetensors'), tensors);
+  const specs = [...[...live].map(([name, v]) => ({ name, shape: v.shape.slice() })), ...[...tensors].map(([name, t]) => ({ name, shape: t.shape }))];
+  writeSafetensorsStreaming(path.join(tmp, 'tensors.safetensors'), specs, (name) => {
+    const v = live.get(name);
+    return v ? (v.dataSync() as Float32Array) : tensors.get(name)!.data;
+  });
   const counts = Object.fromEntries(Object.entries(c.variables).map(([k, v]) => [k, v.map((x) => x.shape)]));
   writeJsonAtomic(path.join(tmp, 'state.json'), { version: 1, state: c.state, variableShapes: counts, optimizers: opts });
   fsyncDir(tmp);
@@ -90,18 +97,30 @@ export async function loadCheckpoint(runDir: string, c: Omit<CheckpointContent, 
   } catch (e) {
     throw new KitError(`${where}: unreadable checkpoint state (${(e as Error).message})`);
   }
-  const tensors = readSafetensors(path.join(dir, 'tensors.safetensors'));
-  for (const [group, vars] of Object.entries(c.variables)) {
-    for (let i = 0; i < vars.length; i++) {
-      const t = tensors.get(`${group}/${i}`);
-      if (!t) throw new KitError(`${dir}: checkpoint has no tensor '${group}/${i}' (it was saved by a run with another model or controller)`);
-      if (t.shape.join(',') !== vars[i].shape.join(',')) {
-        throw new KitError(`${dir}: tensor '${group}/${i}' has shape [${t.shape}], the current ${group} variable is [${vars[i].shape}]`);
+  // Tensor by tensor: each variable is read, assigned and dropped before the next (see saveCheckpoint).
+  const reader = SafetensorsReader.open(path.join(dir, 'tensors.safetensors'));
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  try {
+    const shapes = new Map(reader.tensors.map((t) => [t.name, t.shape]));
+    for (const [group, vars] of Object.entries(c.variables)) {
+      for (let i = 0; i < vars.length; i++) {
+        const shape = shapes.get(`${group}/${i}`);
+        if (!shape) throw new KitError(`${dir}: checkpoint has no tensor '${group}/${i}' (it was saved by a run with another model or controller)`);
+        if (shape.join(',') !== vars[i].shape.join(',')) {
+          throw new KitError(`${dir}: tensor '${group}/${i}' has shape [${shape}], the current ${group} variable is [${vars[i].shape}]`);
+        }
       }
-      const value = tf.tensor(t.data, t.shape);
-      vars[i].assign(value);
-      value.dispose();
     }
+    for (const [group, vars] of Object.entries(c.variables)) {
+      for (let i = 0; i < vars.length; i++) {
+        const value = tf.tensor(reader.read(`${group}/${i}`), vars[i].shape);
+        vars[i].assign(value);
+        value.dispose();
+      }
+    }
+    for (const t of reader.tensors) if (t.name.startsWith('opt/')) tensors.set(t.name, { shape: t.shape, data: reader.read(t.name) });
+  } finally {
+    reader.close();
   }
   for (const g of c.optimizers) {
     const s = meta.optimizers.find((o) => o.name === g.name);

@@ -47,6 +47,41 @@ describe('decoder vs the PyTorch reference', () => {
 
 describe('decoder equivalences', () => {
   for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
+    it(`${arch}: the LM head on positions headFrom… only (and prefill lastOnly) gives the bits of slicing the full forward`, () => {
+      const model = Decoder.random(tinyConfig(arch), 4, { std: 0.3 });
+      const ids = [[0, 0, 5, 6, 7, 8, 9, 10], [11, 12, 13, 14, 15, 16, 17, 18]];
+      const mask = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+      const before = tf.memory().numTensors;
+      for (const from of [0, 3, 7]) {
+        const [full, part] = tf.tidy(() => {
+          const f = model.forward(tf.tensor2d(ids, [2, 8], 'int32'), mask);
+          const p = model.forward(tf.tensor2d(ids, [2, 8], 'int32'), mask, undefined, { headFrom: from });
+          expect(p.logits.shape).toEqual([2, 8 - from, 37]);
+          expect(p.hidden.shape).toEqual([2, 8 - from, 16]);
+          return [[tf.slice(f.logits, [0, from, 0], [2, 8 - from, -1]).dataSync(), tf.slice(f.hidden, [0, from, 0], [2, 8 - from, -1]).dataSync()],
+            [p.logits.dataSync(), p.hidden.dataSync()]];
+        }) as unknown as [Float32Array[], Float32Array[]];
+        for (let i = 0; i < 2; i++) expect(Buffer.from(part[i].buffer).equals(Buffer.from(full[i].buffer)), `headFrom ${from}`).toBe(true);
+      }
+      const c1 = model.createCache(2, 10);
+      const c2 = model.createCache(2, 10);
+      const [all, last] = tf.tidy(() => [
+        tf.slice(model.prefill(c1, tf.tensor2d(ids, [2, 8], 'int32'), mask).logits, [0, 7, 0], [2, 1, -1]).dataSync(),
+        model.prefill(c2, tf.tensor2d(ids, [2, 8], 'int32'), mask, { lastOnly: true }).logits.dataSync(),
+      ]) as Float32Array[];
+      expect(Buffer.from(last.buffer).equals(Buffer.from(all.buffer))).toBe(true);
+      // The caches are the same too: the next step gives the same bits.
+      const [s1, s2] = tf.tidy(() => [model.decodeStep(c1, [3, 4]).logits.dataSync(), model.decodeStep(c2, [3, 4]).logits.dataSync()]) as Float32Array[];
+      expect(Buffer.from(s1.buffer).equals(Buffer.from(s2.buffer))).toBe(true);
+      c1.dispose();
+      c2.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(() => model.forward(tf.tensor2d(ids, [2, 8], 'int32'), mask, undefined, { headFrom: 8 })).toThrow('headFrom 8');
+      model.dispose();
+    });
+  }
+
+  for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
     it(`${arch}: prefill + decode steps through the KV cache equal the full forward, with left padding`, () => {
       const model = Decoder.random(tinyConfig(arch), 3, { std: 0.3 });
       const before = tf.memory().numTensors;

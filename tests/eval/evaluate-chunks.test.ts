@@ -1,0 +1,44 @@
+// Evaluation chunks are capped by the KV cache's memory (a 0.6B model's cache is 229 KB per row and position): the cap
+// gives exactly the results of asking for that many rows per chunk, and the kit's tiny models are far below it.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/backend';
+import { EVAL_CACHE_BUDGET_BYTES, evaluate } from '../../src/eval/evaluate';
+import { loadModel } from '../../src/lm/load';
+import { loadTokenizer } from '../../src/lm/tokenizer';
+import { createController } from '../../src/policy/registry';
+import { Rng } from '../../src/rng';
+import { problemPromptIds } from '../../src/rl/sft';
+import { getTask } from '../../src/tasks/registry';
+
+beforeAll(async () => {
+  await initBackend(process.env.INTROLLM_TEST_BACKEND ?? 'wasm', { log: () => {} });
+});
+
+describe('evaluate: rows per chunk', () => {
+  it('a cache budget of r rows gives the results of batchRows = r; the default budget leaves a tiny model at 64 rows', async () => {
+    const dir = 'data/models/tiny-guess';
+    const { model } = loadModel(dir, { trainable: false });
+    const tok = await loadTokenizer(dir);
+    const task = getTask('guess');
+    const problems = task.generate(new Rng(3), 'test', 3, 1);
+    const ctl = createController('fixed', { fixedTau: 1 }, model.cfg.hiddenSize, 0);
+    const o = { k: 4, maxNewTokens: 24, tau0: 1 };
+    const longest = Math.max(...problems.map((p) => problemPromptIds(tok, p, task).length)) + o.maxNewTokens;
+    // 4 layers × 2 KV heads × head_dim 24 × (k, v) × 4 bytes = 1536 bytes per row and position.
+    expect(model.kvCacheBytes(1, longest)).toBe(1536 * longest);
+    expect(Math.floor(EVAL_CACHE_BUDGET_BYTES / model.kvCacheBytes(1, 512))).toBeGreaterThan(64);
+    const capped = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 64, cacheBudgetBytes: model.kvCacheBytes(5, longest) }, new Rng(1));
+    const five = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 5 }, new Rng(1));
+    const all = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 64 }, new Rng(1));
+    const dflt = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 64, cacheBudgetBytes: EVAL_CACHE_BUDGET_BYTES }, new Rng(1));
+    expect(capped.problems).toEqual(five.problems);
+    expect(capped.meanLength).toBe(five.meanLength);
+    expect(dflt.problems).toEqual(all.problems);
+    expect(dflt.meanLength).toBe(all.meanLength);
+    // A budget below one row still runs one row at a time.
+    const one = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 64, cacheBudgetBytes: 1 }, new Rng(1));
+    expect(one.problems).toEqual(evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 1 }, new Rng(1)).problems);
+    ctl.dispose();
+    model.dispose();
+  });
+});
