@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../cli';
 import { KitError } from '../errors';
 import { readLabelEvals } from '../experiments/run-files';
-import { pairedDifference } from '../experiments/summary';
+import { pairedDifference, signedPoints } from '../experiments/summary';
 import { Rng } from '../rng';
 
 function side(arg: string): { dir: string; label: string } {
@@ -22,10 +22,9 @@ export const command: Command = {
     if (positionals.length !== 2) throw new KitError('name two sides, DIR:LABEL DIR:LABEL');
     const [a, b] = positionals.map(side);
     const d = pairedDifference(readLabelEvals(a.dir, a.label), readLabelEvals(b.dir, b.label), new Rng(0).fork(`paired:${a.label}:${b.label}`));
-    const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
     if (values.json) console.log(JSON.stringify({ a: positionals[0], b: positionals[1], ...d }));
     else {
-      console.log(`${positionals[0]} − ${positionals[1]}: ${pts(d.diff)} points [${pts(d.ci95[0])}, ${pts(d.ci95[1])}] (paired 95% CI; `
+      console.log(`${positionals[0]} − ${positionals[1]}: ${signedPoints(d.diff)} points [${signedPoints(d.ci95[0])}, ${signedPoints(d.ci95[1])}] (paired 95% CI; `
         + `${d.problems} problems × seeds ${d.seeds.join(',')}; detectable at 80% power: ${(100 * d.mde80).toFixed(1)})`);
     }
     return 0;

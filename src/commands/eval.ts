@@ -3,7 +3,6 @@
 // Every method samples with each of --seeds; CIs resample seeds, then problems, as in a reproduction's summary.
 // With --out, each (method, seed) is written when done together with its resolved config, and a re-run with the same
 // config keeps it: a killed sweep resumes.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../backend';
 import type { Command } from '../cli';
@@ -11,9 +10,9 @@ import { ExperimentConfig, parseSetting, resolveConfig } from '../config';
 import { EvalResult } from '../eval/evaluate';
 import { KitError } from '../errors';
 import { methodOverride } from '../experiments/methods';
+import { evalFileOf, readEvalFile } from '../experiments/run-files';
 import { comparisonTables, MethodSummary, reportedKs, SeedEval, summariseMethod } from '../experiments/summary';
 import { ONE_RECORD_PER_LINE, writeFileAtomic, writeJsonAtomic } from '../io/atomic';
-import { readResultText } from '../io/packed';
 import { requireModelFolder } from '../lm/config';
 import { loadModel } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
@@ -24,14 +23,8 @@ import { intListFlag, parseFlags } from './args';
 
 /** A finished evaluation in `file` made with exactly `cfg` (a killed `eval --out` resumes), else null. */
 function finished(file: string, cfg: ExperimentConfig): EvalResult | null {
-  try {
-    const text = readResultText(file);
-    if (text === null) return null;
-    const saved = JSON.parse(text) as EvalResult & { config?: unknown };
-    return JSON.stringify(saved.config) === JSON.stringify(cfg) ? saved : null;
-  } catch {
-    return null; // torn or foreign: evaluate again
-  }
+  const saved = readEvalFile(file) as (EvalResult & { config?: unknown }) | null; // null when torn: evaluate again
+  return saved && JSON.stringify(saved.config) === JSON.stringify(cfg) ? saved : null;
 }
 
 export const command: Command = {
@@ -65,7 +58,7 @@ export const command: Command = {
         const evals: SeedEval[] = [];
         for (const seed of seeds) {
           const cfg = { ...cfgs[m], seed };
-          const file = out ? path.join(out, 'evals', m, `seed-${seed}.json`) : null;
+          const file = out ? evalFileOf(out, m, seed) : null;
           const done = file ? finished(file, cfg) : null;
           if (done) {
             process.stderr.write(`eval ${m} seed ${seed}: kept from ${file}\n`);

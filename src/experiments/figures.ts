@@ -7,11 +7,10 @@ import * as path from 'node:path';
 import { EvalResult } from '../eval/evaluate';
 import { writeFileAtomic } from '../io/atomic';
 import {
-  accuracyFigure, benchmarkAccuracyFigure, Figure, galleryHtml, MetricsRecord, passAtKCurveFigure, renderPng, RunMetrics, Summary, tauByClass, tauByClassFigure,
+  accuracyFigure, benchmarkAccuracyFigure, Figure, galleryHtml, passAtKCurveFigure, renderPng, RunMetrics, Summary, tauByClass, tauByClassFigure,
   tauEntropyCorrelation, tauEntropyFigure, tokensToHtml, trainingCurvesFigure,
 } from '../plots';
-import { readEval } from './run-files';
-import { readResultText } from '../io/packed';
+import { readEval, readMetrics } from './run-files';
 
 export interface FigureInputs {
   out: string;
@@ -21,12 +20,6 @@ export interface FigureInputs {
   runDir: (label: string, seed: number) => string;
   summary: Summary;
   title: string;
-}
-
-function readMetrics(dir: string): MetricsRecord[] {
-  const text = readResultText(path.join(dir, 'metrics.jsonl'));
-  if (text === null) return [];
-  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 }
 
 export interface Interpretability {
@@ -59,7 +52,7 @@ export async function writeReproductionFigures(x: FigureInputs): Promise<{ files
   for (const label of x.labels) {
     const t: EvalResult['traces'] = [];
     for (const seed of x.seeds) {
-      runs.push({ method: label, seed, metrics: readMetrics(x.runDir(label, seed)) });
+      runs.push({ method: label, seed, metrics: readMetrics(x.runDir(label, seed)) ?? [] });
       const e = readEval(x.runDir(label, seed));
       if (e) t.push(...seedTraces(seed, e.traces));
     }

@@ -16,9 +16,8 @@ import { Interpretability, interpretabilityOf, seedTraces, writeReproductionFigu
 import { Job, runJobs } from './jobs';
 import { gitState, manifest } from './manifest';
 import { methodOverride } from './methods';
-import { readEval, runDirOf } from './run-files';
-import { readResultText } from '../io/packed';
-import { comparisonTables, MethodSummary, PairedDifference, pairedDifference, reportedKs, SeedEval, summariseMethod } from './summary';
+import { evalFileOf, readEval, readEvalFile, runDirOf } from './run-files';
+import { comparisonTables, MethodSummary, PairedDifference, pairedDifference, reportedKs, SeedEval, signedPoints, summariseMethod } from './summary';
 
 export { readEval, runDirOf };
 
@@ -31,13 +30,8 @@ const BEFORE_RL_METHOD = 'fixed-1.0';
 /** The before-RL evaluation of sampling seed `seed` (written by `introllm eval`), or null when it is not there yet.
  *  `method`: fixed-1.0 (the base model, `before_rl`) or introllm (its head as initialised, the start of `head`). */
 export function readBeforeRl(out: string, seed: number, method = BEFORE_RL_METHOD): EvalResult | null {
-  const file = path.join(out, BEFORE_RL, 'evals', method, `seed-${seed}.json`);
-  try {
-    const e = JSON.parse(readResultText(file) ?? 'null') as EvalResult | null;
-    return e && Array.isArray(e.problems) ? e : null;
-  } catch {
-    return null;
-  }
+  const e = readEvalFile(evalFileOf(path.join(out, BEFORE_RL), method, seed));
+  return e && Array.isArray(e.problems) ? e : null;
 }
 
 /** The before-RL evaluations of `method` that exist, one per seed. */
@@ -253,8 +247,7 @@ function comparisons(out: string, evals: Map<string, SeedEval[]>, seeds: number[
 
 /** The paired differences as Markdown (percentage points), or '' when there are none. */
 function pairedTable(cmp: Comparisons, k: number): string {
-  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
-  const row = (name: string, d: PairedDifference) => `| ${name} | ${pts(d.diff)} | [${pts(d.ci95[0])}, ${pts(d.ci95[1])}] | ${d.ci95[0] > 0 ? 'above 0' : d.ci95[1] < 0 ? 'below 0' : 'includes 0'} | ${(100 * d.mde80).toFixed(1)} |`;
+  const row = (name: string, d: PairedDifference) => `| ${name} | ${signedPoints(d.diff)} | [${signedPoints(d.ci95[0])}, ${signedPoints(d.ci95[1])}] | ${d.ci95[0] > 0 ? 'above 0' : d.ci95[1] < 0 ? 'below 0' : 'includes 0'} | ${(100 * d.mde80).toFixed(1)} |`;
   const out: string[] = [];
   const before = cmp.before_rl;
   if (before && cmp.vs_before_rl) {

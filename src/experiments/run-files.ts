@@ -12,15 +12,32 @@ export function runDirOf(out: string, method: string, seed: number): string {
   return path.join(out, 'runs', method, `seed-${seed}`);
 }
 
-/** The eval.json of a run folder (plain or packed), or null when the run has not been evaluated (or the file is torn). */
-export function readEval(dir: string): EvalResult | null {
-  const text = readResultText(path.join(dir, 'eval.json'));
+/** An evaluation file (plain or packed), or null when it is not there or torn. */
+export function readEvalFile(file: string): EvalResult | null {
+  const text = readResultText(file);
   if (text === null) return null;
   try {
     return JSON.parse(text);
   } catch {
-    return null; // a torn file is re-made by resuming the run
+    return null; // a torn file is re-made by resuming the run or the evaluation
   }
+}
+
+/** The eval.json of a run folder (plain or packed), or null when the run has not been evaluated (or the file is torn). */
+export function readEval(dir: string): EvalResult | null {
+  return readEvalFile(path.join(dir, 'eval.json'));
+}
+
+/** An untrained evaluation's file (the eval command's `--out`, a before-rl folder): <dir>/evals/<label>/seed-<s>.json. */
+export function evalFileOf(dir: string, label: string, seed: number): string {
+  return path.join(dir, 'evals', label, `seed-${seed}.json`);
+}
+
+/** A run folder's metrics.jsonl (plain or packed) as records, or null when it has none. */
+export function readMetrics(dir: string): MetricsRecord[] | null {
+  const text = readResultText(path.join(dir, 'metrics.jsonl'));
+  if (text === null) return null;
+  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as MetricsRecord);
 }
 
 /** The token traces of each method's run `seed` in a reproduction folder, for the methods whose eval.json has any. */
@@ -34,10 +51,8 @@ export function readRunMetrics(out: string, methods: readonly string[], seeds: r
   const runs: RunMetrics[] = [];
   for (const method of methods) {
     for (const seed of seeds) {
-      const text = readResultText(path.join(runDirOf(out, method, seed), 'metrics.jsonl'));
-      if (text === null) continue;
-      const lines = text.split('\n').filter((l) => l.trim() !== '');
-      runs.push({ method, seed, metrics: lines.map((l) => JSON.parse(l) as MetricsRecord) });
+      const metrics = readMetrics(runDirOf(out, method, seed));
+      if (metrics) runs.push({ method, seed, metrics });
     }
   }
   return runs;
@@ -66,21 +81,16 @@ export function readSummary(out: string): { summary: { methods: Record<string, M
  * or an untrained one's `evals/<label>/seed-<s>.json` (the eval command, a before-rl folder), plain or packed.
  */
 export function readLabelEvals(dir: string, label: string): { seed: number; eval: EvalResult }[] {
-  const out: { seed: number; eval: EvalResult }[] = [];
-  const seedOf = (name: string) => /^seed-(\d+)(\.json)?(\.gz)?$/.exec(name)?.[1];
   const runs = path.join(dir, 'runs', label);
   const evals = path.join(dir, 'evals', label);
-  const list = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d) : []);
-  for (const name of list(runs)) {
-    const s = seedOf(name);
-    const e = s === undefined ? null : readEval(path.join(runs, name));
-    if (e) out.push({ seed: Number(s), eval: e });
-  }
-  for (const name of [...new Set(list(evals).map((n) => n.replace(/\.gz$/, '')))]) {
-    const s = seedOf(name);
-    const text = s === undefined ? null : readResultText(path.join(evals, name));
-    if (text !== null) out.push({ seed: Number(s), eval: JSON.parse(text) as EvalResult });
-  }
+  const seedsIn = (d: string, re: RegExp) => (fs.existsSync(d) ? fs.readdirSync(d) : []).flatMap((n) => {
+    const m = re.exec(n);
+    return m ? [Number(m[1])] : [];
+  });
+  const out = [
+    ...seedsIn(runs, /^seed-(\d+)$/).map((seed) => ({ seed, eval: readEval(runDirOf(dir, label, seed)) })),
+    ...[...new Set(seedsIn(evals, /^seed-(\d+)\.json(\.gz)?$/))].map((seed) => ({ seed, eval: readEvalFile(evalFileOf(dir, label, seed)) })),
+  ].filter((x): x is { seed: number; eval: EvalResult } => x.eval !== null);
   if (out.length === 0) throw new KitError(`${dir}: no finished evaluation of '${label}' (looked in ${runs}/seed-*/eval.json and ${evals}/seed-*.json)`);
   return out.sort((a, b) => a.seed - b.seed);
 }

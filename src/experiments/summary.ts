@@ -187,6 +187,11 @@ export function compareWithReference(mine: Record<string, MethodSummary>, refere
   return { table: rows.join('\n'), inside };
 }
 
+/** A difference of accuracies (fractions) as signed percentage points with one decimal, e.g. +1.6 or -0.4. */
+export function signedPoints(x: number): string {
+  return `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+}
+
 /** A paired difference of two methods' accuracy (Avg@k), with its 95% CI. */
 export interface PairedDifference {
   diff: number;

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
 import { DecoderConfig, expectedWeights, toHfConfig } from './config';
-import { HostTensor, readSafetensors, SafetensorsReader, StoredDtype, TensorData, writeSafetensorsStreaming } from './safetensors';
+import { HostTensor, numel, readSafetensors, SafetensorsReader, StoredDtype, TensorData, writeSafetensorsStreaming } from './safetensors';
 
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
@@ -176,6 +176,12 @@ export function loadModelWeights(dir: string, cfg: DecoderConfig): Map<string, H
   return checkWeights(loadCheckpoint(dir), cfg, dir);
 }
 
+/** checkWeights on shapes alone (e.g. a WeightSource's, before any tensor is read): the needed ones, in expectedWeights order. */
+export function checkShapes(shapes: Map<string, readonly number[]>, cfg: DecoderConfig, where: string): Map<string, readonly number[]> {
+  const checked = checkWeights(new Map([...shapes].map(([n, shape]) => [n, { shape }])), cfg, where);
+  return new Map([...checked].map(([n, t]) => [n, t.shape]));
+}
+
 /** A source of host weights by HF name, read one tensor at a time: an open checkpoint, or a Decoder's variables. */
 export interface WeightSource {
   /** HF name → shape (HF layout). */
@@ -191,9 +197,7 @@ export interface WeightSource {
 export function openModelWeights(dir: string, cfg: DecoderConfig): WeightSource & { close(): void } {
   const src = openCheckpoint(dir);
   try {
-    const wrapped = new Map([...src.shapes].map(([n, shape]) => [n, { shape }]));
-    const checked = checkWeights(wrapped, cfg, dir);
-    return { shapes: new Map([...checked].map(([n, t]) => [n, t.shape])), read: (n) => src.read(n), close: () => src.close() };
+    return { shapes: checkShapes(src.shapes, cfg, dir), read: (n) => src.read(n), close: () => src.close() };
   } catch (e) {
     src.close();
     throw e;
@@ -220,17 +224,16 @@ export function saveModelFolder(dir: string, cfg: DecoderConfig, weights: Map<st
   const bytesPer = dtype === 'F32' ? 4 : 2;
   // Either host tensors (all in memory) or a source read tensor by tensor while each file is streamed out.
   const source: WeightSource = weights instanceof Map ? mapSource(weights, `saving ${dir}`) : weights;
-  const checked = checkWeights(new Map([...source.shapes].map(([n, shape]) => [n, { shape }])), cfg, `saving ${dir}`);
+  const checked = checkShapes(source.shapes, cfg, `saving ${dir}`);
   if (opts.maxShardBytes !== undefined && !(Number.isSafeInteger(opts.maxShardBytes) && opts.maxShardBytes > 0)) {
     throw new KitError(`saving ${dir}: maxShardBytes must be a positive integer, got ${opts.maxShardBytes}`);
   }
   fs.mkdirSync(dir, { recursive: true });
   const names = [...checked.keys()].sort();
-  const numel = (n: string) => checked.get(n)!.shape.reduce((a, b) => a * b, 1);
-  const total = names.reduce((s, n) => s + numel(n) * bytesPer, 0);
+  const total = names.reduce((s, n) => s + numel(checked.get(n)!) * bytesPer, 0);
   const metadata = { format: 'pt' };
   const written = new Set<string>();
-  const specs = (group: string[]) => group.map((n) => ({ name: n, shape: [...checked.get(n)!.shape] }));
+  const specs = (group: string[]) => group.map((n) => ({ name: n, shape: [...checked.get(n)!] }));
   if (opts.maxShardBytes === undefined || total <= opts.maxShardBytes) {
     writeSafetensorsStreaming(path.join(dir, SINGLE_FILE), specs(names), (n) => source.read(n), { dtype, metadata });
     written.add(SINGLE_FILE);
@@ -238,7 +241,7 @@ export function saveModelFolder(dir: string, cfg: DecoderConfig, weights: Map<st
     const shards: string[][] = [];
     let size = 0;
     for (const n of names) {
-      const b = numel(n) * bytesPer;
+      const b = numel(checked.get(n)!) * bytesPer;
       if (shards.length === 0 || size + b > opts.maxShardBytes) {
         shards.push([]);
         size = 0;
@@ -269,7 +272,7 @@ export function saveModelFolder(dir: string, cfg: DecoderConfig, weights: Map<st
 function mapSource(weights: Map<string, TensorData>, where: string): WeightSource {
   for (const [name, t] of weights) {
     if (!t || !(t.data instanceof Float32Array)) throw new KitError(`${where}: tensor '${name}': data must be a Float32Array`);
-    const n = t.shape.reduce((a, b) => a * b, 1);
+    const n = numel(t.shape);
     if (n !== t.data.length) throw new KitError(`${where}: tensor '${name}': shape ${shapeStr(t.shape)} needs ${n} values, data has ${t.data.length}`);
   }
   return { shapes: new Map([...weights].map(([n, t]) => [n, t.shape])), read: (n) => weights.get(n)!.data };

@@ -6,6 +6,7 @@ import { DecoderConfig, expectedWeights, loadHfConfig } from './config';
 import { fitBackendToModel } from '../backend';
 import { KitError } from '../errors';
 import { Decoder, randomWeightSource } from './model';
+import { numel } from './safetensors';
 
 export interface LoadedModel {
   dir: string;
@@ -35,11 +36,17 @@ export function loadModel(dir: string, opts: { trainable?: boolean; randomInit?:
 export async function saveModel(dir: string, model: Decoder, opts: { tokenizerDir?: string; dtype?: 'F32' | 'BF16' | 'F16' } = {}): Promise<void> {
   // Streamed: one variable at a time is transposed back to the HF layout, copied to the host and written.
   saveModelFolder(dir, model.cfg, model.weightSource(), { dtype: opts.dtype });
-  if (opts.tokenizerDir) {
-    for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
-      const src = path.join(opts.tokenizerDir, f);
-      if (fs.existsSync(src) && path.resolve(src) !== path.resolve(dir, f)) fs.copyFileSync(src, path.join(dir, f));
-    }
+  if (opts.tokenizerDir) copyTokenizerFiles(opts.tokenizerDir, dir);
+}
+
+/** The files of a Hugging Face tokenizer folder. */
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
+
+/** Copies the tokenizer files `from` has into `to` (none onto itself). */
+function copyTokenizerFiles(from: string, to: string): void {
+  for (const f of TOKENIZER_FILES) {
+    const src = path.join(from, f);
+    if (fs.existsSync(src) && path.resolve(src) !== path.resolve(to, f)) fs.copyFileSync(src, path.join(to, f));
   }
 }
 
@@ -50,29 +57,28 @@ export async function saveModel(dir: string, model: Decoder, opts: { tokenizerDi
  */
 export function writeRandomModel(o: { shapeDir: string; outDir: string; seed: number; tokenizerDir?: string }): { config: DecoderConfig; params: number; seed: number; files: string[] } {
   const config = loadHfConfig(o.shapeDir);
-  const files: string[] = [];
   if (o.tokenizerDir !== undefined) {
-    for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
+    for (const f of TOKENIZER_FILES) {
       if (!fs.existsSync(path.join(o.tokenizerDir, f))) throw new KitError(`--tokenizer ${o.tokenizerDir}: no ${f} there (a Hugging Face tokenizer folder needs tokenizer.json and tokenizer_config.json)`);
     }
   }
-  const source = randomWeightSource(config, o.seed);
-  saveModelFolder(o.outDir, config, source);
-  files.push('config.json', 'model.safetensors');
+  saveModelFolder(o.outDir, config, randomWeightSource(config, o.seed));
+  const files = ['config.json', 'model.safetensors'];
   if (o.tokenizerDir !== undefined) {
-    for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
-      if (path.resolve(o.tokenizerDir, f) !== path.resolve(o.outDir, f)) fs.copyFileSync(path.join(o.tokenizerDir, f), path.join(o.outDir, f));
-      files.push(f);
-    }
+    copyTokenizerFiles(o.tokenizerDir, o.outDir);
+    files.push(...TOKENIZER_FILES);
   }
-  let params = 0;
-  for (const s of source.shapes.values()) params += s.reduce((a, b) => a * b, 1);
-  return { config, params, seed: o.seed, files };
+  return { config, params: paramCount(config), seed: o.seed, files };
+}
+
+/** The number of parameters of a config's model (every tensor it needs). */
+export function paramCount(cfg: DecoderConfig): number {
+  let n = 0;
+  for (const s of expectedWeights(cfg).values()) n += numel(s);
+  return n;
 }
 
 /** Bytes of a config's float32 weights. */
 export function weightBytes(cfg: DecoderConfig): number {
-  let n = 0;
-  for (const s of expectedWeights(cfg).values()) n += s.reduce((a, b) => a * b, 1);
-  return 4 * n;
+  return 4 * paramCount(cfg);
 }

@@ -15,10 +15,11 @@
 // the matMul on wasm. toHostWeights() gives back HF names and layouts.
 import * as tf from '@tensorflow/tfjs';
 import { check, KitError } from '../errors';
-import { checkWeights, WeightSource } from './checkpoint';
+import { checkShapes, checkWeights, WeightSource } from './checkpoint';
 import { DecoderConfig, expectedWeights } from './config';
 import { Rng } from '../rng';
 import { fillNormal } from './init';
+import { numel } from './safetensors';
 import { attention, linear } from './ops';
 
 export interface LayerParams {
@@ -150,13 +151,11 @@ export class Decoder {
    */
   static fromSource(cfg: DecoderConfig, source: WeightSource, opts: { trainable?: boolean; where?: string } = {}): Decoder {
     const where = opts.where ?? 'weights';
-    const byName = new Map<string, { shape: readonly number[] }>();
-    for (const [n, shape] of source.shapes) byName.set(n, { shape });
-    const checked = checkWeights(byName, cfg, where);
+    const checked = checkShapes(source.shapes, cfg, where);
     const read = (name: string): [Float32Array, number[]] => {
-      const shape = checked.get(name)!.shape.slice();
+      const shape = [...checked.get(name)!];
       const data = source.read(name);
-      const n = shape.reduce((a, b) => a * b, 1);
+      const n = numel(shape);
       if (data.length !== n) throw new KitError(`${where}: tensor '${name}' read ${data.length} values, shape [${shape.join(', ')}] needs ${n}`);
       return [data, shape];
     };
@@ -567,7 +566,7 @@ export function randomWeightSource(cfg: DecoderConfig, seed: number, std = 0.02)
     read: (name) => {
       const shape = shapes.get(name);
       if (!shape) throw new KitError(`random weights: no tensor '${name}' in a ${cfg.modelType} model of this config`);
-      const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      const out = new Float32Array(numel(shape));
       if (name.endsWith('norm.weight') || name.endsWith('layernorm.weight')) return out.fill(1);
       if (name.endsWith('.bias')) return out;
       return fillNormal(out, root.fork(name), std);

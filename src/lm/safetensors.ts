@@ -42,7 +42,8 @@ if (os.endianness() !== 'LE') {
 }
 
 const shapeStr = (s: readonly number[]): string => `[${s.join(', ')}]`;
-const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+/** The number of elements of a tensor of this shape. */
+export const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Half-precision conversions.
