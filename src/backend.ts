@@ -8,6 +8,7 @@
 // The wasm backend lacks the UnsortedSegmentSum kernel, which the gradient of tf.gather (the embedding lookup) needs;
 // registerWasmExtras() adds a plain implementation so that training works on wasm.
 import * as tf from '@tensorflow/tfjs';
+import { gemmRoute, installKitGemm, setGemmRoute } from './lm/kernels/gemm';
 import { KitError } from './errors';
 import { installDawnTickHook, patchWebgpuBackend } from './webgpu-node';
 
@@ -122,7 +123,9 @@ async function startWasm(): Promise<string> {
   registerWasmExtras();
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-  return `simd ${simd ? 'on' : 'off'}, ${threads ? 'multi-threaded' : 'one thread'}`;
+  // The kit's SIMD matMul (src/lm/kernels/gemm.ts) needs the SIMD build; without it tfjs's kernels run everywhere.
+  if (simd) installKitGemm();
+  return `simd ${simd ? 'on' : 'off'}, ${threads ? 'multi-threaded' : 'one thread'}, matMul ${simd ? gemmRoute() : 'tfjs'}`;
 }
 
 async function start(name: BackendName, auto: boolean): Promise<string> {
@@ -213,29 +216,50 @@ function unsortedSegmentSumWasm(args: { inputs: { x: tf.TensorInfo; segmentIds: 
 /** The wasm backend's heap: 32-bit addresses. */
 export const WASM_HEAP_BYTES = 4 * 2 ** 30;
 
+/** Room a run needs on the heap besides the weights: an evaluation chunk's KV cache (capped at 768 MiB), activations, φ. */
+export const WASM_WORK_BYTES = 2 ** 30;
+
 /**
- * The wasm heap a model needs, estimated: its float32 weights, plus as much again because XNNPACK (which runs wasm's
- * 2-D matMuls) keeps a packed copy of every weight matrix it has multiplied with (measured: a [1024, 151936] matrix
- * grows the process by 580 MB at its first matMul), plus 256 MiB for the KV cache, activations and the head φ. (Qwen2.5-0.5B's 1.98 GB need 4.22 GB and run;
- * Qwen3-0.6B's 2.38 GB would need 5.04 GB.)
+ * The wasm heap a model needs, estimated. With XNNPACK running the 2-D matMuls (`packed`, the default route), its
+ * float32 weights twice — XNNPACK keeps a packed copy of every weight matrix it has multiplied with (measured: a
+ * [1024, 151936] matrix grows the process by 580 MB at its first matMul) — plus WASM_WORK_BYTES; with the kit's own
+ * matMul everywhere (route 'all', src/lm/kernels/gemm.ts) the weights once. Qwen2.5-0.5B's 1.98 GB need 5.03 GB
+ * packed (its training aborted in XNNPACK) and 3.05 GB lean; Qwen3-0.6B's 2.38 GB need 5.84 and 3.46 GB.
  */
-export function wasmHeapNeeded(weightBytes: number): number {
-  return 2 * weightBytes + 256 * 2 ** 20;
+export function wasmHeapNeeded(weightBytes: number, packed = true): number {
+  return (packed ? 2 : 1) * weightBytes + WASM_WORK_BYTES;
 }
 
 const gb = (b: number) => (b / 1e9).toFixed(2);
 
 /**
- * Before a model's weights are created: when the running backend is wasm, picked automatically, and the model cannot
- * fit its 4 GiB heap (wasmHeapNeeded), switches to the cpu backend (pure JavaScript, no heap limit, slower) and says
- * so with the reason, once. When wasm was asked for by name, it stays, with a warning naming the sizes. Returns the
- * backend the model will run on.
+ * Before a model's weights are created, on wasm: a model whose weights fit the 4 GiB heap with XNNPACK's packed
+ * copies keeps the default matMul route; one that fits only without them switches the kit's matMul to every product
+ * (route 'all': no packed copies) and says so; one that does not fit even then moves to the cpu backend (pure
+ * JavaScript, no heap limit, slower) when wasm was picked automatically, or stays with a warning when it was asked
+ * for by name. An INTROLLM_GEMM set by the user is kept, with a warning when it will not fit. Returns the backend the
+ * model will run on.
  */
 export function fitBackendToModel(weightBytes: number, what: string): BackendInfo | null {
   if (!current || current.name !== 'wasm' || tf.getBackend() !== 'wasm') return current;
-  const need = wasmHeapNeeded(weightBytes);
-  if (need <= WASM_HEAP_BYTES) return current;
-  const why = `${what} has ${gb(weightBytes)} GB of float32 weights; on wasm they need about ${gb(need)} GB of its ${gb(WASM_HEAP_BYTES)} GB heap (the weights plus XNNPACK's packed copies)`;
+  const packed = wasmHeapNeeded(weightBytes, true);
+  const lean = wasmHeapNeeded(weightBytes, false);
+  const sizes = `${what} has ${gb(weightBytes)} GB of float32 weights`;
+  if (packed <= WASM_HEAP_BYTES) return current;
+  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+  if (lean <= WASM_HEAP_BYTES && simd) {
+    if (gemmRoute() === 'all') return current;
+    const why = `${sizes}: with XNNPACK's packed copies they would need about ${gb(packed)} GB of the ${gb(WASM_HEAP_BYTES)} GB heap, without them ${gb(lean)} GB`;
+    if (process.env.INTROLLM_GEMM) {
+      logLine(`introllm: warning: ${why}; INTROLLM_GEMM=${process.env.INTROLLM_GEMM} keeps XNNPACK (expect an abort in xnn_create_fully_connected)`);
+      return current;
+    }
+    setGemmRoute('all');
+    current = { name: 'wasm', detail: current.detail.replace(/matMul \w+/, 'matMul all') };
+    logLine(`introllm: matMul route 'all' (the kit's kernel for every product, no packed weight copies): ${why}`);
+    return current;
+  }
+  const why = `${sizes}; on wasm they need about ${gb(simd ? lean : packed)} GB of its ${gb(WASM_HEAP_BYTES)} GB heap${simd ? '' : ' (the weights plus XNNPACK\'s packed copies)'}`;
   if (!autoPicked) {
     logLine(`introllm: warning: ${why}; wasm was requested, so it stays (expect "memory access out of bounds"; --backend cpu has no such limit)`);
     return current;

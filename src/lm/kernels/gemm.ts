@@ -1,0 +1,134 @@
+// The kit's own matrix product on the wasm backend (issue 10), a BatchMatMul kernel that replaces tfjs's where it
+// is slow or costly and hands every other case back to tfjs's own kernel.
+//
+// Why: tfjs-backend-wasm 4.22 runs a product with a batch > 1 (attention's q·kᵀ and P·v, and their gradients) in a
+// generic scalar loop at 0.3–1 GMAC/s, while 2-D products go to XNNPACK, which keeps a packed copy of every weight
+// matrix it multiplies (a 0.5B model's 2 GB of weights then need 4 GB of the 4 GiB heap). The kit's kernel
+// (gemm-wat.ts: f32x4 register blocks, bit-identical to tfjs's generic loop) reads the matrices where they lie.
+//
+// Routes (INTROLLM_GEMM, or setGemmRoute):
+//   'batched' (default): products with a batch > 1, whose results are bit-identical to tfjs's.
+//   'all': every float32 product without transposeB, 2-D ones too: no packed copies, so a model whose weights fit
+//          the heap once but not twice runs on wasm (fitBackendToModel picks it). Numerically close to XNNPACK,
+//          not identical.
+//   'tfjs': never (tfjs's kernels everywhere; for comparisons).
+import * as tf from '@tensorflow/tfjs';
+import { KitError } from '../../errors';
+import { GEMM_WASM_BASE64 } from './gemm-binary';
+
+export const GEMM_ROUTES = ['batched', 'all', 'tfjs'] as const;
+export type GemmRoute = (typeof GEMM_ROUTES)[number];
+
+type GemmFn = (a: number, b: number, c: number, batch: number, M: number, K: number, N: number, lda: number, ak: number, sa: number, sb: number) => void;
+
+interface WasmBackend {
+  wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
+  dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+interface MatMulArgs {
+  inputs: { a: tf.TensorInfo; b: tf.TensorInfo };
+  backend: WasmBackend;
+  attrs: { transposeA: boolean; transposeB: boolean };
+}
+
+let route: GemmRoute = 'batched';
+let installed = false;
+let original: tf.KernelFunc | null = null;
+let gemm: GemmFn | null = null;
+let gemmMemory: WebAssembly.Memory | null = null;
+let calls = 0;
+
+/** The route in force. */
+export function gemmRoute(): GemmRoute {
+  return route;
+}
+
+/** How many products the kit's kernel has computed (tests check that a path really went through it). */
+export function gemmCalls(): number {
+  return calls;
+}
+
+/** Sets the route (see the file's header). */
+export function setGemmRoute(r: GemmRoute): void {
+  if (!(GEMM_ROUTES as readonly string[]).includes(r)) throw new KitError(`unknown matMul route '${r}'; valid: ${GEMM_ROUTES.join(', ')}`);
+  route = r;
+}
+
+/** The route named by INTROLLM_GEMM, or the default. */
+export function gemmRouteFromEnv(env: NodeJS.ProcessEnv = process.env): GemmRoute {
+  const v = env.INTROLLM_GEMM;
+  if (v === undefined || v === '') return 'batched';
+  if (!(GEMM_ROUTES as readonly string[]).includes(v)) throw new KitError(`INTROLLM_GEMM='${v}' is not a matMul route; valid: ${GEMM_ROUTES.join(', ')}`);
+  return v as GemmRoute;
+}
+
+function memoryOf(backend: WasmBackend): WebAssembly.Memory {
+  const m = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
+  if (!(m instanceof WebAssembly.Memory)) throw new Error('the wasm backend does not expose its memory (tfjs-backend-wasm changed?)');
+  return m;
+}
+
+function gemmFor(backend: WasmBackend): GemmFn {
+  const memory = memoryOf(backend);
+  if (gemm && gemmMemory === memory) return gemm;
+  const module = new WebAssembly.Module(Buffer.from(GEMM_WASM_BASE64, 'base64'));
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  gemm = instance.exports.gemm as GemmFn;
+  gemmMemory = memory;
+  return gemm;
+}
+
+const prod = (s: readonly number[]) => s.reduce((x, y) => x * y, 1);
+const sameShape = (x: readonly number[], y: readonly number[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+
+/**
+ * The kit's product when the case is one it takes under the current route, else null. Taken: float32, no
+ * transposeB, rank ≥ 2 with B's batch dims equal to A's or absent (B broadcast), and — on 'batched' — a batch > 1.
+ */
+function kitMatMul(args: MatMulArgs): tf.TensorInfo | null {
+  if (route === 'tfjs') return null;
+  const { a, b } = args.inputs;
+  const { transposeA, transposeB } = args.attrs;
+  if (transposeB || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return null;
+  const batchDims = a.shape.slice(0, -2);
+  const bBatchDims = b.shape.slice(0, -2);
+  const broadcastB = bBatchDims.length === 0;
+  if (!broadcastB && !sameShape(batchDims, bBatchDims)) return null;
+  const batch = prod(batchDims);
+  if (route === 'batched' && (batch <= 1 || broadcastB)) return null;
+  const [r, c] = a.shape.slice(-2);
+  const M = transposeA ? c : r;
+  const K = transposeA ? r : c;
+  const [Kb, N] = b.shape.slice(-2);
+  if (Kb !== K) return null; // tfjs's kernel reports the mismatch
+  const out = args.backend.makeOutput([...batchDims, M, N], 'float32');
+  const fn = gemmFor(args.backend); // after makeOutput: the heap may have grown (the module sees the same memory)
+  const ptr = (t: tf.TensorInfo) => args.backend.dataIdMap.get(t.dataId)!.memoryOffset;
+  // A(m, k) at m·lda + k·ak bytes: [M, K] row-major, or [K, M] for transposeA.
+  const lda = transposeA ? 4 : 4 * K;
+  const ak = transposeA ? 4 * M : 4;
+  fn(ptr(a), ptr(b), ptr(out), batch, M, K, N, lda, ak, 4 * M * K, broadcastB ? 0 : 4 * K * N);
+  calls++;
+  return out;
+}
+
+/**
+ * Puts the kit's BatchMatMul in front of the wasm backend's (once; the route can change afterwards). Cases it does
+ * not take go to tfjs's kernel unchanged.
+ */
+export function installKitGemm(r: GemmRoute = gemmRouteFromEnv()): void {
+  setGemmRoute(r);
+  if (installed) return;
+  const cfg = tf.getKernel('BatchMatMul', 'wasm');
+  if (!cfg) throw new Error('the wasm backend has no BatchMatMul kernel to wrap');
+  original = cfg.kernelFunc;
+  const orig = original;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({
+    ...cfg,
+    kernelFunc: ((args: MatMulArgs) => kitMatMul(args) ?? orig(args as unknown as Parameters<tf.KernelFunc>[0])) as unknown as tf.KernelFunc,
+  });
+  installed = true;
+}
