@@ -110,6 +110,21 @@ describe('decoder equivalences', () => {
     });
   }
 
+  it('a forward frees each layer\'s intermediates as it goes: live tensors grow by the same few per layer', () => {
+    const model = Decoder.random({ ...tinyConfig('qwen2'), numLayers: 4 }, 3);
+    const live: number[] = [];
+    tf.tidy(() => {
+      // kvOut runs inside each layer, after its k and v: the tensors alive then are the earlier layers' leftovers plus
+      // this layer's work so far, so the per-layer growth is what a layer leaves behind.
+      model.forward(tf.tensor2d([[3, 4, 5, 6, 7, 8]], [1, 6], 'int32'), undefined, () => live.push(tf.memory().numTensors));
+    });
+    const growth = live.slice(1).map((n, i) => n - live[i]);
+    expect(new Set(growth).size).toBe(1);
+    // One tensor per layer: its output (the next layer's input). Before, every intermediate stayed (58 per layer).
+    expect(growth[0]).toBe(1);
+    model.dispose();
+  });
+
   it('saveModel → loadModel reproduces the logits exactly (F32) and within BF16 rounding (BF16)', async () => {
     const dir = tempDir();
     const model = Decoder.random(tinyConfig('qwen3'), 5, { std: 0.3 });
