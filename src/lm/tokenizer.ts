@@ -20,11 +20,19 @@ export interface Tokenizer {
   readonly hasChatTemplate: boolean;
   /** Token ids of `text`; special tokens (BOS etc.) only when `addSpecial`. */
   encode(text: string, opts?: { addSpecial?: boolean }): number[];
-  /** Text of `ids`; special tokens dropped unless `keepSpecial`. An id outside the vocabulary is an error. */
+  /**
+   * The model's vocabulary when the folder's config.json gives a larger one than the tokenizer's (Qwen pads its
+   * embedding to 151,936 rows for a 151,669-entry tokenizer), else vocabSize. Ids in between have no text.
+   */
+  readonly modelVocabSize: number;
+  /**
+   * Text of `ids`; special tokens dropped unless `keepSpecial`. Ids the model has but the tokenizer lacks (see
+   * modelVocabSize) decode to nothing, as in Hugging Face's tokenizers; an id outside both is an error.
+   */
   decode(ids: ArrayLike<number>, opts?: { keepSpecial?: boolean }): string;
   /** The folder's chat template applied to `messages`, ending with the assistant prompt. Error if it has none. */
   chat(messages: ChatMessage[]): string;
-  /** The vocabulary entries of `ids` as tokenizer.json spells them (e.g. "▁upon", "<0xF0>", "Ġupon"). */
+  /** The vocabulary entries of `ids` as tokenizer.json spells them (e.g. "▁upon", "<0xF0>", "Ġupon"); `<id:N>` for an id without one. */
   pieces(ids: ArrayLike<number>): string[];
 }
 
@@ -47,6 +55,18 @@ function readJson(file: string): Record<string, unknown> {
     return v;
   } catch (e) {
     throw new KitError(`${file}: not a valid tokenizer file (${(e as Error).message})`);
+  }
+}
+
+/** vocab_size from the folder's config.json (a model folder), or 0 when there is none or it has no such field. */
+function modelVocabOf(dir: string): number {
+  const file = path.join(dir, 'config.json');
+  if (!fs.existsSync(file)) return 0;
+  try {
+    const v = (JSON.parse(fs.readFileSync(file, 'utf8')) as { vocab_size?: unknown }).vocab_size;
+    return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : 0;
+  } catch {
+    return 0; // loadHfConfig reports a broken config.json, with the file and field, when the model is loaded
   }
 }
 
@@ -77,14 +97,16 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
   if (padId === null || padId === undefined) {
     throw new KitError(`${path.join(abs, 'tokenizer_config.json')}: no pad_token and no eos_token; add "pad_token"`);
   }
+  const modelVocabSize = Math.max(vocabSize, modelVocabOf(abs));
   const checkIds = (arr: number[], what: string) => {
-    const bad = arr.findIndex((i) => !Number.isInteger(i) || i < 0 || i >= vocabSize);
-    if (bad >= 0) throw new KitError(`${what}: token id ${arr[bad]} at index ${bad} is outside the vocabulary [0, ${vocabSize})`);
+    const bad = arr.findIndex((i) => !Number.isInteger(i) || i < 0 || i >= modelVocabSize);
+    if (bad >= 0) throw new KitError(`${what}: token id ${arr[bad]} at index ${bad} is outside the vocabulary [0, ${modelVocabSize})`);
   };
   const template = hf.chat_template ?? (tc.chat_template as string | undefined) ?? null;
   return {
     dir: abs,
     vocabSize,
+    modelVocabSize,
     padId,
     eosId,
     bosId: hf.bos_token_id ?? null,
@@ -93,8 +115,9 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
     decode: (ids, opts = {}) => {
       const arr = Array.from(ids);
       checkIds(arr, 'decode');
-      if (arr.length === 0) return '';
-      return hf.decode(arr, { skip_special_tokens: !(opts.keepSpecial ?? false) });
+      const known = arr.filter((i) => i < vocabSize);
+      if (known.length === 0) return '';
+      return hf.decode(known, { skip_special_tokens: !(opts.keepSpecial ?? false) });
     },
     chat: (messages) => {
       if (!template) throw new KitError(`${abs}: this tokenizer has no chat_template`);
@@ -103,7 +126,8 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
     pieces: (ids) => {
       const arr = Array.from(ids);
       checkIds(arr, 'pieces');
-      return hf.model.convert_ids_to_tokens(arr);
+      const known = hf.model.convert_ids_to_tokens(arr.map((i) => (i < vocabSize ? i : 0)));
+      return arr.map((i, j) => (i < vocabSize ? known[j] : `<id:${i}>`));
     },
   };
 }

@@ -103,3 +103,24 @@ describe('a copied tokenizer folder loads the same', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("a model whose embedding is padded beyond its tokenizer (Qwen's 151,936 rows for 151,669 entries)", () => {
+  it('ids in the padding decode to nothing, have a visible piece, and ids beyond the model are still an error', async () => {
+    const dir = tempDir();
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(lenmlTokenizerDir('qwen3'), f), path.join(dir, f));
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ vocab_size: 151936 }));
+    const tok = await loadTokenizer(dir);
+    expect([tok.vocabSize, tok.modelVocabSize]).toEqual([151669, 151936]);
+    const hello = tok.encode('Hello world');
+    // A random or barely trained model can sample them (the dry run at real scale did, in evaluation).
+    expect(tok.decode([...hello.slice(0, 1), 151718, ...hello.slice(1), 151935])).toBe('Hello world');
+    expect(tok.decode([151700])).toBe('');
+    expect(tok.pieces([hello[0], 151718])).toEqual([tok.pieces([hello[0]])[0], '<id:151718>']);
+    expectKitError(() => tok.decode([151936]), 'decode: token id 151936 at index 0 is outside the vocabulary [0, 151936)');
+    // Without a config.json (a bare tokenizer folder) the tokenizer's own size is the limit.
+    const bare = await loadTokenizer(lenmlTokenizerDir('qwen3'));
+    expect(bare.modelVocabSize).toBe(151669);
+    expectKitError(() => bare.decode([151718]), 'outside the vocabulary [0, 151669)');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
