@@ -135,6 +135,9 @@ export class Decoder {
    */
   checkpointTokens = 8192;
 
+  /** Whether prefill computes repeated prompt rows once (exact; see prefill). Off only to compare the two paths. */
+  sharePrefill = true;
+
   /** Builds a decoder from host weights (HF names); shapes are checked against the config. */
   static fromWeights(cfg: DecoderConfig, weights: HostWeights, opts: { trainable?: boolean } = {}): Decoder {
     const checked = checkWeights(weights, cfg, 'weights');
@@ -495,13 +498,22 @@ export class Decoder {
     check(B === cache.batch, () => `prefill: ids has ${B} rows, the cache ${cache.batch}`);
     check(P <= cache.maxLen, () => `prefill: prompt length ${P} exceeds the cache length ${cache.maxLen}`);
     const m = mask ?? new Float32Array(B * P).fill(1);
+    // Rows that repeat an earlier row (the G samples of a GRPO group, the k samples of an evaluated problem) are
+    // computed once and copied: every op treats rows independently, so the copies equal their own prefill to the bit
+    // (tests/lm/model.test.ts), at 1/G of the cost.
+    const { unique, rowOf } = this.sharePrefill ? uniqueRows(ids.dataSync() as Int32Array, m, B, P) : { unique: [], rowOf: new Int32Array(0) };
+    const shared = this.sharePrefill && unique.length < B;
+    const uIds = shared ? tf.gather(ids, unique) as tf.Tensor2D : ids;
+    const uMask = shared ? unique.flatMap((b) => Array.from({ length: P }, (_, t) => m[b * P + t])) : m;
+    const expand = (x: tf.Tensor) => (shared ? tf.gather(x, rowOf) : x);
     const ks: tf.Tensor[] = [];
     const vs: tf.Tensor[] = [];
     const extra = cache.maxLen - P;
-    const out = this.forward(ids, m, (_l, kT, v) => {
-      ks.push(tf.keep(tf.pad(kT, [[0, 0], [0, 0], [0, 0], [0, extra]])));
-      vs.push(tf.keep(tf.pad(v, [[0, 0], [0, 0], [0, extra], [0, 0]])));
+    const uOut = this.forward(uIds, uMask, (_l, kT, v) => {
+      ks.push(tf.keep(expand(tf.pad(kT, [[0, 0], [0, 0], [0, 0], [0, extra]]))));
+      vs.push(tf.keep(expand(tf.pad(v, [[0, 0], [0, 0], [0, extra], [0, 0]]))));
     }, { headFrom: opts.lastOnly ? P - 1 : 0 });
+    const out = shared ? { logits: expand(uOut.logits), hidden: expand(uOut.hidden) } : uOut;
     cache.k = ks;
     cache.v = vs;
     cache.length = P;
@@ -557,6 +569,28 @@ export class Decoder {
     const hidden = this.rmsNorm(x, this.norm);
     return { logits: this.head(hidden), hidden: tf.reshape(hidden, [B, d]) };
   }
+}
+
+/**
+ * The distinct rows of a left-padded batch (ids and mask) in first-seen order, and for every row the index of its
+ * distinct row.
+ */
+export function uniqueRows(ids: ArrayLike<number>, mask: ArrayLike<number>, B: number, P: number): { unique: number[]; rowOf: Int32Array } {
+  const seen = new Map<string, number>();
+  const unique: number[] = [];
+  const rowOf = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    let key = '';
+    for (let t = 0; t < P; t++) key += `${mask[b * P + t] ? ids[b * P + t] : -1},`;
+    let u = seen.get(key);
+    if (u === undefined) {
+      u = unique.length;
+      seen.set(key, u);
+      unique.push(b);
+    }
+    rowOf[b] = u;
+  }
+  return { unique, rowOf };
 }
 
 /**

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
 import { modelLogits } from '../../src/commands/logits';
 import { loadModel, saveModel } from '../../src/lm/load';
-import { Decoder } from '../../src/lm/model';
+import { Decoder, uniqueRows } from '../../src/lm/model';
 import { attention } from '../../src/lm/ops';
 import { expectKitError, FIXTURES, tempDir, tinyConfig } from '../helpers/kit';
 
@@ -106,6 +106,40 @@ describe('decoder equivalences', () => {
       const alone = tf.tidy(() => model.forward(tf.tensor2d([ids[0].slice(2)], [1, 6], 'int32')).logits.arraySync()) as number[][][];
       expect(maxAbsDiff(alone[0], full[0].slice(2))).toBeLessThan(1e-5);
       expect(tf.memory().numTensors).toBe(before);
+      model.dispose();
+    });
+  }
+
+  for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
+    it(`${arch}: a prefill of repeated rows (GRPO groups) computes each once and gives the bits of the full prefill`, () => {
+      const model = Decoder.random(tinyConfig(arch), 5, { std: 0.3 });
+      // Rows 0, 2 and 4 repeat (padding included); 1 and 3 repeat; 5 has the tokens of 1 but another padding.
+      const a = [0, 0, 5, 6, 7, 8];
+      const b = [9, 10, 11, 12, 13, 14];
+      const ids = [a, b, a, b, a, [0, 11, 12, 13, 14, 9]];
+      const mask = [a, b, a, b, a, ids[5]].flatMap((r, i) => r.map((_, t) => (i % 2 === 0 && i < 5 && t < 2) || (i === 5 && t === 0) ? 0 : 1));
+      const run = (share: boolean) => {
+        model.sharePrefill = share;
+        const cache = model.createCache(6, 9);
+        const seen: number[][] = [];
+        const pre = model.prefill(cache, tf.tensor2d(ids, [6, 6], 'int32'), mask, { lastOnly: true });
+        seen.push(Array.from(pre.logits.dataSync()), Array.from(pre.hidden.dataSync()));
+        for (let t = 0; t < 3; t++) {
+          const step = model.decodeStep(cache, [20 + t, 21, 20 + t, 22, 23, 21]);
+          seen.push(Array.from(step.logits.dataSync()), Array.from(step.hidden.dataSync()));
+        }
+        seen.push(...cache.k.map((k) => Array.from(k.dataSync())), Array.from(cache.valid), Array.from(cache.nextPos));
+        cache.dispose();
+        return seen;
+      };
+      const before = tf.memory().numTensors;
+      const shared = tf.tidy(() => run(true));
+      const plain = tf.tidy(() => run(false));
+      model.sharePrefill = true;
+      expect(shared.length).toBe(plain.length);
+      shared.forEach((x, i) => expect(x.every((v, j) => Object.is(v, plain[i][j])), `output ${i}`).toBe(true));
+      expect(tf.memory().numTensors).toBe(before);
+      expect(uniqueRows(ids.flat(), mask, 6, 6)).toEqual({ unique: [0, 1, 5], rowOf: Int32Array.from([0, 1, 0, 1, 0, 2]) });
       model.dispose();
     });
   }
