@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
 import { assembleGemm } from '../../src/lm/kernels/assemble';
 import { GEMM_WASM_BASE64 } from '../../src/lm/kernels/gemm-binary';
-import { gemmCalls, gemmRoute, gemmRouteFromEnv, setGemmRoute } from '../../src/lm/kernels/gemm';
+import { gemmCalls, gemmRoute, gemmRouteFromEnv, gemmStreamCalls, setGemmRoute, setGemmStream, STREAM_MIN_N } from '../../src/lm/kernels/gemm';
 import { Decoder } from '../../src/lm/model';
 import { tinyConfig } from '../helpers/kit';
 
@@ -16,7 +16,10 @@ beforeAll(async () => {
   const info = await initBackend('wasm', { log: () => {} });
   onWasm = info.name === 'wasm' && tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
 });
-afterEach(() => setGemmRoute('batched'));
+afterEach(() => {
+  setGemmRoute('batched');
+  setGemmStream(true);
+});
 
 /** tf.matMul under a route; also says whether the kit's kernel computed it. */
 function matMulOn(route: 'tfjs' | 'batched' | 'all', a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): { out: Float32Array; kit: boolean } {
@@ -107,6 +110,38 @@ describe('kit gemm', () => {
       expect(Array.from(allB.out.slice(0, 5 * 70)).every((v, i) => Math.abs(v - refB[i]) < 1e-4 * (1 + Math.abs(refB[i])))).toBe(true);
       expect(matMulOn('all', x, tf.randomNormal([70, 37]), false, true).kit).toBe(false);
       expect(() => setGemmRoute('x' as never)).toThrow(/unknown matMul route 'x'/);
+    });
+  });
+
+  it('products of ≤ 4 rows stream B row by row on route all: the bits of the register blocks, close to XNNPACK', () => {
+    if (!onWasm) return;
+    let cases = 0;
+    for (const M of [1, 2, 3, 4]) for (const K of [1, 5, 48, 49, 130]) for (const N of [STREAM_MIN_N, 68, 200]) for (const tA of [false, true]) {
+      tf.tidy(() => {
+        const a = tf.randomNormal(tA ? [K, M] : [M, K], 0, 1, 'float32', 7 * M + K);
+        const b = tf.randomNormal([K, N], 0, 1, 'float32', N + K);
+        const streamed = gemmStreamCalls();
+        const s = matMulOn('all', a, b, tA);
+        expect(gemmStreamCalls()).toBe(streamed + 1);
+        setGemmStream(false);
+        const blocks = matMulOn('all', a, b, tA);
+        setGemmStream(true);
+        expect(gemmStreamCalls()).toBe(streamed + 1);
+        expect(s.kit && blocks.kit).toBe(true);
+        expect(bitsDiffer(s.out, blocks.out), `[${M},${K}]·[${K},${N}] tA=${tA}`).toBe(0);
+        const ref = matMulOn('tfjs', a, b, tA).out;
+        for (let i = 0; i < ref.length; i++) expect(Math.abs(ref[i] - s.out[i])).toBeLessThan(1e-4 * (1 + Math.abs(ref[i])));
+      });
+      cases++;
+    }
+    expect(cases).toBe(4 * 5 * 3 * 2);
+    // Five rows, a column count that is not a multiple of 4, or fewer than STREAM_MIN_N columns: the register blocks.
+    tf.tidy(() => {
+      const before = gemmStreamCalls();
+      matMulOn('all', tf.ones([5, 8]), tf.ones([8, 64]));
+      matMulOn('all', tf.ones([2, 8]), tf.ones([8, 66]));
+      matMulOn('all', tf.ones([2, 8]), tf.ones([8, STREAM_MIN_N - 4]));
+      expect(gemmStreamCalls()).toBe(before);
     });
   });
 

@@ -133,6 +133,76 @@ function entry(): string {
   )`;
 }
 
+/**
+ * $stream_R: C[0..R, 0..N] for R ≤ 4 rows and N a multiple of 4, walking B row by row (B is read once, front to
+ * back, which the hardware prefetches; the register blocks instead walk B's columns, one cache line per row, and wait
+ * on memory). The partial sums of a k block live in the scratch rows s (R·N floats), four k at a time, so every
+ * output sees the same operations in the same order as in the register blocks: bit-identical.
+ */
+function stream(R: number): string {
+  const rows = range(R);
+  const ks = range(4);
+  const L: string[] = [];
+  const vecLoop = (label: string, body: string[]) => [
+    `      (local.set $n (i32.const 0))`,
+    `      (block $${label}d (loop $${label}l`,
+    `        (br_if $${label}d (i32.ge_u (local.get $n) (local.get $N4)))`,
+    ...body.map((x) => `        ${x}`),
+    `        (local.set $n (i32.add (local.get $n) (i32.const 16)))`,
+    `        (br $${label}l)))`,
+  ];
+  const at = (base: string, r: number, ld: string) => `(i32.add (i32.add (local.get ${base}) (i32.mul (i32.const ${r}) (local.get ${ld}))) (local.get $n))`;
+  L.push(`  (func $stream_${R} (param $a i32) (param $b i32) (param $c i32) (param $s i32) (param $K i32) (param $N i32) (param $lda i32) (param $ak i32)`);
+  L.push(`    (local $k i32) (local $kend i32) (local $n i32) (local $N4 i32) (local $ldb i32) (local $pb i32) (local $sv v128)`);
+  L.push(`    ${rows.map((r) => `(local $pa${r} i32)`).join(' ')} ${ks.map((j) => `(local $bv${j} v128)`).join(' ')}`);
+  L.push(`    ${rows.flatMap((r) => ks.map((j) => `(local $av${r}_${j} v128)`)).join(' ')}`);
+  L.push(`    (local.set $ldb (i32.shl (local.get $N) (i32.const 2)))`);
+  L.push(`    (local.set $N4 (local.get $ldb))`);
+  for (const r of rows) L.push(`    (local.set $pa${r} (i32.add (local.get $a) (i32.mul (i32.const ${r}) (local.get $lda))))`);
+  // C = 0
+  L.push(...vecLoop('z', rows.map((r) => `(v128.store align=4 ${at('$c', r, '$ldb')} (v128.const i32x4 0 0 0 0))`)).map((x) => x.slice(2)));
+  L.push(`    (local.set $pb (local.get $b))`);
+  L.push(`    (block $done (loop $kb`);
+  L.push(`      (br_if $done (i32.ge_u (local.get $k) (local.get $K)))`);
+  L.push(`      (local.set $kend (select (i32.add (local.get $k) (i32.const ${K_BLOCK})) (local.get $K) (i32.lt_u (i32.add (local.get $k) (i32.const ${K_BLOCK})) (local.get $K))))`);
+  L.push(...vecLoop('s0', rows.map((r) => `(v128.store align=4 ${at('$s', r, '$ldb')} (v128.const i32x4 0 0 0 0))`)));
+  // four k at a time, then one at a time
+  for (const [label, nk] of [['q', 4], ['o', 1]] as const) {
+    L.push(`      (block $${label}done (loop $${label}k`);
+    L.push(`        (br_if $${label}done (i32.gt_u (i32.add (local.get $k) (i32.const ${nk})) (local.get $kend)))`);
+    for (const r of rows) for (const j of range(nk)) {
+      L.push(`        (local.set $av${r}_${j} (f32x4.splat (f32.load align=4 (i32.add (local.get $pa${r}) (i32.mul (i32.const ${j}) (local.get $ak))))))`);
+    }
+    const body: string[] = [];
+    for (const j of range(nk)) body.push(`(local.set $bv${j} (v128.load align=4 (i32.add (i32.add (local.get $pb) (i32.mul (i32.const ${j}) (local.get $ldb))) (local.get $n))))`);
+    for (const r of rows) {
+      body.push(`(local.set $sv (v128.load align=4 ${at('$s', r, '$ldb')}))`);
+      for (const j of range(nk)) body.push(`(local.set $sv (f32x4.add (local.get $sv) (f32x4.mul (local.get $av${r}_${j}) (local.get $bv${j}))))`);
+      body.push(`(v128.store align=4 ${at('$s', r, '$ldb')} (local.get $sv))`);
+    }
+    L.push(...vecLoop(`${label}n`, body).map((x) => '  ' + x));
+    for (const r of rows) L.push(`        (local.set $pa${r} (i32.add (local.get $pa${r}) (i32.mul (i32.const ${nk}) (local.get $ak))))`);
+    L.push(`        (local.set $pb (i32.add (local.get $pb) (i32.mul (i32.const ${nk}) (local.get $ldb))))`);
+    L.push(`        (local.set $k (i32.add (local.get $k) (i32.const ${nk})))`);
+    L.push(`        (br $${label}k)))`);
+  }
+  L.push(...vecLoop('t', rows.map((r) => `(v128.store align=4 ${at('$c', r, '$ldb')} (f32x4.add (v128.load align=4 ${at('$c', r, '$ldb')}) (v128.load align=4 ${at('$s', r, '$ldb')})))`)));
+  L.push(`      (br $kb)))`);
+  L.push(`  )`);
+  return L.join('\n');
+}
+
+/**
+ * The exported row-streaming entry: gemv(a, b, c, s, M, K, N, lda, ak) for M ≤ 4 and N a multiple of 4 (the caller
+ * checks both), one 2-D product; s is scratch for M·N floats.
+ */
+function streamEntry(): string {
+  const call = (R: number) => `(call $stream_${R} (local.get $a) (local.get $b) (local.get $c) (local.get $s) (local.get $K) (local.get $N) (local.get $lda) (local.get $ak))`;
+  return `  (func (export "gemv") (param $a i32) (param $b i32) (param $c i32) (param $s i32) (param $M i32) (param $K i32) (param $N i32) (param $lda i32) (param $ak i32)
+${range(4).map((i) => `    (if (i32.eq (local.get $M) (i32.const ${i + 1})) (then ${call(i + 1)}))`).join('\n')}
+  )`;
+}
+
 /** The whole module's text. */
 export function gemmWat(): string {
   const parts = ['(module', '  (import "env" "memory" (memory 1))'];
@@ -147,6 +217,8 @@ export function gemmWat(): string {
   parts.push(dot());
   for (const [R, V] of BLOCKS) parts.push(rows(R, V));
   parts.push(entry());
+  for (const R of range(4)) parts.push(stream(R + 1));
+  parts.push(streamEntry());
   parts.push(')');
   return parts.join('\n') + '\n';
 }

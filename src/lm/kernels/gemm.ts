@@ -20,11 +20,14 @@ export const GEMM_ROUTES = ['batched', 'all', 'tfjs'] as const;
 export type GemmRoute = (typeof GEMM_ROUTES)[number];
 
 type GemmFn = (a: number, b: number, c: number, batch: number, M: number, K: number, N: number, lda: number, ak: number, sa: number, sb: number) => void;
+type GemvFn = (a: number, b: number, c: number, s: number, M: number, K: number, N: number, lda: number, ak: number) => void;
+interface Kernels { gemm: GemmFn; gemv: GemvFn }
 
 interface WasmBackend {
   wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
   dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: unknown, force?: boolean): boolean;
 }
 
 interface MatMulArgs {
@@ -36,9 +39,13 @@ interface MatMulArgs {
 let route: GemmRoute = 'batched';
 let installed = false;
 let original: tf.KernelFunc | null = null;
-let gemm: GemmFn | null = null;
+let kernels: Kernels | null = null;
 let gemmMemory: WebAssembly.Memory | null = null;
 let calls = 0;
+let streamCalls = 0;
+/** The fewest columns for which a 2-D product of at most 4 rows streams B row by row (see gemm-wat.ts, $stream_R). */
+export const STREAM_MIN_N = 64;
+let streamEnabled = true;
 
 /** The route in force. */
 export function gemmRoute(): GemmRoute {
@@ -48,6 +55,16 @@ export function gemmRoute(): GemmRoute {
 /** How many products the kit's kernel has computed (tests check that a path really went through it). */
 export function gemmCalls(): number {
   return calls;
+}
+
+/** How many of them went through the row-streaming kernel (products of ≤ 4 rows). */
+export function gemmStreamCalls(): number {
+  return streamCalls;
+}
+
+/** Turns the row-streaming kernel off (tests compare it with the register blocks) or back on. */
+export function setGemmStream(on: boolean): void {
+  streamEnabled = on;
 }
 
 /** Sets the route (see the file's header). */
@@ -70,14 +87,14 @@ function memoryOf(backend: WasmBackend): WebAssembly.Memory {
   return m;
 }
 
-function gemmFor(backend: WasmBackend): GemmFn {
+function kernelsFor(backend: WasmBackend): Kernels {
   const memory = memoryOf(backend);
-  if (gemm && gemmMemory === memory) return gemm;
+  if (kernels && gemmMemory === memory) return kernels;
   const module = new WebAssembly.Module(Buffer.from(GEMM_WASM_BASE64, 'base64'));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  gemm = instance.exports.gemm as GemmFn;
+  kernels = { gemm: instance.exports.gemm as GemmFn, gemv: instance.exports.gemv as GemvFn };
   gemmMemory = memory;
-  return gemm;
+  return kernels;
 }
 
 const prod = (s: readonly number[]) => s.reduce((x, y) => x * y, 1);
@@ -103,13 +120,21 @@ function kitMatMul(args: MatMulArgs): tf.TensorInfo | null {
   const K = transposeA ? r : c;
   const [Kb, N] = b.shape.slice(-2);
   if (Kb !== K) return null; // tfjs's kernel reports the mismatch
-  const out = args.backend.makeOutput([...batchDims, M, N], 'float32');
-  const fn = gemmFor(args.backend); // after makeOutput: the heap may have grown (the module sees the same memory)
-  const ptr = (t: tf.TensorInfo) => args.backend.dataIdMap.get(t.dataId)!.memoryOffset;
+  const be = args.backend;
+  const out = be.makeOutput([...batchDims, M, N], 'float32');
+  const ptr = (t: tf.TensorInfo) => be.dataIdMap.get(t.dataId)!.memoryOffset;
   // A(m, k) at m·lda + k·ak bytes: [M, K] row-major, or [K, M] for transposeA.
   const lda = transposeA ? 4 : 4 * K;
   const ak = transposeA ? 4 * M : 4;
-  fn(ptr(a), ptr(b), ptr(out), batch, M, K, N, lda, ak, 4 * M * K, broadcastB ? 0 : 4 * K * N);
+  if (streamEnabled && batch === 1 && M <= 4 && N % 4 === 0 && N >= STREAM_MIN_N) {
+    const scratch = be.makeOutput([M * N], 'float32');
+    const k = kernelsFor(be); // after every makeOutput: the heap may have grown (the module sees the same memory)
+    k.gemv(ptr(a), ptr(b), ptr(out), ptr(scratch), M, K, N, lda, ak);
+    be.disposeData(scratch.dataId, true);
+    streamCalls++;
+  } else {
+    kernelsFor(be).gemm(ptr(a), ptr(b), ptr(out), batch, M, K, N, lda, ak, 4 * M * K, broadcastB ? 0 : 4 * K * N);
+  }
   calls++;
   return out;
 }
