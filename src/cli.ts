@@ -1,6 +1,8 @@
 // The `introllm` command line: a thin dispatcher over src/commands/*, each a small module that parses its own
 // flags with node:util parseArgs (unknown flags are errors) and calls library functions.
+import * as fs from 'node:fs';
 import { KitError } from './errors';
+import { peakRssLine } from './io/rss';
 
 export interface Command {
   summary: string;
@@ -40,6 +42,9 @@ function help(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (process.env.INTROLLM_REPORT_PEAK_RSS) {
+    process.on('exit', () => fs.writeSync(2, `${peakRssLine()}\n`));
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
     return name ? 0 : 2;

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { currentBackend, fitBackendToModel, initBackend } from '../backend';
+import { peakRssMb } from '../io/rss';
 import { benchDecoder } from '../bench/lm';
 import { benchRl } from '../bench/rl';
 import type { Command } from '../cli';
@@ -110,17 +111,6 @@ export const command: Command = {
     return 0;
   },
 };
-
-/** The process's peak resident set (VmHWM, Linux) in MB, or the current RSS where /proc is not available. */
-export function peakRssMb(): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Math.round(Number(m[1]) / 1024);
-  } catch {
-    /* not Linux */
-  }
-  return Math.round(process.memoryUsage().rss / 2 ** 20);
-}
 
 /**
  * The cases of issue 10's table, each in its own process (a fresh wasm heap), side by side with PyTorch when asked:

@@ -2,6 +2,7 @@
 // TF.js backend in Node is single-threaded on CPU, and separate processes keep each run's memory to itself.
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { PEAK_RSS_LINE } from '../io/rss';
 
 export interface Job {
   name: string;
@@ -14,6 +15,8 @@ export interface JobResult {
   ms: number;
   /** The last lines of the job's stderr (for error reports). */
   tail: string[];
+  /** The job process's peak resident set in MB (its VmHWM at exit), or null where it reported none. */
+  peakRssMb: number | null;
 }
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'introllm.js');
@@ -32,20 +35,26 @@ export async function runJobs(jobs: Job[], concurrency: number, log: (line: stri
       const t0 = performance.now();
       log(`[start] ${job.name}`);
       const tail: string[] = [];
+      let peakRssMb: number | null = null;
       const code = await new Promise<number>((resolve) => {
-        const child = spawn(process.execPath, [BIN, ...job.args], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const env = { ...process.env, INTROLLM_REPORT_PEAK_RSS: '1' };
+        const child = spawn(process.execPath, [BIN, ...job.args], { stdio: ['ignore', 'ignore', 'pipe'], env });
         let buf = '';
         child.stderr.on('data', (d: Buffer) => {
           buf += d.toString();
           const lines = buf.split(/\r|\n/);
           buf = lines.pop() ?? '';
-          for (const l of lines) if (l.trim()) tail.push(l.trim());
+          for (const l of lines) {
+            const peak = PEAK_RSS_LINE.exec(l.trim());
+            if (peak) peakRssMb = Number(peak[1]);
+            else if (l.trim()) tail.push(l.trim());
+          }
           tail.splice(0, Math.max(0, tail.length - 8));
         });
         child.on('error', () => resolve(127));
         child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
       });
-      results[i] = { name: job.name, code, ms: performance.now() - t0, tail };
+      results[i] = { name: job.name, code, ms: performance.now() - t0, tail, peakRssMb };
       done++;
       doneMs += performance.now() - t0;
       log(`[${code === 0 ? 'done' : `FAILED (${code})`}] ${job.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s · ${progressLine(done, jobs.length, doneMs / done, width)}`);

@@ -147,7 +147,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   } catch {
     sessions = [];
   }
-  sessions.push({ started: new Date(t0).toISOString(), ...gitState(), wall_time_s: (Date.now() - t0) / 1000, jobs: o.jobs, runs: results.map((r) => ({ name: r.name, code: r.code, seconds: r.ms / 1000 })) });
+  sessions.push({ started: new Date(t0).toISOString(), ...gitState(), wall_time_s: (Date.now() - t0) / 1000, jobs: o.jobs, runs: results.map((r) => ({ name: r.name, code: r.code, seconds: r.ms / 1000, peak_rss_mb: r.peakRssMb })) });
   writeJsonAtomic(manifestFile, manifest({ preset: o.preset, sessions }));
   return { out, summary, comparisons: cmp, table, figures, failed: failed.map((f) => f.name) };
 }
