@@ -1,29 +1,57 @@
-// tfjs's batched matMul against a loop of 2-D matMuls (unstack → matMul each → stack) on the attention shapes of
-// training, prefill and decoding, on the current backend (README, "Where the time goes").
-//   npx tsx scripts/bench-batched-matmul.ts
+// The matMul paths of the wasm backend side by side, one process, alternating (README, "Where the time goes"):
+// tfjs's own kernels (its generic loop for batched products, XNNPACK for 2-D ones) against the kit's SIMD kernel
+// (src/lm/kernels/gemm.ts) on the attention shapes of training, prefill and decoding, and on the 2-D products of a
+// 0.5B model (route 'all': no packed weight copies). Prints ms per product and GMAC/s.
+//   npx tsx scripts/bench-batched-matmul.ts [--json]
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
+import { GemmRoute, setGemmRoute } from '../src/lm/kernels/gemm';
 
-const SHAPES: [number, number, number, number][] = [[64, 320, 16, 160], [64, 320, 160, 16], [16, 960, 64, 480], [256, 2, 16, 160], [32, 160, 16, 160]];
+// [batch, M, K, N]: batch 0 = a 2-D product.
+const CASES: { what: string; shape: [number, number, number, number]; kit: GemmRoute }[] = [
+  { what: 'training q·kᵀ, tiny shape, 32 × 160 tokens', shape: [64, 320, 16, 160], kit: 'batched' },
+  { what: 'training P·v, tiny shape, 32 × 160 tokens', shape: [64, 320, 160, 16], kit: 'batched' },
+  { what: 'prefill q·kᵀ, 256-wide, 8 × 480-token prompt', shape: [16, 960, 64, 480], kit: 'batched' },
+  { what: 'decode q·kᵀ, tiny shape, B128, cache 160', shape: [256, 2, 16, 160], kit: 'batched' },
+  { what: 'decode P·v, tiny shape, B128, cache 160', shape: [256, 2, 160, 16], kit: 'batched' },
+  { what: 'decode MLP up, Qwen2.5-0.5B, B1', shape: [0, 1, 896, 4864], kit: 'all' },
+  { what: 'decode MLP up, Qwen2.5-0.5B, B4', shape: [0, 4, 896, 4864], kit: 'all' },
+  { what: 'decode tied LM head, Qwen3-0.6B, B1', shape: [0, 1, 1024, 151936], kit: 'all' },
+  { what: 'prefill MLP up, Qwen2.5-0.5B, 4 × 129 tokens', shape: [0, 516, 896, 4864], kit: 'all' },
+];
 
 (async () => {
-  await initBackend(undefined, { log: () => {} });
-  for (const [N, m, k, n] of SHAPES) {
-    const a = tf.randomNormal([N, m, k]) as tf.Tensor3D;
-    const b = tf.randomNormal([N, k, n]) as tf.Tensor3D;
-    // Each callback returns nothing: tf.tidy walks a returned typed array element by element, which would be timed too.
-    const batched = () => tf.tidy(() => { tf.matMul(a, b).dataSync(); });
-    const loop = () => tf.tidy(() => {
-      const bs = tf.unstack(b);
-      tf.stack(tf.unstack(a).map((x, i) => tf.matMul(x as tf.Tensor2D, bs[i] as tf.Tensor2D))).dataSync();
-    });
-    const time = (f: () => void) => {
-      f();
+  const info = await initBackend('wasm', { log: () => {} });
+  const json = process.argv.includes('--json');
+  const rows: Record<string, unknown>[] = [];
+  for (const c of CASES) {
+    const [B, M, K, N] = c.shape;
+    const a = tf.randomNormal(B ? [B, M, K] : [M, K]);
+    const b = tf.randomNormal(B ? [B, K, N] : [K, N]);
+    const macs = Math.max(B, 1) * M * K * N;
+    const reps = macs > 2e8 ? 3 : 10;
+    const once = (route: GemmRoute) => {
+      setGemmRoute(route);
       const t0 = performance.now();
-      for (let i = 0; i < 5; i++) f();
-      return (performance.now() - t0) / 5;
+      tf.tidy(() => { tf.matMul(a, b).dataSync(); });
+      return performance.now() - t0;
     };
-    console.log(`[${N}, ${m}, ${k}] · [${N}, ${k}, ${n}]: batched ${time(batched).toFixed(1)} ms, loop of ${N} 2-D matMuls ${time(loop).toFixed(1)} ms`);
+    once('tfjs');
+    once(c.kit);
+    const ms: Record<string, number[]> = { tfjs: [], kit: [] };
+    for (let i = 0; i < reps; i++) {
+      ms.tfjs.push(once('tfjs'));
+      ms.kit.push(once(c.kit));
+    }
+    const med = (x: number[]) => [...x].sort((p, q) => p - q)[Math.floor(x.length / 2)];
+    const row = { case: c.what, shape: c.shape, route: c.kit, tfjs_ms: med(ms.tfjs), kit_ms: med(ms.kit), tfjs_gmacs: macs / med(ms.tfjs) / 1e6, kit_gmacs: macs / med(ms.kit) / 1e6 };
+    rows.push(row);
+    if (!json) {
+      const shape = B ? `[${B}, ${M}, ${K}] · [${B}, ${K}, ${N}]` : `[${M}, ${K}] · [${K}, ${N}]`;
+      console.log(`${c.what}: ${shape}: tfjs ${row.tfjs_ms.toFixed(2)} ms (${row.tfjs_gmacs.toFixed(2)} GMAC/s), kit '${c.kit}' ${row.kit_ms.toFixed(2)} ms (${row.kit_gmacs.toFixed(2)} GMAC/s), ${(row.tfjs_ms / row.kit_ms).toFixed(2)}×`);
+    }
     tf.dispose([a, b]);
   }
+  setGemmRoute('batched');
+  if (json) console.log(JSON.stringify({ backend: info.detail, date: new Date().toISOString(), rows }, null, 1));
 })();
