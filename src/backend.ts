@@ -223,28 +223,30 @@ export const WASM_WORK_BYTES = 2 ** 30;
  * The wasm heap a model needs, estimated. With XNNPACK running the 2-D matMuls (`packed`, the default route), its
  * float32 weights twice — XNNPACK keeps a packed copy of every weight matrix it has multiplied with (measured: a
  * [1024, 151936] matrix grows the process by 580 MB at its first matMul) — plus WASM_WORK_BYTES; with the kit's own
- * matMul everywhere (route 'all', src/lm/kernels/gemm.ts) the weights once. Qwen2.5-0.5B's 1.98 GB need 5.03 GB
- * packed (its training aborted in XNNPACK) and 3.05 GB lean; Qwen3-0.6B's 2.38 GB need 5.84 and 3.46 GB.
+ * matMul everywhere (route 'all', src/lm/kernels/gemm.ts) the weights once. Training θ adds three times the weights
+ * (the gradients and Adam's two moments). Qwen2.5-0.5B's 1.98 GB need 5.03 GB packed (its training aborted in
+ * XNNPACK) and 3.05 GB lean, 8.98 GB to train θ; Qwen3-0.6B's 2.38 GB need 5.84 and 3.46 GB, 10.61 GB to train θ.
  */
-export function wasmHeapNeeded(weightBytes: number, packed = true): number {
-  return (packed ? 2 : 1) * weightBytes + WASM_WORK_BYTES;
+export function wasmHeapNeeded(weightBytes: number, packed = true, trainsTheta = false): number {
+  return ((packed ? 2 : 1) + (trainsTheta ? 3 : 0)) * weightBytes + WASM_WORK_BYTES;
 }
 
 const gb = (b: number) => (b / 1e9).toFixed(2);
 
 /**
- * Before a model's weights are created, on wasm: a model whose weights fit the 4 GiB heap with XNNPACK's packed
+ * Before a model's weights are created, on wasm (`trainsTheta`: the run will train the weights): a model whose weights fit the 4 GiB heap with XNNPACK's packed
  * copies keeps the default matMul route; one that fits only without them switches the kit's matMul to every product
  * (route 'all': no packed copies) and says so; one that does not fit even then moves to the cpu backend (pure
  * JavaScript, no heap limit, slower) when wasm was picked automatically, or stays with a warning when it was asked
  * for by name. An INTROLLM_GEMM set by the user is kept, with a warning when it will not fit. Returns the backend the
  * model will run on.
  */
-export function fitBackendToModel(weightBytes: number, what: string): BackendInfo | null {
+export function fitBackendToModel(weightBytes: number, what: string, o: { trainsTheta?: boolean } = {}): BackendInfo | null {
   if (!current || current.name !== 'wasm' || tf.getBackend() !== 'wasm') return current;
-  const packed = wasmHeapNeeded(weightBytes, true);
-  const lean = wasmHeapNeeded(weightBytes, false);
-  const sizes = `${what} has ${gb(weightBytes)} GB of float32 weights`;
+  const theta = o.trainsTheta ?? false;
+  const packed = wasmHeapNeeded(weightBytes, true, theta);
+  const lean = wasmHeapNeeded(weightBytes, false, theta);
+  const sizes = `${what} has ${gb(weightBytes)} GB of float32 weights${theta ? ' and the run trains them (gradients and Adam\'s moments: 3 × more)' : ''}`;
   if (packed <= WASM_HEAP_BYTES) return current;
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   if (lean <= WASM_HEAP_BYTES && simd) {

@@ -23,6 +23,10 @@ describe('fitBackendToModel', () => {
     expect(wasmHeapNeeded(QWEN3, false)).toBe(3457941504);
     expect(wasmHeapNeeded(QWEN3, false)).toBeLessThanOrEqual(WASM_HEAP_BYTES);
     expect(wasmHeapNeeded(weightBytes(loadHfConfig('bench/shapes/qwen3-1.7b')), false)).toBeGreaterThan(WASM_HEAP_BYTES);
+    // Training θ adds its gradients and Adam's two moments: 1 + 3 times the weights, lean.
+    expect(wasmHeapNeeded(QWEN25, false, true)).toBe(4 * QWEN25 + 1073741824);
+    expect(wasmHeapNeeded(QWEN25, true, true)).toBe(5 * QWEN25 + 1073741824);
+    expect(wasmHeapNeeded(4e6, true, true)).toBeLessThan(WASM_HEAP_BYTES / 2); // the tiny models train on wasm
   });
 
   it('auto: small stays; a 0.5B shape switches the matMul route to all; a larger one moves to cpu, each said once', async () => {
@@ -41,13 +45,14 @@ describe('fitBackendToModel', () => {
     expect(lines[1]).toContain('bench/shapes/qwen3-0.6b has 2.38 GB of float32 weights: with XNNPACK\'s packed copies they would need about 5.84 GB of the 4.29 GB heap, without them 3.46 GB');
     expect(fitBackendToModel(QWEN3, 'again')?.name).toBe('wasm');
     expect(lines.length).toBe(2);
-    const b = fitBackendToModel(4 * 1.8e9, 'bench/shapes/qwen3-1.7b');
+    // Training θ of a 0.5B shape: its gradients and Adam's moments do not fit the heap even without packed copies.
+    const b = fitBackendToModel(QWEN25, 'bench/shapes/qwen2.5-0.5b', { trainsTheta: true });
     expect(b?.name).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
     expect(currentBackend()?.name).toBe('cpu');
     expect(lines[2]).toContain('TF.js backend cpu instead of wasm');
-    expect(lines[2]).toContain('bench/shapes/qwen3-1.7b has 7.20 GB of float32 weights');
-    expect(lines[2]).toContain('about 8.27 GB of its 4.29 GB heap');
+    expect(lines[2]).toContain('bench/shapes/qwen2.5-0.5b has 1.98 GB of float32 weights and the run trains them (gradients and Adam\'s moments: 3 × more)');
+    expect(lines[2]).toContain('about 8.98 GB of its 4.29 GB heap');
     expect(b?.detail).toContain('chosen instead of wasm');
     // Tensors work on it at once.
     expect(tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0]).toBe(3);

@@ -18,10 +18,11 @@ export interface LoadedModel {
  * Loads `dir` (HF folder). With `randomInit` set, only config.json is read and the weights are random (seeded, drawn
  * by Decoder.randomFast): the benchmark shapes use this.
  */
-export function loadModel(dir: string, opts: { trainable?: boolean; randomInit?: number } = {}): LoadedModel {
+export function loadModel(dir: string, opts: { trainable?: boolean; randomInit?: number; trainsTheta?: boolean } = {}): LoadedModel {
   const config = loadHfConfig(dir);
-  // A model too large for the wasm heap moves an automatically picked backend to cpu, with the reason on stderr.
-  fitBackendToModel(weightBytes(config), dir);
+  // A model too large for the wasm heap (with its gradients and Adam's moments when `trainsTheta`) switches the
+  // matMul route or moves an automatically picked backend to cpu, with the reason on stderr.
+  fitBackendToModel(weightBytes(config), dir, { trainsTheta: opts.trainsTheta });
   if (opts.randomInit !== undefined) return { dir, config, model: Decoder.randomFast(config, opts.randomInit, { trainable: opts.trainable }) };
   // Tensor by tensor from disk to the backend: host memory holds one tensor at a time, not the whole checkpoint.
   const source = openModelWeights(dir, config);

@@ -43,6 +43,11 @@ function head(name: string, cfg: ControllerConfig, hiddenSize: number, seed: num
   return new HeadController({ name, input, value, gate }, cfg, hiddenSize, seed);
 }
 
+/** Whether the controller `name` has parameters φ (the heads), without creating it. */
+export function isLearnedController(name: string): boolean {
+  return name.startsWith('introllm');
+}
+
 /**
  * Creates a controller. cfg: a partial ControllerConfig (merged over the defaults and validated); hiddenSize: d of
  * h_t (used by the heads on the hidden state; pass the model's hidden size); seed: initialises learned heads.

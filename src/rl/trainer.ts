@@ -13,7 +13,7 @@ import { loadHfConfig, requireModelFolder } from '../lm/config';
 import { loadModel } from '../lm/load';
 import { Decoder } from '../lm/model';
 import { loadTokenizer, Tokenizer } from '../lm/tokenizer';
-import { createController } from '../policy/registry';
+import { createController, isLearnedController } from '../policy/registry';
 import { TampoController } from '../policy/tampo';
 import { TemperatureController } from '../policy/types';
 import { Rng } from '../rng';
@@ -71,7 +71,10 @@ export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> 
     throw new KitError(`${dir}: a finished, packed run (${packed.join(', ')}); it is not trained into. Restore it with `
       + `\`introllm pack --unpack ${dir}\`, or choose another --out`);
   }
-  const { model } = loadModel(cfg.model.dir, { trainable: true });
+  // θ trains unless the schedule is temperature-only for a learned head (src/rl/schedule.ts): only then does the
+  // heap not need room for θ's gradients and Adam's moments.
+  const trainsTheta = !(cfg.schedule.mode === 'temperature-only' && isLearnedController(cfg.controller.name));
+  const { model } = loadModel(cfg.model.dir, { trainable: true, trainsTheta });
   const resumed = openRunDir(dir, cfg);
   const reference = cfg.grpo.klCoef > 0 ? loadModel(cfg.model.dir, { trainable: false }).model : null;
   const controller = controllerFor(cfg, model.cfg.hiddenSize);
