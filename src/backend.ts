@@ -8,7 +8,7 @@
 // The wasm backend lacks the UnsortedSegmentSum kernel, which the gradient of tf.gather (the embedding lookup) needs;
 // registerWasmExtras() adds a plain implementation so that training works on wasm.
 import * as tf from '@tensorflow/tfjs';
-import { gemmRoute, installKitGemm, setGemmRoute } from './lm/kernels/gemm';
+import { gemmRoute, gemmRouteFromEnv, installKitGemm, installKitGemmCpu, setGemmRoute } from './lm/kernels/gemm';
 import { KitError } from './errors';
 import { installDawnTickHook, patchWebgpuBackend } from './webgpu-node';
 
@@ -128,12 +128,18 @@ async function startWasm(): Promise<string> {
   return `simd ${simd ? 'on' : 'off'}, ${threads ? 'multi-threaded' : 'one thread'}, matMul ${simd ? gemmRoute() : 'tfjs'}`;
 }
 
+/** The cpu backend with the kit's matMul in front of its own (src/lm/kernels/gemm.ts), unless INTROLLM_GEMM=tfjs. */
+function cpuDetail(): string {
+  installKitGemmCpu();
+  return `pure JavaScript, matMul ${gemmRouteFromEnv() === 'tfjs' ? 'tfjs' : 'kit (wasm SIMD)'}`;
+}
+
 async function start(name: BackendName, auto: boolean): Promise<string> {
   switch (name) {
     case 'tensorflow': return startTensorflow();
     case 'webgpu': return startWebgpu(auto);
     case 'wasm': return startWasm();
-    case 'cpu': await activate('cpu'); return 'pure JavaScript';
+    case 'cpu': await activate('cpu'); return cpuDetail();
   }
 }
 
@@ -269,7 +275,7 @@ export function fitBackendToModel(weightBytes: number, what: string, o: { trains
   // tf.setBackend is async only for backends whose start-up is; the cpu backend's is not, so the switch happens now.
   void tf.setBackend('cpu');
   if (tf.getBackend() !== 'cpu') throw new KitError(`${why}, and switching to the cpu backend failed (TF.js stayed on '${tf.getBackend()}'); pass --backend cpu`);
-  current = { name: 'cpu', detail: `pure JavaScript; chosen instead of wasm because ${why}` };
+  current = { name: 'cpu', detail: `${cpuDetail()}; chosen instead of wasm because ${why}` };
   logLine(`introllm: TF.js backend cpu instead of wasm: ${why}`);
   return current;
 }

@@ -100,43 +100,136 @@ function kernelsFor(backend: WasmBackend): Kernels {
 const prod = (s: readonly number[]) => s.reduce((x, y) => x * y, 1);
 const sameShape = (x: readonly number[], y: readonly number[]) => x.length === y.length && x.every((v, i) => v === y[i]);
 
+/** A product the kit's kernel takes: its sizes and A's strides (bytes). */
+interface Plan {
+  outShape: number[];
+  batch: number;
+  M: number;
+  K: number;
+  N: number;
+  lda: number;
+  ak: number;
+  broadcastB: boolean;
+  stream: boolean;
+}
+
 /**
- * The kit's product when the case is one it takes under the current route, else null. Taken: float32, no
- * transposeB, rank ≥ 2 with B's batch dims equal to A's or absent (B broadcast), and — on 'batched' — a batch > 1.
+ * The kit's plan for a product when it is one the kernel takes under `r`, else null. Taken: float32, no transposeB,
+ * rank ≥ 2 with B's batch dims equal to A's or absent (B broadcast), and — on 'batched' — a batch > 1.
  */
-function kitMatMul(args: MatMulArgs): tf.TensorInfo | null {
-  if (route === 'tfjs') return null;
-  const { a, b } = args.inputs;
-  const { transposeA, transposeB } = args.attrs;
+function planFor(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean, r: GemmRoute): Plan | null {
+  if (r === 'tfjs') return null;
   if (transposeB || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return null;
   const batchDims = a.shape.slice(0, -2);
   const bBatchDims = b.shape.slice(0, -2);
   const broadcastB = bBatchDims.length === 0;
   if (!broadcastB && !sameShape(batchDims, bBatchDims)) return null;
   const batch = prod(batchDims);
-  if (route === 'batched' && (batch <= 1 || broadcastB)) return null;
-  const [r, c] = a.shape.slice(-2);
-  const M = transposeA ? c : r;
-  const K = transposeA ? r : c;
+  if (r === 'batched' && (batch <= 1 || broadcastB)) return null;
+  const [rows, cols] = a.shape.slice(-2);
+  const M = transposeA ? cols : rows;
+  const K = transposeA ? rows : cols;
   const [Kb, N] = b.shape.slice(-2);
   if (Kb !== K) return null; // tfjs's kernel reports the mismatch
-  const be = args.backend;
-  const out = be.makeOutput([...batchDims, M, N], 'float32');
-  const ptr = (t: tf.TensorInfo) => be.dataIdMap.get(t.dataId)!.memoryOffset;
   // A(m, k) at m·lda + k·ak bytes: [M, K] row-major, or [K, M] for transposeA.
-  const lda = transposeA ? 4 : 4 * K;
-  const ak = transposeA ? 4 * M : 4;
-  if (streamEnabled && batch === 1 && M <= 4 && N % 4 === 0 && N >= STREAM_MIN_N) {
-    const scratch = be.makeOutput([M * N], 'float32');
-    const k = kernelsFor(be); // after every makeOutput: the heap may have grown (the module sees the same memory)
-    k.gemv(ptr(a), ptr(b), ptr(out), ptr(scratch), M, K, N, lda, ak);
-    be.disposeData(scratch.dataId, true);
+  const stream = streamEnabled && batch === 1 && M <= 4 && N % 4 === 0 && N >= STREAM_MIN_N;
+  return { outShape: [...batchDims, M, N], batch, M, K, N, lda: transposeA ? 4 : 4 * K, ak: transposeA ? 4 * M : 4, broadcastB, stream };
+}
+
+/** Runs a plan on operands at byte offsets a, b, c (and scratch s for M·N floats when it streams) of the kernels' memory. */
+function runPlan(k: Kernels, p: Plan, a: number, b: number, c: number, s: number): void {
+  if (p.stream) {
+    k.gemv(a, b, c, s, p.M, p.K, p.N, p.lda, p.ak);
     streamCalls++;
   } else {
-    kernelsFor(be).gemm(ptr(a), ptr(b), ptr(out), batch, M, K, N, lda, ak, 4 * M * K, broadcastB ? 0 : 4 * K * N);
+    k.gemm(a, b, c, p.batch, p.M, p.K, p.N, p.lda, p.ak, 4 * p.M * p.K, p.broadcastB ? 0 : 4 * p.K * p.N);
   }
   calls++;
+}
+
+/** wasm: on the backend's own memory, in place. */
+function kitMatMul(args: MatMulArgs): tf.TensorInfo | null {
+  const { a, b } = args.inputs;
+  const p = planFor(a, b, args.attrs.transposeA, args.attrs.transposeB, route);
+  if (!p) return null;
+  const be = args.backend;
+  const out = be.makeOutput(p.outShape, 'float32');
+  const scratch = p.stream ? be.makeOutput([p.M * p.N], 'float32') : null;
+  const ptr = (t: tf.TensorInfo) => be.dataIdMap.get(t.dataId)!.memoryOffset;
+  // Kernels after every makeOutput: the heap may have grown (the module sees the same memory).
+  runPlan(kernelsFor(be), p, ptr(a), ptr(b), ptr(out), scratch ? ptr(scratch) : 0);
+  if (scratch) be.disposeData(scratch.dataId, true);
   return out;
+}
+
+// ---- the cpu backend ----
+// Its tensors are JavaScript arrays, so the operands are copied into a memory of the kit's own (grown as needed, up
+// to wasm's 4 GiB) and the result copied out: for a product of many rows the copies are a small part of the work;
+// decoding (a few rows) pays about as much again as the product. Still 10–20× the cpu backend's JavaScript matMul.
+
+interface CpuBackend {
+  data: { get(id: unknown): { values?: unknown } | undefined };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+let cpuMemory: WebAssembly.Memory | null = null;
+let cpuKernels: Kernels | null = null;
+let cpuInstalled = false;
+
+function cpuKernelsFor(bytes: number): { k: Kernels; heap: Float32Array } {
+  const pages = Math.ceil(bytes / 65536) + 1;
+  if (pages > 65536) throw new KitError(`a matMul of ${(bytes / 2 ** 30).toFixed(2)} GiB of operands exceeds the 4 GiB of the kit's kernel memory`);
+  if (!cpuMemory) {
+    cpuMemory = new WebAssembly.Memory({ initial: pages, maximum: 65536 });
+    const module = new WebAssembly.Module(Buffer.from(GEMM_WASM_BASE64, 'base64'));
+    const instance = new WebAssembly.Instance(module, { env: { memory: cpuMemory } });
+    cpuKernels = { gemm: instance.exports.gemm as GemmFn, gemv: instance.exports.gemv as GemvFn };
+  } else if (cpuMemory.buffer.byteLength < pages * 65536) {
+    cpuMemory.grow(pages - cpuMemory.buffer.byteLength / 65536);
+  }
+  return { k: cpuKernels!, heap: new Float32Array(cpuMemory.buffer) };
+}
+
+function values(be: CpuBackend, t: tf.TensorInfo): Float32Array | null {
+  const v = be.data.get(t.dataId)?.values;
+  return v instanceof Float32Array ? v : null;
+}
+
+function kitMatMulCpu(args: { inputs: { a: tf.TensorInfo; b: tf.TensorInfo }; backend: CpuBackend; attrs: { transposeA: boolean; transposeB: boolean } }): tf.TensorInfo | null {
+  const { a, b } = args.inputs;
+  // On cpu every product is the kit's unless the route is 'tfjs': there is no XNNPACK to prefer for 2-D ones.
+  const p = planFor(a, b, args.attrs.transposeA, args.attrs.transposeB, route === 'tfjs' ? 'tfjs' : 'all');
+  if (!p) return null;
+  const av = values(args.backend, a);
+  const bv = values(args.backend, b);
+  if (!av || !bv) return null;
+  const cn = prod(p.outShape);
+  const sn = p.stream ? p.M * p.N : 0;
+  const align = (n: number) => Math.ceil(n / 4) * 4; // offsets in floats, 16-byte aligned
+  const offA = 0;
+  const offB = align(av.length);
+  const offC = offB + align(bv.length);
+  const offS = offC + align(cn);
+  const { k, heap } = cpuKernelsFor(4 * (offS + sn));
+  heap.set(av, offA);
+  heap.set(bv, offB);
+  runPlan(k, p, 4 * offA, 4 * offB, 4 * offC, 4 * offS);
+  return args.backend.makeTensorInfo(p.outShape, 'float32', heap.slice(offC, offC + cn));
+}
+
+/** Puts the kit's BatchMatMul in front of the cpu backend's (once); INTROLLM_GEMM=tfjs turns it off. */
+export function installKitGemmCpu(): void {
+  if (cpuInstalled) return;
+  setGemmRoute(gemmRouteFromEnv());
+  const cfg = tf.getKernel('BatchMatMul', 'cpu');
+  if (!cfg) throw new Error('the cpu backend has no BatchMatMul kernel to wrap');
+  const orig = cfg.kernelFunc;
+  tf.unregisterKernel('BatchMatMul', 'cpu');
+  tf.registerKernel({
+    ...cfg,
+    kernelFunc: ((args: Parameters<typeof kitMatMulCpu>[0]) => kitMatMulCpu(args) ?? orig(args as unknown as Parameters<tf.KernelFunc>[0])) as unknown as tf.KernelFunc,
+  });
+  cpuInstalled = true;
 }
 
 /**
