@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
-import { gemmCalls, gemmStreamCalls, setGemmRoute } from '../../src/lm/kernels/gemm';
+import { gemmStreamCalls, setGemmRoute } from '../../src/lm/kernels/gemm';
+import { matMulOn } from '../helpers/gemm';
 import { Decoder } from '../../src/lm/model';
 import { tinyConfig } from '../helpers/kit';
 
@@ -13,15 +14,6 @@ beforeAll(async () => {
   expect(info.detail).toBe('pure JavaScript, matMul kit (wasm SIMD)');
 });
 afterEach(() => setGemmRoute('batched'));
-
-function product(route: 'tfjs' | 'batched', a: tf.Tensor, b: tf.Tensor, tA = false, tB = false): { out: Float32Array; kit: boolean } {
-  setGemmRoute(route);
-  const before = gemmCalls();
-  const t = tf.matMul(a, b, tA, tB);
-  const out = t.dataSync() as Float32Array;
-  t.dispose();
-  return { out, kit: gemmCalls() > before };
-}
 
 describe('kit gemm on the cpu backend', () => {
   it('2-D, batched, broadcast and transposeA products match tfjs-cpu; transposeB stays with tfjs', () => {
@@ -34,8 +26,8 @@ describe('kit gemm on the cpu backend', () => {
       tf.tidy(() => {
         const a = tf.randomNormal(as, 0, 1, 'float32', 1);
         const b = tf.randomNormal(bs, 0, 1, 'float32', 2);
-        const ref = product('tfjs', a, b, tA);
-        const kit = product('batched', a, b, tA);
+        const ref = matMulOn('tfjs', a, b, tA);
+        const kit = matMulOn('batched', a, b, tA);
         expect(ref.kit).toBe(false);
         expect(kit.kit, `${as} · ${bs}`).toBe(true);
         expect(kit.out.length).toBe(ref.out.length);
@@ -43,7 +35,7 @@ describe('kit gemm on the cpu backend', () => {
       });
     }
     expect(gemmStreamCalls()).toBe(streamed + 3); // [1, 64]·[64, 200], [4, 37]·[37, 68] and its transposeA twin
-    tf.tidy(() => { expect(product('batched', tf.ones([3, 4]), tf.ones([5, 4]), false, true).kit).toBe(false); });
+    tf.tidy(() => { expect(matMulOn('batched', tf.ones([3, 4]), tf.ones([5, 4]), false, true).kit).toBe(false); });
   });
 
   it('a decoder forward and its gradients through the kit\'s kernel match tfjs-cpu\'s', () => {

@@ -9,6 +9,7 @@ import { assembleGemm } from '../../src/lm/kernels/assemble';
 import { GEMM_WASM_BASE64 } from '../../src/lm/kernels/gemm-binary';
 import { gemmCalls, gemmRoute, gemmRouteFromEnv, gemmStreamCalls, setGemmRoute, setGemmStream, STREAM_MIN_N } from '../../src/lm/kernels/gemm';
 import { Decoder } from '../../src/lm/model';
+import { matMulOn } from '../helpers/gemm';
 import { tinyConfig } from '../helpers/kit';
 
 let onWasm = false;
@@ -20,16 +21,6 @@ afterEach(() => {
   setGemmRoute('batched');
   setGemmStream(true);
 });
-
-/** tf.matMul under a route; also says whether the kit's kernel computed it. */
-function matMulOn(route: 'tfjs' | 'batched' | 'all', a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): { out: Float32Array; kit: boolean } {
-  setGemmRoute(route);
-  const before = gemmCalls();
-  const t = tf.matMul(a, b, transposeA, transposeB);
-  const out = t.dataSync() as Float32Array;
-  t.dispose();
-  return { out, kit: gemmCalls() > before };
-}
 
 function bitsDiffer(x: Float32Array, y: Float32Array): number {
   const a = new Uint32Array(x.buffer, x.byteOffset, x.length);

@@ -1,5 +1,5 @@
-// The kit's own matrix product on the wasm backend (issue 10), a BatchMatMul kernel that replaces tfjs's where it
-// is slow or costly and hands every other case back to tfjs's own kernel.
+// The kit's own matrix product (issue 10), a BatchMatMul kernel in front of tfjs's on the wasm and cpu backends: it
+// takes the cases where tfjs's is slow or costly and hands every other case back to tfjs's own kernel.
 //
 // Why: tfjs-backend-wasm 4.22 runs a product with a batch > 1 (attention's q·kᵀ and P·v, and their gradients) in a
 // generic scalar loop at 0.3–1 GMAC/s, while 2-D products go to XNNPACK, which keeps a packed copy of every weight
@@ -12,6 +12,8 @@
 //          the heap once but not twice runs on wasm (fitBackendToModel picks it). Numerically close to XNNPACK,
 //          not identical.
 //   'tfjs': never (tfjs's kernels everywhere; for comparisons).
+// On the cpu backend (installKitGemmCpu) the kernel takes every float32 product without transposeB, on copies of
+// the operands in a memory of its own, unless the route is 'tfjs'.
 import * as tf from '@tensorflow/tfjs';
 import { KitError } from '../../errors';
 import { GEMM_WASM_BASE64 } from './gemm-binary';
