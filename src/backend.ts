@@ -121,15 +121,20 @@ async function startWasm(): Promise<string> {
   requireOptional('@tensorflow/tfjs-backend-wasm');
   await activate('wasm');
   registerWasmExtras();
+  // The kit's SIMD matMul (src/lm/kernels/gemm.ts) needs the SIMD build; without it tfjs's kernels run everywhere.
+  if (tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) installKitGemm();
+  return wasmDetail();
+}
+
+/** The wasm backend's details, with the matMul route in force. */
+function wasmDetail(): string {
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-  // The kit's SIMD matMul (src/lm/kernels/gemm.ts) needs the SIMD build; without it tfjs's kernels run everywhere.
-  if (simd) installKitGemm();
   return `simd ${simd ? 'on' : 'off'}, ${threads ? 'multi-threaded' : 'one thread'}, matMul ${simd ? gemmRoute() : 'tfjs'}`;
 }
 
-/** The cpu backend with the kit's matMul in front of its own (src/lm/kernels/gemm.ts), unless INTROLLM_GEMM=tfjs. */
-function cpuDetail(): string {
+/** Puts the kit's matMul in front of the cpu backend's (src/lm/kernels/gemm.ts; off with INTROLLM_GEMM=tfjs); its details. */
+function startCpuMatMul(): string {
   installKitGemmCpu();
   return `pure JavaScript, matMul ${gemmRouteFromEnv() === 'tfjs' ? 'tfjs' : 'kit (wasm SIMD)'}`;
 }
@@ -139,7 +144,7 @@ async function start(name: BackendName, auto: boolean): Promise<string> {
     case 'tensorflow': return startTensorflow();
     case 'webgpu': return startWebgpu(auto);
     case 'wasm': return startWasm();
-    case 'cpu': await activate('cpu'); return cpuDetail();
+    case 'cpu': await activate('cpu'); return startCpuMatMul();
   }
 }
 
@@ -263,7 +268,7 @@ export function fitBackendToModel(weightBytes: number, what: string, o: { trains
       return current;
     }
     setGemmRoute('all');
-    current = { name: 'wasm', detail: current.detail.replace(/matMul \w+/, 'matMul all') };
+    current = { name: 'wasm', detail: wasmDetail() };
     logLine(`introllm: matMul route 'all' (the kit's kernel for every product, no packed weight copies): ${why}`);
     return current;
   }
@@ -275,7 +280,7 @@ export function fitBackendToModel(weightBytes: number, what: string, o: { trains
   // tf.setBackend is async only for backends whose start-up is; the cpu backend's is not, so the switch happens now.
   void tf.setBackend('cpu');
   if (tf.getBackend() !== 'cpu') throw new KitError(`${why}, and switching to the cpu backend failed (TF.js stayed on '${tf.getBackend()}'); pass --backend cpu`);
-  current = { name: 'cpu', detail: `${cpuDetail()}; chosen instead of wasm because ${why}` };
+  current = { name: 'cpu', detail: `${startCpuMatMul()}; chosen instead of wasm because ${why}` };
   logLine(`introllm: TF.js backend cpu instead of wasm: ${why}`);
   return current;
 }

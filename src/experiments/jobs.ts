@@ -44,10 +44,10 @@ export async function runJobs(jobs: Job[], concurrency: number, log: (line: stri
           buf += d.toString();
           const lines = buf.split(/\r|\n/);
           buf = lines.pop() ?? '';
-          for (const l of lines) {
-            const peak = PEAK_RSS_LINE.exec(l.trim());
+          for (const line of lines.map((l) => l.trim())) {
+            const peak = PEAK_RSS_LINE.exec(line);
             if (peak) peakRssMb = Number(peak[1]);
-            else if (l.trim()) tail.push(l.trim());
+            else if (line) tail.push(line);
           }
           tail.splice(0, Math.max(0, tail.length - 8));
         });

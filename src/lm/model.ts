@@ -501,11 +501,11 @@ export class Decoder {
     // Rows that repeat an earlier row (the G samples of a GRPO group, the k samples of an evaluated problem) are
     // computed once and copied: every op treats rows independently, so the copies equal their own prefill to the bit
     // (tests/lm/model.test.ts), at 1/G of the cost.
-    const { unique, rowOf } = this.sharePrefill ? uniqueRows(ids.dataSync() as Int32Array, m, B, P) : { unique: [], rowOf: new Int32Array(0) };
-    const shared = this.sharePrefill && unique.length < B;
-    const uIds = shared ? tf.gather(ids, unique) as tf.Tensor2D : ids;
-    const uMask = shared ? unique.flatMap((b) => Array.from({ length: P }, (_, t) => m[b * P + t])) : m;
-    const expand = (x: tf.Tensor) => (shared ? tf.gather(x, rowOf) : x);
+    const rows = this.sharePrefill ? uniqueRows(ids.dataSync() as Int32Array, m, B, P) : null;
+    const shared = rows !== null && rows.unique.length < B;
+    const uIds = shared ? tf.gather(ids, rows.unique) as tf.Tensor2D : ids;
+    const uMask = shared ? rows.unique.flatMap((b) => Array.from({ length: P }, (_, t) => m[b * P + t])) : m;
+    const expand = (x: tf.Tensor) => (shared ? tf.gather(x, rows.rowOf) : x);
     const ks: tf.Tensor[] = [];
     const vs: tf.Tensor[] = [];
     const extra = cache.maxLen - P;

@@ -19,3 +19,9 @@ export function phaseAt(step: number, s: { mode: ScheduleMode; tokenSteps: numbe
 
 export const trainsTheta = (p: Phase) => p === 'token' || p === 'joint';
 export const trainsPhi = (p: Phase) => p === 'temperature' || p === 'joint';
+
+/** Whether θ trains at some step of a run with this schedule: the phases of one cycle, by phaseAt. */
+export function runTrainsTheta(s: { mode: ScheduleMode; tokenSteps: number; tempSteps: number }, learnedController: boolean): boolean {
+  const cycle = Math.max(1, s.tokenSteps + s.tempSteps);
+  return Array.from({ length: cycle }, (_, step) => trainsTheta(phaseAt(step, s, learnedController))).some(Boolean);
+}

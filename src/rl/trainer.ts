@@ -28,7 +28,7 @@ import { createParamGroup, disposeParamGroup, ParamGroup } from './grpo/optim';
 import { grpoUpdate, rolloutForward, UpdateContext, UpdateMetrics } from './grpo-step';
 import { tokenLogProbs } from '../lm/sampling';
 import { completionIds, rollout, Rollout } from './rollout';
-import { phaseAt } from './schedule';
+import { phaseAt, runTrainsTheta } from './schedule';
 import { problemPromptIds } from './sft';
 
 export interface Run {
@@ -71,9 +71,8 @@ export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> 
     throw new KitError(`${dir}: a finished, packed run (${packed.join(', ')}); it is not trained into. Restore it with `
       + `\`introllm pack --unpack ${dir}\`, or choose another --out`);
   }
-  // θ trains unless the schedule is temperature-only for a learned head (src/rl/schedule.ts): only then does the
-  // heap not need room for θ's gradients and Adam's moments.
-  const trainsTheta = !(cfg.schedule.mode === 'temperature-only' && isLearnedController(cfg.controller.name));
+  // Whether the heap needs room for θ's gradients and Adam's moments.
+  const trainsTheta = runTrainsTheta(cfg.schedule, isLearnedController(cfg.controller.name));
   const { model } = loadModel(cfg.model.dir, { trainable: true, trainsTheta });
   const resumed = openRunDir(dir, cfg);
   const reference = cfg.grpo.klCoef > 0 ? loadModel(cfg.model.dir, { trainable: false }).model : null;

@@ -6,13 +6,13 @@ import { initBackend } from '../../src/backend';
 import { resolveConfig } from '../../src/config';
 import { Decoder } from '../../src/lm/model';
 import { tokenLogProbs } from '../../src/lm/sampling';
-import { createController } from '../../src/policy/registry';
+import { CONTROLLER_NAMES, createController, isLearnedController } from '../../src/policy/registry';
 import { Rng } from '../../src/rng';
 import { computeAdvantages } from '../../src/rl/grpo/advantages';
 import { createParamGroup } from '../../src/rl/grpo/optim';
 import { grpoUpdate, rolloutForward } from '../../src/rl/grpo-step';
 import { leftPad, rollout } from '../../src/rl/rollout';
-import { phaseAt } from '../../src/rl/schedule';
+import { phaseAt, runTrainsTheta } from '../../src/rl/schedule';
 import { tinyConfig } from '../helpers/kit';
 
 beforeAll(async () => {
@@ -88,6 +88,21 @@ describe('coordinate-ascent schedule', () => {
     expect(phaseAt(7, { ...s, mode: 'joint' }, true)).toBe('joint');
     expect(phaseAt(0, { ...s, mode: 'temperature-only' }, true)).toBe('temperature');
     expect(phaseAt(5, { ...s, mode: 'token-only' }, true)).toBe('token');
+  });
+
+  it('whether θ ever trains (what the heap must hold room for): only a learned head\'s temperature-only schedule spares it', () => {
+    const s = { mode: 'alternate' as const, tokenSteps: 1, tempSteps: 1 };
+    expect(runTrainsTheta(s, true)).toBe(true);
+    expect(runTrainsTheta({ ...s, mode: 'temperature-only' }, true)).toBe(false);
+    expect(runTrainsTheta({ ...s, mode: 'temperature-only' }, false)).toBe(true); // fixed τ etc. always train θ
+    expect(runTrainsTheta({ ...s, mode: 'joint' }, true)).toBe(true);
+    expect(runTrainsTheta({ ...s, tokenSteps: 0, tempSteps: 3 }, true)).toBe(false);
+    // The name rule agrees with what createController builds.
+    for (const name of CONTROLLER_NAMES) {
+      const c = createController(name, {}, 8, 0);
+      expect(isLearnedController(name), name).toBe(c.learned);
+      c.dispose();
+    }
   });
 });
 

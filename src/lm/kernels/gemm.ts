@@ -39,8 +39,6 @@ interface MatMulArgs {
 }
 
 let route: GemmRoute = 'batched';
-let installed = false;
-let original: tf.KernelFunc | null = null;
 let kernels: Kernels | null = null;
 let gemmMemory: WebAssembly.Memory | null = null;
 let calls = 0;
@@ -69,9 +67,11 @@ export function setGemmStream(on: boolean): void {
   streamEnabled = on;
 }
 
+const isRoute = (r: string): r is GemmRoute => (GEMM_ROUTES as readonly string[]).includes(r);
+
 /** Sets the route (see the file's header). */
 export function setGemmRoute(r: GemmRoute): void {
-  if (!(GEMM_ROUTES as readonly string[]).includes(r)) throw new KitError(`unknown matMul route '${r}'; valid: ${GEMM_ROUTES.join(', ')}`);
+  if (!isRoute(r)) throw new KitError(`unknown matMul route '${r}'; valid: ${GEMM_ROUTES.join(', ')}`);
   route = r;
 }
 
@@ -79,8 +79,8 @@ export function setGemmRoute(r: GemmRoute): void {
 export function gemmRouteFromEnv(env: NodeJS.ProcessEnv = process.env): GemmRoute {
   const v = env.INTROLLM_GEMM;
   if (v === undefined || v === '') return 'batched';
-  if (!(GEMM_ROUTES as readonly string[]).includes(v)) throw new KitError(`INTROLLM_GEMM='${v}' is not a matMul route; valid: ${GEMM_ROUTES.join(', ')}`);
-  return v as GemmRoute;
+  if (!isRoute(v)) throw new KitError(`INTROLLM_GEMM='${v}' is not a matMul route; valid: ${GEMM_ROUTES.join(', ')}`);
+  return v;
 }
 
 function memoryOf(backend: WasmBackend): WebAssembly.Memory {
@@ -89,12 +89,17 @@ function memoryOf(backend: WasmBackend): WebAssembly.Memory {
   return m;
 }
 
+/** The kernels, instantiated on `memory` (every pointer they take is a byte offset into it). */
+function instantiate(memory: WebAssembly.Memory): Kernels {
+  const module = new WebAssembly.Module(Buffer.from(GEMM_WASM_BASE64, 'base64'));
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return { gemm: instance.exports.gemm as GemmFn, gemv: instance.exports.gemv as GemvFn };
+}
+
 function kernelsFor(backend: WasmBackend): Kernels {
   const memory = memoryOf(backend);
   if (kernels && gemmMemory === memory) return kernels;
-  const module = new WebAssembly.Module(Buffer.from(GEMM_WASM_BASE64, 'base64'));
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  kernels = { gemm: instance.exports.gemm as GemmFn, gemv: instance.exports.gemv as GemvFn };
+  kernels = instantiate(memory);
   gemmMemory = memory;
   return kernels;
 }
@@ -176,16 +181,13 @@ interface CpuBackend {
 
 let cpuMemory: WebAssembly.Memory | null = null;
 let cpuKernels: Kernels | null = null;
-let cpuInstalled = false;
 
 function cpuKernelsFor(bytes: number): { k: Kernels; heap: Float32Array } {
   const pages = Math.ceil(bytes / 65536) + 1;
   if (pages > 65536) throw new KitError(`a matMul of ${(bytes / 2 ** 30).toFixed(2)} GiB of operands exceeds the 4 GiB of the kit's kernel memory`);
   if (!cpuMemory) {
     cpuMemory = new WebAssembly.Memory({ initial: pages, maximum: 65536 });
-    const module = new WebAssembly.Module(Buffer.from(GEMM_WASM_BASE64, 'base64'));
-    const instance = new WebAssembly.Instance(module, { env: { memory: cpuMemory } });
-    cpuKernels = { gemm: instance.exports.gemm as GemmFn, gemv: instance.exports.gemv as GemvFn };
+    cpuKernels = instantiate(cpuMemory);
   } else if (cpuMemory.buffer.byteLength < pages * 65536) {
     cpuMemory.grow(pages - cpuMemory.buffer.byteLength / 65536);
   }
@@ -219,19 +221,28 @@ function kitMatMulCpu(args: { inputs: { a: tf.TensorInfo; b: tf.TensorInfo }; ba
   return args.backend.makeTensorInfo(p.outShape, 'float32', heap.slice(offC, offC + cn));
 }
 
-/** Puts the kit's BatchMatMul in front of the cpu backend's (once); INTROLLM_GEMM=tfjs turns it off. */
-export function installKitGemmCpu(): void {
-  if (cpuInstalled) return;
-  setGemmRoute(gemmRouteFromEnv());
-  const cfg = tf.getKernel('BatchMatMul', 'cpu');
-  if (!cfg) throw new Error('the cpu backend has no BatchMatMul kernel to wrap');
+/** The backends whose BatchMatMul the kit already wraps. */
+const wrapped = new Set<string>();
+
+/** Puts `take` in front of `backendName`'s BatchMatMul (once): the cases it returns null for go to tfjs's kernel. */
+function wrapBatchMatMul<A>(backendName: string, take: (args: A) => tf.TensorInfo | null): void {
+  if (wrapped.has(backendName)) return;
+  const cfg = tf.getKernel('BatchMatMul', backendName);
+  if (!cfg) throw new Error(`the ${backendName} backend has no BatchMatMul kernel to wrap`);
   const orig = cfg.kernelFunc;
-  tf.unregisterKernel('BatchMatMul', 'cpu');
+  tf.unregisterKernel('BatchMatMul', backendName);
   tf.registerKernel({
     ...cfg,
-    kernelFunc: ((args: Parameters<typeof kitMatMulCpu>[0]) => kitMatMulCpu(args) ?? orig(args as unknown as Parameters<tf.KernelFunc>[0])) as unknown as tf.KernelFunc,
+    kernelFunc: ((args: A) => take(args) ?? orig(args as unknown as Parameters<tf.KernelFunc>[0])) as unknown as tf.KernelFunc,
   });
-  cpuInstalled = true;
+  wrapped.add(backendName);
+}
+
+/** Puts the kit's BatchMatMul in front of the cpu backend's (once); INTROLLM_GEMM=tfjs turns it off. */
+export function installKitGemmCpu(): void {
+  if (wrapped.has('cpu')) return;
+  setGemmRoute(gemmRouteFromEnv());
+  wrapBatchMatMul('cpu', kitMatMulCpu);
 }
 
 /**
@@ -240,15 +251,5 @@ export function installKitGemmCpu(): void {
  */
 export function installKitGemm(r: GemmRoute = gemmRouteFromEnv()): void {
   setGemmRoute(r);
-  if (installed) return;
-  const cfg = tf.getKernel('BatchMatMul', 'wasm');
-  if (!cfg) throw new Error('the wasm backend has no BatchMatMul kernel to wrap');
-  original = cfg.kernelFunc;
-  const orig = original;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({
-    ...cfg,
-    kernelFunc: ((args: MatMulArgs) => kitMatMul(args) ?? orig(args as unknown as Parameters<tf.KernelFunc>[0])) as unknown as tf.KernelFunc,
-  });
-  installed = true;
+  wrapBatchMatMul('wasm', kitMatMul);
 }
