@@ -2,7 +2,9 @@
 // tfjs's own kernels (its generic loop for batched products, XNNPACK for 2-D ones) against the kit's SIMD kernel
 // (src/lm/kernels/gemm.ts) on the attention shapes of training, prefill and decoding, and on the 2-D products of a
 // 0.5B model (route 'all': no packed weight copies). Prints ms per product and GMAC/s.
-//   npx tsx scripts/bench-batched-matmul.ts [--json]
+//   npx tsx scripts/bench-batched-matmul.ts [--json] [--backend cpu]
+// On the cpu backend the kit's kernel takes every product (copies of the operands in its own wasm memory) and the
+// comparison is with tfjs-cpu's JavaScript matMul.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
 import { GemmRoute, setGemmRoute } from '../src/lm/kernels/gemm';
@@ -21,7 +23,8 @@ const CASES: { what: string; shape: [number, number, number, number]; kit: GemmR
 ];
 
 (async () => {
-  const info = await initBackend('wasm', { log: () => {} });
+  const bi = process.argv.indexOf('--backend');
+  const info = await initBackend(bi > 0 ? process.argv[bi + 1] : 'wasm', { log: () => {} });
   const json = process.argv.includes('--json');
   const rows: Record<string, unknown>[] = [];
   for (const c of CASES) {
@@ -53,5 +56,5 @@ const CASES: { what: string; shape: [number, number, number, number]; kit: GemmR
     tf.dispose([a, b]);
   }
   setGemmRoute('batched');
-  if (json) console.log(JSON.stringify({ backend: info.detail, date: new Date().toISOString(), rows }, null, 1));
+  if (json) console.log(JSON.stringify({ backend: info.name, detail: info.detail, date: new Date().toISOString(), rows }, null, 1));
 })();
