@@ -20,7 +20,17 @@ import { DecoderConfig, expectedWeights } from './config';
 import { Rng } from '../rng';
 import { fillNormal } from './init';
 import { numel } from './safetensors';
-import { attention, linear } from './ops';
+import { attention, linear, linearStreamed } from './ops';
+
+/**
+ * Receives θ's gradients during a streamed backward pass (Decoder.streamedGrads), one parameter at a time as the
+ * backward pass produces them: `add` a dense gradient of a variable (summed when a variable gets several), and
+ * `addColumns` the gradient of an embedding lookup (the [d, V] table's columns `ids`, dx [N, d]).
+ */
+export interface GradSink {
+  add(v: tf.Variable, g: tf.Tensor): void;
+  addColumns(table: tf.Variable, ids: ArrayLike<number>, dx: Float32Array): void;
+}
 
 export interface LayerParams {
   ln1: tf.Variable; // [d]
@@ -386,22 +396,22 @@ export class Decoder {
   }
 
   /**
-   * `fn(L, x, consts)` as one differentiable op that keeps only its inputs and output: the forward's intermediates are
-   * freed at once, and the backward recomputes the layer under tf.grads to get the gradients of x and of every
-   * parameter. The constants (RoPE tables, mask) are inputs too, so that they outlive the forward's scope (tf.grads
-   * disposes what the forward made); their gradient is zero.
+   * `fn(params, x, consts)` as one differentiable op that keeps only its inputs and output: the forward's intermediates
+   * are freed at once, and the backward recomputes fn under tf.grads to get the gradients of x and of every parameter.
+   * The constants (RoPE tables, mask) are inputs too, so that they outlive the forward's scope (tf.grads disposes what
+   * the forward made); their gradient is zero. With a `sink` the parameters are not inputs of the op: their gradients
+   * go to the sink as soon as they are computed, and TF.js never holds them.
    */
-  private checkpointed(L: LayerParams, fn: (P: LayerParams, x: tf.Tensor, consts: tf.Tensor[]) => tf.Tensor, x: tf.Tensor, consts: tf.Tensor[]): tf.Tensor {
-    const params = Decoder.layerTensors(L);
-    const np = params.length;
+  private recomputed(params: tf.Variable[], fn: (ps: tf.Tensor[], x: tf.Tensor, consts: tf.Tensor[]) => tf.Tensor, x: tf.Tensor, consts: tf.Tensor[], sink?: GradSink): tf.Tensor {
+    const np = sink ? 0 : params.length;
     const op = tf.customGrad(((...args: unknown[]) => {
       const save = args.pop() as tf.GradSaveFunc;
       const inputs = args as tf.Tensor[];
       save(inputs);
-      const split = (ts: tf.Tensor[]) => ({ xi: ts[0], ps: ts.slice(1, 1 + np), cs: ts.slice(1 + np) });
+      const split = (ts: tf.Tensor[]) => ({ xi: ts[0], ps: sink ? params : ts.slice(1, 1 + np), cs: ts.slice(1 + np) });
       const { xi, ps, cs } = split(inputs);
       return {
-        value: tf.tidy(() => fn(Decoder.withTensors(L, ps), xi, cs)),
+        value: tf.tidy(() => fn(ps, xi, cs)),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const s = split(saved);
           // tf.grads here runs inside the outer backward pass, which TF.js 4.22 does not expect: its engine would
@@ -411,15 +421,24 @@ export class Decoder {
           const outerTape = state.activeTape;
           let grads: tf.Tensor[];
           try {
-            grads = tf.grads((...xs: tf.Tensor[]) => fn(Decoder.withTensors(L, xs.slice(1)), xs[0], s.cs))([s.xi, ...s.ps], dy);
+            grads = tf.grads((...xs: tf.Tensor[]) => fn(xs.slice(1), xs[0], s.cs))([s.xi, ...s.ps], dy);
           } finally {
             state.activeTape = outerTape;
           }
-          return [...grads, ...s.cs.map((c) => tf.zerosLike(c))];
+          const zeros = s.cs.map((c) => tf.zerosLike(c));
+          if (!sink) return [...grads, ...zeros];
+          params.forEach((p, i) => sink.add(p, grads[1 + i]));
+          tf.dispose(grads.slice(1));
+          return [grads[0], ...zeros];
         },
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
-    return op(x, ...params, ...consts);
+    return op(x, ...(sink ? [] : params), ...consts);
+  }
+
+  /** A decoder layer as a recomputed op (gradient checkpointing; see recomputed). */
+  private checkpointed(L: LayerParams, fn: (P: LayerParams, x: tf.Tensor, consts: tf.Tensor[]) => tf.Tensor, x: tf.Tensor, consts: tf.Tensor[], sink?: GradSink): tf.Tensor {
+    return this.recomputed(Decoder.layerTensors(L), (ps, xi, cs) => fn(Decoder.withTensors(L, ps), xi, cs), x, consts, sink);
   }
 
   // ---- public paths ----
@@ -429,7 +448,7 @@ export class Decoder {
    * Returns logits [B, T, V] and hidden [B, T, d]; with `headFrom` = f only positions f … T-1 ([B, T-f, ·]), the
    * others never going through the LM head. `kvOut` receives each layer's kT [B, kv, hd, T] and v [B, kv, T, hd].
    */
-  forward(ids: tf.Tensor2D, mask?: ArrayLike<number>, kvOut?: (layer: number, k: tf.Tensor, v: tf.Tensor) => void, opts: { headFrom?: number } = {}): ForwardOutput {
+  forward(ids: tf.Tensor2D, mask?: ArrayLike<number>, kvOut?: (layer: number, k: tf.Tensor, v: tf.Tensor) => void, opts: { headFrom?: number; stream?: { sink: GradSink; embeds: tf.Tensor } } = {}): ForwardOutput {
     check(ids.rank === 2 && ids.dtype === 'int32', () => `forward: ids must be an int32 tensor [B, T], got ${ids.dtype} [${ids.shape}]`);
     const [B, T] = ids.shape;
     const m = mask ?? new Float32Array(B * T).fill(1);
@@ -447,7 +466,9 @@ export class Decoder {
     }
     const maskT = tf.tensor(add, [B, 1, 1, T, T]);
     const [cos, sin] = this.ropeTables(pos);
-    let x = this.embedLookup(tf.reshape(ids, [B * T]));
+    const stream = opts.stream;
+    if (stream) check(!kvOut && stream.embeds.rank === 2 && stream.embeds.shape[0] === B * T && stream.embeds.shape[1] === d, () => `forward: stream.embeds must be [B·T, d] = [${B * T}, ${d}] (and no kvOut), got [${stream.embeds.shape}]`);
+    let x = stream ? stream.embeds : this.embedLookup(tf.reshape(ids, [B * T]));
     const layer = (L: LayerParams, l: number, xin: tf.Tensor, [cos, sin, maskT]: tf.Tensor[]): tf.Tensor => {
       const [q, k, v] = this.qkv(L, this.rmsNorm(xin, L.ln1), cos, sin);
       const kt = tf.transpose(tf.reshape(k, [B, T, kv, hd]), [0, 2, 3, 1]);
@@ -456,14 +477,15 @@ export class Decoder {
       const xa = tf.add(xin, linear(this.attend(tf.reshape(q, [B, T, h, hd]), kt, vt, maskT), L.wo));
       return tf.add(xa, this.mlp(L, this.rmsNorm(xa, L.ln2)));
     };
-    const checkpoint = !kvOut && B * T > this.checkpointTokens;
+    // A streamed backward pass always recomputes: that is where the layer's gradients are handed to the sink.
+    const checkpoint = stream !== undefined || (!kvOut && B * T > this.checkpointTokens);
     // Each layer in its own tidy: its intermediates are freed when it returns (under a gradient tape, TF.js keeps what
     // the backward pass needs). Without it a 0.5B model's prefill of 4 × 129 tokens held 2.4 GB of MLP activations
     // until the caller's tidy ended, and training aborted on the wasm heap.
     this.layers.forEach((L, l) => {
       const xin = x;
       x = checkpoint
-        ? this.checkpointed(L, (P, xi, cs) => layer(P, l, xi, cs), xin, [cos, sin, maskT])
+        ? this.checkpointed(L, (P, xi, cs) => layer(P, l, xi, cs), xin, [cos, sin, maskT], stream?.sink)
         : tf.tidy(() => layer(L, l, xin, [cos, sin, maskT]));
     });
     // Only the positions from headFrom on go through the final norm and the LM head: with a 152k vocabulary the logits
@@ -472,8 +494,41 @@ export class Decoder {
     check(Number.isInteger(from) && from >= 0 && from < T, () => `forward: headFrom ${from} must be a position in [0, ${T})`);
     const n = T - from;
     const xs = from === 0 ? x : tf.reshape(tf.slice(tf.reshape(x, [B, T, d]), [0, from, 0], [B, n, d]), [B * n, d]);
+    if (stream) {
+      const sink = stream.sink;
+      const hidden = this.recomputed([this.norm], (ps, xi) => this.rmsNorm(xi, ps[0]), xs, [], sink);
+      const W = this.lmHead ?? this.embed;
+      const logits = linearStreamed(hidden, W, (dw) => sink.add(W, dw));
+      return { logits: tf.reshape(logits, [B, n, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, n, d]) };
+    }
     const hidden = this.rmsNorm(xs, this.norm);
     return { logits: tf.reshape(this.head(hidden), [B, n, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, n, d]) };
+  }
+
+  /**
+   * The gradients of `loss(forward(ids, mask, …, { headFrom }))` with θ's streamed into `sink` (see GradSink) and those
+   * of `extra` (tensors outside the model, e.g. φ's variables) returned in order. The embedding lookup runs outside the
+   * tape and its output is the one θ-side input of the backward pass: every layer, the final norm and the LM head hand
+   * their parameters' gradients to the sink as they are computed, and the lookup's gradient goes to the sink's
+   * addColumns at the end. The backend holds the weights, the checkpointed activations and one layer's gradients at a
+   * time, never all of θ's gradients. Equal to tf.variableGrads over θ (tests/lm/streamed-grads.test.ts).
+   */
+  streamedGrads(ids: Int32Array, shape: [number, number], mask: ArrayLike<number> | undefined, headFrom: number, sink: GradSink,
+    loss: (out: ForwardOutput) => tf.Scalar, extra: tf.Tensor[] = []): { value: number; grads: tf.Tensor[] } {
+    const [B, T] = shape;
+    check(ids.length === B * T, () => `streamedGrads: ${ids.length} ids for a [${B}, ${T}] batch`);
+    const idsT = tf.tensor2d(ids, [B, T], 'int32');
+    const embeds = tf.tidy(() => this.embedLookup(tf.reshape(idsT, [B * T])));
+    try {
+      const { value, grads } = tf.valueAndGrads(() => loss(this.forward(idsT, mask, undefined, { headFrom, stream: { sink, embeds } })))([embeds, ...extra]);
+      const v = value.dataSync()[0];
+      value.dispose();
+      sink.addColumns(this.embed, ids, grads[0].dataSync() as Float32Array);
+      grads[0].dispose();
+      return { value: v, grads: grads.slice(1) };
+    } finally {
+      tf.dispose([idsT, embeds]);
+    }
   }
 
   /** Bytes of a KV cache for `batch` rows of `maxLen` positions (float32 keys and values of every layer). */

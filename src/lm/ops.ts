@@ -20,6 +20,25 @@ export const linear: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor = tf.customGrad((
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;
 
 /**
+ * linear(x, w) whose backward pass hands dw to `onGrad` (and disposes it) instead of returning it: w is closed over, not
+ * an input, so TF.js never holds its gradient (a streamed backward pass: θ's gradients go to the host as they appear).
+ * Same formulas as linear.
+ */
+export function linearStreamed(x: tf.Tensor, w: tf.Tensor, onGrad: (dw: tf.Tensor) => void): tf.Tensor {
+  const op = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([xi]);
+    return {
+      value: tf.matMul(xi as tf.Tensor2D, w as tf.Tensor2D),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
+        onGrad(tf.matMul(tf.transpose(saved[0]), dy as tf.Tensor2D));
+        return [tf.matMul(dy as tf.Tensor2D, tf.transpose(w))];
+      }),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
+  return op(x);
+}
+
+/**
  * Runs synchronous tensor code and disposes every tensor it made, like tf.tidy, for functions that return plain data
  * (arrays, numbers) rather than tensors.
  */

@@ -7,7 +7,8 @@ import { ExperimentConfig } from '../config';
 import { Decoder } from '../lm/model';
 import { tokenLogProbs } from '../lm/sampling';
 import { TemperatureController } from '../policy/types';
-import { applyGroupGradients, clipByGlobalNorm, ParamGroup } from './grpo/optim';
+import { HostGrads } from './grpo/host-adam';
+import { applyGroupGradients, applyHostGradients, clipByGlobalNorm, isOnHost, ParamGroup } from './grpo/optim';
 import { policyLoss, PolicyLossMetrics } from './grpo/loss';
 import { Rollout } from './rollout';
 import { Phase, trainsPhi, trainsTheta } from './schedule';
@@ -127,9 +128,7 @@ export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Ar
   if (frozen && wantTheta) throw new Error('grpoUpdate: a frozen forward was passed for a phase that trains θ');
   const frozenForward = wantTheta ? null : frozen ?? tf.tidy(() => rolloutForward(model, r, padId));
   const lossOpts = { mask, advantages: adv, clipLow: g.clipLow, clipHigh: g.clipHigh, aggregation: g.aggregation, normLength: cfg.rollout.maxNewTokens };
-  const vars = [...(wantTheta ? ctx.theta.variables : []), ...(wantPhi ? ctx.phi!.variables : [])] as tf.Variable[];
-  const { value, grads } = tf.variableGrads(() => {
-    const fw = frozenForward ?? rolloutForward(model, r, padId);
+  const lossOf = (fw: { logits: tf.Tensor3D; hidden: tf.Tensor3D }): tf.Scalar => {
     let total = tf.scalar(0);
     if (wantTheta) {
       const logp = tokenLogProbs(fw.logits, tauT, tokens).logp;
@@ -145,10 +144,30 @@ export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Ar
       total = tf.add(total, out.loss);
     }
     return total as tf.Scalar;
-  }, vars);
-  value.dispose();
+  };
+  const phiVars = (wantPhi ? ctx.phi!.variables : []) as tf.Variable[];
+  // θ with its Adam on the host (a model the backend holds only once): its gradients are streamed to the host during
+  // the backward pass instead of all being held on the backend (Decoder.streamedGrads).
+  const hostTheta = wantTheta && isOnHost(ctx.theta) ? new HostGrads() : null;
+  let grads: tf.NamedTensorMap;
+  if (hostTheta) {
+    const { ids, attn, len } = sequenceInputs(r, padId);
+    const out = model.streamedGrads(ids, [r.batch, len], attn, r.promptLen - 1, hostTheta, (fw) => lossOf(fw as { logits: tf.Tensor3D; hidden: tf.Tensor3D }), phiVars);
+    grads = Object.fromEntries(phiVars.map((v, i) => [v.name, out.grads[i]]));
+  } else {
+    const vars = [...(wantTheta ? ctx.theta.variables : []), ...phiVars] as tf.Variable[];
+    const res = tf.variableGrads(() => lossOf(frozenForward ?? rolloutForward(model, r, padId)), vars);
+    res.value.dispose();
+    grads = res.grads;
+  }
   const step = (group: ParamGroup | null, enabled: boolean): number | null => {
     if (!group || !enabled) return null;
+    if (group === ctx.theta && hostTheta) {
+      const norm = applyHostGradients(group, hostTheta, g.maxGradNorm > 0 ? g.maxGradNorm : Infinity);
+      if (!Number.isFinite(norm)) metrics.skipped = true;
+      hostTheta.clear();
+      return norm;
+    }
     const own: tf.NamedTensorMap = {};
     for (const v of group.variables) own[v.name] = grads[v.name];
     const clipped = clipByGlobalNorm(own, g.maxGradNorm > 0 ? g.maxGradNorm : Infinity);

@@ -51,7 +51,8 @@ export async function saveCheckpoint(runDir: string, c: CheckpointContent): Prom
       ...s,
       weights: s.weights.map((w, j) => {
         const key = `opt/${g.name}/${j}`;
-        tensors.set(key, { shape: w.shape.length ? w.shape : [1], data: Float32Array.from(w.data) });
+        // A host optimiser's moments are its own arrays: written as they are, not copied (a 0.5B θ's are 4.8 GB).
+        tensors.set(key, { shape: w.shape.length ? w.shape : [1], data: w.data instanceof Float32Array ? w.data : Float32Array.from(w.data) });
         return { name: w.name, shape: w.shape, dtype: w.dtype, key };
       }),
     });

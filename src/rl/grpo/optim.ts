@@ -14,8 +14,12 @@
 //     variable names carry a process-dependent counter. A ParamGroup therefore always applies its gradients in its own
 //     variable order, and a restore matches moments to variables by position and shape (the saved names are kept
 //     for information only and rewritten to the current variable names).
+//
+// A group can keep its Adam on the host instead (HostAdam, host-adam.ts: `createParamGroup(..., { onHost: true })`):
+// the same update and the same saved state, with the moments in host memory rather than on the backend.
 import * as tf from '@tensorflow/tfjs';
 import { check, KitError } from '../../errors';
+import { HostAdam, HostGrads } from './host-adam';
 
 /**
  * Scales the gradients so that their global L2 norm is at most maxNorm. Returns new tensors (clones when nothing is
@@ -57,8 +61,17 @@ export interface ParamGroup {
   readonly variables: readonly tf.Variable[];
   /** Updated by setLearningRate and restoreOptimizer. */
   config: Readonly<Required<AdamConfig>>;
-  /** Replaced by restoreOptimizer. */
-  optimizer: tf.AdamOptimizer;
+  /** Replaced by restoreOptimizer. A HostAdam keeps the moments in host memory (θ of a model the heap holds only once). */
+  optimizer: tf.AdamOptimizer | HostAdam;
+}
+
+/** Whether the group's Adam moments live in host memory. */
+export function isOnHost(group: ParamGroup): group is ParamGroup & { optimizer: HostAdam } {
+  return group.optimizer instanceof HostAdam;
+}
+
+function makeAdam(cfg: Required<AdamConfig>, onHost: boolean): tf.AdamOptimizer | HostAdam {
+  return onHost ? new HostAdam(cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon) : tf.train.adam(cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
 }
 
 /** One saved optimiser tensor: TF.js's name, the shape, the values. */
@@ -91,8 +104,11 @@ function resolveConfig(c: AdamConfig, where: string): Required<AdamConfig> {
   return r;
 }
 
-/** A named group of variables with its own Adam (e.g. 'theta' for the LM, 'phi' for the temperature head). */
-export function createParamGroup(name: string, variables: readonly tf.Variable[], config: AdamConfig): ParamGroup {
+/**
+ * A named group of variables with its own Adam (e.g. 'theta' for the LM, 'phi' for the temperature head); `onHost`:
+ * the moments in host memory (HostAdam).
+ */
+export function createParamGroup(name: string, variables: readonly tf.Variable[], config: AdamConfig, o: { onHost?: boolean } = {}): ParamGroup {
   check(typeof name === 'string' && name.length > 0, 'createParamGroup: name must be a non-empty string');
   check(variables.length > 0, () => `createParamGroup: group '${name}' has no variables`);
   const seen = new Set<string>();
@@ -102,7 +118,7 @@ export function createParamGroup(name: string, variables: readonly tf.Variable[]
     seen.add(v.name);
   }
   const cfg = resolveConfig(config, 'createParamGroup');
-  return { name, variables: [...variables], config: Object.freeze(cfg), optimizer: tf.train.adam(cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon) };
+  return { name, variables: [...variables], config: Object.freeze(cfg), optimizer: makeAdam(cfg, o.onHost ?? false) };
 }
 
 /**
@@ -118,13 +134,33 @@ export function applyGroupGradients(group: ParamGroup, grads: tf.NamedTensorMap)
       () => `applyGroupGradients: gradient for '${v.name}' is [${g.shape}], the variable is [${v.shape}]`);
     return { name: v.name, tensor: g };
   });
+  if (group.optimizer instanceof HostAdam) {
+    const host = new HostGrads();
+    for (const o of ordered) host.add(group.variables.find((v) => v.name === o.name)!, o.tensor);
+    group.optimizer.step(group.variables, group.variables.map((v) => host.get(v)!));
+    return;
+  }
   group.optimizer.applyGradients(ordered);
+}
+
+/**
+ * One Adam step of a host group from gradients collected on the host (a streamed backward pass), clipped to a global
+ * norm of `maxNorm` (≤ 0 or Infinity: no clipping) as clipByGlobalNorm does. A variable with no gradient gets a zero
+ * one. Returns the norm before clipping; a non-finite norm skips the step.
+ */
+export function applyHostGradients(group: ParamGroup, grads: HostGrads, maxNorm: number): number {
+  check(group.optimizer instanceof HostAdam, () => `applyHostGradients: group '${group.name}' keeps its Adam on the backend`);
+  const norm = grads.norm(group.variables);
+  if (!Number.isFinite(norm)) return norm;
+  const clip = maxNorm > 0 && Number.isFinite(maxNorm) && norm > maxNorm;
+  group.optimizer.step(group.variables, group.variables.map((v) => grads.get(v) ?? new Float32Array(v.size)), clip ? maxNorm / norm : 1);
+  return norm;
 }
 
 /** Changes the group's learning rate (for schedules); Adam reads it at every step. */
 export function setLearningRate(group: ParamGroup, learningRate: number): void {
   check(Number.isFinite(learningRate) && learningRate >= 0, () => `setLearningRate: learningRate must be a finite number ≥ 0, got ${learningRate}`);
-  (group.optimizer as unknown as { learningRate: number }).learningRate = learningRate;
+  (group.optimizer as unknown as { learningRate: number }).learningRate = learningRate; // both kinds read it per step
   group.config = Object.freeze({ ...group.config, learningRate });
 }
 
@@ -145,6 +181,13 @@ function internals(opt: tf.AdamOptimizer): AdamInternals {
 
 /** A host copy of the group's Adam state (the moments, the step count and the bias-correction products). */
 export async function optimizerState(group: ParamGroup): Promise<OptimizerState> {
+  const base = { name: group.name, kind: 'adam' as const, config: { ...group.config }, variableShapes: group.variables.map((v) => [...v.shape]) };
+  if (group.optimizer instanceof HostAdam) {
+    // The same layout as TF.js's getWeights (iter, every m, every v), sharing the host arrays (no copy).
+    const h = group.optimizer;
+    const moments = (which: 'm' | 'v') => (which === 'm' ? h.m : h.v).map((data, k): SavedWeight => ({ name: `${group.variables[k].name}/${which}`, shape: [...group.variables[k].shape], dtype: 'float32', data }));
+    return { ...base, accBeta1: h.accBeta1, accBeta2: h.accBeta2, weights: [{ name: 'iter', shape: [], dtype: 'int32', data: Int32Array.of(h.iterations) }, ...moments('m'), ...moments('v')] };
+  }
   const inner = internals(group.optimizer);
   const named = await group.optimizer.getWeights();
   const weights: SavedWeight[] = [];
@@ -159,15 +202,7 @@ export async function optimizerState(group: ParamGroup): Promise<OptimizerState>
     // getWeights() creates the 'iter' scalar afresh; the moments are the optimiser's own variables and stay.
     named[0]?.tensor.dispose();
   }
-  return {
-    name: group.name,
-    kind: 'adam',
-    config: { ...group.config },
-    accBeta1: (await inner.accBeta1.data())[0],
-    accBeta2: (await inner.accBeta2.data())[0],
-    variableShapes: group.variables.map((v) => [...v.shape]),
-    weights,
-  };
+  return { ...base, accBeta1: (await inner.accBeta1.data())[0], accBeta2: (await inner.accBeta2.data())[0], weights };
 }
 
 /**
@@ -194,6 +229,20 @@ export async function restoreOptimizer(group: ParamGroup, state: OptimizerState)
   }
   check(Number.isFinite(state.accBeta1) && Number.isFinite(state.accBeta2), () => `${where}: accBeta1/accBeta2 must be finite numbers`);
 
+  if (group.optimizer instanceof HostAdam) {
+    const h = new HostAdam(cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
+    h.iterations = Number(w[0].data[0]);
+    h.accBeta1 = Math.fround(state.accBeta1);
+    h.accBeta2 = Math.fround(state.accBeta2);
+    if (w.length > 1) {
+      h.m = w.slice(1, 1 + n).map((x) => Float32Array.from(x.data));
+      h.v = w.slice(1 + n).map((x) => Float32Array.from(x.data));
+    }
+    group.optimizer = h;
+    group.config = Object.freeze(cfg);
+    return;
+  }
+
   const opt = tf.train.adam(cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
   const tensors = w.map((x, k) => ({
     name: k === 0 ? 'iter' : `${group.variables[(k - 1) % n].name}/${k <= n ? 'm' : 'v'}`,
@@ -216,7 +265,10 @@ export async function restoreOptimizer(group: ParamGroup, state: OptimizerState)
 
 /** Disposes the group's optimiser state (not its variables). */
 export function disposeParamGroup(group: ParamGroup): void {
-  group.optimizer.dispose();
+  if (group.optimizer instanceof HostAdam) {
+    group.optimizer.m = [];
+    group.optimizer.v = [];
+  } else group.optimizer.dispose();
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

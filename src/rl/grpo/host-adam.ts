@@ -1,0 +1,124 @@
+// Adam with its moments in host memory, and the host gradient buffers that feed it: how θ of a 0.5B model trains on
+// the wasm backend. The wasm heap is 4 GiB; Qwen3-0.6B's float32 weights are 2.4 GB, and TF.js's Adam would add their
+// gradients and two moments on the heap (another 7.2 GB). Here the heap keeps only the weights: the backward pass hands
+// each parameter's gradient to a HostGrads as soon as it exists (Decoder.forward's `stream` option), and HostAdam
+// updates every weight on the host and writes it back, one variable at a time.
+//
+// The update is TF.js 4.22's AdamOptimizer.applyGradients, op for op, in float32 (Math.fround after every operation;
+// a double result of one +, −, ×, ÷ or √ of float32 values rounds to the correctly rounded float32 result), so a host
+// step equals a device step to the bit on backends whose float32 arithmetic is IEEE (tests/rl/grpo/host-adam.test.ts):
+//   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,  w ← −lr · (m/(1−β1ᵏ)) / (√(v/(1−β2ᵏ)) + ε) + w
+// with the running products β1ᵏ, β2ᵏ kept as float32 values, as TF.js does.
+import * as tf from '@tensorflow/tfjs';
+import { check } from '../../errors';
+
+const f = Math.fround;
+
+/** The tensor's values in an array of the caller's own: wasm and webgpu read back a copy, the cpu backend its store. */
+function ownCopy(t: tf.Tensor): Float32Array {
+  const data = t.dataSync() as Float32Array;
+  return tf.getBackend() === 'cpu' ? Float32Array.from(data) : data;
+}
+
+/** Gradients of θ collected on the host during one backward pass, keyed by variable (summed where one is used twice). */
+export class HostGrads {
+  private readonly byVar = new Map<tf.Variable, Float32Array>();
+
+  /** Adds the tensor `g` (same shape as `v`) to v's gradient. `g` is not disposed. */
+  add(v: tf.Variable, g: tf.Tensor): void {
+    check(g.size === v.size, () => `HostGrads: a gradient of [${g.shape}] for variable '${v.name}' [${v.shape}]`);
+    const cur = this.byVar.get(v);
+    if (!cur) {
+      this.byVar.set(v, ownCopy(g));
+      return;
+    }
+    const data = g.dataSync() as Float32Array;
+    for (let i = 0; i < cur.length; i++) cur[i] = f(cur[i] + data[i]);
+  }
+
+  /**
+   * Adds the gradient of an embedding lookup: `table` is [d, V] (the kit's layout), `ids` the N looked-up ids and `dx`
+   * [N, d] the gradient of the N looked-up rows. Only the columns of the ids are touched.
+   */
+  addColumns(table: tf.Variable, ids: ArrayLike<number>, dx: Float32Array): void {
+    const [d, V] = table.shape;
+    check(dx.length === ids.length * d, () => `HostGrads.addColumns: ${dx.length} values for ${ids.length} ids of width ${d}`);
+    let cur = this.byVar.get(table);
+    if (!cur) this.byVar.set(table, (cur = new Float32Array(d * V)));
+    for (let n = 0; n < ids.length; n++) {
+      const id = ids[n];
+      check(Number.isInteger(id) && id >= 0 && id < V, () => `HostGrads.addColumns: id ${id} is outside [0, ${V})`);
+      for (let c = 0; c < d; c++) cur[c * V + id] = f(cur[c * V + id] + dx[n * d + c]);
+    }
+  }
+
+  get(v: tf.Variable): Float32Array | undefined {
+    return this.byVar.get(v);
+  }
+
+  /** The global L2 norm of the gradients of `vars` (a variable with no gradient counts as zero), summed in double. */
+  norm(vars: readonly tf.Variable[]): number {
+    let s = 0;
+    for (const v of vars) {
+      const g = this.byVar.get(v);
+      if (g) for (let i = 0; i < g.length; i++) s += g[i] * g[i];
+    }
+    return Math.sqrt(s);
+  }
+
+  clear(): void {
+    this.byVar.clear();
+  }
+}
+
+/** Adam's state on the host: the step count, the running β products (float32 values) and a moment pair per variable. */
+export class HostAdam {
+  iterations = 0;
+  accBeta1: number;
+  accBeta2: number;
+  /** Per variable in the group's order; empty until the first step (TF.js creates its moments lazily too). */
+  m: Float32Array[] = [];
+  v: Float32Array[] = [];
+
+  constructor(public learningRate: number, readonly beta1: number, readonly beta2: number, readonly epsilon: number) {
+    this.accBeta1 = f(beta1);
+    this.accBeta2 = f(beta2);
+  }
+
+  /**
+   * One step on `variables` with host gradients `grads` (same order; each multiplied by `scale` first, as clipping
+   * does, rounding to float32). Each weight is read from the backend, updated, and written back before the next.
+   */
+  step(variables: readonly tf.Variable[], grads: readonly Float32Array[], scale = 1): void {
+    check(grads.length === variables.length, () => `HostAdam.step: ${grads.length} gradients for ${variables.length} variables`);
+    if (this.m.length === 0) {
+      this.m = variables.map((x) => new Float32Array(x.size));
+      this.v = variables.map((x) => new Float32Array(x.size));
+    }
+    check(this.m.length === variables.length, () => `HostAdam.step: the state has ${this.m.length} variables, the group ${variables.length}`);
+    const b1 = f(this.beta1), b2 = f(this.beta2);
+    const c1 = f(1 - this.beta1), c2 = f(1 - this.beta2);
+    const oma1 = f(1 - this.accBeta1), oma2 = f(1 - this.accBeta2);
+    const eps = f(this.epsilon), nlr = f(-this.learningRate), s = f(scale);
+    variables.forEach((x, k) => {
+      const g = grads[k];
+      check(g.length === x.size, () => `HostAdam.step: gradient ${k} has ${g.length} values, variable '${x.name}' ${x.size}`);
+      const w = ownCopy(x);
+      const m = this.m[k], v = this.v[k];
+      for (let i = 0; i < w.length; i++) {
+        const gi = s === 1 ? g[i] : f(g[i] * s);
+        const mi = f(f(m[i] * b1) + f(gi * c1));
+        const vi = f(f(v[i] * b2) + f(f(gi * gi) * c2));
+        m[i] = mi;
+        v[i] = vi;
+        const mh = f(mi / oma1);
+        const vh = f(vi / oma2);
+        w[i] = f(f(f(mh / f(f(Math.sqrt(vh)) + eps)) * nlr) + w[i]);
+      }
+      tf.tidy(() => x.assign(tf.tensor(w, x.shape, 'float32')));
+    });
+    this.accBeta1 = f(this.accBeta1 * b1);
+    this.accBeta2 = f(this.accBeta2 * b2);
+    this.iterations++;
+  }
+}
