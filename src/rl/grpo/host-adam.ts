@@ -43,13 +43,19 @@ export class HostGrads {
   addColumns(table: tf.Variable, ids: ArrayLike<number>, dx: Float32Array): void {
     const [d, V] = table.shape;
     check(dx.length === ids.length * d, () => `HostGrads.addColumns: ${dx.length} values for ${ids.length} ids of width ${d}`);
-    let cur = this.byVar.get(table);
-    if (!cur) this.byVar.set(table, (cur = new Float32Array(d * V)));
+    // Each id's rows are summed first, in order, and then added: the order of TF.js's gather gradient (a segment sum,
+    // then the sum with the tied LM head's gradient), so a tied table's gradient is the device one to the bit.
+    const seg = new Map<number, Float32Array>();
     for (let n = 0; n < ids.length; n++) {
       const id = ids[n];
       check(Number.isInteger(id) && id >= 0 && id < V, () => `HostGrads.addColumns: id ${id} is outside [0, ${V})`);
-      for (let c = 0; c < d; c++) cur[c * V + id] = f(cur[c * V + id] + dx[n * d + c]);
+      let s = seg.get(id);
+      if (!s) seg.set(id, (s = new Float32Array(d)));
+      for (let c = 0; c < d; c++) s[c] = f(s[c] + dx[n * d + c]);
     }
+    let cur = this.byVar.get(table);
+    if (!cur) this.byVar.set(table, (cur = new Float32Array(d * V)));
+    for (const [id, s] of seg) for (let c = 0; c < d; c++) cur[c * V + id] = f(cur[c * V + id] + s[c]);
   }
 
   get(v: tf.Variable): Float32Array | undefined {
