@@ -230,57 +230,94 @@ export const WASM_HEAP_BYTES = 4 * 2 ** 30;
 /** Room a run needs on the heap besides the weights: an evaluation chunk's KV cache (capped at 768 MiB), activations, φ. */
 export const WASM_WORK_BYTES = 2 ** 30;
 
+/** Where a run keeps θ's training state: 'none' (θ frozen), 'device' (gradients and Adam's moments on the backend, the
+ * default), 'host' (in host memory, streamed from the backward pass: src/rl/grpo/host-adam.ts). */
+export type ThetaState = 'none' | 'device' | 'host';
+
 /**
  * The wasm heap a model needs, estimated. With XNNPACK running the 2-D matMuls (`packed`, the default route), its
  * float32 weights twice — XNNPACK keeps a packed copy of every weight matrix it has multiplied with (measured: a
  * [1024, 151936] matrix grows the process by 580 MB at its first matMul) — plus WASM_WORK_BYTES; with the kit's own
- * matMul everywhere (route 'all', src/lm/kernels/gemm.ts) the weights once. Training θ adds three times the weights
- * (the gradients and Adam's two moments). Qwen2.5-0.5B's 1.98 GB need 5.03 GB packed (its training aborted in
- * XNNPACK) and 3.05 GB lean, 8.98 GB to train θ; Qwen3-0.6B's 2.38 GB need 5.84 and 3.46 GB, 10.61 GB to train θ.
+ * matMul everywhere (route 'all', src/lm/kernels/gemm.ts) the weights once. Training θ with its state on the device adds
+ * three times the weights (the gradients and Adam's two moments); with its state on the host only the largest tensor
+ * (`largestBytes`: the one gradient that exists whole on the heap, the LM head's, and the new copy of a weight being
+ * written back). Qwen2.5-0.5B's 1.98 GB need 5.03 GB packed (its training aborted in XNNPACK) and 3.05 GB lean, 8.98 GB
+ * to train θ on the device and 3.59 GB on the host; Qwen3-0.6B's 2.38 GB need 5.84 and 3.46 GB, 10.61 GB to train θ
+ * on the device and 4.08 GB on the host.
  */
-export function wasmHeapNeeded(weightBytes: number, packed = true, trainsTheta = false): number {
-  return ((packed ? 2 : 1) + (trainsTheta ? 3 : 0)) * weightBytes + WASM_WORK_BYTES;
+export function wasmHeapNeeded(weightBytes: number, packed = true, theta: ThetaState = 'none', largestBytes = 0): number {
+  return ((packed ? 2 : 1) + (theta === 'device' ? 3 : 0)) * weightBytes + WASM_WORK_BYTES + (theta === 'host' ? largestBytes : 0);
 }
 
 const gb = (b: number) => (b / 1e9).toFixed(2);
 
+/** INTROLLM_THETA_ADAM: 'host' or 'device' forces where θ's training state lives; unset lets fitBackendToModel choose. */
+function thetaStateFromEnv(): 'host' | 'device' | null {
+  const v = process.env.INTROLLM_THETA_ADAM;
+  if (v === undefined || v === '') return null;
+  if (v !== 'host' && v !== 'device') throw new KitError(`INTROLLM_THETA_ADAM must be 'host' or 'device', got '${v}'`);
+  return v;
+}
+
+export interface BackendFit {
+  /** The backend the model will run on. */
+  backend: BackendInfo | null;
+  /** Whether θ's gradients and Adam's moments go to host memory (only when the run trains θ). */
+  thetaOnHost: boolean;
+}
+
 /**
- * Before a model's weights are created, on wasm (`trainsTheta`: the run will train the weights): a model whose weights fit the 4 GiB heap with XNNPACK's packed
- * copies keeps the default matMul route; one that fits only without them switches the kit's matMul to every product
- * (route 'all': no packed copies) and says so; one that does not fit even then moves to the cpu backend (pure
- * JavaScript, no heap limit, slower) when wasm was picked automatically, or stays with a warning when it was asked
- * for by name. An INTROLLM_GEMM set by the user is kept, with a warning when it will not fit. Returns the backend the
- * model will run on.
+ * Before a model's weights are created, on wasm (`theta`: whether the run trains the weights, 'device' keeping their
+ * training state on the backend, 'auto' choosing; `largestBytes`: the model's largest tensor): the first of these that
+ * fits the 4 GiB heap is taken —
+ *   1. the default matMul route (XNNPACK's packed copies), θ's training state on the heap;
+ *   2. the kit's matMul for every product (route 'all': no packed copies), θ's state on the heap;
+ *   3. and 4. the same two with θ's gradients and Adam's moments in host memory (only with theta 'auto');
+ * each change from the default said once on stderr. A model for which none fits moves to the cpu backend (pure
+ * JavaScript, no heap limit, slower) when wasm was picked automatically, or stays with a warning when it was asked for
+ * by name. An INTROLLM_GEMM set by the user is kept, with a warning when it will not fit; INTROLLM_THETA_ADAM=host|device
+ * fixes where θ's state goes.
  */
-export function fitBackendToModel(weightBytes: number, what: string, o: { trainsTheta?: boolean } = {}): BackendInfo | null {
-  if (!current || current.name !== 'wasm' || tf.getBackend() !== 'wasm') return current;
-  const theta = o.trainsTheta ?? false;
-  const packed = wasmHeapNeeded(weightBytes, true, theta);
-  const lean = wasmHeapNeeded(weightBytes, false, theta);
-  const sizes = `${what} has ${gb(weightBytes)} GB of float32 weights${theta ? ' and the run trains them (gradients and Adam\'s moments: 3 × more)' : ''}`;
-  if (packed <= WASM_HEAP_BYTES) return current;
+export function fitBackendToModel(weightBytes: number, what: string, o: { theta?: 'none' | 'device' | 'auto'; largestBytes?: number } = {}): BackendFit {
+  const theta = (o.theta ?? 'none') !== 'none';
+  const forced = o.theta === 'device' ? 'device' : o.theta === 'auto' ? thetaStateFromEnv() : null;
+  if (!current || current.name !== 'wasm' || tf.getBackend() !== 'wasm') return { backend: current, thetaOnHost: forced === 'host' };
+  const largest = o.largestBytes ?? 0;
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-  if (lean <= WASM_HEAP_BYTES && simd) {
-    if (gemmRoute() === 'all') return current;
-    const why = `${sizes}: with XNNPACK's packed copies they would need about ${gb(packed)} GB of the ${gb(WASM_HEAP_BYTES)} GB heap, without them ${gb(lean)} GB`;
-    if (process.env.INTROLLM_GEMM) {
-      logLine(`introllm: warning: ${why}; INTROLLM_GEMM=${process.env.INTROLLM_GEMM} keeps XNNPACK (expect an abort in xnn_create_fully_connected)`);
-      return current;
+  const states: ThetaState[] = !theta ? ['none'] : forced ? [forced] : ['device', 'host'];
+  const plans = states.flatMap((state) => [{ state, packed: true }, ...(simd ? [{ state, packed: false }] : [])])
+    .map((p) => ({ ...p, need: wasmHeapNeeded(weightBytes, p.packed, p.state, largest) }));
+  const sizes = `${what} has ${gb(weightBytes)} GB of float32 weights${theta ? ' and the run trains them' : ''}`;
+  const plan = plans.find((p) => p.need <= WASM_HEAP_BYTES);
+  if (plan) {
+    const thetaOnHost = plan.state === 'host';
+    if (!plan.packed && gemmRoute() !== 'all') {
+      const packedNeed = plans.find((p) => p.state === plan.state && p.packed)!.need;
+      const why = `${sizes}: with XNNPACK's packed copies they would need about ${gb(packedNeed)} GB of the ${gb(WASM_HEAP_BYTES)} GB heap, without them ${gb(plan.need)} GB`;
+      if (process.env.INTROLLM_GEMM) {
+        logLine(`introllm: warning: ${why}; INTROLLM_GEMM=${process.env.INTROLLM_GEMM} keeps XNNPACK (expect an abort in xnn_create_fully_connected)`);
+      } else {
+        setGemmRoute('all');
+        current = { name: 'wasm', detail: wasmDetail() };
+        logLine(`introllm: matMul route 'all' (the kit's kernel for every product, no packed weight copies): ${why}`);
+      }
     }
-    setGemmRoute('all');
-    current = { name: 'wasm', detail: wasmDetail() };
-    logLine(`introllm: matMul route 'all' (the kit's kernel for every product, no packed weight copies): ${why}`);
-    return current;
+    if (thetaOnHost && !forced) {
+      const onHeap = plans.filter((p) => p.state === 'device').at(-1)!.need;
+      logLine(`introllm: θ's gradients and Adam's moments in host memory (handed over during the backward pass): ${sizes}; on the heap with them θ's training would need about ${gb(onHeap)} GB of the ${gb(WASM_HEAP_BYTES)} GB heap, with them on the host ${gb(plan.need)} GB`);
+    }
+    return { backend: current, thetaOnHost };
   }
-  const why = `${sizes}; on wasm they need about ${gb(simd ? lean : packed)} GB of its ${gb(WASM_HEAP_BYTES)} GB heap${simd ? '' : ' (the weights plus XNNPACK\'s packed copies)'}`;
+  const least = plans.at(-1)!.need;
+  const why = `${sizes}; on wasm they need at least about ${gb(least)} GB of its ${gb(WASM_HEAP_BYTES)} GB heap${simd ? '' : ' (the weights plus XNNPACK\'s packed copies)'}`;
   if (!autoPicked) {
     logLine(`introllm: warning: ${why}; wasm was requested, so it stays (expect "memory access out of bounds"; --backend cpu has no such limit)`);
-    return current;
+    return { backend: current, thetaOnHost: plans.at(-1)!.state === 'host' };
   }
   // tf.setBackend is async only for backends whose start-up is; the cpu backend's is not, so the switch happens now.
   void tf.setBackend('cpu');
   if (tf.getBackend() !== 'cpu') throw new KitError(`${why}, and switching to the cpu backend failed (TF.js stayed on '${tf.getBackend()}'); pass --backend cpu`);
   current = { name: 'cpu', detail: `${startCpuMatMul()}; chosen instead of wasm because ${why}` };
   logLine(`introllm: TF.js backend cpu instead of wasm: ${why}`);
-  return current;
+  return { backend: current, thetaOnHost: forced === 'host' };
 }

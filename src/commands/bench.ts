@@ -66,7 +66,8 @@ export const command: Command = {
     if (randomInit !== undefined && (f.peer === 'torch' || weightsOut !== undefined)) {
       modelDir = weightsOut ?? (tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'introllm-bench-')));
       const shape = loadHfConfig(dir);
-      fitBackendToModel(weightBytes(shape), dir, { trainsTheta: o.trainSteps > 0 });
+      // The benchmark's training loop keeps Adam on the backend (tf.train.adam).
+      fitBackendToModel(weightBytes(shape), dir, { theta: o.trainSteps > 0 ? 'device' : 'none' });
       let t0 = performance.now();
       if (currentBackend()?.name === 'cpu') {
         // The cpu backend transposes slowly (pure JS): write the same numbers straight from the generator instead.
@@ -85,7 +86,7 @@ export const command: Command = {
     try {
       const t0 = performance.now();
       const fromFile = modelDir !== dir || randomInit === undefined;
-      const { model, config } = loadModel(modelDir, { randomInit: fromFile ? undefined : randomInit, trainsTheta: o.trainSteps > 0 });
+      const { model, config } = loadModel(modelDir, { randomInit: fromFile ? undefined : randomInit, theta: o.trainSteps > 0 ? 'device' : 'none' });
       timing[fromFile ? 'load_ms' : 'random_init_ms'] = Math.round(performance.now() - t0);
       const ours = benchDecoder(model, o);
       const ran = currentBackend() ?? backend; // a model too large for wasm moves an automatically picked backend to cpu

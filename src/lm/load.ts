@@ -12,22 +12,25 @@ export interface LoadedModel {
   dir: string;
   config: DecoderConfig;
   model: Decoder;
+  /** θ's gradients and Adam's moments belong in host memory (the backend holds the weights only once). */
+  thetaOnHost: boolean;
 }
 
 /**
  * Loads `dir` (HF folder). With `randomInit` set, only config.json is read and the weights are random (seeded, drawn
  * by Decoder.randomFast): the benchmark shapes use this.
  */
-export function loadModel(dir: string, opts: { trainable?: boolean; randomInit?: number; trainsTheta?: boolean } = {}): LoadedModel {
+export function loadModel(dir: string, opts: { trainable?: boolean; randomInit?: number; theta?: 'none' | 'device' | 'auto' } = {}): LoadedModel {
   const config = loadHfConfig(dir);
-  // A model too large for the wasm heap (with its gradients and Adam's moments when `trainsTheta`) switches the
-  // matMul route or moves an automatically picked backend to cpu, with the reason on stderr.
-  fitBackendToModel(weightBytes(config), dir, { trainsTheta: opts.trainsTheta });
-  if (opts.randomInit !== undefined) return { dir, config, model: Decoder.randomFast(config, opts.randomInit, { trainable: opts.trainable }) };
+  // A model too large for the wasm heap (with θ's gradients and Adam's moments when the run trains θ) switches the
+  // matMul route, keeps θ's training state on the host, or moves an automatically picked backend to cpu, with the
+  // reason on stderr.
+  const { thetaOnHost } = fitBackendToModel(weightBytes(config), dir, { theta: opts.theta, largestBytes: largestTensorBytes(config) });
+  if (opts.randomInit !== undefined) return { dir, config, thetaOnHost, model: Decoder.randomFast(config, opts.randomInit, { trainable: opts.trainable }) };
   // Tensor by tensor from disk to the backend: host memory holds one tensor at a time, not the whole checkpoint.
   const source = openModelWeights(dir, config);
   try {
-    return { dir, config, model: Decoder.fromSource(config, source, { trainable: opts.trainable, where: dir }) };
+    return { dir, config, thetaOnHost, model: Decoder.fromSource(config, source, { trainable: opts.trainable, where: dir }) };
   } finally {
     source.close();
   }
@@ -82,4 +85,11 @@ export function paramCount(cfg: DecoderConfig): number {
 /** Bytes of a config's float32 weights. */
 export function weightBytes(cfg: DecoderConfig): number {
   return 4 * paramCount(cfg);
+}
+
+/** Bytes of the model's largest float32 tensor (the embedding, for the models the kit knows). */
+export function largestTensorBytes(cfg: DecoderConfig): number {
+  let most = 0;
+  for (const shape of expectedWeights(cfg).values()) most = Math.max(most, numel(shape));
+  return 4 * most;
 }

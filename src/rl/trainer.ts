@@ -71,13 +71,13 @@ export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> 
     throw new KitError(`${dir}: a finished, packed run (${packed.join(', ')}); it is not trained into. Restore it with `
       + `\`introllm pack --unpack ${dir}\`, or choose another --out`);
   }
-  // Whether the heap needs room for θ's gradients and Adam's moments.
+  // Whether the heap needs room for θ's gradients and Adam's moments, or they go to host memory (thetaOnHost).
   const trainsTheta = runTrainsTheta(cfg.schedule, isLearnedController(cfg.controller.name));
-  const { model } = loadModel(cfg.model.dir, { trainable: true, trainsTheta });
+  const { model, thetaOnHost } = loadModel(cfg.model.dir, { trainable: true, theta: trainsTheta ? 'auto' : 'none' });
   const resumed = openRunDir(dir, cfg);
   const reference = cfg.grpo.klCoef > 0 ? loadModel(cfg.model.dir, { trainable: false }).model : null;
   const controller = controllerFor(cfg, model.cfg.hiddenSize);
-  const theta = createParamGroup('theta', model.variables(), { learningRate: cfg.optim.lrToken });
+  const theta = createParamGroup('theta', model.variables(), { learningRate: cfg.optim.lrToken }, { onHost: thetaOnHost });
   const phi = controller.learned ? createParamGroup('phi', controller.variables(), { learningRate: cfg.optim.lrTemp }) : null;
   const run: Run = { cfg, dir, model, reference, tok, task, controller, theta, phi, log: new MetricsLog(path.join(dir, 'metrics.jsonl')), step: 0 };
   if (resumed) {
