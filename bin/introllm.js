@@ -4,5 +4,10 @@ require('tsx/cjs');
 const { main } = require('../src/cli.ts');
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
-  (err) => { console.error(`introllm: ${err && err.message ? err.message : err}`); process.exitCode = 1; },
+  (err) => {
+    // INTROLLM_DEBUG=1 adds the stack of an unexpected error (for a bug report); a KitError's message is the whole story.
+    const debug = process.env.INTROLLM_DEBUG && err && err.stack;
+    console.error(`introllm: ${debug ? err.stack : err && err.message ? err.message : err}`);
+    process.exitCode = 1;
+  },
 );
