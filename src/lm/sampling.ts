@@ -24,10 +24,33 @@ export function tokenLogProbs(logits: tf.Tensor3D, tau: tf.Tensor2D, tokens: tf.
   check(tokens.shape[0] === B && tokens.shape[1] === T && tokens.dtype === 'int32', () => `tokenLogProbs: tokens must be int32 [${B}, ${T}], got ${tokens.dtype} [${tokens.shape}]`);
   return tf.tidy(() => {
     const lp = temperatureLogSoftmax(logits, tau);
-    const logp = tf.sum(tf.mul(lp, tf.oneHot(tokens, V)), -1) as tf.Tensor2D;
+    const logp = pickTokens(lp, tokens);
     const entropy = tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1)) as tf.Tensor2D;
     return { logp, entropy };
   });
+}
+
+/**
+ * log π(y | τ) of the chosen tokens only, as the loss needs it: tokenLogProbs' logp, the same values and the same
+ * gradient, without the entropy. Under a gradient tape it keeps two [B, T, V] tensors (logits / τ and the log-softmax)
+ * where one-hot selection and the entropy kept about a dozen: with a 152k vocabulary each is 78 MB for 128 tokens, and
+ * the streamed backward pass of a 0.6B model has only the wasm heap's last 1.9 GB to work in.
+ */
+export function tokenLogp(logits: tf.Tensor3D, tau: tf.Tensor2D, tokens: tf.Tensor2D): tf.Tensor2D {
+  const [B, T] = logits.shape;
+  check(tau.shape[0] === B && tau.shape[1] === T, () => `tokenLogp: tau must be [${B}, ${T}], got [${tau.shape}]`);
+  check(tokens.shape[0] === B && tokens.shape[1] === T && tokens.dtype === 'int32', () => `tokenLogp: tokens must be int32 [${B}, ${T}], got ${tokens.dtype} [${tokens.shape}]`);
+  return tf.tidy(() => pickTokens(temperatureLogSoftmax(logits, tau), tokens));
+}
+
+/**
+ * lp[b, t, tokens[b, t]] for lp [B, T, V], by a gather on the flattened tensor (exact: the old sum of lp ⊙ one-hot added
+ * only zeros to it; the gradient puts dy at the token and zeros elsewhere, as that one did).
+ */
+function pickTokens(lp: tf.Tensor, tokens: tf.Tensor2D): tf.Tensor2D {
+  const [B, T, V] = lp.shape;
+  const at = tf.add(tf.mul(tf.range(0, B * T, 1, 'int32'), tf.scalar(V, 'int32')), tf.reshape(tokens, [B * T]));
+  return tf.reshape(tf.gather(tf.reshape(lp, [B * T * V]), at), [B, T]) as tf.Tensor2D;
 }
 
 export interface SampledTokens {

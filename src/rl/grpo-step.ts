@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ExperimentConfig } from '../config';
 import { Decoder } from '../lm/model';
-import { tokenLogProbs } from '../lm/sampling';
+import { tokenLogp } from '../lm/sampling';
 import { TemperatureController } from '../policy/types';
 import { HostGrads } from './grpo/host-adam';
 import { applyGroupGradients, applyHostGradients, clipByGlobalNorm, isOnHost, ParamGroup } from './grpo/optim';
@@ -122,7 +122,7 @@ export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Ar
   const gate = tf.tidy(() => tf.reshape(perToken(r, r.gate), [-1])) as tf.Tensor1D;
   const z = tf.tidy(() => tf.reshape(perToken(r, r.z), [-1])) as tf.Tensor1D;
   const refLogp = ctx.reference && g.klCoef > 0
-    ? tf.tidy(() => tokenLogProbs(rolloutForward(ctx.reference!, r, padId).logits, tauT, tokens).logp)
+    ? tf.tidy(() => tokenLogp(rolloutForward(ctx.reference!, r, padId).logits, tauT, tokens))
     : null;
   // With θ frozen the forward needs no gradient: run it once outside the tape.
   if (frozen && wantTheta) throw new Error('grpoUpdate: a frozen forward was passed for a phase that trains θ');
@@ -131,7 +131,7 @@ export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Ar
   const lossOf = (fw: { logits: tf.Tensor3D; hidden: tf.Tensor3D }): tf.Scalar => {
     let total = tf.scalar(0);
     if (wantTheta) {
-      const logp = tokenLogProbs(fw.logits, tauT, tokens).logp;
+      const logp = tokenLogp(fw.logits, tauT, tokens);
       const out = policyLoss({ ...lossOpts, logpNew: logp, logpOld: oldTok, refLogp: refLogp ?? undefined, klCoef: refLogp ? g.klCoef : 0 });
       metrics.token = out.metrics;
       total = tf.add(total, out.loss);

@@ -26,7 +26,7 @@ import { MetricsLog, openRunDir } from '../train/run-dir';
 import { computeAdvantages } from './grpo/advantages';
 import { createParamGroup, disposeParamGroup, ParamGroup } from './grpo/optim';
 import { grpoUpdate, rolloutForward, UpdateContext, UpdateMetrics } from './grpo-step';
-import { tokenLogProbs } from '../lm/sampling';
+import { tokenLogp } from '../lm/sampling';
 import { completionIds, rollout, Rollout } from './rollout';
 import { phaseAt, runTrainsTheta } from './schedule';
 import { problemPromptIds } from './sft';
@@ -208,7 +208,7 @@ export function completionLogLikByTau(model: Decoder, r: Rollout, taus: readonly
     const m = tf.tensor2d(mask, [B, T]);
     const len = tf.maximum(tf.sum(m, 1), 1);
     taus.forEach((tau, k) => {
-      const { logp } = tokenLogProbs(logits, tf.fill([B, T], tau) as tf.Tensor2D, tokens);
+      const logp = tokenLogp(logits, tf.fill([B, T], tau) as tf.Tensor2D, tokens);
       const meanLogp = tf.div(tf.sum(tf.mul(logp, m), 1), len).dataSync();
       for (let b = 0; b < B; b++) out[b * K + k] = meanLogp[b];
     });

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
-import { sampleTokens, temperatureLogSoftmax, tokenLogProbs } from '../../src/lm/sampling';
+import { sampleTokens, temperatureLogSoftmax, tokenLogp, tokenLogProbs } from '../../src/lm/sampling';
 import { Rng } from '../../src/rng';
 import { expectKitError } from '../helpers/kit';
 
@@ -58,5 +58,27 @@ describe('temperature path', () => {
     const b = sampleTokens(logits, [1, 1, 0.5, 1.5], new Rng(5)).tokens;
     expect(Array.from(a)).toEqual(Array.from(b));
     logits.dispose();
+  });
+});
+
+describe('tokenLogp (the loss\'s log-probs)', () => {
+  it('equals Σ_v log softmax(logits/τ) ⊙ one-hot(y) — the formulation it replaced — to the bit, value and gradient', () => {
+    const rng = new Rng(12);
+    const [B, T, V] = [3, 4, 11];
+    const logits = tf.tensor3d(Float32Array.from({ length: B * T * V }, () => 6 * rng.next() - 3), [B, T, V]);
+    const tau = tf.tensor2d(Float32Array.from({ length: B * T }, () => 0.4 + rng.next()), [B, T]);
+    const tokens = tf.tensor2d(Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * V)), [B, T], 'int32');
+    const w = tf.tensor2d(Float32Array.from({ length: B * T }, () => rng.next() - 0.5), [B, T]);
+    const oneHotWay = (l: tf.Tensor) => tf.sum(tf.mul(temperatureLogSoftmax(l, tau), tf.oneHot(tokens, V)), -1);
+    const loss = (f: (l: tf.Tensor) => tf.Tensor) => (l: tf.Tensor) => tf.sum(tf.mul(f(l), w));
+    expect(Array.from(tokenLogp(logits, tau, tokens).dataSync())).toEqual(Array.from(oneHotWay(logits).dataSync()));
+    expect(Array.from(tokenLogp(logits, tau, tokens).dataSync())).toEqual(Array.from(tokenLogProbs(logits, tau, tokens).logp.dataSync()));
+    const gNew = tf.grad(loss((l) => tokenLogp(l as tf.Tensor3D, tau, tokens)))(logits);
+    const gOld = tf.grad(loss(oneHotWay))(logits);
+    expect(Array.from(gNew.dataSync())).toEqual(Array.from(gOld.dataSync()));
+    // Hand check of one entry: log softmax at the token.
+    const row = logits.dataSync().slice(0, V).map((x) => x / tau.dataSync()[0]);
+    const lse = Math.log(row.reduce((s, x) => s + Math.exp(x), 0));
+    expect(tokenLogp(logits, tau, tokens).dataSync()[0]).toBeCloseTo(row[tokens.dataSync()[0]] - lse, 5);
   });
 });
