@@ -1,7 +1,6 @@
 // `introllm ablate --grid NAME`: one ablation grid (src/experiments/ablations.ts) over seeds, written to
 // results/ablations/<preset>/<grid>/ with table.md and table.json (variant, accuracy, 95% CI, Pass@k) and the bar
 // figure figures/ablation.{html,png}.
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from '../cli';
 import type { MethodSummary } from '../experiments/summary';
@@ -14,7 +13,7 @@ import { intFlag, intListFlag, parseFlags } from './args';
 
 export const command: Command = {
   summary: 'Run an ablation grid over seeds and write a table with confidence intervals (resumable).',
-  usage: `introllm ablate --grid ${Object.keys(ABLATION_GRIDS).join('|')} [--preset tiny] [--seeds 0,1,2] [--out DIR] [--jobs 2] [--set key=value …] [--backend NAME]`,
+  usage: `introllm ablate --grid ${Object.keys(ABLATION_GRIDS).join('|')} [--preset tiny] [--seeds 0,1,2] [--out DIR] [--jobs N] [--set key=value …] [--backend NAME]`,
   async run(argv) {
     const f = parseFlags(argv, {
       grid: { type: 'string' }, preset: { type: 'string', default: 'tiny' }, seeds: { type: 'string' }, out: { type: 'string' },
@@ -25,7 +24,7 @@ export const command: Command = {
     const seeds = f.seeds === undefined ? undefined : intListFlag(f, 'seeds');
     const out = (f.out as string | undefined) ?? path.join('results', 'ablations', f.preset as string, f.grid);
     const r = await reproduce({
-      preset: f.preset as string, out, jobs: intFlag(f, 'jobs', Math.max(1, Math.min(2, os.cpus().length))), backend: f.backend as string | undefined,
+      preset: f.preset as string, out, jobs: f.jobs === undefined ? undefined : intFlag(f, 'jobs', 1), backend: f.backend as string | undefined,
       sets: (f.set as string[] | undefined) ?? [], seeds, variants: grid.variants, defaultVariant: defaultVariantOf(grid),
       log: (l) => process.stderr.write(l + '\n'),
     });

@@ -3,7 +3,6 @@
 // results/<preset>/, saying per method whether its accuracy falls inside the reference's 95% CI. `--reference`
 // (re)generates the committed reference itself.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from '../cli';
 import { KitError } from '../errors';
@@ -24,7 +23,7 @@ function readReference(dir: string): Record<string, MethodSummary> | null {
 
 export const command: Command = {
   summary: 'Train IntroLLM and the baselines over several seeds, evaluate, write runs/<preset>/ (resumable) and compare with the committed results/<preset>/.',
-  usage: 'introllm reproduce [--preset smoke|tiny|small|paper] [--out DIR | --reference] [--jobs 2] [--methods a,b] [--seeds 0,1,2] [--set key=value …] [--backend NAME]',
+  usage: 'introllm reproduce [--preset smoke|tiny|small|paper] [--out DIR | --reference] [--jobs N (default: 2, fewer where memory is short)] [--methods a,b] [--seeds 0,1,2] [--set key=value …] [--backend NAME]',
   async run(argv) {
     const f = parseFlags(argv, {
       preset: { type: 'string', default: 'tiny' }, out: { type: 'string' }, jobs: { type: 'string' }, methods: { type: 'string' },
@@ -35,7 +34,7 @@ export const command: Command = {
     const out = f.reference ? refDir : (f.out as string | undefined) ?? path.join('runs', f.preset as string);
     const seeds = f.seeds === undefined ? undefined : intListFlag(f, 'seeds');
     const r = await reproduce({
-      preset: f.preset as string, out, jobs: intFlag(f, 'jobs', Math.max(1, Math.min(2, os.cpus().length))),
+      preset: f.preset as string, out, jobs: f.jobs === undefined ? undefined : intFlag(f, 'jobs', 1),
       backend: f.backend as string | undefined, sets: (f.set as string[] | undefined) ?? [], seeds,
       methods: f.methods === undefined ? undefined : (f.methods as string).split(','), log: (l) => process.stderr.write(l + '\n'),
     });

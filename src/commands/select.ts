@@ -1,7 +1,6 @@
 // `introllm select --grid NAME`: a hyperparameter grid of a preset trained and scored on the validation split
 // (src/experiments/selection.ts), written to results/selection/<preset>/<grid>/ with selection.json / selection.md
 // naming the chosen variant. Resumable like `reproduce`.
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from '../cli';
 import { KitError } from '../errors';
@@ -10,7 +9,7 @@ import { intFlag, intListFlag, parseFlags } from './args';
 
 export const command: Command = {
   summary: 'Choose hyperparameters on the validation split: train a grid of variants and pick the best (resumable).',
-  usage: `introllm select --grid ${Object.keys(SELECTION_GRIDS).join('|')} [--preset tiny] [--seeds 0,1] [--out DIR] [--jobs 2] [--set key=value …] [--backend NAME]`,
+  usage: `introllm select --grid ${Object.keys(SELECTION_GRIDS).join('|')} [--preset tiny] [--seeds 0,1] [--out DIR] [--jobs N] [--set key=value …] [--backend NAME]`,
   async run(argv) {
     const f = parseFlags(argv, {
       grid: { type: 'string' }, preset: { type: 'string', default: 'tiny' }, seeds: { type: 'string' }, out: { type: 'string' },
@@ -20,7 +19,7 @@ export const command: Command = {
     const preset = f.preset as string;
     const r = await runSelection({
       grid: f.grid, preset, out: (f.out as string | undefined) ?? path.join('results', 'selection', preset, f.grid),
-      seeds: f.seeds === undefined ? [0, 1] : intListFlag(f, 'seeds'), jobs: intFlag(f, 'jobs', Math.max(1, Math.min(2, os.cpus().length))),
+      seeds: f.seeds === undefined ? [0, 1] : intListFlag(f, 'seeds'), jobs: f.jobs === undefined ? undefined : intFlag(f, 'jobs', 1),
       sets: (f.set as string[] | undefined) ?? [], backend: f.backend as string | undefined, log: (l) => process.stderr.write(l + '\n'),
     });
     console.log(`\n${r.table}\n\nchosen: ${r.chosen.variant} (${r.chosen.sets.join(' ')})`);

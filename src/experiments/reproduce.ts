@@ -4,8 +4,14 @@
 // run folder (default runs/<preset>/, git-ignored; the committed reference is results/<preset>/, see commands/reproduce.ts).
 // Re-running the command resumes: finished runs are kept, unfinished ones resume from their checkpoints.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseSetting, resolveConfig } from '../config';
+import { ExperimentConfig, parseSetting, resolveConfig } from '../config';
+import { WASM_WORK_BYTES } from '../backend';
+import { loadHfConfig } from '../lm/config';
+import { weightBytes } from '../lm/load';
+import { isLearnedController } from '../policy/registry';
+import { runTrainsTheta } from '../rl/schedule';
 import { KitError } from '../errors';
 import { requireModelFolder } from '../lm/config';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
@@ -71,7 +77,8 @@ export const REPRODUCE_PRESETS: Record<string, ReproducePreset> = {
 export interface ReproduceOptions {
   preset: string;
   out?: string;
-  jobs: number;
+  /** Runs at a time; default: up to 2 (one per core), fewer where the machine's memory holds fewer (runMemoryBytes). */
+  jobs?: number;
   backend?: string;
   /** --set key=value overrides applied to every run. */
   sets: string[];
@@ -98,6 +105,28 @@ export interface ReproduceResult {
   figures: string[];
   table: string;
   failed: string[];
+}
+
+/**
+ * The memory one training run of `cfg` needs, estimated: its float32 weights, and when θ trains three times more (θ's
+ * gradients and Adam's two moments, on the heap or in host memory), plus the backend's working room. Qwen3-0.6B
+ * training θ: 4 × 2.38 + 1.07 = 10.61 GB (seen: 10.7 GB RSS); the kit's tiny models: about 1 GB.
+ */
+export function runMemoryBytes(cfg: ExperimentConfig): number {
+  const w = weightBytes(loadHfConfig(cfg.model.dir));
+  return (runTrainsTheta(cfg.schedule, isLearnedController(cfg.controller.name)) ? 4 : 1) * w + WASM_WORK_BYTES;
+}
+
+/**
+ * Runs at a time by default: one per core up to 2, and no more than 80% of the machine's memory holds (two 0.6B runs
+ * that train θ need 21 GB, and would be killed on a 24 GB machine). Says so when memory lowers it.
+ */
+export function defaultJobs(configs: ExperimentConfig[], log: (line: string) => void, total = os.totalmem(), cores = os.cpus().length): number {
+  const byCores = Math.max(1, Math.min(2, cores));
+  const need = Math.max(...configs.map(runMemoryBytes));
+  const byMemory = Math.max(1, Math.floor((0.8 * total) / need));
+  if (byMemory < byCores) log(`reproduce: ${byMemory} run${byMemory === 1 ? '' : 's'} at a time, not ${byCores}: a run needs about ${(need / 1e9).toFixed(1)} GB (weights${need > 2 * WASM_WORK_BYTES ? ', and θ\'s gradients and Adam\'s moments' : ''}) of this machine's ${(total / 1e9).toFixed(1)} GB (--jobs overrides)`);
+  return Math.min(byCores, byMemory);
 }
 
 export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
@@ -133,8 +162,9 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
     jobs.push({ name: 'before RL (the base model at τ = 1)', args: ['eval', '--preset', p.trainPreset, '--methods', before.join(','), '--seeds', seeds.join(','), '--out', path.join(out, BEFORE_RL),
       ...o.sets.flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
   }
-  o.log(`reproduce ${o.preset}: ${methods.length} methods × ${seeds.length} seeds, ${jobs.length} runs to do, ${o.jobs} at a time → ${out}`);
-  const results = await runJobs(jobs, o.jobs, o.log);
+  const width = o.jobs ?? defaultJobs(Object.values(configs), o.log);
+  o.log(`reproduce ${o.preset}: ${methods.length} methods × ${seeds.length} seeds, ${jobs.length} runs to do, ${width} at a time → ${out}`);
+  const results = await runJobs(jobs, width, o.log);
   const failed = results.filter((r) => r.code !== 0);
   for (const f of failed) o.log(`${f.name} failed:\n  ${f.tail.join('\n  ')}`);
   const { summary, comparisons: cmp, table, figures } = await summariseReproduction(out, methods, seeds, configs[methods[0]].eval.k, o.preset, o.log,
@@ -147,7 +177,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   } catch {
     sessions = [];
   }
-  sessions.push({ started: new Date(t0).toISOString(), ...gitState(), wall_time_s: (Date.now() - t0) / 1000, jobs: o.jobs, runs: results.map((r) => ({ name: r.name, code: r.code, seconds: r.ms / 1000, peak_rss_mb: r.peakRssMb })) });
+  sessions.push({ started: new Date(t0).toISOString(), ...gitState(), wall_time_s: (Date.now() - t0) / 1000, jobs: width, runs: results.map((r) => ({ name: r.name, code: r.code, seconds: r.ms / 1000, peak_rss_mb: r.peakRssMb })) });
   writeJsonAtomic(manifestFile, manifest({ preset: o.preset, sessions }));
   return { out, summary, comparisons: cmp, table, figures, failed: failed.map((f) => f.name) };
 }

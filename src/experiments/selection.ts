@@ -65,7 +65,8 @@ export interface SelectOptions {
   preset: string;
   out: string;
   seeds: number[];
-  jobs: number;
+  /** Runs at a time (default: reproduce's, by cores and memory). */
+  jobs?: number;
   sets: string[];
   backend?: string;
   log: (line: string) => void;

@@ -1,7 +1,10 @@
 // runJobs: child introllm processes a few at a time, each with its exit code, time and peak RSS (the line the CLI
-// writes at exit for it, kept out of the error tail).
+// writes at exit for it, kept out of the error tail); and how many at a time reproduce runs by default.
 import { describe, expect, it } from 'vitest';
+import { parseSetting, resolveConfig } from '../../src/config';
 import { progressLine, runJobs } from '../../src/experiments/jobs';
+import { methodOverride } from '../../src/experiments/methods';
+import { defaultJobs, runMemoryBytes } from '../../src/experiments/reproduce';
 import { PEAK_RSS_LINE, peakRssLine } from '../../src/io/rss';
 
 describe('runJobs', () => {
@@ -22,4 +25,26 @@ describe('runJobs', () => {
     expect(PEAK_RSS_LINE.exec(peakRssLine())?.[1]).toMatch(/^\d+$/);
     expect(progressLine(1, 3, 1000, 2)).toBe('1/3 runs done, ETA 0:01');
   }, 60_000);
+});
+
+describe('defaultJobs: runs at a time by cores and memory', () => {
+  const cfg = (method: string, ...sets: string[]) => resolveConfig({ preset: 'paper', overrides: [
+    { source: 'm', value: methodOverride(method) }, { source: 'dir', value: parseSetting('model.dir=bench/shapes/qwen3-0.6b') },
+    ...sets.map((s) => ({ source: s, value: parseSetting(s) }))] });
+  it('a 0.6B run that trains θ needs 4 × 2.38 + 1.07 = 10.61 GB: one at a time on 24 GB, said once; two on 64 GB', () => {
+    const c = cfg('fixed-1.0');
+    expect(runMemoryBytes(c)).toBe(4 * 2384199680 + 1073741824);
+    const lines: string[] = [];
+    expect(defaultJobs([c], (l) => lines.push(l), 24e9, 2)).toBe(1); // floor(0.8 · 24 / 10.61) = 1
+    expect(lines).toEqual(["reproduce: 1 run at a time, not 2: a run needs about 10.6 GB (weights, and θ's gradients and Adam's moments) of this machine's 24.0 GB (--jobs overrides)"]);
+    expect(defaultJobs([c], (l) => lines.push(l), 64e9, 2)).toBe(2);
+    expect(defaultJobs([c], (l) => lines.push(l), 64e9, 1)).toBe(1);
+    expect(lines.length).toBe(1);
+  });
+  it('with θ frozen (temperature-only) the weights and working room, 3.46 GB: two fit on 24 GB; the worst run of a set decides', () => {
+    const t = cfg('introllm', 'schedule.mode=temperature-only');
+    expect(runMemoryBytes(t)).toBe(2384199680 + 1073741824);
+    expect(defaultJobs([t], () => {}, 24e9, 2)).toBe(2);
+    expect(defaultJobs([t, cfg('edt')], () => {}, 24e9, 2)).toBe(1);
+  });
 });

@@ -77,7 +77,7 @@ describe('tokenLogp (the loss\'s log-probs)', () => {
     const gOld = tf.grad(loss(oneHotWay))(logits);
     expect(Array.from(gNew.dataSync())).toEqual(Array.from(gOld.dataSync()));
     // Hand check of one entry: log softmax at the token.
-    const row = logits.dataSync().slice(0, V).map((x) => x / tau.dataSync()[0]);
+    const row = Array.from(logits.dataSync().slice(0, V), (x) => x / tau.dataSync()[0]);
     const lse = Math.log(row.reduce((s, x) => s + Math.exp(x), 0));
     expect(tokenLogp(logits, tau, tokens).dataSync()[0]).toBeCloseTo(row[tokens.dataSync()[0]] - lse, 5);
   });
