@@ -28,7 +28,8 @@ import { attention, linear, linearStreamed } from './ops';
  * `addColumns` the gradient of an embedding lookup (the [d, V] table's columns `ids`, dx [N, d]).
  */
 export interface GradSink {
-  add(v: tf.Variable, g: tf.Tensor): void;
+  /** g: v's gradient, or with `col` the block of v's columns col … col + g.shape[1] (a 2-D v). */
+  add(v: tf.Variable, g: tf.Tensor, col?: number): void;
   addColumns(table: tf.Variable, ids: ArrayLike<number>, dx: Float32Array): void;
 }
 
@@ -144,6 +145,9 @@ export class Decoder {
    * tape keeps everything (fastest). Infinity turns checkpointing off; 0 always on.
    */
   checkpointTokens = 8192;
+
+  /** Values per block of the LM head's gradient in a streamed backward pass (64 MB; see linearStreamed). */
+  headGradBlock = 2 ** 24;
 
   /** Whether prefill computes repeated prompt rows once (exact; see prefill). Off only to compare the two paths. */
   sharePrefill = true;
@@ -498,7 +502,7 @@ export class Decoder {
       const sink = stream.sink;
       const hidden = this.recomputed([this.norm], (ps, xi) => this.rmsNorm(xi, ps[0]), xs, [], sink);
       const W = this.lmHead ?? this.embed;
-      const logits = linearStreamed(hidden, W, (dw) => sink.add(W, dw));
+      const logits = linearStreamed(hidden, W, (dw, col) => sink.add(W, dw, col), this.headGradBlock);
       return { logits: tf.reshape(logits, [B, n, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, n, d]) };
     }
     const hidden = this.rmsNorm(xs, this.norm);

@@ -20,21 +20,30 @@ export const linear: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor = tf.customGrad((
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;
 
 /**
- * linear(x, w) whose backward pass hands dw to `onGrad` (and disposes it at once) instead of returning it: w is closed
- * over, not an input, so TF.js never holds its gradient (a streamed backward pass: θ's gradients go to the host as they
- * appear). For the LM head of a 0.6B model w is a 622 MB [1024, 151936] matrix on a nearly full heap, so w itself is
- * never copied: dx = (w · dyᵀ)ᵀ transposes only dy [N, V] and the small [d, N] result (linear's dy · wᵀ would transpose
- * w). The same products summed in the same order: equal to linear's gradient (tests/lm/streamed-grads.test.ts).
+ * linear(x, w) for w [in, out] whose backward pass hands dw to `onGrad` instead of returning it, in blocks of columns:
+ * `onGrad(block, col)` gets dw[:, col … col + width) and the block is freed when it returns. w is closed over, not an
+ * input, so TF.js never holds its gradient (a streamed backward pass: θ's gradients go to the host as they appear).
+ * For the LM head of a 0.6B model w is a 622 MB [1024, 151936] matrix on a nearly full wasm heap, so neither it nor its
+ * whole gradient is ever copied there: dw is made `blockElems` values at a time (64 MB by default), and
+ * dx = (w · dyᵀ)ᵀ transposes only dy [N, out] and the small [in, N] result (linear's dy · wᵀ would transpose w). Every
+ * value is the same products summed in the same order as linear's gradient (tests/lm/streamed-grads.test.ts).
  */
-export function linearStreamed(x: tf.Tensor, w: tf.Tensor, onGrad: (dw: tf.Tensor) => void): tf.Tensor {
+export function linearStreamed(x: tf.Tensor, w: tf.Tensor, onGrad: (dw: tf.Tensor, col: number) => void, blockElems = 2 ** 24): tf.Tensor {
+  const [rows, cols] = w.shape;
+  const width = Math.max(1, Math.min(cols, Math.floor(blockElems / rows)));
   const op = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
     save([xi]);
     return {
       value: tf.matMul(xi as tf.Tensor2D, w as tf.Tensor2D),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const dw = tf.tidy(() => tf.matMul(tf.transpose(saved[0]), dy as tf.Tensor2D));
-        onGrad(dw);
-        dw.dispose();
+        const xT = tf.transpose(saved[0]) as tf.Tensor2D;
+        for (let c = 0; c < cols; c += width) {
+          const n = Math.min(width, cols - c);
+          const block = tf.tidy(() => tf.matMul(xT, n === cols ? dy as tf.Tensor2D : tf.slice(dy as tf.Tensor2D, [0, c], [-1, n])));
+          onGrad(block, c);
+          block.dispose();
+        }
+        xT.dispose();
         return [tf.tidy(() => tf.transpose(tf.matMul(w as tf.Tensor2D, tf.transpose(dy))))];
       },
     };

@@ -24,8 +24,15 @@ function ownCopy(t: tf.Tensor): Float32Array {
 export class HostGrads {
   private readonly byVar = new Map<tf.Variable, Float32Array>();
 
-  /** Adds the tensor `g` (same shape as `v`) to v's gradient. `g` is not disposed. */
-  add(v: tf.Variable, g: tf.Tensor): void {
+  /**
+   * Adds the tensor `g` (same shape as `v`) to v's gradient; with `col`, g [rows, n] is the block of a 2-D v's columns
+   * col … col + n. `g` is not disposed.
+   */
+  add(v: tf.Variable, g: tf.Tensor, col?: number): void {
+    if (col !== undefined) {
+      this.addBlock(v, g, col);
+      return;
+    }
     check(g.size === v.size, () => `HostGrads: a gradient of [${g.shape}] for variable '${v.name}' [${v.shape}]`);
     const cur = this.byVar.get(v);
     if (!cur) {
@@ -34,6 +41,20 @@ export class HostGrads {
     }
     const data = g.dataSync() as Float32Array;
     for (let i = 0; i < cur.length; i++) cur[i] = f(cur[i] + data[i]);
+  }
+
+  private addBlock(v: tf.Variable, g: tf.Tensor, col: number): void {
+    const [rows, cols] = v.shape;
+    const n = g.shape[1] ?? 0;
+    check(v.rank === 2 && g.rank === 2 && g.shape[0] === rows && Number.isInteger(col) && col >= 0 && col + n <= cols,
+      () => `HostGrads: a block [${g.shape}] at column ${col} for variable '${v.name}' [${v.shape}]`);
+    let cur = this.byVar.get(v);
+    if (!cur) this.byVar.set(v, (cur = new Float32Array(v.size)));
+    const data = g.dataSync() as Float32Array;
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols + col;
+      for (let c = 0; c < n; c++) cur[o + c] = f(cur[o + c] + data[r * n + c]);
+    }
   }
 
   /**

@@ -102,5 +102,9 @@ describe('HostGrads', () => {
     expect(Array.from(hg.get(w)!)).toEqual([1, 3, 3, 44, 5, 8, 7, 68]);
     expect(hg.norm([w])).toBeCloseTo(Math.hypot(1, 3, 3, 44, 5, 8, 7, 68), 6);
     expect(() => hg.addColumns(w, [4], Float32Array.from([1, 2]))).toThrow(/outside \[0, 4\)/);
+    // A block of columns 1..2: [[100, 200], [300, 400]] lands in rows 0 and 1 at those columns.
+    tf.tidy(() => hg.add(w, tf.tensor2d([[100, 200], [300, 400]]), 1));
+    expect(Array.from(hg.get(w)!)).toEqual([1, 103, 203, 44, 5, 308, 407, 68]);
+    expect(() => tf.tidy(() => hg.add(w, tf.tensor2d([[1, 2], [3, 4]]), 3))).toThrow(/a block \[2,2\] at column 3/);
   });
 });
