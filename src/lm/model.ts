@@ -20,6 +20,7 @@ import { DecoderConfig, expectedWeights } from './config';
 import { Rng } from '../rng';
 import { fillNormal } from './init';
 import { numel } from './safetensors';
+import { writeKvSlotInPlace } from './kv-write';
 import { attention, linear, linearStreamed } from './ops';
 
 /**
@@ -145,6 +146,9 @@ export class Decoder {
    * tape keeps everything (fastest). Infinity turns checkpointing off; 0 always on.
    */
   checkpointTokens = 8192;
+
+  /** Decoding writes each step's keys and values into the cache in place where it can (false: always the portable way). */
+  inPlaceKv = true;
 
   /** Values per block of the LM head's gradient in a streamed backward pass (64 MB; see linearStreamed). */
   headGradBlock = 2 ** 24;
@@ -613,14 +617,17 @@ export class Decoder {
     let x = this.embedLookup(tf.tensor1d(Int32Array.from(ids), 'int32'));
     this.layers.forEach((L, l) => {
       const [q, k, v] = this.qkv(L, this.rmsNorm(x, L.ln1), cos, sin);
-      // Write the new k, v into the slot: the slot is zero before, so cache + onehot ⊗ new is exact.
-      const kNew = tf.add(cache.k[l], tf.mul(slotK, tf.reshape(k, [B, kv, hd, 1])));
-      const vNew = tf.add(cache.v[l], tf.mul(slotV, tf.reshape(v, [B, kv, 1, hd])));
-      cache.k[l].dispose();
-      cache.v[l].dispose();
-      cache.k[l] = tf.keep(kNew);
-      cache.v[l] = tf.keep(vNew);
-      x = tf.add(x, linear(this.attend(tf.reshape(q, [B, 1, h, hd]), kNew, vNew, maskT), L.wo));
+      // Write the new k, v into the slot: in place where the backend's memory allows (src/lm/kv-write.ts), else as
+      // cache + onehot ⊗ new, which is exact too (the slot is zero before).
+      if (!this.inPlaceKv || !writeKvSlotInPlace(cache.k[l], cache.v[l], k, v, slot)) {
+        const kNew = tf.add(cache.k[l], tf.mul(slotK, tf.reshape(k, [B, kv, hd, 1])));
+        const vNew = tf.add(cache.v[l], tf.mul(slotV, tf.reshape(v, [B, kv, 1, hd])));
+        cache.k[l].dispose();
+        cache.v[l].dispose();
+        cache.k[l] = tf.keep(kNew);
+        cache.v[l] = tf.keep(vNew);
+      }
+      x = tf.add(x, linear(this.attend(tf.reshape(q, [B, 1, h, hd]), cache.k[l], cache.v[l], maskT), L.wo));
       x = tf.add(x, this.mlp(L, this.rmsNorm(x, L.ln2)));
     });
     cache.length++;

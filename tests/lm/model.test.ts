@@ -111,6 +111,46 @@ describe('decoder equivalences', () => {
   }
 
   for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
+    it(`${arch}: decoding writes the KV cache in place (the same cache tensors throughout) and gives the bits of the portable cache + one-hot ⊗ new`, () => {
+      const model = Decoder.random(tinyConfig(arch), 6, { std: 0.3 });
+      const ids = [[0, 5, 6, 7], [8, 9, 10, 11], [0, 0, 12, 13]];
+      const mask = [0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1];
+      const run = (inPlace: boolean) => {
+        model.inPlaceKv = inPlace;
+        const cache = model.createCache(3, 9);
+        const seen: number[][] = [];
+        tf.tidy(() => { model.prefill(cache, tf.tensor2d(ids, [3, 4], 'int32'), mask, { lastOnly: true }); });
+        const k0 = cache.k[0];
+        const before = tf.memory().numTensors;
+        for (let t = 0; t < 4; t++) seen.push(tf.tidy(() => Array.from(model.decodeStep(cache, [20 + t, 21 - t, 22]).logits.dataSync())));
+        expect(tf.memory().numTensors).toBe(before);
+        // In place the cache keeps its tensors; the portable way replaces them at every step.
+        expect(cache.k[0] === k0).toBe(inPlace);
+        seen.push(...cache.k.map((k) => Array.from(k.dataSync())), ...cache.v.map((v) => Array.from(v.dataSync())));
+        cache.dispose();
+        return seen;
+      };
+      expect(run(true)).toEqual(run(false));
+      model.dispose();
+    });
+  }
+
+  it('one row and one KV head: the cache gets new tensors on wasm (XNNPACK keeps packed copies of 2-D operands) and decoding still equals the full forward', () => {
+    const cfg = tinyConfig('qwen2');
+    const model = Decoder.random({ ...cfg, numKvHeads: 1 }, 8, { std: 0.3 });
+    const ids = [3, 7, 1, 9, 4, 6];
+    const full = tf.tidy(() => Array.from(model.forward(tf.tensor2d([ids], [1, 6], 'int32')).logits.dataSync()));
+    const cache = model.createCache(1, 6);
+    const got: number[] = tf.tidy(() => Array.from(model.prefill(cache, tf.tensor2d([ids.slice(0, 2)], [1, 2], 'int32')).logits.dataSync()));
+    const k0 = cache.k[0];
+    for (let t = 2; t < 6; t++) got.push(...tf.tidy(() => Array.from(model.decodeStep(cache, [ids[t]]).logits.dataSync())));
+    expect(cache.k[0] === k0).toBe(tf.getBackend() !== 'wasm');
+    cache.dispose();
+    expect(maxAbsDiff([got], [full])).toBeLessThan(1e-5);
+    model.dispose();
+  });
+
+  for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
     it(`${arch}: a prefill of repeated rows (GRPO groups) computes each once and gives the bits of the full prefill`, () => {
       const model = Decoder.random(tinyConfig(arch), 5, { std: 0.3 });
       // Rows 0, 2 and 4 repeat (padding included); 1 and 3 repeat; 5 has the tokens of 1 but another padding.
