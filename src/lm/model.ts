@@ -147,6 +147,13 @@ export class Decoder {
    */
   checkpointTokens = 8192;
 
+  /**
+   * A checkpointed layer runs its forward and its recompute on at most this many tokens (whole batch rows) at a time,
+   * so that one chunk's intermediates exist at once (the attention probabilities of 128 × 160 tokens alone are 52 MB
+   * per layer, and the backward pass makes several such). Infinity: the whole batch at once.
+   */
+  recomputeTokens = 8192;
+
   /** Decoding writes each step's keys and values into the cache in place where it can (false: always the portable way). */
   inPlaceKv = true;
 
@@ -409,17 +416,34 @@ export class Decoder {
    * The constants (RoPE tables, mask) are inputs too, so that they outlive the forward's scope (tf.grads disposes what
    * the forward made); their gradient is zero. With a `sink` the parameters are not inputs of the op: their gradients
    * go to the sink as soon as they are computed, and TF.js never holds them.
+   *
+   * `rows`: x and the constants hold `rows.count` batch rows (`rows.units[i]` leading entries per batch row of x, then
+   * of each constant), and fn treats batch rows independently. The forward and the recompute then run `rows.chunk`
+   * batch rows at a time, so only one chunk's intermediates exist at once. The output and dx are the full run's to the
+   * bit (every op is row-wise); the parameters' gradients are summed chunk by chunk, a different order of the same
+   * float32 additions (tests/lm/model.test.ts).
    */
-  private recomputed(params: tf.Variable[], fn: (ps: tf.Tensor[], x: tf.Tensor, consts: tf.Tensor[]) => tf.Tensor, x: tf.Tensor, consts: tf.Tensor[], sink?: GradSink): tf.Tensor {
+  private recomputed(params: tf.Variable[], fn: (ps: tf.Tensor[], x: tf.Tensor, consts: tf.Tensor[]) => tf.Tensor, x: tf.Tensor, consts: tf.Tensor[], sink?: GradSink,
+    rows?: { count: number; units: number[]; chunk: number }): tf.Tensor {
     const np = sink ? 0 : params.length;
+    const spans: [number, number][] = [];
+    const step = rows ? Math.max(1, rows.chunk) : Infinity;
+    if (!rows || step >= rows.count) spans.push([0, rows?.count ?? 1]);
+    else for (let b = 0; b < rows.count; b += step) spans.push([b, Math.min(step, rows.count - b)]);
+    const whole = spans.length === 1;
+    // Batch rows [b0, b0 + n) of a tensor whose leading axis has `unit` entries per batch row.
+    const part = (t: tf.Tensor, unit: number, [b0, n]: [number, number]) => whole ? t : tf.slice(t, [b0 * unit, ...t.shape.slice(1).map(() => 0)], [n * unit, ...t.shape.slice(1).map(() => -1)]);
     const op = tf.customGrad(((...args: unknown[]) => {
       const save = args.pop() as tf.GradSaveFunc;
       const inputs = args as tf.Tensor[];
       save(inputs);
       const split = (ts: tf.Tensor[]) => ({ xi: ts[0], ps: sink ? params : ts.slice(1, 1 + np), cs: ts.slice(1 + np) });
       const { xi, ps, cs } = split(inputs);
+      const u = rows?.units ?? [];
+      const value = whole ? tf.tidy(() => fn(ps, xi, cs))
+        : tf.tidy(() => tf.concat(spans.map((sp) => tf.tidy(() => fn(ps, part(xi, u[0], sp), cs.map((c, j) => part(c, u[1 + j], sp))))), 0));
       return {
-        value: tf.tidy(() => fn(ps, xi, cs)),
+        value,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const s = split(saved);
           // tf.grads here runs inside the outer backward pass, which TF.js 4.22 does not expect: its engine would
@@ -427,17 +451,33 @@ export class Decoder {
           // outer tape and put it back, so the outer pass can finish and free its saved tensors.
           const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
           const outerTape = state.activeTape;
-          let grads: tf.Tensor[];
+          const dxs: tf.Tensor[] = [];
+          let acc: tf.Tensor[] | null = null;
           try {
-            grads = tf.grads((...xs: tf.Tensor[]) => fn(xs.slice(1), xs[0], s.cs))([s.xi, ...s.ps], dy);
+            for (const sp of spans) {
+              const grads = tf.tidy(() => {
+                const cs = s.cs.map((c, j) => part(c, u[1 + j], sp));
+                return tf.grads((...xs: tf.Tensor[]) => fn(xs.slice(1), xs[0], cs))([part(s.xi, u[0], sp), ...s.ps], part(dy, u[0], sp));
+              });
+              state.activeTape = outerTape;
+              dxs.push(grads[0]);
+              if (sink) {
+                params.forEach((p, i) => sink.add(p, grads[1 + i]));
+                tf.dispose(grads.slice(1));
+              } else if (!acc) acc = grads.slice(1);
+              else {
+                const prev: tf.Tensor[] = acc;
+                acc = prev.map((a, i) => tf.add(a, grads[1 + i]));
+                tf.dispose([...prev, ...grads.slice(1)]);
+              }
+            }
           } finally {
             state.activeTape = outerTape;
           }
+          const dx = whole ? dxs[0] : tf.concat(dxs, 0);
+          if (!whole) tf.dispose(dxs);
           const zeros = s.cs.map((c) => tf.zerosLike(c));
-          if (!sink) return [...grads, ...zeros];
-          params.forEach((p, i) => sink.add(p, grads[1 + i]));
-          tf.dispose(grads.slice(1));
-          return [grads[0], ...zeros];
+          return [dx, ...(sink ? [] : acc!), ...zeros];
         },
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
@@ -445,8 +485,9 @@ export class Decoder {
   }
 
   /** A decoder layer as a recomputed op (gradient checkpointing; see recomputed). */
-  private checkpointed(L: LayerParams, fn: (P: LayerParams, x: tf.Tensor, consts: tf.Tensor[]) => tf.Tensor, x: tf.Tensor, consts: tf.Tensor[], sink?: GradSink): tf.Tensor {
-    return this.recomputed(Decoder.layerTensors(L), (ps, xi, cs) => fn(Decoder.withTensors(L, ps), xi, cs), x, consts, sink);
+  private checkpointed(L: LayerParams, fn: (P: LayerParams, x: tf.Tensor, consts: tf.Tensor[]) => tf.Tensor, x: tf.Tensor, consts: tf.Tensor[], sink?: GradSink,
+    rows?: { count: number; units: number[]; chunk: number }): tf.Tensor {
+    return this.recomputed(Decoder.layerTensors(L), (ps, xi, cs) => fn(Decoder.withTensors(L, ps), xi, cs), x, consts, sink, rows);
   }
 
   // ---- public paths ----
@@ -477,7 +518,9 @@ export class Decoder {
     const stream = opts.stream;
     if (stream) check(!kvOut && stream.embeds.rank === 2 && stream.embeds.shape[0] === B * T && stream.embeds.shape[1] === d, () => `forward: stream.embeds must be [B·T, d] = [${B * T}, ${d}] (and no kvOut), got [${stream.embeds.shape}]`);
     let x = stream ? stream.embeds : this.embedLookup(tf.reshape(ids, [B * T]));
+    // B is read from x: a checkpointed layer may run on a chunk of the batch rows.
     const layer = (L: LayerParams, l: number, xin: tf.Tensor, [cos, sin, maskT]: tf.Tensor[]): tf.Tensor => {
+      const B = xin.shape[0] / T;
       const [q, k, v] = this.qkv(L, this.rmsNorm(xin, L.ln1), cos, sin);
       const kt = tf.transpose(tf.reshape(k, [B, T, kv, hd]), [0, 2, 3, 1]);
       const vt = tf.transpose(tf.reshape(v, [B, T, kv, hd]), [0, 2, 1, 3]);
@@ -493,7 +536,7 @@ export class Decoder {
     this.layers.forEach((L, l) => {
       const xin = x;
       x = checkpoint
-        ? this.checkpointed(L, (P, xi, cs) => layer(P, l, xi, cs), xin, [cos, sin, maskT], stream?.sink)
+        ? this.checkpointed(L, (P, xi, cs) => layer(P, l, xi, cs), xin, [cos, sin, maskT], stream?.sink, { count: B, units: [T, T, T, 1], chunk: Math.floor(this.recomputeTokens / T) })
         : tf.tidy(() => layer(L, l, xin, [cos, sin, maskT]));
     });
     // Only the positions from headFrom on go through the final norm and the LM head: with a 152k vocabulary the logits
