@@ -13,7 +13,29 @@ const dir = tempDir();
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const common = ['--preset', 'smoke', '--backend', 'wasm', '--set', 'eval.problems=0'];
-const train = (out: string, ...extra: string[]) => spawnSync(process.execPath, [BIN, 'train', '--out', out, ...common, ...extra], { encoding: 'utf8', cwd: ROOT });
+const train = (out: string, ...extra: string[]) => trainEnv({}, out, ...extra);
+const trainEnv = (env: Record<string, string>, out: string, ...extra: string[]) =>
+  spawnSync(process.execPath, [BIN, 'train', '--out', out, ...common, ...extra], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, ...env } });
+
+/** Starts `train` into `out` and SIGKILLs it once two steps are logged (a moment that falls anywhere inside step 3). */
+async function killAfterTwoSteps(out: string, args: string[], env: Record<string, string> = {}): Promise<void> {
+  const child = spawn(process.execPath, [BIN, 'train', '--out', out, ...common, ...args], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, ...env } });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const f = path.join(out, 'metrics.jsonl');
+      if (fs.existsSync(f) && fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).length >= 2) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+        resolve();
+      }
+    }, 20);
+    child.on('exit', () => {
+      clearInterval(timer);
+      reject(new Error('the run ended before it could be killed'));
+    });
+  });
+  await new Promise((r) => child.on('exit', r));
+}
 
 /** metrics.jsonl without the timing keys (those differ from run to run). */
 function metrics(out: string): Record<string, unknown>[] {
@@ -58,24 +80,30 @@ describe('introllm train', () => {
     const whole = path.join(dir, 'whole');
     expect(train(whole, ...args).status).toBe(0);
     const killed = path.join(dir, 'killed');
-    const child = spawn(process.execPath, [BIN, 'train', '--out', killed, ...common, ...args], { cwd: ROOT, stdio: 'ignore' });
-    // Kill it once two steps are logged (a moment that falls anywhere inside step 3).
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const f = path.join(killed, 'metrics.jsonl');
-        if (fs.existsSync(f) && fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).length >= 2) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      }, 20);
-      child.on('exit', () => {
-        clearInterval(timer);
-        reject(new Error('the run ended before it could be killed'));
-      });
-    });
-    await new Promise((r) => child.on('exit', r));
+    await killAfterTwoSteps(killed, args);
     const resumed = train(killed, ...args);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('resuming');
+    expect(metrics(killed)).toEqual(metrics(whole));
+  });
+
+  it("θ's Adam in host memory (INTROLLM_THETA_ADAM=host): step 1 as on the device, and a killed run resumes to exactly the uninterrupted run's metrics", async () => {
+    const host = { INTROLLM_THETA_ADAM: 'host' };
+    const args = ['--method', 'fixed-1.0', '--seed', '6', '--set', 'train.steps=4'];
+    const whole = path.join(dir, 'host-whole');
+    const r = trainEnv(host, whole, ...args);
+    expect(r.status, r.stderr).toBe(0);
+    const dev = path.join(dir, 'device-whole');
+    expect(trainEnv({ INTROLLM_THETA_ADAM: 'device' }, dev, ...args).status).toBe(0);
+    // The same rollout at step 1 (θ is the same), so the same loss and, summed in another order, the same norm.
+    const [h1, d1] = [metrics(whole)[0], metrics(dev)[0]];
+    expect(h1['train/reward_mean']).toBe(d1['train/reward_mean']);
+    expect(h1['loss_token/loss']).toBe(d1['loss_token/loss']);
+    expect(h1['grad/theta_norm'] as number).toBeCloseTo(d1['grad/theta_norm'] as number, 5);
+    expect(h1['grad/theta_norm'] as number).toBeGreaterThan(0);
+    const killed = path.join(dir, 'host-killed');
+    await killAfterTwoSteps(killed, args, host);
+    const resumed = trainEnv(host, killed, ...args);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain('resuming');
     expect(metrics(killed)).toEqual(metrics(whole));
