@@ -1,6 +1,10 @@
-// `introllm train`: one RL run into --out (config.json, metrics.jsonl, ckpt/, eval.json). Running the same command on
-// the same folder resumes it from the last checkpoint.
+// `introllm train`: one RL run into --out (config.json, metrics.jsonl, ckpt/, eval.json, phases.json: the wall time and
+// peak memory of loading, training and evaluating in the last invocation). Running the same command on the same folder
+// resumes it from the last checkpoint.
+import * as path from 'node:path';
 import { initBackend } from '../backend';
+import { writeJsonAtomic } from '../io/atomic';
+import { startPhase } from '../io/rss';
 import type { Command } from '../cli';
 import { parseSetting, resolveConfig } from '../config';
 import { methodOverride } from '../experiments/methods';
@@ -20,15 +24,28 @@ export const command: Command = {
     if (f.seed !== undefined) overrides.push({ source: '--seed', value: { seed: Number(f.seed) } as never });
     for (const s of (f.set as string[] | undefined) ?? []) overrides.push({ source: `--set ${s}`, value: parseSetting(s) as never });
     const cfg = resolveConfig({ preset: f.preset as string, configFile: f.config as string | undefined, overrides });
-    await initBackend(f.backend as string | undefined);
-    const run = await openRun(cfg, out);
+    // Wall time and peak resident set of each phase of this invocation, in the run folder as phases.json.
+    const phases: Record<string, { seconds: number; peak_rss_mb: number; steps?: number }> = {};
+    const timed = async <T>(name: string, fn: () => T | Promise<T>, steps?: () => number): Promise<T> => {
+      const ph = startPhase();
+      const value = await fn();
+      const { ms, peakRssMb } = ph.end();
+      phases[name] = { seconds: Math.round(ms) / 1000, peak_rss_mb: peakRssMb, ...(steps ? { steps: steps() } : {}) };
+      writeJsonAtomic(path.join(out, 'phases.json'), phases);
+      return value;
+    };
+    const run = await timed('load', async () => {
+      await initBackend(f.backend as string | undefined);
+      return openRun(cfg, out);
+    });
+    const startStep = run.step;
     if (run.step > 0) process.stderr.write(`introllm train: resuming ${out} after step ${run.step}\n`);
     const progress = new Progress(`train ${f.method}`, cfg.train.steps, run.step, 1);
-    await trainRun(run, (rec) => progress.update(rec.step, {
+    await timed('train', () => trainRun(run, (rec) => progress.update(rec.step, {
       reward: rec['train/reward_mean'] as number, tau: rec['policy/tau_mean'] as number, phase: rec.phase as string,
-    }));
+    })), () => run.step - startStep);
     if (evaluates(run)) {
-      const ev = evaluateRun(run);
+      const ev = await timed('eval', () => evaluateRun(run));
       const sets = ev.sets && Object.fromEntries(Object.entries(ev.sets).map(([name, s]) => [name, { accuracy: s.report.avg, pass_at_k: { [s.report.k]: s.report.pass }, problems: s.problems }]));
       console.log(JSON.stringify({ out, method: f.method, seed: cfg.seed, steps: run.step, accuracy: ev.report.avg, pass_at_k: { [ev.report.k]: ev.report.pass }, tau_mean: ev.tauMean, gate_rate: ev.gateRate, ...(sets ? { sets } : {}) }));
     }

@@ -9,6 +9,7 @@ import { evaluate, EvalResult, evaluateSets } from '../eval/evaluate';
 import { KitError } from '../errors';
 import { ONE_RECORD_PER_LINE, writeJsonAtomic } from '../io/atomic';
 import { packedFilesIn } from '../io/packed';
+import { startPhase } from '../io/rss';
 import { loadHfConfig, requireModelFolder } from '../lm/config';
 import { loadModel } from '../lm/load';
 import { Decoder } from '../lm/model';
@@ -229,16 +230,19 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
   });
   const groupsOf = Int32Array.from(prompts.map((_, i) => Math.floor(i / G)));
   const t0 = performance.now();
+  const rolloutPhase = startPhase();
   const r = rollout(run.model, run.controller, {
     prompts, maxNewTokens: c.rollout.maxNewTokens, eosId: run.tok.eosId!, padId: run.tok.padId, tau0, trainStep: step, groups: groupsOf,
   }, new Rng(c.seed).fork(`rollout:${step}`));
   const t1 = performance.now();
+  const rolloutMem = rolloutPhase.end().peakRssMb;
   const rewards = scoreRollout(run.task, run.tok, r, problems, groupsOf);
   const adv = computeAdvantages(c.grpo.advantage, rewards, { groupSize: G, scaleByStd: c.grpo.scaleByStd });
   const T = r.tau.length / r.batch;
   const logLikByTau = run.controller instanceof TampoController ? completionLogLikByTau(run.model, r, run.controller.taus, run.tok.padId) : undefined;
   run.controller.observe?.({ rowTau: Float32Array.from({ length: r.batch }, (_, b) => r.tau[b * T]), reward: rewards, advantage: adv.advantages, logLikByTau });
   const t2 = performance.now();
+  const updatePhase = startPhase();
   const ctx: UpdateContext = { model: run.model, controller: run.controller, theta: run.theta, phi: run.phi, reference: run.reference, cfg: c, tau0 };
   let upd: UpdateMetrics | null = null;
   // A temperature step trains only the small head: θ's forward is computed once and reused by its tempEpochs passes.
@@ -247,6 +251,7 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
   for (let e = 0; e < epochs; e++) upd = grpoUpdate(ctx, r, adv.advantages, phase, run.tok.padId, frozen);
   if (frozen) tf.dispose([frozen.logits, frozen.hidden]);
   const t3 = performance.now();
+  const updateMem = updatePhase.end().peakRssMb;
   const lengths = Array.from(r.lengths);
   return {
     step: step + 1,
@@ -269,6 +274,9 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
     'time/decode_ms': r.timings.decodeMs + r.timings.prefillMs,
     'time/reward_ms': t2 - t1,
     'time/update_ms': t3 - t2,
+    // The process's peak resident set during the rollout and during the update (src/io/rss.ts).
+    'mem/rollout_peak_rss_mb': rolloutMem,
+    'mem/update_peak_rss_mb': updateMem,
   };
 }
 

@@ -37,11 +37,11 @@ async function killAfterTwoSteps(out: string, args: string[], env: Record<string
   await new Promise((r) => child.on('exit', r));
 }
 
-/** metrics.jsonl without the timing keys (those differ from run to run). */
+/** metrics.jsonl without the timing and memory keys (those differ from run to run). */
 function metrics(out: string): Record<string, unknown>[] {
   return fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
     const r = JSON.parse(l);
-    for (const k of Object.keys(r)) if (k.startsWith('time/')) delete r[k];
+    for (const k of Object.keys(r)) if (k.startsWith('time/') || k.startsWith('mem/')) delete r[k];
     return r;
   });
 }
@@ -51,10 +51,18 @@ describe('introllm train', () => {
     const a = path.join(dir, 'a');
     const r = train(a, '--method', 'introllm', '--seed', '3', '--set', 'train.steps=3');
     expect(r.status, r.stderr).toBe(0);
-    expect(fs.readdirSync(a).sort()).toEqual(['ckpt', 'config.json', 'metrics.jsonl']);
+    expect(fs.readdirSync(a).sort()).toEqual(['ckpt', 'config.json', 'metrics.jsonl', 'phases.json']);
+    // Each phase's wall time and peak memory; every step's rollout and update peaks.
+    const phases = JSON.parse(fs.readFileSync(path.join(a, 'phases.json'), 'utf8'));
+    expect(Object.keys(phases)).toEqual(['load', 'train']);
+    expect(phases.train.steps).toBe(3);
+    for (const p of Object.values(phases) as { seconds: number; peak_rss_mb: number }[]) expect(p.seconds > 0 && p.peak_rss_mb > 50).toBe(true);
     const cfg = JSON.parse(fs.readFileSync(path.join(a, 'config.json'), 'utf8'));
     expect(cfg.controller.name).toBe('introllm');
     expect(cfg.seed).toBe(3);
+    const raw = JSON.parse(fs.readFileSync(path.join(a, 'metrics.jsonl'), 'utf8').split('\n')[0]);
+    for (const k of ['mem/rollout_peak_rss_mb', 'mem/update_peak_rss_mb']) expect(raw[k], k).toBeGreaterThan(50);
+    expect(raw['mem/update_peak_rss_mb']).toBeLessThanOrEqual(phases.train.peak_rss_mb);
     const m = metrics(a);
     expect(m.map((x) => x.step)).toEqual([1, 2, 3]);
     expect(m.map((x) => x.phase)).toEqual(['token', 'temperature', 'token']);
