@@ -148,9 +148,9 @@ export class Decoder {
   checkpointTokens = 8192;
 
   /**
-   * A checkpointed layer runs its forward and its recompute on at most this many tokens (whole batch rows) at a time,
-   * so that one chunk's intermediates exist at once (the attention probabilities of 128 × 160 tokens alone are 52 MB
-   * per layer, and the backward pass makes several such). Infinity: the whole batch at once.
+   * A checkpointed layer's recompute in the backward pass runs on at most this many tokens (whole batch rows) at a
+   * time, so that one chunk's intermediates exist at once (the attention probabilities of 128 × 160 tokens alone are
+   * 52 MB per layer, and their gradient makes several such). Infinity: the whole batch at once.
    */
   recomputeTokens = 8192;
 
@@ -418,10 +418,11 @@ export class Decoder {
    * go to the sink as soon as they are computed, and TF.js never holds them.
    *
    * `rows`: x and the constants hold `rows.count` batch rows (`rows.units[i]` leading entries per batch row of x, then
-   * of each constant), and fn treats batch rows independently. The forward and the recompute then run `rows.chunk`
-   * batch rows at a time, so only one chunk's intermediates exist at once. The output and dx are the full run's to the
-   * bit (every op is row-wise); the parameters' gradients are summed chunk by chunk, a different order of the same
-   * float32 additions (tests/lm/model.test.ts).
+   * of each constant), and fn treats batch rows independently. The recompute in the backward pass then runs
+   * `rows.chunk` batch rows at a time, so only one chunk's intermediates and their gradients exist at once (the
+   * forward, whose transient tensors are fewer, runs whole: chunking it too lowered no peak and added kernels). dx is
+   * the whole batch's to the bit (every op is row-wise); the parameters' gradients are summed chunk by chunk, a
+   * different order of the same float32 additions (tests/lm/model.test.ts).
    */
   private recomputed(params: tf.Variable[], fn: (ps: tf.Tensor[], x: tf.Tensor, consts: tf.Tensor[]) => tf.Tensor, x: tf.Tensor, consts: tf.Tensor[], sink?: GradSink,
     rows?: { count: number; units: number[]; chunk: number }): tf.Tensor {
@@ -440,10 +441,8 @@ export class Decoder {
       const split = (ts: tf.Tensor[]) => ({ xi: ts[0], ps: sink ? params : ts.slice(1, 1 + np), cs: ts.slice(1 + np) });
       const { xi, ps, cs } = split(inputs);
       const u = rows?.units ?? [];
-      const value = whole ? tf.tidy(() => fn(ps, xi, cs))
-        : tf.tidy(() => tf.concat(spans.map((sp) => tf.tidy(() => fn(ps, part(xi, u[0], sp), cs.map((c, j) => part(c, u[1 + j], sp))))), 0));
       return {
-        value,
+        value: tf.tidy(() => fn(ps, xi, cs)),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const s = split(saved);
           // tf.grads here runs inside the outer backward pass, which TF.js 4.22 does not expect: its engine would

@@ -333,7 +333,7 @@ describe('training', () => {
   }
 
   for (const arch of ['llama', 'qwen3'] as const) {
-    it(`${arch}: a checkpointed layer run a chunk of batch rows at a time gives the loss to the bit and the gradients to 1e-6, leaking nothing`, () => {
+    it(`${arch}: a checkpointed layer recomputed a chunk of batch rows at a time gives the loss to the bit and the gradients to 1e-6, leaking nothing`, () => {
       const model = Decoder.random(tinyConfig(arch), 9, { std: 0.3 });
       const ids = tf.tensor2d([[0, 3, 4, 5, 6], [8, 9, 10, 11, 12], [0, 0, 7, 7, 1]], [3, 5], 'int32');
       const mask = [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1];
