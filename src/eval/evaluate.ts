@@ -67,8 +67,13 @@ export function evaluate(model: Decoder, tok: Tokenizer, controller: Temperature
   // At most batchRows rows at once, and no more than a KV cache of EVAL_CACHE_BUDGET_BYTES holds: a 0.6B model's cache
   // takes 229 KB per row and position, so 64 rows of a 400-token prompt + 32 new tokens would need 6.3 GB (more than
   // wasm's whole 4 GiB heap). For the kit's tiny models the cap is far above 64 and changes nothing.
+  // A chunk that can hold a whole problem holds whole problems (its k samples together): they share one prefill
+  // (Decoder.prefill computes repeated rows once), and no problem's prompt is prefilled in two chunks. Seen on a 0.6B
+  // model: 5-row chunks of k = 2 samples prefilled one of every two problems twice. For the kit's runs (64 rows,
+  // k a power of two up to 8) nothing changes.
   const longest = rows.reduce((m, x) => Math.max(m, x.prompt.length), 0) + o.maxNewTokens;
-  const perChunk = Math.max(1, Math.min(o.batchRows, Math.floor((o.cacheBudgetBytes ?? EVAL_CACHE_BUDGET_BYTES) / model.kvCacheBytes(1, longest))));
+  const fit = Math.max(1, Math.min(o.batchRows, Math.floor((o.cacheBudgetBytes ?? EVAL_CACHE_BUDGET_BYTES) / model.kvCacheBytes(1, longest))));
+  const perChunk = fit >= o.k ? fit - (fit % o.k) : fit;
   for (let start = 0, chunk = 0; start < rows.length; start += perChunk, chunk++) {
     const part = rows.slice(start, start + perChunk);
     const r: Rollout = rollout(model, controller, {

@@ -1,5 +1,6 @@
 // Evaluation chunks are capped by the KV cache's memory (a 0.6B model's cache is 229 KB per row and position): the cap
-// gives exactly the results of asking for that many rows per chunk, and the kit's tiny models are far below it.
+// gives exactly the results of asking for that many rows per chunk, rounded down to whole problems (k rows each) when
+// one fits, and the kit's tiny models are far below it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
 import { EVAL_CACHE_BUDGET_BYTES, evaluate } from '../../src/eval/evaluate';
@@ -15,7 +16,7 @@ beforeAll(async () => {
 });
 
 describe('evaluate: rows per chunk', () => {
-  it('a cache budget of r rows gives the results of batchRows = r; the default budget leaves a tiny model at 64 rows', async () => {
+  it('a cache budget of r rows gives the results of batchRows = r, both rounded down to whole problems; the default budget leaves a tiny model at 64 rows', async () => {
     const dir = 'data/models/tiny-guess';
     const { model } = loadModel(dir, { trainable: false });
     const tok = await loadTokenizer(dir);
@@ -27,15 +28,19 @@ describe('evaluate: rows per chunk', () => {
     // 4 layers × 2 KV heads × head_dim 24 × (k, v) × 4 bytes = 1536 bytes per row and position.
     expect(model.kvCacheBytes(1, longest)).toBe(1536 * longest);
     expect(Math.floor(EVAL_CACHE_BUDGET_BYTES / model.kvCacheBytes(1, 512))).toBeGreaterThan(64);
-    const capped = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 64, cacheBudgetBytes: model.kvCacheBytes(5, longest) }, new Rng(1));
-    const five = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 5 }, new Rng(1));
+    // A budget of 9 rows with k = 4 takes 8: whole problems per chunk; so does batchRows = 9.
+    const capped = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 64, cacheBudgetBytes: model.kvCacheBytes(9, longest) }, new Rng(1));
+    const five = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 8 }, new Rng(1));
+    expect(evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 9 }, new Rng(1)).problems).toEqual(five.problems);
     const all = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 64 }, new Rng(1));
     const dflt = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 64, cacheBudgetBytes: EVAL_CACHE_BUDGET_BYTES }, new Rng(1));
     expect(capped.problems).toEqual(five.problems);
     expect(capped.meanLength).toBe(five.meanLength);
     expect(dflt.problems).toEqual(all.problems);
     expect(dflt.meanLength).toBe(all.meanLength);
-    // A budget below one row still runs one row at a time.
+    // A budget below one problem (k rows) runs as many rows as fit, below one row one row at a time.
+    const three = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 64, cacheBudgetBytes: model.kvCacheBytes(3, longest) }, new Rng(1));
+    expect(three.problems).toEqual(evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 3 }, new Rng(1)).problems);
     const one = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 64, cacheBudgetBytes: 1 }, new Rng(1));
     expect(one.problems).toEqual(evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 1 }, new Rng(1)).problems);
     ctl.dispose();
