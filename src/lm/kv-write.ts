@@ -38,13 +38,16 @@ function storeOf(t: tf.Tensor): { arr: Float32Array; at: number } | null {
  * tensor that shares its data with another tensor (refCount > 1), which an in-place write would change too.
  */
 export function writeKvSlotInPlace(kT: tf.Tensor, vC: tf.Tensor, k: tf.Tensor, v: tf.Tensor, slot: number): boolean {
+  // First of all: on a GPU backend the reads below would be two device→host transfers per layer and step.
+  const name = tf.getBackend();
+  if (name !== 'wasm' && name !== 'cpu') return false;
   const be = tf.backend() as unknown as { refCount?: (id: unknown) => number };
   if (typeof be.refCount !== 'function' || be.refCount(kT.dataId) !== 1 || be.refCount(vC.dataId) !== 1) return false;
   const [B, kv, hd, S] = kT.shape;
   // With B · kv = 1 attention's products are 2-D, and on wasm XNNPACK runs them and keeps a packed copy of the cache
   // operand keyed by its tensor: written in place, the next step would multiply with the stale copy (seen: a qwen2
   // fixture with one KV head, decoded one row at a time). Such a cache gets new tensors (the portable path).
-  if (B * kv === 1 && tf.getBackend() === 'wasm') return false;
+  if (B * kv === 1 && name === 'wasm') return false;
   // Reading k and v first: on wasm dataSync of a computed tensor is a copy out of the heap, and the views below are
   // taken after it (a heap that grows detaches older views).
   const kd = k.dataSync() as Float32Array;
