@@ -7,7 +7,6 @@ import { ExperimentConfig } from '../config';
 import { Decoder } from '../lm/model';
 import { tokenLogp } from '../lm/sampling';
 import { TemperatureController } from '../policy/types';
-import { HostGrads } from './grpo/host-adam';
 import { applyGroupGradients, applyHostGradients, clipByGlobalNorm, isOnHost, ParamGroup } from './grpo/optim';
 import { policyLoss, PolicyLossMetrics } from './grpo/loss';
 import { Rollout } from './rollout';
@@ -148,7 +147,8 @@ export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Ar
   const phiVars = (wantPhi ? ctx.phi!.variables : []) as tf.Variable[];
   // θ with its Adam on the host (a model the backend holds only once): its gradients are streamed to the host during
   // the backward pass instead of all being held on the backend (Decoder.streamedGrads).
-  const hostTheta = wantTheta && isOnHost(ctx.theta) ? new HostGrads() : null;
+  const hostTheta = wantTheta && isOnHost(ctx.theta) ? ctx.theta.optimizer.grads : null;
+  hostTheta?.clear();
   let grads: tf.NamedTensorMap;
   if (hostTheta) {
     const { ids, attn, len } = sequenceInputs(r, padId);

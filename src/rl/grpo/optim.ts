@@ -268,6 +268,7 @@ export function disposeParamGroup(group: ParamGroup): void {
   if (group.optimizer instanceof HostAdam) {
     group.optimizer.m = [];
     group.optimizer.v = [];
+    group.optimizer.grads.release();
   } else group.optimizer.dispose();
 }
 

@@ -106,5 +106,16 @@ describe('HostGrads', () => {
     tf.tidy(() => hg.add(w, tf.tensor2d([[100, 200], [300, 400]]), 1));
     expect(Array.from(hg.get(w)!)).toEqual([1, 103, 203, 44, 5, 308, 407, 68]);
     expect(() => tf.tidy(() => hg.add(w, tf.tensor2d([[1, 2], [3, 4]]), 3))).toThrow(/a block \[2,2\] at column 3/);
+    // A new pass reuses the buffer (no 2.4 GB allocated per step at 0.6B) and starts from nothing, not from the last sums.
+    const buf = hg.get(w)!;
+    hg.clear();
+    expect(hg.get(w)).toBeUndefined();
+    expect(hg.norm([w])).toBe(0);
+    tf.tidy(() => hg.add(w, tf.tensor2d([[1, 1, 1, 1], [2, 2, 2, 2]])));
+    expect(hg.get(w)).toBe(buf);
+    expect(Array.from(buf)).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
+    hg.clear();
+    hg.addColumns(w, [0], Float32Array.from([5, 6]));
+    expect(Array.from(hg.get(w)!)).toEqual([5, 0, 0, 0, 6, 0, 0, 0]);
   });
 });
