@@ -135,9 +135,12 @@ export function applyGroupGradients(group: ParamGroup, grads: tf.NamedTensorMap)
     return { name: v.name, tensor: g };
   });
   if (group.optimizer instanceof HostAdam) {
-    const host = new HostGrads();
-    for (const o of ordered) host.add(group.variables.find((v) => v.name === o.name)!, o.tensor);
+    // `ordered` follows group.variables; the group's own host buffers take the gradients (no new allocation).
+    const host = group.optimizer.grads;
+    host.clear();
+    group.variables.forEach((v, i) => host.add(v, ordered[i].tensor));
     group.optimizer.step(group.variables, group.variables.map((v) => host.get(v)!));
+    host.clear();
     return;
   }
   group.optimizer.applyGradients(ordered);
