@@ -29,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   headroom: load('./commands/headroom'),
   pack: load('./commands/pack'),
   compare: load('./commands/compare'),
+  'known-answer': load('./commands/known-answer'),
 };
 
 export function registerCommand(name: string, load: () => Promise<Command>): void {

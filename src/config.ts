@@ -16,14 +16,18 @@ export interface ExperimentConfig {
   /** Base seed; every random stream of a run is derived from it and the step (so a resumed run repeats exactly). */
   seed: number;
   model: {
-    /** HF folder of the token policy (config.json + safetensors + tokenizer). Ours: the tiny SFT model in data/. */
+    /** HF folder of the token policy (config.json + safetensors + tokenizer). Ours: the tiny SFT model in data/. For
+     *  task 'known-answer' the folder under which the task writes its constructed model (one subfolder per rule). */
     dir: string;
   };
   task: {
     /** Synthetic task name ('countdown', 'arithmetic') or 'benchmark' for the JSONL files in data/. */
     name: string;
-    /** Difficulty knob of the synthetic task. */
+    /** Difficulty knob of the synthetic task (for 'known-answer': K, the scored positions of a completion). */
     difficulty: number;
+    /** For name = 'known-answer': the optimal temperature τ*_k of each token class (1 to 3 classes), known in closed form
+     *  by construction (src/tasks/known-answer.ts). Ours: 0.6 and 1.4, one on each side of the head's start at 1.0. */
+    optimalTau: number[];
     /** Size of a fixed pool of training problems that every step draws its prompts from; 0 = fresh problems every
      *  step (the synthetic tasks are unlimited). Ours: 0. */
     trainPool: number;
@@ -106,7 +110,7 @@ export interface ExperimentConfig {
 const BASE: ExperimentConfig = {
   seed: 0,
   model: { dir: 'data/models/tiny-guess' },
-  task: { name: 'guess', difficulty: 1, trainPool: 0, trainBenchmark: 'math_train', evalBenchmarks: ['math500'], dataDir: '', chatTemplate: true, instruction: DEFAULT_INSTRUCTION },
+  task: { name: 'guess', difficulty: 1, optimalTau: [0.6, 1.4], trainPool: 0, trainBenchmark: 'math_train', evalBenchmarks: ['math500'], dataDir: '', chatTemplate: true, instruction: DEFAULT_INSTRUCTION },
   rollout: { promptsPerStep: 4, groupSize: 16, maxNewTokens: 64 },
   controller: { name: 'introllm' },
   grpo: { advantage: 'grpo', scaleByStd: true, clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean', epochs: 1, tempEpochs: 5, maxGradNorm: 1.0 },
@@ -136,6 +140,16 @@ export const PRESETS: Record<string, DeepPartial<ExperimentConfig>> = {
     optim: { lrToken: 3e-4, lrTemp: 1e-3 },
     train: { steps: 20 },
     eval: { problems: 100, k: 4, maxNewTokens: 176 },
+  },
+  /** The head's known-answer test (src/tasks/known-answer.ts): a constructed bigram model whose token classes have
+   *  known optimal temperatures (task.optimalTau), θ frozen, only the temperature head trains. */
+  'known-answer': {
+    model: { dir: '.cache/known-answer' },
+    task: { name: 'known-answer', difficulty: 2 },
+    rollout: { promptsPerStep: 8, groupSize: 16, maxNewTokens: 2 },
+    schedule: { mode: 'temperature-only' },
+    train: { steps: 100, checkpointEvery: 25 },
+    eval: { problems: 256, k: 4, maxNewTokens: 2 },
   },
   small: { rollout: { promptsPerStep: 16, groupSize: 8 }, train: { steps: 150 }, eval: { problems: 300, k: 8 } },
   paper: {

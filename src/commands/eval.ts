@@ -18,7 +18,7 @@ import { loadModel } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
 import { Rng } from '../rng';
 import { checkTaskPrompts, controllerFor, evaluatePolicy } from '../rl/trainer';
-import { taskFromConfig } from '../tasks/registry';
+import { modelDirFor, taskFromConfig } from '../tasks/registry';
 import { intListFlag, parseFlags } from './args';
 
 /** A finished evaluation in `file` made with exactly `cfg` (a killed `eval --out` resumes), else null. */
@@ -45,12 +45,13 @@ export const command: Command = {
       overrides: [{ source: `method ${m}`, value: methodOverride(m) }, ...sets.map((s) => ({ source: `--set ${s}`, value: parseSetting(s) }))],
     })]));
     const base = cfgs[methods[0]];
-    requireModelFolder(base.model.dir);
+    const modelDir = modelDirFor(base);
+    requireModelFolder(modelDir);
     await initBackend(f.backend as string | undefined);
     const task = taskFromConfig(base.task);
-    const tok = await loadTokenizer(base.model.dir);
+    const tok = await loadTokenizer(modelDir);
     checkTaskPrompts(base, task, tok, { training: false });
-    const { model } = loadModel(base.model.dir, { trainable: false });
+    const { model } = loadModel(modelDir, { trainable: false });
     const out = f.out as string | undefined;
     const summary: Record<string, MethodSummary> = {};
     try {

@@ -26,7 +26,7 @@ import { createProbe, PROBES, ProbeRule, tapDecoder } from '../policy/probe';
 import { Rng } from '../rng';
 import { checkTaskPrompts, controllerFor, evaluatePolicy } from '../rl/trainer';
 import { mean } from '../stats';
-import { taskFromConfig } from '../tasks/registry';
+import { modelDirFor, taskFromConfig } from '../tasks/registry';
 import { methodOverride } from './methods';
 
 export const DEFAULT_TAUS = [0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 2.0];
@@ -242,11 +242,12 @@ export async function runHeadroom(o: HeadroomOptions): Promise<HeadroomSummary> 
   const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const plan = planHeadroom(o);
   const base = plan[0].cfg;
-  requireModelFolder(base.model.dir);
+  const modelDir = modelDirFor(base);
+  requireModelFolder(modelDir);
   const task = taskFromConfig(base.task);
-  const tok = await loadTokenizer(base.model.dir);
+  const tok = await loadTokenizer(modelDir);
   checkTaskPrompts(base, task, tok, { training: false });
-  const { model } = loadModel(base.model.dir, { trainable: false });
+  const { model } = loadModel(modelDir, { trainable: false });
   const t0 = performance.now();
   const evals: HeadroomEval[] = [];
   try {

@@ -11,6 +11,7 @@ import { WASM_WORK_BYTES } from '../backend';
 import { loadHfConfig } from '../lm/config';
 import { weightBytes } from '../lm/load';
 import { isLearnedController } from '../policy/registry';
+import { modelDirFor } from '../tasks/registry';
 import { runTrainsTheta } from '../rl/schedule';
 import { KitError } from '../errors';
 import { requireModelFolder } from '../lm/config';
@@ -113,7 +114,7 @@ export interface ReproduceResult {
  * training θ: 4 × 2.38 + 1.07 = 10.61 GB (seen: 10.7 GB RSS); the kit's tiny models: about 1 GB.
  */
 export function runMemoryBytes(cfg: ExperimentConfig): number {
-  const w = weightBytes(loadHfConfig(cfg.model.dir));
+  const w = weightBytes(loadHfConfig(modelDirFor(cfg)));
   return (runTrainsTheta(cfg.schedule, isLearnedController(cfg.controller.name)) ? 4 : 1) * w + WASM_WORK_BYTES;
 }
 
@@ -143,7 +144,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
     preset: p.trainPreset,
     overrides: [{ source: `method ${v.method}`, value: methodOverride(v.method) }, ...setsOf(v).map((s) => ({ source: `--set ${s}`, value: parseSetting(s) }))],
   })]));
-  const modelDir = configs[methods[0]].model.dir;
+  const modelDir = modelDirFor(configs[methods[0]]);
   requireModelFolder(modelDir);
   fs.mkdirSync(out, { recursive: true });
   writeJsonAtomic(path.join(out, 'config.json'), { preset: o.preset, train_preset: p.trainPreset, variants, seeds, sets: o.sets, runs: configs });

@@ -12,6 +12,7 @@ export * from './accuracy';
 export * from './tau-views';
 export * from './token-view';
 export * from './headroom';
+export * from './known-answer';
 export * from './render';
 export * from './table';
 export * from './rows';

@@ -19,7 +19,7 @@ import { TampoController } from '../policy/tampo';
 import { TemperatureController } from '../policy/types';
 import { Rng } from '../rng';
 import { mean } from '../stats';
-import { taskFromConfig } from '../tasks/registry';
+import { modelDirFor, taskFromConfig } from '../tasks/registry';
 import { Problem, Task } from '../tasks/types';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint';
 import { Progress } from '../train/progress';
@@ -63,9 +63,10 @@ export function controllerFor(cfg: ExperimentConfig, hiddenSize: number): Temper
 export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> {
   // Everything that can be wrong with the task, its files or the tokenizer fails here, before a run folder exists.
   const task = taskFromConfig(cfg.task);
-  requireModelFolder(cfg.model.dir);
-  const tok = await loadTokenizer(cfg.model.dir);
-  if (tok.eosId === null) throw new KitError(`${cfg.model.dir}: the tokenizer has no eos_token; rollouts need one to stop`);
+  const modelDir = modelDirFor(cfg);
+  requireModelFolder(modelDir);
+  const tok = await loadTokenizer(modelDir);
+  if (tok.eosId === null) throw new KitError(`${modelDir}: the tokenizer has no eos_token; rollouts need one to stop`);
   checkTaskPrompts(cfg, task, tok, { training: true });
   const packed = packedFilesIn(dir);
   if (packed.length > 0) {
@@ -74,9 +75,9 @@ export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> 
   }
   // Whether the heap needs room for θ's gradients and Adam's moments, or they go to host memory (thetaOnHost).
   const trainsTheta = runTrainsTheta(cfg.schedule, isLearnedController(cfg.controller.name));
-  const { model, thetaOnHost } = loadModel(cfg.model.dir, { trainable: true, theta: trainsTheta ? 'auto' : 'none' });
+  const { model, thetaOnHost } = loadModel(modelDir, { trainable: true, theta: trainsTheta ? 'auto' : 'none' });
   const resumed = openRunDir(dir, cfg);
-  const reference = cfg.grpo.klCoef > 0 ? loadModel(cfg.model.dir, { trainable: false }).model : null;
+  const reference = cfg.grpo.klCoef > 0 ? loadModel(modelDir, { trainable: false }).model : null;
   const controller = controllerFor(cfg, model.cfg.hiddenSize);
   const theta = createParamGroup('theta', model.variables(), { learningRate: cfg.optim.lrToken }, { onHost: thetaOnHost });
   const phi = controller.learned ? createParamGroup('phi', controller.variables(), { learningRate: cfg.optim.lrTemp }) : null;
@@ -101,7 +102,7 @@ export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> 
 export function checkTaskPrompts(cfg: ExperimentConfig, task: Task, tok: Tokenizer, o: { training: boolean }): void {
   const training = o.training ? task.trainingSet?.() : undefined;
   if (training?.length === 0) throw new KitError(`task '${task.name}': the training set '${cfg.task.trainBenchmark}' is empty`);
-  const { maxPositions } = loadHfConfig(cfg.model.dir);
+  const { maxPositions } = loadHfConfig(modelDirFor(cfg));
   if (training) checkPromptLengths(tok, task, training, cfg.task.trainBenchmark, cfg.rollout.maxNewTokens, 'rollout.maxNewTokens', maxPositions);
   for (const s of task.evalSets?.(cfg.eval.problems) ?? []) checkPromptLengths(tok, task, s.problems, s.name, cfg.eval.maxNewTokens, 'eval.maxNewTokens', maxPositions);
 }
@@ -177,6 +178,35 @@ function tokenStats(r: Rollout): Record<string, number> {
   }
   const m = tau / n;
   return { 'policy/tau_mean': m, 'policy/tau_std': Math.sqrt(Math.max(0, tau2 / n - m * m)), 'policy/gate_rate': gate / n, 'policy/entropy_mean': ent / n, 'train/tokens': n };
+}
+
+/**
+ * Mean τ and gate rate of each token class of the task (Task.tokenClasses) over a rollout's generated tokens:
+ * `tau_class/<name>`, `gate_class/<name>` and `tokens_class/<name>`. Empty for tasks without classes.
+ */
+export function classStats(task: Pick<Task, 'tokenClasses'>, tok: Tokenizer, r: Rollout, problems: Problem[], groupsOf: Int32Array): Record<string, number> {
+  if (!task.tokenClasses) return {};
+  const T = r.tau.length / r.batch;
+  const acc = new Map<string, { n: number; tau: number; gate: number }>();
+  for (let b = 0; b < r.batch; b++) {
+    const ids = Array.from(r.tokens.subarray(b * T, b * T + r.lengths[b]));
+    const classes = task.tokenClasses(problems[groupsOf[b]], ids.map((id) => tok.decode([id])));
+    classes.forEach((c, t) => {
+      if (c === null || !r.mask[b * T + t]) return;
+      const a = acc.get(c) ?? { n: 0, tau: 0, gate: 0 };
+      a.n++;
+      a.tau += r.tau[b * T + t];
+      a.gate += r.gate[b * T + t];
+      acc.set(c, a);
+    });
+  }
+  const out: Record<string, number> = {};
+  for (const [c, a] of [...acc].sort(([x], [y]) => x.localeCompare(y))) {
+    out[`tau_class/${c}`] = a.tau / a.n;
+    out[`gate_class/${c}`] = a.gate / a.n;
+    out[`tokens_class/${c}`] = a.n;
+  }
+  return out;
 }
 
 function lossMetrics(prefix: string, m: UpdateMetrics['token']): Record<string, number | null> {
@@ -262,6 +292,7 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
     'train/finished_rate': mean(r.finished),
     'adv/zero_variance_groups': adv.stats.zeroVarianceFraction,
     ...tokenStats(r),
+    ...classStats(run.task, run.tok, r, problems, groupsOf),
     ...lossMetrics('loss_token', upd!.token),
     ...lossMetrics('loss_temp', upd!.temperature),
     'grad/theta_norm': upd!.thetaGradNorm,

@@ -30,6 +30,12 @@ export interface Task {
   extractAnswer(completion: string): string | null;
   /** Prompt token ids of a problem. Absent: `[BOS] + encode(problem.prompt)` (the synthetic tasks). */
   encodePrompt?(tok: Tokenizer, problem: Problem): number[];
+  /**
+   * The token class of each generated position of a completion (by name; null where it has none), given each
+   * generated token's text in order. Tasks that define classes get per-class metrics (`tau_class/<name>` in a run's
+   * metrics.jsonl). Never throws.
+   */
+  tokenClasses?(problem: Problem, pieces: string[]): (string | null)[];
   /** A finite training set (benchmark files): RL then walks it in shuffled epochs instead of calling `generate`. */
   trainingSet?(): Problem[];
   /** Named held-out sets (one per evaluation benchmark), each cut to its first `n` problems (0 = all). Absent: one
