@@ -78,7 +78,7 @@ export function evaluate(model: Decoder, tok: Tokenizer, controller: Temperature
     const part = rows.slice(start, start + perChunk);
     const r: Rollout = rollout(model, controller, {
       prompts: part.map((x) => x.prompt), maxNewTokens: o.maxNewTokens, eosId: tok.eosId ?? -1, padId: tok.padId,
-      tau0: o.tau0, trainStep: o.trainStep ?? 0,
+      tau0: o.tau0, trainStep: o.trainStep ?? 0, evaluation: true,
     }, rng.fork(`eval:${chunk}`));
     const T = r.tokens.length / r.batch;
     part.forEach((row, b) => {

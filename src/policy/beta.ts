@@ -51,6 +51,14 @@ export class BetaValue implements ValueDistribution {
     return Math.fround(Math.min(Math.max(sampleBeta(a, b, rng), Z_EPS), 1 - Z_EPS));
   }
 
+  /** 'mean': α / (α + β). 'mode': (α − 1) / (α + β − 2) when α, β > 1; a Beta with α ≤ 1 or β ≤ 1 has its mode at
+   *  a boundary of [0, 1] (or none), so its mean is used there. Clamped like a sample. */
+  pointZ(u: ArrayLike<number>, offset: number, how: 'mean' | 'mode'): number {
+    const [a, b] = this.shapes(u, offset);
+    const z = how === 'mode' && a > 1 && b > 1 ? (a - 1) / (a + b - 2) : a / (a + b);
+    return Math.fround(Math.min(Math.max(z, Z_EPS), 1 - Z_EPS));
+  }
+
   tauOf(z: number): number {
     return f32InRange(this.tauMin + z * (this.tauMax - this.tauMin), this.tauMin, this.tauMax);
   }

@@ -46,6 +46,14 @@ export class CategoricalValue implements ValueDistribution {
     return p.length - 1;
   }
 
+  /** The most probable index for both 'mean' and 'mode' (a mean of indices is not a member of the τ set). */
+  pointZ(u: ArrayLike<number>, offset: number, _how: 'mean' | 'mode'): number {
+    const p = this.probs(u, offset);
+    let best = 0;
+    for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
+    return best;
+  }
+
   tauOf(z: number): number {
     return this.taus[z];
   }

@@ -6,6 +6,7 @@
 import { KitError } from '../errors';
 
 export type TampoScope = 'row' | 'group' | 'batch';
+export type EvalAction = 'sample' | 'mean' | 'mode';
 
 export interface ControllerConfig {
   // ── Shared τ range and start ─────────────────────────────────────────────────────────────────────────────────────
@@ -79,6 +80,11 @@ export interface ControllerConfig {
   /** α + β of the Beta head at initialisation: with headInitTau at the middle of the range, 4 gives Beta(2, 2)
    *  (sd 0.22 in z, 0.27 in τ for [0.4, 1.6]). Ours. */
   headInitConcentration: number;
+  /** How a learned head acts in a held-out evaluation: 'sample' (as in training: the gate and τ are drawn), 'mean'
+   *  or 'mode' (deterministic: the gate opens iff P(c = 1) > 0.5, and τ is the value distribution's mean or mode).
+   *  Fixed-τ baselines are deterministic, so 'mean' / 'mode' compare the head's rule without its sampling noise.
+   *  Paper: not known. Ours: chosen on the validation split (README, "How the head acts at evaluation"). */
+  evalAction: EvalAction;
   /** Scale of W2 at initialisation: W2 ~ N(0, (scale² / hid)), so the head's outputs start at b2 ± ~scale·rms(relu
    *  layer). W1 uses He init N(0, 2 / in), b1 = 0. Ours: 0.01 ("W2 small"). */
   headInitScale: number;
@@ -122,6 +128,7 @@ export const DEFAULT_CONTROLLER_CONFIG: Readonly<ControllerConfig> = Object.free
   headInitTau: 1.0,
   headInitConcentration: 4,
   headInitScale: 0.01,
+  evalAction: 'sample' as EvalAction,
   categoricalTaus: null,
   categoricalBins: 7,
   gaussianInitStd: 1.0,
@@ -168,6 +175,7 @@ const RULES: Record<keyof ControllerConfig, Rule> = {
   headInitTau: positive,
   headInitConcentration: positive,
   headInitScale: num((x) => x >= 0, 'a finite number ≥ 0'),
+  evalAction: (v) => (v === 'sample' || v === 'mean' || v === 'mode' ? null : "'sample', 'mean' or 'mode'"),
   categoricalTaus: tauList(true),
   categoricalBins: int(2),
   gaussianInitStd: positive,

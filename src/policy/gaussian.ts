@@ -35,6 +35,11 @@ export class GaussianValue implements ValueDistribution {
     return Math.fround(u[offset] + sigma * rng.normal());
   }
 
+  /** μ for both: the Gaussian's mean and mode (the squashed τ at μ is the median of τ). */
+  pointZ(u: ArrayLike<number>, offset: number, _how: 'mean' | 'mode'): number {
+    return Math.fround(u[offset]);
+  }
+
   tauOf(z: number): number {
     return f32InRange(this.tauMin + sigmoidNumber(z) * (this.tauMax - this.tauMin), this.tauMin, this.tauMax);
   }

@@ -18,7 +18,7 @@ import { distributionFeatures, NUM_FEATURES } from './features';
 import { MlpHead } from './mlp';
 import { sampleBernoulli } from './random';
 import { logit, sigmoidNumber, softplusNumber, stopGradient } from './special';
-import { TauInputs, TauSample, TemperatureController } from './types';
+import { RolloutInfo, TauInputs, TauSample, TemperatureController } from './types';
 import { ValueDistribution } from './value';
 
 export type HeadInput = 'hidden' | 'features';
@@ -38,6 +38,9 @@ export class HeadController implements TemperatureController {
   private readonly gated: boolean;
   private readonly input: HeadInput;
   private stats = { rows: 0, gateProb: 0, centerTau: 0, gateOpen: 0 };
+  /** Set by beginRollout: how this rollout acts deterministically (an evaluation with evalAction 'mean' or 'mode'),
+   *  or null to sample. */
+  private point: 'mean' | 'mode' | null = null;
 
   /** hiddenSize: d of h_t (required for input 'hidden'); seed: initialises the head (same seed → same φ). */
   constructor(spec: HeadControllerSpec, private readonly cfg: ControllerConfig, readonly hiddenSize: number, seed: number) {
@@ -70,8 +73,9 @@ export class HeadController implements TemperatureController {
     return MlpHead.VARIABLE_NAMES.slice();
   }
 
-  beginRollout(_info: { trainStep: number; batch: number }, _rng: Rng): void {
+  beginRollout(info: RolloutInfo, _rng: Rng): void {
     this.stats = { rows: 0, gateProb: 0, centerTau: 0, gateOpen: 0 };
+    this.point = info.evaluation === true && this.cfg.evalAction !== 'sample' ? this.cfg.evalAction : null;
   }
 
   /** The one head forward: u [N, (gate ? 1 : 0) + numParams]. The input is detached when cfg.detachHidden. */
@@ -123,10 +127,12 @@ export class HeadController implements TemperatureController {
           if (!Number.isFinite(uh[o + j])) throw new KitError(`${this.name}: head output ${j} of row ${i} is ${uh[o + j]} (non-finite hidden state or diverged φ)`);
         }
         const p = this.gated ? sigmoidNumber(uh[o]) : 1;
-        const c = this.gated ? sampleBernoulli(p, rng) : 1;
+        // Deterministic (an evaluation with evalAction 'mean' / 'mode'): the gate's more probable outcome, the value's
+        // mean or mode. The recorded log-prob is then that of the chosen decision (evaluation does not use it).
+        const c = !this.gated ? 1 : this.point ? (p > 0.5 ? 1 : 0) : sampleBernoulli(p, rng);
         gate[i] = c;
         if (c === 1) {
-          z[i] = this.value.sample(uh, o + voff, rng);
+          z[i] = this.point ? this.value.pointZ(uh, o + voff, this.point) : this.value.sample(uh, o + voff, rng);
           tau[i] = this.value.tauOf(z[i]);
         } else {
           z[i] = NaN;

@@ -21,6 +21,14 @@ export interface TauInputs {
   rows?: Int32Array;
 }
 
+/** What a controller is told at the start of a rollout batch. */
+export interface RolloutInfo {
+  trainStep: number;
+  batch: number;
+  groups?: Int32Array;
+  evaluation?: boolean;
+}
+
 /** One sampled decision per row, recorded in the rollout. */
 export interface TauSample {
   /** [N] τ_t used to sample the token. */
@@ -57,8 +65,9 @@ export interface TemperatureController {
   /** Stable names for variables(), same order (checkpoint keys; the caller adds a prefix). */
   variableNames(): string[];
   /** Called once per rollout batch before decoding: trainStep for schedules; batch = number of rollout rows;
-   *  groups (optional, [batch]) = row → prompt index, used by TAMPO with tampoScope 'group'. */
-  beginRollout(info: { trainStep: number; batch: number; groups?: Int32Array }, rng: Rng): void;
+   *  groups (optional, [batch]) = row → prompt index, used by TAMPO with tampoScope 'group'; evaluation: the rollout
+   *  is a held-out evaluation, not training (a learned head then acts as controller.evalAction says). */
+  beginRollout(info: RolloutInfo, rng: Rng): void;
   /** Sampling time: decide τ_t for every row. Synchronous; disposes every tensor it makes; returns plain arrays. */
   act(inputs: TauInputs, rng: Rng): TauSample;
   /** Loss time: log π_φ(τ_t | ·) of recorded decisions, differentiable w.r.t. variables() (and w.r.t. inputs.hidden

@@ -15,6 +15,10 @@ export interface ValueDistribution {
   initBias(): number[];
   /** Draws z from the head outputs u[offset .. offset + numParams) of one row; the result is a float32 value. */
   sample(u: ArrayLike<number>, offset: number, rng: Rng): number;
+  /** The deterministic z of one row's outputs, for a head that does not sample at evaluation (controller.evalAction):
+   *  'mean' or 'mode' of the distribution (see each implementation for the cases where they coincide or the mode is
+   *  not interior). A float32 value, like sample(). */
+  pointZ(u: ArrayLike<number>, offset: number, how: 'mean' | 'mode'): number;
   /** τ for a drawn z, a float32 value inside the controller's τ range. */
   tauOf(z: number): number;
   /** The τ at the distribution's centre for one row's outputs (Beta and categorical: the mean; Gaussian: the median),

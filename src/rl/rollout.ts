@@ -22,6 +22,8 @@ export interface RolloutRequest {
   trainStep: number;
   /** Optional row → prompt index (TAMPO's 'group' scope). */
   groups?: Int32Array;
+  /** A held-out evaluation rather than a training rollout (a learned head acts as controller.evalAction says). */
+  evaluation?: boolean;
 }
 
 /** Per-token arrays are row-major [B, T]; entries past a row's end have mask 0. */
@@ -78,7 +80,7 @@ export function rollout(model: Decoder, controller: TemperatureController, req: 
   const cache = model.createCache(B, P + T);
   const prevTau = new Float32Array(B).fill(req.tau0);
   const done = new Uint8Array(B);
-  controller.beginRollout({ trainStep: req.trainStep, batch: B, groups: req.groups }, rng.fork('controller'));
+  controller.beginRollout({ trainStep: req.trainStep, batch: B, groups: req.groups, evaluation: req.evaluation }, rng.fork('controller'));
   const ctlRng = rng.fork('tau');
   const tokRng = rng.fork('tokens');
   let t0 = performance.now();
