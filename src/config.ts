@@ -9,8 +9,8 @@ import { KitError } from './errors';
 import { DEFAULT_INSTRUCTION } from './tasks/benchmark-task';
 import { ControllerConfig, DEFAULT_CONTROLLER_CONFIG, resolveControllerConfig } from './policy/config';
 
-export type ScheduleMode = 'alternate' | 'joint' | 'temperature-only' | 'token-only';
-export const SCHEDULE_MODES: readonly ScheduleMode[] = ['alternate', 'joint', 'temperature-only', 'token-only'];
+export type ScheduleMode = 'alternate' | 'sequential' | 'joint' | 'temperature-only' | 'token-only';
+export const SCHEDULE_MODES: readonly ScheduleMode[] = ['alternate', 'sequential', 'joint', 'temperature-only', 'token-only'];
 
 export interface ExperimentConfig {
   /** Base seed; every random stream of a run is derived from it and the step (so a resumed run repeats exactly). */
@@ -80,7 +80,11 @@ export interface ExperimentConfig {
   };
   schedule: {
     /** 'alternate' = coordinate ascent (paper): tokenSteps steps on θ with φ frozen, then tempSteps on φ with θ frozen.
-     *  'joint': both every step. 'temperature-only': θ frozen throughout (cheap adaptation of a large model).
+     *  'sequential': coordinate ascent on the same rollouts: every step's batch updates φ (θ frozen, tempEpochs passes)
+     *  and then θ (φ frozen, epochs passes), so θ gets exactly the baselines' updates and rollouts. φ goes first: its
+     *  ratio's h_t then comes from the θ that sampled the batch, and θ's loss reads the recorded τ_t, which φ's update
+     *  does not change, so both importance ratios are exact without a second forward pass.
+     *  'joint': both every step, in one combined update. 'temperature-only': θ frozen throughout (cheap adaptation of a large model).
      *  'token-only': φ never trained (the baselines with a fixed or heuristic controller). */
     mode: ScheduleMode;
     /** Block lengths of coordinate ascent. Paper: not known; ours: 1 and 1 (alternate every step). */

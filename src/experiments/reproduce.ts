@@ -12,7 +12,7 @@ import { loadHfConfig } from '../lm/config';
 import { weightBytes } from '../lm/load';
 import { isLearnedController } from '../policy/registry';
 import { modelDirFor } from '../tasks/registry';
-import { runTrainsTheta } from '../rl/schedule';
+import { runBudget, runTrainsTheta } from '../rl/schedule';
 import { KitError } from '../errors';
 import { requireModelFolder } from '../lm/config';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
@@ -23,7 +23,7 @@ import { Interpretability, interpretabilityOf, seedTraces, writeReproductionFigu
 import { Job, runJobs } from './jobs';
 import { gitState, manifest } from './manifest';
 import { methodOverride } from './methods';
-import { evalFileOf, readEval, readEvalFile, runDirOf } from './run-files';
+import { evalFileOf, readEval, readEvalFile, readRunConfig, runDirOf } from './run-files';
 import { comparisonTables, MethodSummary, PairedDifference, pairedDifference, reportedKs, SeedEval, signedPoints, summariseMethod } from './summary';
 
 export { readEval, runDirOf };
@@ -197,13 +197,18 @@ export async function summariseReproduction(out: string, methods: string[], seed
   })]));
   const summary: { methods: Record<string, MethodSummary> } = { methods: {} };
   for (const [m, e] of evals) if (e.length) summary.methods[m] = summariseMethod(e, ks, new Rng(0).fork(`summary:${m}`));
+  // Each method's θ updates, φ updates and rollouts, from its runs' resolved config (the same for every seed).
+  const budget = Object.fromEntries(Object.keys(summary.methods).flatMap((m) => {
+    const cfg = readRunConfig(runDirOf(out, m, evals.get(m)![0].seed));
+    return cfg ? [[m, runBudget(cfg, isLearnedController(cfg.controller.name))]] : [];
+  }));
   const fig = await writeReproductionFigures({ out, labels: Object.keys(summary.methods), seeds, runDir: (l, s) => runDirOf(out, l, s), summary, title: `IntroLLM kit: ${preset} reproduction` });
   if (fig.pngSkipped) log(`figures: HTML only (${fig.pngSkipped})`);
   const cmp = comparisons(out, evals, seeds, ks, opts.defaultVariant);
   const head = headMovement(out, seeds, evals.get('introllm') ?? [], fig.interpretability.introllm);
-  writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, ...cmp, interpretability: fig.interpretability, ...(head ? { head } : {}) });
+  writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, budget, ...cmp, interpretability: fig.interpretability, ...(head ? { head } : {}) });
   // With several benchmarks the headline columns are the macro average; a second table has each benchmark.
-  const table = [comparisonTables(summary.methods, k), pairedTable(cmp, k)].filter(Boolean).join('\n\n');
+  const table = [comparisonTables(summary.methods, k, budget), pairedTable(cmp, k)].filter(Boolean).join('\n\n');
   writeFileAtomic(path.join(out, 'table.md'), table + '\n');
   return { summary, comparisons: cmp, table, figures: fig.files };
 }

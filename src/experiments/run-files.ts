@@ -1,6 +1,7 @@
 // Where a reproduction keeps each run, and reading a run's evaluation back (shared by the pipeline and its figures).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { ExperimentConfig } from '../config';
 import { EvalResult } from '../eval/evaluate';
 import type { AblationTable, MethodTraces, MetricsRecord, RunMetrics } from '../plots/types';
 import type { MethodSummary } from './summary';
@@ -31,6 +32,15 @@ export function readEval(dir: string): EvalResult | null {
 /** An untrained evaluation's file (the eval command's `--out`, a before-rl folder): <dir>/evals/<label>/seed-<s>.json. */
 export function evalFileOf(dir: string, label: string, seed: number): string {
   return path.join(dir, 'evals', label, `seed-${seed}.json`);
+}
+
+/** A run folder's resolved config (its config.json), or null when it has none or it does not parse. */
+export function readRunConfig(dir: string): ExperimentConfig | null {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as ExperimentConfig;
+  } catch {
+    return null;
+  }
 }
 
 /** A run folder's metrics.jsonl (plain or packed) as records, or null when it has none. */

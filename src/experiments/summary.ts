@@ -129,17 +129,28 @@ export function reportedKs(k: number): number[] {
   return k === 1 ? [1] : [1, k];
 }
 
-/** The comparison table printed at the end of a reproduction (Markdown). */
-export function summaryTable(methods: Record<string, MethodSummary>, k: number): string {
+/** θ updates, φ updates and rollouts (rows generated) of one run (src/rl/schedule.ts, runBudget). */
+export interface RunBudget {
+  theta_updates: number;
+  phi_updates: number;
+  rollouts: number;
+}
+
+/** The comparison table printed at the end of a reproduction (Markdown); with `budget`, each method's θ updates, φ
+ *  updates and rollouts per run. */
+export function summaryTable(methods: Record<string, MethodSummary>, k: number, budget?: Record<string, RunBudget>): string {
   const pct = (x: number) => (100 * x).toFixed(1);
+  const b = budget && Object.keys(budget).length > 0 ? budget : null;
   const lines = [
-    `| method | accuracy (Avg@${k}) % | 95% CI | Pass@${k} % | 95% CI | mean τ | gate rate | seeds |`,
-    '| --- | ---: | --- | ---: | --- | ---: | ---: | --- |',
+    `| method | accuracy (Avg@${k}) % | 95% CI | Pass@${k} % | 95% CI | mean τ | gate rate |${b ? ' θ updates | φ updates | rollouts |' : ''} seeds |`,
+    `| --- | ---: | --- | ---: | --- | ---: | ---: |${b ? ' ---: | ---: | ---: |' : ''} --- |`,
   ];
   for (const [name, m] of Object.entries(methods)) {
     const pk = m.pass_at_k[String(k)];
     const pc = m.pass_ci95[String(k)];
-    lines.push(`| ${name} | ${pct(m.accuracy)} | [${pct(m.ci95[0])}, ${pct(m.ci95[1])}] | ${pct(pk)} | [${pct(pc[0])}, ${pct(pc[1])}] | ${m.tau_mean.toFixed(3)} | ${Number.isFinite(m.gate_rate) ? m.gate_rate.toFixed(3) : '–'} | ${m.seeds.join(', ')} |`);
+    const r = b?.[name];
+    const budgetCells = b ? (r ? ` ${r.theta_updates} | ${r.phi_updates} | ${r.rollouts} |` : ' – | – | – |') : '';
+    lines.push(`| ${name} | ${pct(m.accuracy)} | [${pct(m.ci95[0])}, ${pct(m.ci95[1])}] | ${pct(pk)} | [${pct(pc[0])}, ${pct(pc[1])}] | ${m.tau_mean.toFixed(3)} | ${Number.isFinite(m.gate_rate) ? m.gate_rate.toFixed(3) : '–'} |${budgetCells} ${m.seeds.join(', ')} |`);
   }
   return lines.join('\n');
 }
@@ -159,9 +170,9 @@ export function benchmarkTable(methods: Record<string, MethodSummary>, k: number
 }
 
 /** What a comparison prints and writes to table.md: the method table, then the per-benchmark table when there is one. */
-export function comparisonTables(methods: Record<string, MethodSummary>, k: number): string {
+export function comparisonTables(methods: Record<string, MethodSummary>, k: number, budget?: Record<string, RunBudget>): string {
   const perBenchmark = benchmarkTable(methods, k);
-  return perBenchmark ? `${summaryTable(methods, k)}\n\n${perBenchmark}` : summaryTable(methods, k);
+  return perBenchmark ? `${summaryTable(methods, k, budget)}\n\n${perBenchmark}` : summaryTable(methods, k, budget);
 }
 
 /**

@@ -10,7 +10,7 @@ import { TemperatureController } from '../policy/types';
 import { applyGroupGradients, applyHostGradients, clipByGlobalNorm, isOnHost, ParamGroup } from './grpo/optim';
 import { policyLoss, PolicyLossMetrics } from './grpo/loss';
 import { Rollout } from './rollout';
-import { Phase, trainsPhi, trainsTheta } from './schedule';
+import { trainsPhi, trainsTheta, UpdatePhase } from './schedule';
 
 export interface UpdateContext {
   model: Decoder;
@@ -106,7 +106,7 @@ function tauInputs(r: Rollout, logits: tf.Tensor3D, hidden: tf.Tensor3D, tau0: n
  * One optimisation pass (an "epoch") over a rollout in the given phase. `frozen`: the θ forward of this rollout when
  * θ does not train in this phase and the caller reuses it over several passes (it is not disposed here).
  */
-export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Array, phase: Phase, padId: number, frozen?: { logits: tf.Tensor3D; hidden: tf.Tensor3D }): UpdateMetrics {
+export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Array, phase: UpdatePhase, padId: number, frozen?: { logits: tf.Tensor3D; hidden: tf.Tensor3D }): UpdateMetrics {
   const { cfg, model, controller } = ctx;
   const g = cfg.grpo;
   const metrics: UpdateMetrics = { token: null, temperature: null, thetaGradNorm: null, phiGradNorm: null, skipped: false };

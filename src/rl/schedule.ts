@@ -4,7 +4,10 @@
 // TAMPO) always train θ only.
 import { ScheduleMode } from '../config';
 
-export type Phase = 'token' | 'temperature' | 'joint';
+/** What a step trains. 'sequential': φ's update, then θ's, on the same rollouts (two updates; see config.ts). */
+export type Phase = 'token' | 'temperature' | 'joint' | 'sequential';
+/** One GRPO update's parameter groups (grpoUpdate): a 'sequential' step runs a 'temperature' then a 'token' update. */
+export type UpdatePhase = Exclude<Phase, 'sequential'>;
 
 /** The phase of 0-based RL step `step`. */
 export function phaseAt(step: number, s: { mode: ScheduleMode; tokenSteps: number; tempSteps: number }, learnedController: boolean): Phase {
@@ -13,12 +16,34 @@ export function phaseAt(step: number, s: { mode: ScheduleMode; tokenSteps: numbe
     case 'token-only': return 'token';
     case 'temperature-only': return 'temperature';
     case 'joint': return 'joint';
+    case 'sequential': return 'sequential';
     case 'alternate': return step % (s.tokenSteps + s.tempSteps) < s.tokenSteps ? 'token' : 'temperature';
   }
 }
 
-export const trainsTheta = (p: Phase) => p === 'token' || p === 'joint';
-export const trainsPhi = (p: Phase) => p === 'temperature' || p === 'joint';
+export const trainsTheta = (p: Phase) => p === 'token' || p === 'joint' || p === 'sequential';
+export const trainsPhi = (p: Phase) => p === 'temperature' || p === 'joint' || p === 'sequential';
+
+/** The updates of θ and of φ one step of `phase` makes: 'epochs' passes for θ (and for φ in a joint update),
+ *  'tempEpochs' passes for φ when θ is frozen in its update (temperature and sequential steps). */
+export function stepUpdates(phase: Phase, g: { epochs: number; tempEpochs: number }, learned: boolean): { theta: number; phi: number } {
+  const theta = trainsTheta(phase) ? g.epochs : 0;
+  const phi = !learned || !trainsPhi(phase) ? 0 : phase === 'joint' ? g.epochs : g.tempEpochs;
+  return { theta, phi };
+}
+
+/** A run's whole budget: θ updates, φ updates and rollouts (rows generated) over its steps. */
+export function runBudget(cfg: { schedule: { mode: ScheduleMode; tokenSteps: number; tempSteps: number }; grpo: { epochs: number; tempEpochs: number };
+  train: { steps: number }; rollout: { promptsPerStep: number; groupSize: number } }, learned: boolean): { theta_updates: number; phi_updates: number; rollouts: number } {
+  let theta = 0;
+  let phi = 0;
+  for (let s = 0; s < cfg.train.steps; s++) {
+    const u = stepUpdates(phaseAt(s, cfg.schedule, learned), cfg.grpo, learned);
+    theta += u.theta;
+    phi += u.phi;
+  }
+  return { theta_updates: theta, phi_updates: phi, rollouts: cfg.train.steps * cfg.rollout.promptsPerStep * cfg.rollout.groupSize };
+}
 
 /** Whether θ trains at some step of a run with this schedule: the phases of one cycle, by phaseAt. */
 export function runTrainsTheta(s: { mode: ScheduleMode; tokenSteps: number; tempSteps: number }, learnedController: boolean): boolean {

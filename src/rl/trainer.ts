@@ -29,7 +29,7 @@ import { createParamGroup, disposeParamGroup, ParamGroup } from './grpo/optim';
 import { grpoUpdate, rolloutForward, UpdateContext, UpdateMetrics } from './grpo-step';
 import { tokenLogp } from '../lm/sampling';
 import { completionIds, rollout, Rollout } from './rollout';
-import { phaseAt, runTrainsTheta } from './schedule';
+import { phaseAt, runTrainsTheta, stepUpdates, UpdatePhase } from './schedule';
 import { problemPromptIds } from './sft';
 
 export interface Run {
@@ -274,12 +274,24 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
   const t2 = performance.now();
   const updatePhase = startPhase();
   const ctx: UpdateContext = { model: run.model, controller: run.controller, theta: run.theta, phi: run.phi, reference: run.reference, cfg: c, tau0 };
-  let upd: UpdateMetrics | null = null;
-  // A temperature step trains only the small head: θ's forward is computed once and reused by its tempEpochs passes.
-  const epochs = phase === 'temperature' ? c.grpo.tempEpochs : c.grpo.epochs;
-  const frozen = phase === 'temperature' && epochs > 1 ? tf.tidy(() => rolloutForward(run.model, r, run.tok.padId)) : undefined;
-  for (let e = 0; e < epochs; e++) upd = grpoUpdate(ctx, r, adv.advantages, phase, run.tok.padId, frozen);
-  if (frozen) tf.dispose([frozen.logits, frozen.hidden]);
+  // A 'sequential' step is two updates on this batch: φ (θ frozen), then θ (φ frozen); other steps are one update.
+  const updates: UpdatePhase[] = phase === 'sequential' ? ['temperature', 'token'] : [phase];
+  const upd: UpdateMetrics = { token: null, temperature: null, thetaGradNorm: null, phiGradNorm: null, skipped: false };
+  for (const u of updates) {
+    // A temperature update trains only the small head: θ's forward is computed once and reused by its passes.
+    const epochs = u === 'temperature' ? c.grpo.tempEpochs : c.grpo.epochs;
+    const frozen = u === 'temperature' && epochs > 1 ? tf.tidy(() => rolloutForward(run.model, r, run.tok.padId)) : undefined;
+    for (let e = 0; e < epochs; e++) {
+      const m = grpoUpdate(ctx, r, adv.advantages, u, run.tok.padId, frozen);
+      upd.token = m.token ?? upd.token;
+      upd.temperature = m.temperature ?? upd.temperature;
+      upd.thetaGradNorm = m.thetaGradNorm ?? upd.thetaGradNorm;
+      upd.phiGradNorm = m.phiGradNorm ?? upd.phiGradNorm;
+      upd.skipped ||= m.skipped;
+    }
+    if (frozen) tf.dispose([frozen.logits, frozen.hidden]);
+  }
+  const counts = stepUpdates(phase, c.grpo, run.phi !== null);
   const t3 = performance.now();
   const updateMem = updatePhase.end().peakRssMb;
   const lengths = Array.from(r.lengths);
@@ -293,12 +305,13 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
     'adv/zero_variance_groups': adv.stats.zeroVarianceFraction,
     ...tokenStats(r),
     ...classStats(run.task, run.tok, r, problems, groupsOf),
-    ...lossMetrics('loss_token', upd!.token),
-    ...lossMetrics('loss_temp', upd!.temperature),
-    'grad/theta_norm': upd!.thetaGradNorm,
-    'grad/phi_norm': upd!.phiGradNorm,
-    'train/phi_updates': phase !== 'token' && run.phi ? epochs : 0,
-    'train/update_skipped': upd!.skipped ? 1 : 0,
+    ...lossMetrics('loss_token', upd.token),
+    ...lossMetrics('loss_temp', upd.temperature),
+    'grad/theta_norm': upd.thetaGradNorm,
+    'grad/phi_norm': upd.phiGradNorm,
+    'train/theta_updates': counts.theta,
+    'train/phi_updates': counts.phi,
+    'train/update_skipped': upd.skipped ? 1 : 0,
     ...(run.controller.metrics?.() ?? {}),
     'time/rollout_ms': t1 - t0,
     'time/controller_ms': r.timings.controllerMs,
