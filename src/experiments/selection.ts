@@ -20,6 +20,7 @@ export interface SelectionGrid {
 
 const lrToken = (v: string): Variant => ({ label: `lr-token-${v}`, method: 'fixed-1.0', sets: [`optim.lrToken=${v}`] });
 const lrTemp = (v: string): Variant => ({ label: `lr-temp-${v}`, method: 'introllm', sets: [`optim.lrTemp=${v}`] });
+const introllm = (label: string, ...sets: string[]): Variant => ({ label, method: 'introllm', sets });
 
 export const SELECTION_GRIDS: Record<string, SelectionGrid> = {
   'lr-token': {
@@ -30,7 +31,30 @@ export const SELECTION_GRIDS: Record<string, SelectionGrid> = {
   'lr-temp': {
     description: "Temperature-head learning rate of IntroLLM (at the preset's lrToken)",
     chooses: ['optim.lrTemp'],
-    variants: ['1e-3', '3e-3', '1e-2'].map(lrTemp),
+    variants: ['1e-3', '3e-3', '1e-2', '3e-2'].map(lrTemp),
+  },
+  schedule: {
+    description: "IntroLLM's schedule among those that give θ the baselines' updates and rollouts: φ then θ on every batch (sequential) or both in one update (joint)",
+    chooses: ['schedule.mode'],
+    variants: [introllm('sequential', 'schedule.mode="sequential"'), introllm('joint', 'schedule.mode="joint"')],
+  },
+  'tau-range': {
+    description: "The head's τ range: the kit's [0.4, 1.6], or wider ranges that hold the testbed's best probes (τ 0.3 and 2.0)",
+    chooses: ['controller.tauMin', 'controller.tauMax'],
+    variants: [
+      introllm('range-0.4-1.6', 'controller.tauMin=0.4', 'controller.tauMax=1.6'),
+      introllm('range-0.2-2.0', 'controller.tauMin=0.2', 'controller.tauMax=2.0'),
+    ],
+  },
+  'head-init': {
+    description: "Concentration α + β of the head's Beta at initialisation (4: Beta(2, 2), sd 0.27 in τ on [0.4, 1.6]; 50: sd 0.08)",
+    chooses: ['controller.headInitConcentration'],
+    variants: ['4', '20', '50'].map((v) => introllm(`concentration-${v}`, `controller.headInitConcentration=${v}`)),
+  },
+  'eval-action': {
+    description: 'How the trained head acts at evaluation: sampling as in training, or deterministically at the Beta\'s mean or mode',
+    chooses: ['controller.evalAction'],
+    variants: ['sample', 'mean', 'mode'].map((v) => introllm(`eval-${v}`, `controller.evalAction="${v}"`)),
   },
 };
 
