@@ -7,6 +7,9 @@ import { PEAK_RSS_LINE } from '../io/rss';
 export interface Job {
   name: string;
   args: string[];
+  /** Whether the job's result is there (its run folder's eval.json, …): how a launcher that cannot see the process's
+   *  exit code (a Slurm array task, a Kubernetes index) tells a finished run from one that died. */
+  done?: () => boolean;
 }
 
 export interface JobResult {
