@@ -10,24 +10,27 @@ import { ablationFigure, galleryHtml, renderPng } from '../plots';
 import { ABLATION_GRIDS, ablationGrid, defaultVariantOf } from '../experiments/ablations';
 import { Comparisons, reproduce } from '../experiments/reproduce';
 import { intFlag, intListFlag, parseFlags } from './args';
+import { LAUNCH_FLAGS, LAUNCH_USAGE, launcherFromFlags, reportPending } from './launch-flags';
 
 export const command: Command = {
   summary: 'Run an ablation grid over seeds and write a table with confidence intervals (resumable).',
-  usage: `introllm ablate --grid ${Object.keys(ABLATION_GRIDS).join('|')} [--preset tiny] [--seeds 0,1,2] [--out DIR] [--jobs N] [--set key=value …] [--backend NAME]`,
+  usage: `introllm ablate --grid ${Object.keys(ABLATION_GRIDS).join('|')} [--preset tiny] [--seeds 0,1,2] [--out DIR] [--jobs N] [--set key=value …] [--backend NAME] ${LAUNCH_USAGE}`,
   async run(argv) {
     const f = parseFlags(argv, {
       grid: { type: 'string' }, preset: { type: 'string', default: 'tiny' }, seeds: { type: 'string' }, out: { type: 'string' },
-      jobs: { type: 'string' }, set: { type: 'string', multiple: true }, backend: { type: 'string' },
+      jobs: { type: 'string' }, set: { type: 'string', multiple: true }, backend: { type: 'string' }, ...LAUNCH_FLAGS,
     });
     if (typeof f.grid !== 'string') throw new KitError(`--grid is required; valid: ${Object.keys(ABLATION_GRIDS).join(', ')}`);
     const grid = ablationGrid(f.grid);
     const seeds = f.seeds === undefined ? undefined : intListFlag(f, 'seeds');
     const out = (f.out as string | undefined) ?? path.join('results', 'ablations', f.preset as string, f.grid);
+    const launcher = launcherFromFlags(f);
     const r = await reproduce({
       preset: f.preset as string, out, jobs: f.jobs === undefined ? undefined : intFlag(f, 'jobs', 1), backend: f.backend as string | undefined,
-      sets: (f.set as string[] | undefined) ?? [], seeds, variants: grid.variants, defaultVariant: defaultVariantOf(grid),
+      sets: (f.set as string[] | undefined) ?? [], seeds, variants: grid.variants, defaultVariant: defaultVariantOf(grid), launcher,
       log: (l) => process.stderr.write(l + '\n'),
     });
+    if (r.pending.length) return reportPending('ablate', r.pending, f['dry-run'] === true);
     await writeAblationOutputs(out, f.grid, f.preset as string, r.summary.methods, r.comparisons, (l) => process.stderr.write(l + '\n'));
     console.log(`\n${grid.description}\n\n${r.table}\n\nresults: ${out}/table.json, ${out}/figures/ablation.html`);
     return r.failed.length ? 1 : 0;

@@ -9,6 +9,7 @@ import { KitError } from '../errors';
 import { reproduce } from '../experiments/reproduce';
 import { compareWithReference, MethodSummary } from '../experiments/summary';
 import { intFlag, intListFlag, parseFlags } from './args';
+import { LAUNCH_FLAGS, LAUNCH_USAGE, launcherFromFlags, reportPending } from './launch-flags';
 
 /** The methods of a reference folder's summary.json, or null when it has none (not yet generated). */
 function readReference(dir: string): Record<string, MethodSummary> | null {
@@ -23,21 +24,23 @@ function readReference(dir: string): Record<string, MethodSummary> | null {
 
 export const command: Command = {
   summary: 'Train IntroLLM and the baselines over several seeds, evaluate, write runs/<preset>/ (resumable) and compare with the committed results/<preset>/.',
-  usage: 'introllm reproduce [--preset smoke|tiny|small|paper] [--out DIR | --reference] [--jobs N (default: 2, fewer where memory is short)] [--methods a,b] [--seeds 0,1,2] [--set key=value …] [--backend NAME]',
+  usage: 'introllm reproduce [--preset smoke|tiny|small|paper] [--out DIR | --reference] [--jobs N (default: 2, fewer where memory is short)] [--methods a,b] [--seeds 0,1,2] [--set key=value …] [--backend NAME] ' + LAUNCH_USAGE,
   async run(argv) {
     const f = parseFlags(argv, {
       preset: { type: 'string', default: 'tiny' }, out: { type: 'string' }, jobs: { type: 'string' }, methods: { type: 'string' },
-      seeds: { type: 'string' }, set: { type: 'string', multiple: true }, backend: { type: 'string' }, reference: { type: 'boolean', default: false },
+      seeds: { type: 'string' }, set: { type: 'string', multiple: true }, backend: { type: 'string' }, reference: { type: 'boolean', default: false }, ...LAUNCH_FLAGS,
     });
     const refDir = path.join('results', f.preset as string);
     if (f.reference && f.out !== undefined) throw new KitError('--reference writes the committed results/<preset>/; give either it or --out, not both');
     const out = f.reference ? refDir : (f.out as string | undefined) ?? path.join('runs', f.preset as string);
     const seeds = f.seeds === undefined ? undefined : intListFlag(f, 'seeds');
+    const launcher = launcherFromFlags(f);
     const r = await reproduce({
       preset: f.preset as string, out, jobs: f.jobs === undefined ? undefined : intFlag(f, 'jobs', 1),
       backend: f.backend as string | undefined, sets: (f.set as string[] | undefined) ?? [], seeds,
-      methods: f.methods === undefined ? undefined : (f.methods as string).split(','), log: (l) => process.stderr.write(l + '\n'),
+      methods: f.methods === undefined ? undefined : (f.methods as string).split(','), launcher, log: (l) => process.stderr.write(l + '\n'),
     });
+    if (r.pending.length) return reportPending('reproduce', r.pending, f['dry-run'] === true);
     console.log(`\n${r.table}\n\nresults: ${r.out}/summary.json`);
     const ref = path.resolve(out) === path.resolve(refDir) ? null : readReference(refDir);
     if (ref) console.log(`\nThis run beside the committed reference ${refDir}/ (Avg@k):\n\n${compareWithReference(r.summary.methods, ref, refDir).table}`);

@@ -20,7 +20,8 @@ import { Rng } from '../rng';
 import { EvalResult } from '../eval/evaluate';
 import { mean } from '../stats';
 import { Interpretability, interpretabilityOf, seedTraces, writeReproductionFigures } from './figures';
-import { Job, runJobs } from './jobs';
+import { Job } from './jobs';
+import { Launcher, localLauncher } from './launcher';
 import { gitState, manifest } from './manifest';
 import { methodOverride } from './methods';
 import { evalFileOf, readEval, readEvalFile, readRunConfig, runDirOf } from './run-files';
@@ -89,6 +90,8 @@ export interface ReproduceOptions {
   variants?: Variant[];
   /** An ablation grid: the variant every other is paired against in summary.json's `vs_default` (its default). */
   defaultVariant?: string;
+  /** Where the runs execute (src/experiments/launcher.ts); default: child processes on this machine. */
+  launcher?: Launcher;
   log: (line: string) => void;
 }
 
@@ -106,6 +109,8 @@ export interface ReproduceResult {
   figures: string[];
   table: string;
   failed: string[];
+  /** Runs a cluster still has queued or running (a detached or Kubernetes launch): no summary was written yet. */
+  pending: string[];
 }
 
 /**
@@ -153,34 +158,43 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
     for (const s of seeds) {
       const dir = runDirOf(out, v.label, s);
       if (readEval(dir)) continue;
-      jobs.push({ name: `${v.label} seed ${s}`, args: ['train', '--preset', p.trainPreset, '--method', v.method, '--seed', String(s), '--out', dir,
+      jobs.push({ name: `${v.label} seed ${s}`, done: () => readEval(dir) !== null, args: ['train', '--preset', p.trainPreset, '--method', v.method, '--seed', String(s), '--out', dir,
         ...setsOf(v).flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
     }
   }
   // The base model before RL, on the same held-out problems, k and sampling seeds (summary: before_rl, vs_before_rl).
   const before = beforeRlMethods(variants.map((v) => v.method));
   if (seeds.some((s) => before.some((m) => !readBeforeRl(out, s, m)))) {
-    jobs.push({ name: 'before RL (the base model at τ = 1)', args: ['eval', '--preset', p.trainPreset, '--methods', before.join(','), '--seeds', seeds.join(','), '--out', path.join(out, BEFORE_RL),
+    jobs.push({ name: 'before RL (the base model at τ = 1)', done: () => seeds.every((s) => before.every((m) => readBeforeRl(out, s, m))), args: ['eval', '--preset', p.trainPreset, '--methods', before.join(','), '--seeds', seeds.join(','), '--out', path.join(out, BEFORE_RL),
       ...o.sets.flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
   }
-  const width = o.jobs ?? defaultJobs(Object.values(configs), o.log);
-  o.log(`reproduce ${o.preset}: ${methods.length} methods × ${seeds.length} seeds, ${jobs.length} runs to do, ${width} at a time → ${out}`);
-  const results = await runJobs(jobs, width, o.log);
-  const failed = results.filter((r) => r.code !== 0);
-  for (const f of failed) o.log(`${f.name} failed:\n  ${f.tail.join('\n  ')}`);
+  const launcher = o.launcher ?? localLauncher;
+  // On a cluster the scheduler places the runs: this machine's cores and memory say nothing there (0: no throttle).
+  const width = o.jobs ?? (launcher.name === 'local' ? defaultJobs(Object.values(configs), o.log) : 0);
+  o.log(`reproduce ${o.preset}: ${methods.length} methods × ${seeds.length} seeds, ${jobs.length} runs to do, ${width ? `${width} at a time` : 'all at once'}${launcher.name === 'local' ? '' : ` on ${launcher.name}`} → ${out}`);
+  const launched = await launcher.launch(jobs, { out, width, label: `${o.preset}-${path.basename(path.resolve(out))}`, log: o.log });
+  for (const f of launched.failed) o.log(`${f.name} failed${f.log ? ` (${f.reason}; log ${f.log})` : ''}:\n  ${f.tail.join('\n  ')}`);
+  // A resumed reproduction adds a session: the manifest keeps the commit, wall time and runs of every invocation.
+  const recordSession = () => {
+    const manifestFile = path.join(out, 'manifest.json');
+    let sessions: unknown[] = [];
+    try {
+      sessions = (JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { sessions?: unknown[] }).sessions ?? [];
+    } catch {
+      sessions = [];
+    }
+    sessions.push({ started: new Date(t0).toISOString(), ...gitState(), wall_time_s: (Date.now() - t0) / 1000, jobs: width, ...launched.session, runs: launched.runs });
+    writeJsonAtomic(manifestFile, manifest({ preset: o.preset, sessions }));
+  };
+  const failed = launched.failed.map((f) => f.name);
+  if (!launched.settled) {
+    if (!launched.session.dry_run) recordSession(); // a dry run writes nothing of its own
+    return { out, summary: { methods: {} }, comparisons: {}, figures: [], table: '', failed, pending: launched.pending };
+  }
   const { summary, comparisons: cmp, table, figures } = await summariseReproduction(out, methods, seeds, configs[methods[0]].eval.k, o.preset, o.log,
     { defaultVariant: o.defaultVariant });
-  // A resumed reproduction adds a session: the manifest keeps the commit, wall time and runs of every invocation.
-  const manifestFile = path.join(out, 'manifest.json');
-  let sessions: unknown[] = [];
-  try {
-    sessions = (JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { sessions?: unknown[] }).sessions ?? [];
-  } catch {
-    sessions = [];
-  }
-  sessions.push({ started: new Date(t0).toISOString(), ...gitState(), wall_time_s: (Date.now() - t0) / 1000, jobs: width, runs: results.map((r) => ({ name: r.name, code: r.code, seconds: r.ms / 1000, peak_rss_mb: r.peakRssMb })) });
-  writeJsonAtomic(manifestFile, manifest({ preset: o.preset, sessions }));
-  return { out, summary, comparisons: cmp, table, figures, failed: failed.map((f) => f.name) };
+  recordSession();
+  return { out, summary, comparisons: cmp, table, figures, failed, pending: [] };
 }
 
 /**

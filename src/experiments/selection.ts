@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
+import type { Launcher } from './launcher';
 import { reproduce, Variant } from './reproduce';
 import type { MethodSummary } from './summary';
 
@@ -93,14 +94,18 @@ export interface SelectOptions {
   jobs?: number;
   sets: string[];
   backend?: string;
+  /** Where the runs execute (default: child processes on this machine). */
+  launcher?: Launcher;
   log: (line: string) => void;
 }
 
 /** Runs (or resumes) a selection grid on the validation split; writes selection.json and selection.md under `out`. */
-export async function runSelection(o: SelectOptions): Promise<{ rows: SelectionRow[]; chosen: SelectionRow; table: string; failed: string[] }> {
+export async function runSelection(o: SelectOptions): Promise<{ rows: SelectionRow[]; chosen: SelectionRow; table: string; failed: string[]; pending: [] }
+  | { pending: string[]; failed: string[] }> {
   const grid = selectionGrid(o.grid);
   if (o.sets.some((s) => s.replace(/\s/g, '').startsWith('eval.split='))) throw new KitError('select: eval.split is always "validation" here; drop that --set');
-  const r = await reproduce({ preset: o.preset, out: o.out, jobs: o.jobs, backend: o.backend, sets: [VALIDATION_SET, ...o.sets], seeds: o.seeds, variants: grid.variants, log: o.log });
+  const r = await reproduce({ preset: o.preset, out: o.out, jobs: o.jobs, backend: o.backend, sets: [VALIDATION_SET, ...o.sets], seeds: o.seeds, variants: grid.variants, launcher: o.launcher, log: o.log });
+  if (r.pending.length) return { pending: r.pending, failed: r.failed }; // a cluster still has runs: nothing to choose yet
   const { rows, chosen } = chooseVariant(grid, r.summary.methods);
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const table = [
@@ -113,5 +118,5 @@ export async function runSelection(o: SelectOptions): Promise<{ rows: SelectionR
     rule: 'highest validation Avg@k; the first in grid order on a tie', rows, chosen: { variant: chosen.variant, sets: chosen.sets },
   });
   writeFileAtomic(path.join(o.out, 'selection.md'), table + '\n');
-  return { rows, chosen, table, failed: r.failed };
+  return { rows, chosen, table, failed: r.failed, pending: [] };
 }
