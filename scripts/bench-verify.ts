@@ -1,4 +1,4 @@
-// Benchmark of the math verifier (issue 12): throughput of `introllm verify` and its behaviour on hostile input.
+// Benchmark of the math verifier: throughput of `introllm verify` and its behaviour on hostile input.
 // Not a test: it prints measured numbers (and writes them with --out FILE as JSON) and exits 1 only when a hostile
 // input throws or is judged correct. Usage: npx tsx scripts/bench-verify.ts [--lines 10000] [--out FILE]
 //   * throughput: N JSONL lines built from the benchmark files (each reference solution against its answer, against a
@@ -29,6 +29,8 @@ export const HOSTILE: Array<[string, string, string]> = [
   ['500 nested parentheses', `$${'('.repeat(500)}1${')'.repeat(500)}$`, '2'],
   ['500 nested \\frac', `$${'\\frac{'.repeat(500)}1${'}{2}'.repeat(500)}$`, '0'],
   ['500 nested \\sqrt', `\\boxed{${'\\sqrt{'.repeat(500)}2${'}'.repeat(500)}}`, '1'],
+  ['300 unclosed one-argument \\frac', `${'\\frac{'.repeat(300)}1`, '1'],
+  ['unclosed \\frac after "the answer:"', `The answer: ${'\\frac{'.repeat(300)}1`, '1'],
   ['2,000 chained relations', `$x${' < x'.repeat(2_000)}$`, 'x < 1'],
   ['3,000-element set', `\\boxed{\\{${'1,'.repeat(3_000)}1\\}}`, '1'],
   ['unclosed <think>, 100 kB', `<think>${'a 1 '.repeat(25_000)}`, '2'],

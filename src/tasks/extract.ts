@@ -36,14 +36,41 @@ const TAIL_CHARS = 20_000;
 
 export { matchBraces, lastBoxedMatch, lastBoxed } from './latex-scan';
 
-// What may stand between two answers that form one list: commas, semicolons, "and" (plain or in \text{}), \quad,
-// math delimiters and spacing. "or" is not: `\boxed{15\frac{39}{40}}, or $\boxed{\frac{639}{40}}$` gives one answer
-// in two forms, and the last box counts.
-const LIST_GAP = /^(?:[\s,;$]|\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\\(|\\\)|\\\[|\\\]|\\(?:text|mbox|textrm)\s*\{\s*(?:and|,)?\s*\}|\band\b)*$/;
+// What may stand between two answers that form one list: commas, semicolons, "and" and "or" (plain or in \text{}),
+// \quad, math delimiters and spacing. As in Math-Verify, `\boxed{(2, 5)} or \boxed{(5, 2)}` is the list of both; a list
+// is a set, so one answer given in two equal forms (`\boxed{15\frac{39}{40}}, or $\boxed{\frac{639}{40}}$`) is still
+// that answer, while a hedge between two values (`\boxed{3} or \boxed{5}`) is neither of them.
+const LIST_GAP = /^(?:[\s,;$]|\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\\(|\\\)|\\\[|\\\]|\\(?:text|mbox|textrm)\s*\{\s*(?:and|or|,)?\s*\}|\b(?:and|or)\b)*$/;
 
 /** Whether the text between two answers only separates them. */
 function isListGap(gap: string): boolean {
   return gap.length <= 80 && LIST_GAP.test(gap);
+}
+
+const NAME = /^(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|\\[a-zA-Z]+|[A-Z]{2,4}|\((?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?,)+[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?\))$/;
+
+/**
+ * What kind of answer a box or span gives, for deciding whether "or" lists alternatives: `name:x` for a value given
+ * to a name (`x = 2`), `step` for any other equation or inequality (`3x = 58`, a step of a derivation), `word` for
+ * letters alone (`EDCF`, a figure's name), `value` for the rest.
+ */
+function answerKind(content: string): string {
+  const t = normalizeAnswer(content).text.replace(/\s+/g, '');
+  const eq = /^([^=<>]+)=([^=<>]+)$/.exec(t);
+  if (eq) return NAME.test(eq[1]) ? `name:${eq[1]}` : 'step';
+  if (/[=<>]/.test(t)) return 'step';
+  return /^[A-Za-z]+$/.test(t) ? 'word' : 'value';
+}
+
+/**
+ * Whether two neighbouring answers are one list. Separators other than "or" always join; "or" joins alternatives of
+ * one kind (`\boxed{(2, 5)} or \boxed{(5, 2)}`, `$x = -1$ or $x = 2$`, as Math-Verify does), but not a result and the
+ * step it restates (`$3x = 58$ or $x = \frac{58}{3}$`: the last counts).
+ */
+function joins(gap: string, before: string, after: string): boolean {
+  if (!/\bor\b/.test(gap)) return true;
+  const kind = answerKind(before);
+  return kind !== 'step' && kind === answerKind(after);
 }
 
 /** The last box and the boxes right before it that form one list with it; null when there is no box. */
@@ -52,7 +79,8 @@ function boxedAnswer(text: string): { answer: string; end: number } | null {
   if (boxes.length === 0) return null;
   let k = boxes.length - 1;
   const parts = [boxes[k].content];
-  while (k > 0 && isListGap(text.slice(boxes[k - 1].end, boxes[k].start))) {
+  while (k > 0 && isListGap(text.slice(boxes[k - 1].end, boxes[k].start))
+    && joins(text.slice(boxes[k - 1].end, boxes[k].start), boxes[k - 1].content, boxes[k].content)) {
     k--;
     parts.unshift(boxes[k].content);
   }
@@ -146,7 +174,12 @@ function answerPhrase(text: string): { answer: string; index: number; final: boo
   ans = ans.replace(/^(?:(?:exactly|just|about|approximately|therefore|thus|equal to|given by|simply)\s+)+/i, '');
   ans = ans.replace(/[.,;:]+$/, '').trim();
   // Prose after the phrase ("Jane started growing Sphere 3 hours ago"): its last number.
-  if (isProse(ans)) return found(lastNumber(ans) ?? (ans.length <= 200 ? ans : null));
+  if (isProse(ans)) {
+    const num = lastNumberMatch(ans);
+    // …unless that number sits inside malformed LaTeX.
+    if (num !== null && inUnclosedGroup(ans, num.end)) return null;
+    return found(num?.value ?? (ans.length <= 200 ? ans : null));
+  }
   return found(ans.length > 0 && ans.length <= 200 ? ans : null);
 }
 
@@ -192,7 +225,7 @@ function mathSpans(text: string): Span[] {
   return out;
 }
 
-const SPAN_GAP = /^\s*(?:,|;|,?\s*\band\b)\s*$/;
+const SPAN_GAP = /^\s*(?:,|;|,?\s*\b(?:and|or)\b)\s*$/;
 
 /**
  * Whether a math span's content reads as an answer the comparison can use: it converts to an expression, or it is a
@@ -224,7 +257,8 @@ function lastSpanAnswer(text: string, spans: Span[]): { answer: string; end: num
   if (good.length === 0) return null;
   let k = good.length - 1;
   const parts = [good[k].content.trim()];
-  while (k > 0 && SPAN_GAP.test(text.slice(good[k - 1].end, good[k].start))) {
+  while (k > 0 && SPAN_GAP.test(text.slice(good[k - 1].end, good[k].start))
+    && joins(text.slice(good[k - 1].end, good[k].start), good[k - 1].content, good[k].content)) {
     k--;
     parts.unshift(good[k].content.trim());
   }
@@ -261,6 +295,31 @@ function outsideSpans(text: string, spans: Span[]): string {
     pos = sp.end;
   }
   return out + text.slice(pos);
+}
+
+/**
+ * Where the first LaTeX group that is never closed opens — a `{` right after a command, `^`, `_` or another group
+ * (`\frac{`, `x^{`, `\frac{1}{`) with no matching `}` — or -1. A `{` in prose (`S = {1, 2`) does not count. Linear.
+ */
+function firstUnclosedGroup(text: string): number {
+  const stack: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\\') { i++; continue; }
+    if (ch === '{') stack.push(i);
+    else if (ch === '}' && stack.length > 0) stack.pop();
+  }
+  for (const at of stack) {
+    const before = text.slice(Math.max(0, at - 40), at).trimEnd();
+    if (/(?:\\[a-zA-Z]+|[\^_}])$/.test(before)) return at;
+  }
+  return -1;
+}
+
+/** Whether the text before `end` has opened a LaTeX group that never closes (see firstUnclosedGroup). */
+function inUnclosedGroup(text: string, end: number): boolean {
+  const open = firstUnclosedGroup(text);
+  return open >= 0 && open < end;
 }
 
 /** The part of a completion to search: after the last `</think>` (when something follows it), without think tags. */
@@ -302,8 +361,13 @@ export function extractAnswerDetailed(completion: unknown, options: ExtractOptio
   }
   // As in Math-Verify, a math span and a plain number have the same rank: the one that ends last wins.
   const span = lastSpanAnswer(text, spans);
-  const num = options.lastNumber === false ? null : lastNumberMatch(outsideSpans(text, spans));
-  if (num !== null && (span === null || num.end > span.end)) return { answer: num.value, method: 'last-number' };
+  const outside = outsideSpans(text, spans);
+  const num = options.lastNumber === false ? null : lastNumberMatch(outside);
+  if (num !== null && (span === null || num.end > span.end)) {
+    // A number inside a LaTeX group that never closes (`\frac{\frac{…1`) is part of malformed math, not an answer.
+    if (inUnclosedGroup(outside, num.end)) return null;
+    return { answer: num.value, method: 'last-number' };
+  }
   if (span !== null) return { answer: span.answer, method: 'math-span' };
   return null;
 }
