@@ -19,6 +19,7 @@
 //   one thousand or the list 1, 0 — both are tried; `32, 349` (with a space) is only a list.
 // * Percent: `28\%` matches 28 and 0.28; a reference 0.28 does not match 28 (Math-Verify).
 import { normalizeAnswer } from './normalize';
+import { matchBraces } from './latex-scan';
 import { latexToMath } from './latex';
 import { safeParse, evaluateConstant, closeComplex, symbolicallyEqual, bigConstantsClose, proportionalRatio } from './math-eval';
 import { parseRational, ratEq, rat, add, type Rational } from './rational';
@@ -38,7 +39,8 @@ type Shape =
   | { kind: 'list'; items: Shape[] }
   | { kind: 'matrix'; rows: Shape[][] }
   | { kind: 'eq'; lhs: string; rhs: Shape; chain?: boolean }
-  | { kind: 'rel'; op: RelOp; lhs: string; rhs: string };
+  | { kind: 'rel'; op: RelOp; lhs: string; rhs: string }
+  | { kind: 'ratio'; items: string[] };
 
 type RelOp = '<' | '<=' | '>' | '>=' | '!=';
 
@@ -90,6 +92,32 @@ function outerBracketsWrapAll(s: string): boolean {
 
 const SIMPLE_LHS = /^(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|\\[a-zA-Z]+|[a-zA-Z]\s*\([a-zA-Z]\))$/;
 
+/**
+ * Whether the left side of an equation only names what the right side gives, so that `name = value` matches `value`:
+ * a variable (`x`, `x_1`, `\alpha`, `f(x)`), a segment or figure named by its points (`AB`, `PQR`), its length or
+ * vector (`|PQ|`, `\overline{AB}`, `\vec{v}`), an angle (`\angle ABC`), a tuple of variables (`(a, b)`,
+ * `(p, q, r)`) or a ratio of names (`S_1 : S_2`, `V_1/V_2`). Anything that computes with its names (`2x`, `x+y`,
+ * `a^2`) is not a name: stripping it would change the value. (Math-Verify strips any left side made of symbols alone,
+ * `x+y = 5` included; the kit keeps that one an equation.)
+ */
+function isName(lhs: string, depth = 0): boolean {
+  const t = compact(lhs);
+  if (t.length === 0 || t.length > 80 || depth > 2) return false;
+  if (SIMPLE_LHS.test(t) || /^[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?'+$/.test(t) || /^[A-Z]{2,4}$/.test(t)) return true;
+  if (/^\\angle[A-Z]{1,3}$/.test(t) || /^\\angle\{?[A-Z]{1,3}\}?$/.test(t)) return true;
+  const wrapped = /^\|(.+)\|$/.exec(t) ?? /^\\(?:overline|vec|overrightarrow|widehat|overarc)\{(.+)\}$/.exec(t);
+  if (wrapped) return /^[A-Z]{1,4}$/.test(wrapped[1]) || SIMPLE_LHS.test(wrapped[1]);
+  if (t.startsWith('(') && t.endsWith(')') && outerBracketsWrapAll(t)) {
+    const parts = splitTop(t.slice(1, -1), ',');
+    return parts.length > 1 && parts.every((q) => SIMPLE_LHS.test(q) || /^[A-Z]{2,4}$/.test(q));
+  }
+  for (const sep of [':', '/']) {
+    const parts = splitTop(t, sep);
+    if (parts.length > 1) return parts.every((q) => q !== '' && isName(q, depth + 1) && splitTop(q, sep).length === 1);
+  }
+  return false;
+}
+
 /** Top-level relation operators of `s` (outside brackets) and the members between them; null when there are none. */
 function splitRelations(s: string): { ops: RelOp[]; members: string[] } | null {
   const ops: RelOp[] = [];
@@ -135,17 +163,21 @@ function listItems(parts: string[], depth: number): Shape[] {
 function parseShape(s: string, depth = 0): Shape {
   s = s.trim();
   if (depth > 8) return { kind: 'scalar', text: s };
+  // `[\begin{array}{cc} … \end{array}]` (from `\left[ … \right]`) is the array's matrix.
+  const bracketed = /^[[(]\s*(\\begin\{array\}[\s\S]*\\end\{array\})\s*[\])]$/.exec(s);
+  if (bracketed && !bracketed[1].slice(1).includes('\\begin{array}')) s = bracketed[1];
   const mat = /^\\begin\{([pbBvV]?matrix|array)\}(?:\{[^}]*\})?([\s\S]*)\\end\{\1\}$/.exec(s);
-  if (mat) {
+  // One matrix, not `\begin{pmatrix}…\end{pmatrix} \begin{pmatrix}…\end{pmatrix} = …` (a product and its result).
+  if (mat && !mat[2].includes(`\\end{${mat[1]}}`)) {
     const rows = mat[2].split(/\\\\/).map((r) => r.trim()).filter((r) => r.length > 0)
       .map((r) => r.split('&').map((c) => parseShape(c, depth + 1)));
     return { kind: 'matrix', rows };
   }
   const unions = splitTop(s, '\\cup');
   if (unions.length > 1) return { kind: 'list', items: unions.map((u) => parseShape(u, depth + 1)) };
-  // `x \in [a, b]` and `x = ...` with a simple left side.
-  const inSet = /^([a-zA-Z])\s*\\in\s*([\s\S]+)$/.exec(s);
-  if (inSet) return { kind: 'eq', lhs: inSet[1], rhs: parseShape(inSet[2], depth + 1) };
+  // `x \in [a, b]`, `(m, n) \in \{(1, 1), (3, 2)\}`: a name's value is the set (Math-Verify reads \in as =).
+  const inSet = /^([^=<>]{1,80}?)\s*\\in(?![a-zA-Z])\s*([\s\S]+)$/.exec(s);
+  if (inSet && isName(inSet[1])) return { kind: 'eq', lhs: compact(inSet[1]), rhs: parseShape(inSet[2], depth + 1) };
   const items = splitItems(s);
   if (items.length > 1) {
     if (items.some((c) => c === '')) return { kind: 'scalar', text: s };
@@ -168,12 +200,15 @@ function parseShape(s: string, depth = 0): Shape {
   const eqs = splitTop(s, '=');
   if (eqs.length >= 2 && eqs.every((e) => e !== '')) {
     let lhs = eqs[0];
-    if (eqs.length > 2 && !SIMPLE_LHS.test(compact(lhs))) {
-      const simple = eqs.slice(1, -1).reverse().find((e) => SIMPLE_LHS.test(compact(e)));
+    if (eqs.length > 2 && !isName(lhs)) {
+      const simple = eqs.slice(1, -1).reverse().find((e) => isName(e));
       if (simple) lhs = simple;
     }
     return { kind: 'eq', lhs: compact(lhs), rhs: parseShape(eqs[eqs.length - 1], depth + 1), chain: eqs.length > 2 };
   }
+  // A ratio `5 : 9` or `3 : 4 : 5` (`:` read as division, as in Math-Verify, for two parts).
+  const ratio = splitTop(s, ':');
+  if (ratio.length >= 2 && ratio.length <= MAX_ITEMS && ratio.every((r) => r !== '')) return { kind: 'ratio', items: ratio };
   const pm = s.split(/\\pm(?![a-zA-Z])/);
   if (pm.length === 2) {
     return { kind: 'list', items: [{ kind: 'scalar', text: `${pm[0]}+${pm[1]}` }, { kind: 'scalar', text: `${pm[0]}-${pm[1]}` }] };
@@ -190,6 +225,7 @@ export function describeShape(sh: Shape): string {
     case 'matrix': return `[${sh.rows.map((r) => `[${r.map(describeShape).join(', ')}]`).join(', ')}]`;
     case 'eq': return `${sh.lhs} = ${describeShape(sh.rhs)}`;
     case 'rel': return `${compact(sh.lhs)} ${sh.op} ${compact(sh.rhs)}`;
+    case 'ratio': return sh.items.map(compact).join(' : ');
   }
 }
 
@@ -233,6 +269,28 @@ function scalarEqual(p: string, g: string, ctx: Ctx): boolean {
     if (ratEq(ep, eg)) { ctx.reason = 'equal rationals'; return true; }
     if (!hasDecimal(p) && !hasDecimal(g)) return false;
   }
+  // Chains of inequalities (`n <= k <= \lceil 3n/2 \rceil`): the same relations between equal members, in either
+  // direction (Math-Verify compares a chain relation by relation).
+  const cp = splitRelations(p);
+  const cg = cp && cp.ops.length > 1 ? splitRelations(g) : null;
+  if (cp && cg && cg.ops.length === cp.ops.length) {
+    const flip = (op: RelOp): RelOp => ({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '!=': '!=' } as const)[op];
+    const forward = cp.ops.every((op, k) => op === cg.ops[k]);
+    const backward = cp.ops.every((op, k) => flip(op) === cg.ops[cg.ops.length - 1 - k]);
+    const members = backward && !forward ? [...cp.members].reverse() : cp.members;
+    const same = (forward || backward) && members.every((m, k) => scalarEqual(m, cg.members[k], ctx));
+    if (same) ctx.reason = 'same chain of relations, member by member';
+    return same;
+  }
+  // Sums and products with symbolic bounds: the same bounds and equal summands (`\sum_{k=1}^{n} k \cdot 2` is
+  // `\sum_{i=1}^{n} 2i`), which Math-Verify settles symbolically and sampling cannot.
+  const bp = bigOperator(p);
+  const bg = bigOperator(g);
+  if (bp || bg) {
+    const same = bigOperatorsEqual(bp, bg, ctx);
+    if (same) ctx.reason = `same ${bg!.op === 'sum' ? 'sum' : 'product'}: equal bounds and equal terms`;
+    return same;
+  }
   // Words (days, names, phrases): case and punctuation do not matter.
   const words = (t: string) => wordOnly(t) && /[A-Za-z]{3,}/.test(t);
   if (words(p) && words(g)) {
@@ -272,6 +330,53 @@ function scalarEqual(p: string, g: string, ctx: Ctx): boolean {
     return same;
   }
   return false;
+}
+
+interface BigOperator { op: 'sum' | 'prod'; index: string; lo: string; hi: string; body: string }
+
+/** `\sum_{k=a}^{b} body` or `\prod_{k=a}^{b} body` (the bounds in either order, braced or one token); null otherwise. */
+function bigOperator(text: string): BigOperator | null {
+  const t = text.trim();
+  const m = /^\\(sum|prod)(?![a-zA-Z])\s*(?:\\limits\s*)?/.exec(t);
+  if (!m) return null;
+  let i = m[0].length;
+  let sub: string | null = null;
+  let sup: string | null = null;
+  for (let k = 0; k < 2; k++) {
+    const mark = t[i];
+    if (mark !== '_' && mark !== '^') break;
+    i++;
+    while (t[i] === ' ') i++;
+    let arg: string;
+    if (t[i] === '{') {
+      const g = matchBraces(t, i);
+      if (!g) return null;
+      arg = g.content;
+      i = g.end;
+    } else {
+      if (i >= t.length) return null;
+      arg = t[i];
+      i++;
+    }
+    if (mark === '_') sub = arg; else sup = arg;
+    while (t[i] === ' ') i++;
+  }
+  const lower = sub === null ? null : /^\s*([a-zA-Z])\s*=\s*(.+)$/.exec(sub);
+  const body = t.slice(i).trim();
+  if (!lower || sup === null || body === '') return null;
+  return { op: m[1] as 'sum' | 'prod', index: lower[1], lo: lower[2].trim(), hi: sup.trim(), body };
+}
+
+/** Two sums (or products) with equal bounds whose terms are equal once the index is renamed; false for anything else. */
+function bigOperatorsEqual(p: BigOperator | null, g: BigOperator | null, ctx: Ctx): boolean {
+  if (!p || !g || p.op !== g.op || !scalarEqual(p.lo, g.lo, ctx) || !scalarEqual(p.hi, g.hi, ctx)) return false;
+  let body = p.body;
+  if (p.index !== g.index) {
+    const other = new RegExp(`(?<![\\\\a-zA-Z])${g.index}(?![a-zA-Z])`);
+    if (other.test(body)) return false;
+    body = body.replace(new RegExp(`(?<![\\\\a-zA-Z])${p.index}(?![a-zA-Z])`, 'g'), g.index);
+  }
+  return scalarEqual(body, g.body, ctx);
 }
 
 /** Whether every item of `a` can be paired with an equivalent, distinct item of `b` (equal sizes). */
@@ -327,11 +432,23 @@ function relationEqual(p: Shape & { kind: 'rel' }, g: Shape & { kind: 'rel' }, c
 
 function shapeEqual(p: Shape, g: Shape, ctx: Ctx): boolean {
   ctx.budget.check();
+  // A reference inequality against a predicted interval or union (`0 < y < 2` and `(0, 2)`): the reference is read as
+  // the set it describes, as Math-Verify does. Not the other way round: against a reference interval a predicted
+  // inequality is wrong (Math-Verify's default, which NeMo-Skills keeps).
+  const pSet = p.kind === 'eq' && isName(p.lhs) ? p.rhs : p;
+  if ((g.kind === 'rel' || (g.kind === 'scalar' && /[<>]/.test(g.text))) && (pSet.kind === 'tuple' || pSet.kind === 'list')) {
+    const gi = relationIntervals(g);
+    const pi = shapeIntervals(pSet);
+    if (gi === null || pi === null) return false;
+    const same = intervalsEqual(pi, gi, ctx);
+    if (same) ctx.reason = 'the reference inequality describes the predicted interval(s)';
+    return same;
+  }
   if (p.kind === 'rel' || g.kind === 'rel') return p.kind === 'rel' && g.kind === 'rel' && relationEqual(p, g, ctx);
   // Equations: `x = 3` matches `3`; two equations with simple left sides need the same left side.
   if (g.kind === 'eq' && p.kind === 'eq') {
     if (compact(g.lhs) === compact(p.lhs)) return shapeEqual(p.rhs, g.rhs, ctx);
-    if (SIMPLE_LHS.test(g.lhs) && SIMPLE_LHS.test(p.lhs)) return false;
+    if (isName(g.lhs) && isName(p.lhs)) return false;
     // General equations: lhs − rhs proportional (`2x+4y-3=0` is `y=-x/2+3/4`).
     if (p.rhs.kind !== 'scalar' || g.rhs.kind !== 'scalar') return false;
     const dp = difference(p.lhs, p.rhs.text);
@@ -342,9 +459,9 @@ function shapeEqual(p: Shape, g: Shape, ctx: Ctx): boolean {
     return same;
   }
   if (g.kind === 'eq') {
-    if (!SIMPLE_LHS.test(g.lhs)) return false;
+    if (!isName(g.lhs)) return false;
     const same = shapeEqual(p, g.rhs, ctx);
-    if (same) ctx.reason = `reference assignment ${g.lhs} = …: ${ctx.reason}`;
+    if (same) ctx.reason = `reference label ${g.lhs} = …: ${ctx.reason}`;
     return same;
   }
   // A prediction `x = 3` or a worked chain `8 \cdot 6 \cdot 2 = 96` against a plain reference: its last member counts.
@@ -354,8 +471,11 @@ function shapeEqual(p: Shape, g: Shape, ctx: Ctx): boolean {
     return same;
   }
   if (p.kind === 'scalar' && g.kind === 'scalar') return scalarEqual(p.text, g.text, ctx);
+  if (p.kind === 'ratio' || g.kind === 'ratio') return ratioEqual(p, g, ctx);
   if (p.kind === 'list' && g.kind === 'list') {
-    const same = multisetEqual(p.items, g.items, ctx);
+    // Lists are sets, as in Math-Verify: `A, or A'` written twice in two forms is one answer.
+    const [a, b] = p.items.length === g.items.length ? [p.items, g.items] : [distinct(p.items, ctx), distinct(g.items, ctx)];
+    const same = multisetEqual(a, b, ctx);
     if (same) ctx.reason = 'same elements in any order (set / list)';
     return same;
   }
@@ -371,9 +491,17 @@ function shapeEqual(p: Shape, g: Shape, ctx: Ctx): boolean {
     if (same) ctx.reason = 'a tuple written without parentheses, in order';
     return same;
   }
-  // A one-element list is its element.
+  // A one-element list is its element; so is a list of one answer written in several equal forms.
   if (g.kind === 'list' && g.items.length === 1) return shapeEqual(p, g.items[0], ctx);
   if (p.kind === 'list' && p.items.length === 1) return shapeEqual(p.items[0], g, ctx);
+  if (g.kind === 'list' && p.kind !== 'tuple') {
+    const d = distinct(g.items, ctx);
+    if (d.length === 1) return shapeEqual(p, d[0], ctx);
+  }
+  if (p.kind === 'list' && g.kind !== 'tuple') {
+    const d = distinct(p.items, ctx);
+    if (d.length === 1) return shapeEqual(d[0], g, ctx);
+  }
   if (p.kind === 'matrix' && g.kind === 'matrix') {
     const same = p.rows.length === g.rows.length && p.rows.every((row, r) => row.length === g.rows[r].length
       && row.every((cell, c) => shapeEqual(cell, g.rows[r][c], ctx)));
@@ -393,6 +521,119 @@ function shapeEqual(p: Shape, g: Shape, ctx: Ctx): boolean {
     return same;
   }
   return false;
+}
+
+/** The items of a list with repeats (equivalent items) removed; lists longer than 16 items are kept as they are. */
+function distinct(items: Shape[], ctx: Ctx): Shape[] {
+  if (items.length > 16) return items;
+  const out: Shape[] = [];
+  const reason = ctx.reason;
+  for (const it of items) if (!out.some((o) => shapeEqual(it, o, ctx))) out.push(it);
+  ctx.reason = reason;
+  return out;
+}
+
+/**
+ * Ratios: `a : b` is a/b (Math-Verify reads `:` as division), so `5 : 9`, `10 : 18` and `\frac{5}{9}` are equal and
+ * `9 : 5` is not. A ratio of three or more parts is compared part by part up to a common factor (`3 : 4 : 5` is
+ * `6 : 8 : 10`); Math-Verify divides left to right, which would make `2 : 3 : 4` equal to `1 : 6`, and the kit does
+ * not follow it there. A ratio of several parts is never a single number.
+ */
+function ratioEqual(p: Shape, g: Shape, ctx: Ctx): boolean {
+  const parts = (sh: Shape): string[] | null => (sh.kind === 'ratio' ? sh.items : sh.kind === 'scalar' ? [sh.text] : null);
+  const a = parts(p);
+  const b = parts(g);
+  if (a === null || b === null) return false;
+  const quotients = (xs: string[]): string[] => (xs.length === 1 ? xs : xs.slice(1).map((x) => `\\frac{${xs[0]}}{${x}}`));
+  const qa = quotients(a);
+  const qb = quotients(b);
+  if (qa.length !== qb.length || (a.length > 2 && a.length !== b.length)) return false;
+  const same = qa.every((x, k) => scalarEqual(x, qb[k], ctx));
+  if (same) ctx.reason = 'equal ratios';
+  return same;
+}
+
+/** An interval of the real line; the ends are LaTeX (`-\infty` and `\infty` for unbounded ends). */
+interface Interval { lo: string; hi: string; loOpen: boolean; hiOpen: boolean }
+
+const VARIABLE = /^(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|\\(?:alpha|beta|gamma|theta|lambda|mu|phi|varphi|omega|sigma|tau|rho)(?![a-zA-Z]))$/;
+
+/** The value of a constant LaTeX expression as a float, or null when it has free symbols or does not convert. */
+function constantValue(t: string): number | null {
+  const m = latexToMath(t);
+  const parsed = m === null ? null : safeParse(m);
+  if (!parsed || parsed.free.length > 0) return null;
+  const v = evaluateConstant(parsed);
+  return v && v.im === 0 && Number.isFinite(v.re) ? v.re : null;
+}
+
+/**
+ * The set an inequality in one variable describes, as intervals: `x < 3`, `3 >= x`, `-1 <= x <= 4`, `x != 2`,
+ * `|t| < 2`, `1 <= |t| <= 2` (two intervals). Null for anything else (two variables, non-constant bounds).
+ */
+function relationIntervals(g: Shape): Interval[] | null {
+  const text = g.kind === 'rel' ? `${g.lhs}${g.op}${g.rhs}` : g.kind === 'scalar' ? g.text : null;
+  const rel = text === null ? null : splitRelations(text);
+  if (rel === null || rel.ops.length > 2) return null;
+  let ops: RelOp[] = [...rel.ops];
+  let members = rel.members.map(compact);
+  const flip = (op: RelOp): RelOp => ({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '!=': '!=' } as const)[op];
+  const neg = (t: string): string => (t === '\\infty' ? '-\\infty' : `-(${t})`);
+  const varOf = (m: string): { abs: boolean } | null => (VARIABLE.test(m) ? { abs: false } : /^\|(.+)\|$/.test(m) && VARIABLE.test(m.slice(1, -1)) ? { abs: true } : null);
+  const isConst = (m: string): boolean => constantValue(m) !== null;
+  if (ops.length === 1) {
+    // `c op x` is `x flip(op) c`.
+    if (varOf(members[1]) && isConst(members[0]) && !varOf(members[0])) { members = [members[1], members[0]]; ops = [flip(ops[0])]; }
+    const v = varOf(members[0]);
+    const c = members[1];
+    if (!v || !isConst(c)) return null;
+    const op = ops[0];
+    const strict = op === '<' || op === '>' || op === '!=';
+    if (!v.abs) {
+      if (op === '!=') return [{ lo: '-\\infty', hi: c, loOpen: true, hiOpen: true }, { lo: c, hi: '\\infty', loOpen: true, hiOpen: true }];
+      return op === '<' || op === '<=' ? [{ lo: '-\\infty', hi: c, loOpen: true, hiOpen: strict }] : [{ lo: c, hi: '\\infty', loOpen: strict, hiOpen: true }];
+    }
+    if (op === '!=' || (constantValue(c) ?? 0) <= 0) return null;
+    return op === '<' || op === '<='
+      ? [{ lo: neg(c), hi: c, loOpen: strict, hiOpen: strict }]
+      : [{ lo: '-\\infty', hi: neg(c), loOpen: true, hiOpen: strict }, { lo: c, hi: '\\infty', loOpen: strict, hiOpen: true }];
+  }
+  // `a op x op b` with both relations pointing the same way.
+  const up = (op: RelOp) => op === '<' || op === '<=';
+  const down = (op: RelOp) => op === '>' || op === '>=';
+  if (down(ops[0]) && down(ops[1])) { members = [...members].reverse(); ops = [flip(ops[1]), flip(ops[0])]; } else if (!(up(ops[0]) && up(ops[1]))) return null;
+  const v = varOf(members[1]);
+  const [lo, hi] = [members[0], members[2]];
+  if (!v || !isConst(lo) || !isConst(hi) || varOf(lo) || varOf(hi)) return null;
+  const [loOpen, hiOpen] = [ops[0] === '<', ops[1] === '<'];
+  if (!v.abs) return [{ lo, hi, loOpen, hiOpen }];
+  const low = constantValue(lo)!;
+  if (low < 0 || (low === 0 && !loOpen)) return [{ lo: neg(hi), hi, loOpen: hiOpen, hiOpen }];
+  return [{ lo: neg(hi), hi: neg(lo), loOpen: hiOpen, hiOpen: loOpen }, { lo, hi, loOpen, hiOpen }];
+}
+
+/** A predicted interval `(a, b)`, `[a, b)`, … or a union (list) of them; null for anything else. */
+function shapeIntervals(p: Shape): Interval[] | null {
+  const one = (sh: Shape): Interval | null => (sh.kind === 'tuple' && sh.items.length === 2 && sh.items.every((x) => x.kind === 'scalar')
+    ? { lo: compact((sh.items[0] as { text: string }).text), hi: compact((sh.items[1] as { text: string }).text), loOpen: sh.open === '(', hiOpen: sh.close === ')' }
+    : null);
+  if (p.kind === 'tuple') { const iv = one(p); return iv ? [iv] : null; }
+  if (p.kind !== 'list' || p.items.length > 8) return null;
+  const ivs = p.items.map(one);
+  return ivs.every((x) => x !== null) ? (ivs as Interval[]) : null;
+}
+
+/** Whether two unions of intervals have the same intervals (same ends and the same open or closed ends), in any order. */
+function intervalsEqual(a: Interval[], b: Interval[], ctx: Ctx): boolean {
+  if (a.length !== b.length) return false;
+  const end = (x: string, y: string) => compact(x).replace(/^\+/, '') === compact(y).replace(/^\+/, '') || scalarEqual(x, y, ctx);
+  const used = new Array<boolean>(b.length).fill(false);
+  return a.every((x) => {
+    const k = b.findIndex((y, j) => !used[j] && x.loOpen === y.loOpen && x.hiOpen === y.hiOpen && end(x.lo, y.lo) && end(x.hi, y.hi));
+    if (k < 0) return false;
+    used[k] = true;
+    return true;
+  });
 }
 
 const DEFAULTS: Required<EquivalenceOptions> = { decimalRelTol: 1e-4, exactRelTol: 1e-9, timeBudgetMs: 2000 };

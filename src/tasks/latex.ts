@@ -120,6 +120,14 @@ class Converter {
       if (ch === '^') {
         this.i++;
         this.skipSpace();
+        // `x^{1/3}`, `x^{\frac{2}{3}}`, `x^(1/3)`: a power with an odd root is the real root, as `\sqrt[3]{x}` is.
+        const root = this.oddRootExponent();
+        if (root) {
+          const base = popOperand(out);
+          if (base === null) throw new Error('missing base');
+          out.push(` (nthRoot(${base}, ${root.q}))^(${root.p}) `);
+          continue;
+        }
         // `x^(n+1)` keeps its parenthesised exponent; otherwise one braced group or token: `x^{n+1}`, `x^2`.
         out.push(this.s[this.i] === '(' ? '^' : `^(${this.sub(this.rawArg())})`);
         continue;
@@ -132,6 +140,23 @@ class Converter {
     }
     if (absOpen) throw new Error('unbalanced |');
     return out.join('');
+  }
+
+  /**
+   * An exponent p/q in lowest terms with an odd q > 1 (`{1/3}`, `{-2/3}`, `{\frac{1}{3}}`, `{\frac13}`, `(1/3)`),
+   * consumed; null (and nothing consumed) for any other exponent.
+   */
+  private oddRootExponent(): { p: number; q: number } | null {
+    const m = /^(?:\{\s*(-?)\s*(?:(\d+)\s*\/\s*(\d+)|\\frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\s*\}|(\d)))\s*\}|\(\s*(-?)\s*(\d+)\s*\/\s*(\d+)\s*\))/.exec(this.s.slice(this.i, this.i + 40));
+    if (!m) return null;
+    const num = Number(m[2] ?? m[4] ?? m[5] ?? m[9]);
+    const den = Number(m[3] ?? m[6] ?? m[7] ?? m[10]);
+    let g = num;
+    for (let b = den; b !== 0;) [g, b] = [b, g % b];
+    const [p, q] = [num / g, den / g];
+    if (!Number.isSafeInteger(p) || !Number.isSafeInteger(q) || q % 2 === 0 || q === 1 || q > 99) return null;
+    this.i += m[0].length;
+    return { p: (m[1] || m[8]) === '-' ? -p : p, q };
   }
 
   /** `_1`, `_{12}`, `_{p}` after a letter: returns `_1` etc. (alphanumerics only), or ''. */
@@ -164,6 +189,9 @@ class Converter {
     if (name === 'binom') {
       const a = this.sub(this.rawArg());
       const b = this.sub(this.rawArg());
+      // With letters in it, `\binom{n}{k}` is n!/(k!(n−k)!) through the gamma function, so that it can be sampled at
+      // non-integer points like the rest of an expression.
+      if (/[a-zA-Z]/.test(a + b)) return `(gamma((${a})+1)/(gamma((${b})+1)*gamma((${a})-(${b})+1)))`;
       return `combinations(${a}, ${b})`;
     }
     if (MULT.has(name)) return '*';
@@ -208,6 +236,30 @@ class Converter {
     const call = base === null ? `${fn}(${arg})` : `log(${arg}, ${base})`;
     return power === null ? call : `(${call})^(${power})`;
   }
+}
+
+/**
+ * Removes the last operand from the converter's output (a symbol, a number, a parenthesised group or a call, which
+ * may span several pieces) and returns it; null when there is none.
+ */
+function popOperand(out: string[]): string | null {
+  let k = out.length - 1;
+  while (k >= 0 && out[k].trim() === '') k--;
+  let depth = 0;
+  for (let j = k; j >= 0; j--) {
+    for (const ch of out[j]) {
+      if (ch === ')') depth++;
+      else if (ch === '(') depth--;
+    }
+    if (depth === 0) {
+      const operand = out.slice(j, k + 1).join('');
+      if (!/[A-Za-z0-9)]/.test(operand) || /^\s*[-+*/^!]/.test(out[j])) return null;
+      out.length = j;
+      return operand;
+    }
+    if (depth < 0) return null;
+  }
+  return null;
 }
 
 /** mathjs syntax for a LaTeX scalar, or null when it uses something unsupported. Inputs over 2000 chars give null. */

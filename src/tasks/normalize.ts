@@ -148,9 +148,31 @@ function lastAlignedLine(s: string): string {
   return rows[rows.length - 1].replace(/^(?:=|\\Leftrightarrow|\\Rightarrow|\\implies)\s*/, '').replace(/[.,;]\s*$/, '').trim();
 }
 
+/**
+ * An answer whose every LaTeX command has a doubled backslash (`\\\\left( 1, 2 \\\\right)`, escaped twice on its way
+ * into a data file) with the backslashes halved; any other answer unchanged. A matrix keeps its `\\\\` row breaks.
+ */
+export function undoubleBackslashes(s: string): string {
+  if (!/\\\\[a-zA-Z]{2,}/.test(s) || /(?<!\\)\\[a-zA-Z]/.test(s.replace(/\\\\/g, '')) || s.includes('&')) return s;
+  return s.replace(/\\\\/g, '\\');
+}
+
+/**
+ * Noise at the end of an answer: a stray backslash or a LaTeX line break (`5\\`, `5 \\\\`) and a sentence's period
+ * (NeMo-Skills strips both). `\\}` and `\\)` stay.
+ */
+function stripTrailingNoise(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s[end - 1] === '\\' || s[end - 1] === '.' || /\s/.test(s[end - 1]))) end--;
+  return s.slice(0, end);
+}
+
 /** Normalises one answer string (see the file comment). */
 export function normalizeAnswer(raw: string): Normalized {
-  let s = lastAlignedLine(stripWrappers(repairEscapes(String(raw))));
+  let s = lastAlignedLine(stripWrappers(stripTrailingNoise(undoubleBackslashes(repairEscapes(String(raw))))));
+  s = stripTrailingNoise(s);
+  // `:=` is `=`.
+  s = s.replace(/:=/g, '=');
   s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![a-zA-Z])\s*\.?/g, '');
   s = s.replace(/\\[dtc]frac(?![a-zA-Z])/g, '\\frac').replace(/\\[dt]binom(?![a-zA-Z])/g, '\\binom');
   // Degrees.
