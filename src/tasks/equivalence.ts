@@ -1,20 +1,30 @@
 // Answer equivalence (the second half of the RLVR verifier): isEquivalent(pred, gold) decides whether a predicted
 // final answer matches the reference; judgeEquivalence also says which rule decided and how each side was parsed.
 // Both are normalised (normalize.ts), parsed into a small structure — scalar, ordered tuple or interval (brackets must
-// match), unordered list (top-level commas or semicolons, `\{...\}`, `\cup`, `\pm`), matrix, equation or relation
+// match), unordered list (top-level commas or semicolons, `\{...\}`, `\cup`, `\pm`), matrix, ratio, equation or relation
 // (`<`, `<=`, `>`, `>=`, `!=`) — and compared: rationals exactly, other numbers with a relative tolerance (looser when a
 // decimal is involved), expressions with free symbols at random points via mathjs. `A OR B` in a reference accepts
 // either. Garbage is never an error: anything unparseable falls back to string comparison, and every path is guarded.
 //
 // Grader choices (Math-Verify is the anchor; NeMo-Skills' math_equal and lm-evaluation-harness next):
-// * Equations: `k = 1/3` matches `1/3` when the left side is a single variable (Math-Verify); `7 = 11a+c` does not
-//   match `11a+c`. A chain `x = 5+5+1 = 11` keeps its first variable and last member. Two equations are the same when
-//   the differences of their sides are proportional (`2x+4y-3=0` is `y = -x/2 + 3/4`), as in Math-Verify.
+// * Equations: `k = 1/3` matches `1/3` when the left side only names the value (Math-Verify): a variable, points
+//   (`AB`, `|PQ|`), a tuple of variables (`(a, b) = (4, 1)`), a ratio of names (`S_1 : S_2 = 5 : 9`), on either
+//   side; `7 = 11a+c` does not match `11a+c`. Choice: Math-Verify also strips a left side of symbols alone that
+//   computes (`x + y = 5` matches 5); the kit keeps that an equation, since stripping it changes the value. A chain
+//   `x = 5+5+1 = 11` keeps its first variable and last member. Two equations are the same when the differences of
+//   their sides are proportional (`2x+4y-3=0` is `y = -x/2 + 3/4`), as in Math-Verify. `x \in S` is `x = S`.
 // * Relations: flipped (`5 >= x` is `x <= 5`) and negated (`-x > -1` is `x < 1`) inequalities are the same relation;
-//   strict and non-strict differ. A relation never matches a plain number or an interval.
+//   strict and non-strict differ; chains are compared member by member. A relation never matches a plain number. A
+//   reference inequality in one variable with constant bounds (`-1 <= x <= 4`, `x < 3`, `1 <= |t| <= 2`) matches
+//   the predicted interval or union it describes (Math-Verify); a predicted inequality against a reference interval
+//   does not (Math-Verify's default, kept by NeMo-Skills).
+// * Ratios: `a : b` is a/b (Math-Verify). Choice: a ratio of three or more parts is compared up to a common factor
+//   (`3 : 4 : 5` is `6 : 8 : 10`), where Math-Verify divides left to right (`2 : 3 : 4` would be 1/6).
+// * Odd roots: `x^{1/3}` and `(-8)^{1/3}` are real roots like `\sqrt[3]{x}` (latex.ts); sympy, under Math-Verify,
+//   takes the principal complex root of a negative number. Sums and products compare bound by bound and term by term.
 // * Sets and lists: an unbracketed list (`1, 2` or `1; 2`) and a set `\{...\}` are unordered, as in Math-Verify and
-//   math_equal; against a tuple `(1, 2)` an unbracketed list is read in order. Adjacent boxed answers form a list
-//   (extract.ts).
+//   math_equal, and repeated items count once (a set: `15\frac{39}{40}, \frac{639}{40}` is one answer); against a
+//   tuple `(1, 2)` an unbracketed list is read in order. Adjacent boxed answers form a list (extract.ts).
 // * Decimal comma: `1,22`, `1000,99` and `0,111` also read as 1.22, 1000.99 and 0.111 (Math-Verify); `1,000` reads as
 //   one thousand or the list 1, 0 — both are tried; `32, 349` (with a space) is only a list.
 // * Percent: `28\%` matches 28 and 0.28; a reference 0.28 does not match 28 (Math-Verify).

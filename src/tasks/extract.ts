@@ -4,20 +4,24 @@
 //
 // Order of preference, following Math-Verify (Hugging Face), the grader TRL and open-r1 use:
 //  1. The last complete `\boxed{…}` / `\fbox{…}` (nested braces matched, the content may span lines). Boxes that
-//     follow each other with only separators between them (`,` `;` `and` `\quad` `$`) are one list of answers:
-//     `\boxed{1}, \boxed{2}` is `1, 2`. A "final answer is …" phrase that comes after the last box overrides it.
-//     Choice: Math-Verify also joins boxes or spans separated by "or"; the kit does not, because references write one
-//     answer in two forms that way (`\boxed{15\frac{39}{40}}, or $\boxed{\frac{639}{40}}$`) and a prediction that hedges
-//     between two values should be graded on its last one.
+//     follow each other with only separators between them (`,` `;` `and` `or` `\quad` `$`) are one list of answers:
+//     `\boxed{1}, \boxed{2}` is `1, 2`, `\boxed{(2, 5)} or \boxed{(5, 2)}` is both pairs (Math-Verify). A list is a set
+//     (equivalence.ts), so one answer written in two equal forms (`\boxed{15\frac{39}{40}}, or $\boxed{\frac{639}{40}}$`)
+//     is still that answer and a hedge between two values (`\boxed{3} or \boxed{5}`) is neither. Choice: "or" joins
+//     only answers of one kind; after a derivation step it restates the step (`$3x = 58$ or $x = \frac{58}{3}$`) and
+//     the last answer counts, where Math-Verify would list both. A "final answer is …" phrase that comes after the
+//     last box overrides it.
 //  2. The last `#### …` line (GSM8K and the synthetic tasks).
 //  3. The last "the answer is …" / "final answer: …" phrase; in "Final Answer: the largest $n$ is 34" the value
 //     after the inner "is" counts.
 //  4. The whole text when it is a bare answer, not prose (`\frac{1}{2}`, `(2,4)`, `x+1`, `\text{east}`, `12 dollars`).
 //  5. The last LaTeX math span (`$…$`, `$$…$$`, `\(…\)`, `\[…\]`) whose content is not prose and converts (see
 //     spanParses), or the last number outside math spans, whichever ends later — Math-Verify ranks the two alike and
-//     takes the rightmost. Inline spans stay on one line, as in Math-Verify. Spans joined only by `,` / `and` are one
-//     list (`$-2$ and $1$` is `-2, 1`). Numbers: thousands commas or spaces, decimals, a decimal comma such as `2,74`
-//     where the comma cannot separate thousands, a/b fractions. A reference never uses the number fallback.
+//     takes the rightmost. Inline spans stay on one line, as in Math-Verify. Spans joined only by `,` / `and` / `or`
+//     are one list (`$-2$ and $1$` is `-2, 1`; "or" as for boxes). Numbers: thousands commas or spaces, decimals, a
+//     decimal comma such as `2,74` where the comma cannot separate thousands, a/b fractions. A reference never uses
+//     the number fallback, and a number inside a LaTeX group that never closes (`\frac{\frac{…1`) is no answer:
+//     malformed math in the final answer is wrong, not its last number.
 // Before all of this, a completion's reasoning in `<think>…</think>` is dropped: only the text after the last
 // `</think>` is searched (an unclosed `<think>`, a truncated completion, is searched whole). Never throws; very long
 // inputs are only searched in their last 20,000 characters, and every scan is linear in the input.
@@ -177,7 +181,7 @@ function answerPhrase(text: string): { answer: string; index: number; final: boo
   if (isProse(ans)) {
     const num = lastNumberMatch(ans);
     // …unless that number sits inside malformed LaTeX.
-    if (num !== null && inUnclosedGroup(ans, num.end)) return null;
+    if (num !== null && inUnclosedGroup(ans, num.start)) return null;
     return found(num?.value ?? (ans.length <= 200 ? ans : null));
   }
   return found(ans.length > 0 && ans.length <= 200 ? ans : null);
@@ -269,12 +273,12 @@ function lastSpanAnswer(text: string, spans: Span[]): { answer: string; end: num
 const NUMBER = /-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|-?[1-9]\d{0,2}(?: \d{3})+(?![\d,.])|(?<![\d,.])-?\d+,\d{1,2}(?![\d,])|-?\d+(?:\.\d+)?(?:\s*\/\s*\d+)?|-?\.\d+/g;
 
 /** The last number in `text` and the index where it ends, or null. */
-function lastNumberMatch(text: string): { value: string; end: number } | null {
+function lastNumberMatch(text: string): { value: string; start: number; end: number } | null {
   NUMBER.lastIndex = 0;
   let last: RegExpExecArray | null = null;
   for (let m = NUMBER.exec(text); m; m = NUMBER.exec(text)) last = m;
   if (last === null) return null;
-  return { value: last[0].replace(/(\d) (?=\d{3})/g, '$1').replace(/\s+/g, ''), end: last.index + last[0].length };
+  return { value: last[0].replace(/(\d) (?=\d{3})/g, '$1').replace(/\s+/g, ''), start: last.index, end: last.index + last[0].length };
 }
 
 /**
@@ -316,10 +320,15 @@ function firstUnclosedGroup(text: string): number {
   return -1;
 }
 
-/** Whether the text before `end` has opened a LaTeX group that never closes (see firstUnclosedGroup). */
-function inUnclosedGroup(text: string, end: number): boolean {
+/**
+ * Whether the number starting at `at` is inside malformed math: a LaTeX group that never closes (see
+ * firstUnclosedGroup) opens before it with no words in between (`\frac{\frac{…1`). A typo far back in the prose
+ * (`… \frac{1 … so we get 7`) does not count.
+ */
+function inUnclosedGroup(text: string, at: number): boolean {
   const open = firstUnclosedGroup(text);
-  return open >= 0 && open < end;
+  if (open < 0 || open >= at) return false;
+  return !/[a-zA-Z]{3,}/.test(text.slice(open, at).replace(/\\[a-zA-Z]+/g, ' '));
 }
 
 /** The part of a completion to search: after the last `</think>` (when something follows it), without think tags. */
@@ -365,7 +374,7 @@ export function extractAnswerDetailed(completion: unknown, options: ExtractOptio
   const num = options.lastNumber === false ? null : lastNumberMatch(outside);
   if (num !== null && (span === null || num.end > span.end)) {
     // A number inside a LaTeX group that never closes (`\frac{\frac{…1`) is part of malformed math, not an answer.
-    if (inUnclosedGroup(outside, num.end)) return null;
+    if (inUnclosedGroup(outside, num.start)) return null;
     return { answer: num.value, method: 'last-number' };
   }
   if (span !== null) return { answer: span.answer, method: 'math-span' };

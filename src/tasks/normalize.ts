@@ -3,8 +3,9 @@
 // `\cfrac` to `\frac`, writes relations in ASCII (`\geq` `\ge` `≥` → `>=`, `\neq` → `!=`, `\lt` → `<`, `\cong` → `=`), drops a trailing
 // `\approx …` (`x = 1/3 \approx 0.33` is `x = 1/3`; `x \approx 11` alone is `x = 11`), removes degrees, currency,
 // thousands separators (`1,234,567`, `1{,}000`, `1,\!000`, spaced `1 000`), `\text{}` units and trailing unit words after
-// a number or a constant expression (`12 dollars`, `2\pi cm`), and records a percent sign (the comparison then also
-// accepts the value divided by 100). Pure string work; never throws.
+// a number or a constant expression (`12 dollars`, `2\pi cm`), drops a trailing backslash or period (NeMo-Skills),
+// halves doubled backslashes when every command has them (`\\left( 1, 2 \\right)`), reads `:=` as `=`, and records a
+// percent sign (the comparison then also accepts the value divided by 100). Pure string work; never throws.
 //
 // Grader choices (where Math-Verify, NeMo-Skills and lm-evaluation-harness differ):
 // * Units: dropped, as Math-Verify and the Hendrycks MATH normaliser do (`15\mbox{ cm}^2` is 15); a single letter after

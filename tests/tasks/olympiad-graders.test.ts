@@ -117,6 +117,8 @@ const MALFORMED: Case[] = [
   [`The answer: ${NESTED_FRACS}`, '1', false, 'Math-Verify: the same after an answer phrase'],
   ['We get {1, 2 and finally 7', '7', true, 'lm-eval-harness: a brace in prose is not LaTeX, and the last number still counts'],
   [`${'x '.repeat(600)}\\frac{1}{2} so 7`, '7', true, 'lm-eval-harness: closed LaTeX before the last number does not stop it'],
+  ['So \\frac{1 was a typo here, and the total count is 7', '7', true, 'lm-eval-harness: an unclosed group far back in the prose does not make the last number malformed'],
+  ['So the total count is \\frac{7', '7', false, 'Math-Verify: the final answer itself is an unclosed \\frac'],
 ];
 
 const CLASSES: Array<[string, Case[]]> = [
