@@ -31,6 +31,9 @@ export interface SubmittedTask {
 
 export interface Submission {
   job_id: string;
+  /** The array's job name: with the id, it tells this job from another that got the same id (a cluster whose job
+   *  ids started again). */
+  name?: string;
   script: string;
   submitted: string;
   tasks: SubmittedTask[];
@@ -83,7 +86,7 @@ export function slurmScript(jobs: Job[], cfg: SlurmConfig, o: SlurmScriptOptions
 }
 
 /** A job name Slurm shows in squeue: 'introllm-' and the study's label as one word. */
-function jobName(label: string): string {
+export function jobName(label: string): string {
   return `introllm-${label.replace(/[^A-Za-z0-9_.-]+/g, '-')}`.slice(0, 64);
 }
 
@@ -105,24 +108,29 @@ function slurmCommand(cmd: string, args: string[]): { status: number; stdout: st
   return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The state of every task of `jobIds` that Slurm still knows (key '<job>_<task>'): squeue, then sacct where enabled. */
-export function taskStates(jobIds: string[]): Map<string, string> {
+/**
+ * The state of every task of `jobs` (id and job name) that Slurm still knows, keyed '<job>_<task>': squeue, then sacct
+ * where the cluster keeps accounting. A task of the same id under another name is another job, and not reported.
+ */
+export function taskStates(jobs: { id: string; name?: string }[]): Map<string, string> {
   const states = new Map<string, string>();
-  if (jobIds.length === 0) return states;
-  const ids = new Set(jobIds);
+  if (jobs.length === 0) return states;
+  const names = new Map(jobs.map((j) => [j.id, j.name]));
+  const mine = (id: string, name: string) => names.has(id) && (names.get(id) === undefined || names.get(id) === name);
   // --states=all keeps finished tasks listed for a while (MinJobAge); -r lists pending array tasks one by one.
-  const q = slurmCommand('squeue', ['--me', '-h', '-r', '--states=all', '-o', '%i|%T']);
+  const q = slurmCommand('squeue', ['--me', '-h', '-r', '--states=all', '-o', '%i|%T|%j']);
   if (q.status !== 0) throw new KitError(`--launcher slurm: squeue failed: ${firstLine(q.stderr)}`);
   for (const line of q.stdout.split('\n')) {
-    const m = /^(\d+)_(\d+)\|(\S+)/.exec(line.trim());
-    if (m && ids.has(m[1])) states.set(`${m[1]}_${m[2]}`, m[3]);
+    const m = /^(\d+)_(\d+)\|(\S+)\|(.*)$/.exec(line.trim());
+    if (m && mine(m[1], m[4])) states.set(`${m[1]}_${m[2]}`, m[3]);
   }
   // Tasks that left squeue: the accounting database, when the cluster keeps one (a single-node test cluster does not).
-  const s = spawnSync('sacct', ['-n', '-P', '-X', '-j', jobIds.join(','), '-o', 'JobID,State'], { encoding: 'utf8' });
+  const s = spawnSync('sacct', ['-n', '-P', '-X', '-j', [...names.keys()].join(','), '-o', 'JobID,State,JobName'], { encoding: 'utf8' });
   if (!s.error && s.status === 0) {
     for (const line of s.stdout.split('\n')) {
-      const m = /^(\d+)_(\d+)\|(\S+)/.exec(line.trim());
-      if (m && !states.has(`${m[1]}_${m[2]}`)) states.set(`${m[1]}_${m[2]}`, m[3]);
+      // sacct writes 'CANCELLED by 0': the first word is the state.
+      const m = /^(\d+)_(\d+)\|(\S+)[^|]*\|(.*)$/.exec(line.trim());
+      if (m && mine(m[1], m[4]) && !states.has(`${m[1]}_${m[2]}`)) states.set(`${m[1]}_${m[2]}`, m[3]);
     }
   }
   return states;
@@ -154,6 +162,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Tracked {
   job: Job;
   jobId: string;
+  name?: string;
   index: number;
   log: string;
   state: string;
@@ -175,14 +184,14 @@ export class SlurmLauncher implements Launcher {
     const latest = new Map<string, { sub: Submission; task: SubmittedTask }>();
     for (const sub of ledger) for (const task of sub.tasks) latest.set(task.key, { sub, task });
     const wanted = jobs.map((job) => ({ job, prev: latest.get(jobKey(job)) }));
-    const earlier = [...new Set(wanted.flatMap((w) => (w.prev ? [w.prev.sub.job_id] : [])))];
+    const earlier = [...new Map(wanted.flatMap((w) => (w.prev ? [[w.prev.sub.job_id, { id: w.prev.sub.job_id, name: w.prev.sub.name }] as const] : []))).values()];
     const states = !this.opts.dryRun && earlier.length ? taskStates(earlier) : new Map<string, string>();
     const tracked: Tracked[] = [];
     const toSubmit: Job[] = [];
     for (const { job, prev } of wanted) {
       const state = prev ? states.get(`${prev.sub.job_id}_${prev.task.index}`) : undefined;
       if (prev && state && ACTIVE.has(state)) {
-        tracked.push({ job, jobId: prev.sub.job_id, index: prev.task.index, log: logOf(prev.sub.job_id, prev.task.index), state, ended: false });
+        tracked.push({ job, jobId: prev.sub.job_id, name: prev.sub.name, index: prev.task.index, log: logOf(prev.sub.job_id, prev.task.index), state, ended: false });
       } else {
         if (prev) o.log(`${job.name}: not finished after Slurm task ${prev.sub.job_id}_${prev.task.index} (${state ?? 'ended'}; log ${logOf(prev.sub.job_id, prev.task.index)}); submitting it again, it resumes from its last checkpoint`);
         toSubmit.push(job);
@@ -222,11 +231,11 @@ export class SlurmLauncher implements Launcher {
         const hint = /partition|account|time limit|memory|gres|gpu|qos/i.test(why) ? ' (see --partition, --account, --time, --mem, --gpus, --sbatch)' : '';
         throw new KitError(`--launcher slurm: sbatch refused the array script (${why}); nothing was submitted and no run folder was changed${hint}`);
       }
-      const sub: Submission = { job_id: jobId, script: file, submitted: new Date().toISOString(), tasks: toSubmit.map((j, i) => ({ index: i, name: j.name, key: jobKey(j) })) };
+      const sub: Submission = { job_id: jobId, name: jobName(o.label), script: file, submitted: new Date().toISOString(), tasks: toSubmit.map((j, i) => ({ index: i, name: j.name, key: jobKey(j) })) };
       writeJsonAtomic(ledgerFile, [...ledger, sub]);
       o.log(`submitted Slurm job array ${jobId}: ${toSubmit.length} task${toSubmit.length === 1 ? '' : 's'}${o.width > 0 && o.width < toSubmit.length ? `, ${o.width} at a time` : ''} (${file}; logs ${logDir}/${jobId}_<task>.log)`);
       session.job_id = jobId;
-      toSubmit.forEach((job, i) => tracked.push({ job, jobId, index: i, log: logOf(jobId, i), state: 'PENDING', ended: false }));
+      toSubmit.forEach((job, i) => tracked.push({ job, jobId, name: sub.name, index: i, log: logOf(jobId, i), state: 'PENDING', ended: false }));
     }
     if (tracked.length === 0) return { settled: true, pending: [], failed: [], runs: [], session };
 
@@ -242,7 +251,7 @@ export class SlurmLauncher implements Launcher {
     const failed: RunFailure[] = [];
     const runs: RunRecord[] = [];
     for (;;) {
-      const now = taskStates([...new Set(tracked.map((t) => t.jobId))]);
+      const now = taskStates([...new Map(tracked.map((t) => [t.jobId, { id: t.jobId, name: t.name }])).values()]);
       for (const t of tracked.filter((x) => !x.ended)) {
         const s = now.get(`${t.jobId}_${t.index}`);
         if (s && ACTIVE.has(s)) {
