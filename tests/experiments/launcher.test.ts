@@ -169,4 +169,21 @@ describe('launching a study without the cluster tools', () => {
     expect(fs.existsSync(path.join(out, 'manifest.json'))).toBe(false);
     expect(r.stderr).toContain('--dry-run: the Indexed Job above (11 indexes) was not applied');
   });
+
+  it('--launcher k8s without kubectl writes the manifest and says how to apply it; without an image it is one clear error', () => {
+    const out = path.join(dir, 'k8s-apply');
+    const empty = path.join(dir, 'empty-bin-k8s');
+    fs.mkdirSync(empty, { recursive: true });
+    const args = ['reproduce', '--preset', 'smoke', '--methods', 'fixed-1.0', '--seeds', '0', '--out', out, '--launcher', 'k8s'];
+    const noImage = cli(args, { ...process.env, PATH: empty });
+    expect(noImage.status).toBe(2);
+    expect(noImage.stderr.split('\n').filter((l) => l.startsWith('introllm reproduce:'))).toEqual([expect.stringContaining('--launcher k8s: no image: give --image')]);
+    const r = cli([...args, '--image', 'img:1'], { ...process.env, PATH: empty }); // no kubectl: nothing can reach a cluster
+    expect(r.status, r.stderr).toBe(0);
+    const file = path.join(out, 'k8s', 'job-1.json');
+    expect(r.stderr).toContain(`kubectl is not on PATH: the Indexed Job is written to ${file}`);
+    const m = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect([m.kind, m.spec.completions, m.spec.template.spec.containers[0].image]).toEqual(['Job', 2, 'img:1']);
+    expect(fs.existsSync(path.join(out, 'summary.json'))).toBe(false);
+  });
 });

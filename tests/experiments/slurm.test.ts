@@ -114,4 +114,18 @@ describe.skipIf(missing !== null && !required)(`--launcher slurm on a real clust
     expect(read(out, 'summary.json')).toBe(read(local, 'summary.json'));
     console.log(`slurm.test.ts: local reproduction ${((t1 - t0) / 1000).toFixed(1)} s, through Slurm (detach, scancel, resubmit) ${((Date.now() - t1) / 1000).toFixed(1)} s`);
   }, 240_000);
+
+  it.skipIf(missing !== null)('a run that fails on its node is reported by name with its Slurm state, log path and last lines; the command exits 1', () => {
+    const out = path.join(dir, 'failing');
+    const config = path.join(dir, 'failing.json');
+    fs.writeFileSync(config, JSON.stringify({ slurm: { pollSeconds: 1, setup: ['echo "no Node.js on this node" >&2', 'exit 3'] } }));
+    const r = cli('reproduce', '--preset', 'smoke', '--methods', 'fixed-1.0', '--seeds', '0', '--out', out, '--launcher', 'slurm', '--launcher-config', config);
+    expect(r.status).toBe(1);
+    const [sub] = ledger(out);
+    for (const t of sub.tasks) {
+      const log = path.join(out, 'slurm', 'logs', `${sub.job_id}_${t.index}.log`);
+      expect(r.stderr).toContain(`${t.name} failed (Slurm state FAILED; log ${log}):\n  no Node.js on this node`);
+    }
+    expect(r.stderr).toContain('introllm reproduce: 2 run(s) failed: fixed-1.0 seed 0, before RL (the base model at τ = 1)');
+  }, 60_000);
 });
