@@ -30,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   pack: load('./commands/pack'),
   compare: load('./commands/compare'),
   'known-answer': load('./commands/known-answer'),
+  instruments: load('./commands/instruments'),
 };
 
 export function registerCommand(name: string, load: () => Promise<Command>): void {

@@ -71,6 +71,10 @@ export interface ExperimentConfig {
     tempEpochs: number;
     /** Global gradient-norm clip per parameter group; 0 = off. Ours: 1.0. */
     maxGradNorm: number;
+    /** Record the φ gradient's signal-to-noise at every step that trains φ (diag/* in metrics.jsonl: the cosine between
+     *  the gradients of the batch's two halves, the high-entropy tokens' share; src/rl/grpo-step.ts). Costs four more
+     *  backward passes through the head per step. Ours: off (the instruments study turns it on). */
+    phiDiagnostics: boolean;
   };
   optim: {
     /** Adam learning rate of the token policy θ. Ours. */
@@ -117,7 +121,7 @@ const BASE: ExperimentConfig = {
   task: { name: 'guess', difficulty: 1, optimalTau: [0.6, 1.4], trainPool: 0, trainBenchmark: 'math_train', evalBenchmarks: ['math500'], dataDir: '', chatTemplate: true, instruction: DEFAULT_INSTRUCTION },
   rollout: { promptsPerStep: 4, groupSize: 16, maxNewTokens: 64 },
   controller: { name: 'introllm' },
-  grpo: { advantage: 'grpo', scaleByStd: true, clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean', epochs: 1, tempEpochs: 5, maxGradNorm: 1.0 },
+  grpo: { advantage: 'grpo', scaleByStd: true, clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean', epochs: 1, tempEpochs: 5, maxGradNorm: 1.0, phiDiagnostics: false },
   // Chosen on the validation split (introllm select): lrToken in results/selection/tiny/lr-token (1e-4 of 3e-5 … 3e-3),
   // then lrTemp at that lrToken in results/selection/tiny/lr-temp (3e-3 of 1e-3, 3e-3, 1e-2).
   optim: { lrToken: 1e-4, lrTemp: 3e-3 },

@@ -91,7 +91,25 @@ export const PROBES: Readonly<Record<string, ProbeRule>> = Object.freeze({
     tau: { branch: 1.4 },
     otherwise: 0.6,
   },
+  // The best probes above use τ 0.3 and 2.0, outside the head's default range [0.4, 1.6]; these keep their shape with
+  // every τ inside it, so that the instruments study can ask whether the head could express a gain (added after the
+  // headroom study, for that question).
+  'explore-op-in-range': {
+    description: 'τ 1.6 on the choice of the operation; 0.5 elsewhere (explore-op inside [0.4, 1.6])',
+    tau: { op: 1.6 },
+    otherwise: 0.5,
+  },
+  'calm-rest-in-range': {
+    description: 'τ 1.0 on the choice of a move; 0.4 on the rest (calm-rest inside [0.4, 1.6])',
+    tau: { branch: 1.0, op: 1.0, move: 1.0 },
+    otherwise: 0.4,
+  },
 });
+
+/** The probes whose every τ lies in [lo, hi] (a head with that range could act as they do). */
+export function probesInRange(lo: number, hi: number): string[] {
+  return Object.entries(PROBES).filter(([, r]) => [...Object.values(r.tau), r.otherwise].every((t) => t !== undefined && t >= lo && t <= hi)).map(([n]) => n);
+}
 
 const MOVE_PREFIX = /^\d+(?:[+\-*/×÷]\d*)?$/;
 const OPERATOR_TOKEN = /^[+\-*/×÷]$/;

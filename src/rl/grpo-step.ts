@@ -183,3 +183,79 @@ export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Ar
   if (frozenForward && !frozen) tf.dispose([frozenForward.logits, frozenForward.hidden]);
   return metrics;
 }
+
+/** What phiGradientDiagnostics measures at one step (see there). */
+export interface PhiDiagnostics {
+  /** Cosine between the φ gradients of the batch's two halves of prompt groups. */
+  halfCosine: number;
+  /** Share of the φ gradient that comes from the top-quintile-entropy tokens: ⟨g_high, g⟩ / ‖g‖². */
+  highEntropyShare: number;
+  /** The entropy threshold (τ = 1, nats) of those tokens, and their share of the batch's tokens. */
+  highEntropyThreshold: number;
+  highEntropyTokens: number;
+  /** ‖g‖ of the whole batch, before clipping. */
+  norm: number;
+}
+
+/**
+ * The temperature loss's gradient as a signal: at the current φ (before this step's update), the φ gradient of the
+ * batch's first half of prompt groups and of its second half (each its own token mean; the cosine between them is
+ * ≈ 0 when the gradient is noise and → 1 when both halves agree on a direction), and the share of the whole batch's
+ * gradient that comes from its highest-entropy tokens (entropy at τ = 1 at or above the batch's 80th percentile;
+ * with token-mean aggregation the gradient is a sum over tokens, so the high and low shares add up to 1). The θ
+ * forward is the frozen one of the step (θ does not move here). Needs at least two prompt groups.
+ */
+export function phiGradientDiagnostics(ctx: UpdateContext, r: Rollout, advantages: Float32Array, padId: number, groupSize: number,
+  frozen: { logits: tf.Tensor3D; hidden: tf.Tensor3D }): PhiDiagnostics | null {
+  const { cfg, controller } = ctx;
+  const phi = ctx.phi;
+  const groups = r.batch / groupSize;
+  if (!phi || !Number.isInteger(groups) || groups < 2) return null;
+  const g = cfg.grpo;
+  const Tfull = r.tau.length / r.batch;
+  const present: number[] = [];
+  for (let b = 0; b < r.batch; b++) for (let t = 0; t < r.steps; t++) if (r.mask[b * Tfull + t]) present.push(r.entropy[b * Tfull + t]);
+  if (present.length === 0) return null;
+  const sorted = present.slice().sort((a, b) => a - b);
+  const threshold = sorted[Math.min(sorted.length - 1, Math.floor(0.8 * sorted.length))];
+  const half = Math.floor(groups / 2) * groupSize;
+  const masks = {
+    all: (_b: number, _t: number) => true,
+    first: (b: number) => b < half,
+    second: (b: number) => b >= half,
+    high: (b: number, t: number) => r.entropy[b * Tfull + t] >= threshold,
+  };
+  const gradOf = (keep: (b: number, t: number) => boolean): { flat: Float32Array; tokens: number } => {
+    const m = new Float32Array(r.batch * r.steps);
+    let tokens = 0;
+    for (let b = 0; b < r.batch; b++) for (let t = 0; t < r.steps; t++) if (r.mask[b * Tfull + t] && keep(b, t)) { m[b * r.steps + t] = 1; tokens++; }
+    if (tokens === 0) return { flat: new Float32Array(0), tokens };
+    const flat = tf.tidy(() => {
+      const mask = tf.tensor2d(m, [r.batch, r.steps]);
+      const gate = tf.reshape(perToken(r, r.gate), [-1]) as tf.Tensor1D;
+      const z = tf.reshape(perToken(r, r.z), [-1]) as tf.Tensor1D;
+      const oldTau = perToken(r, r.logpTau);
+      const { grads, value } = tf.variableGrads(() => {
+        const inp = tauInputs(r, frozen.logits, frozen.hidden, ctx.tau0);
+        const logp = tf.reshape(controller.logProb(inp, gate, z), [r.batch, r.steps]);
+        return policyLoss({ mask, advantages: tf.tensor1d(advantages), clipLow: g.clipLow, clipHigh: g.clipHigh, aggregation: g.aggregation,
+          normLength: cfg.rollout.maxNewTokens, logpNew: logp, logpOld: oldTau }).loss;
+      }, phi.variables as tf.Variable[]);
+      value.dispose();
+      return tf.concat(phi.variables.map((v) => tf.reshape(grads[v.name], [-1])));
+    });
+    const out = flat.dataSync() as Float32Array;
+    flat.dispose();
+    return { flat: out, tokens };
+  };
+  const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);
+  const all = gradOf(masks.all);
+  const a = gradOf(masks.first);
+  const b = gradOf(masks.second);
+  const high = gradOf(masks.high);
+  const nAll = dot(all.flat, all.flat);
+  const cos = a.tokens && b.tokens ? dot(a.flat, b.flat) / Math.sqrt(dot(a.flat, a.flat) * dot(b.flat, b.flat)) : NaN;
+  // token-mean: the high tokens' part of the whole gradient is their own mean's gradient × N_high / N
+  const share = high.tokens && nAll > 0 ? (dot(high.flat, all.flat) * high.tokens) / all.tokens / nAll : NaN;
+  return { halfCosine: cos, highEntropyShare: share, highEntropyThreshold: threshold, highEntropyTokens: high.tokens / all.tokens, norm: Math.sqrt(nAll) };
+}

@@ -26,7 +26,7 @@ import { Progress } from '../train/progress';
 import { MetricsLog, openRunDir } from '../train/run-dir';
 import { computeAdvantages } from './grpo/advantages';
 import { createParamGroup, disposeParamGroup, ParamGroup } from './grpo/optim';
-import { grpoUpdate, rolloutForward, UpdateContext, UpdateMetrics } from './grpo-step';
+import { grpoUpdate, PhiDiagnostics, phiGradientDiagnostics, rolloutForward, UpdateContext, UpdateMetrics } from './grpo-step';
 import { tokenLogp } from '../lm/sampling';
 import { completionIds, rollout, Rollout } from './rollout';
 import { phaseAt, runTrainsTheta, stepUpdates, UpdatePhase } from './schedule';
@@ -277,10 +277,13 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
   // A 'sequential' step is two updates on this batch: φ (θ frozen), then θ (φ frozen); other steps are one update.
   const updates: UpdatePhase[] = phase === 'sequential' ? ['temperature', 'token'] : [phase];
   const upd: UpdateMetrics = { token: null, temperature: null, thetaGradNorm: null, phiGradNorm: null, skipped: false };
+  let diag: PhiDiagnostics | null = null;
   for (const u of updates) {
     // A temperature update trains only the small head: θ's forward is computed once and reused by its passes.
     const epochs = u === 'temperature' ? c.grpo.tempEpochs : c.grpo.epochs;
-    const frozen = u === 'temperature' && epochs > 1 ? tf.tidy(() => rolloutForward(run.model, r, run.tok.padId)) : undefined;
+    const diagnose = u === 'temperature' && c.grpo.phiDiagnostics && run.phi !== null;
+    const frozen = u === 'temperature' && (epochs > 1 || diagnose) ? tf.tidy(() => rolloutForward(run.model, r, run.tok.padId)) : undefined;
+    if (diagnose) diag = phiGradientDiagnostics(ctx, r, adv.advantages, run.tok.padId, G, frozen!);
     for (let e = 0; e < epochs; e++) {
       const m = grpoUpdate(ctx, r, adv.advantages, u, run.tok.padId, frozen);
       upd.token = m.token ?? upd.token;
@@ -312,6 +315,8 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
     'train/theta_updates': counts.theta,
     'train/phi_updates': counts.phi,
     'train/update_skipped': upd.skipped ? 1 : 0,
+    ...(diag ? { 'diag/phi_half_cosine': diag.halfCosine, 'diag/phi_high_entropy_share': diag.highEntropyShare, 'diag/high_entropy_threshold': diag.highEntropyThreshold,
+      'diag/high_entropy_tokens': diag.highEntropyTokens, 'diag/phi_grad_norm': diag.norm } : {}),
     ...(run.controller.metrics?.() ?? {}),
     'time/rollout_ms': t1 - t0,
     'time/controller_ms': r.timings.controllerMs,
