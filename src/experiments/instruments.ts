@@ -225,7 +225,9 @@ function cloneProbe(c: Ctx, model: Decoder, cfg: ExperimentConfig, probe: string
   const Tfull = r.tau.length / r.batch;
   const idx: number[] = [];
   for (let b = 0; b < r.batch; b++) for (let t = 0; t < r.steps; t++) if (r.mask[b * Tfull + t]) idx.push(b * r.steps + t);
-  const zOf = (tau: number) => Math.min(Math.max((tau - co.tauMin) / (co.tauMax - co.tauMin), 1e-4), 1 - 1e-4);
+  // Targets at the range's ends (the in-range probes use τ_min and τ_max) are kept 2% inside it: a Beta fitted to z = 0
+  // exactly would drive its shapes to ε; 2% of [0.4, 1.6] is 0.024 in τ.
+  const zOf = (tau: number) => Math.min(Math.max((tau - co.tauMin) / (co.tauMax - co.tauMin), 0.02), 0.98);
   const z = new Float32Array(idx.length);
   idx.forEach((i, j) => (z[j] = zOf(r.tau[Math.floor(i / r.steps) * Tfull + (i % r.steps)])));
   const { hidden, logits } = tf.tidy(() => {
