@@ -24,7 +24,8 @@
 //   takes the principal complex root of a negative number. Sums and products compare bound by bound and term by term.
 // * Sets and lists: an unbracketed list (`1, 2` or `1; 2`) and a set `\{...\}` are unordered, as in Math-Verify and
 //   math_equal, and repeated items count once (a set: `15\frac{39}{40}, \frac{639}{40}` is one answer); against a
-//   tuple `(1, 2)` an unbracketed list is read in order. Adjacent boxed answers form a list (extract.ts).
+//   tuple `(1, 2)` an unbracketed list is read in order, whichever side has the tuple (choice: Math-Verify sorts
+//   both). Adjacent boxed answers form a list (extract.ts).
 // * Decimal comma: `1,22`, `1000,99` and `0,111` also read as 1.22, 1000.99 and 0.111 (Math-Verify); `1,000` reads as
 //   one thousand or the list 1, 0 — both are tried; `32, 349` (with a space) is only a list.
 // * Percent: `28\%` matches 28 and 0.28; a reference 0.28 does not match 28 (Math-Verify).
@@ -495,9 +496,11 @@ function shapeEqual(p: Shape, g: Shape, ctx: Ctx): boolean {
     if (same) ctx.reason = `same ${p.open}${p.close} tuple or interval, element by element`;
     return same;
   }
-  // A tuple written without its parentheses: `3, 4` for `(3, 4)`, in order.
-  if (g.kind === 'tuple' && g.open === '(' && g.close === ')' && p.kind === 'list') {
-    const same = p.items.length === g.items.length && p.items.every((x, k) => shapeEqual(x, g.items[k], ctx));
+  // A tuple written without its parentheses: `3, 4` for `(3, 4)`, in order, on either side (`(x, y, z) = (1, 2, 3)`
+  // against `1, 2, 3`; Math-Verify compares such a pair after sorting both, the kit in the order written).
+  const [tp, lp] = g.kind === 'tuple' && p.kind === 'list' ? [g, p] : p.kind === 'tuple' && g.kind === 'list' ? [p, g] : [null, null];
+  if (tp && lp && tp.open === '(' && tp.close === ')') {
+    const same = lp.items.length === tp.items.length && lp.items.every((x, k) => (tp === g ? shapeEqual(x, tp.items[k], ctx) : shapeEqual(tp.items[k], x, ctx)));
     if (same) ctx.reason = 'a tuple written without parentheses, in order';
     return same;
   }

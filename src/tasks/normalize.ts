@@ -168,6 +168,18 @@ function stripTrailingNoise(s: string): string {
   return s.slice(0, end);
 }
 
+/** `s` without the `/` and `\\cdot` (and spaces) at its end. Linear. */
+function trimTrailingOperators(s: string): string {
+  let end = s.length;
+  for (;;) {
+    while (end > 0 && /\s/.test(s[end - 1])) end--;
+    if (end > 0 && s[end - 1] === '/') end--;
+    else if (end >= 5 && s.slice(end - 5, end) === '\\cdot') end -= 5;
+    else break;
+  }
+  return s.slice(0, end);
+}
+
 /** Normalises one answer string (see the file comment). */
 export function normalizeAnswer(raw: string): Normalized {
   let s = lastAlignedLine(stripWrappers(stripTrailingNoise(undoubleBackslashes(repairEscapes(String(raw))))));
@@ -187,7 +199,10 @@ export function normalizeAnswer(raw: string): Normalized {
   s = s.replace(/\{,\}/g, '').replace(/(\d),\\!\s*(?=\d{3})/g, '$1');
   // Word list separators: `2, 3, \text{ and } 4`, `x=1 \text{ or } x=2`.
   s = s.replace(/,?\s*\\(?:text|mbox)\{\s*(?:and|or)\s*\}\s*/g, ', ').replace(/,?\s+(?:and|or)\s+/g, ', ');
+  const withUnits = s;
   s = handleTextGroups(s);
+  // A unit made of \text groups leaves its operators behind: `\frac{600}{7} \mathrm{~km} / \mathrm{h}`.
+  if (s !== withUnits && /\d/.test(s)) s = trimTrailingOperators(s);
   // Spacing commands.
   s = s.replace(/(?<!\\)\\(?:!|,|;|:|>|quad|qquad)(?![a-zA-Z])|(?<!\\)\\ |~/g, ' ');
   s = s.replace(/\\displaystyle/g, '');

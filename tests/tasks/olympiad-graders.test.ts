@@ -23,6 +23,8 @@ const LABELS: Case[] = [
   ['\\boxed{5, 5}', 'x_1 = 5, x_2 = -5', false, 'Math-Verify: a sign lost'],
   ['\\boxed{(m, n) \\in \\{(1, 1), (3, 2)\\}}', '(1,1), (3,2)', true, 'Math-Verify: \\in after a tuple of names reads as ='],
   ['\\boxed{AB = 3}', 'CD = 3', false, 'Math-Verify: two labels that name different things (x = 1 is not y = 1)'],
+  ['$(x, y, z)=(1,2,3)$', '1,2,3', true, 'Math-Verify: a labelled tuple against the bare values'],
+  ['$(x, y, z)=(1,3,2)$', '1,2,3', false, 'kit choice: a tuple against an unbracketed list is read in order (Math-Verify sorts both)'],
   ['\\boxed{6}', '2x = 6', false, 'Math-Verify: 2x is not a name, so the equation is not its right side'],
   ['\\boxed{5}', 'x + y = 5', false, 'kit choice: Math-Verify strips any left side made of symbols alone; a sum is not a name, and 5 is not x + y'],
 ];
@@ -107,6 +109,8 @@ const NOISE: Case[] = [
   ['\\boxed{6\\\\}', '5', false, 'NeMo-Skills math_equal: still another number'],
   ['\\boxed{(1, 2)}', '\\\\left( 1, 2 \\\\right)', true, 'Math-Verify: \\left( … \\right) written with doubled backslashes is a tuple'],
   ['\\boxed{(2, 1)}', '\\\\left( 1, 2 \\\\right)', false, 'Math-Verify: the tuple reversed'],
+  ['$\\frac{600}{7} \\mathrm{~km} / \\mathrm{h}$', '\\frac{600}{7}', true, 'Math-Verify: a unit written as \\mathrm groups with a slash is dropped'],
+  ['$5 \\cdot$', '5', false, 'Math-Verify: a dangling operator is malformed, not a unit'],
   ['\\boxed{\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}}', '\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}', true, 'Math-Verify: a matrix keeps its \\\\ row breaks'],
 ];
 
