@@ -250,8 +250,19 @@ export class SlurmLauncher implements Launcher {
     const t0 = performance.now();
     const failed: RunFailure[] = [];
     const runs: RunRecord[] = [];
+    let misses = 0;
     for (;;) {
-      const now = taskStates([...new Map(tracked.map((t) => [t.jobId, { id: t.jobId, name: t.name }])).values()]);
+      let now: Map<string, string>;
+      try {
+        now = taskStates([...new Map(tracked.map((t) => [t.jobId, { id: t.jobId, name: t.name }])).values()]);
+        misses = 0;
+      } catch (e) {
+        // A controller restarting or busy: look again, and give up (the tasks go on) only after several misses.
+        if (++misses >= 5) throw new KitError(`${(e as Error).message}; the submitted tasks go on: run the same command again to follow them`);
+        o.log(`${(e as Error).message}; trying again in ${this.cfg.pollSeconds} s`);
+        await sleep(this.cfg.pollSeconds * 1000);
+        continue;
+      }
       for (const t of tracked.filter((x) => !x.ended)) {
         const s = now.get(`${t.jobId}_${t.index}`);
         if (s && ACTIVE.has(s)) {

@@ -62,6 +62,11 @@ describe.skipIf(missing !== null && !required)(`--launcher slurm on a real clust
     const [first] = ledger(out);
     expect(first.tasks.map((t) => t.name)).toEqual(['introllm seed 0', 'fixed-1.0 seed 0', 'before RL (the base model at τ = 1)']);
     expect(read(out, 'slurm', 'array-1.sh')).toContain('#SBATCH --array=0-2%2\n'); // --jobs 2 is the array's throttle
+    // Again at once: the three are in flight, so nothing is submitted a second time.
+    const again = cli(...args, '--detach');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toContain('3 runs queued or running');
+    expect(ledger(out)).toHaveLength(1);
 
     // scancel IntroLLM's task once its run has checkpointed a step.
     const run = path.join(out, 'runs', 'introllm', 'seed-0');
@@ -98,8 +103,7 @@ describe.skipIf(missing !== null && !required)(`--launcher slurm on a real clust
     expect(read(out, 'slurm', 'logs', `${subs[1].job_id}_0.log`)).toMatch(/resuming .*runs\/introllm\/seed-0 after step [1-9]/);
     for (const t of first.tasks.slice(1)) expect(read(out, 'slurm', 'logs', `${first.job_id}_${t.index}.log`)).toMatch(/peak RSS \d+ MB/);
     const sessions = JSON.parse(read(out, 'manifest.json')).sessions;
-    expect(sessions.map((x: { launcher: string }) => x.launcher)).toEqual(['slurm', 'slurm']);
-    expect(sessions[1].job_id).toBe(subs[1].job_id);
+    expect(sessions.map((x: { launcher: string; job_id?: string }) => [x.launcher, x.job_id])).toEqual([['slurm', first.job_id], ['slurm', undefined], ['slurm', subs[1].job_id]]);
 
     // The same results as the local launcher's, to the byte.
     expect(read(out, 'summary.json')).toBe(read(local, 'summary.json'));
