@@ -31,7 +31,8 @@ export interface SlurmConfig {
   /** The Node.js executable on the compute nodes; '' = the one running this command (process.execPath), which then
    *  must be at the same path on every node (a shared install). */
   node: string;
-  /** The kit's bin/introllm.js on the compute nodes; '' = this checkout's (then on the shared filesystem). */
+  /** The kit's CLI on the compute nodes; '' = the one running this command (this checkout's bin/introllm.js, or the
+   *  GPU bundle's introllm.cjs), which then must be on the shared filesystem. */
   kit: string;
   /** Seconds between two looks at the tasks' state while waiting (squeue, sacct, the run folders). Ours: 10. */
   pollSeconds: number;

@@ -17,7 +17,11 @@ import type { Job } from './jobs';
 import type { SlurmConfig } from './launch-config';
 import { jobKey, LaunchOptions, LaunchOutcome, Launcher, RunFailure, RunRecord, shellQuote } from './launcher';
 
-const BIN = path.join(__dirname, '..', '..', 'bin', 'introllm.js');
+/** This kit's CLI: bin/introllm.js of the checkout, else the script this process runs (the GPU bundle's introllm.cjs). */
+function thisKit(): string {
+  const bin = path.join(__dirname, '..', '..', 'bin', 'introllm.js');
+  return fs.existsSync(bin) || !process.argv[1] ? bin : path.resolve(process.argv[1]);
+}
 
 /** Slurm job states in which a task may still run (it is not resubmitted while in one of them). */
 const ACTIVE = new Set(['PENDING', 'RUNNING', 'CONFIGURING', 'COMPLETING', 'REQUEUED', 'REQUEUE_FED', 'REQUEUE_HOLD', 'RESIZING', 'SIGNALING', 'STAGE_OUT', 'SUSPENDED']);
@@ -201,7 +205,7 @@ export class SlurmLauncher implements Launcher {
 
     if (toSubmit.length > 0) {
       const node = this.cfg.node || process.execPath;
-      const kit = this.cfg.kit || BIN;
+      const kit = this.cfg.kit || thisKit();
       const script = slurmScript(toSubmit, this.cfg, { label: o.label, width: o.width, logDir, cwd: process.cwd(), node, kit });
       if (this.opts.dryRun) {
         this.opts.print(script);
