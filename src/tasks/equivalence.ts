@@ -30,7 +30,7 @@
 //   one thousand or the list 1, 0 — both are tried; `32, 349` (with a space) is only a list.
 // * Percent: `28\%` matches 28 and 0.28; a reference 0.28 does not match 28 (Math-Verify).
 import { normalizeAnswer } from './normalize';
-import { matchBraces } from './latex-scan';
+import { firstUnclosedGroup, matchBraces } from './latex-scan';
 import { latexToMath } from './latex';
 import { safeParse, evaluateConstant, closeComplex, symbolicallyEqual, bigConstantsClose, proportionalRatio } from './math-eval';
 import { parseRational, ratEq, rat, add, type Rational } from './rational';
@@ -686,6 +686,8 @@ export function judgeEquivalence(pred: unknown, gold: unknown, options: Equivale
       const same = compact(pred) === compact(gold);
       return { equal: same, reason: same ? 'same text (over-long input)' : `over-long input (> ${MAX_INPUT} characters), compared as text`, predParsed: null, goldParsed: null };
     }
+    // Malformed math in the final answer is wrong whatever it resembles (Math-Verify cannot parse it either).
+    if (firstUnclosedGroup(pred) >= 0) return no('the predicted answer is malformed LaTeX (a group that never closes)', pred.trim());
     const ctx: Ctx = { opts, budget: new Budget(opts.timeBudgetMs), reason: '' };
     // A reference may list alternatives joined by an upper-case OR (Omni-MATH).
     const alternatives = gold.split(/\s+OR\s+/).filter((g) => g.trim() !== '');

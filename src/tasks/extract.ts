@@ -25,7 +25,7 @@
 // Before all of this, a completion's reasoning in `<think>…</think>` is dropped: only the text after the last
 // `</think>` is searched (an unclosed `<think>`, a truncated completion, is searched whole). Never throws; very long
 // inputs are only searched in their last 20,000 characters, and every scan is linear in the input.
-import { allBoxes, lastBoxed } from './latex-scan';
+import { allBoxes, firstUnclosedGroup, lastBoxed } from './latex-scan';
 import { normalizeAnswer, repairEscapes } from './normalize';
 import { latexToMath } from './latex';
 
@@ -299,25 +299,6 @@ function outsideSpans(text: string, spans: Span[]): string {
     pos = sp.end;
   }
   return out + text.slice(pos);
-}
-
-/**
- * Where the first LaTeX group that is never closed opens — a `{` right after a command, `^`, `_` or another group
- * (`\frac{`, `x^{`, `\frac{1}{`) with no matching `}` — or -1. A `{` in prose (`S = {1, 2`) does not count. Linear.
- */
-function firstUnclosedGroup(text: string): number {
-  const stack: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '\\') { i++; continue; }
-    if (ch === '{') stack.push(i);
-    else if (ch === '}' && stack.length > 0) stack.pop();
-  }
-  for (const at of stack) {
-    const before = text.slice(Math.max(0, at - 40), at).trimEnd();
-    if (/(?:\\[a-zA-Z]+|[\^_}])$/.test(before)) return at;
-  }
-  return -1;
 }
 
 /**

@@ -57,3 +57,21 @@ export function lastBoxed(text: string): string | null {
   return lastBoxedMatch(text)?.content ?? null;
 }
 
+/**
+ * Where the first LaTeX group that is never closed opens — a `{` right after a command, `^`, `_` or another group
+ * (`\frac{`, `x^{`, `\frac{1}{`) with no matching `}` — or -1. A `{` in prose (`S = {1, 2`) does not count. Linear.
+ */
+export function firstUnclosedGroup(text: string): number {
+  const stack: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\\') { i++; continue; }
+    if (ch === '{') stack.push(i);
+    else if (ch === '}' && stack.length > 0) stack.pop();
+  }
+  for (const at of stack) {
+    const before = text.slice(Math.max(0, at - 40), at).trimEnd();
+    if (/(?:\\[a-zA-Z]+|[\^_}])$/.test(before)) return at;
+  }
+  return -1;
+}

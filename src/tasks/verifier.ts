@@ -6,6 +6,7 @@
 // verifyCompletion.
 import { extractAnswerDetailed, type ExtractMethod } from './extract';
 import { judgeEquivalence, type EquivalenceOptions } from './equivalence';
+import { firstUnclosedGroup } from './latex-scan';
 
 export { extractAnswer, extractAnswerDetailed } from './extract';
 export { isEquivalent, canonicalAnswer, judgeEquivalence } from './equivalence';
@@ -58,7 +59,9 @@ export function verifyDetailed(completion: unknown, goldAnswer: unknown, options
   const gold = extractReference(goldRaw);
   const base = { predAnswer: pred?.answer ?? null, goldAnswer: gold.answer, predMethod: pred?.method ?? null, goldMethod: gold.method };
   if (pred === null) {
-    return { ...base, correct: false, predParsed: null, goldParsed: null, reason: 'no final answer found in the prediction' };
+    const malformed = typeof completion === 'string' && firstUnclosedGroup(completion.slice(-20_000)) >= 0;
+    const reason = malformed ? 'no final answer found in the prediction (it has malformed LaTeX: a group that never closes)' : 'no final answer found in the prediction';
+    return { ...base, correct: false, predParsed: null, goldParsed: null, reason };
   }
   const j = judgeEquivalence(pred.answer, gold.answer, options);
   return { ...base, correct: j.equal, predParsed: j.predParsed, goldParsed: j.goldParsed, reason: j.reason };

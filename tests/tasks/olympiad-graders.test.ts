@@ -157,7 +157,14 @@ describe('verdicts say which rule decided', () => {
     expect(v.correct).toBe(true);
     expect(v.reason).toContain(reason);
   });
-  it('a malformed final answer has no extracted answer', () => {
-    expect(verifyDetailed(NESTED_FRACS, '1')).toMatchObject({ correct: false, predAnswer: null });
+  it('a malformed final answer is no answer, and the reason says why', () => {
+    expect(verifyDetailed(NESTED_FRACS, '1')).toMatchObject({
+      correct: false, predAnswer: null, reason: 'no final answer found in the prediction (it has malformed LaTeX: a group that never closes)',
+    });
+    expect(verifyDetailed('\\frac{\\frac{1', '1')).toMatchObject({
+      correct: false, predAnswer: '\\frac{\\frac{1', reason: 'the predicted answer is malformed LaTeX (a group that never closes)',
+    });
+    // The same text as a malformed reference is still wrong: the prediction is judged, not matched as a string.
+    expect(verifyDetailed('\\frac{1}{2', '\\frac{1}{2').correct).toBe(false);
   });
 });
