@@ -26,6 +26,7 @@ import { closeRun, controllerFor, openRun, trainRun } from '../rl/trainer';
 import { classNames, successProbability } from '../tasks/known-answer';
 import { Problem, Task } from '../tasks/types';
 import { methodOverride } from './methods';
+import { readMetrics } from './run-files';
 
 export interface KnownAnswerOptions {
   /** Output folder. */
@@ -264,14 +265,10 @@ export async function runKnownAnswer(o: KnownAnswerOptions): Promise<KnownAnswer
     config: { ...base, seed: 0 },
   };
   writeJsonAtomic(path.join(o.out, 'summary.json'), summary);
-  const curves = measures.map((m) => ({ seed: m.seed, metrics: readMetrics(path.join(o.out, 'runs', `seed-${m.seed}`, 'metrics.jsonl')) }));
+  const curves = measures.map((m) => ({ seed: m.seed, metrics: (readMetrics(path.join(o.out, 'runs', `seed-${m.seed}`)) ?? []) as unknown as Record<string, number>[] }));
   const figs = await writeFigures(path.join(o.out, 'figures'), [{ name: 'tau-by-class', title: 'Known-answer task: τ per class', fig: knownAnswerFigure(summary, curves) }], o.png);
   if (figs.png.skipped) log(figs.png.skipped);
   return summary;
-}
-
-function readMetrics(file: string): Record<string, number>[] {
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, number>);
 }
 
 /** A short table of a summary (markdown). */

@@ -25,7 +25,7 @@ export function knownAnswerFigure(s: KnownAnswerFigureInput, curves: { seed: num
     curves.forEach(({ seed, metrics }, i) => {
       const pts = metrics.filter((m) => typeof m[`tau_class/${c}`] === 'number');
       data.push({
-        type: 'scatter', mode: 'lines', name: `class ${c}, seed ${seed} (rollout mean)`, legendgroup: `class-${c}`, showlegend: i === 0,
+        type: 'scatter', mode: 'lines', name: `class ${c}, each seed (rollout mean)`, legendgroup: `class-${c}`, showlegend: i === 0,
         x: pts.map((m) => m.step), y: pts.map((m) => m[`tau_class/${c}`]), line: { color, width: 1 }, opacity: 0.7,
         hovertemplate: `class ${c}, seed ${seed}, step %{x}: τ %{y:.2f}<extra></extra>`,
       });
