@@ -3,11 +3,21 @@
 // the held-out test problems. The rule is fixed before the runs: the variant with the highest validation Avg@k (the
 // first in grid order on a tie) is chosen. The chosen values are then written into the preset by hand, with the
 // folder of the selection as their source (src/config.ts), and the test-split reproduction runs once with them.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import type { Launcher } from './launcher';
-import { reproduce, Variant } from './reproduce';
+import { initBackend } from '../backend';
+import { ExperimentConfig, parseSetting, resolveConfig } from '../config';
+import { loadModel } from '../lm/load';
+import { loadTokenizer } from '../lm/tokenizer';
+import { controllerFor, evaluatePolicy } from '../rl/trainer';
+import { modelDirFor, taskFromConfig } from '../tasks/registry';
+import { loadCheckpoint } from '../train/checkpoint';
+import { methodOverride } from './methods';
+import { REPRODUCE_PRESETS, reproduce, summariseReproduction, Variant } from './reproduce';
+import { readEval, readRunConfig, runDirOf } from './run-files';
 import type { MethodSummary } from './summary';
 
 export const VALIDATION_SET = 'eval.split="validation"';
@@ -17,6 +27,10 @@ export interface SelectionGrid {
   /** What the grid chooses, as config keys. */
   chooses: string[];
   variants: Variant[];
+  /** The variants differ only in how a trained policy acts at evaluation (controller.evalAction): the first variant's
+   *  runs are trained, and every other variant evaluates those runs' final θ and φ with its own settings (training is
+   *  deterministic, so training them again would give the same parameters). */
+  evaluationOnly?: boolean;
 }
 
 const lrToken = (v: string): Variant => ({ label: `lr-token-${v}`, method: 'fixed-1.0', sets: [`optim.lrToken=${v}`] });
@@ -56,6 +70,7 @@ export const SELECTION_GRIDS: Record<string, SelectionGrid> = {
     description: 'How the trained head acts at evaluation: sampling as in training, or deterministically at the Beta\'s mean or mode',
     chooses: ['controller.evalAction'],
     variants: ['sample', 'mean', 'mode'].map((v) => introllm(`eval-${v}`, `controller.evalAction="${v}"`)),
+    evaluationOnly: true,
   },
 };
 
@@ -104,8 +119,15 @@ export async function runSelection(o: SelectOptions): Promise<{ rows: SelectionR
   | { pending: string[]; failed: string[] }> {
   const grid = selectionGrid(o.grid);
   if (o.sets.some((s) => s.replace(/\s/g, '').startsWith('eval.split='))) throw new KitError('select: eval.split is always "validation" here; drop that --set');
-  const r = await reproduce({ preset: o.preset, out: o.out, jobs: o.jobs, backend: o.backend, sets: [VALIDATION_SET, ...o.sets], seeds: o.seeds, variants: grid.variants, launcher: o.launcher, log: o.log });
+  const trained = grid.evaluationOnly ? grid.variants.slice(0, 1) : grid.variants;
+  let r = await reproduce({ preset: o.preset, out: o.out, jobs: o.jobs, backend: o.backend, sets: [VALIDATION_SET, ...o.sets], seeds: o.seeds, variants: trained, launcher: o.launcher, log: o.log });
   if (r.pending.length) return { pending: r.pending, failed: r.failed }; // a cluster still has runs: nothing to choose yet
+  if (grid.evaluationOnly) {
+    await evaluateTrainedVariants(o, grid);
+    const labels = grid.variants.map((v) => v.label);
+    const s = await summariseReproduction(o.out, labels, o.seeds, resolveVariant(o, grid.variants[0], o.seeds[0]).eval.k, o.preset, o.log);
+    r = { ...r, summary: s.summary };
+  }
   const { rows, chosen } = chooseVariant(grid, r.summary.methods);
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const table = [
@@ -119,4 +141,61 @@ export async function runSelection(o: SelectOptions): Promise<{ rows: SelectionR
   });
   writeFileAtomic(path.join(o.out, 'selection.md'), table + '\n');
   return { rows, chosen, table, failed: r.failed, pending: [] };
+}
+
+/** A variant's config for one seed, as reproduce resolves it (the preset, the method, the validation split, --set). */
+function resolveVariant(o: SelectOptions, v: Variant, seed: number): ExperimentConfig {
+  const preset = REPRODUCE_PRESETS[o.preset]?.trainPreset ?? o.preset;
+  return resolveConfig({
+    preset,
+    overrides: [{ source: `method ${v.method}`, value: methodOverride(v.method) },
+      ...[VALIDATION_SET, ...o.sets, ...v.sets].map((s) => ({ source: `--set ${s}`, value: parseSetting(s) })), { source: '--seeds', value: { seed } }],
+  });
+}
+
+/** The config without the keys an evaluation-only grid may change. */
+function withoutEvalAction(c: ExperimentConfig): unknown {
+  const { evalAction: _a, ...controller } = c.controller as Record<string, unknown>;
+  return { ...c, controller };
+}
+
+/**
+ * An evaluation-only grid: every variant after the first evaluates the first variant's trained runs (their checkpoint:
+ * θ and φ) on the validation split with its own config, into `<out>/runs/<label>/seed-<s>/` (config.json, eval.json).
+ * A variant whose config differs from the trained one in anything but controller.evalAction is an error.
+ */
+async function evaluateTrainedVariants(o: SelectOptions, grid: SelectionGrid): Promise<void> {
+  const [first, ...rest] = grid.variants;
+  await initBackend(o.backend, { log: () => {} });
+  for (const v of rest) {
+    for (const seed of o.seeds) {
+      const dir = runDirOf(o.out, v.label, seed);
+      if (readEval(dir)) continue;
+      const src = runDirOf(o.out, first.label, seed);
+      const cfg = resolveVariant(o, v, seed);
+      const trainedCfg = readRunConfig(src);
+      if (!trainedCfg) throw new KitError(`${src}: the trained run of '${first.label}' seed ${seed} is missing`);
+      if (JSON.stringify(withoutEvalAction(cfg)) !== JSON.stringify(withoutEvalAction(trainedCfg))) {
+        throw new KitError(`selection '${o.grid}': variant '${v.label}' changes more than controller.evalAction, so it cannot evaluate the runs of '${first.label}'`);
+      }
+      const modelDir = modelDirFor(cfg);
+      const { model } = loadModel(modelDir, { trainable: true, theta: 'none' });
+      const controller = controllerFor(cfg, model.cfg.hiddenSize);
+      try {
+        const st = await loadCheckpoint(src, { variables: { theta: model.variables(), phi: controller.variables() }, optimizers: [] });
+        if (!st) throw new KitError(`${src}: no checkpoint to evaluate (ckpt/ is not committed: train the runs on this machine)`);
+        const t0 = performance.now();
+        const ev = evaluatePolicy(model, await loadTokenizer(modelDir), controller, taskFromConfig(cfg.task), cfg, st.step as number);
+        fs.mkdirSync(dir, { recursive: true });
+        writeJsonAtomic(path.join(dir, 'config.json'), cfg);
+        // the trained run's metrics (the same training) travel with the evaluation, for the figures
+        for (const f of ['metrics.jsonl', 'metrics.jsonl.gz']) if (fs.existsSync(path.join(src, f))) fs.copyFileSync(path.join(src, f), path.join(dir, f));
+        writeJsonAtomic(path.join(dir, 'eval.json'), { step: st.step, ...ev });
+        o.log(`select ${o.grid}: ${v.label} seed ${seed} (the runs of ${first.label}, evaluated): ${(100 * ev.report.avg.value).toFixed(1)}% in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      } finally {
+        controller.dispose();
+        model.dispose();
+      }
+    }
+  }
 }
