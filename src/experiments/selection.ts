@@ -57,7 +57,7 @@ export const SELECTION_GRIDS: Record<string, SelectionGrid> = {
     description: "The head's τ range: the kit's [0.4, 1.6], or wider ranges that hold the testbed's best probes (τ 0.3 and 2.0)",
     chooses: ['controller.tauMin', 'controller.tauMax'],
     variants: [
-      introllm('range-0.4-1.6', 'controller.tauMin=0.4', 'controller.tauMax=1.6'),
+      introllm('range-0.4-1.6'), // the preset's range (no override): its runs are those of the preset's configuration
       introllm('range-0.2-2.0', 'controller.tauMin=0.2', 'controller.tauMax=2.0'),
     ],
   },
