@@ -307,7 +307,10 @@ function outsideSpans(text: string, spans: Span[]): string {
  * (`… \frac{1 … so we get 7`) does not count.
  */
 function inUnclosedGroup(text: string, at: number): boolean {
-  const open = firstUnclosedGroup(text);
+  // Only the last 4,000 characters before the number are searched (with everything after it).
+  const from = Math.max(0, at - 4000);
+  const found = firstUnclosedGroup(text.slice(from));
+  const open = found < 0 ? -1 : from + found;
   if (open < 0 || open >= at) return false;
   return !/[a-zA-Z]{3,}/.test(text.slice(open, at).replace(/\\[a-zA-Z]+/g, ' '));
 }

@@ -62,16 +62,33 @@ export function lastBoxed(text: string): string | null {
  * (`\frac{`, `x^{`, `\frac{1}{`) with no matching `}` — or -1. A `{` in prose (`S = {1, 2`) does not count. Linear.
  */
 export function firstUnclosedGroup(text: string): number {
-  const stack: number[] = [];
+  const stack: number[] = []; // the braces still open, innermost last
+  const latex: boolean[] = []; // whether each opens a LaTeX group
+  let prev = ''; // the last character that is not a space
+  let afterCommand = false; // whether the last token was a command such as \\frac
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
-    if (ch === '\\') { i++; continue; }
-    if (ch === '{') stack.push(i);
-    else if (ch === '}' && stack.length > 0) stack.pop();
+    if (ch === ' ' || ch === '\n' || ch === '\t' || ch === '\r') continue;
+    if (ch === '\\') {
+      let j = i + 1;
+      while (j < text.length && isLetter(text[j])) j++;
+      afterCommand = j > i + 1;
+      prev = afterCommand ? 'a' : text[j] ?? '';
+      i = afterCommand ? j - 1 : j; // an escaped character such as \\{ is skipped
+      continue;
+    }
+    if (ch === '{') {
+      stack.push(i);
+      latex.push(afterCommand || prev === '^' || prev === '_' || prev === '}');
+    } else if (ch === '}' && stack.length > 0) {
+      stack.pop();
+      latex.pop();
+    }
+    prev = ch;
+    afterCommand = false;
   }
-  for (const at of stack) {
-    const before = text.slice(Math.max(0, at - 40), at).trimEnd();
-    if (/(?:\\[a-zA-Z]+|[\^_}])$/.test(before)) return at;
-  }
-  return -1;
+  const k = latex.indexOf(true);
+  return k < 0 ? -1 : stack[k];
 }
+
+const isLetter = (c: string | undefined): boolean => c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));

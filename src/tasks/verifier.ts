@@ -59,7 +59,7 @@ export function verifyDetailed(completion: unknown, goldAnswer: unknown, options
   const gold = extractReference(goldRaw);
   const base = { predAnswer: pred?.answer ?? null, goldAnswer: gold.answer, predMethod: pred?.method ?? null, goldMethod: gold.method };
   if (pred === null) {
-    const malformed = typeof completion === 'string' && firstUnclosedGroup(completion.slice(-20_000)) >= 0;
+    const malformed = typeof completion === 'string' && firstUnclosedGroup(completion.slice(-4000)) >= 0;
     const reason = malformed ? 'no final answer found in the prediction (it has malformed LaTeX: a group that never closes)' : 'no final answer found in the prediction';
     return { ...base, correct: false, predParsed: null, goldParsed: null, reason };
   }
