@@ -35,6 +35,9 @@ export const HOSTILE: Array<[string, string, string]> = [
   ['3,000-element set', `\\boxed{\\{${'1,'.repeat(3_000)}1\\}}`, '1'],
   ['unclosed <think>, 100 kB', `<think>${'a 1 '.repeat(25_000)}`, '2'],
   ['64 symbolic list items vs 64 others', `\\boxed{${SYMBOLIC.join(', ')}}`, SYMBOLIC.map((s) => `${s}+1`).reverse().join(', ')],
+  ['16 symbolic list items vs 15 (repeats)', `\\boxed{${SYMBOLIC.slice(0, 16).join(', ')}}`, SYMBOLIC.slice(0, 15).map((s) => `${s}+1`).join(', ')],
+  ['64-part symbolic ratio', `\\boxed{${SYMBOLIC.join(' : ')}}`, SYMBOLIC.map((s) => `${s}+1`).join(' : ')],
+  ['inequality against 8 intervals', `\\boxed{${'(0, 1) \\cup '.repeat(7)}(0, 1)}`, '1 \\le |t| \\le 2'],
 ];
 
 function buildLines(n: number): string[] {
