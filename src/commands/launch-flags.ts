@@ -22,7 +22,7 @@ export const LAUNCH_FLAGS: FlagSpec = {
   pvc: { type: 'string' },
 };
 
-export const LAUNCH_USAGE = '[--launcher local|slurm|k8s] [--launcher-config FILE] [--detach] [--dry-run] [--partition P] [--time HH:MM:SS] [--mem 32G] [--gpus N] [--account A] [--sbatch \'--qos=long\' …] [--image IMAGE] [--namespace NS] [--pvc CLAIM] (see docs/cluster.md)';
+export const LAUNCH_USAGE = '[--launcher local|slurm|k8s] [--launcher-config FILE] [--detach] [--dry-run] [--partition P] [--time HH:MM:SS] [--mem 32G] [--gpus N] [--account A] [--sbatch=--qos=long …] [--image IMAGE] [--namespace NS] [--pvc CLAIM] (see docs/cluster.md)';
 
 /** Which section each option sets, per launcher (undefined: the option has no meaning there). */
 const TARGETS: Record<string, Partial<Record<LauncherName, string>>> = {

@@ -189,7 +189,13 @@ export class SlurmLauncher implements Launcher {
     for (const sub of ledger) for (const task of sub.tasks) latest.set(task.key, { sub, task });
     const wanted = jobs.map((job) => ({ job, prev: latest.get(jobKey(job)) }));
     const earlier = [...new Map(wanted.flatMap((w) => (w.prev ? [[w.prev.sub.job_id, { id: w.prev.sub.job_id, name: w.prev.sub.name }] as const] : []))).values()];
-    const states = !this.opts.dryRun && earlier.length ? taskStates(earlier) : new Map<string, string>();
+    // A dry run shows what a submission would be now; it may run where Slurm is not (then every unfinished run).
+    let states = new Map<string, string>();
+    try {
+      if (earlier.length) states = taskStates(earlier);
+    } catch (e) {
+      if (!this.opts.dryRun) throw e;
+    }
     const tracked: Tracked[] = [];
     const toSubmit: Job[] = [];
     for (const { job, prev } of wanted) {

@@ -148,6 +148,24 @@ describe('launching a study without the cluster tools', () => {
     expect(fs.readdirSync(path.join(out, 'runs', 'fixed-1.0'))).toEqual(['seed-1']);
   });
 
+  it('--launcher slurm --dry-run prints the array script for the unfinished runs and submits nothing, even where Slurm is not', () => {
+    const out = path.join(dir, 'slurm-dry');
+    fs.mkdirSync(path.join(out, 'runs', 'fixed-1.0', 'seed-0'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'runs', 'fixed-1.0', 'seed-0', 'eval.json'), '{}');
+    const empty = path.join(dir, 'empty-bin-dry');
+    fs.mkdirSync(empty, { recursive: true });
+    const r = cli(['reproduce', '--preset', 'smoke', '--methods', 'fixed-1.0,edt', '--seeds', '0', '--out', out, '--launcher', 'slurm', '--dry-run',
+      '--partition', 'gpu', '--gpus', '1', '--sbatch=--qos=long'], { ...process.env, PATH: empty });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.startsWith('#!/bin/bash\n')).toBe(true);
+    for (const line of ['#SBATCH --array=0-1', '#SBATCH --partition=gpu', '#SBATCH --gpus-per-task=1', '#SBATCH --qos=long']) expect(r.stdout).toContain(line + '\n');
+    expect(r.stdout).toContain(`--out ${path.join(out, 'runs', 'edt', 'seed-0')} ;;`);
+    expect(r.stdout).not.toContain(path.join(out, 'runs', 'fixed-1.0'));
+    expect(r.stderr).toContain('--dry-run: the array script above (2 tasks) was not submitted');
+    expect(fs.existsSync(path.join(out, 'slurm'))).toBe(false);
+    expect(fs.existsSync(path.join(out, 'manifest.json'))).toBe(false);
+  });
+
   it('--launcher k8s --dry-run prints one index per unfinished run and writes no manifest', () => {
     const out = path.join(dir, 'k8s');
     // Two of the smoke preset's twelve training runs are finished; the before-RL evaluation is not.
