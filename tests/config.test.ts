@@ -22,11 +22,11 @@ describe('resolveConfig', () => {
     expectKitError(set('rollout.groupSize=1'), "'rollout.groupSize' must be an integer >= 2");
     expectKitError(set('controller.tauMin=1.7'), 'tauMin < tauMax');
     expectKitError(set('controller.tauMni=1'), "unknown key 'tauMni'");
-    expectKitError(set('schedule.mode="sometimes"'), "'schedule.mode' must be one of alternate, joint, temperature-only, token-only");
+    expectKitError(set('schedule.mode="sometimes"'), "'schedule.mode' must be one of alternate, sequential, joint, temperature-only, token-only");
     expectKitError(set('grpo.clipLow=1.5'), "'grpo.clipLow' must be in (0, 1)");
     expectKitError(set('grpo.tempEpochs=0'), "'grpo.tempEpochs' must be a positive integer");
     expectKitError(set('eval.split="train"'), "'eval.split' must be 'test' or 'validation'");
-    expectKitError(() => resolveConfig({ preset: 'huge' }), "unknown preset 'huge'", 'smoke, tiny, quick, countdown, small, paper');
+    expectKitError(() => resolveConfig({ preset: 'huge' }), "unknown preset 'huge'", 'smoke, tiny, quick, countdown, known-answer, small, paper');
     expectKitError(() => resolveConfig({ configFile: '/nonexistent/c.json' }), '/nonexistent/c.json: cannot read the config');
     expectKitError(() => methodOverride('greedy'), "unknown method 'greedy'", 'fixed-<tau>', 'introllm-nogate');
   });

@@ -36,10 +36,11 @@ export const ABLATION_GRIDS: Record<string, AblationGrid> = {
     ],
   },
   schedule: {
-    description: 'Coordinate ascent with blocks of 1 and 4 steps vs joint updates vs temperature-only training (LM frozen)',
+    description: 'Coordinate ascent on the same rollouts (sequential, the default), over alternating steps in blocks of 1 and 4 (θ on half the steps), joint updates, temperature-only training (LM frozen)',
     variants: [
-      { label: 'alternate-1', method: 'introllm', sets: [] },
-      { label: 'alternate-4', method: 'introllm', sets: ['schedule.tokenSteps=4', 'schedule.tempSteps=4'] },
+      { label: 'sequential', method: 'introllm', sets: [] },
+      { label: 'alternate-1', method: 'introllm', sets: ['schedule.mode="alternate"'] },
+      { label: 'alternate-4', method: 'introllm', sets: ['schedule.mode="alternate"', 'schedule.tokenSteps=4', 'schedule.tempSteps=4'] },
       { label: 'joint', method: 'introllm', sets: ['schedule.mode="joint"'] },
       { label: 'temperature-only', method: 'introllm', sets: ['schedule.mode="temperature-only"'] },
     ],

@@ -116,7 +116,7 @@ describe('methods and ablation grids', () => {
       // and every other variant does change something
       for (const v of g.variants.filter((x) => x !== d)) expect(resolve(v), `${name}/${v.label}`).not.toEqual(resolve({ method: d!.method, sets: [] }));
     }
-    expect(defaults).toEqual({ gate: 'introllm', head: 'beta', 'tau-range': 'range-0.4-1.6', schedule: 'alternate-1',
+    expect(defaults).toEqual({ gate: 'introllm', head: 'beta', 'tau-range': 'range-0.4-1.6', schedule: 'sequential',
       'head-input': 'hidden-detached', 'group-size': 'G16', 'lr-token': 'lr-1e-4' });
   });
 });

@@ -65,7 +65,7 @@ describe('introllm train', () => {
     expect(raw['mem/update_peak_rss_mb']).toBeLessThanOrEqual(phases.train.peak_rss_mb);
     const m = metrics(a);
     expect(m.map((x) => x.step)).toEqual([1, 2, 3]);
-    expect(m.map((x) => x.phase)).toEqual(['token', 'temperature', 'token']);
+    expect(m.map((x) => x.phase)).toEqual(['sequential', 'sequential', 'sequential']);
     for (const x of m) {
       for (const k of ['train/reward_mean', 'policy/tau_mean', 'policy/gate_rate', 'policy/entropy_mean']) expect(Number.isFinite(x[k]), k).toBe(true);
     }

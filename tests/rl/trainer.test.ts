@@ -112,11 +112,11 @@ describe('trainer', () => {
   });
 
   for (const method of ['fixed-0.6', 'edt', 'ead', 'tampo', 'introllm-nogate', 'introllm-categorical', 'introllm-gaussian', 'introllm-features']) {
-    it(`${method}: a token step and (learned controllers) a temperature step run and report finite metrics`, async () => {
+    it(`${method}: two steps run and report finite metrics (learned controllers: φ then θ on each batch, the default schedule)`, async () => {
       const run = await openRun(cfgFor(method), path.join(dir, method));
       for (let s = 0; s < 2; s++) {
         const rec = trainStep(run, s);
-        expect(rec.phase).toBe(run.controller.learned && s === 1 ? 'temperature' : 'token');
+        expect(rec.phase).toBe(run.controller.learned ? 'sequential' : 'token');
         expect(Number.isFinite(rec['policy/tau_mean'])).toBe(true);
         if (method === 'fixed-0.6') expect(rec['policy/tau_mean']).toBeCloseTo(0.6, 6);
       }
@@ -197,7 +197,7 @@ describe('trainer on the benchmark task', () => {
 
   it('a token step with verifier rewards moves θ and not φ; evaluation reports each benchmark', async () => {
     const out = path.join(bdir, 'run');
-    const run = await openRun(benchCfg(), out);
+    const run = await openRun(benchCfg({ schedule: { mode: 'alternate', tokenSteps: 1, tempSteps: 1 } }), out);
     const snap = (vs: tf.Variable[]) => vs.map((v) => Float32Array.from(v.dataSync()));
     const moved = (before: Float32Array[], vs: tf.Variable[]) => vs.map((v, i) => v.dataSync().some((x, j) => x !== before[i][j]));
     let checked = false;
