@@ -9,7 +9,7 @@ import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import type { Launcher } from './launcher';
 import { initBackend } from '../backend';
-import { ExperimentConfig, parseSetting, resolveConfig } from '../config';
+import { controllerOptions, ExperimentConfig, parseSetting, resolveConfig } from '../config';
 import { loadModel } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
 import { controllerFor, evaluatePolicy } from '../rl/trainer';
@@ -153,10 +153,12 @@ function resolveVariant(o: SelectOptions, v: Variant, seed: number): ExperimentC
   });
 }
 
-/** The config without the keys an evaluation-only grid may change. */
+/** A config completed with every default (a run recorded before a key existed ran with its default) and with its
+ *  controller fully resolved, without the key an evaluation-only grid may change. */
 function withoutEvalAction(c: ExperimentConfig): unknown {
-  const { evalAction: _a, ...controller } = c.controller as Record<string, unknown>;
-  return { ...c, controller };
+  const full = resolveConfig({ overrides: [{ source: 'run config', value: c }] });
+  const { evalAction: _a, ...controller } = controllerOptions(full);
+  return { ...full, controller: { name: full.controller.name, ...controller } };
 }
 
 /**
