@@ -180,9 +180,11 @@ function parseShape(s: string, depth = 0): Shape {
   const mat = /^\\begin\{([pbBvV]?matrix|array)\}(?:\{[^}]*\})?([\s\S]*)\\end\{\1\}$/.exec(s);
   // One matrix, not `\begin{pmatrix}…\end{pmatrix} \begin{pmatrix}…\end{pmatrix} = …` (a product and its result).
   if (mat && !mat[2].includes(`\\end{${mat[1]}}`)) {
-    const rows = mat[2].split(/\\\\/).map((r) => r.trim()).filter((r) => r.length > 0)
-      .map((r) => r.split('&').map((c) => parseShape(c, depth + 1)));
-    return { kind: 'matrix', rows };
+    const cells = mat[2].split(/\\\\/).map((r) => r.trim()).filter((r) => r.length > 0).map((r) => r.split('&').map((c) => c.trim()));
+    // `vmatrix` is a determinant, as in Math-Verify: a number, not a matrix; `Vmatrix` (a norm) is left as written.
+    if (mat[1] === 'vmatrix') return { kind: 'scalar', text: determinant(cells) ?? s };
+    if (mat[1] === 'Vmatrix') return { kind: 'scalar', text: s };
+    return { kind: 'matrix', rows: cells.map((r) => r.map((c) => parseShape(c, depth + 1))) };
   }
   const unions = splitTop(s, '\\cup');
   if (unions.length > 1) return { kind: 'list', items: unions.map((u) => parseShape(u, depth + 1)) };
@@ -225,6 +227,17 @@ function parseShape(s: string, depth = 0): Shape {
     return { kind: 'list', items: [{ kind: 'scalar', text: `${pm[0]}+${pm[1]}` }, { kind: 'scalar', text: `${pm[0]}-${pm[1]}` }] };
   }
   return { kind: 'scalar', text: s };
+}
+
+/** The determinant of a square matrix of LaTeX entries (1×1 to 3×3) as a LaTeX expression; null otherwise. */
+function determinant(m: string[][]): string | null {
+  const n = m.length;
+  if (n < 1 || n > 3 || m.some((r) => r.length !== n || r.some((c) => c === ''))) return null;
+  const e = (r: number, c: number) => `(${m[r][c]})`;
+  if (n === 1) return e(0, 0);
+  if (n === 2) return `${e(0, 0)}${e(1, 1)}-${e(0, 1)}${e(1, 0)}`;
+  const terms = [0, 1, 2].map((c) => `${e(0, c)}${e(1, (c + 1) % 3)}${e(2, (c + 2) % 3)}-${e(0, c)}${e(1, (c + 2) % 3)}${e(2, (c + 1) % 3)}`);
+  return terms.map((t) => `(${t})`).join('+');
 }
 
 /** A short, readable form of a parsed answer, for `introllm verify` output: `(1, 2)`, `{1, 2}`, `x = 3`, `x < 1`. */
