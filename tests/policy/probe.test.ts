@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
 import { parseHfConfig } from '../../src/lm/config';
 import { Decoder } from '../../src/lm/model';
-import { createProbe, PROBES, probeClass, probeTau, ProbeController, tapDecoder } from '../../src/policy/probe';
+import { createProbe, PROBES, probeClass, probesInRange, probeTau, ProbeController, tapDecoder } from '../../src/policy/probe';
 import { rollout } from '../../src/rl/rollout';
 import { Rng } from '../../src/rng';
 import { expectKitError } from './helpers';
@@ -66,7 +66,15 @@ describe('probe rules', () => {
     expect(taus('explore-branch')).toEqual([1.4, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]);
     expect(taus('explore-op')).toEqual([0.5, 2.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
     expect(taus('explore-op-branch')).toEqual([1.3, 2.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
-    expect(Object.keys(PROBES)).toEqual(['calm-digits', 'calm-verdict', 'calm-verdict-digits', 'calm-rest', 'explore-choice', 'explore-choice-wide', 'explore-op', 'explore-op-branch', 'explore-branch']);
+    expect(taus('explore-op-in-range')).toEqual([0.5, 1.6, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+    expect(taus('calm-rest-in-range')).toEqual([1.0, 1.0, 1.0, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]);
+    expect(Object.keys(PROBES)).toEqual(['calm-digits', 'calm-verdict', 'calm-verdict-digits', 'calm-rest', 'explore-choice', 'explore-choice-wide', 'explore-op', 'explore-op-branch', 'explore-branch', 'explore-op-in-range', 'calm-rest-in-range']);
+  });
+
+  it('probesInRange keeps the rules whose every τ lies in the range', () => {
+    expect(probesInRange(0.4, 1.6)).toEqual(['explore-choice', 'explore-branch', 'explore-op-in-range', 'calm-rest-in-range']);
+    expect(probesInRange(0.5, 1.6)).toEqual(['explore-branch', 'explore-op-in-range']);
+    expect(probesInRange(0.2, 2.0)).toHaveLength(11);
   });
 
   it('an unknown probe or a bad τ is a KitError naming it', () => {
