@@ -295,7 +295,7 @@ function scalarEqual(p: string, g: string, ctx: Ctx): boolean {
   }
   // Chains of inequalities (`n <= k <= \lceil 3n/2 \rceil`): the same relations between equal members, in either
   // direction (Math-Verify compares a chain relation by relation).
-  const cp = splitRelations(p);
+  const cp = /[<>]/.test(p) ? splitRelations(p) : null;
   const cg = cp && cp.ops.length > 1 ? splitRelations(g) : null;
   if (cp && cg && cg.ops.length === cp.ops.length) {
     const flip = (op: RelOp): RelOp => ({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '!=': '!=' } as const)[op];
@@ -308,8 +308,8 @@ function scalarEqual(p: string, g: string, ctx: Ctx): boolean {
   }
   // Sums and products with symbolic bounds: the same bounds and equal summands (`\sum_{k=1}^{n} k \cdot 2` is
   // `\sum_{i=1}^{n} 2i`), which Math-Verify settles symbolically and sampling cannot.
-  const bp = bigOperator(p);
-  const bg = bigOperator(g);
+  const bp = p.includes('\\sum') || p.includes('\\prod') ? bigOperator(p) : null;
+  const bg = g.includes('\\sum') || g.includes('\\prod') ? bigOperator(g) : null;
   if (bp || bg) {
     const same = bigOperatorsEqual(bp, bg, ctx);
     if (same) ctx.reason = `same ${bg!.op === 'sum' ? 'sum' : 'product'}: equal bounds and equal terms`;

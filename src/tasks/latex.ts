@@ -147,7 +147,9 @@ class Converter {
    * consumed; null (and nothing consumed) for any other exponent.
    */
   private oddRootExponent(): { p: number; q: number } | null {
-    const m = /^(?:\{\s*(-?)\s*(?:(\d+)\s*\/\s*(\d+)|\\frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\s*\}|(\d)))\s*\}|\(\s*(-?)\s*(\d+)\s*\/\s*(\d+)\s*\))/.exec(this.s.slice(this.i, this.i + 40));
+    const look = this.s.slice(this.i, this.i + 40);
+    if ((look[0] !== '{' && look[0] !== '(') || (!look.includes('/') && !look.includes('frac'))) return null;
+    const m = /^(?:\{\s*(-?)\s*(?:(\d+)\s*\/\s*(\d+)|\\frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\s*\}|(\d)))\s*\}|\(\s*(-?)\s*(\d+)\s*\/\s*(\d+)\s*\))/.exec(look);
     if (!m) return null;
     const num = Number(m[2] ?? m[4] ?? m[5] ?? m[9]);
     const den = Number(m[3] ?? m[6] ?? m[7] ?? m[10]);
