@@ -127,7 +127,8 @@ function diff(a: SeedEval[], b: SeedEval[], key: string): { diff: number; ci95: 
 /** The fixed τ of the study's grid inside the head's range, and the in-range probes, evaluated on `model`. */
 async function references(c: Ctx, model: Decoder, prefix: string, seeds: number[]): Promise<{ fixed: Record<string, SeedEval[]>; probes: Record<string, SeedEval[]>; best: string }> {
   const { tauMin, tauMax } = controllerOptions(c.cfgOf('introllm', 0));
-  const taus = [0.6, 0.8, 1.0, 1.2].filter((t) => t >= tauMin && t <= tauMax);
+  // The fixed τ around the base model's best (1.0 on validation and test: results/headroom/tiny, results/tau-sweep/tiny).
+  const taus = [0.8, 1.0, 1.2].filter((t) => t >= tauMin && t <= tauMax);
   const fixed: Record<string, SeedEval[]> = {};
   for (const t of taus) {
     const m = `fixed-${t.toFixed(1)}`;
