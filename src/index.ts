@@ -45,6 +45,8 @@ export {
   FixedTauSamples,
 } from './experiments/notebook';
 export { summariseMethod, summaryTable, benchmarkTable, MethodSummary } from './experiments/summary';
+export { runKnownAnswer, knownAnswerTable, KnownAnswerSummary } from './experiments/known-answer';
+export { runInstruments, INSTRUMENT_PARTS } from './experiments/instruments';
 export { benchDecoder } from './bench/lm';
 export { benchRl } from './bench/rl';
 export * from './plots';
