@@ -189,7 +189,7 @@ function parseShape(s: string, depth = 0): Shape {
   const unions = splitTop(s, '\\cup');
   if (unions.length > 1) return { kind: 'list', items: unions.map((u) => parseShape(u, depth + 1)) };
   // `x \in [a, b]`, `(m, n) \in \{(1, 1), (3, 2)\}`: a name's value is the set (Math-Verify reads \in as =).
-  const inSet = /^([^=<>]{1,80}?)\s*\\in(?![a-zA-Z])\s*([\s\S]+)$/.exec(s);
+  const inSet = s.includes('\\in') ? /^([^=<>]{1,80}?)\s*\\in(?![a-zA-Z])\s*([\s\S]+)$/.exec(s) : null;
   if (inSet && isName(inSet[1])) return { kind: 'eq', lhs: compact(inSet[1]), rhs: parseShape(inSet[2], depth + 1) };
   const items = splitItems(s);
   if (items.length > 1) {
@@ -220,7 +220,7 @@ function parseShape(s: string, depth = 0): Shape {
     return { kind: 'eq', lhs: compact(lhs), rhs: parseShape(eqs[eqs.length - 1], depth + 1), chain: eqs.length > 2 };
   }
   // A ratio `5 : 9` or `3 : 4 : 5` (`:` read as division, as in Math-Verify, for two parts).
-  const ratio = splitTop(s, ':');
+  const ratio = s.includes(':') ? splitTop(s, ':') : [s];
   if (ratio.length >= 2 && ratio.length <= MAX_ITEMS && ratio.every((r) => r !== '')) return { kind: 'ratio', items: ratio };
   const pm = s.split(/\\pm(?![a-zA-Z])/);
   if (pm.length === 2) {
@@ -700,7 +700,7 @@ export function judgeEquivalence(pred: unknown, gold: unknown, options: Equivale
       return { equal: same, reason: same ? 'same text (over-long input)' : `over-long input (> ${MAX_INPUT} characters), compared as text`, predParsed: null, goldParsed: null };
     }
     // Malformed math in the final answer is wrong whatever it resembles (Math-Verify cannot parse it either).
-    if (firstUnclosedGroup(pred) >= 0) return no('the predicted answer is malformed LaTeX (a group that never closes)', pred.trim());
+    if (pred.includes('{') && firstUnclosedGroup(pred) >= 0) return no('the predicted answer is malformed LaTeX (a group that never closes)', pred.trim());
     const ctx: Ctx = { opts, budget: new Budget(opts.timeBudgetMs), reason: '' };
     // A reference may list alternatives joined by an upper-case OR (Omni-MATH).
     const alternatives = gold.split(/\s+OR\s+/).filter((g) => g.trim() !== '');

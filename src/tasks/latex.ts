@@ -120,16 +120,7 @@ class Converter {
       if (ch === '^') {
         this.i++;
         this.skipSpace();
-        // `x^{1/3}`, `x^{\frac{2}{3}}`, `x^(1/3)`: a power with an odd root is the real root, as `\sqrt[3]{x}` is.
-        const root = this.oddRootExponent();
-        if (root) {
-          const base = popOperand(out);
-          if (base === null) throw new Error('missing base');
-          out.push(` (nthRoot(${base}, ${root.q}))^(${root.p}) `);
-          continue;
-        }
-        // `x^(n+1)` keeps its parenthesised exponent; otherwise one braced group or token: `x^{n+1}`, `x^2`.
-        out.push(this.s[this.i] === '(' ? '^' : `^(${this.sub(this.rawArg())})`);
+        this.power(out);
         continue;
       }
       if (ch === '{' || ch === '(' || ch === '[') { this.i++; out.push('('); continue; }
@@ -140,6 +131,20 @@ class Converter {
     }
     if (absOpen) throw new Error('unbalanced |');
     return out.join('');
+  }
+
+  /** The exponent after `^` (already consumed), written onto `out`; it may take the base back off `out`. */
+  private power(out: string[]): void {
+    // `x^{1/3}`, `x^{\frac{2}{3}}`, `x^(1/3)`: a power with an odd root is the real root, as `\sqrt[3]{x}` is.
+    const root = this.oddRootExponent();
+    if (root) {
+      const base = popOperand(out);
+      if (base === null) throw new Error('missing base');
+      out.push(` (nthRoot(${base}, ${root.q}))^(${root.p}) `);
+      return;
+    }
+    // `x^(n+1)` keeps its parenthesised exponent; otherwise one braced group or token: `x^{n+1}`, `x^2`.
+    out.push(this.s[this.i] === '(' ? '^' : `^(${this.sub(this.rawArg())})`);
   }
 
   /**

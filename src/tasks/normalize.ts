@@ -154,7 +154,7 @@ function lastAlignedLine(s: string): string {
  * into a data file) with the backslashes halved; any other answer unchanged. A matrix keeps its `\\\\` row breaks.
  */
 export function undoubleBackslashes(s: string): string {
-  if (!/\\\\[a-zA-Z]{2,}/.test(s) || /(?<!\\)\\[a-zA-Z]/.test(s.replace(/\\\\/g, '')) || s.includes('&')) return s;
+  if (!s.includes('\\\\') || !/\\\\[a-zA-Z]{2,}/.test(s) || /(?<!\\)\\[a-zA-Z]/.test(s.replace(/\\\\/g, '')) || s.includes('&')) return s;
   return s.replace(/\\\\/g, '\\');
 }
 
@@ -185,7 +185,7 @@ export function normalizeAnswer(raw: string): Normalized {
   let s = lastAlignedLine(stripWrappers(stripTrailingNoise(undoubleBackslashes(repairEscapes(String(raw))))));
   s = stripTrailingNoise(s);
   // `:=` is `=`.
-  s = s.replace(/:=/g, '=');
+  if (s.includes(':=')) s = s.replace(/:=/g, '=');
   s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![a-zA-Z])\s*\.?/g, '');
   s = s.replace(/\\[dtc]frac(?![a-zA-Z])/g, '\\frac').replace(/\\[dt]binom(?![a-zA-Z])/g, '\\binom');
   // Degrees.
