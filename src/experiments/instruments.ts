@@ -412,13 +412,17 @@ export async function runInstruments(o: InstrumentsOptions): Promise<Record<stri
   const tok = await loadTokenizer(modelDirFor(cfg0));
   const c: Ctx = { o, log, task, tok, cfgOf: (m, s, extra = []) => studyConfig(o, m, s, extra) };
   const file = path.join(o.out, 'summary.json');
-  const summary: Record<string, unknown> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+  // Re-read before every write: parts may run in separate processes on the same folder.
+  const current = (): Record<string, unknown> => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {});
+  let summary = current();
   const parts: Record<InstrumentPart, (c: Ctx) => Promise<Record<string, unknown>>> = {
     temperature_only: temperatureOnly, behaviour_cloning: behaviourCloning, headroom_after_rl: headroomAfterRl, theta_at_fixed_tau: thetaAtFixedTau, phi_snr: phiSnr,
   };
   for (const p of o.parts) {
     log(`instruments: ${p}`);
-    summary[p] = await parts[p](c);
+    const value = await parts[p](c);
+    summary = current();
+    summary[p] = value;
     summary.meta = { preset: o.preset, split: 'validation', problems: o.problems, k: o.k, seeds: o.seeds, sets: o.sets, temp_steps: o.tempSteps, trained: o.trained };
     writeJsonAtomic(file, summary);
   }
