@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { initBackend } from '../backend';
 import type { Command } from '../cli';
 import { KitError } from '../errors';
-import { INSTRUMENT_PARTS, InstrumentPart, runInstruments } from '../experiments/instruments';
+import { INSTRUMENT_PARTS, InstrumentPart, instrumentsTable, runInstruments } from '../experiments/instruments';
 import { intFlag, intListFlag, parseFlags } from './args';
 
 export const command: Command = {
@@ -27,7 +27,8 @@ export const command: Command = {
       tempSteps: intFlag(f, 'temp-steps', 200), trained: (f.trained as string | undefined) ?? path.join('results', preset),
       trainedMethods: (f.methods as string).split(',').map((s) => s.trim()).filter(Boolean), sets: (f.set as string[] | undefined) ?? [],
     });
-    console.log(JSON.stringify(summary, null, 1));
+    console.log(instrumentsTable(summary));
+    console.log(`→ ${path.join(out, 'summary.json')}`);
     return 0;
   },
 };

@@ -428,3 +428,53 @@ export async function runInstruments(o: InstrumentsOptions): Promise<Record<stri
   }
   return summary;
 }
+
+/** The study's summary as Markdown: one short table per part that has run. */
+export function instrumentsTable(s: Record<string, unknown>): string {
+  type E = { value: number; ci95: [number, number] };
+  type D = { diff: number; ci95: [number, number] } | null;
+  const pct = (e: E) => `${(100 * e.value).toFixed(1)} [${(100 * e.ci95[0]).toFixed(1)}, ${(100 * e.ci95[1]).toFixed(1)}]`;
+  const pts = (d: D) => (d ? `${d.diff >= 0 ? '+' : '−'}${Math.abs(100 * d.diff).toFixed(1)} [${(100 * d.ci95[0]).toFixed(1)}, ${(100 * d.ci95[1]).toFixed(1)}]` : '(reference)');
+  const out: string[] = [];
+  const rows = (title: string, r: Record<string, E & { diff_vs_best_fixed?: D; diff_vs_fixed_1?: D }>, key: 'diff_vs_best_fixed' | 'diff_vs_fixed_1') => {
+    out.push(`| ${title} | Avg@k % [95% CI] | Δ points [paired 95% CI] |`, '| --- | --- | --- |');
+    for (const [k, v] of Object.entries(r)) out.push(`| ${k} | ${pct(v)} | ${pts(v[key] ?? null)} |`);
+    out.push('');
+  };
+  const t = s.temperature_only as { accuracy: E; accuracy_at_half: E | null; end_vs_half: D; diff_vs_best_fixed: D; best_fixed: string; phi_updates: { half: number; end: number }; fixed: Record<string, E & { diff_vs_best_fixed: D }>; probes_in_range: Record<string, E & { diff_vs_best_fixed: D }> } | undefined;
+  if (t) {
+    out.push(`**temperature_only** (θ frozen; ${t.phi_updates.end} φ updates): ${pct(t.accuracy)}, Δ vs best fixed τ (${t.best_fixed}) ${pts(t.diff_vs_best_fixed)}; after ${t.phi_updates.half} updates ${t.accuracy_at_half ? pct(t.accuracy_at_half) : '–'} (end − half ${pts(t.end_vs_half)})`, '');
+    rows('base model: fixed τ and in-range probes', { ...t.fixed, ...Object.fromEntries(Object.entries(t.probes_in_range).map(([k, v]) => [`probe-${k}`, v])) }, 'diff_vs_best_fixed');
+  }
+  const b = s.behaviour_cloning as { probe: string; probe_accuracy: E; probe_diff_vs_best_fixed: D; best_fixed: string; deterministic: E & { diff_vs_best_fixed: D; diff_vs_probe: D }; sampled: E & { diff_vs_best_fixed: D; diff_vs_probe: D }; fit_error_tau: number[] } | undefined;
+  if (b) {
+    out.push(`**behaviour_cloning** of probe-${b.probe} (mean |τ_head − τ_probe| on the fitted tokens: ${b.fit_error_tau.map((x) => x.toFixed(3)).join(', ')})`, '',
+      `| | Avg@k % [95% CI] | Δ vs best fixed τ (${b.best_fixed}) | Δ vs the probe |`, '| --- | --- | --- | --- |',
+      `| probe-${b.probe} | ${pct(b.probe_accuracy)} | ${pts(b.probe_diff_vs_best_fixed)} | |`,
+      `| cloned head, deterministic | ${pct(b.deterministic)} | ${pts(b.deterministic.diff_vs_best_fixed)} | ${pts(b.deterministic.diff_vs_probe)} |`,
+      `| cloned head, sampling | ${pct(b.sampled)} | ${pts(b.sampled.diff_vs_best_fixed)} | ${pts(b.sampled.diff_vs_probe)} |`, '');
+  }
+  const h = s.headroom_after_rl as Record<string, { best_fixed: string; fixed: Record<string, E & { diff_vs_best_fixed: D }>; probes_in_range: Record<string, E & { diff_vs_best_fixed: D }> }> | undefined;
+  if (h) {
+    for (const [m, r] of Object.entries(h)) {
+      out.push(`**headroom_after_rl**, θ of ${m} seed 0 (best fixed τ ${r.best_fixed})`, '');
+      rows('method', { ...r.fixed, ...Object.fromEntries(Object.entries(r.probes_in_range).map(([k, v]) => [`probe-${k}`, v])) }, 'diff_vs_best_fixed');
+    }
+  }
+  const th = s.theta_at_fixed_tau as Record<string, E & { diff_vs_fixed_1: D }> | undefined;
+  if (th) {
+    out.push('**theta_at_fixed_tau**: IntroLLM\'s trained θ (every seed)', '');
+    rows('acting with', th, 'diff_vs_fixed_1');
+  }
+  const snr = s.phi_snr as Record<string, Record<string, (E & { steps: number }) | null> | null> | undefined;
+  if (snr) {
+    out.push('**phi_snr**: the φ gradient at each step that trains φ (mean over steps and seeds [95% CI])', '', '| testbed | half-batch cosine | high-entropy share | high-entropy tokens |', '| --- | --- | --- | --- |');
+    for (const [k, v] of Object.entries(snr)) {
+      if (!v || Array.isArray(v)) continue;
+      const f = (e: (E & { steps: number }) | null) => (e ? `${e.value.toFixed(3)} [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}] (${e.steps} steps)` : '–');
+      out.push(`| ${k} | ${f(v.half_batch_cosine)} | ${f(v.high_entropy_share)} | ${f(v.high_entropy_tokens)} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
