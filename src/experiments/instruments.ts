@@ -27,6 +27,7 @@ import { writeJsonAtomic } from '../io/atomic';
 import { loadModel } from '../lm/load';
 import { Decoder } from '../lm/model';
 import { loadTokenizer, Tokenizer } from '../lm/tokenizer';
+import { deltaBarsFigure, DeltaRow, NamedFigure, phiSnrFigure, writeFigures } from '../plots';
 import { createProbe, PROBES, probesInRange, tapDecoder } from '../policy/probe';
 import { TemperatureController } from '../policy/types';
 import { Rng } from '../rng';
@@ -60,6 +61,8 @@ export interface InstrumentsOptions {
   trainedMethods: string[];
   /** `key=value` overrides of the preset (as --set), for every run and evaluation. */
   sets: string[];
+  /** Render the figures as PNG too (needs a Chromium; default true). */
+  png?: boolean;
   log?: (line: string) => void;
 }
 
@@ -426,8 +429,50 @@ export async function runInstruments(o: InstrumentsOptions): Promise<Record<stri
     summary.meta = { preset: o.preset, split: 'validation', problems: o.problems, k: o.k, seeds: o.seeds, sets: o.sets, temp_steps: o.tempSteps, trained: o.trained };
     writeJsonAtomic(file, summary);
   }
+  const figs = await writeFigures(path.join(o.out, 'figures'), instrumentFigures(o.out, summary), o.png ?? true);
+  if (figs.png.skipped && (o.png ?? true)) log(`instruments: HTML figures only (${figs.png.skipped})`);
   return summary;
 }
+
+/** A figure per part that has run (figures/<part>.{html,png}). */
+export function instrumentFigures(out: string, s: Record<string, unknown>): NamedFigure[] {
+  type D = { diff: number; ci95: [number, number] } | null;
+  type R = Record<string, { diff_vs_best_fixed?: D; diff_vs_fixed_1?: D }>;
+  const meta = s.meta as { problems: number; k: number; seeds: number[] } | undefined;
+  const where = meta ? `validation split, ${meta.problems} problems × ${meta.k}` : 'validation split';
+  const rows = (r: R, key: 'diff_vs_best_fixed' | 'diff_vs_fixed_1', prefix = ''): DeltaRow[] => Object.entries(r).map(([k, v]) => ({ label: `${prefix}${k}`, diff: v[key] ?? null }));
+  const figs: NamedFigure[] = [];
+  const t = s.temperature_only as { diff_vs_best_fixed: D; best_fixed: string; phi_updates: { end: number }; fixed: R; probes_in_range: R } | undefined;
+  if (t) {
+    figs.push({ name: 'temperature_only', title: 'Temperature-only RL', fig: deltaBarsFigure(`Temperature-only RL (θ frozen, ${t.phi_updates.end} φ updates) against fixed τ and in-range probes`,
+      `base model; ${where}; seeds ${meta?.seeds.join(', ') ?? ''}`, t.best_fixed,
+      [{ label: 'IntroLLM head, temperature-only', diff: t.diff_vs_best_fixed }, ...rows(t.fixed, 'diff_vs_best_fixed'), ...rows(t.probes_in_range, 'diff_vs_best_fixed', 'probe-')]) });
+  }
+  const b = s.behaviour_cloning as { probe: string; best_fixed: string; probe_diff_vs_best_fixed: D; deterministic: { diff_vs_best_fixed: D }; sampled: { diff_vs_best_fixed: D } } | undefined;
+  if (b) {
+    figs.push({ name: 'behaviour_cloning', title: 'Behaviour cloning', fig: deltaBarsFigure(`probe-${b.probe} cloned into the head`, `base model; ${where}`, b.best_fixed, [
+      { label: `probe-${b.probe}`, diff: b.probe_diff_vs_best_fixed }, { label: 'cloned head, deterministic', diff: b.deterministic.diff_vs_best_fixed },
+      { label: 'cloned head, sampling', diff: b.sampled.diff_vs_best_fixed }]) });
+  }
+  const h = s.headroom_after_rl as Record<string, { best_fixed: string; fixed: R; probes_in_range: R }> | undefined;
+  if (h) {
+    for (const [m, r] of Object.entries(h)) {
+      figs.push({ name: `headroom_after_rl-${m}`, title: `Headroom after RL (${m})`, fig: deltaBarsFigure(`Headroom on the RL-trained θ of ${m} (seed 0)`, where, r.best_fixed,
+        [...rows(r.fixed, 'diff_vs_best_fixed'), ...rows(r.probes_in_range, 'diff_vs_best_fixed', 'probe-')]) });
+    }
+  }
+  const th = s.theta_at_fixed_tau as R | undefined;
+  if (th) figs.push({ name: 'theta_at_fixed_tau', title: 'IntroLLM θ at fixed τ', fig: deltaBarsFigure('IntroLLM\'s trained θ acting at fixed τ and with its head', `every seed; ${where}`, 'fixed-1.0', rows(th, 'diff_vs_fixed_1')) });
+  if (s.phi_snr) {
+    const curves = (['temperature-only', 'known-answer'] as const).flatMap((d) => (meta?.seeds ?? []).flatMap((seed) => {
+      const m = readMetrics(path.join(out, 'runs', d, `seed-${seed}`));
+      return m ? [{ testbed: d === 'temperature-only' ? 'guess testbed (temperature-only)' : 'known-answer task', seed, metrics: m }] : [];
+    }));
+    if (curves.length) figs.push({ name: 'phi_snr', title: 'φ gradient signal-to-noise', fig: phiSnrFigure(curves) });
+  }
+  return figs;
+}
+
 
 /** The study's summary as Markdown: one short table per part that has run. */
 export function instrumentsTable(s: Record<string, unknown>): string {

@@ -13,6 +13,7 @@ export * from './tau-views';
 export * from './token-view';
 export * from './headroom';
 export * from './known-answer';
+export * from './instruments';
 export * from './render';
 export * from './table';
 export * from './rows';

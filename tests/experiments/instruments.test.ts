@@ -30,7 +30,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const opts = (extra: Partial<InstrumentsOptions> = {}): InstrumentsOptions => ({
   preset: 'known-answer', out: path.join(dir, 'out'), parts: ['temperature_only', 'behaviour_cloning', 'headroom_after_rl', 'theta_at_fixed_tau'], seeds: [0],
-  problems: 12, k: 2, tempSteps: 4, trained, trainedMethods: ['fixed-1.0', 'introllm'], sets: [`model.dir=${JSON.stringify(models)}`, 'rollout.promptsPerStep=2', 'rollout.groupSize=4'],
+  problems: 12, k: 2, tempSteps: 4, trained, trainedMethods: ['fixed-1.0', 'introllm'], png: false, sets: [`model.dir=${JSON.stringify(models)}`, 'rollout.promptsPerStep=2', 'rollout.groupSize=4'],
   log: () => {}, ...extra,
 });
 
@@ -58,6 +58,9 @@ describe('instruments', () => {
     const cos = metrics.map((m) => m['diag/phi_half_cosine']);
     expect(cos.every((v) => v === null || (v >= -1 - 1e-6 && v <= 1 + 1e-6))).toBe(true);
     expect(cos.some((v) => typeof v === 'number')).toBe(true);
+    // a figure per part
+    const figs = fs.readdirSync(path.join(dir, 'out', 'figures'));
+    for (const f of ['temperature_only', 'behaviour_cloning', 'headroom_after_rl-fixed-1.0', 'headroom_after_rl-introllm', 'theta_at_fixed_tau']) expect(figs).toContain(`${f}.html`);
   });
 
   it('resumes from its saved evaluations', async () => {
