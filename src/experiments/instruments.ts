@@ -24,6 +24,7 @@ import { controllerOptions, ExperimentConfig, parseSetting, resolveConfig } from
 import { EvalResult } from '../eval/evaluate';
 import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
+import { readResultText } from '../io/packed';
 import { loadModel } from '../lm/load';
 import { Decoder } from '../lm/model';
 import { loadTokenizer, Tokenizer } from '../lm/tokenizer';
@@ -303,7 +304,9 @@ async function behaviourCloning(c: Ctx): Promise<Record<string, unknown>> {
       } else {
         for (const a of ['mean', 'sample'] as const) out[a].push({ seed: s, eval: readEvalFile(path.join(c.o.out, 'evals', `bc-${probe}-${a}`, `seed-${s}.json`))! });
       }
-      fit.push((JSON.parse(fs.readFileSync(fitFile, 'utf8')) as { fit_error_tau: number }).fit_error_tau);
+      const fitText = readResultText(fitFile); // plain, or packed by `introllm pack`
+      if (fitText === null) throw new KitError(`${fitFile}: missing (the cloned head's fit record); delete evals/bc-${probe}-* to clone it again`);
+      fit.push((JSON.parse(fitText) as { fit_error_tau: number }).fit_error_tau);
     }
     return {
       probe, rule: PROBES[probe],
@@ -369,8 +372,8 @@ function loadHidden(cfg: ExperimentConfig): number {
 }
 
 /** Mean and 95% bootstrap CI (over steps pooled across seeds) of a diag/* metric in run folders. */
-function stepEstimate(dirs: string[], key: string): (Estimate & { steps: number }) | null {
-  const vals = dirs.flatMap((d) => (readMetrics(d) ?? []).map((m) => (m as Record<string, unknown>)[key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v)));
+function stepEstimate(dirs: string[], key: string, maxStep = Infinity): (Estimate & { steps: number }) | null {
+  const vals = dirs.flatMap((d) => (readMetrics(d) ?? []).filter((m) => m.step <= maxStep).map((m) => (m as Record<string, unknown>)[key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v)));
   if (vals.length === 0) return null;
   const rng = new Rng(0).fork(`snr:${key}`);
   const means: number[] = [];
@@ -399,8 +402,11 @@ async function phiSnr(c: Ctx): Promise<Record<string, unknown>> {
     kaDirs.push(dir);
   }
   const tiny = c.o.seeds.map((s) => path.join(c.o.out, 'runs', 'temperature-only', `seed-${s}`)).filter((d) => fs.existsSync(path.join(d, 'metrics.jsonl')));
+  // Over the whole run, and over its first 20 steps: a head that has converged has a gradient of ~0 (its cosine
+  // falls back to noise), so the early steps show whether there was a signal to follow.
   const of = (dirs: string[]) => ({
     half_batch_cosine: stepEstimate(dirs, 'diag/phi_half_cosine'),
+    half_batch_cosine_first_20_steps: stepEstimate(dirs, 'diag/phi_half_cosine', 20),
     high_entropy_share: stepEstimate(dirs, 'diag/phi_high_entropy_share'),
     high_entropy_tokens: stepEstimate(dirs, 'diag/high_entropy_tokens'),
   });
@@ -513,11 +519,11 @@ export function instrumentsTable(s: Record<string, unknown>): string {
   }
   const snr = s.phi_snr as Record<string, Record<string, (E & { steps: number }) | null> | null> | undefined;
   if (snr) {
-    out.push('**phi_snr**: the φ gradient at each step that trains φ (mean over steps and seeds [95% CI])', '', '| testbed | half-batch cosine | high-entropy share | high-entropy tokens |', '| --- | --- | --- | --- |');
+    out.push('**phi_snr**: the φ gradient at each step that trains φ (mean over steps and seeds [95% CI])', '', '| testbed | half-batch cosine, first 20 steps | half-batch cosine, all steps | high-entropy share | high-entropy tokens |', '| --- | --- | --- | --- | --- |');
     for (const [k, v] of Object.entries(snr)) {
       if (!v || Array.isArray(v)) continue;
       const f = (e: (E & { steps: number }) | null) => (e ? `${e.value.toFixed(3)} [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}] (${e.steps} steps)` : '–');
-      out.push(`| ${k} | ${f(v.half_batch_cosine)} | ${f(v.high_entropy_share)} | ${f(v.high_entropy_tokens)} |`);
+      out.push(`| ${k} | ${f(v.half_batch_cosine_first_20_steps)} | ${f(v.half_batch_cosine)} | ${f(v.high_entropy_share)} | ${f(v.high_entropy_tokens)} |`);
     }
     out.push('');
   }
