@@ -144,7 +144,7 @@ export async function runSelection(o: SelectOptions): Promise<{ rows: SelectionR
 }
 
 /** A variant's config for one seed, as reproduce resolves it (the preset, the method, the validation split, --set). */
-function resolveVariant(o: SelectOptions, v: Variant, seed: number): ExperimentConfig {
+export function resolveVariant(o: SelectOptions, v: Variant, seed: number): ExperimentConfig {
   const preset = REPRODUCE_PRESETS[o.preset]?.trainPreset ?? o.preset;
   return resolveConfig({
     preset,
@@ -166,7 +166,7 @@ function withoutEvalAction(c: ExperimentConfig): unknown {
  * θ and φ) on the validation split with its own config, into `<out>/runs/<label>/seed-<s>/` (config.json, eval.json).
  * A variant whose config differs from the trained one in anything but controller.evalAction is an error.
  */
-async function evaluateTrainedVariants(o: SelectOptions, grid: SelectionGrid): Promise<void> {
+export async function evaluateTrainedVariants(o: SelectOptions, grid: SelectionGrid): Promise<void> {
   const [first, ...rest] = grid.variants;
   await initBackend(o.backend, { log: () => {} });
   for (const v of rest) {
