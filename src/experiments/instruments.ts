@@ -25,6 +25,7 @@ import { EvalResult } from '../eval/evaluate';
 import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
 import { readResultText } from '../io/packed';
+import { loadHfConfig } from '../lm/config';
 import { loadModel } from '../lm/load';
 import { Decoder } from '../lm/model';
 import { loadTokenizer, Tokenizer } from '../lm/tokenizer';
@@ -351,7 +352,7 @@ async function thetaAtFixedTau(c: Ctx): Promise<Record<string, unknown>> {
       rows[label].push(await cachedEval(c, `introllm-theta/${label}`, s, async () => {
         const cfg = c.cfgOf(method, s);
         // The run's own head (its config, with the evaluation's action), loaded with θ from the run's checkpoint.
-        const head = action ? controllerFor({ ...runCfg, controller: { ...runCfg.controller, evalAction: action } }, loadHidden(runCfg)) : null;
+        const head = action ? controllerFor({ ...runCfg, controller: { ...runCfg.controller, evalAction: action } }, loadHfConfig(modelDirFor(runCfg)).hiddenSize) : null;
         const model = await modelOf(runCfg, dir, head ?? undefined);
         try {
           return evalWith(c, model, cfg, head);
@@ -366,10 +367,6 @@ async function thetaAtFixedTau(c: Ctx): Promise<Record<string, unknown>> {
   return Object.fromEntries(Object.entries(rows).map(([k, e]) => [k, { ...estimate(e), diff_vs_fixed_1: k === 'fixed-1.0' ? null : diff(e, ref, `theta:${k}`) }]));
 }
 
-function loadHidden(cfg: ExperimentConfig): number {
-  const text = fs.readFileSync(path.join(modelDirFor(cfg), 'config.json'), 'utf8');
-  return (JSON.parse(text) as { hidden_size: number }).hidden_size;
-}
 
 /** Mean and 95% bootstrap CI (over steps pooled across seeds) of a diag/* metric in run folders. */
 function stepEstimate(dirs: string[], key: string, maxStep = Infinity): (Estimate & { steps: number }) | null {

@@ -106,18 +106,19 @@ function firstClass(prompt: string, C: number): number {
 }
 
 /**
- * The class of each generated position of `completion` (its characters, in order), K at most: the first from the
- * prompt, each next one from the previous correct character; null from the first wrong character on.
+ * The class of each generated position, given each generated token's text in order (a completion's characters, or a
+ * rollout's token pieces), K at most: the first from the prompt, each next one from the previous correct token; null
+ * from the first wrong token on.
  */
-export function positionClasses(spec: KnownAnswerSpec, prompt: string, completion: string): (number | null)[] {
+export function positionClasses(spec: KnownAnswerSpec, prompt: string, pieces: readonly string[]): (number | null)[] {
   const C = spec.optimalTau.length;
   const out: (number | null)[] = [];
   let k: number | null = firstClass(prompt, C);
-  for (const ch of Array.from(completion).slice(0, spec.positions)) {
+  for (const piece of pieces.slice(0, spec.positions)) {
     out.push(k);
     if (k === null) continue;
-    const { targets } = classLetters(k);
-    k = targets.includes(ch) ? successor(ch, C) : null;
+    // A filler has no text ('' is in every string, so the length is checked): a wrong token like any other.
+    k = piece.length === 1 && classLetters(k).targets.includes(piece) ? successor(piece, C) : null;
   }
   return out;
 }
@@ -130,7 +131,7 @@ export function createKnownAnswerTask(spec: KnownAnswerSpec): Task {
     // The first K characters are graded (a wrong token ends the completion, so a failure is never followed by text).
     const chars = Array.from(completion.trim()).slice(0, K);
     if (chars.length < K) return false;
-    const cls = positionClasses(spec, problem.prompt, chars.join(''));
+    const cls = positionClasses(spec, problem.prompt, chars);
     return chars.every((ch, i) => cls[i] !== null && classLetters(cls[i]!).targets.includes(ch));
   };
   return {
@@ -167,15 +168,8 @@ export function createKnownAnswerTask(spec: KnownAnswerSpec): Task {
     },
     extractAnswer: (completion) => (completion.trim().length > 0 ? completion.trim() : null),
     tokenClasses: (problem, pieces) => {
-      // A filler has no text: it is a wrong token like any other (the walk of positionClasses, per token).
       const names = classNames(spec);
-      const out: (string | null)[] = [];
-      let k: number | null = firstClass(problem.prompt, C);
-      for (const piece of pieces.slice(0, K)) {
-        out.push(k === null ? null : names[k]);
-        if (k !== null) k = classLetters(k).targets.includes(piece) && piece.length === 1 ? successor(piece, C) : null;
-      }
-      return out;
+      return positionClasses(spec, problem.prompt, pieces).map((k) => (k === null ? null : names[k]));
     },
   };
 }
