@@ -10,6 +10,8 @@ import {
   accuracyFigure, benchmarkAccuracyFigure, Figure, galleryHtml, passAtKCurveFigure, renderPng, RunMetrics, Summary, tauByClass, tauByClassFigure,
   tauEntropyCorrelation, tauEntropyFigure, tokensToHtml, trainingCurvesFigure,
 } from '../plots';
+import { ClassConsistency, classConsistencyBySeed } from '../plots/seed-consistency';
+import { classifyTokens, TOKEN_CLASSES, TokenClass } from '../plots/token-class';
 import { readEval, readMetrics } from './run-files';
 
 export interface FigureInputs {
@@ -25,6 +27,8 @@ export interface FigureInputs {
 export interface Interpretability {
   tau_entropy: ReturnType<typeof tauEntropyCorrelation>;
   tau_by_class: ReturnType<typeof tauByClass>;
+  /** τ by class per seed, against each seed's own mean τ: whether the pooled pattern is one rule in every seed. */
+  tau_by_class_seeds: Record<TokenClass, ClassConsistency>;
 }
 
 function perBenchmark(summary: FigureInputs['summary']): { name: string; title: string; fig: Figure }[] {
@@ -42,7 +46,11 @@ export function seedTraces(seed: number, traces: Traces | undefined): Traces {
 
 /** summary.json's interpretability numbers of a set of traces: τ–entropy correlation and τ by token class, with CIs. */
 export function interpretabilityOf(traces: Traces): Interpretability {
-  return { tau_entropy: tauEntropyCorrelation(traces, { seed: 0 }), tau_by_class: tauByClass(traces, { seed: 0 }) };
+  return {
+    tau_entropy: tauEntropyCorrelation(traces, { seed: 0 }),
+    tau_by_class: tauByClass(traces, { seed: 0 }),
+    tau_by_class_seeds: classConsistencyBySeed(traces, TOKEN_CLASSES, classifyTokens, (t) => t.problemId.split(':')[0], { seed: 0 }),
+  };
 }
 
 /** Builds every figure, writes them, and returns the interpretability numbers per method (for summary.json). */
