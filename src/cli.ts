@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   bench: load('./commands/bench'),
   sft: load('./commands/sft'),
   train: load('./commands/train'),
+  config: load('./commands/config'),
   reproduce: load('./commands/reproduce'),
   ablate: load('./commands/ablate'),
   select: load('./commands/select'),
@@ -37,9 +38,25 @@ export function registerCommand(name: string, load: () => Promise<Command>): voi
   COMMANDS[name] = load;
 }
 
-function help(): string {
-  return ['usage: introllm <command> [options]', '', 'commands:', ...Object.keys(COMMANDS).sort().map((n) => `  ${n}`),
-    '', 'Run `introllm <command> --help` for the options of one command.'].join('\n');
+/** The registered command names, sorted. */
+export function commandNames(): string[] {
+  return Object.keys(COMMANDS).sort();
+}
+
+/** `introllm --help`: a line per registered command with its summary (each command module's `summary`). */
+export async function helpText(): Promise<string> {
+  const names = commandNames();
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = await Promise.all(names.map(async (n) => {
+    let summary: string;
+    try {
+      summary = (await COMMANDS[n]()).summary;
+    } catch (e) {
+      summary = `(its module did not load: ${(e as Error).message.split('\n')[0]})`;
+    }
+    return `  ${n.padEnd(width)}  ${summary}`;
+  }));
+  return ['usage: introllm <command> [options]', '', 'commands:', ...lines, '', 'Run `introllm <command> --help` for the options of one command.'].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -48,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     process.on('exit', () => fs.writeSync(2, `${peakRssLine()}\n`));
   }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(help());
+    console.log(await helpText());
     return name ? 0 : 2;
   }
   const load = COMMANDS[name];

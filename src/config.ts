@@ -2,116 +2,69 @@
 // merge that rejects unknown keys, wrong types and impossible values with a message saying what is valid. The resolved
 // config is written into every run folder (config.json).
 //
-// Sources: "paper" = Introspective LLM (arXiv 2602.13035) as summarised in ../shared/docs/paper-notes.md; "ours" = a
+// Sources: "paper" = Introspective LLM (arXiv 2602.13035) as summarised in docs/method.md; "ours" = a
 // choice of this kit where the paper gives no number (all such values are options).
-import * as fs from 'node:fs';
 import { KitError } from './errors';
+import { readDataFile } from './io/data-file';
 import { DEFAULT_INSTRUCTION } from './tasks/benchmark-task';
-import { ControllerConfig, DEFAULT_CONTROLLER_CONFIG, resolveControllerConfig } from './policy/config';
+import { CONTROLLER_DOCS, ControllerConfig, DEFAULT_CONTROLLER_CONFIG, resolveControllerConfig } from './policy/config';
 
 export type ScheduleMode = 'alternate' | 'sequential' | 'joint' | 'temperature-only' | 'token-only';
 export const SCHEDULE_MODES: readonly ScheduleMode[] = ['alternate', 'sequential', 'joint', 'temperature-only', 'token-only'];
 
+// Each key's meaning and source: CONFIG_DOCS next to the defaults (BASE) below; `introllm config` prints every key with its
+// value, description and where the value came from.
 export interface ExperimentConfig {
-  /** Base seed; every random stream of a run is derived from it and the step (so a resumed run repeats exactly). */
   seed: number;
   model: {
-    /** HF folder of the token policy (config.json + safetensors + tokenizer). Ours: the tiny SFT model in data/. For
-     *  task 'known-answer' the folder under which the task writes its constructed model (one subfolder per rule). */
     dir: string;
   };
   task: {
-    /** Synthetic task name ('countdown', 'arithmetic') or 'benchmark' for the JSONL files in data/. */
     name: string;
-    /** Difficulty knob of the synthetic task (for 'known-answer': K, the scored positions of a completion). */
     difficulty: number;
-    /** For name = 'known-answer': the optimal temperature τ*_k of each token class (1 to 3 classes), known in closed form
-     *  by construction (src/tasks/known-answer.ts). Ours: 0.6 and 1.4, one on each side of the head's start at 1.0. */
     optimalTau: number[];
-    /** Size of a fixed pool of training problems that every step draws its prompts from; 0 = fresh problems every
-     *  step (the synthetic tasks are unlimited). Ours: 0. */
     trainPool: number;
-    /** For name = 'benchmark': training file stem in data/ (e.g. 'math_train'). */
     trainBenchmark: string;
-    /** For name = 'benchmark': evaluation file stems in data/, each reported separately. */
     evalBenchmarks: string[];
-    /** For name = 'benchmark': folder of the JSONL files ('' = the kit's data/; any `<name>.jsonl` there is a set). */
     dataDir: string;
-    /** For name = 'benchmark': render prompts with the tokenizer's chat template (false for base models). */
     chatTemplate: boolean;
-    /** For name = 'benchmark': the instruction appended to every problem. Ours: the common "boxed" math prompt. */
     instruction: string;
   };
   rollout: {
-    /** Distinct prompts per RL step. Ours. */
     promptsPerStep: number;
-    /** G: samples per prompt (the GRPO group). Paper: not known; ours: 4 (≥ 2 needed for a group baseline). */
     groupSize: number;
-    /** Generation length limit (tokens). */
     maxNewTokens: number;
   };
-  /** The temperature controller (name + its options; see src/policy/config.ts for every field). */
   controller: { name: string } & Partial<ControllerConfig>;
   grpo: {
-    /** Advantage estimator: 'grpo' (group-normalised, paper) or 'rloo'. */
     advantage: string;
-    /** Divide by the group std (paper's GRPO: true; Dr. GRPO: false). */
     scaleByStd: boolean;
-    /** PPO clip range ε_low / ε_high (DAPO's clip-higher uses 0.2 / 0.28). Paper: not known; ours: 0.2 / 0.28. */
     clipLow: number;
     clipHigh: number;
-    /** KL coefficient to the frozen initial policy (k3 estimator); 0 = off. Paper: not known; ours: 0. */
     klCoef: number;
-    /** Loss aggregation: 'token-mean' | 'seq-mean-token-mean' | 'seq-mean-token-sum-norm'. Ours: token-mean. */
     aggregation: string;
-    /** Optimisation epochs over each rollout batch (with stored old log-probs). Ours: 1. */
     epochs: number;
-    /** Optimisation passes of the temperature head φ over each rollout batch in a temperature step (θ frozen, so its
-     *  forward is computed once and reused; each pass is one Adam step of φ). Paper: not known; ours: 1. */
     tempEpochs: number;
-    /** Global gradient-norm clip per parameter group; 0 = off. Ours: 1.0. */
     maxGradNorm: number;
-    /** Record the φ gradient's signal-to-noise at every step that trains φ (diag/* in metrics.jsonl: the cosine between
-     *  the gradients of the batch's two halves, the high-entropy tokens' share; src/rl/grpo-step.ts). Costs four more
-     *  backward passes through the head per step. Ours: off (the instruments study turns it on). */
     phiDiagnostics: boolean;
   };
   optim: {
-    /** Adam learning rate of the token policy θ. Ours. */
     lrToken: number;
-    /** Adam learning rate of the temperature head φ (a small fresh head learns faster than the LM). Ours. */
     lrTemp: number;
   };
   schedule: {
-    /** 'alternate' = coordinate ascent over steps: tokenSteps steps on θ with φ frozen, then tempSteps on φ with θ frozen
-     *  (θ trains on half the steps at blocks of 1).
-     *  'sequential': coordinate ascent on the same rollouts: every step's batch updates φ (θ frozen, tempEpochs passes)
-     *  and then θ (φ frozen, epochs passes), so θ gets exactly the baselines' updates and rollouts. φ goes first: its
-     *  ratio's h_t then comes from the θ that sampled the batch, and θ's loss reads the recorded τ_t, which φ's update
-     *  does not change, so both importance ratios are exact without a second forward pass.
-     *  'joint': both every step, in one combined update. 'temperature-only': θ frozen throughout (cheap adaptation of a large model).
-     *  'token-only': φ never trained (the baselines with a fixed or heuristic controller). */
     mode: ScheduleMode;
-    /** Block lengths of 'alternate'. Paper: not known; ours: 1 and 1 (alternate every step). */
     tokenSteps: number;
     tempSteps: number;
   };
   train: {
-    /** RL steps. */
     steps: number;
-    /** Save a checkpoint every this many steps (1 = every step: a killed run loses nothing). */
     checkpointEvery: number;
   };
   eval: {
-    /** Held-out problems: for a synthetic task the size of its test set (0 = no evaluation); for 'benchmark' the first
-     *  N problems of each evaluation benchmark (0 = all of them). */
     problems: number;
-    /** Samples per problem for Avg@k / Pass@k. */
     k: number;
-    /** Generation length limit at evaluation. */
     maxNewTokens: number;
-    /** Which problems `train` and `eval` score: 'test' (held-out, the reported numbers) or 'validation' (a slice of the
-     *  training distribution that training never draws; for choosing hyperparameters: `introllm select`). */
     split: string;
   };
 }
@@ -131,6 +84,108 @@ const BASE: ExperimentConfig = {
   schedule: { mode: 'sequential', tokenSteps: 1, tempSteps: 1 },
   train: { steps: 40, checkpointEvery: 1 },
   eval: { problems: 400, k: 4, maxNewTokens: 64, split: 'test' },
+};
+
+/** A description for every key of BASE (a leaf: its meaning, and where its default comes from). */
+type Docs<T> = { [K in keyof T]-?: T[K] extends unknown[] ? string : T[K] extends object ? Docs<T[K]> : string };
+
+/** What each key means and where its default comes from (the controller's options: CONTROLLER_DOCS in
+ *  src/policy/config.ts). */
+export const CONFIG_DOCS: Docs<Omit<ExperimentConfig, 'controller'>> & { controller: { name: string } } = {
+  seed: 'Base seed; every random stream of a run is derived from it and the step (so a resumed run repeats exactly).',
+  model: {
+    dir:
+      'HF folder of the token policy (config.json + safetensors + tokenizer). Ours: the tiny SFT model in data/. ' +
+      "For task 'known-answer' the folder under which the task writes its constructed model (one subfolder per " +
+      'rule).',
+  },
+  task: {
+    name:
+      "The task: a synthetic one ('guess', the default testbed; 'countdown', 'arithmetic', …), 'known-answer' " +
+      "(made from the task keys below) or 'benchmark' for the JSONL files in data/.",
+    difficulty:
+      "Difficulty knob of the synthetic task (for 'known-answer': K, the scored positions of a completion).",
+    optimalTau:
+      "For name = 'known-answer': the optimal temperature τ*_k of each token class (1 to 3 classes), known in " +
+      "closed form by construction (src/tasks/known-answer.ts). Ours: 0.6 and 1.4, one on each side of the head's" +
+      ' start at 1.0.',
+    trainPool:
+      'Size of a fixed pool of training problems that every step draws its prompts from; 0 = fresh problems every' +
+      ' step (the synthetic tasks are unlimited). Ours: 0.',
+    trainBenchmark: "For name = 'benchmark': training file stem in data/ (e.g. 'math_train').",
+    evalBenchmarks: "For name = 'benchmark': evaluation file stems in data/, each reported separately.",
+    dataDir:
+      "For name = 'benchmark': folder of the JSONL files ('' = the kit's data/; any `<name>.jsonl` there is a " +
+      'set).',
+    chatTemplate:
+      "For name = 'benchmark': render prompts with the tokenizer's chat template (false for base models).",
+    instruction:
+      'For name = \'benchmark\': the instruction appended to every problem. Ours: the common "boxed" math prompt.',
+  },
+  rollout: {
+    promptsPerStep: 'Distinct prompts per RL step. Ours.',
+    groupSize:
+      'G: samples per prompt (the GRPO group). Paper: not known; ours: 16 (≥ 2 needed for a group baseline).',
+    maxNewTokens: 'Generation length limit (tokens).',
+  },
+  controller: {
+    name:
+      "The temperature controller: 'introllm' (and its ablations 'introllm-nogate', 'introllm-categorical', " +
+      "'introllm-gaussian', 'introllm-features'), 'fixed', 'edt', 'ead' or 'tampo'; `--method` sets it with the " +
+      'schedule that trains it. Every other controller.* key is an option of the controllers ' +
+      '(src/policy/config.ts).',
+  },
+  grpo: {
+    advantage: "Advantage estimator: 'grpo' (group-normalised, paper) or 'rloo'.",
+    scaleByStd: "Divide by the group std (paper's GRPO: true; Dr. GRPO: false).",
+    clipLow: "PPO clip range ε_low (DAPO's clip-higher uses 0.2 / 0.28). Paper: not known; ours: 0.2.",
+    clipHigh: "PPO clip range ε_high (DAPO's clip-higher). Paper: not known; ours: 0.28.",
+    klCoef: 'KL coefficient to the frozen initial policy (k3 estimator); 0 = off. Paper: not known; ours: 0.',
+    aggregation:
+      "Loss aggregation: 'token-mean' | 'seq-mean-token-mean' | 'seq-mean-token-sum-norm'. Ours: token-mean.",
+    epochs: 'Optimisation epochs over each rollout batch (with stored old log-probs). Ours: 1.',
+    tempEpochs:
+      'Optimisation passes of the temperature head φ over each rollout batch in a temperature step (θ frozen, so ' +
+      'its forward is computed once and reused; each pass is one Adam step of φ). Paper: not known; ours: 1.',
+    maxGradNorm: 'Global gradient-norm clip per parameter group; 0 = off. Ours: 1.0.',
+    phiDiagnostics:
+      "Record the φ gradient's signal-to-noise at every step that trains φ (diag/* in metrics.jsonl: the cosine " +
+      "between the gradients of the batch's two halves, the high-entropy tokens' share; src/rl/grpo-step.ts). " +
+      'Costs four more backward passes through the head per step. Ours: off (the instruments study turns it on).',
+  },
+  optim: {
+    lrToken: 'Adam learning rate of the token policy θ. Ours.',
+    lrTemp: 'Adam learning rate of the temperature head φ (a small fresh head learns faster than the LM). Ours.',
+  },
+  schedule: {
+    mode:
+      "'alternate' = coordinate ascent over steps: tokenSteps steps on θ with φ frozen, then tempSteps on φ with " +
+      "θ frozen (θ trains on half the steps at blocks of 1). 'sequential': coordinate ascent on the same " +
+      "rollouts: every step's batch updates φ (θ frozen, tempEpochs passes) and then θ (φ frozen, epochs passes)," +
+      " so θ gets exactly the baselines' updates and rollouts. φ goes first: its ratio's h_t then comes from the " +
+      "θ that sampled the batch, and θ's loss reads the recorded τ_t, which φ's update does not change, so both " +
+      "importance ratios are exact without a second forward pass. 'joint': both every step, in one combined " +
+      "update. 'temperature-only': θ frozen throughout (cheap adaptation of a large model). 'token-only': φ never" +
+      ' trained (the baselines with a fixed or heuristic controller).',
+    tokenSteps:
+      "Block length of 'alternate' on θ (steps with φ frozen). Paper: not known; ours: 1 (alternate every step).",
+    tempSteps: "Block length of 'alternate' on φ (steps with θ frozen). Paper: not known; ours: 1.",
+  },
+  train: {
+    steps: 'RL steps: each samples one batch of rollouts and makes the updates the schedule gives it.',
+    checkpointEvery: 'Save a checkpoint every this many steps (1 = every step: a killed run loses nothing).',
+  },
+  eval: {
+    problems:
+      "Held-out problems: for a synthetic task the size of its test set (0 = no evaluation); for 'benchmark' the " +
+      'first N problems of each evaluation benchmark (0 = all of them).',
+    k: 'Samples per problem for Avg@k / Pass@k.',
+    maxNewTokens: 'Generation length limit at evaluation.',
+    split:
+      "Which problems `train` and `eval` score: 'test' (held-out, the reported numbers) or 'validation' (a slice " +
+      'of the training distribution that training never draws; for choosing hyperparameters: `introllm select`).',
+  },
+
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
@@ -177,30 +232,62 @@ function typeName(v: unknown): string {
   return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
 }
 
-/** Merges `over` into `base` (a plain object tree); keys and types must exist in `schema`. `where` is the key path. */
-function mergeChecked(base: Record<string, unknown>, over: unknown, schema: Record<string, unknown>, where: string, source: string): Record<string, unknown> {
+/** Where a config value came from: the kit's default, a preset, a config file, a `--method`, a `--set`, or code. */
+export type ConfigSourceKind = 'default' | 'preset' | 'file' | 'method' | 'set' | 'override';
+
+export interface ConfigSource {
+  kind: ConfigSourceKind;
+  /** e.g. 'default', 'preset tiny', 'configs/x.yaml:7', '--method fixed-0.6', '--set rollout.groupSize=8'. */
+  label: string;
+}
+
+/** One layer merged over the config: `source` names it in errors (and in `introllm config`). */
+export interface ConfigOverride {
+  source: string;
+  value: unknown;
+  /** What kind of source it is (default 'override'; `--set` values: 'set', methods: 'method'). */
+  kind?: ConfigSourceKind;
+}
+
+interface Layer {
+  kind: ConfigSourceKind;
+  label: string;
+  /** The label of one key of this layer (a file's: `file:line`). */
+  at?: (keyPath: string[]) => string;
+}
+
+/**
+ * Merges `over` into `base` (a plain object tree); keys and types must exist in `schema`. `where` is the key path.
+ * Every leaf set is recorded in `sources` (dotted key → source).
+ */
+function mergeChecked(base: Record<string, unknown>, over: unknown, schema: Record<string, unknown>, where: string[], layer: Layer,
+  sources: Record<string, ConfigSource>): Record<string, unknown> {
+  const at = (p: string[]) => (layer.at ? layer.at(p) : layer.label);
   if (typeof over !== 'object' || over === null || Array.isArray(over)) {
-    throw new KitError(`${source}: ${where || 'config'} must be an object, got ${typeName(over)}`);
+    throw new KitError(`${at(where)}: ${where.join('.') || 'config'} must be an object, got ${typeName(over)}`);
   }
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
-    const path = where ? `${where}.${k}` : k;
+    const p = [...where, k];
+    const key = p.join('.');
     // The controller section is open: its fields are checked by resolveControllerConfig.
-    if (where === 'controller') {
+    if (where.length === 1 && where[0] === 'controller') {
       out[k] = v;
+      sources[key] = { kind: layer.kind, label: at(p) };
       continue;
     }
-    if (!(k in schema)) throw new KitError(`${source}: unknown config key '${path}'; valid keys here: ${Object.keys(schema).join(', ')}`);
+    if (!(k in schema)) throw new KitError(`${at(p)}: unknown config key '${key}'; valid keys here: ${Object.keys(schema).join(', ')}`);
     const want = schema[k];
     if (typeof want === 'object' && want !== null && !Array.isArray(want)) {
-      out[k] = mergeChecked(base[k] as Record<string, unknown>, v, want as Record<string, unknown>, path, source);
+      out[k] = mergeChecked(base[k] as Record<string, unknown>, v, want as Record<string, unknown>, p, layer, sources);
+      continue;
     } else if (typeName(v) !== typeName(want)) {
-      throw new KitError(`${source}: config key '${path}' must be a ${typeName(want)}, got ${typeName(v)} ${JSON.stringify(v)}`);
+      throw new KitError(`${at(p)}: config key '${key}' must be a ${typeName(want)}, got ${typeName(v)} ${JSON.stringify(v)}`);
     } else if (Array.isArray(want) && !(v as unknown[]).every((x) => typeof x === typeof want[0])) {
-      throw new KitError(`${source}: config key '${path}' must be an array of ${typeof want[0]}s`);
-    } else {
-      out[k] = v;
+      throw new KitError(`${at(p)}: config key '${key}' must be an array of ${typeof want[0]}s`);
     }
+    out[k] = v;
+    sources[key] = { kind: layer.kind, label: at(p) };
   }
   return out;
 }
@@ -223,6 +310,11 @@ export function parseSetting(setting: string): Record<string, unknown> {
   parts.slice(0, -1).forEach((p) => (node = node[p] = {} as Record<string, unknown>));
   node[parts[parts.length - 1]] = value;
   return root;
+}
+
+/** `--set key=value` strings as config layers, in order. */
+export function setOverrides(sets: readonly string[]): ConfigOverride[] {
+  return sets.map((s) => ({ source: `--set ${s}`, kind: 'set' as const, value: parseSetting(s) }));
 }
 
 /** Checks the values that types cannot: ranges and combinations. */
@@ -262,36 +354,121 @@ export function validateConfig(c: ExperimentConfig): void {
   resolveControllerConfig(rest); // throws on unknown keys, wrong types, τ_min ≥ τ_max, …
 }
 
-export interface ResolveOptions {
+/** The config key a validation message is about (validateConfig's and resolveControllerConfig's wording), or null. */
+function keyOfMessage(message: string): string | null {
+  const m = /config key '([^']+)'/.exec(message) ?? /^controller config: (?:unknown key ')?(\w+)/.exec(message)
+    ?? /^controller config: need (?:0 < )?(\w+)/.exec(message);
+  if (!m) return null;
+  return message.startsWith('controller config') ? `controller.${m[1]}` : m[1];
+}
+
+/** A config file: a partial config (the resolved config's shape) and optionally the preset it builds on. */
+export interface ConfigFile {
+  file: string;
   preset?: string;
-  /** A JSON config file merged after the preset. */
+  /** The partial config (without `preset`). */
+  value: Record<string, unknown>;
+  /** `file:line` of a key path (`file` where the key is not in the file). */
+  where(keyPath: (string | number)[]): string;
+}
+
+/** Reads a JSON or YAML config file; parse errors and a bad `preset` name the file and line. */
+export function loadConfigFile(file: string): ConfigFile {
+  const f = readDataFile(file, 'config file');
+  const data = f.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new KitError(`${file}: a config file holds a mapping of config keys (a partial config, and optionally 'preset'), got ${typeName(data)}`);
+  }
+  const { preset, ...value } = data as Record<string, unknown>;
+  if (preset !== undefined) {
+    if (typeof preset !== 'string') throw new KitError(`${f.where(['preset'])}: 'preset' must be a preset name, got ${typeName(preset)} ${JSON.stringify(preset)}`);
+    if (!(preset in PRESETS)) throw new KitError(`${f.where(['preset'])}: unknown preset '${preset}'; valid: ${Object.keys(PRESETS).join(', ')}`);
+  }
+  return { file, preset: preset as string | undefined, value, where: f.where };
+}
+
+export interface ResolveOptions {
+  /** The preset (default: the config file's `preset`, else none: the kit's defaults). */
+  preset?: string;
+  /** A JSON or YAML config file merged after the preset. */
   configFile?: string;
-  /** Objects merged last (e.g. from --set and --method). */
-  overrides?: { source: string; value: unknown }[];
+  /** Objects merged last (e.g. from --method and --set). */
+  overrides?: ConfigOverride[];
+}
+
+export interface ResolvedConfig {
+  config: ExperimentConfig;
+  /** The preset applied (undefined: the kit's defaults alone). */
+  preset?: string;
+  /** Where each key set above the kit's defaults got its value (dotted key → source); unlisted keys are defaults. */
+  sources: Record<string, ConfigSource>;
+}
+
+/** BASE ← preset ← config file ← overrides, each checked; then validated. Records each key's source. */
+export function resolveConfigSources(o: ResolveOptions = {}): ResolvedConfig {
+  const schema = BASE as unknown as Record<string, unknown>;
+  let cfg = structuredClone(BASE) as unknown as Record<string, unknown>;
+  const sources: Record<string, ConfigSource> = {};
+  const file = o.configFile === undefined ? undefined : loadConfigFile(o.configFile);
+  const preset = o.preset ?? file?.preset;
+  if (preset !== undefined) {
+    const p = PRESETS[preset];
+    if (!p) throw new KitError(`unknown preset '${preset}'; valid: ${Object.keys(PRESETS).join(', ')}`);
+    cfg = mergeChecked(cfg, p, schema, [], { kind: 'preset', label: `preset ${preset}` }, sources);
+  }
+  if (file) cfg = mergeChecked(cfg, file.value, schema, [], { kind: 'file', label: file.file, at: (p) => file.where(p) }, sources);
+  for (const ov of o.overrides ?? []) cfg = mergeChecked(cfg, ov.value, schema, [], { kind: ov.kind ?? 'override', label: ov.source }, sources);
+  const c = cfg as unknown as ExperimentConfig;
+  try {
+    validateConfig(c);
+  } catch (e) {
+    // Name the source of the offending value (a file's line, a --set), as the merge's errors do.
+    const key = e instanceof KitError ? keyOfMessage(e.message) : null;
+    const src = key === null ? undefined : sources[key];
+    if (src) throw new KitError(`${src.label}: ${(e as Error).message}`);
+    throw e;
+  }
+  return { config: c, preset, sources };
 }
 
 /** BASE ← preset ← config file ← overrides, each checked; then validated. */
 export function resolveConfig(o: ResolveOptions = {}): ExperimentConfig {
-  const schema = BASE as unknown as Record<string, unknown>;
-  let cfg = structuredClone(BASE) as unknown as Record<string, unknown>;
-  if (o.preset !== undefined) {
-    const p = PRESETS[o.preset];
-    if (!p) throw new KitError(`unknown preset '${o.preset}'; valid: ${Object.keys(PRESETS).join(', ')}`);
-    cfg = mergeChecked(cfg, p, schema, '', `preset ${o.preset}`);
-  }
-  if (o.configFile !== undefined) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(fs.readFileSync(o.configFile, 'utf8'));
-    } catch (e) {
-      throw new KitError(`${o.configFile}: cannot read the config (${(e as Error).message})`);
+  return resolveConfigSources(o).config;
+}
+
+/** One key of a resolved config, as `introllm config` prints it. */
+export interface ConfigKeyRow {
+  key: string;
+  value: unknown;
+  source: ConfigSource;
+  description: string;
+}
+
+/**
+ * Every key of a resolved config in the defaults' order, each with its value, where the value came from and what the
+ * key means; the controller section is complete (its options' defaults filled in, as a run resolves them).
+ */
+export function describeConfig(r: ResolvedConfig): ConfigKeyRow[] {
+  const rows: ConfigKeyRow[] = [];
+  const source = (key: string): ConfigSource => r.sources[key] ?? { kind: 'default', label: 'default' };
+  const walk = (node: Record<string, unknown>, docs: Record<string, unknown>, prefix: string) => {
+    for (const [k, v] of Object.entries(node)) {
+      const key = prefix + k;
+      if (key === 'controller') {
+        const { name, ...options } = { name: (v as { name: string }).name, ...controllerOptions(r.config) };
+        rows.push({ key: 'controller.name', value: name, source: source('controller.name'), description: CONFIG_DOCS.controller.name });
+        for (const [ck, cv] of Object.entries(options)) {
+          rows.push({ key: `controller.${ck}`, value: cv, source: source(`controller.${ck}`), description: CONTROLLER_DOCS[ck as keyof ControllerConfig] });
+        }
+      } else if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        walk(v as Record<string, unknown>, docs[k] as Record<string, unknown>, `${key}.`);
+      } else {
+        rows.push({ key, value: v, source: source(key), description: docs[k] as string });
+      }
     }
-    cfg = mergeChecked(cfg, raw, schema, '', o.configFile);
-  }
-  for (const ov of o.overrides ?? []) cfg = mergeChecked(cfg, ov.value, schema, '', ov.source);
-  const c = cfg as unknown as ExperimentConfig;
-  validateConfig(c);
-  return c;
+  };
+  walk(r.config as unknown as Record<string, unknown>, CONFIG_DOCS as unknown as Record<string, unknown>, '');
+  return rows;
 }
 
 /** The controller's full option object (defaults filled in). */

@@ -6,24 +6,29 @@ import { initBackend } from '../backend';
 import { writeJsonAtomic } from '../io/atomic';
 import { startPhase } from '../io/rss';
 import type { Command } from '../cli';
-import { parseSetting, resolveConfig } from '../config';
-import { methodOverride } from '../experiments/methods';
+import { ConfigOverride, resolveConfig } from '../config';
+import { METHOD_NAMES, methodOverride } from '../experiments/methods';
 import { closeRun, evaluateRun, evaluates, openRun, Progress, trainRun } from '../rl/trainer';
 import { parseFlags, requireFlag } from './args';
+import { CONFIG_FLAGS, configInputs, configUsage, setLayers } from './config-flags';
 
 export const command: Command = {
   summary: 'Train a temperature policy and/or the token policy with GRPO (resumable).',
-  usage: 'introllm train --preset smoke|tiny|small|paper --method introllm|fixed-1.0|edt|ead|tampo|… --seed S --out DIR [--config FILE] [--set key=value …] [--backend NAME]',
+  usage: `introllm train --out DIR [--method ${METHOD_NAMES.join('|')} (default: the config's controller, introllm)] [--seed S] ${configUsage()} [--backend NAME]\n\n`
+    + '  Values are layered: the kit\'s defaults < --preset (or the config file\'s `preset`) < --config FILE < --method < --seed < --set.\n'
+    + '  `introllm config` prints the resolved config with each value\'s source.',
   async run(argv) {
     const f = parseFlags(argv, {
-      preset: { type: 'string', default: 'tiny' }, method: { type: 'string', default: 'introllm' }, seed: { type: 'string' },
-      out: { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true }, backend: { type: 'string' },
+      ...CONFIG_FLAGS, method: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' },
     });
     const out = requireFlag(f, 'out');
-    const overrides = [{ source: `--method ${f.method}`, value: methodOverride(f.method as string) }];
-    if (f.seed !== undefined) overrides.push({ source: '--seed', value: { seed: Number(f.seed) } as never });
-    for (const s of (f.set as string[] | undefined) ?? []) overrides.push({ source: `--set ${s}`, value: parseSetting(s) as never });
-    const cfg = resolveConfig({ preset: f.preset as string, configFile: f.config as string | undefined, overrides });
+    const inputs = configInputs(f);
+    const overrides: ConfigOverride[] = [];
+    if (f.method !== undefined) overrides.push({ source: `--method ${f.method}`, kind: 'method', value: methodOverride(f.method as string) });
+    if (f.seed !== undefined) overrides.push({ source: '--seed', value: { seed: Number(f.seed) } });
+    overrides.push(...setLayers(inputs));
+    const cfg = resolveConfig({ preset: inputs.preset, configFile: inputs.configFile, overrides });
+    const method = (f.method as string | undefined) ?? cfg.controller.name;
     // Wall time and peak resident set of each phase of this invocation, in the run folder as phases.json.
     const phases: Record<string, { seconds: number; peak_rss_mb: number; steps?: number }> = {};
     const timed = async <T>(name: string, fn: () => T | Promise<T>, steps?: () => number): Promise<T> => {
@@ -40,14 +45,14 @@ export const command: Command = {
     });
     const startStep = run.step;
     if (run.step > 0) process.stderr.write(`introllm train: resuming ${out} after step ${run.step}\n`);
-    const progress = new Progress(`train ${f.method}`, cfg.train.steps, run.step, 1);
+    const progress = new Progress(`train ${method}`, cfg.train.steps, run.step, 1);
     await timed('train', () => trainRun(run, (rec) => progress.update(rec.step, {
       reward: rec['train/reward_mean'] as number, tau: rec['policy/tau_mean'] as number, phase: rec.phase as string,
     })), () => run.step - startStep);
     if (evaluates(run)) {
       const ev = await timed('eval', () => evaluateRun(run));
       const sets = ev.sets && Object.fromEntries(Object.entries(ev.sets).map(([name, s]) => [name, { accuracy: s.report.avg, pass_at_k: { [s.report.k]: s.report.pass }, problems: s.problems }]));
-      console.log(JSON.stringify({ out, method: f.method, seed: cfg.seed, steps: run.step, accuracy: ev.report.avg, pass_at_k: { [ev.report.k]: ev.report.pass }, tau_mean: ev.tauMean, gate_rate: ev.gateRate, ...(sets ? { sets } : {}) }));
+      console.log(JSON.stringify({ out, method, seed: cfg.seed, steps: run.step, accuracy: ev.report.avg, pass_at_k: { [ev.report.k]: ev.report.pass }, tau_mean: ev.tauMean, gate_rate: ev.gateRate, ...(sets ? { sets } : {}) }));
     }
     closeRun(run);
     return 0;

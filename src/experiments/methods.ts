@@ -7,6 +7,11 @@ import { CONTROLLER_NAMES } from '../policy/registry';
 
 type Override = { controller: ExperimentConfig['controller']; schedule?: Partial<ExperimentConfig['schedule']> };
 
+/** The method names (--method), the learned ones first; `fixed-<tau>` stands for any τ (e.g. fixed-0.6). */
+export const METHOD_NAMES: readonly string[] = [
+  ...CONTROLLER_NAMES.filter((n) => n.startsWith('introllm')), 'fixed', 'fixed-<tau>', ...CONTROLLER_NAMES.filter((n) => n !== 'fixed' && !n.startsWith('introllm')),
+];
+
 export function methodOverride(method: string): Override {
   const fixed = /^fixed(?:-(\d+(?:\.\d+)?))?$/.exec(method);
   if (fixed) return { controller: { name: 'fixed', fixedTau: fixed[1] === undefined ? 1.0 : Number(fixed[1]) }, schedule: { mode: 'token-only' } };

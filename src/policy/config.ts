@@ -8,97 +8,52 @@ import { KitError } from '../errors';
 export type TampoScope = 'row' | 'group' | 'batch';
 export type EvalAction = 'sample' | 'mean' | 'mode';
 
+// Each field's meaning, default and source: CONTROLLER_DOCS and DEFAULT_CONTROLLER_CONFIG below (`introllm config` prints
+// them with the values a run resolves to).
 export interface ControllerConfig {
   // ── Shared τ range and start ─────────────────────────────────────────────────────────────────────────────────────
-  /** Lowest τ a learned head may choose, and EDT's lower clamp. Paper: not known ([0.1, 2.0] and [0.4, 1.6] are both
-   *  plausible readings); ours: 0.4, so that the default range is symmetric around 1.0 and τ_min still sharpens. */
   tauMin: number;
-  /** Highest τ a learned head may choose, and EDT's upper clamp. Paper: not known; ours: 1.6. */
   tauMax: number;
-  /** τ_0, the "previous" temperature of the first generated token (the rollout passes it as prevTau at t = 0; a gated
-   *  head that keeps its τ at t = 0 samples at τ_0). Paper: not known; ours: 1.0. Must lie in [tauMin, tauMax] for
-   *  the gated heads. */
   tau0: number;
 
   // ── fixed ────────────────────────────────────────────────────────────────────────────────────────────────────────
-  /** The constant τ of the 'fixed' controller; 0 means argmax (greedy decoding, for evaluation). RLVR recipes use 0.6,
-   *  1.0 or 1.2; ours: 1.0. */
   fixedTau: number;
 
   // ── edt: τ = T0 · N^(θ / H_t), clamped to [tauMin, tauMax] ──────────────────────────────────────────────────────
-  /** EDT's base temperature T0 (the τ reached at high entropy; τ ≤ T0 always since N < 1). Ours: 1.0. */
   edtTau0: number;
-  /** EDT's N, in (0, 1). EDT paper: 0.8. */
   edtN: number;
-  /** EDT's θ > 0 (larger θ = lower τ at a given entropy). Ours: 1.0 (EDT tunes it per task). */
   edtTheta: number;
 
   // ── ead: τ_t = 1 for t < c, else max(1 + τmax − e^{t/(L·d_s)}, τmin), d_s = min(d0 + g·s, dMax) ───────────────
-  // Every default below is from EAD's released code (yangalan123/EAD-RLVR: annealed_sampling.py, mode 'negexp', and
+  // Every EAD default is from EAD's released code (yangalan123/EAD-RLVR: annealed_sampling.py, mode 'negexp', and
   // recipe/ead/run_annealed_sampling.sh; see src/policy/ead.ts).
-  /** EAD's τ_max (the temperature the annealing starts from). EAD code: 1.2. */
   eadTauMax: number;
-  /** EAD's τ_min (the floor). EAD code: 0.1. */
   eadTauMin: number;
-  /** c: the first c generated tokens (t < c) are sampled at τ = 1 (EAD code: warmup_period 10). */
   eadWarmTokens: number;
-  /** d_0, the decay rate at training step 0. EAD code: 25. */
   eadD0: number;
-  /** g: growth of d per training step, d_s = min(d0 + g·s, dMax). EAD code: 5. */
   eadDGrowth: number;
-  /** Cap of d. EAD code: 40000. */
   eadDMax: number;
-  /** L: the length term of the exponent is t / (L · d_s). EAD code: 20. (1 gives the kit's earlier t / d_s.) */
   eadLengthScale: number;
 
   // ── tampo: one τ per rollout from a meta-policy over a discrete set (see src/policy/tampo.ts) ─────────────────────
-  /** The candidate temperatures. TAMPO (published summaries): {0.6, 0.7, …, 1.5}, K = 10. */
   tampoTaus: number[];
-  /** α: EMA rate of the temperature-specific advantage, S_k ← (1 − α) S_k + α Â_k. TAMPO (summaries): 0.05. */
   tampoEma: number;
-  /** p of the top-p (nucleus) draw of the next temperature from the min–max normalised scores; 0 = greedy (the most
-   *  probable candidate). TAMPO (summaries): 0.7. */
   tampoTopP: number;
-  /** How many τ the meta-policy draws per rollout batch: 'batch' (one for all rows: TAMPO's inner loop samples the
-   *  step's trajectories at the one selected temperature, and the likelihoods at the other candidates credit them),
-   *  'group' (one per prompt, needs beginRollout's groups) or 'row' (one per rollout row). TAMPO: 'batch'. */
   tampoScope: TampoScope;
 
   // ── introllm heads (and their ablations) ─────────────────────────────────────────────────────────────────────────
-  /** ε added to softplus outputs: α, β = softplus(u) + ε (Beta) and σ = softplus(u) + ε (Gaussian). Paper: "+ε",
-   *  value not known; ours: 1e-3 (keeps the shapes positive without forbidding α, β < 1). */
   epsilon: number;
-  /** true: the temperature loss sends no gradient into h_t (or the logits, for 'introllm-features'). Paper: not
-   *  known; the issue's default: detached. */
   detachHidden: boolean;
-  /** Hidden width of the head on h_t as a fraction of d (paper: d/2). */
   headHiddenRatio: number;
-  /** Gate probability P(c = 1) at initialisation (sets b2's gate entry to logit(p)). Ours: 0.5. */
   headInitGateProb: number;
-  /** Mean τ of the value distribution at initialisation (sets b2's value entries). Ours: 1.0. */
   headInitTau: number;
-  /** α + β of the Beta head at initialisation: with headInitTau at the middle of the range, 4 gives Beta(2, 2)
-   *  (sd 0.22 in z, 0.27 in τ for [0.4, 1.6]). Ours. */
   headInitConcentration: number;
-  /** How a learned head acts in a held-out evaluation: 'sample' (as in training: the gate and τ are drawn), 'mean'
-   *  or 'mode' (deterministic: the gate opens iff P(c = 1) > 0.5, and τ is the value distribution's mean or mode).
-   *  Fixed-τ baselines are deterministic, so 'mean' / 'mode' compare the head's rule without its sampling noise.
-   *  Paper: not known. Ours: 'mean', chosen on the validation split (results/selection/tiny/eval-action). */
   evalAction: EvalAction;
-  /** Scale of W2 at initialisation: W2 ~ N(0, (scale² / hid)), so the head's outputs start at b2 ± ~scale·rms(relu
-   *  layer). W1 uses He init N(0, 2 / in), b1 = 0. Ours: 0.01 ("W2 small"). */
   headInitScale: number;
-  /** 'introllm-categorical': the discrete τ set; null = categoricalBins values evenly spaced over [tauMin, tauMax].
-   *  All values must lie in [tauMin, tauMax]. Ours. */
   categoricalTaus: number[] | null;
-  /** 'introllm-categorical': size of the default evenly spaced set. Ours: 7 (step 0.2 over [0.4, 1.6]). */
   categoricalBins: number;
-  /** 'introllm-gaussian': σ of the pre-squash Gaussian at initialisation. Ours: 1.0 (the logit-normal(·, 1) has about
-   *  the spread of the Beta(2, 2) the Beta head starts from). */
   gaussianInitStd: number;
-  /** 'introllm-features': hidden width of the small MLP on the distribution features. Ours: 16. */
   featuresHidden: number;
-  /** 'introllm-features': the position feature is log1p(t) / log1p(scale) (≈ 1 at t = scale). Ours: 1024. */
   featuresPositionScale: number;
 }
 
@@ -135,6 +90,76 @@ export const DEFAULT_CONTROLLER_CONFIG: Readonly<ControllerConfig> = Object.free
   gaussianInitStd: 1.0,
   featuresHidden: 16,
   featuresPositionScale: 1024,
+});
+
+/** What each field means and where its default comes from, one entry per field (the source of the docs and of `introllm
+ *  config`'s descriptions). */
+export const CONTROLLER_DOCS: Readonly<Record<keyof ControllerConfig, string>> = Object.freeze({
+  tauMin:
+    "Lowest τ a learned head may choose, and EDT's lower clamp. Paper: not known ([0.1, 2.0] and [0.4, 1.6] are " +
+    'both plausible readings); ours: 0.4, so that the default range is symmetric around 1.0 and τ_min still ' +
+    'sharpens.',
+  tauMax: "Highest τ a learned head may choose, and EDT's upper clamp. Paper: not known; ours: 1.6.",
+  tau0:
+    'τ_0, the "previous" temperature of the first generated token (the rollout passes it as prevTau at t = 0; a ' +
+    'gated head that keeps its τ at t = 0 samples at τ_0). Paper: not known; ours: 1.0. Must lie in [tauMin, ' +
+    'tauMax] for the gated heads.',
+  fixedTau:
+    "The constant τ of the 'fixed' controller; 0 means argmax (greedy decoding, for evaluation). RLVR recipes use" +
+    ' 0.6, 1.0 or 1.2; ours: 1.0.',
+  edtTau0: "EDT's base temperature T0 (the τ reached at high entropy; τ ≤ T0 always since N < 1). Ours: 1.0.",
+  edtN: "EDT's N, in (0, 1). EDT paper: 0.8.",
+  edtTheta: "EDT's θ > 0 (larger θ = lower τ at a given entropy). Ours: 1.0 (EDT tunes it per task).",
+  eadTauMax: "EAD's τ_max (the temperature the annealing starts from). EAD code: 1.2.",
+  eadTauMin: "EAD's τ_min (the floor). EAD code: 0.1.",
+  eadWarmTokens: 'c: the first c generated tokens (t < c) are sampled at τ = 1 (EAD code: warmup_period 10).',
+  eadD0: 'd_0, the decay rate at training step 0. EAD code: 25.',
+  eadDGrowth: 'g: growth of d per training step, d_s = min(d0 + g·s, dMax). EAD code: 5.',
+  eadDMax: 'Cap of d. EAD code: 40000.',
+  eadLengthScale:
+    "L: the length term of the exponent is t / (L · d_s). EAD code: 20. (1 gives the kit's earlier t / d_s.)",
+  tampoTaus: 'The candidate temperatures. TAMPO (published summaries): {0.6, 0.7, …, 1.5}, K = 10.',
+  tampoEma: 'α: EMA rate of the temperature-specific advantage, S_k ← (1 − α) S_k + α Â_k. TAMPO (summaries): 0.05.',
+  tampoTopP:
+    'p of the top-p (nucleus) draw of the next temperature from the min–max normalised scores; 0 = greedy (the ' +
+    'most probable candidate). TAMPO (summaries): 0.7.',
+  tampoScope:
+    "How many τ the meta-policy draws per rollout batch: 'batch' (one for all rows: TAMPO's inner loop samples " +
+    "the step's trajectories at the one selected temperature, and the likelihoods at the other candidates credit " +
+    "them), 'group' (one per prompt, needs beginRollout's groups) or 'row' (one per rollout row). TAMPO: 'batch'.",
+  epsilon:
+    'ε added to softplus outputs: α, β = softplus(u) + ε (Beta) and σ = softplus(u) + ε (Gaussian). Paper: "+ε", ' +
+    'value not known; ours: 1e-3 (keeps the shapes positive without forbidding α, β < 1).',
+  detachHidden:
+    "true: the temperature loss sends no gradient into h_t (or the logits, for 'introllm-features'). Paper: not " +
+    'known; ours: detached.',
+  headHiddenRatio: 'Hidden width of the head on h_t as a fraction of d (paper: d/2).',
+  headInitGateProb: "Gate probability P(c = 1) at initialisation (sets b2's gate entry to logit(p)). Ours: 0.5.",
+  headInitTau: "Mean τ of the value distribution at initialisation (sets b2's value entries). Ours: 1.0.",
+  headInitConcentration:
+    'α + β of the Beta head at initialisation: with headInitTau at the middle of the range, 4 gives Beta(2, 2) ' +
+    '(sd 0.22 in z, 0.27 in τ for [0.4, 1.6]). Ours.',
+  evalAction:
+    "How a learned head acts in a held-out evaluation: 'sample' (as in training: the gate and τ are drawn), " +
+    "'mean' or 'mode' (deterministic: the gate opens iff P(c = 1) > 0.5, and τ is the value distribution's mean " +
+    "or mode). Fixed-τ baselines are deterministic, so 'mean' / 'mode' compare the head's rule without its " +
+    "sampling noise. Paper: not known. Ours: 'mean', chosen on the validation split (results/selection/tiny/eval-" +
+    'action).',
+  headInitScale:
+    "Scale of W2 at initialisation: W2 ~ N(0, (scale² / hid)), so the head's outputs start at b2 ± " +
+    '~scale·rms(relu layer). W1 uses He init N(0, 2 / in), b1 = 0. Ours: 0.01 ("W2 small").',
+  categoricalTaus:
+    "'introllm-categorical': the discrete τ set; null = categoricalBins values evenly spaced over [tauMin, " +
+    'tauMax]. All values must lie in [tauMin, tauMax]. Ours.',
+  categoricalBins:
+    "'introllm-categorical': size of the default evenly spaced set. Ours: 7 (step 0.2 over [0.4, 1.6]).",
+  gaussianInitStd:
+    "'introllm-gaussian': σ of the pre-squash Gaussian at initialisation. Ours: 1.0 (the logit-normal(·, 1) has " +
+    'about the spread of the Beta(2, 2) the Beta head starts from).',
+  featuresHidden: "'introllm-features': hidden width of the small MLP on the distribution features. Ours: 16.",
+  featuresPositionScale:
+    "'introllm-features': the position feature is log1p(t) / log1p(scale) (≈ 1 at t = scale). Ours: 1024.",
+
 });
 
 type Rule = (v: unknown) => string | null; // null = valid, else what is valid
