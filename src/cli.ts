@@ -29,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   tokenize: load('./commands/tokenize'),
   headroom: load('./commands/headroom'),
   pack: load('./commands/pack'),
+  tb: load('./commands/tb'),
   compare: load('./commands/compare'),
   'known-answer': load('./commands/known-answer'),
   instruments: load('./commands/instruments'),

@@ -1,4 +1,4 @@
-// The ablation grids of paper-notes.md ("Ablations a user will ask for"), each a list of variants run over seeds by
+// The ablation grids of docs/method.md#ablations, each a list of variants run over seeds by
 // the reproduction machinery and written as a table (Markdown + JSON) with 95% CIs. Every variant is also paired with
 // the grid's default, the variant that is the preset's own configuration (`default`, else the first).
 import { KitError } from '../errors';

@@ -1,9 +1,11 @@
-// A run folder: config.json (the fully resolved config), metrics.jsonl (one JSON line per step) and ckpt/. Running the
+// A run folder: config.json (the fully resolved config), metrics.jsonl (one JSON line per step), tb/ (the same steps as
+// TensorBoard event files, src/train/tensorboard.ts) and ckpt/. Running the
 // same command on the same folder resumes it; a folder holding a run with another config is refused, not overwritten.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
+import { parseMetricsRows, tbDirOf, TensorBoardLog } from './tensorboard';
 
 function firstDifference(a: unknown, b: unknown, where = ''): string | null {
   if (JSON.stringify(a) === JSON.stringify(b)) return null;
@@ -35,9 +37,19 @@ export function openRunDir(dir: string, config: unknown): boolean {
   return false;
 }
 
-/** metrics.jsonl: one line per step, appended; on resume, cut back to the checkpointed step. */
+/**
+ * metrics.jsonl: one line per step, appended; on resume, cut back to the checkpointed step. Each row also goes to the
+ * TensorBoard event files in tb/ beside it (unless `tensorboard: false`). The first append of a process brings tb/ up
+ * to the log: the rows past the largest step already there, which leaves out the steps a killed process logged past
+ * its checkpoint (they stay as that process wrote them) and restores any tb/ lost or never made.
+ */
 export class MetricsLog {
-  constructor(readonly file: string) {}
+  private readonly tb: TensorBoardLog | null;
+  private tbSynced = false;
+
+  constructor(readonly file: string, opts: { tensorboard?: boolean } = {}) {
+    this.tb = opts.tensorboard === false ? null : new TensorBoardLog(tbDirOf(path.dirname(file)));
+  }
 
   /** Keeps the complete lines whose step ≤ lastStep (a kill may leave a partial line or steps past the checkpoint). */
   truncateAfter(lastStep: number): void {
@@ -52,6 +64,7 @@ export class MetricsLog {
       }
     });
     writeFileAtomic(this.file, keep.map((l) => l + '\n').join(''));
+    this.tb?.lastStep(); // a corrupt event file fails the resume now, not after its first step
   }
 
   /**
@@ -79,6 +92,15 @@ export class MetricsLog {
     } finally {
       fs.closeSync(fd);
     }
+    if (this.tbSynced) this.tb?.write([record]);
+    else this.syncTensorBoard();
+  }
+
+  /** Writes to tb/ the rows of the file past the largest step already there. */
+  private syncTensorBoard(): void {
+    if (!this.tb) return;
+    this.tb.write(parseMetricsRows(fs.readFileSync(this.file, 'utf8'), this.file));
+    this.tbSynced = true;
   }
 
   read(): ({ step: number } & Record<string, unknown>)[] {

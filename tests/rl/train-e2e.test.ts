@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { eventFilesIn, readEventFile } from '../../src/io/tfevents';
 import { tempDir } from '../helpers/kit';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -51,7 +52,7 @@ describe('introllm train', () => {
     const a = path.join(dir, 'a');
     const r = train(a, '--method', 'introllm', '--seed', '3', '--set', 'train.steps=3');
     expect(r.status, r.stderr).toBe(0);
-    expect(fs.readdirSync(a).sort()).toEqual(['ckpt', 'config.json', 'metrics.jsonl', 'phases.json']);
+    expect(fs.readdirSync(a).sort()).toEqual(['ckpt', 'config.json', 'metrics.jsonl', 'phases.json', 'tb']);
     // Each phase's wall time and peak memory; every step's rollout and update peaks.
     const phases = JSON.parse(fs.readFileSync(path.join(a, 'phases.json'), 'utf8'));
     expect(Object.keys(phases)).toEqual(['load', 'train']);
@@ -93,6 +94,9 @@ describe('introllm train', () => {
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain('resuming');
     expect(metrics(killed)).toEqual(metrics(whole));
+    // Its TensorBoard events (tb/): every step once, across the killed process's event file and the resume's.
+    const steps = eventFilesIn(path.join(killed, 'tb')).flatMap((f) => readEventFile(f).events).map((e) => e.step).filter((s) => s > 0);
+    expect(steps).toEqual([1, 2, 3, 4, 5]);
   });
 
   it("θ's Adam in host memory (INTROLLM_THETA_ADAM=host): step 1 as on the device, and a killed run resumes to exactly the uninterrupted run's metrics", async () => {
