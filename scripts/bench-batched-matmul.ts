@@ -1,7 +1,8 @@
-// The matMul paths of the wasm backend side by side, one process, alternating (README, "Where the time goes"):
-// tfjs's own kernels (its generic loop for batched products, XNNPACK for 2-D ones) against the kit's SIMD kernel
-// (src/lm/kernels/gemm.ts) on the attention shapes of training, prefill and decoding, and on the 2-D products of a
-// 0.5B model (route 'all': no packed weight copies). Prints ms per product and GMAC/s.
+// The matMul paths of the wasm backend side by side, one process, alternating
+// (docs/benchmarks.md#the-kits-matmul-kernel): tfjs's own kernels (its generic loop for batched products, XNNPACK for
+// 2-D ones) against the kit's SIMD kernel (src/lm/kernels/gemm.ts) on the attention shapes of training, prefill and
+// decoding, and on the 2-D products of a 0.5B model (route 'all': no packed weight copies). Prints ms per product and
+// GMAC/s.
 //   npx tsx scripts/bench-batched-matmul.ts [--json] [--backend cpu]
 // On the cpu backend the kit's kernel takes every product (copies of the operands in its own wasm memory) and the
 // comparison is with tfjs-cpu's JavaScript matMul.

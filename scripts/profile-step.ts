@@ -1,5 +1,5 @@
 // Where a decode step and a training step of a model spend their time, per kernel kind (tf.profile; kernel times as
-// the backend reports them), for README's "Where the time goes".
+// the backend reports them), for docs/benchmarks.md#where-the-time-goes.
 //   npx tsx scripts/profile-step.ts [MODEL_DIR (default data/models/tiny-countdown)] [--batch 128] [--train-batch 32]
 //     [--random-init SEED (a shape folder with random weights)] [--decode-only]
 import * as tf from '@tensorflow/tfjs';

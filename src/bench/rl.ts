@@ -1,6 +1,6 @@
 // Per-step time breakdown of RL training (rollout / reward / update) and the temperature controller's share of the
-// rollout time, measured on real training steps of a preset (issue 4's benchmark). The paper calls the head's
-// overhead negligible; this measures it for each method in one process.
+// rollout time, measured on real training steps of a preset (docs/benchmarks.md#rl-step-tiny-preset). The paper calls
+// the head's overhead negligible; this measures it for each method in one process.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -114,8 +114,9 @@ export const command: Command = {
 };
 
 /**
- * The cases of issue 10's table, each in its own process (a fresh wasm heap), side by side with PyTorch when asked:
- * [shape folder, batch, prompt, new tokens]. Training runs on batch × (prompt + new) tokens of the same shape.
+ * The cases of the CPU benchmark table (docs/benchmarks.md#side-by-side-with-pytorch), each in its own process (a fresh
+ * wasm heap), side by side with PyTorch when asked: [shape folder, batch, prompt, new tokens]. Training runs on batch ×
+ * (prompt + new) tokens of the same shape.
  */
 export const SUITE: { name: string; model: string; batch: number; prompt: number; newTokens: number }[] = [
   { name: 'h256, B16', model: 'bench/shapes/qwen2-h256', batch: 16, prompt: 32, newTokens: 96 },

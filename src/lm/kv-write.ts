@@ -1,7 +1,8 @@
 // Writing one decoding step's keys and values into the KV cache in place, where the backend's tensors live in CPU
 // memory (wasm: its heap; cpu: JavaScript arrays). The portable path, cache + one-hot(slot) ⊗ new, reads and writes the
 // whole cache of every layer at every step: at B128 and 160 slots that multiply and add were 6.5 of a decode step's
-// 12.3 ms of kernel time on the tiny shape (README, "Where the time goes"), to change B · kv · hd values per layer.
+// 12.3 ms of kernel time on the tiny shape (docs/benchmarks.md#where-the-time-goes), to change B · kv · hd values per
+// layer.
 // In place it is exactly those values, and the same numbers: the slot holds 0 before, and 0 + 1 · x = x.
 import * as tf from '@tensorflow/tfjs';
 

@@ -1,6 +1,6 @@
 // The paper's value distribution: z ~ Beta(α, β) with α = softplus(u_α) + ε, β = softplus(u_β) + ε, and
 // τ = τ_min + z (τ_max − τ_min). The affine map's Jacobian is a constant, so log π uses log Beta(z; α, β) only.
-// z is clamped into (1e-6, 1 − 1e-6) when recorded and again before the log-density (as the issue asks).
+// z is clamped into (1e-6, 1 − 1e-6) when recorded and again before the log-density, so that it stays finite.
 import * as tf from '@tensorflow/tfjs';
 import { check } from '../errors';
 import { Rng } from '../rng';

@@ -1,6 +1,6 @@
 // Baseline 'ead': Exploratory Annealed Decoding (Yang et al., "Let it Calm", arXiv 2510.05251): explore early, exploit
 // late, by annealing τ within each sequence. As its authors' released code computes it (verl fork yangalan123/EAD-RLVR,
-// annealed_sampling.py mode 'negexp' and recipe/ead/run_annealed_sampling.sh, read 2026-12; paper-notes.md):
+// annealed_sampling.py mode 'negexp' and recipe/ead/run_annealed_sampling.sh, read 2026-12; docs/method.md#baselines):
 //   τ_t = 1                                          for t < c    (their "warmup_period": sampled unscaled)
 //   τ_t = max(1 + τ_max − e^{t / (L · d_s)}, τ_min)  otherwise,   t = tokens generated so far (0 at the first one)
 //   d_s = min(d_0 + g · s, d_max)                    s = the training step passed to beginRollout

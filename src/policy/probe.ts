@@ -42,9 +42,9 @@ export interface ProbeRule {
  *  result after '=', the remaining numbers, the leaf verdict, line ends and the answer). In a Countdown trace the
  *  'word' class is the leaf verdict being decided ('n' of 'no' or 'y' of 'yes' after "8*4=32 ") and the letters of
  *  'back' after its 'b'. Values are round numbers picked by hand; the calm-verdict probes were added after a first
- *  look at the validation split with another sampling seed (README, "Headroom"); explore-choice-wide was added for the
- *  'guess' task before its base model existed, from the simulated guesser (choice τ ≈ 2 is where an ideal copy of the
- *  sum-anchored guesser of src/tasks/guess.ts succeeds most often). */
+ *  look at the validation split with another sampling seed (docs/testbed.md#headroom-before-rl); explore-choice-wide
+ *  was added for the 'guess' task before its base model existed, from the simulated guesser (choice τ ≈ 2 is where an
+ *  ideal copy of the sum-anchored guesser of src/tasks/guess.ts succeeds most often). */
 export const PROBES: Readonly<Record<string, ProbeRule>> = Object.freeze({
   'calm-digits': {
     description: 'τ 0.3 on digits, operators and the answer outside the choice of a move; 1.0 elsewhere',

@@ -1,7 +1,7 @@
 // Baseline 'tampo': Temperature Adaptive Meta Policy Optimization ("Temperature as a Meta-Policy", Dang et al.,
 // arXiv 2602.11779, ICLR 2026). No code is released; the update below follows the paper's published summaries
-// (secondary; paper-notes.md). A meta-policy over K candidate temperatures T_k picks the τ of the rollouts (one τ per
-// rollout, never per token) and is updated without gradients from the finished rollouts:
+// (secondary; docs/method.md#baselines). A meta-policy over K candidate temperatures T_k picks the τ of the rollouts
+// (one τ per rollout, never per token) and is updated without gradients from the finished rollouts:
 //   ℓ_k(i)  = mean token log-likelihood of row i's completion at T_k          (observe's logLikByTau)
 //   ℓ̂_·(i)  = sparsemax_k(ℓ_k(i))      "which temperature best explains the trajectory"
 //   Â_k     = (1/R) Σ_i ℓ̂_k(i) · A_i   temperature-specific advantage, A_i the row's (GRPO) advantage

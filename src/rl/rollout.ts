@@ -1,7 +1,8 @@
 // Rollouts of the hierarchical policy: at every decoding step the temperature controller picks τ_t from (h_t, τ_{t−1},
-// logits), then the token is sampled from softmax(logits / τ_t) (paper-notes.md, "The model"). Rows are generated in
-// one batch through the KV cache; a row stops at EOS or the length limit. Everything the losses and the figures need
-// is recorded per token: id, τ_t, gate c_t, z_t, log π_φ(τ_t), log π_θ(y_t | τ_t), entropy at τ = 1 and at τ_t.
+// logits), then the token is sampled from softmax(logits / τ_t) (docs/method.md#the-hierarchical-policy). Rows are
+// generated in one batch through the KV cache; a row stops at EOS or the length limit. Everything the losses and the
+// figures need is recorded per token: id, τ_t, gate c_t, z_t, log π_φ(τ_t), log π_θ(y_t | τ_t), entropy at τ = 1 and
+// at τ_t.
 import * as tf from '@tensorflow/tfjs';
 import { check } from '../errors';
 import { Decoder, ForwardOutput } from '../lm/model';

@@ -1,4 +1,4 @@
-// Coordinate ascent (paper-notes.md, "Training"): which parameters move at an RL step. In 'alternate' mode blocks of
+// Coordinate ascent (docs/method.md#training): which parameters move at an RL step. In 'alternate' mode blocks of
 // tokenSteps steps update the token policy θ with φ frozen, then tempSteps steps update the temperature policy φ with
 // θ frozen (token block first: the paper's order is not known to us). Controllers without parameters (fixed, EDT, EAD,
 // TAMPO) always train θ only.

@@ -9,9 +9,9 @@
 // problems are mostly differences and products (PROBLEM_OP). A model trained on these traces therefore inherits a
 // guesser that is over-confident exactly where it chooses (a sharper τ there makes it worse, a flatter one better) and
 // whose arithmetic is learned but not perfect (a sharper τ there makes it better). This is a designed proxy, stated as
-// such in README: it gives a per-token policy something to gain, and RL something to fix (the op prior, cues from the
-// target's size), without touching the evaluation. Each problem has exactly one solving (pair, op), and the target is
-// none of the numbers, so a try is right or wrong and the answer cannot be copied from the prompt.
+// such in docs/testbed.md: it gives a per-token policy something to gain, and RL something to fix (the op prior, cues
+// from the target's size), without touching the evaluation. Each problem has exactly one solving (pair, op), and the
+// target is none of the numbers, so a try is right or wrong and the answer cannot be copied from the prompt.
 // Difficulty d: 2 + d distinct numbers in 2..(20 + 4d) (d = 1: three numbers in 2..24).
 import { KitError } from '../errors';
 import type { Rng } from '../rng';

@@ -22,7 +22,8 @@
 // completion is shorter than K characters. The reward is a product over positions of independent per-position events,
 // so the per-position optimum is the per-class τ*_k whatever the other positions do.
 //
-// This is a designed test of the optimiser and the head, not a claim about language: see README's known-answer section.
+// This is a designed test of the optimiser and the head, not a claim about language: see
+// docs/temperature-head.md#a-known-answer-task.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,4 +1,4 @@
-// The WebAssembly text of the kit's SIMD matrix product for the wasm backend (issue 10; see src/lm/kernels/gemm.ts).
+// The WebAssembly text of the kit's SIMD matrix product for the wasm backend (see src/lm/kernels/gemm.ts).
 //
 // C[b] = A[b] · B[b] for row-major float32 matrices, B's columns contiguous, A with any strides (so Aᵀ costs nothing).
 // A register block of R rows × 4V columns (R·V f32x4 accumulators) walks the shared dimension k. The arithmetic per

@@ -1,5 +1,6 @@
-// The kit's own matrix product (issue 10), a BatchMatMul kernel in front of tfjs's on the wasm and cpu backends: it
-// takes the cases where tfjs's is slow or costly and hands every other case back to tfjs's own kernel.
+// The kit's own matrix product (docs/benchmarks.md#the-kits-matmul-kernel), a BatchMatMul kernel in front of tfjs's on
+// the wasm and cpu backends: it takes the cases where tfjs's is slow or costly and hands every other case back to
+// tfjs's own kernel.
 //
 // Why: tfjs-backend-wasm 4.22 runs a product with a batch > 1 (attention's q·kᵀ and P·v, and their gradients) in a
 // generic scalar loop at 0.7–1.1 GMAC/s, while 2-D products go to XNNPACK, which keeps a packed copy of every weight

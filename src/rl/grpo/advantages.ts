@@ -1,7 +1,7 @@
-// Group-relative advantages for GRPO (issue 4), on host arrays. A batch of B rollouts holds B / G prompts with G
+// Group-relative advantages for GRPO, on host arrays. A batch of B rollouts holds B / G prompts with G
 // samples each, stored consecutively: row i belongs to prompt floor(i / G). Each row gets one sequence-level advantage
-// A_i, which the IntroLLM paper shares between the token policy π_θ and the temperature policy π_φ (paper-notes.md,
-// "Training").
+// A_i, which the IntroLLM paper shares between the token policy π_θ and the temperature policy π_φ
+// (docs/method.md#training).
 //
 // Estimators, looked up by name in ADVANTAGE_ESTIMATORS (verl-style registry):
 //   grpo  A_i = (R_i − mean_g R) / (std_g R + eps)           DeepSeekMath (arXiv 2402.03300), §4.1.2 outcome supervision

@@ -1,4 +1,4 @@
-// Loss aggregations: how a per-token quantity v [B, T] under a mask [B, T] becomes one scalar (issue 4). They differ in
+// Loss aggregations: how a per-token quantity v [B, T] under a mask [B, T] becomes one scalar. They differ in
 // how much each token weighs, which matters for long and short rollouts (DAPO §3.3, Dr. GRPO §3.1). Looked up by name
 // in LOSS_AGGREGATIONS (verl-style registry); the same aggregation serves the policy-gradient term and the KL term.
 //

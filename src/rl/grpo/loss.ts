@@ -1,4 +1,4 @@
-// The clipped GRPO policy loss (issue 4), one function for both levels of the IntroLLM hierarchical policy.
+// The clipped GRPO policy loss, one function for both levels of the IntroLLM hierarchical policy.
 //
 // Per token:  r = exp(logpNew − logpOld),  ℓ = −min(r·A, clip(r, 1 − ε_low, 1 + ε_high)·A)
 // (PPO's clipped surrogate, Schulman et al. 2017, as used by GRPO, DeepSeekMath arXiv 2402.03300 eq. 3; the asymmetric
@@ -12,7 +12,7 @@
 // reported in the metrics, and adds nothing to the loss or its gradient.
 //
 // Both policies, one loss: IntroLLM trains the token policy π_θ and the temperature policy π_φ with the SAME
-// sequence-level advantage A_i (paper-notes.md, "Training"). For the token policy, logpNew/logpOld are log π_θ(y_t | h_t,
+// sequence-level advantage A_i (docs/method.md#training). For the token policy, logpNew/logpOld are log π_θ(y_t | h_t,
 // τ_t) at the temperature τ_t recorded in the rollout; for the temperature policy they are log π_φ(τ_t | h_t, τ_{t−1})
 // = log P(c_t) + c_t·log Beta(z_t; α, β) per step, under the same mask, and A_i is the same vector. Only where the
 // gradient flows differs (θ or φ, chosen by the coordinate-ascent schedule), not this function.

@@ -1,5 +1,5 @@
-// Gradient clipping and per-parameter-group Adam for the GRPO step (issue 4). Coordinate ascent (paper-notes.md,
-// "Training") updates the token policy θ and the temperature policy φ in alternating blocks, so each group has its
+// Gradient clipping and per-parameter-group Adam for the GRPO step. Coordinate ascent (docs/method.md#training)
+// updates the token policy θ and the temperature policy φ in alternating blocks, so each group has its
 // own Adam with its own learning rate and moments: a θ block never touches φ's moments and vice versa.
 //
 // clipByGlobalNorm follows PyTorch's clip_grad_norm_ / TF's clip_by_global_norm: g ← g · maxNorm / ‖g‖ when the
