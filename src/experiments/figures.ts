@@ -1,6 +1,6 @@
 // The figures and interpretability numbers of a reproduction, built from its run folders: training curves with
 // bands over seeds, accuracy and Pass@k with CIs, τ against entropy, τ by token class, and a sample's tokens coloured
-// by τ (paper-notes.md, "Interpretability claims"). Written as one offline HTML page (figures/index.html) and, where
+// by τ (docs/method.md#interpretability-claims). Written as one offline HTML page (figures/index.html) and, where
 // Chromium is available, one PNG per figure.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
