@@ -7,7 +7,7 @@ import { ExperimentConfig } from '../config';
 import { Decoder } from '../lm/model';
 import { tokenLogp } from '../lm/sampling';
 import { TemperatureController } from '../policy/types';
-import { applyGroupGradients, applyHostGradients, clipByGlobalNorm, isOnHost, ParamGroup } from './grpo/optim';
+import { applyGroupGradients, BackwardPass, clipByGlobalNorm, ParamGroup } from './grpo/optim';
 import { policyLoss, PolicyLossMetrics } from './grpo/loss';
 import { Rollout } from './rollout';
 import { trainsPhi, trainsTheta, UpdatePhase } from './schedule';
@@ -145,40 +145,42 @@ export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Ar
     return total as tf.Scalar;
   };
   const phiVars = (wantPhi ? ctx.phi!.variables : []) as tf.Variable[];
-  // θ with its Adam on the host (a model the backend holds only once): its gradients are streamed to the host during
-  // the backward pass instead of all being held on the backend (Decoder.streamedGrads).
-  const hostTheta = wantTheta && isOnHost(ctx.theta) ? ctx.theta.optimizer.grads : null;
-  hostTheta?.clear();
-  let grads: tf.NamedTensorMap;
-  if (hostTheta) {
-    const { ids, attn, len } = sequenceInputs(r, padId);
-    const out = model.streamedGrads(ids, [r.batch, len], attn, r.promptLen - 1, hostTheta, (fw) => lossOf(fw as { logits: tf.Tensor3D; hidden: tf.Tensor3D }), phiVars);
-    grads = Object.fromEntries(phiVars.map((v, i) => [v.name, out.grads[i]]));
-  } else {
-    const vars = [...(wantTheta ? ctx.theta.variables : []), ...phiVars] as tf.Variable[];
-    const res = tf.variableGrads(() => lossOf(frozenForward ?? rolloutForward(model, r, padId)), vars);
+  // One backward pass. θ's optimiser runs it the way it takes its gradients: as backend tensors (ordinary autodiff),
+  // or, with its Adam on the host (a model the backend holds only once), streamed to host memory during the backward
+  // pass instead of all being held on the backend (Decoder.streamedGrads). It keeps θ's gradients for its step and
+  // hands back φ's. With θ frozen, only φ's are computed, from the frozen forward.
+  const pass: BackwardPass = {
+    tensors: (vars) => tf.variableGrads(() => lossOf(frozenForward ?? rolloutForward(model, r, padId)), vars),
+    streamed: (sink, extra) => {
+      const { ids, attn, len } = sequenceInputs(r, padId);
+      return model.streamedGrads(ids, [r.batch, len], attn, r.promptLen - 1, sink, (fw) => lossOf(fw as { logits: tf.Tensor3D; hidden: tf.Tensor3D }), extra);
+    },
+  };
+  let phiGrads: tf.Tensor[];
+  if (wantTheta) phiGrads = ctx.theta.optimizer.backward(ctx.theta.variables, pass, phiVars);
+  else {
+    const res = pass.tensors(phiVars);
     res.value.dispose();
-    grads = res.grads;
+    phiGrads = phiVars.map((v) => res.grads[v.name]);
   }
-  const step = (group: ParamGroup | null, enabled: boolean): number | null => {
-    if (!group || !enabled) return null;
-    if (group === ctx.theta && hostTheta) {
-      const norm = applyHostGradients(group, hostTheta, g.maxGradNorm > 0 ? g.maxGradNorm : Infinity);
-      if (!Number.isFinite(norm)) metrics.skipped = true;
-      hostTheta.clear();
-      return norm;
-    }
+  const maxNorm = g.maxGradNorm > 0 ? g.maxGradNorm : Infinity;
+  const stepTheta = (): number => {
+    const norm = ctx.theta.optimizer.stepGathered(ctx.theta.variables, maxNorm);
+    if (!Number.isFinite(norm)) metrics.skipped = true;
+    return norm;
+  };
+  const stepPhi = (group: ParamGroup): number => {
     const own: tf.NamedTensorMap = {};
-    for (const v of group.variables) own[v.name] = grads[v.name];
-    const clipped = clipByGlobalNorm(own, g.maxGradNorm > 0 ? g.maxGradNorm : Infinity);
+    group.variables.forEach((v, i) => { own[v.name] = phiGrads[i]; });
+    const clipped = clipByGlobalNorm(own, maxNorm);
     if (Number.isFinite(clipped.norm)) applyGroupGradients(group, clipped.grads);
     else metrics.skipped = true;
     tf.dispose(Object.values(clipped.grads));
     return clipped.norm;
   };
-  metrics.thetaGradNorm = step(ctx.theta, wantTheta);
-  metrics.phiGradNorm = step(ctx.phi, wantPhi);
-  tf.dispose([...Object.values(grads), mask, adv, tauT, tokens, oldTok, oldTau, gate, z]);
+  metrics.thetaGradNorm = wantTheta ? stepTheta() : null;
+  metrics.phiGradNorm = wantPhi ? stepPhi(ctx.phi!) : null;
+  tf.dispose([...phiGrads, mask, adv, tauT, tokens, oldTok, oldTau, gate, z]);
   if (refLogp) refLogp.dispose();
   if (frozenForward && !frozen) tf.dispose([frozenForward.logits, frozenForward.hidden]);
   return metrics;

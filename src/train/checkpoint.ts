@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
 import { SafetensorsReader, writeSafetensorsStreaming } from '../lm/safetensors';
-import { OptimizerState, optimizerState, ParamGroup, restoreOptimizer } from '../rl/grpo/optim';
+import { OptimizerState, optimizerState, ParamGroup, restoreOptimizer } from './optimizer';
 
 export interface CheckpointContent {
   /** Named variable lists, e.g. { theta: model.variables(), phi: controller.variables() }. */

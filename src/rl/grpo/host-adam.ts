@@ -11,6 +11,8 @@
 // with the running products β1ᵏ, β2ᵏ kept as float32 values, as TF.js does.
 import * as tf from '@tensorflow/tfjs';
 import { check } from '../../errors';
+import type { GradSink } from '../../lm/model';
+import type { AdamConfig, AdamMoments, BackwardPass, GroupOptimizer, OptimizerState, SavedWeight } from '../../train/optimizer';
 
 const f = Math.fround;
 
@@ -26,7 +28,7 @@ function ownCopy(t: tf.Tensor): Float32Array {
  * allocated again every step. (I suspected the old buffers, left to the garbage collector, for a second θ step's
  * higher peak; it was not them: 11.5 GB before, 11.6 GB after, the moments being resident from the start of step 2.)
  */
-export class HostGrads {
+export class HostGrads implements GradSink {
   private readonly byVar = new Map<tf.Variable, Float32Array>();
   /** The variables that have a gradient in this pass. */
   private readonly live = new Set<tf.Variable>();
@@ -118,8 +120,12 @@ export class HostGrads {
   }
 }
 
-/** Adam's state on the host: the step count, the running β products (float32 values) and a moment pair per variable. */
-export class HostAdam {
+/**
+ * Adam's state on the host: the step count, the running β products (float32 values) and a moment pair per variable.
+ * As a GroupOptimizer it gathers θ's gradients through a streamed backward pass into its own HostGrads.
+ */
+export class HostAdam implements GroupOptimizer {
+  readonly placement = 'host' as const;
   iterations = 0;
   accBeta1: number;
   accBeta2: number;
@@ -132,6 +138,71 @@ export class HostAdam {
   constructor(public learningRate: number, readonly beta1: number, readonly beta2: number, readonly epsilon: number) {
     this.accBeta1 = f(beta1);
     this.accBeta2 = f(beta2);
+  }
+
+  setLearningRate(learningRate: number): void {
+    this.learningRate = learningRate;
+  }
+
+  /** Copies the backend gradients into the group's host buffers and steps from them (no clipping). */
+  applyGradients(variables: readonly tf.Variable[], grads: readonly tf.Tensor[]): void {
+    check(grads.length === variables.length, () => `HostAdam.applyGradients: ${grads.length} gradients for ${variables.length} variables`);
+    // The group's own host buffers take the gradients (no new allocation).
+    const host = this.grads;
+    host.clear();
+    variables.forEach((v, i) => host.add(v, grads[i]));
+    this.step(variables, variables.map((v) => host.get(v)!));
+    host.clear();
+  }
+
+  backward(_variables: readonly tf.Variable[], pass: BackwardPass, extra: readonly tf.Variable[]): tf.Tensor[] {
+    this.grads.clear();
+    return pass.streamed(this.grads, [...extra]).grads;
+  }
+
+  stepGathered(variables: readonly tf.Variable[], maxNorm: number): number {
+    const norm = this.stepFrom(variables, this.grads, maxNorm);
+    this.grads.clear();
+    return norm;
+  }
+
+  /**
+   * One step from gradients collected on the host, clipped to a global norm of `maxNorm` (≤ 0 or Infinity: no
+   * clipping) as clipByGlobalNorm does. A variable with no gradient gets a zero one. Returns the norm before
+   * clipping; a non-finite norm skips the step.
+   */
+  stepFrom(variables: readonly tf.Variable[], grads: HostGrads, maxNorm: number): number {
+    const norm = grads.norm(variables);
+    if (!Number.isFinite(norm)) return norm;
+    const clip = maxNorm > 0 && Number.isFinite(maxNorm) && norm > maxNorm;
+    this.step(variables, variables.map((v) => grads.get(v) ?? new Float32Array(v.size)), clip ? maxNorm / norm : 1);
+    return norm;
+  }
+
+  /** The same layout as TF.js's getWeights (iter, every m, every v), sharing the host arrays (no copy). */
+  async moments(variables: readonly tf.Variable[]): Promise<AdamMoments> {
+    const moments = (which: 'm' | 'v') => (which === 'm' ? this.m : this.v).map((data, k): SavedWeight => ({ name: `${variables[k].name}/${which}`, shape: [...variables[k].shape], dtype: 'float32', data }));
+    return { accBeta1: this.accBeta1, accBeta2: this.accBeta2, weights: [{ name: 'iter', shape: [], dtype: 'int32', data: Int32Array.of(this.iterations) }, ...moments('m'), ...moments('v')] };
+  }
+
+  async restored(variables: readonly tf.Variable[], cfg: Required<AdamConfig>, state: OptimizerState): Promise<HostAdam> {
+    const n = variables.length;
+    const w = state.weights;
+    const h = new HostAdam(cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
+    h.iterations = Number(w[0].data[0]);
+    h.accBeta1 = Math.fround(state.accBeta1);
+    h.accBeta2 = Math.fround(state.accBeta2);
+    if (w.length > 1) {
+      h.m = w.slice(1, 1 + n).map((x) => Float32Array.from(x.data));
+      h.v = w.slice(1 + n).map((x) => Float32Array.from(x.data));
+    }
+    return h;
+  }
+
+  dispose(): void {
+    this.m = [];
+    this.v = [];
+    this.grads.release();
   }
 
   /**
