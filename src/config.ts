@@ -356,10 +356,11 @@ export function validateConfig(c: ExperimentConfig): void {
 
 /** The config key a validation message is about (validateConfig's and resolveControllerConfig's wording), or null. */
 function keyOfMessage(message: string): string | null {
-  const m = /config key '([^']+)'/.exec(message) ?? /^controller config: (?:unknown key ')?(\w+)/.exec(message)
-    ?? /^controller config: need (?:0 < )?(\w+)/.exec(message);
-  if (!m) return null;
-  return message.startsWith('controller config') ? `controller.${m[1]}` : m[1];
+  const key = /config key '([^']+)'/.exec(message)?.[1];
+  if (key !== undefined) return key;
+  const ctl = /^controller config: (?:unknown key '(\w+)'|need (?:0 < )?(\w+)|(\w+) must)/.exec(message);
+  const k = ctl && (ctl[1] ?? ctl[2] ?? ctl[3]);
+  return k ? `controller.${k}` : null;
 }
 
 /** A config file: a partial config (the resolved config's shape) and optionally the preset it builds on. */

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { resolveConfig } from '../config';
+import { resolveConfig, setOverrides } from '../config';
 import { KitError } from '../errors';
 import { methodOverride } from '../experiments/methods';
 import { closeRun, openRun, trainStep } from '../rl/trainer';
@@ -26,16 +26,21 @@ export interface RlBenchRow {
   rollouts_per_step: number;
 }
 
-/** `rollouts`: rollouts per step (prompts per step × group size; the preset's group size is kept), or the preset's. */
-export async function benchRl(preset: string, methods: string[], steps: number, seed: number, rollouts?: number): Promise<RlBenchRow[]> {
-  const G = resolveConfig({ preset }).rollout.groupSize;
+/**
+ * `rollouts`: rollouts per step (prompts per step × group size; the preset's group size is kept), or the preset's.
+ * `o.configFile` and `o.sets` change the preset's config as `train --config` and `--set` do.
+ */
+export async function benchRl(preset: string, methods: string[], steps: number, seed: number, rollouts?: number,
+  o: { configFile?: string; sets?: readonly string[] } = {}): Promise<RlBenchRow[]> {
+  const G = resolveConfig({ preset, configFile: o.configFile, overrides: setOverrides(o.sets ?? []) }).rollout.groupSize;
   if (rollouts !== undefined && rollouts % G !== 0) throw new KitError(`--rollouts ${rollouts} must be a multiple of the preset's group size ${G}`);
   const perStep = rollouts === undefined ? {} : { rollout: { promptsPerStep: rollouts / G } };
   const rows: RlBenchRow[] = [];
   for (const method of methods) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'introllm-benchrl-'));
     try {
-      const cfg = resolveConfig({ preset, overrides: [{ source: `method ${method}`, value: methodOverride(method) }, { source: 'bench', value: { seed, train: { steps: steps + 1 }, ...perStep } }] });
+      const cfg = resolveConfig({ preset, configFile: o.configFile, overrides: [{ source: `method ${method}`, kind: 'method', value: methodOverride(method) }, ...setOverrides(o.sets ?? []),
+        { source: 'bench', value: { seed, train: { steps: steps + 1 }, ...perStep } }] });
       const run = await openRun(cfg, dir);
       trainStep(run, 0); // warm-up: kernel set-up, Adam slots
       const recs = Array.from({ length: steps }, (_, i) => trainStep(run, i + 1));

@@ -1,5 +1,6 @@
-// `introllm ablate --grid NAME`: one ablation grid (src/experiments/ablations.ts) over seeds, written to
-// results/ablations/<preset>/<grid>/ with table.md and table.json (variant, accuracy, 95% CI, Pass@k) and the bar
+// `introllm ablate --grid NAME` (or `--grid-file F`, a grid defined in a JSON or YAML file): one ablation grid
+// (src/experiments/ablations.ts) over seeds, written to runs/ablations/<preset>/<grid>/ (--reference: the committed
+// results/ablations/<preset>/<grid>/) with table.md and table.json (variant, accuracy, 95% CI, Pass@k) and the bar
 // figure figures/ablation.{html,png}.
 import * as path from 'node:path';
 import type { Command } from '../cli';
@@ -7,31 +8,42 @@ import type { MethodSummary } from '../experiments/summary';
 import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { ablationFigure, galleryHtml, renderPng } from '../plots';
-import { ABLATION_GRIDS, ablationGrid, defaultVariantOf } from '../experiments/ablations';
-import { Comparisons, reproduce } from '../experiments/reproduce';
+import { ABLATION_GRIDS, ablationGrid, defaultVariantOf, loadAblationGridFile, writeFolderGrid } from '../experiments/ablations';
+import { Comparisons, REPRODUCE_PRESETS, reproduce } from '../experiments/reproduce';
 import { intFlag, intListFlag, parseFlags } from './args';
+import { CONFIG_FLAGS, configInputs, configUsage, STUDY_OUT_FLAGS, studyOutFromFlags, studyOutUsage } from './config-flags';
 import { LAUNCH_FLAGS, LAUNCH_USAGE, launcherFromFlags, reportPending } from './launch-flags';
 
 export const command: Command = {
   summary: 'Run an ablation grid over seeds and write a table with confidence intervals (resumable).',
-  usage: `introllm ablate --grid ${Object.keys(ABLATION_GRIDS).join('|')} [--preset tiny] [--seeds 0,1,2] [--out DIR] [--jobs N] [--set key=value …] [--backend NAME] ${LAUNCH_USAGE}`,
+  usage: `introllm ablate (--grid ${Object.keys(ABLATION_GRIDS).join('|')} | --grid-file FILE.yaml|FILE.json) ${configUsage(Object.keys(REPRODUCE_PRESETS))} [--seeds 0,1,2 (default: the preset's)] ${studyOutUsage('ablations/<preset>/<grid>')} [--jobs N] [--backend NAME] ${LAUNCH_USAGE}\n\n`
+    + '  A grid file: {name, description, variants: [{label, method (default introllm), set: ["key=value", …]}], default?: LABEL};\n'
+    + '  see docs/configuration.md and configs/grid-lr-temp.yaml.',
   async run(argv) {
     const f = parseFlags(argv, {
-      grid: { type: 'string' }, preset: { type: 'string', default: 'tiny' }, seeds: { type: 'string' }, out: { type: 'string' },
-      jobs: { type: 'string' }, set: { type: 'string', multiple: true }, backend: { type: 'string' }, ...LAUNCH_FLAGS,
+      grid: { type: 'string' }, 'grid-file': { type: 'string' }, ...CONFIG_FLAGS, ...STUDY_OUT_FLAGS, seeds: { type: 'string' },
+      jobs: { type: 'string' }, backend: { type: 'string' }, ...LAUNCH_FLAGS,
     });
-    if (typeof f.grid !== 'string') throw new KitError(`--grid is required; valid: ${Object.keys(ABLATION_GRIDS).join(', ')}`);
-    const grid = ablationGrid(f.grid);
+    const inputs = configInputs(f, { presets: Object.keys(REPRODUCE_PRESETS) });
+    if ((typeof f.grid === 'string') === (typeof f['grid-file'] === 'string')) {
+      throw new KitError(`give one of --grid (built in: ${Object.keys(ABLATION_GRIDS).join(', ')}) or --grid-file FILE`);
+    }
+    const fromFile = typeof f['grid-file'] === 'string'
+      ? loadAblationGridFile(f['grid-file'], { preset: REPRODUCE_PRESETS[inputs.preset].trainPreset, configFile: inputs.configFile, sets: inputs.sets })
+      : null;
+    const gridName = fromFile ? fromFile.name : (f.grid as string);
+    const grid = ablationGrid(gridName);
     const seeds = f.seeds === undefined ? undefined : intListFlag(f, 'seeds');
-    const out = (f.out as string | undefined) ?? path.join('results', 'ablations', f.preset as string, f.grid);
+    const out = studyOutFromFlags(f, path.join('ablations', inputs.preset, gridName));
     const launcher = launcherFromFlags(f);
     const r = await reproduce({
-      preset: f.preset as string, out, jobs: f.jobs === undefined ? undefined : intFlag(f, 'jobs', 1), backend: f.backend as string | undefined,
-      sets: (f.set as string[] | undefined) ?? [], seeds, variants: grid.variants, defaultVariant: defaultVariantOf(grid), launcher,
+      preset: inputs.preset, out, jobs: f.jobs === undefined ? undefined : intFlag(f, 'jobs', 1), backend: f.backend as string | undefined,
+      sets: inputs.sets, configFile: inputs.configFile, seeds, variants: grid.variants, defaultVariant: defaultVariantOf(grid), launcher,
       log: (l) => process.stderr.write(l + '\n'),
     });
+    if (fromFile) writeFolderGrid(out, gridName, grid); // `introllm figures` finds the grid there
     if (r.pending.length) return reportPending('ablate', r.pending, f['dry-run'] === true);
-    await writeAblationOutputs(out, f.grid, f.preset as string, r.summary.methods, r.comparisons, (l) => process.stderr.write(l + '\n'));
+    await writeAblationOutputs(out, gridName, inputs.preset, r.summary.methods, r.comparisons, (l) => process.stderr.write(l + '\n'));
     console.log(`\n${grid.description}\n\n${r.table}\n\nresults: ${out}/table.json, ${out}/figures/ablation.html`);
     return r.failed.length ? 1 : 0;
   },

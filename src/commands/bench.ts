@@ -17,6 +17,7 @@ import { loadHfConfig } from '../lm/config';
 import { loadModel, saveModel, weightBytes } from '../lm/load';
 import { randomWeightSource } from '../lm/model';
 import { intFlag, parseFlags, requireFlag } from './args';
+import { CONFIG_FLAGS, configInputs, configUsage } from './config-flags';
 
 function runTorchPeer(dir: string, o: { batch: number; prompt: number; newTokens: number; trainSteps: number; skipFull: boolean; threads: number }): Record<string, unknown> {
   const python = process.env.INTROLLM_PYTHON ?? '/usr/bin/python3';
@@ -30,21 +31,22 @@ function runTorchPeer(dir: string, o: { batch: number; prompt: number; newTokens
 
 export const command: Command = {
   summary: 'Measure decoding (KV cache), full-recompute and training throughput of a model.',
-  usage: 'introllm bench --suite [--peer torch] [--out FILE]  |  introllm bench --rl [--rollouts N] [--preset tiny] [--methods introllm,fixed-1.0] [--steps 3] [--json]  |  introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED [--weights-out DIR]] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--json]',
+  usage: `introllm bench --suite [--peer torch] [--out FILE]  |  introllm bench --rl [--rollouts N] ${configUsage()} [--methods introllm,fixed-1.0] [--steps 3] [--json]  |  introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED [--weights-out DIR]] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--json]`,
   async run(argv) {
     const f = parseFlags(argv, {
       model: { type: 'string' }, batch: { type: 'string' }, prompt: { type: 'string' }, new: { type: 'string' },
       'train-steps': { type: 'string' }, 'random-init': { type: 'string' }, 'skip-full': { type: 'boolean' },
       peer: { type: 'string' }, 'weights-out': { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string' },
-      rl: { type: 'boolean' }, preset: { type: 'string' }, methods: { type: 'string' }, steps: { type: 'string' }, rollouts: { type: 'string' },
+      rl: { type: 'boolean' }, ...CONFIG_FLAGS, methods: { type: 'string' }, steps: { type: 'string' }, rollouts: { type: 'string' },
       suite: { type: 'boolean' }, out: { type: 'string' },
     });
     if (f.suite) return runSuite(f.peer === 'torch', (f.out as string | undefined) ?? path.join('results', 'bench', 'cpu-suite.json'), f.backend as string | undefined);
     if (f.rl) {
       const backend = await initBackend(f.backend as string | undefined);
-      const rows = await benchRl((f.preset as string | undefined) ?? 'tiny', ((f.methods as string | undefined) ?? 'introllm,fixed-1.0').split(','), intFlag(f, 'steps', 3), intFlag(f, 'seed', 0, 0),
-        f.rollouts === undefined ? undefined : intFlag(f, 'rollouts', 0));
-      if (f.json) process.stdout.write(JSON.stringify({ backend: backend.name, preset: f.preset ?? 'tiny', rows }) + '\n');
+      const inputs = configInputs(f);
+      const rows = await benchRl(inputs.preset, ((f.methods as string | undefined) ?? 'introllm,fixed-1.0').split(','), intFlag(f, 'steps', 3), intFlag(f, 'seed', 0, 0),
+        f.rollouts === undefined ? undefined : intFlag(f, 'rollouts', 0), { configFile: inputs.configFile, sets: inputs.sets });
+      if (f.json) process.stdout.write(JSON.stringify({ backend: backend.name, preset: inputs.preset, rows }) + '\n');
       else console.table(rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 1000) / 1000 : v]))));
       return 0;
     }

@@ -6,10 +6,10 @@
 import * as path from 'node:path';
 import { initBackend } from '../backend';
 import type { Command } from '../cli';
-import { ExperimentConfig, parseSetting, resolveConfig } from '../config';
+import { ExperimentConfig, resolveConfig } from '../config';
 import { EvalResult } from '../eval/evaluate';
 import { KitError } from '../errors';
-import { methodOverride } from '../experiments/methods';
+import { METHOD_NAMES, methodOverride } from '../experiments/methods';
 import { evalFileOf, readEvalFile } from '../experiments/run-files';
 import { comparisonTables, MethodSummary, reportedKs, SeedEval, summariseMethod } from '../experiments/summary';
 import { ONE_RECORD_PER_LINE, writeFileAtomic, writeJsonAtomic } from '../io/atomic';
@@ -20,6 +20,10 @@ import { Rng } from '../rng';
 import { checkTaskPrompts, controllerFor, evaluatePolicy } from '../rl/trainer';
 import { modelDirFor, taskFromConfig } from '../tasks/registry';
 import { intListFlag, parseFlags } from './args';
+import { CONFIG_FLAGS, configInputs, configUsage, setLayers } from './config-flags';
+
+const DEFAULT_METHODS = 'fixed-0.6,fixed-1.0';
+const DEFAULT_SEEDS = '0';
 
 /** A finished evaluation in `file` made with exactly `cfg` (a killed `eval --out` resumes), else null. */
 function finished(file: string, cfg: ExperimentConfig): EvalResult | null {
@@ -29,20 +33,21 @@ function finished(file: string, cfg: ExperimentConfig): EvalResult | null {
 
 export const command: Command = {
   summary: 'Evaluate a model under temperature methods without training (base-model baselines, τ sweeps).',
-  usage: 'introllm eval [--preset tiny] [--methods fixed-0.6,fixed-1.0,edt,…] [--seeds 0,1,2] [--out DIR] [--set key=value …] [--backend NAME]',
+  usage: `introllm eval ${configUsage()} [--methods A,B,… (default: ${DEFAULT_METHODS}; any of ${METHOD_NAMES.join(', ')})] [--seeds LIST (default: ${DEFAULT_SEEDS})] [--out DIR] [--backend NAME]`,
   async run(argv) {
     const f = parseFlags(argv, {
-      preset: { type: 'string', default: 'tiny' }, methods: { type: 'string', default: 'fixed-0.6,fixed-1.0' }, seeds: { type: 'string', default: '0' },
-      out: { type: 'string' }, set: { type: 'string', multiple: true }, backend: { type: 'string' },
+      ...CONFIG_FLAGS, methods: { type: 'string', default: DEFAULT_METHODS }, seeds: { type: 'string', default: DEFAULT_SEEDS },
+      out: { type: 'string' }, backend: { type: 'string' },
     });
+    const inputs = configInputs(f);
     const methods = (f.methods as string).split(',').map((m) => m.trim()).filter(Boolean);
     if (methods.length === 0) throw new KitError('--methods is empty');
     const seeds = intListFlag(f, 'seeds');
-    const sets = (f.set as string[] | undefined) ?? [];
+    const sets = inputs.sets;
     // Resolve every method's config first, so a typo fails before any model is loaded.
     const cfgs: Record<string, ExperimentConfig> = Object.fromEntries(methods.map((m) => [m, resolveConfig({
-      preset: f.preset as string,
-      overrides: [{ source: `method ${m}`, value: methodOverride(m) }, ...sets.map((s) => ({ source: `--set ${s}`, value: parseSetting(s) }))],
+      preset: inputs.preset, configFile: inputs.configFile,
+      overrides: [{ source: `method ${m}`, kind: 'method', value: methodOverride(m) }, ...setLayers(inputs)],
     })]));
     const base = cfgs[methods[0]];
     const modelDir = modelDirFor(base);
@@ -85,7 +90,7 @@ export const command: Command = {
     }
     const table = comparisonTables(summary, base.eval.k);
     if (out) {
-      writeJsonAtomic(path.join(out, 'summary.json'), { preset: f.preset, model: base.model.dir, seeds, sets, methods: summary });
+      writeJsonAtomic(path.join(out, 'summary.json'), { preset: inputs.preset, ...(inputs.configFile !== undefined ? { config_file: inputs.configFile } : {}), model: base.model.dir, seeds, sets, methods: summary });
       writeFileAtomic(path.join(out, 'table.md'), table + '\n');
     }
     console.log(table);

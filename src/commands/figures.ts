@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../cli';
 import { KitError } from '../errors';
 import { summariseReproduction } from '../experiments/reproduce';
-import { ablationGrid, defaultVariantOf } from '../experiments/ablations';
+import { ablationGrid, defaultVariantOf, registerFolderGrid } from '../experiments/ablations';
 import { writeAblationOutputs } from './ablate';
 
 interface FolderConfig { preset: string; variants: { label: string }[]; seeds: number[]; runs: Record<string, { eval: { k: number } }> }
@@ -37,6 +37,7 @@ export const command: Command = {
     if (dirs.length === 0) throw new KitError('name at least one folder, e.g. introllm figures results/tiny');
     const log = (l: string) => process.stderr.write(l + '\n');
     for (const dir of dirs) {
+      registerFolderGrid(dir); // an ablation grid from a grid file: its definition (grid.json) is in the folder
       const cfg = readFolderConfig(dir);
       const labels = cfg.variants.map((v) => v.label);
       // An ablation folder (it has a table.json) pairs every variant with the grid's default.

@@ -4,11 +4,11 @@
 import * as path from 'node:path';
 import { initBackend } from '../backend';
 import type { Command } from '../cli';
-import { PRESETS } from '../config';
 import { KitError } from '../errors';
 import { BASELINES, DEFAULT_TAUS, headroomTable, runHeadroom } from '../experiments/headroom';
 import { PROBES } from '../policy/probe';
 import { intFlag, parseFlags } from './args';
+import { CONFIG_FLAGS, configInputs, configUsage, STUDY_OUT_FLAGS, studyOutFromFlags, studyOutUsage } from './config-flags';
 
 function listFlag(v: unknown, fallback: string[]): string[] {
   if (v === undefined) return fallback;
@@ -27,25 +27,25 @@ function tauList(v: unknown): number[] {
 
 export const command: Command = {
   summary: 'Measure the headroom of a base model for per-token temperature policies (fixed τ grid, baselines, probes) on the validation split.',
-  usage: `introllm headroom [--preset tiny] [--out results/headroom/<preset>] [--problems 150] [--k 4] [--seed 0] [--taus ${DEFAULT_TAUS.join(',')}] [--baselines ${BASELINES.join(',')}] [--probes ${Object.keys(PROBES).join(',')}] [--set key=value …] [--no-png] [--backend NAME]`,
+  usage: `introllm headroom ${configUsage()} ${studyOutUsage('headroom/<preset>')} [--problems 150] [--k 4] [--seed 0] [--taus ${DEFAULT_TAUS.join(',')}] [--baselines ${BASELINES.join(',')}] [--probes ${Object.keys(PROBES).join(',')}] [--no-png] [--backend NAME]`,
   async run(argv) {
     const f = parseFlags(argv, {
-      preset: { type: 'string', default: 'tiny' }, out: { type: 'string' }, problems: { type: 'string' }, k: { type: 'string' }, seed: { type: 'string' },
-      taus: { type: 'string' }, baselines: { type: 'string' }, probes: { type: 'string' }, set: { type: 'string', multiple: true },
-      'no-png': { type: 'boolean', default: false }, backend: { type: 'string' },
+      ...CONFIG_FLAGS, ...STUDY_OUT_FLAGS, problems: { type: 'string' }, k: { type: 'string' }, seed: { type: 'string' },
+      taus: { type: 'string' }, baselines: { type: 'string' }, probes: { type: 'string' }, 'no-png': { type: 'boolean', default: false }, backend: { type: 'string' },
     });
-    const preset = f.preset as string;
-    if (!(preset in PRESETS)) throw new KitError(`--preset: unknown preset '${preset}'; valid: ${Object.keys(PRESETS).join(', ')}`);
+    const inputs = configInputs(f);
+    const preset = inputs.preset;
     const opts = {
       preset,
-      out: (f.out as string | undefined) ?? path.join('results', 'headroom', preset),
+      out: studyOutFromFlags(f, path.join('headroom', preset)),
       problems: intFlag(f, 'problems', 150),
       k: intFlag(f, 'k', 4),
       seed: intFlag(f, 'seed', 0, 0),
       taus: tauList(f.taus),
       baselines: listFlag(f.baselines, BASELINES),
       probes: listFlag(f.probes, Object.keys(PROBES)),
-      sets: (f.set as string[] | undefined) ?? [],
+      sets: inputs.sets,
+      configFile: inputs.configFile,
       png: !(f['no-png'] as boolean),
     };
     await initBackend(f.backend as string | undefined);

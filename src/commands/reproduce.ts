@@ -6,9 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from '../cli';
 import { KitError } from '../errors';
-import { reproduce } from '../experiments/reproduce';
+import { REPRODUCE_PRESETS, reproduce } from '../experiments/reproduce';
 import { compareWithReference, MethodSummary } from '../experiments/summary';
 import { intFlag, intListFlag, parseFlags } from './args';
+import { CONFIG_FLAGS, configInputs, configUsage, STUDY_OUT_FLAGS, studyOutFromFlags, studyOutUsage } from './config-flags';
 import { LAUNCH_FLAGS, LAUNCH_USAGE, launcherFromFlags, reportPending } from './launch-flags';
 
 /** The methods of a reference folder's summary.json, or null when it has none (not yet generated). */
@@ -24,20 +25,19 @@ function readReference(dir: string): Record<string, MethodSummary> | null {
 
 export const command: Command = {
   summary: 'Train IntroLLM and the baselines over several seeds, evaluate, write runs/<preset>/ (resumable) and compare with the committed results/<preset>/.',
-  usage: 'introllm reproduce [--preset smoke|tiny|small|paper] [--out DIR | --reference] [--jobs N (default: 2, fewer where memory is short)] [--methods a,b] [--seeds 0,1,2] [--set key=value …] [--backend NAME] ' + LAUNCH_USAGE,
+  usage: `introllm reproduce ${configUsage(Object.keys(REPRODUCE_PRESETS))} ${studyOutUsage('<preset>')} [--jobs N (default: 2, fewer where memory is short)] [--methods a,b (default: the preset's)] [--seeds 0,1,2 (default: the preset's)] [--backend NAME] ${LAUNCH_USAGE}`,
   async run(argv) {
     const f = parseFlags(argv, {
-      preset: { type: 'string', default: 'tiny' }, out: { type: 'string' }, jobs: { type: 'string' }, methods: { type: 'string' },
-      seeds: { type: 'string' }, set: { type: 'string', multiple: true }, backend: { type: 'string' }, reference: { type: 'boolean', default: false }, ...LAUNCH_FLAGS,
+      ...CONFIG_FLAGS, ...STUDY_OUT_FLAGS, jobs: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, backend: { type: 'string' }, ...LAUNCH_FLAGS,
     });
-    const refDir = path.join('results', f.preset as string);
-    if (f.reference && f.out !== undefined) throw new KitError('--reference writes the committed results/<preset>/; give either it or --out, not both');
-    const out = f.reference ? refDir : (f.out as string | undefined) ?? path.join('runs', f.preset as string);
+    const inputs = configInputs(f, { presets: Object.keys(REPRODUCE_PRESETS) });
+    const refDir = path.join('results', inputs.preset);
+    const out = studyOutFromFlags(f, inputs.preset);
     const seeds = f.seeds === undefined ? undefined : intListFlag(f, 'seeds');
     const launcher = launcherFromFlags(f);
     const r = await reproduce({
-      preset: f.preset as string, out, jobs: f.jobs === undefined ? undefined : intFlag(f, 'jobs', 1),
-      backend: f.backend as string | undefined, sets: (f.set as string[] | undefined) ?? [], seeds,
+      preset: inputs.preset, out, jobs: f.jobs === undefined ? undefined : intFlag(f, 'jobs', 1),
+      backend: f.backend as string | undefined, sets: inputs.sets, configFile: inputs.configFile, seeds,
       methods: f.methods === undefined ? undefined : (f.methods as string).split(','), launcher, log: (l) => process.stderr.write(l + '\n'),
     });
     if (r.pending.length) return reportPending('reproduce', r.pending, f['dry-run'] === true);

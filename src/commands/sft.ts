@@ -16,7 +16,7 @@ import { createController } from '../policy/registry';
 import { Rng } from '../rng';
 import { createParamGroup, setLearningRate } from '../rl/grpo/optim';
 import { learningRate, sftBatch, SftOptions, sftStep } from '../rl/sft';
-import { getTask } from '../tasks/registry';
+import { getTask, taskNames } from '../tasks/registry';
 import { SYNTHETIC_CHARSET } from '../tasks/types';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint';
 import { Progress } from '../train/progress';
@@ -40,25 +40,33 @@ function floatFlag(v: unknown, name: string, fallback: number): number {
   return x;
 }
 
+/** The flags' defaults; the usage is made from them. */
+const DEFAULTS = { task: 'countdown', difficulty: 1, steps: 1500, batch: 32, lr: '2e-3', seed: 0, hidden: 96, layers: 4, heads: 4, 'kv-heads': 2, ffn: 256, 'eval-problems': 200 };
+
 export const command: Command = {
   summary: 'Train the tiny base model on a synthetic task (SFT warm-up before RL); resumable.',
-  usage: 'introllm sft --out DIR [--task countdown] [--difficulty 1] [--steps 1500] [--batch 32] [--lr 2e-3] [--seed 0] [--hidden 96] [--layers 4] [--heads 4] [--kv-heads 2] [--ffn 256] [--eval-problems 200] [--backend NAME]',
+  usage: `introllm sft --out DIR [--task ${taskNames().filter((t) => t !== 'stories').join('|')} (default: ${DEFAULTS.task})] `
+    + Object.entries(DEFAULTS).filter(([k]) => k !== 'task').map(([k, v]) => `[--${k} ${v}]`).join(' ') + ' [--backend NAME]\n\n'
+    + '  The kit\'s default testbed model, data/models/tiny-guess, was made with --task guess (the command is in its README).',
   async run(argv) {
     const f = parseFlags(argv, {
-      out: { type: 'string' }, task: { type: 'string', default: 'countdown' }, difficulty: { type: 'string' }, steps: { type: 'string' },
+      out: { type: 'string' }, task: { type: 'string', default: DEFAULTS.task }, difficulty: { type: 'string' }, steps: { type: 'string' },
       batch: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' },
       heads: { type: 'string' }, 'kv-heads': { type: 'string' }, ffn: { type: 'string' }, 'eval-problems': { type: 'string' }, backend: { type: 'string' },
     });
     const out = requireFlag(f, 'out');
     const task = getTask(f.task as string);
     if (task.name === 'stories') throw new KitError(`--task stories has no worked solutions to learn from (and needs more than the kit's character set): it is meant for a pretrained model such as data/models/stories260K`);
-    const seed = intFlag(f, 'seed', 0, 0);
+    const seed = intFlag(f, 'seed', DEFAULTS.seed, 0);
     const opts: SftOptions = {
-      difficulty: intFlag(f, 'difficulty', 1), batch: intFlag(f, 'batch', 32), steps: intFlag(f, 'steps', 1500),
-      lr: floatFlag(f.lr, 'lr', 2e-3), warmupSteps: 50, maxGradNorm: 1.0,
+      difficulty: intFlag(f, 'difficulty', DEFAULTS.difficulty), batch: intFlag(f, 'batch', DEFAULTS.batch), steps: intFlag(f, 'steps', DEFAULTS.steps),
+      lr: floatFlag(f.lr, 'lr', Number(DEFAULTS.lr)), warmupSteps: 50, maxGradNorm: 1.0,
     };
-    const shape = { hidden: intFlag(f, 'hidden', 96), layers: intFlag(f, 'layers', 4), heads: intFlag(f, 'heads', 4), kvHeads: intFlag(f, 'kv-heads', 2), ffn: intFlag(f, 'ffn', 256), maxPositions: 512 };
-    const evalProblems = intFlag(f, 'eval-problems', 200, 0);
+    const shape = {
+      hidden: intFlag(f, 'hidden', DEFAULTS.hidden), layers: intFlag(f, 'layers', DEFAULTS.layers), heads: intFlag(f, 'heads', DEFAULTS.heads),
+      kvHeads: intFlag(f, 'kv-heads', DEFAULTS['kv-heads']), ffn: intFlag(f, 'ffn', DEFAULTS.ffn), maxPositions: 512,
+    };
+    const evalProblems = intFlag(f, 'eval-problems', DEFAULTS['eval-problems'], 0);
     const backend = await initBackend(f.backend as string | undefined);
     const runDir = path.join(out, 'training');
     const runConfig = { kind: 'sft', task: task.name, seed, ...opts, shape, evalProblems, charset: SYNTHETIC_CHARSET };

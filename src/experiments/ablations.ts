@@ -1,7 +1,11 @@
 // The ablation grids of docs/method.md#ablations, each a list of variants run over seeds by
 // the reproduction machinery and written as a table (Markdown + JSON) with 95% CIs. Every variant is also paired with
 // the grid's default, the variant that is the preset's own configuration (`default`, else the first).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { KitError } from '../errors';
+import { writeJsonAtomic } from '../io/atomic';
+import { readGridFile } from './grid-file';
 import { Variant } from './reproduce';
 
 export interface AblationGrid {
@@ -74,8 +78,44 @@ export const ABLATION_GRIDS: Record<string, AblationGrid> = {
   },
 };
 
+/** Grids read from files in this process (`introllm ablate --grid-file`, or a folder's grid.json), by name. */
+const FILE_GRIDS: Record<string, AblationGrid> = {};
+
+/**
+ * Reads an ablation grid file (src/experiments/grid-file.ts; its own key: `default`, the variant every other is paired
+ * with), resolving every variant against the study's preset, config file and --set values; afterwards ablationGrid()
+ * finds it by its name.
+ */
+export function loadAblationGridFile(file: string, o: { preset?: string; configFile?: string; sets?: readonly string[]; resolve?: boolean } = {}): { name: string; grid: AblationGrid } {
+  const g = readGridFile(file, { kind: 'ablation', builtins: Object.keys(ABLATION_GRIDS), extraKeys: { default: 'string' }, ...o });
+  const def = g.extra.default as string | undefined;
+  if (def !== undefined && !g.variants.some((v) => v.label === def)) {
+    throw new KitError(`${g.where(['default'])}: 'default' must be one of the variants' labels (${g.variants.map((v) => v.label).join(', ')}), got '${def}'`);
+  }
+  const grid: AblationGrid = { description: g.description, variants: g.variants, ...(def !== undefined ? { default: def } : {}) };
+  FILE_GRIDS[g.name] = grid;
+  return { name: g.name, grid };
+}
+
+/** An ablation folder's grid.json: the definition of a grid that came from a file, in the grid-file format. */
+export const GRID_JSON = 'grid.json';
+
+/** Writes `<out>/grid.json` for a grid that is not built in (so that `introllm figures` finds it later). */
+export function writeFolderGrid(out: string, name: string, grid: AblationGrid): void {
+  writeJsonAtomic(path.join(out, GRID_JSON), {
+    name, description: grid.description, variants: grid.variants.map((v) => ({ label: v.label, method: v.method, set: v.sets })),
+    ...(grid.default !== undefined ? { default: grid.default } : {}),
+  });
+}
+
+/** Makes the grid of an ablation folder made from a grid file known to ablationGrid() (no-op for a built-in grid's). */
+export function registerFolderGrid(dir: string): void {
+  const file = path.join(dir, GRID_JSON);
+  if (fs.existsSync(file)) loadAblationGridFile(file, { resolve: false });
+}
+
 export function ablationGrid(name: string): AblationGrid {
-  const g = ABLATION_GRIDS[name];
+  const g = ABLATION_GRIDS[name] ?? FILE_GRIDS[name];
   if (!g) throw new KitError(`unknown ablation grid '${name}'; valid: ${Object.keys(ABLATION_GRIDS).join(', ')}`);
   return g;
 }

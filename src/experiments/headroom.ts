@@ -11,7 +11,7 @@
 // finished; summary.json; table.md; figures/headroom.html (+ .png when a browser is available).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ExperimentConfig, parseSetting, resolveConfig } from '../config';
+import { ExperimentConfig, resolveConfig, setOverrides } from '../config';
 import { EvalResult } from '../eval/evaluate';
 import { bootstrapMeanCI, pairedDiffCI } from '../eval/metrics';
 import { KitError } from '../errors';
@@ -48,6 +48,8 @@ export interface HeadroomOptions {
   seed: number;
   /** `key=value` config overrides (as --set). */
   sets: string[];
+  /** A config file (JSON or YAML) resolved after the preset, before the method and `sets`. */
+  configFile?: string;
   /** Try to render the figure as PNG too (needs a Chromium). */
   png: boolean;
   log?: (line: string) => void;
@@ -89,6 +91,8 @@ export interface Compared extends Scored {
 
 export interface HeadroomSummary {
   preset: string;
+  /** The config file the study resolved its configs with, when one was given. */
+  config_file?: string;
   model: string;
   split: 'validation';
   problems: number;
@@ -123,10 +127,10 @@ export function planHeadroom(o: HeadroomOptions): HeadroomMethod[] {
   checkNames('baselines', o.baselines, BASELINES);
   checkNames('probes', o.probes, Object.keys(PROBES));
   const cfgOf = (method: string) => resolveConfig({
-    preset: o.preset,
+    preset: o.preset, configFile: o.configFile,
     overrides: [
-      { source: `method ${method}`, value: methodOverride(method) },
-      ...o.sets.map((s) => ({ source: `--set ${s}`, value: parseSetting(s) })),
+      { source: `method ${method}`, kind: 'method', value: methodOverride(method) },
+      ...setOverrides(o.sets),
       { source: '--problems/--k/--seed', value: { seed: o.seed, eval: { problems: o.problems, k: o.k } } },
     ],
   });
@@ -281,7 +285,7 @@ export async function runHeadroom(o: HeadroomOptions): Promise<HeadroomSummary> 
     model.dispose();
   }
   const summary = summariseHeadroom(evals, {
-    preset: o.preset, model: base.model.dir, split: 'validation', problems: base.eval.problems, k: base.eval.k, seed: o.seed,
+    preset: o.preset, ...(o.configFile !== undefined ? { config_file: o.configFile } : {}), model: base.model.dir, split: 'validation', problems: base.eval.problems, k: base.eval.k, seed: o.seed,
     max_new_tokens: base.eval.maxNewTokens, wall_s: evals.reduce((s, e) => s + e.wallS, 0),
   }, new Rng(o.seed).fork('headroom-bootstrap'));
   writeJsonAtomic(path.join(o.out, 'summary.json'), summary);

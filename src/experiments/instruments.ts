@@ -20,7 +20,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { controllerOptions, ExperimentConfig, parseSetting, resolveConfig } from '../config';
+import { controllerOptions, ExperimentConfig, resolveConfig, setOverrides } from '../config';
 import { EvalResult } from '../eval/evaluate';
 import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
@@ -63,6 +63,8 @@ export interface InstrumentsOptions {
   trainedMethods: string[];
   /** `key=value` overrides of the preset (as --set), for every run and evaluation. */
   sets: string[];
+  /** A config file (JSON or YAML) resolved after the preset, before the method and `sets`, for every run and evaluation. */
+  configFile?: string;
   /** Render the figures as PNG too (needs a Chromium; default true). */
   png?: boolean;
   log?: (line: string) => void;
@@ -79,13 +81,13 @@ interface Ctx {
 
 type Estimate = { value: number; ci95: [number, number] };
 
-/** Every evaluation's config: the preset, the method, the study's sets, the validation split and its size. */
+/** Every evaluation's config: the preset, the config file, the method, the study's sets, the validation split and its size. */
 function studyConfig(o: InstrumentsOptions, method: string, seed: number, extra: string[] = []): ExperimentConfig {
   return resolveConfig({
-    preset: o.preset,
+    preset: o.preset, configFile: o.configFile,
     overrides: [
-      { source: `method ${method}`, value: methodOverride(method) },
-      ...[...o.sets, ...extra].map((s) => ({ source: `--set ${s}`, value: parseSetting(s) })),
+      { source: `method ${method}`, kind: 'method', value: methodOverride(method) },
+      ...setOverrides([...o.sets, ...extra]),
       { source: 'instruments', value: { seed, eval: { split: 'validation', problems: o.problems, k: o.k } } },
     ],
   });
@@ -429,7 +431,8 @@ export async function runInstruments(o: InstrumentsOptions): Promise<Record<stri
     const value = await parts[p](c);
     summary = current();
     summary[p] = value;
-    summary.meta = { preset: o.preset, split: 'validation', problems: o.problems, k: o.k, seeds: o.seeds, sets: o.sets, temp_steps: o.tempSteps, trained: o.trained };
+    summary.meta = { preset: o.preset, split: 'validation', problems: o.problems, k: o.k, seeds: o.seeds, sets: o.sets,
+      ...(o.configFile !== undefined ? { config_file: o.configFile } : {}), temp_steps: o.tempSteps, trained: o.trained };
     writeJsonAtomic(file, summary);
   }
   const figs = await writeFigures(path.join(o.out, 'figures'), instrumentFigures(o.out, summary), o.png ?? true);

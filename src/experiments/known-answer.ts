@@ -12,7 +12,7 @@
 // summary.json, and figures/tau-by-class.{html,png}.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { controllerOptions, ExperimentConfig, parseSetting, resolveConfig } from '../config';
+import { controllerOptions, ExperimentConfig, resolveConfig, setOverrides } from '../config';
 import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
 import { Decoder } from '../lm/model';
@@ -34,6 +34,8 @@ export interface KnownAnswerOptions {
   seeds: number[];
   /** `key=value` config overrides (as --set) on the 'known-answer' preset. */
   sets: string[];
+  /** A config file (JSON or YAML) resolved after the 'known-answer' preset, before the method and `sets`. */
+  configFile?: string;
   /** Test problems and samples per problem of the τ measurement. */
   problems: number;
   k: number;
@@ -68,6 +70,8 @@ export interface SeedResult {
 
 export interface KnownAnswerSummary {
   preset: 'known-answer';
+  /** The config file the study resolved its configs with, when one was given. */
+  config_file?: string;
   rule: Record<string, number>;
   positions: number;
   seeds: Record<string, SeedResult>;
@@ -92,12 +96,12 @@ interface Measurement {
 }
 
 /** The resolved config of one seed of the study. */
-export function knownAnswerConfig(seed: number, sets: string[]): ExperimentConfig {
+export function knownAnswerConfig(seed: number, sets: string[], configFile?: string): ExperimentConfig {
   return resolveConfig({
-    preset: 'known-answer',
+    preset: 'known-answer', configFile,
     overrides: [
-      { source: 'method introllm', value: methodOverride('introllm') },
-      ...sets.map((s) => ({ source: `--set ${s}`, value: parseSetting(s) })),
+      { source: 'method introllm', kind: 'method', value: methodOverride('introllm') },
+      ...setOverrides(sets),
       { source: '--seeds', value: { seed } },
     ],
   });
@@ -198,7 +202,7 @@ function cisApart(classes: Record<string, ClassResult>): boolean {
 export async function runKnownAnswer(o: KnownAnswerOptions): Promise<KnownAnswerSummary> {
   const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
   if (o.seeds.length === 0) throw new KitError('known-answer: no seeds');
-  const cfgs = o.seeds.map((s) => knownAnswerConfig(s, o.sets));
+  const cfgs = o.seeds.map((s) => knownAnswerConfig(s, o.sets, o.configFile));
   const base = cfgs[0];
   if (base.task.name !== 'known-answer') throw new KitError(`known-answer: the study needs task.name = 'known-answer', got '${base.task.name}'`);
   if (base.rollout.maxNewTokens < base.task.difficulty) {
@@ -255,6 +259,7 @@ export async function runKnownAnswer(o: KnownAnswerOptions): Promise<KnownAnswer
   const rows = base.rollout.promptsPerStep * base.rollout.groupSize;
   const summary: KnownAnswerSummary = {
     preset: 'known-answer',
+    ...(o.configFile !== undefined ? { config_file: o.configFile } : {}),
     rule: Object.fromEntries(names.map((c, k) => [c, base.task.optimalTau[k]])),
     positions: base.task.difficulty,
     seeds,

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ExperimentConfig, parseSetting, resolveConfig } from '../config';
+import { ExperimentConfig, resolveConfig, setOverrides } from '../config';
 import { WASM_WORK_BYTES } from '../backend';
 import { loadHfConfig } from '../lm/config';
 import { weightBytes } from '../lm/load';
@@ -84,6 +84,8 @@ export interface ReproduceOptions {
   backend?: string;
   /** --set key=value overrides applied to every run. */
   sets: string[];
+  /** A config file (JSON or YAML) every run resolves after the preset, before the method and --set values. */
+  configFile?: string;
   methods?: string[];
   seeds?: number[];
   /** Instead of `methods`: labelled variants, each a method plus its own --set overrides (the ablation grids). */
@@ -146,26 +148,29 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   // Resolve every run's config up front, so a bad --set fails before hours of training.
   const setsOf = (v: Variant) => [...o.sets, ...v.sets];
   const configs = Object.fromEntries(variants.map((v) => [v.label, resolveConfig({
-    preset: p.trainPreset,
-    overrides: [{ source: `method ${v.method}`, value: methodOverride(v.method) }, ...setsOf(v).map((s) => ({ source: `--set ${s}`, value: parseSetting(s) }))],
+    preset: p.trainPreset, configFile: o.configFile,
+    overrides: [{ source: `method ${v.method}`, kind: 'method', value: methodOverride(v.method) }, ...setOverrides(setsOf(v))],
   })]));
+  // Every run reads the same config file (its path as given, relative to the working directory like --out).
+  const configArgs = o.configFile !== undefined ? ['--config', o.configFile] : [];
   const modelDir = modelDirFor(configs[methods[0]]);
   requireModelFolder(modelDir);
   fs.mkdirSync(out, { recursive: true });
-  writeJsonAtomic(path.join(out, 'config.json'), { preset: o.preset, train_preset: p.trainPreset, variants, seeds, sets: o.sets, runs: configs });
+  writeJsonAtomic(path.join(out, 'config.json'), { preset: o.preset, train_preset: p.trainPreset, variants, seeds, sets: o.sets,
+    ...(o.configFile !== undefined ? { config_file: o.configFile } : {}), runs: configs });
   const jobs: Job[] = [];
   for (const v of variants) {
     for (const s of seeds) {
       const dir = runDirOf(out, v.label, s);
       if (readEval(dir)) continue;
-      jobs.push({ name: `${v.label} seed ${s}`, done: () => readEval(dir) !== null, args: ['train', '--preset', p.trainPreset, '--method', v.method, '--seed', String(s), '--out', dir,
+      jobs.push({ name: `${v.label} seed ${s}`, done: () => readEval(dir) !== null, args: ['train', '--preset', p.trainPreset, ...configArgs, '--method', v.method, '--seed', String(s), '--out', dir,
         ...setsOf(v).flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
     }
   }
   // The base model before RL, on the same held-out problems, k and sampling seeds (summary: before_rl, vs_before_rl).
   const before = beforeRlMethods(variants.map((v) => v.method));
   if (seeds.some((s) => before.some((m) => !readBeforeRl(out, s, m)))) {
-    jobs.push({ name: 'before RL (the base model at τ = 1)', done: () => seeds.every((s) => before.every((m) => readBeforeRl(out, s, m))), args: ['eval', '--preset', p.trainPreset, '--methods', before.join(','), '--seeds', seeds.join(','), '--out', path.join(out, BEFORE_RL),
+    jobs.push({ name: 'before RL (the base model at τ = 1)', done: () => seeds.every((s) => before.every((m) => readBeforeRl(out, s, m))), args: ['eval', '--preset', p.trainPreset, ...configArgs, '--methods', before.join(','), '--seeds', seeds.join(','), '--out', path.join(out, BEFORE_RL),
       ...o.sets.flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
   }
   const launcher = o.launcher ?? localLauncher;

@@ -9,12 +9,13 @@ import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import type { Launcher } from './launcher';
 import { initBackend } from '../backend';
-import { controllerOptions, ExperimentConfig, parseSetting, resolveConfig } from '../config';
+import { controllerOptions, ExperimentConfig, resolveConfig, setOverrides } from '../config';
 import { loadModel } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
 import { controllerFor, evaluatePolicy } from '../rl/trainer';
 import { modelDirFor, taskFromConfig } from '../tasks/registry';
 import { loadCheckpoint } from '../train/checkpoint';
+import { readGridFile } from './grid-file';
 import { methodOverride } from './methods';
 import { REPRODUCE_PRESETS, reproduce, summariseReproduction, Variant } from './reproduce';
 import { readEval, readRunConfig, runDirOf } from './run-files';
@@ -74,8 +75,27 @@ export const SELECTION_GRIDS: Record<string, SelectionGrid> = {
   },
 };
 
+/** Grids read from files in this process (`introllm select --grid-file`), by name. */
+const FILE_GRIDS: Record<string, SelectionGrid> = {};
+
+/**
+ * Reads a selection grid file (src/experiments/grid-file.ts; its own keys: `chooses`, the config keys it chooses, by
+ * default every key its variants set, and `evaluationOnly`), resolving every variant as the selection will (the train
+ * preset, config file and --set values, on the validation split); afterwards selectionGrid() finds it by its name.
+ */
+export function loadSelectionGridFile(file: string, o: { preset?: string; configFile?: string; sets?: readonly string[] } = {}): { name: string; grid: SelectionGrid } {
+  const g = readGridFile(file, {
+    kind: 'selection', builtins: Object.keys(SELECTION_GRIDS), extraKeys: { chooses: 'string[]', evaluationOnly: 'boolean' },
+    ...o, after: setOverrides([VALIDATION_SET]),
+  });
+  const chooses = (g.extra.chooses as string[] | undefined) ?? [...new Set(g.variants.flatMap((v) => v.sets.map((s) => s.slice(0, s.indexOf('=')))))];
+  const grid: SelectionGrid = { description: g.description, chooses, variants: g.variants, ...(g.extra.evaluationOnly === true ? { evaluationOnly: true } : {}) };
+  FILE_GRIDS[g.name] = grid;
+  return { name: g.name, grid };
+}
+
 export function selectionGrid(name: string): SelectionGrid {
-  const g = SELECTION_GRIDS[name];
+  const g = SELECTION_GRIDS[name] ?? FILE_GRIDS[name];
   if (!g) throw new KitError(`unknown selection grid '${name}'; valid: ${Object.keys(SELECTION_GRIDS).join(', ')}`);
   return g;
 }
@@ -108,6 +128,8 @@ export interface SelectOptions {
   /** Runs at a time (default: reproduce's, by cores and memory). */
   jobs?: number;
   sets: string[];
+  /** A config file every run resolves after the preset (before --set). */
+  configFile?: string;
   backend?: string;
   /** Where the runs execute (default: child processes on this machine). */
   launcher?: Launcher;
@@ -120,7 +142,7 @@ export async function runSelection(o: SelectOptions): Promise<{ rows: SelectionR
   const grid = selectionGrid(o.grid);
   if (o.sets.some((s) => s.replace(/\s/g, '').startsWith('eval.split='))) throw new KitError('select: eval.split is always "validation" here; drop that --set');
   const trained = grid.evaluationOnly ? grid.variants.slice(0, 1) : grid.variants;
-  let r = await reproduce({ preset: o.preset, out: o.out, jobs: o.jobs, backend: o.backend, sets: [VALIDATION_SET, ...o.sets], seeds: o.seeds, variants: trained, launcher: o.launcher, log: o.log });
+  let r = await reproduce({ preset: o.preset, out: o.out, jobs: o.jobs, backend: o.backend, sets: [VALIDATION_SET, ...o.sets], configFile: o.configFile, seeds: o.seeds, variants: trained, launcher: o.launcher, log: o.log });
   if (r.pending.length) return { pending: r.pending, failed: r.failed }; // a cluster still has runs: nothing to choose yet
   if (grid.evaluationOnly) {
     await evaluateTrainedVariants(o, grid);
@@ -137,19 +159,19 @@ export async function runSelection(o: SelectOptions): Promise<{ rows: SelectionR
   ].join('\n');
   writeJsonAtomic(path.join(o.out, 'selection.json'), {
     grid: o.grid, description: grid.description, chooses: grid.chooses, preset: o.preset, split: 'validation', seeds: o.seeds, sets: o.sets,
+    ...(o.configFile !== undefined ? { config_file: o.configFile } : {}), ...(o.grid in SELECTION_GRIDS ? {} : { variants: grid.variants }),
     rule: 'highest validation Avg@k; the first in grid order on a tie', rows, chosen: { variant: chosen.variant, sets: chosen.sets },
   });
   writeFileAtomic(path.join(o.out, 'selection.md'), table + '\n');
   return { rows, chosen, table, failed: r.failed, pending: [] };
 }
 
-/** A variant's config for one seed, as reproduce resolves it (the preset, the method, the validation split, --set). */
+/** A variant's config for one seed, as reproduce resolves it (the preset, the config file, the method, the validation split, --set). */
 export function resolveVariant(o: SelectOptions, v: Variant, seed: number): ExperimentConfig {
   const preset = REPRODUCE_PRESETS[o.preset]?.trainPreset ?? o.preset;
   return resolveConfig({
-    preset,
-    overrides: [{ source: `method ${v.method}`, value: methodOverride(v.method) },
-      ...[VALIDATION_SET, ...o.sets, ...v.sets].map((s) => ({ source: `--set ${s}`, value: parseSetting(s) })), { source: '--seeds', value: { seed } }],
+    preset, configFile: o.configFile,
+    overrides: [{ source: `method ${v.method}`, kind: 'method', value: methodOverride(v.method) }, ...setOverrides([VALIDATION_SET, ...o.sets, ...v.sets]), { source: '--seeds', value: { seed } }],
   });
 }
 
