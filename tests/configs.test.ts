@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveFromFlags } from '../src/commands/config';
-import { describeConfig, loadConfigFile, resolveConfig } from '../src/config';
+import { controllerOptions, describeConfig, loadConfigFile, resolveConfig } from '../src/config';
 import { loadAblationGridFile } from '../src/experiments/ablations';
 import { loadSelectionGridFile } from '../src/experiments/selection';
 
@@ -26,6 +26,13 @@ describe('configs/', () => {
       expect(rows.filter((r) => r.source.kind === 'file').length).toBeGreaterThan(0);
     });
   }
+
+  it('tiny-sequential.yaml is the default run written out: it resolves to what the tiny preset does', () => {
+    const file = resolveConfig({ configFile: path.join(DIR, 'tiny-sequential.yaml') });
+    const preset = resolveConfig({ preset: 'tiny' });
+    expect({ ...file, controller: controllerOptions(file) }).toEqual({ ...preset, controller: controllerOptions(preset) });
+    expect(file.controller.name).toBe(preset.controller.name);
+  });
 
   for (const f of files.filter((x) => x.startsWith('grid-'))) {
     it(`${f} loads as an ablation and a selection grid`, () => {
