@@ -1,4 +1,7 @@
-// Progress reporting: a bar with ETA on a terminal, plain lines (every `every` steps) otherwise.
+// Progress reporting: a bar with ETA on a terminal, plain lines (every `every` steps) otherwise. The ETA and its format
+// are those of the long commands' live lines (src/io/progress.ts).
+import { formatDuration, rateEta } from '../io/progress';
+
 export class Progress {
   private readonly start = performance.now();
   private startStep: number;
@@ -10,8 +13,8 @@ export class Progress {
   update(step: number, info: Record<string, number | string>): void {
     const done = step - this.startStep;
     const elapsed = (performance.now() - this.start) / 1000;
-    const eta = done > 0 ? (elapsed / done) * (this.total - step) : NaN;
-    const fmt = (s: number) => (Number.isFinite(s) ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : '?');
+    const eta = rateEta(done, elapsed, this.total - step);
+    const fmt = formatDuration;
     const fields = Object.entries(info).map(([k, v]) => `${k} ${typeof v === 'number' ? (Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(3)) : v}`).join('  ');
     if (this.out.isTTY) {
       const width = 24;
