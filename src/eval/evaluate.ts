@@ -8,6 +8,7 @@ import { completionIds, rollout, Rollout } from '../rl/rollout';
 import { problemPromptIds } from '../rl/sft';
 import { EvalSet, Problem, Task } from '../tasks/types';
 import { evaluateSamples, MetricReport } from './metrics';
+import { ChunkRecord, EvalJournal } from './partial';
 
 export type Grader = Pick<Task, 'verify' | 'extractAnswer' | 'encodePrompt'>;
 
@@ -23,6 +24,12 @@ export interface EvalOptions {
   keepTraces?: number;
   /** KV cache bytes a chunk may take (default EVAL_CACHE_BUDGET_BYTES); fewer rows per chunk where needed. */
   cacheBudgetBytes?: number;
+  /** Called with (problems finished, problems in all) at the start and after every chunk. */
+  onProgress?: (done: number, total: number) => void;
+  /** Where finished chunks are recorded and, when the evaluation runs again, read back (src/eval/partial.ts). */
+  journal?: EvalJournal;
+  /** This evaluation's name in the journal (evaluateSets: one per set). */
+  journalScope?: string;
 }
 
 export interface TokenTrace {
@@ -74,8 +81,34 @@ export function evaluate(model: Decoder, tok: Tokenizer, controller: Temperature
   const longest = rows.reduce((m, x) => Math.max(m, x.prompt.length), 0) + o.maxNewTokens;
   const fit = Math.max(1, Math.min(o.batchRows, Math.floor((o.cacheBudgetBytes ?? EVAL_CACHE_BUDGET_BYTES) / model.kvCacheBytes(1, longest))));
   const perChunk = fit >= o.k ? fit - (fit % o.k) : fit;
-  for (let start = 0, chunk = 0; start < rows.length; start += perChunk, chunk++) {
+  // Problems whose k samples are all in, for onProgress.
+  let finished = 0;
+  // The chunks a journal holds already (a killed evaluation, run again): taken as they were, so that sampling goes on
+  // at the next chunk with that chunk's own stream (see src/eval/partial.ts).
+  const scope = o.journalScope ?? '';
+  let first = 0;
+  if (o.journal) {
+    const recs = o.journal.recorded(scope);
+    if (recs.every((rec, i) => chunkFits(rec, i, perChunk, rows.length, problems))) {
+      for (const rec of recs) {
+        for (const x of rec.problems) {
+          correct[x.p].push(...x.correct);
+          answers[x.p].push(...x.answers);
+          if (correct[x.p].length === o.k) finished++;
+        }
+        traces.push(...rec.traces);
+        ({ tau: tauSum, gate: gateSum, entropy: entSum, tokens: nTok } = rec.sums);
+      }
+      first = recs.length;
+    } else {
+      o.journal.restart(); // recorded with other chunks (another chunk size): evaluate afresh
+    }
+  }
+  o.onProgress?.(finished, problems.length);
+  for (let start = first * perChunk, chunk = first; start < rows.length; start += perChunk, chunk++) {
     const part = rows.slice(start, start + perChunk);
+    const tracesBefore = traces.length;
+    const chunkProblems: ChunkRecord['problems'] = [];
     const r: Rollout = rollout(model, controller, {
       prompts: part.map((x) => x.prompt), maxNewTokens: o.maxNewTokens, eosId: tok.eosId ?? -1, padId: tok.padId,
       tau0: o.tau0, trainStep: o.trainStep ?? 0, evaluation: true,
@@ -84,8 +117,13 @@ export function evaluate(model: Decoder, tok: Tokenizer, controller: Temperature
     part.forEach((row, b) => {
       const text = tok.decode(completionIds(r, b, tok.eosId ?? -1));
       const ok = grader.verify(text, problems[row.p]);
+      const answer = grader.extractAnswer(text);
       correct[row.p].push(ok);
-      answers[row.p].push(grader.extractAnswer(text));
+      answers[row.p].push(answer);
+      if (correct[row.p].length === o.k) finished++;
+      if (chunkProblems.at(-1)?.p !== row.p) chunkProblems.push({ p: row.p, id: problems[row.p].id, correct: [], answers: [] });
+      chunkProblems.at(-1)!.correct.push(ok);
+      chunkProblems.at(-1)!.answers.push(answer);
       for (let t = 0; t < r.lengths[b]; t++) {
         tauSum += r.tau[b * T + t];
         gateSum += r.gate[b * T + t];
@@ -101,6 +139,11 @@ export function evaluate(model: Decoder, tok: Tokenizer, controller: Temperature
         });
       }
     });
+    o.journal?.append({
+      scope, chunk, start, rows: part.length, problems: chunkProblems, traces: traces.slice(tracesBefore),
+      sums: { tau: tauSum, gate: gateSum, entropy: entSum, tokens: nTok },
+    });
+    o.onProgress?.(finished, problems.length);
   }
   return {
     report: evaluateSamples(correct, o.k, rng.fork('bootstrap'), answers),
@@ -118,7 +161,14 @@ export function evaluate(model: Decoder, tok: Tokenizer, controller: Temperature
  * tagged with its set) cover every problem; `sets` holds each set's own report. Traces are kept from the first sets.
  */
 export function evaluateSets(model: Decoder, tok: Tokenizer, controller: TemperatureController, sets: EvalSet[], grader: Grader, o: EvalOptions, rng: Rng): EvalResult {
-  const parts = sets.map((s) => ({ name: s.name, r: evaluate(model, tok, controller, s.problems, grader, o, rng.fork(`set:${s.name}`)) }));
+  const all = sets.reduce((n, s) => n + s.problems.length, 0);
+  let before = 0;
+  const parts = sets.map((s) => {
+    const offset = before;
+    before += s.problems.length;
+    const onProgress = o.onProgress && ((done: number) => o.onProgress!(offset + done, all));
+    return { name: s.name, r: evaluate(model, tok, controller, s.problems, grader, { ...o, onProgress, journalScope: `set:${s.name}` }, rng.fork(`set:${s.name}`)) };
+  });
   const problems = parts.flatMap(({ name, r }) => r.problems.map((p) => ({ ...p, set: name })));
   const tokens = parts.map(({ r }) => r.meanLength * r.problems.length * o.k);
   const nTok = tokens.reduce((a, b) => a + b, 0);
@@ -133,6 +183,15 @@ export function evaluateSets(model: Decoder, tok: Tokenizer, controller: Tempera
     traces: parts.flatMap(({ r }) => r.traces).slice(0, o.keepTraces ?? 0),
     sets: Object.fromEntries(parts.map(({ name, r }) => [name, { report: r.report, problems: r.problems.length, tauMean: r.tauMean, meanLength: r.meanLength }])),
   };
+}
+
+/** Whether a journal's `i`-th chunk record is the `i`-th chunk of this evaluation (same rows, same problems). */
+function chunkFits(rec: ChunkRecord, i: number, perChunk: number, nRows: number, problems: Problem[]): boolean {
+  const num = (x: unknown) => typeof x === 'number';
+  return rec.chunk === i && rec.start === i * perChunk && rec.start < nRows && rec.rows === Math.min(perChunk, nRows - rec.start)
+    && Array.isArray(rec.problems) && rec.problems.every((x) => problems[x.p]?.id === x.id && Array.isArray(x.correct) && Array.isArray(x.answers))
+    && rec.problems.reduce((n, x) => n + x.correct.length, 0) === rec.rows && Array.isArray(rec.traces)
+    && rec.sums !== null && typeof rec.sums === 'object' && num(rec.sums.tau) && num(rec.sums.gate) && num(rec.sums.entropy) && num(rec.sums.tokens);
 }
 
 /**

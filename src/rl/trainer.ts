@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
 import { controllerOptions, ExperimentConfig } from '../config';
 import { evaluate, EvalResult, evaluateSets } from '../eval/evaluate';
+import { EvalJournal, evalJournalFileOf, removeEvalJournal } from '../eval/partial';
 import { KitError } from '../errors';
 import { ONE_RECORD_PER_LINE, writeJsonAtomic } from '../io/atomic';
 import { packedFilesIn } from '../io/packed';
@@ -341,14 +342,26 @@ export async function trainRun(run: Run, onStep?: (rec: Record<string, unknown> 
   }
 }
 
+/** How evaluatePolicy reports and keeps its progress. */
+export interface PolicyEvalIo {
+  /** A journal file (eval.partial.jsonl, src/eval/partial.ts): finished chunks are recorded there, and an evaluation
+   *  killed part-way resumes from it when run again with the same config, step and split. The caller removes it once
+   *  the final result is written (removeEvalJournal). */
+  journal?: string;
+  /** (problems finished, problems in all), at the start and after every chunk. */
+  onProgress?: (done: number, total: number) => void;
+}
+
 /**
  * Held-out evaluation of a policy as `cfg.eval` specifies: Avg@k / Pass@k on the synthetic task's test split, or on
  * each evaluation benchmark (pooled `report`, and `sets` per benchmark). With split 'validation': on
  * validationProblems(task, cfg) instead (choosing hyperparameters, measuring headroom), never on test problems. The
- * sampling stream depends on cfg.seed only.
+ * sampling stream depends on cfg.seed only (each chunk of rows has its own, so a resumed evaluation draws the same).
  */
-export function evaluatePolicy(model: Decoder, tok: Tokenizer, controller: TemperatureController, task: Task, cfg: ExperimentConfig, step: number, split = cfg.eval.split): EvalResult {
-  const o = { k: cfg.eval.k, maxNewTokens: cfg.eval.maxNewTokens, tau0: tau0Of(cfg), batchRows: 64, trainStep: step, keepTraces: 16 };
+export function evaluatePolicy(model: Decoder, tok: Tokenizer, controller: TemperatureController, task: Task, cfg: ExperimentConfig, step: number, split = cfg.eval.split,
+  io: PolicyEvalIo = {}): EvalResult {
+  const journal = io.journal ? EvalJournal.open(io.journal, { config: cfg, step, split }) : undefined;
+  const o = { k: cfg.eval.k, maxNewTokens: cfg.eval.maxNewTokens, tau0: tau0Of(cfg), batchRows: 64, trainStep: step, keepTraces: 16, journal, onProgress: io.onProgress };
   const rng = new Rng(cfg.seed).fork('eval');
   if (split === 'validation') return evaluate(model, tok, controller, validationProblems(task, cfg), task, o, rng);
   if (task.evalSets) return evaluateSets(model, tok, controller, task.evalSets(cfg.eval.problems), task, o, rng);
@@ -370,10 +383,17 @@ export function validationProblems(task: Task, cfg: ExperimentConfig): Problem[]
   return problems;
 }
 
-/** Evaluates the run's current policy (evaluatePolicy) and writes eval.json. */
-export function evaluateRun(run: Run): EvalResult {
-  const result = evaluatePolicy(run.model, run.tok, run.controller, run.task, run.cfg, run.step);
-  writeJsonAtomic(path.join(run.dir, 'eval.json'), { step: run.step, ...result }, ONE_RECORD_PER_LINE);
+/**
+ * Evaluates the run's current policy (evaluatePolicy) and writes eval.json. Finished chunks go to eval.partial.jsonl
+ * as they come, so that a run killed while evaluating resumes its evaluation; the journal is removed once eval.json is
+ * written. `onProgress`: see PolicyEvalIo.
+ */
+export function evaluateRun(run: Run, onProgress?: PolicyEvalIo['onProgress']): EvalResult {
+  const file = path.join(run.dir, 'eval.json');
+  const journal = evalJournalFileOf(file);
+  const result = evaluatePolicy(run.model, run.tok, run.controller, run.task, run.cfg, run.step, run.cfg.eval.split, { journal, onProgress });
+  writeJsonAtomic(file, { step: run.step, ...result }, ONE_RECORD_PER_LINE);
+  removeEvalJournal(journal);
   return result;
 }
 
