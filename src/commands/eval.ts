@@ -2,17 +2,20 @@
 // base model before RL, a τ sweep ("does temperature matter for this model and task?"), or a new model's baselines.
 // Every method samples with each of --seeds; CIs resample seeds, then problems, as in a reproduction's summary.
 // With --out, each (method, seed) is written when done together with its resolved config, and a re-run with the same
-// config keeps it: a killed sweep resumes.
+// config keeps it: a killed sweep resumes, and so does a killed evaluation, from the chunks recorded in its
+// seed-<s>.partial.jsonl (src/eval/partial.ts). A live line shows the evaluation under way and the overall ETA.
 import * as path from 'node:path';
 import { initBackend } from '../backend';
 import type { Command } from '../cli';
 import { ExperimentConfig, resolveConfig } from '../config';
 import { EvalResult } from '../eval/evaluate';
+import { evalJournalFileOf, removeEvalJournal } from '../eval/partial';
 import { KitError } from '../errors';
 import { METHOD_NAMES, methodOverride } from '../experiments/methods';
 import { evalFileOf, readEvalFile } from '../experiments/run-files';
 import { comparisonTables, MethodSummary, reportedKs, SeedEval, summariseMethod } from '../experiments/summary';
 import { ONE_RECORD_PER_LINE, writeFileAtomic, writeJsonAtomic } from '../io/atomic';
+import { ProgressBoard, reportProgress, reportsProgress } from '../io/progress';
 import { requireModelFolder } from '../lm/config';
 import { loadModel } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
@@ -59,33 +62,53 @@ export const command: Command = {
     const { model } = loadModel(modelDir, { trainable: false });
     const out = f.out as string | undefined;
     const summary: Record<string, MethodSummary> = {};
+    // Progress: a live block here, or, under reproduce's job runner (the before-RL job), report lines for it
+    // (src/io/progress.ts) counting the problems of every evaluation of this command.
+    const child = reportsProgress();
+    const log = (l: string) => process.stderr.write(l + '\n');
+    const board = child ? null : new ProgressBoard({ log, total: methods.length * seeds.length, width: 1, noun: 'evaluations' });
+    const say = (l: string) => (board ? board.log(l) : log(l));
+    const all = methods.length * seeds.length;
+    let index = 0;
     try {
       for (const m of methods) {
         const evals: SeedEval[] = [];
         for (const seed of seeds) {
+          const i = index++;
           const cfg = { ...cfgs[m], seed };
           const file = out ? evalFileOf(out, m, seed) : null;
           const done = file ? finished(file, cfg) : null;
           if (done) {
-            process.stderr.write(`eval ${m} seed ${seed}: kept from ${file}\n`);
+            board?.skip();
+            say(`eval ${m} seed ${seed}: kept from ${file}`);
             evals.push({ seed, eval: done });
             continue;
           }
           const controller = controllerFor(cfg, model.cfg.hiddenSize);
           const t0 = performance.now();
+          const name = `${m} seed ${seed}`;
+          board?.start(name, name);
+          const onProgress = (d: number, total: number) => {
+            board?.report(name, { phase: 'eval', done: d, total, unit: 'problems' });
+            reportProgress({ phase: 'eval', done: i * total + d, total: all * total, unit: 'problems', detail: name });
+          };
+          const journal = file ? evalJournalFileOf(file) : undefined;
           let ev: EvalResult;
           try {
-            ev = evaluatePolicy(model, tok, controller, task, cfg, 0);
+            ev = evaluatePolicy(model, tok, controller, task, cfg, 0, cfg.eval.split, { journal, onProgress });
           } finally {
             controller.dispose();
           }
-          process.stderr.write(`eval ${m} seed ${seed}: Avg@${cfg.eval.k} ${(100 * ev.report.avg.value).toFixed(1)}% in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+          board?.end(name, true);
           if (file) writeJsonAtomic(file, { config: cfg, ...ev }, ONE_RECORD_PER_LINE);
+          if (journal) removeEvalJournal(journal);
+          say(`eval ${m} seed ${seed}: Avg@${cfg.eval.k} ${(100 * ev.report.avg.value).toFixed(1)}% in ${((performance.now() - t0) / 1000).toFixed(1)} s${board ? ` · ${board.overall()}` : ''}`);
           evals.push({ seed, eval: ev });
         }
         summary[m] = summariseMethod(evals, reportedKs(base.eval.k), new Rng(0).fork(`summary:${m}`));
       }
     } finally {
+      board?.close();
       model.dispose();
     }
     const table = comparisonTables(summary, base.eval.k);

@@ -9,6 +9,7 @@ import type { Command } from '../cli';
 import { ConfigOverride, resolveConfig } from '../config';
 import { METHOD_NAMES, methodOverride } from '../experiments/methods';
 import { closeRun, evaluateRun, evaluates, openRun, Progress, trainRun } from '../rl/trainer';
+import { reportProgress } from '../io/progress';
 import { parseFlags, requireFlag } from './args';
 import { CONFIG_FLAGS, configInputs, configUsage, setLayers } from './config-flags';
 
@@ -46,11 +47,19 @@ export const command: Command = {
     const startStep = run.step;
     if (run.step > 0) process.stderr.write(`introllm train: resuming ${out} after step ${run.step}\n`);
     const progress = new Progress(`train ${method}`, cfg.train.steps, run.step, 1);
-    await timed('train', () => trainRun(run, (rec) => progress.update(rec.step, {
-      reward: rec['train/reward_mean'] as number, tau: rec['policy/tau_mean'] as number, phase: rec.phase as string,
-    })), () => run.step - startStep);
+    // Under reproduce's job runner, the same progress as lines it reads (src/io/progress.ts).
+    reportProgress({ phase: 'train', done: run.step, total: cfg.train.steps, unit: 'steps' });
+    await timed('train', () => trainRun(run, (rec) => {
+      progress.update(rec.step, { reward: rec['train/reward_mean'] as number, tau: rec['policy/tau_mean'] as number, phase: rec.phase as string });
+      reportProgress({ phase: 'train', done: rec.step, total: cfg.train.steps, unit: 'steps' });
+    }), () => run.step - startStep);
     if (evaluates(run)) {
-      const ev = await timed('eval', () => evaluateRun(run));
+      let evalBar: Progress | null = null;
+      const ev = await timed('eval', () => evaluateRun(run, (done, total) => {
+        reportProgress({ phase: 'eval', done, total, unit: 'problems' });
+        evalBar ??= new Progress('eval', total, done, 1);
+        if (done > 0) evalBar.update(done, {});
+      }));
       const sets = ev.sets && Object.fromEntries(Object.entries(ev.sets).map(([name, s]) => [name, { accuracy: s.report.avg, pass_at_k: { [s.report.k]: s.report.pass }, problems: s.problems }]));
       console.log(JSON.stringify({ out, method, seed: cfg.seed, steps: run.step, accuracy: ev.report.avg, pass_at_k: { [ev.report.k]: ev.report.pass }, tau_mean: ev.tauMean, gate_rate: ev.gateRate, ...(sets ? { sets } : {}) }));
     }

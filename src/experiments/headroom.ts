@@ -13,10 +13,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ExperimentConfig, resolveConfig, setOverrides } from '../config';
 import { EvalResult } from '../eval/evaluate';
+import { evalJournalFileOf, removeEvalJournal } from '../eval/partial';
 import { bootstrapMeanCI, pairedDiffCI } from '../eval/metrics';
 import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { readResultText } from '../io/packed';
+import { ProgressBoard } from '../io/progress';
 import { requireModelFolder } from '../lm/config';
 import { loadModel } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
@@ -254,34 +256,44 @@ export async function runHeadroom(o: HeadroomOptions): Promise<HeadroomSummary> 
   const { model } = loadModel(modelDir, { trainable: false });
   const t0 = performance.now();
   const evals: HeadroomEval[] = [];
+  // A live line for the method under way and the overall ETA (src/io/progress.ts); redrawn on a terminal only when the
+  // lines go to stderr.
+  const board = new ProgressBoard({ log, total: plan.length, width: 1, noun: 'methods', ...(o.log ? { tty: null } : {}) });
   try {
     for (const [i, m] of plan.entries()) {
       const file = path.join(o.out, 'evals', `${m.method}.jsonl`);
       const kept = readEval(file, m);
       if (kept) {
-        log(`headroom [${i + 1}/${plan.length}] ${m.method}: kept from ${file}`);
+        board.skip();
+        board.log(`headroom [${i + 1}/${plan.length}] ${m.method}: kept from ${file}`);
         evals.push(kept);
         continue;
       }
       const t = performance.now();
+      // Finished chunks go to <method>.partial.jsonl: a method killed part-way resumes there.
+      const io = { journal: evalJournalFileOf(file), onProgress: (done: number, total: number) => board.report(m.method, { phase: 'eval', done, total, unit: 'problems' }) };
+      board.start(m.method, m.method);
       let ev: EvalResult;
       if (m.rule) {
         const probe = createProbe(m.key, (id) => tok.decode([id], { keepSpecial: true }));
-        ev = evaluatePolicy(tapDecoder(model, probe), tok, probe, task, m.cfg, 0, 'validation');
+        ev = evaluatePolicy(tapDecoder(model, probe), tok, probe, task, m.cfg, 0, 'validation', io);
       } else {
         const controller = controllerFor(m.cfg, model.cfg.hiddenSize);
         try {
-          ev = evaluatePolicy(model, tok, controller, task, m.cfg, 0, 'validation');
+          ev = evaluatePolicy(model, tok, controller, task, m.cfg, 0, 'validation', io);
         } finally {
           controller.dispose();
         }
       }
+      board.end(m.method, true);
       const wallS = (performance.now() - t) / 1000;
       writeFileAtomic(file, evalLines(m, ev, wallS));
-      log(`headroom [${i + 1}/${plan.length}] ${m.method}: Avg@${m.cfg.eval.k} ${pct(ev.report.avg.value)}% in ${wallS.toFixed(1)} s`);
+      removeEvalJournal(io.journal);
+      board.log(`headroom [${i + 1}/${plan.length}] ${m.method}: Avg@${m.cfg.eval.k} ${pct(ev.report.avg.value)}% in ${wallS.toFixed(1)} s · ${board.overall()}`);
       evals.push({ method: m.method, kind: m.kind, key: m.key, problems: ev.problems, tauMean: ev.tauMean, lengthMean: ev.meanLength, wallS });
     }
   } finally {
+    board.close();
     model.dispose();
   }
   const summary = summariseHeadroom(evals, {

@@ -2,6 +2,7 @@
 // TF.js backend in Node is single-threaded on CPU, and separate processes keep each run's memory to itself.
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { parseProgressLine, PROGRESS_ENV, ProgressBoard, ProgressBoardOptions } from '../io/progress';
 import { PEAK_RSS_LINE } from '../io/rss';
 
 export interface Job {
@@ -24,23 +25,29 @@ export interface JobResult {
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'introllm.js');
 
-/** Runs the jobs with at most `concurrency` at once; `log` gets one line per job start and end. */
-export async function runJobs(jobs: Job[], concurrency: number, log: (line: string) => void): Promise<JobResult[]> {
+/**
+ * Runs the jobs with at most `concurrency` at once; `log` gets one line per job start and end. While they run, a live
+ * block shows each running job's progress (reported by the child on its stderr) and the overall ETA, redrawn on a
+ * terminal, printed as plain lines every 30 s elsewhere (src/io/progress.ts); `o` sets the board's terminal (default:
+ * stderr when it is one) and intervals.
+ */
+export async function runJobs(jobs: Job[], concurrency: number, log: (line: string) => void,
+  o: Pick<ProgressBoardOptions, 'tty' | 'ttyEveryMs' | 'plainEveryMs'> = {}): Promise<JobResult[]> {
   const results: JobResult[] = new Array(jobs.length);
   let next = 0;
-  let done = 0;
-  let doneMs = 0;
   const width = Math.max(1, Math.min(concurrency, jobs.length));
+  const board = new ProgressBoard({ ...o, log, total: jobs.length, width, noun: 'runs', timer: true });
   const worker = async () => {
     while (next < jobs.length) {
       const i = next++;
       const job = jobs[i];
       const t0 = performance.now();
-      log(`[start] ${job.name}`);
+      board.log(`[start] ${job.name}`);
+      board.start(i, job.name);
       const tail: string[] = [];
       let peakRssMb: number | null = null;
       const code = await new Promise<number>((resolve) => {
-        const env = { ...process.env, INTROLLM_REPORT_PEAK_RSS: '1' };
+        const env = { ...process.env, INTROLLM_REPORT_PEAK_RSS: '1', [PROGRESS_ENV]: '1' };
         const child = spawn(process.execPath, [BIN, ...job.args], { stdio: ['ignore', 'ignore', 'pipe'], env });
         let buf = '';
         child.stderr.on('data', (d: Buffer) => {
@@ -49,7 +56,9 @@ export async function runJobs(jobs: Job[], concurrency: number, log: (line: stri
           buf = lines.pop() ?? '';
           for (const line of lines.map((l) => l.trim())) {
             const peak = PEAK_RSS_LINE.exec(line);
+            const report = peak ? null : parseProgressLine(line);
             if (peak) peakRssMb = Number(peak[1]);
+            else if (report) board.report(i, report);
             else if (line) tail.push(line);
           }
           tail.splice(0, Math.max(0, tail.length - 8));
@@ -58,23 +67,14 @@ export async function runJobs(jobs: Job[], concurrency: number, log: (line: stri
         child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
       });
       results[i] = { name: job.name, code, ms: performance.now() - t0, tail, peakRssMb };
-      done++;
-      doneMs += performance.now() - t0;
-      log(`[${code === 0 ? 'done' : `FAILED (${code})`}] ${job.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s · ${progressLine(done, jobs.length, doneMs / done, width)}`);
+      board.end(i, code === 0);
+      board.log(`[${code === 0 ? 'done' : `FAILED (${code})`}] ${job.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s · ${board.overall()}`);
     }
   };
-  await Promise.all(Array.from({ length: width }, worker));
+  try {
+    await Promise.all(Array.from({ length: width }, worker));
+  } finally {
+    board.close();
+  }
   return results;
-}
-
-/**
- * "k/n runs done, ETA m:ss": the remaining runs at the mean time of the finished ones, `width` at a time (the runs
- * still in flight count as a full run each, so the ETA errs long rather than short).
- */
-export function progressLine(done: number, total: number, meanMs: number, width: number): string {
-  const left = total - done;
-  if (left === 0) return `${done}/${total} runs done`;
-  const s = Math.round((Math.ceil(left / width) * meanMs) / 1000);
-  const eta = s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-  return `${done}/${total} runs done, ETA ${eta}`;
 }

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
+import { evalJournalFileOf, removeEvalJournal } from '../eval/partial';
 import type { Launcher } from './launcher';
 import { initBackend } from '../backend';
 import { controllerOptions, ExperimentConfig, resolveConfig, setOverrides } from '../config';
@@ -209,12 +210,15 @@ export async function evaluateTrainedVariants(o: SelectOptions, grid: SelectionG
         const st = await loadCheckpoint(src, { variables: { theta: model.variables(), phi: controller.variables() }, optimizers: [] });
         if (!st) throw new KitError(`${src}: no checkpoint to evaluate (ckpt/ is not committed: train the runs on this machine)`);
         const t0 = performance.now();
-        const ev = evaluatePolicy(model, await loadTokenizer(modelDir), controller, taskFromConfig(cfg.task), cfg, st.step as number);
+        // Finished chunks go to eval.partial.jsonl: an evaluation killed part-way resumes there.
+        const journal = evalJournalFileOf(path.join(dir, 'eval.json'));
+        const ev = evaluatePolicy(model, await loadTokenizer(modelDir), controller, taskFromConfig(cfg.task), cfg, st.step as number, cfg.eval.split, { journal });
         fs.mkdirSync(dir, { recursive: true });
         writeJsonAtomic(path.join(dir, 'config.json'), cfg);
         // the trained run's metrics (the same training) travel with the evaluation, for the figures
         for (const f of ['metrics.jsonl', 'metrics.jsonl.gz']) if (fs.existsSync(path.join(src, f))) fs.copyFileSync(path.join(src, f), path.join(dir, f));
         writeJsonAtomic(path.join(dir, 'eval.json'), { step: st.step, ...ev });
+        removeEvalJournal(journal);
         o.log(`select ${o.grid}: ${v.label} seed ${seed} (the runs of ${first.label}, evaluated): ${(100 * ev.report.avg.value).toFixed(1)}% in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       } finally {
         controller.dispose();

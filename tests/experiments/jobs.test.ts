@@ -1,8 +1,9 @@
 // runJobs: child introllm processes a few at a time, each with its exit code, time and peak RSS (the line the CLI
-// writes at exit for it, kept out of the error tail); and how many at a time reproduce runs by default.
+// writes at exit for it, kept out of the error tail), and their progress shown live (the children's report lines,
+// also kept out of the tail); and how many at a time reproduce runs by default.
 import { describe, expect, it } from 'vitest';
 import { parseSetting, resolveConfig } from '../../src/config';
-import { progressLine, runJobs } from '../../src/experiments/jobs';
+import { runJobs } from '../../src/experiments/jobs';
 import { methodOverride } from '../../src/experiments/methods';
 import { defaultJobs, runMemoryBytes } from '../../src/experiments/reproduce';
 import { PEAK_RSS_LINE, peakRssLine } from '../../src/io/rss';
@@ -23,7 +24,25 @@ describe('runJobs', () => {
     expect(r[1].tail.join('\n')).toContain("unknown command 'no-such-command'");
     expect(lines.filter((l) => l.startsWith('[start]'))).toHaveLength(2);
     expect(PEAK_RSS_LINE.exec(peakRssLine())?.[1]).toMatch(/^\d+$/);
-    expect(progressLine(1, 3, 1000, 2)).toBe('1/3 runs done, ETA 0:01');
+    // Each end says how many are done and, while one runs, the ETA; whichever ends first.
+    const ends = lines.filter((l) => /^\[(done|FAILED \(2\))\] /.test(l));
+    expect(ends[0]).toMatch(/ in [\d.]+ s · 1\/2 runs done(?: \(1 failed\))?, 1 running · [\d:]+ elapsed · ETA [\d:?]+$/);
+    expect(ends[1]).toMatch(/ in [\d.]+ s · 2\/2 runs done \(1 failed\) · [\d:]+ elapsed$/);
+  }, 60_000);
+
+  it("shows a child's progress (an evaluation's problems) on a terminal, redrawn, and keeps its report lines out of the tail", async () => {
+    const writes: string[] = [];
+    const lines: string[] = [];
+    const tty = { write: (s: string) => writes.push(s), columns: 200, rows: 40 };
+    const r = await runJobs([{ name: 'before RL', args: ['eval', '--preset', 'smoke', '--methods', 'fixed-1.0', '--seeds', '0', '--set', 'eval.problems=8',
+      '--set', 'eval.maxNewTokens=8', '--backend', 'wasm'] }], 1, (l) => lines.push(l), { tty, ttyEveryMs: 0 });
+    expect(r[0].code, r[0].tail.join('\n')).toBe(0);
+    expect(r[0].tail.some((l) => l.startsWith('introllm-progress'))).toBe(false);
+    const screen = writes.join('');
+    expect(screen).toContain('before RL · eval fixed-1.0 seed 0 8/8 problems (100%)');
+    expect(screen).toContain('0/1 runs done, 1 running');
+    expect(screen.endsWith('\x1b[J')).toBe(true); // the block is erased at the end
+    expect(lines).toEqual(['[start] before RL', expect.stringMatching(/^\[done\] before RL in [\d.]+ s · 1\/1 runs done · [\d:]+ elapsed$/)]);
   }, 60_000);
 });
 
