@@ -62,7 +62,7 @@ function byKind(all: Kernel[]): string {
   console.log(`training step, ${TB} × ${T} tokens (peak ${(tr.peakBytes / 2 ** 20).toFixed(0)} MB of tensors): ${byKind(tr.kernels as Kernel[])}`);
   // What the gradient tape holds at the end of the forward pass, without and with per-layer checkpointing.
   for (const threshold of [Infinity, 0]) {
-    model.checkpointTokens = threshold;
+    model.setExecution({ checkpointTokens: threshold });
     let taped = 0;
     tf.tidy(() => {
       const ids = tf.tensor2d(seqs.map((s) => s.slice(0, T - 1)), [TB, T - 1], 'int32');

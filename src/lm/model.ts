@@ -13,6 +13,12 @@
 // columns. The same holds for the backward pass, so every projection goes through linear() (src/lm/ops.ts), whose
 // gradient transposes explicitly. q/k/v and gate/up are NOT fused: splitting the fused output costs almost as much as
 // the matMul on wasm. toHostWeights() gives back HF names and layouts.
+//
+// This file is the architecture: the parameters, the layers, the full forward and decoding through the KV cache.
+// Beside it: activation checkpointing with the chunked recompute (recompute.ts), the streamed backward pass that
+// hands θ's gradients to host memory (streamed-backward.ts), and the prefill that fills the KV cache computing
+// repeated prompt rows once (prefill.ts). How these trade memory against speed is a DecoderExecution, set at
+// construction or with setExecution.
 import * as tf from '@tensorflow/tfjs';
 import { check, KitError } from '../errors';
 import { checkShapes, checkWeights, WeightSource } from './checkpoint';
@@ -21,17 +27,58 @@ import { Rng } from '../rng';
 import { fillNormal } from './init';
 import { numel } from './safetensors';
 import { writeKvSlotInPlace } from './kv-write';
-import { attention, linear, linearStreamed } from './ops';
+import { attention, linear } from './ops';
+import { prefill } from './prefill';
+import { recomputed } from './recompute';
+import { GradSink, streamedGrads, streamedHead } from './streamed-backward';
+
+export type { GradSink } from './streamed-backward';
 
 /**
- * Receives θ's gradients during a streamed backward pass (Decoder.streamedGrads), one parameter at a time as the
- * backward pass produces them: `add` a dense gradient of a variable (summed when a variable gets several), and
- * `addColumns` the gradient of an embedding lookup (the [d, V] table's columns `ids`, dx [N, d]).
+ * How a Decoder organises its computation, trading memory against speed. None changes a result, except that a
+ * chunked recompute sums the parameters' gradients chunk by chunk (a different order of the same float32 additions).
+ * Set at construction (the `execution` option of Decoder.random, .fromWeights, .fromSource, .randomFast) or with
+ * Decoder.setExecution; the defaults are DEFAULT_EXECUTION.
  */
-export interface GradSink {
-  /** g: v's gradient, or with `col` the block of v's columns col … col + g.shape[1] (a 2-D v). */
-  add(v: tf.Variable, g: tf.Tensor, col?: number): void;
-  addColumns(table: tf.Variable, ids: ArrayLike<number>, dx: Float32Array): void;
+export interface DecoderExecution {
+  /**
+   * Above this many tokens (B·T) a full forward recomputes each layer during the backward pass instead of keeping its
+   * intermediates on the tape (gradient checkpointing, exact; src/lm/recompute.ts): the tape then holds one [B·T, d]
+   * tensor per layer, so a 128 × 160-token GRPO batch trains in a few hundred MB, at the cost of one more forward per
+   * layer. Below it, the tape keeps everything (fastest). Infinity turns checkpointing off; 0 always on.
+   */
+  checkpointTokens: number;
+  /**
+   * A checkpointed layer's recompute in the backward pass runs on at most this many tokens (whole batch rows, at
+   * least one) at a time, so that one chunk's intermediates exist at once (the attention probabilities of 128 × 160
+   * tokens alone are 52 MB per layer, and their gradient makes several such). Infinity: the whole batch at once.
+   */
+  recomputeTokens: number;
+  /** Decoding writes each step's keys and values into the cache in place where it can (false: always the portable way). */
+  inPlaceKv: boolean;
+  /** Values per block of the LM head's gradient in a streamed backward pass (64 MB; see linearStreamed). */
+  headGradBlock: number;
+  /** Whether prefill computes repeated prompt rows once (exact; src/lm/prefill.ts). Off only to compare the two paths. */
+  sharePrefill: boolean;
+}
+
+export const DEFAULT_EXECUTION: Readonly<DecoderExecution> = Object.freeze({
+  checkpointTokens: 8192,
+  recomputeTokens: 8192,
+  inPlaceKv: true,
+  headGradBlock: 2 ** 24,
+  sharePrefill: true,
+});
+
+/** `base` with the given fields of `o` replaced, checked (KitError naming the field). */
+function resolveExecution(base: Readonly<DecoderExecution>, o: Partial<DecoderExecution>): Readonly<DecoderExecution> {
+  const e = { ...base, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as DecoderExecution;
+  for (const k of ['checkpointTokens', 'recomputeTokens'] as const) {
+    check(typeof e[k] === 'number' && e[k] >= 0, () => `Decoder execution: ${k} must be a number ≥ 0 (Infinity allowed), got ${e[k]}`);
+  }
+  check(Number.isInteger(e.headGradBlock) && e.headGradBlock > 0, () => `Decoder execution: headGradBlock must be a positive integer, got ${e.headGradBlock}`);
+  check(typeof e.inPlaceKv === 'boolean' && typeof e.sharePrefill === 'boolean', 'Decoder execution: inPlaceKv and sharePrefill must be booleans');
+  return Object.freeze(e);
 }
 
 export interface LayerParams {
@@ -92,12 +139,15 @@ export class Decoder {
   readonly lmHead: tf.Variable | null; // [d, V], null when tied to embed
   private readonly invFreq: Float32Array;
   private readonly rotate: tf.Tensor2D; // [hd, hd], see rotateHalfMatrix
+  private exec: Readonly<DecoderExecution>;
 
   /**
    * `w(name)`: the HF tensor `name` in HF layout. `wt(name)`, when given: a matrix already in the kit's [in, out]
    * layout (else w(name) is transposed on the backend, which briefly holds both copies).
    */
-  private constructor(readonly cfg: DecoderConfig, w: (name: string) => tf.Tensor, trainable: boolean, wtGiven?: (name: string) => tf.Tensor) {
+  private constructor(readonly cfg: DecoderConfig, w: (name: string) => tf.Tensor, trainable: boolean, execution: Partial<DecoderExecution> = {},
+    wtGiven?: (name: string) => tf.Tensor) {
+    this.exec = resolveExecution(DEFAULT_EXECUTION, execution);
     const v = (t: tf.Tensor, name: string) => {
       const x = tf.variable(t, trainable, `${name}_${Decoder.nextId++}`);
       t.dispose(); // the variable holds its own reference to the data
@@ -139,32 +189,21 @@ export class Decoder {
   }
   private static nextId = 0;
 
-  /**
-   * Above this many tokens (B·T) a full forward recomputes each layer during the backward pass instead of keeping its
-   * intermediates on the tape (gradient checkpointing, exact): the tape then holds one [B·T, d] tensor per layer, so a
-   * 128 × 160-token GRPO batch trains in a few hundred MB, at the cost of one more forward per layer. Below it, the
-   * tape keeps everything (fastest). Infinity turns checkpointing off; 0 always on.
-   */
-  checkpointTokens = 8192;
+  /** How this decoder organises its computation (see DecoderExecution). */
+  get execution(): Readonly<DecoderExecution> {
+    return this.exec;
+  }
 
   /**
-   * A checkpointed layer's recompute in the backward pass runs on at most this many tokens (whole batch rows) at a
-   * time, so that one chunk's intermediates exist at once (the attention probabilities of 128 × 160 tokens alone are
-   * 52 MB per layer, and their gradient makes several such). Infinity: the whole batch at once.
+   * Changes how later calls organise their computation (see DecoderExecution; the fields not given stay). For
+   * benchmarks, and for tests that compare two ways of computing the same thing on one model.
    */
-  recomputeTokens = 8192;
-
-  /** Decoding writes each step's keys and values into the cache in place where it can (false: always the portable way). */
-  inPlaceKv = true;
-
-  /** Values per block of the LM head's gradient in a streamed backward pass (64 MB; see linearStreamed). */
-  headGradBlock = 2 ** 24;
-
-  /** Whether prefill computes repeated prompt rows once (exact; see prefill). Off only to compare the two paths. */
-  sharePrefill = true;
+  setExecution(o: Partial<DecoderExecution>): void {
+    this.exec = resolveExecution(this.exec, o);
+  }
 
   /** Builds a decoder from host weights (HF names); shapes are checked against the config. */
-  static fromWeights(cfg: DecoderConfig, weights: HostWeights, opts: { trainable?: boolean } = {}): Decoder {
+  static fromWeights(cfg: DecoderConfig, weights: HostWeights, opts: { trainable?: boolean; execution?: Partial<DecoderExecution> } = {}): Decoder {
     const checked = checkWeights(weights, cfg, 'weights');
     const shapes = new Map<string, number[]>();
     for (const [n, t] of checked) shapes.set(n, t.shape);
@@ -177,7 +216,7 @@ export class Decoder {
    * one tensor, never the whole checkpoint. Shapes are checked against the config first; a host array of the wrong
    * size is an error naming the tensor.
    */
-  static fromSource(cfg: DecoderConfig, source: WeightSource, opts: { trainable?: boolean; where?: string } = {}): Decoder {
+  static fromSource(cfg: DecoderConfig, source: WeightSource, opts: { trainable?: boolean; where?: string; execution?: Partial<DecoderExecution> } = {}): Decoder {
     const where = opts.where ?? 'weights';
     const checked = checkShapes(source.shapes, cfg, where);
     const read = (name: string): [Float32Array, number[]] => {
@@ -193,14 +232,14 @@ export class Decoder {
     return new Decoder(cfg, (name) => {
       const [data, shape] = read(name);
       return tf.tensor(data, shape, 'float32');
-    }, opts.trainable ?? true, (name) => {
+    }, opts.trainable ?? true, opts.execution, (name) => {
       const [data, [rows, cols]] = read(name);
       return tf.tensor(transposeHost(data, rows, cols), [cols, rows], 'float32');
     });
   }
 
   /** Random weights in the HF initialisation style (normal, std 0.02; norms 1; biases 0), seeded. */
-  static random(cfg: DecoderConfig, seed: number, opts: { trainable?: boolean; std?: number } = {}): Decoder {
+  static random(cfg: DecoderConfig, seed: number, opts: { trainable?: boolean; std?: number; execution?: Partial<DecoderExecution> } = {}): Decoder {
     const std = opts.std ?? 0.02;
     let k = 0;
     const expected = expectedWeights(cfg);
@@ -210,7 +249,7 @@ export class Decoder {
       if (name.endsWith('norm.weight') || name.endsWith('layernorm.weight')) return tf.ones(shape);
       if (name.endsWith('.bias')) return tf.zeros(shape);
       return tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + k);
-    }, opts.trainable ?? true);
+    }, opts.trainable ?? true, opts.execution);
   }
 
   /**
@@ -219,8 +258,8 @@ export class Decoder {
    * own stream, `new Rng(seed).fork(name)`, so a tensor's values depend only on the seed and its HF name. Not the same
    * numbers as random() (which the committed tiny models were made with); the benchmarks' --random-init uses this.
    */
-  static randomFast(cfg: DecoderConfig, seed: number, opts: { trainable?: boolean; std?: number } = {}): Decoder {
-    return Decoder.fromSource(cfg, randomWeightSource(cfg, seed, opts.std ?? 0.02), { trainable: opts.trainable, where: 'random weights' });
+  static randomFast(cfg: DecoderConfig, seed: number, opts: { trainable?: boolean; std?: number; execution?: Partial<DecoderExecution> } = {}): Decoder {
+    return Decoder.fromSource(cfg, randomWeightSource(cfg, seed, opts.std ?? 0.02), { trainable: opts.trainable, where: 'random weights', execution: opts.execution });
   }
 
   /** Every parameter (names are the kit's; toHostWeights() gives HF names). */
@@ -387,7 +426,8 @@ export class Decoder {
     return linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(x, L.wup)), L.wdown);
   }
 
-  private embedLookup(ids: tf.Tensor): tf.Tensor {
+  /** The input embeddings of N token ids: ids [N] int32 → [N, d] (the [d, V] table's columns, transposed). */
+  embedLookup(ids: tf.Tensor): tf.Tensor {
     return tf.transpose(tf.gather(this.embed, ids, 1));
   }
 
@@ -408,85 +448,6 @@ export class Decoder {
       ln1: next(L.ln1), wq: next(L.wq), wk: next(L.wk), wv: next(L.wv), bq: next(L.bq), bk: next(L.bk), bv: next(L.bv),
       qNorm: next(L.qNorm), kNorm: next(L.kNorm), wo: next(L.wo), ln2: next(L.ln2), wgate: next(L.wgate), wup: next(L.wup), wdown: next(L.wdown),
     };
-  }
-
-  /**
-   * `fn(params, x, consts)` as one differentiable op that keeps only its inputs and output: the forward's intermediates
-   * are freed at once, and the backward recomputes fn under tf.grads to get the gradients of x and of every parameter.
-   * The constants (RoPE tables, mask) are inputs too, so that they outlive the forward's scope (tf.grads disposes what
-   * the forward made); their gradient is zero. With a `sink` the parameters are not inputs of the op: their gradients
-   * go to the sink as soon as they are computed, and TF.js never holds them.
-   *
-   * `rows`: x and the constants hold `rows.count` batch rows (`rows.units[i]` leading entries per batch row of x, then
-   * of each constant), and fn treats batch rows independently. The recompute in the backward pass then runs
-   * `rows.chunk` batch rows at a time, so only one chunk's intermediates and their gradients exist at once (the
-   * forward, whose transient tensors are fewer, runs whole: chunking it too lowered no peak and added kernels). dx is
-   * the whole batch's to the bit (every op is row-wise); the parameters' gradients are summed chunk by chunk, a
-   * different order of the same float32 additions (tests/lm/model.test.ts).
-   */
-  private recomputed(params: tf.Variable[], fn: (ps: tf.Tensor[], x: tf.Tensor, consts: tf.Tensor[]) => tf.Tensor, x: tf.Tensor, consts: tf.Tensor[], sink?: GradSink,
-    rows?: { count: number; units: number[]; chunk: number }): tf.Tensor {
-    const np = sink ? 0 : params.length;
-    const spans: [number, number][] = [];
-    const step = rows ? Math.max(1, rows.chunk) : Infinity;
-    if (!rows || step >= rows.count) spans.push([0, rows?.count ?? 1]);
-    else for (let b = 0; b < rows.count; b += step) spans.push([b, Math.min(step, rows.count - b)]);
-    const whole = spans.length === 1;
-    // Batch rows [b0, b0 + n) of a tensor whose leading axis has `unit` entries per batch row.
-    const part = (t: tf.Tensor, unit: number, [b0, n]: [number, number]) => whole ? t : tf.slice(t, [b0 * unit, ...t.shape.slice(1).map(() => 0)], [n * unit, ...t.shape.slice(1).map(() => -1)]);
-    const op = tf.customGrad(((...args: unknown[]) => {
-      const save = args.pop() as tf.GradSaveFunc;
-      const inputs = args as tf.Tensor[];
-      save(inputs);
-      const split = (ts: tf.Tensor[]) => ({ xi: ts[0], ps: sink ? params : ts.slice(1, 1 + np), cs: ts.slice(1 + np) });
-      const { xi, ps, cs } = split(inputs);
-      const u = rows?.units ?? [];
-      return {
-        value: tf.tidy(() => fn(ps, xi, cs)),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const s = split(saved);
-          // tf.grads here runs inside the outer backward pass, which TF.js 4.22 does not expect: its engine would
-          // replace the outer tape by the inner one and then drop it (gradientDepth is 0 again by now). Keep the
-          // outer tape and put it back, so the outer pass can finish and free its saved tensors.
-          const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
-          const outerTape = state.activeTape;
-          const dxs: tf.Tensor[] = [];
-          let acc: tf.Tensor[] | null = null;
-          try {
-            for (const sp of spans) {
-              const grads = tf.tidy(() => {
-                const cs = s.cs.map((c, j) => part(c, u[1 + j], sp));
-                return tf.grads((...xs: tf.Tensor[]) => fn(xs.slice(1), xs[0], cs))([part(s.xi, u[0], sp), ...s.ps], part(dy, u[0], sp));
-              });
-              state.activeTape = outerTape;
-              dxs.push(grads[0]);
-              if (sink) {
-                params.forEach((p, i) => sink.add(p, grads[1 + i]));
-                tf.dispose(grads.slice(1));
-              } else if (!acc) acc = grads.slice(1);
-              else {
-                const prev: tf.Tensor[] = acc;
-                acc = prev.map((a, i) => tf.add(a, grads[1 + i]));
-                tf.dispose([...prev, ...grads.slice(1)]);
-              }
-            }
-          } finally {
-            state.activeTape = outerTape;
-          }
-          const dx = whole ? dxs[0] : tf.concat(dxs, 0);
-          if (!whole) tf.dispose(dxs);
-          const zeros = s.cs.map((c) => tf.zerosLike(c));
-          return [dx, ...(sink ? [] : acc!), ...zeros];
-        },
-      };
-    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
-    return op(x, ...(sink ? [] : params), ...consts);
-  }
-
-  /** A decoder layer as a recomputed op (gradient checkpointing; see recomputed). */
-  private checkpointed(L: LayerParams, fn: (P: LayerParams, x: tf.Tensor, consts: tf.Tensor[]) => tf.Tensor, x: tf.Tensor, consts: tf.Tensor[], sink?: GradSink,
-    rows?: { count: number; units: number[]; chunk: number }): tf.Tensor {
-    return this.recomputed(Decoder.layerTensors(L), (ps, xi, cs) => fn(Decoder.withTensors(L, ps), xi, cs), x, consts, sink, rows);
   }
 
   // ---- public paths ----
@@ -528,14 +489,15 @@ export class Decoder {
       return tf.add(xa, this.mlp(L, this.rmsNorm(xa, L.ln2)));
     };
     // A streamed backward pass always recomputes: that is where the layer's gradients are handed to the sink.
-    const checkpoint = stream !== undefined || (!kvOut && B * T > this.checkpointTokens);
+    const checkpoint = stream !== undefined || (!kvOut && B * T > this.exec.checkpointTokens);
     // Each layer in its own tidy: its intermediates are freed when it returns (under a gradient tape, TF.js keeps what
     // the backward pass needs). Without it a 0.5B model's prefill of 4 × 129 tokens held 2.4 GB of MLP activations
     // until the caller's tidy ended, and training aborted on the wasm heap.
     this.layers.forEach((L, l) => {
       const xin = x;
       x = checkpoint
-        ? this.checkpointed(L, (P, xi, cs) => layer(P, l, xi, cs), xin, [cos, sin, maskT], stream?.sink, { count: B, units: [T, T, T, 1], chunk: Math.floor(this.recomputeTokens / T) })
+        ? recomputed(Decoder.layerTensors(L), (ps, xi, cs) => layer(Decoder.withTensors(L, ps), l, xi, cs), xin, [cos, sin, maskT], stream?.sink,
+          { count: B, units: [T, T, T, 1], chunk: Math.floor(this.exec.recomputeTokens / T) })
         : tf.tidy(() => layer(L, l, xin, [cos, sin, maskT]));
     });
     // Only the positions from headFrom on go through the final norm and the LM head: with a 152k vocabulary the logits
@@ -545,10 +507,7 @@ export class Decoder {
     const n = T - from;
     const xs = from === 0 ? x : tf.reshape(tf.slice(tf.reshape(x, [B, T, d]), [0, from, 0], [B, n, d]), [B * n, d]);
     if (stream) {
-      const sink = stream.sink;
-      const hidden = this.recomputed([this.norm], (ps, xi) => this.rmsNorm(xi, ps[0]), xs, [], sink);
-      const W = this.lmHead ?? this.embed;
-      const logits = linearStreamed(hidden, W, (dw, col) => sink.add(W, dw, col), this.headGradBlock);
+      const { hidden, logits } = streamedHead(xs, this.norm, (xi, w) => this.rmsNorm(xi, w), this.lmHead ?? this.embed, stream.sink, this.exec.headGradBlock);
       return { logits: tf.reshape(logits, [B, n, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, n, d]) };
     }
     const hidden = this.rmsNorm(xs, this.norm);
@@ -557,28 +516,12 @@ export class Decoder {
 
   /**
    * The gradients of `loss(forward(ids, mask, …, { headFrom }))` with θ's streamed into `sink` (see GradSink) and those
-   * of `extra` (tensors outside the model, e.g. φ's variables) returned in order. The embedding lookup runs outside the
-   * tape and its output is the one θ-side input of the backward pass: every layer, the final norm and the LM head hand
-   * their parameters' gradients to the sink as they are computed, and the lookup's gradient goes to the sink's
-   * addColumns at the end. The backend holds the weights, the checkpointed activations and one layer's gradients at a
-   * time, never all of θ's gradients. Equal to tf.variableGrads over θ (tests/lm/streamed-grads.test.ts).
+   * of `extra` (tensors outside the model, e.g. φ's variables) returned in order; the backend never holds all of θ's
+   * gradients (src/lm/streamed-backward.ts). Equal to tf.variableGrads over θ (tests/lm/streamed-grads.test.ts).
    */
   streamedGrads(ids: Int32Array, shape: [number, number], mask: ArrayLike<number> | undefined, headFrom: number, sink: GradSink,
     loss: (out: ForwardOutput) => tf.Scalar, extra: tf.Tensor[] = []): { value: number; grads: tf.Tensor[] } {
-    const [B, T] = shape;
-    check(ids.length === B * T, () => `streamedGrads: ${ids.length} ids for a [${B}, ${T}] batch`);
-    const idsT = tf.tensor2d(ids, [B, T], 'int32');
-    const embeds = tf.tidy(() => this.embedLookup(tf.reshape(idsT, [B * T])));
-    try {
-      const { value, grads } = tf.valueAndGrads(() => loss(this.forward(idsT, mask, undefined, { headFrom, stream: { sink, embeds } })))([embeds, ...extra]);
-      const v = value.dataSync()[0];
-      value.dispose();
-      sink.addColumns(this.embed, ids, grads[0].dataSync() as Float32Array);
-      grads[0].dispose();
-      return { value: v, grads: grads.slice(1) };
-    } finally {
-      tf.dispose([idsT, embeds]);
-    }
+    return streamedGrads(this, ids, shape, mask, headFrom, sink, loss, extra);
   }
 
   /** Bytes of a KV cache for `batch` rows of `maxLen` positions (float32 keys and values of every layer). */
@@ -595,42 +538,11 @@ export class Decoder {
   /**
    * Runs the (left-padded) prompts through the model and fills the cache. ids [B, P]; mask [B, P].
    * Returns logits [B, P, V] and hidden [B, P, d] of the prompt positions, or with `lastOnly` of the last one
-   * ([B, 1, V], [B, 1, d]; what a rollout needs, without a [B, P, V] tensor).
+   * ([B, 1, V], [B, 1, d]; what a rollout needs, without a [B, P, V] tensor). Repeated prompt rows are computed once
+   * (execution.sharePrefill; src/lm/prefill.ts).
    */
   prefill(cache: KVCache, ids: tf.Tensor2D, mask?: ArrayLike<number>, opts: { lastOnly?: boolean } = {}): ForwardOutput {
-    const [B, P] = ids.shape;
-    check(cache.length === 0, 'prefill: the cache is not empty');
-    check(B === cache.batch, () => `prefill: ids has ${B} rows, the cache ${cache.batch}`);
-    check(P <= cache.maxLen, () => `prefill: prompt length ${P} exceeds the cache length ${cache.maxLen}`);
-    const m = mask ?? new Float32Array(B * P).fill(1);
-    // Rows that repeat an earlier row (the G samples of a GRPO group, the k samples of an evaluated problem) are
-    // computed once and copied: every op treats rows independently, so the copies equal their own prefill to the bit
-    // (tests/lm/model.test.ts), at 1/G of the cost.
-    const rows = this.sharePrefill ? uniqueRows(ids.dataSync() as Int32Array, m, B, P) : null;
-    const shared = rows !== null && rows.unique.length < B;
-    const uIds = shared ? tf.gather(ids, rows.unique) as tf.Tensor2D : ids;
-    const uMask = shared ? rows.unique.flatMap((b) => Array.from({ length: P }, (_, t) => m[b * P + t])) : m;
-    const expand = (x: tf.Tensor) => (shared ? tf.gather(x, rows.rowOf) : x);
-    const ks: tf.Tensor[] = [];
-    const vs: tf.Tensor[] = [];
-    const extra = cache.maxLen - P;
-    const uOut = this.forward(uIds, uMask, (_l, kT, v) => {
-      ks.push(tf.keep(expand(tf.pad(kT, [[0, 0], [0, 0], [0, 0], [0, extra]]))));
-      vs.push(tf.keep(expand(tf.pad(v, [[0, 0], [0, 0], [0, extra], [0, 0]]))));
-    }, { headFrom: opts.lastOnly ? P - 1 : 0 });
-    const out = shared ? { logits: expand(uOut.logits), hidden: expand(uOut.hidden) } : uOut;
-    cache.k = ks;
-    cache.v = vs;
-    cache.length = P;
-    for (let b = 0; b < B; b++) {
-      let n = 0;
-      for (let t = 0; t < P; t++) {
-        cache.valid[b * cache.maxLen + t] = m[b * P + t] ? 1 : 0;
-        if (m[b * P + t]) n++;
-      }
-      cache.nextPos[b] = n;
-    }
-    return out;
+    return prefill(this, cache, ids, mask, { lastOnly: opts.lastOnly, share: this.exec.sharePrefill });
   }
 
   /**
@@ -661,7 +573,7 @@ export class Decoder {
       const [q, k, v] = this.qkv(L, this.rmsNorm(x, L.ln1), cos, sin);
       // Write the new k, v into the slot: in place where the backend's memory allows (src/lm/kv-write.ts), else as
       // cache + onehot ⊗ new, which is exact too (the slot is zero before).
-      if (!this.inPlaceKv || !writeKvSlotInPlace(cache.k[l], cache.v[l], k, v, slot)) {
+      if (!this.exec.inPlaceKv || !writeKvSlotInPlace(cache.k[l], cache.v[l], k, v, slot)) {
         const kNew = tf.add(cache.k[l], tf.mul(slotK, tf.reshape(k, [B, kv, hd, 1])));
         const vNew = tf.add(cache.v[l], tf.mul(slotV, tf.reshape(v, [B, kv, 1, hd])));
         cache.k[l].dispose();
@@ -677,28 +589,6 @@ export class Decoder {
     const hidden = this.rmsNorm(x, this.norm);
     return { logits: this.head(hidden), hidden: tf.reshape(hidden, [B, d]) };
   }
-}
-
-/**
- * The distinct rows of a left-padded batch (ids and mask) in first-seen order, and for every row the index of its
- * distinct row.
- */
-export function uniqueRows(ids: ArrayLike<number>, mask: ArrayLike<number>, B: number, P: number): { unique: number[]; rowOf: Int32Array } {
-  const seen = new Map<string, number>();
-  const unique: number[] = [];
-  const rowOf = new Int32Array(B);
-  for (let b = 0; b < B; b++) {
-    let key = '';
-    for (let t = 0; t < P; t++) key += `${mask[b * P + t] ? ids[b * P + t] : -1},`;
-    let u = seen.get(key);
-    if (u === undefined) {
-      u = unique.length;
-      seen.set(key, u);
-      unique.push(b);
-    }
-    rowOf[b] = u;
-  }
-  return { unique, rowOf };
 }
 
 /**

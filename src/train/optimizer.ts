@@ -14,7 +14,7 @@
 // implementations and createParamGroup are in src/rl/grpo.
 import * as tf from '@tensorflow/tfjs';
 import { check } from '../errors';
-import type { GradSink } from '../lm/model';
+import type { GradSink } from '../lm/streamed-backward';
 
 export interface AdamConfig {
   learningRate: number;

@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
 import { modelLogits } from '../../src/commands/logits';
 import { loadModel, saveModel } from '../../src/lm/load';
-import { Decoder, uniqueRows } from '../../src/lm/model';
+import { Decoder } from '../../src/lm/model';
+import { uniqueRows } from '../../src/lm/prefill';
 import { attention } from '../../src/lm/ops';
 import { expectKitError, FIXTURES, tempDir, tinyConfig } from '../helpers/kit';
 
@@ -116,7 +117,7 @@ describe('decoder equivalences', () => {
       const ids = [[0, 5, 6, 7], [8, 9, 10, 11], [0, 0, 12, 13]];
       const mask = [0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1];
       const run = (inPlace: boolean) => {
-        model.inPlaceKv = inPlace;
+        model.setExecution({ inPlaceKv: inPlace });
         const cache = model.createCache(3, 9);
         const seen: number[][] = [];
         tf.tidy(() => { model.prefill(cache, tf.tensor2d(ids, [3, 4], 'int32'), mask, { lastOnly: true }); });
@@ -159,7 +160,7 @@ describe('decoder equivalences', () => {
       const ids = [a, b, a, b, a, [0, 11, 12, 13, 14, 9]];
       const mask = [a, b, a, b, a, ids[5]].flatMap((r, i) => r.map((_, t) => (i % 2 === 0 && i < 5 && t < 2) || (i === 5 && t === 0) ? 0 : 1));
       const run = (share: boolean) => {
-        model.sharePrefill = share;
+        model.setExecution({ sharePrefill: share });
         const cache = model.createCache(6, 9);
         const seen: number[][] = [];
         const pre = model.prefill(cache, tf.tensor2d(ids, [6, 6], 'int32'), mask, { lastOnly: true });
@@ -175,7 +176,7 @@ describe('decoder equivalences', () => {
       const before = tf.memory().numTensors;
       const shared = tf.tidy(() => run(true));
       const plain = tf.tidy(() => run(false));
-      model.sharePrefill = true;
+      model.setExecution({ sharePrefill: true });
       expect(shared.length).toBe(plain.length);
       shared.forEach((x, i) => expect(x.every((v, j) => Object.is(v, plain[i][j])), `output ${i}`).toBe(true));
       expect(tf.memory().numTensors).toBe(before);
@@ -307,7 +308,7 @@ describe('training', () => {
       const ids = tf.tensor2d([[0, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13]], [2, 6], 'int32');
       const mask = [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
       const run = (threshold: number) => {
-        model.checkpointTokens = threshold;
+        model.setExecution({ checkpointTokens: threshold });
         let taped = 0;
         const before = tf.memory().numTensors;
         const out = tf.tidy(() => {
@@ -338,8 +339,7 @@ describe('training', () => {
       const ids = tf.tensor2d([[0, 3, 4, 5, 6], [8, 9, 10, 11, 12], [0, 0, 7, 7, 1]], [3, 5], 'int32');
       const mask = [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1];
       const run = (chunkTokens: number) => {
-        model.checkpointTokens = 0;
-        model.recomputeTokens = chunkTokens;
+        model.setExecution({ checkpointTokens: 0, recomputeTokens: chunkTokens });
         const before = tf.memory().numTensors;
         const out = tf.tidy(() => {
           const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(model.forward(ids, mask).logits)) as tf.Scalar, model.variables());

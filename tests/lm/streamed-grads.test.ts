@@ -45,7 +45,7 @@ describe('Decoder.streamedGrads', () => {
       const before = tf.memory().numTensors;
       const sink = new HostGrads();
       // The LM head's gradient in blocks of 3 columns (37 = 12 × 3 + 1: a ragged last block), as a 152k vocabulary's is.
-      model.headGradBlock = 3 * model.cfg.hiddenSize;
+      model.setExecution({ headGradBlock: 3 * model.cfg.hiddenSize });
       const out = model.streamedGrads(ids, [B, T], mask, from, sink, loss, [extra]);
       expect(tf.memory().numTensors).toBe(before + 1); // the extra input's gradient, returned to the caller
       expect(out.value).toBeCloseTo(ref.value.dataSync()[0], 4);

@@ -11,7 +11,7 @@
 // with the running products β1ᵏ, β2ᵏ kept as float32 values, as TF.js does.
 import * as tf from '@tensorflow/tfjs';
 import { check } from '../../errors';
-import type { GradSink } from '../../lm/model';
+import type { GradSink } from '../../lm/streamed-backward';
 import type { AdamConfig, AdamMoments, BackwardPass, GroupOptimizer, OptimizerState, SavedWeight } from '../../train/optimizer';
 
 const f = Math.fround;
