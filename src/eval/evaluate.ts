@@ -5,7 +5,7 @@ import { Tokenizer } from '../lm/tokenizer';
 import { TemperatureController } from '../policy/types';
 import { Rng } from '../rng';
 import { completionIds, rollout, Rollout } from '../rl/rollout';
-import { problemPromptIds } from '../rl/sft';
+import { problemPromptIds } from '../tasks/prompt';
 import { EvalSet, Problem, Task } from '../tasks/types';
 import { evaluateSamples, MetricReport } from './metrics';
 import { ChunkRecord, EvalJournal } from './partial';

@@ -3,11 +3,11 @@
 // real English. One rollout row per problem with the given controller; τ, gate and entropy per generated token.
 import { Decoder } from '../lm/model';
 import { Tokenizer } from '../lm/tokenizer';
-import type { TokenTrace } from '../plots/types';
+import type { TokenTrace } from './evaluate';
 import { TemperatureController } from '../policy/types';
 import { Rng } from '../rng';
 import { completionIds, rollout } from '../rl/rollout';
-import { problemPromptIds } from '../rl/sft';
+import { problemPromptIds } from '../tasks/prompt';
 import type { Problem, Task } from '../tasks/types';
 
 export function pieceTraces(model: Decoder, tok: Tokenizer, controller: TemperatureController, problems: Problem[], task: Pick<Task, 'verify' | 'encodePrompt'>,

@@ -21,7 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { check, KitError } from '../errors';
 import type { Decoder } from '../lm/model';
-import { tokenClass, TokenClass } from '../plots/token-class';
+import { tokenClass, TokenClass } from '../tasks/token-class';
 import { Rng } from '../rng';
 import { checkTauInputs } from './common';
 import { NonLearnedController } from './non-learned';

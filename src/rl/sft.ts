@@ -6,8 +6,12 @@ import { KitError } from '../errors';
 import { Decoder } from '../lm/model';
 import { Tokenizer } from '../lm/tokenizer';
 import { Rng } from '../rng';
+import { encodePrompt } from '../tasks/prompt';
 import { Problem, Task } from '../tasks/types';
 import { applyGroupGradients, clipByGlobalNorm, ParamGroup } from './grpo/optim';
+
+// Prompt encoding lives below src/rl and src/eval (both use it); re-exported here, where it was.
+export { encodePrompt, problemPromptIds } from '../tasks/prompt';
 
 export interface SftOptions {
   difficulty: number;
@@ -24,16 +28,6 @@ export function encodeExample(tok: Tokenizer, p: Problem): { ids: number[]; targ
   const prompt = encodePrompt(tok, p.prompt);
   const solution = [...tok.encode(p.solution), ...(tok.eosId !== null ? [tok.eosId] : [])];
   return { ids: [...prompt, ...solution], target: [...prompt.map(() => 0), ...solution.map(() => 1)] };
-}
-
-/** Prompt ids for generation: [BOS] prompt. */
-export function encodePrompt(tok: Tokenizer, prompt: string): number[] {
-  return [...(tok.bosId !== null ? [tok.bosId] : []), ...tok.encode(prompt)];
-}
-
-/** A problem's prompt ids as its task renders them (a chat template for the benchmark task), else [BOS] prompt. */
-export function problemPromptIds(tok: Tokenizer, problem: Problem, task: Pick<Task, 'encodePrompt'>): number[] {
-  return task.encodePrompt ? task.encodePrompt(tok, problem) : encodePrompt(tok, problem.prompt);
 }
 
 export function learningRate(o: SftOptions, step: number): number {

@@ -20,6 +20,7 @@ import { TampoController } from '../policy/tampo';
 import { TemperatureController } from '../policy/types';
 import { Rng } from '../rng';
 import { mean } from '../stats';
+import { problemPromptIds } from '../tasks/prompt';
 import { modelDirFor, taskFromConfig } from '../tasks/registry';
 import { Problem, Task } from '../tasks/types';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint';
@@ -31,7 +32,6 @@ import { grpoUpdate, PhiDiagnostics, phiGradientDiagnostics, rolloutForward, Upd
 import { tokenLogp } from '../lm/sampling';
 import { completionIds, rollout, Rollout } from './rollout';
 import { phaseAt, runTrainsTheta, stepUpdates, UpdatePhase } from './schedule';
-import { problemPromptIds } from './sft';
 
 export interface Run {
   cfg: ExperimentConfig;
