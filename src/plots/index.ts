@@ -16,4 +16,5 @@ export * from './known-answer';
 export * from './instruments';
 export * from './render';
 export * from './table';
+export * from './context';
 export * from './rows';

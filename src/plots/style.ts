@@ -42,9 +42,14 @@ export function tauColor(tau: number, lo: number, hi: number): string {
   return `rgb(${c[0]},${c[1]},${c[2]})`;
 }
 
-/** A title with an optional smaller second line (keeps long explanations from being clipped). */
-export function titleText(main: string, detail?: string): string {
-  return detail ? `${main}<br><sup>${detail}</sup>` : main;
+/** A title with optional smaller lines under it (keeps long explanations from being clipped); empty lines are left out. */
+export function titleText(main: string, ...details: (string | undefined)[]): string {
+  return [main, ...details.filter((d): d is string => !!d).map((d) => `<sup>${d}</sup>`)].join('<br>');
+}
+
+/** The top margin a titleText with this many lines needs (the plot starts below the title). */
+export function titleMargin(title: string): number {
+  return 50 + 22 * (title.split('<br>').length - 1);
 }
 
 /** The common layout of every figure: white template, a title, legend on the right. */

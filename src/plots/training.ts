@@ -5,7 +5,8 @@
 // aggregation. Any numeric metrics.jsonl key can be plotted; several keys give stacked panels sharing the step axis.
 import { KitError } from '../errors';
 import { ema, mean, sampleStd } from './stats';
-import { axis, baseLayout, methodColor, titleText, withAlpha } from './style';
+import { contextLine, FigureContext } from './context';
+import { axis, baseLayout, methodColor, titleMargin, titleText, withAlpha } from './style';
 import type { Figure, PlotTrace, RunMetrics } from './types';
 
 export type BandKind = 'minmax' | 'stderr' | 'none';
@@ -20,6 +21,8 @@ export interface TrainingCurveOptions {
   /** Methods to show, in this order (default: all, in order of first appearance). */
   methods?: readonly string[];
   title?: string;
+  /** The testbed and n, named under the default title. */
+  context?: FigureContext;
 }
 
 /** A method's curve: at each step, the seeds that logged a finite value, their mean and the band bounds. */
@@ -149,10 +152,12 @@ export function trainingCurvesFigure(runs: readonly RunMetrics[], options: Train
   const bandText = band === 'none' ? '' : band === 'minmax' ? '; band: min–max over seeds' : '; band: ±1 standard error over seeds';
   const smoothText = smoothing > 0 ? `; EMA smoothing ${smoothing}` : '';
   const main = metrics.length === 1 ? `${metricLabel(metrics[0])} over training` : 'Training curves';
+  const title = options.title ?? titleText(main, contextLine(options.context), `mean over seeds${bandText}${smoothText}`);
   return {
     data,
-    layout: baseLayout(options.title ?? titleText(main, `mean over seeds${bandText}${smoothText}`), {
+    layout: baseLayout(title, {
       ...layout,
+      ...(options.context ? { margin: { l: 70, r: 30, t: titleMargin(title), b: 60 } } : {}),
       xaxis: axis('training step', { anchor: rows === 1 ? 'y' : `y${rows}` }),
       height: 260 + 220 * rows,
       width: 900,
