@@ -133,23 +133,34 @@ export function tauByClass(traces: readonly TokenTrace[], options: BootstrapOpti
  * englishTokenClasses for real English). Same statistics and bootstrap.
  */
 export function tauByClassWith<K extends string>(traces: readonly TokenTrace[], classes: readonly K[], classify: (tokens: readonly string[]) => K[], options: BootstrapOptions = {}): Record<K, ClassStat> {
+  const stats = groupedTauMeans(traces, classes.length, (t) => classify(t.text).map((c) => classes.indexOf(c)), options);
+  const out = {} as Record<K, ClassStat>;
+  classes.forEach((cls, j) => { out[cls] = stats[j]; });
+  return out;
+}
+
+/**
+ * Mean τ per group of tokens, with a bootstrap CI over problems, token and problem counts: the core of tauByClass and
+ * tauByEntropyBin. `assign` gives each token of a trace its group index in [0, groups) (-1: no group).
+ */
+function groupedTauMeans(traces: readonly TokenTrace[], groups: number, assign: (t: TokenTrace) => number[], options: BootstrapOptions): ClassStat[] {
   const o = opts(options);
   traces.forEach(checkTrace);
   const { ids, of } = problemIndex(traces);
-  const C = classes.length;
-  // Per problem and class: sum of τ and token count.
+  const C = groups;
+  // Per problem and group: sum of τ and token count.
   const sum = new Float64Array(ids.length * C);
   const cnt = new Float64Array(ids.length * C);
   traces.forEach((t, i) => {
-    classify(t.text).forEach((cls, k) => {
-      if (!Number.isFinite(t.tau[k])) return;
-      const j = of[i] * C + classes.indexOf(cls);
+    assign(t).forEach((g, k) => {
+      if (g < 0 || g >= C || !Number.isFinite(t.tau[k])) return;
+      const j = of[i] * C + g;
       sum[j] += t.tau[k];
       cnt[j]++;
     });
   });
   const rng = new Rng(o.seed);
-  const boot: number[][] = classes.map(() => []);
+  const boot: number[][] = Array.from({ length: C }, () => []);
   if (ids.length > 0) {
     for (let b = 0; b < o.resamples; b++) {
       const c = drawCounts(rng, ids.length);
@@ -165,8 +176,7 @@ export function tauByClassWith<K extends string>(traces: readonly TokenTrace[], 
       }
     }
   }
-  const out = {} as Record<K, ClassStat>;
-  classes.forEach((cls, j) => {
+  return Array.from({ length: C }, (_, j) => {
     let s = 0;
     let n = 0;
     let problems = 0;
@@ -175,7 +185,58 @@ export function tauByClassWith<K extends string>(traces: readonly TokenTrace[], 
       n += cnt[p * C + j];
       if (cnt[p * C + j] > 0) problems++;
     }
-    out[cls] = { ...interval(n > 0 ? s / n : NaN, boot[j], o.level), count: n, problems };
+    return { ...interval(n > 0 ? s / n : NaN, boot[j], o.level), count: n, problems };
   });
-  return out;
+}
+
+/**
+ * Edges of `bins` bins holding about equally many of `values` (their quantiles; the first edge is the minimum, the
+ * last the maximum). Equal edges (many tied values) collapse, so fewer bins may come back; no values → [].
+ */
+export function quantileEdges(values: readonly number[], bins: number): number[] {
+  if (!Number.isInteger(bins) || bins < 1) throw new KitError(`bins must be a positive integer, got ${bins}`);
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return [];
+  const edges: number[] = [];
+  for (let b = 0; b <= bins; b++) {
+    const e = quantileSorted(sorted, b / bins);
+    if (edges.length === 0 || e > edges[edges.length - 1]) edges.push(e);
+  }
+  return edges.length === 1 ? [edges[0], edges[0]] : edges;
+}
+
+/** The bin of `x` among `edges` (bin i is [edges[i], edges[i+1]), the last one closed), or -1 outside them. */
+export function binOf(x: number, edges: readonly number[]): number {
+  const last = edges.length - 1;
+  if (last < 1 || !(x >= edges[0] && x <= edges[last])) return -1;
+  let lo = 0;
+  let hi = last;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (x >= edges[mid]) lo = mid; else hi = mid;
+  }
+  return lo;
+}
+
+export interface EntropyBinStat extends ClassStat {
+  /** The bin's edges in nats and the mean entropy of its tokens (NaN when empty). */
+  from: number;
+  to: number;
+  entropyMean: number;
+}
+
+/**
+ * Mean τ in each entropy bin (`edges`, e.g. quantileEdges of the pooled entropies) with a bootstrap CI over problems,
+ * the bin's token and problem counts and its tokens' mean entropy. Tokens whose τ or H is not finite are left out.
+ */
+export function tauByEntropyBin(traces: readonly TokenTrace[], edges: readonly number[], options: BootstrapOptions = {}): EntropyBinStat[] {
+  const bins = Math.max(0, edges.length - 1);
+  const assign = (t: TokenTrace) => t.entropy.map((h) => (Number.isFinite(h) ? binOf(h, edges) : -1));
+  const stats = groupedTauMeans(traces, bins, assign, options);
+  const hSum = new Float64Array(bins);
+  const hCnt = new Float64Array(bins);
+  for (const t of traces) {
+    assign(t).forEach((b, k) => { if (b >= 0 && Number.isFinite(t.tau[k])) { hSum[b] += t.entropy[k]; hCnt[b]++; } });
+  }
+  return stats.map((s, b) => ({ ...s, from: edges[b], to: edges[b + 1], entropyMean: hCnt[b] > 0 ? hSum[b] / hCnt[b] : NaN }));
 }

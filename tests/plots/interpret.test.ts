@@ -1,7 +1,7 @@
 // The interpretability numbers (src/plots/interpret.ts): τ–entropy correlation and mean τ per token class, each
 // with a seeded bootstrap over problems. Values are checked against hand computations.
 import { describe, expect, it } from 'vitest';
-import { tauByClass, tauEntropyCorrelation } from '../../src/plots/interpret';
+import { binOf, quantileEdges, tauByClass, tauByEntropyBin, tauEntropyCorrelation } from '../../src/plots/interpret';
 import type { TokenTrace } from '../../src/plots/types';
 
 function trace(problemId: string, text: string[], tau: number[], entropy: number[], correct = true): TokenTrace {
@@ -105,5 +105,43 @@ describe('tauByClass', () => {
     expect(s.marker.resamplesUsed).toBeLessThan(400);
     expect(s.marker.resamplesUsed).toBeGreaterThan(200);
     expect(tauByClass(traces, { resamples: 400, seed: 5 })).toEqual(s);
+  });
+});
+
+describe('entropy bins', () => {
+  it('quantileEdges: quantiles of the finite values, tied edges collapsed', () => {
+    // sorted 0 1 2 3 4 (NaN dropped): quantiles 0, 0.25, 0.5, 0.75, 1 → 0, 1, 2, 3, 4
+    expect(quantileEdges([4, 0, NaN, 3, 1, 2], 4)).toEqual([0, 1, 2, 3, 4]);
+    // 0 0 0 0 0 1: the first four quartiles are all 0 → one bin [0, 0] left, then (0, 1]; 0.75 → pos 3.75 → 0
+    expect(quantileEdges([0, 0, 0, 0, 0, 1], 4)).toEqual([0, 1]);
+    expect(quantileEdges([2, 2], 3)).toEqual([2, 2]);
+    expect(quantileEdges([], 3)).toEqual([]);
+    expect(() => quantileEdges([1], 0)).toThrow(/bins/);
+  });
+
+  it('binOf: half-open bins, the last one closed, -1 outside', () => {
+    const e = [0, 1, 2, 4];
+    expect([0, 0.5, 1, 3.9, 4, -0.1, 4.1, NaN].map((x) => binOf(x, e))).toEqual([0, 0, 1, 2, 2, -1, -1, -1]);
+    expect(binOf(2, [2, 2])).toBe(0);
+    expect(binOf(1, [1])).toBe(-1);
+  });
+
+  it('tauByEntropyBin: mean τ, counts and mean entropy per bin, CI over problems', () => {
+    // problem a: (H, τ) = (0.1, 0.5), (0.9, 1.5), (1.5, 1.0); problem b: (0.2, 0.7), (1.8, 1.2), (NaN H, 3) dropped
+    const traces = [trace('a', ['x', 'y', 'z'], [0.5, 1.5, 1.0], [0.1, 0.9, 1.5]), trace('b', ['x', 'y', 'z'], [0.7, 1.2, 3], [0.2, 1.8, NaN])];
+    const [low, high] = tauByEntropyBin(traces, [0, 1, 2], { resamples: 200, seed: 1 });
+    // [0, 1): 0.5, 1.5 (a) and 0.7 (b) → 2.7 / 3 = 0.9; mean H (0.1 + 0.9 + 0.2) / 3 = 0.4
+    expect(low.count).toBe(3);
+    expect(low.value).toBeCloseTo(0.9, 12);
+    expect(low.entropyMean).toBeCloseTo(0.4, 12);
+    expect(low.problems).toBe(2);
+    // a resample of a alone: (0.5 + 1.5) / 2 = 1.0; of b alone: 0.7; the CI stays within them
+    expect(low.lo).toBeGreaterThanOrEqual(0.7 - 1e-12);
+    expect(low.hi).toBeLessThanOrEqual(1.0 + 1e-12);
+    // [1, 2]: 1.0 (a) and 1.2 (b) → 1.1; mean H 1.65
+    expect(high.count).toBe(2);
+    expect(high.value).toBeCloseTo(1.1, 12);
+    expect(high.entropyMean).toBeCloseTo(1.65, 12);
+    expect([high.from, high.to]).toEqual([1, 2]);
   });
 });
