@@ -7,7 +7,7 @@
 //   tokenHeatmapFigure: a plotly heatmap with the token text drawn on each cell, hover shows t, τ, H and the gate;
 //   tokensToHtml: a plain HTML snippet of <span>s with background colours, which reads far better for text.
 import { KitError } from '../errors';
-import { baseLayout, escapeHtml, num, TAU_COLORSCALE, tauColor, titleText } from './style';
+import { baseLayout, escapeHtml, num, TAU_COLORSCALE, tauColor, titleMargin, titleText } from './style';
 import type { Figure, TokenTrace } from './types';
 
 export interface TokenViewOptions {
@@ -120,4 +120,82 @@ export function tokensToHtml(trace: TokenTrace, options: TokenViewOptions & { ca
     parts.push(`<span style="background:${bg}${bold}" title="${escapeHtml(tip)}">${escapeHtml(body)}</span>${'\n'.repeat(breaks)}`);
   });
   return `<div class="introllm-tokens" style="font-family:ui-monospace,Menlo,Consolas,monospace;font-size:14px;line-height:1.7;white-space:pre-wrap">${parts.join('')}</div>`;
+}
+
+/**
+ * Where the tokens of several traces go when they are stacked in one grid: each trace laid out by tokenGrid, one empty
+ * row between traces. `rowOf[i][t]`, `colOf[i][t]`: the cell of token t of trace i; `firstRow[i]`: trace i's top row.
+ */
+export function stackedTokenGrid(traces: readonly (readonly string[])[], maxColumns = 80): { rowOf: number[][]; colOf: number[][]; firstRow: number[]; rows: number; cols: number } {
+  const rowOf: number[][] = [];
+  const colOf: number[][] = [];
+  const firstRow: number[] = [];
+  let top = 0;
+  let cols = 0;
+  traces.forEach((tokens, i) => {
+    const g = tokenGrid(tokens, maxColumns);
+    if (i > 0) top += 1; // the gap row
+    firstRow.push(top);
+    rowOf.push(g.row.map((r) => r + top));
+    colOf.push(g.col);
+    top += Math.max(1, g.rows);
+    cols = Math.max(cols, g.cols);
+  });
+  return { rowOf, colOf, firstRow, rows: top, cols };
+}
+
+/**
+ * Up to `count` traces for a figure: about half correct and half wrong (the first of each in input order; when one
+ * kind runs short the other fills in), correct ones first. Traces without tokens are skipped.
+ */
+export function pickTraces(traces: readonly TokenTrace[], count: number): TokenTrace[] {
+  if (!Number.isInteger(count) || count < 1) throw new KitError(`count must be a positive integer, got ${count}`);
+  const ok = traces.filter((t) => t.text.length > 0);
+  const right = ok.filter((t) => t.correct);
+  const wrong = ok.filter((t) => !t.correct);
+  let nRight = Math.min(right.length, Math.ceil(count / 2));
+  const nWrong = Math.min(wrong.length, count - nRight);
+  nRight = Math.min(right.length, count - nWrong);
+  return [...right.slice(0, nRight), ...wrong.slice(0, nWrong)];
+}
+
+/**
+ * Several completions stacked in one heatmap, each token a cell coloured by its τ on `tauRange` (default: the traces'
+ * range), bold where the gate fired, each completion labelled on the left (`labels`, default "1 · correct", …).
+ */
+export function tauTraceFigure(traces: readonly TokenTrace[], options: TokenViewOptions & { labels?: readonly string[]; subtitle?: readonly string[] } = {}): Figure {
+  traces.forEach(checkTrace);
+  const [lo, hi] = options.tauRange ?? tauRangeOf(traces);
+  const g = stackedTokenGrid(traces.map((t) => t.text), options.maxColumns ?? 48);
+  const z: (number | null)[][] = Array.from({ length: g.rows }, () => new Array<number | null>(g.cols).fill(null));
+  const text: string[][] = Array.from({ length: g.rows }, () => new Array<string>(g.cols).fill(''));
+  const hover: string[][] = Array.from({ length: g.rows }, () => new Array<string>(g.cols).fill(''));
+  traces.forEach((trace, i) => {
+    trace.text.forEach((tok, t) => {
+      const [r, c] = [g.rowOf[i][t], g.colOf[i][t]];
+      const shown = escapeHtml(visibleToken(tok));
+      z[r][c] = num(trace.tau[t]);
+      text[r][c] = trace.gate[t] > 0.5 ? `<b>${shown}</b>` : shown;
+      hover[r][c] = `t=${t} ${escapeHtml(JSON.stringify(tok))}<br>τ=${fmt(trace.tau[t])} H=${fmt(trace.entropy[t])} gate=${trace.gate[t]}`;
+    });
+  });
+  const labels = options.labels ?? traces.map((t, i) => `${i + 1} · ${t.correct ? 'correct' : 'wrong'}`);
+  const title = titleText(options.title ?? 'Tokens coloured by τ_t', ...(options.subtitle ?? []));
+  return {
+    data: [{
+      type: 'heatmap', z, text, hovertext: hover, hoverinfo: 'text', texttemplate: '%{text}',
+      textfont: { family: 'DejaVu Sans Mono, Menlo, Consolas, monospace', size: 13, color: '#111' },
+      x: Array.from({ length: g.cols }, (_, i) => i), y: Array.from({ length: g.rows }, (_, i) => i),
+      zmin: lo, zmax: hi, colorscale: TAU_COLORSCALE, xgap: 1, ygap: 1, hoverongaps: false,
+      colorbar: { title: { text: 'τ_t' }, thickness: 14 },
+    }],
+    layout: baseLayout(title, {
+      xaxis: { visible: false, fixedrange: true },
+      yaxis: { autorange: 'reversed', fixedrange: true, tickvals: g.firstRow, ticktext: labels, showgrid: false, zeroline: false, ticks: '' },
+      width: Math.max(760, 220 + 19 * g.cols),
+      height: Math.max(300, titleMargin(title) + 40 + 24 * g.rows),
+      margin: { l: 110, r: 20, t: titleMargin(title), b: 20 },
+      plot_bgcolor: 'white',
+    }),
+  };
 }
