@@ -215,9 +215,6 @@ export const PRESETS: Record<string, DeepPartial<ExperimentConfig>> = {
     task: { name: 'known-answer', difficulty: 2 },
     rollout: { promptsPerStep: 8, groupSize: 16, maxNewTokens: 2 },
     schedule: { mode: 'temperature-only' },
-    // The rate at which results/known-answer was run (the guess testbed's default then); kept so that the committed
-    // study stays reproducible when the testbed's own rate is re-selected.
-    optim: { lrTemp: 3e-3 },
     train: { steps: 100, checkpointEvery: 25 },
     eval: { problems: 256, k: 4, maxNewTokens: 2 },
   },
