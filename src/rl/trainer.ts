@@ -360,14 +360,16 @@ export interface PolicyEvalIo {
  */
 export function evaluatePolicy(model: Decoder, tok: Tokenizer, controller: TemperatureController, task: Task, cfg: ExperimentConfig, step: number, split = cfg.eval.split,
   io: PolicyEvalIo = {}): EvalResult {
-  const journal = io.journal ? EvalJournal.open(io.journal, { config: cfg, step, split }) : undefined;
-  const o = { k: cfg.eval.k, maxNewTokens: cfg.eval.maxNewTokens, tau0: tau0Of(cfg), batchRows: 64, trainStep: step, keepTraces: 16, journal, onProgress: io.onProgress };
+  const o = { k: cfg.eval.k, maxNewTokens: cfg.eval.maxNewTokens, tau0: tau0Of(cfg), batchRows: 64, trainStep: step, keepTraces: 16, onProgress: io.onProgress };
+  // The journal is opened once the problems are made (arguments are evaluated in order): a config that cannot make
+  // them fails without leaving a journal behind.
+  const withJournal = () => ({ ...o, journal: io.journal ? EvalJournal.open(io.journal, { config: cfg, step, split }) : undefined });
   const rng = new Rng(cfg.seed).fork('eval');
-  if (split === 'validation') return evaluate(model, tok, controller, validationProblems(task, cfg), task, o, rng);
-  if (task.evalSets) return evaluateSets(model, tok, controller, task.evalSets(cfg.eval.problems), task, o, rng);
+  if (split === 'validation') return evaluate(model, tok, controller, validationProblems(task, cfg), task, withJournal(), rng);
+  if (task.evalSets) return evaluateSets(model, tok, controller, task.evalSets(cfg.eval.problems), task, withJournal(), rng);
   // The held-out set does not depend on the run's seed: every method and seed is evaluated on the same problems.
   const problems = task.generate(new Rng(0).fork('eval-problems'), 'test', cfg.eval.problems, cfg.task.difficulty);
-  return evaluate(model, tok, controller, problems, task, o, rng);
+  return evaluate(model, tok, controller, problems, task, withJournal(), rng);
 }
 
 /**
