@@ -1,15 +1,16 @@
 // `introllm ablate --grid NAME` (or `--grid-file F`, a grid defined in a JSON or YAML file): one ablation grid
 // (src/experiments/ablations.ts) over seeds, written to runs/ablations/<preset>/<grid>/ (--reference: the committed
-// results/ablations/<preset>/<grid>/) with table.md and table.json (variant, accuracy, 95% CI, Pass@k) and the bar
-// figure figures/ablation.{html,png}.
+// results/ablations/<preset>/<grid>/) with table.md and table.json (variant, accuracy, 95% CI, Pass@k, the paired
+// difference to the grid's default) and the bar figure figures/ablation.{html,png} (each variant minus the default).
 import * as path from 'node:path';
 import type { Command } from '../cli';
 import type { MethodSummary } from '../experiments/summary';
 import { KitError } from '../errors';
-import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
-import { ablationFigure, galleryHtml, renderPng } from '../plots';
+import { writeJsonAtomic } from '../io/atomic';
+import type { AblationTable } from '../plots';
 import { ABLATION_GRIDS, ablationGrid, defaultVariantOf, loadAblationGridFile, writeFolderGrid } from '../experiments/ablations';
-import { Comparisons, REPRODUCE_PRESETS, reproduce } from '../experiments/reproduce';
+import { folderContext, writeAblationFigure } from '../experiments/figures';
+import { Comparisons, REPRODUCE_PRESETS, reproduce, runDirOf } from '../experiments/reproduce';
 import { intFlag, intListFlag, parseFlags } from './args';
 import { CONFIG_FLAGS, configInputs, configUsage, STUDY_OUT_FLAGS, studyOutFromFlags, studyOutUsage } from './config-flags';
 import { LAUNCH_FLAGS, LAUNCH_USAGE, launcherFromFlags, reportPending } from './launch-flags';
@@ -49,21 +50,35 @@ export const command: Command = {
   },
 };
 
-/** table.json and the bar figure figures/ablation.{html,png} of an ablation folder, from its summary (no training). */
-export async function writeAblationOutputs(out: string, gridName: string, preset: string, methods: Record<string, MethodSummary>, cmp: Comparisons,
-  log: (line: string) => void): Promise<void> {
+/** table.json of an ablation folder: each variant's scores and, against the grid's default, its paired difference. */
+export function ablationTableOf(gridName: string, methods: Record<string, MethodSummary>, cmp: Comparisons): AblationTable & { description: string } {
   const grid = ablationGrid(gridName);
-  const table = {
+  return {
     grid: gridName, description: grid.description, default_variant: cmp.default_variant,
     rows: Object.entries(methods).map(([variant, m]) => ({
       variant, accuracy: m.accuracy, ci95: m.ci95, pass_at_k: m.pass_at_k, pass_ci95: m.pass_ci95, seeds: m.seeds,
       ...(cmp.vs_default?.[variant] ? { vs_default: cmp.vs_default[variant] } : {}),
     })),
   };
+}
+
+/** The before-RL model's accuracy minus the default's (a fraction), from the comparisons, or null. */
+export function beforeRlDeltaOf(cmp: Pick<Comparisons, 'default_variant' | 'vs_before_rl'>): number | null {
+  const d = cmp.default_variant ? cmp.vs_before_rl?.[cmp.default_variant] : undefined;
+  return d ? -d.diff : null;
+}
+
+/**
+ * table.json and the bar figure figures/ablation.{html,png} of an ablation folder, from its summary (no training): each
+ * variant's paired difference to the grid's default with its CI, titled with the testbed and n.
+ */
+export async function writeAblationOutputs(out: string, gridName: string, preset: string, methods: Record<string, MethodSummary>, cmp: Comparisons,
+  log: (line: string) => void): Promise<void> {
+  const table = ablationTableOf(gridName, methods, cmp);
   writeJsonAtomic(path.join(out, 'table.json'), table);
-  const fig = ablationFigure(table, { title: `Ablation '${gridName}' at the ${preset} preset (95% CIs)` });
-  const page = path.join(out, 'figures', 'ablation.html');
-  writeFileAtomic(page, galleryHtml([{ title: grid.description, fig }], `IntroLLM kit: ablation '${gridName}' (${preset})`, [], page));
-  const png = await renderPng([{ file: path.join(out, 'figures', 'ablation.png'), fig }]);
-  if (png.skipped) log(`figures: HTML only (${png.skipped})`);
+  const labels = Object.keys(methods);
+  const seeds = [...new Set(Object.values(methods).flatMap((m) => m.seeds))].sort((a, b) => a - b);
+  const context = folderContext((l, s) => runDirOf(out, l, s), cmp.default_variant ?? labels[0], seeds);
+  const fig = await writeAblationFigure(out, table, { context, beforeRlDelta: beforeRlDeltaOf(cmp), pageTitle: `IntroLLM kit: ablation '${gridName}' (${preset})` });
+  if (fig.pngSkipped) log(`figures: HTML only (${fig.pngSkipped})`);
 }

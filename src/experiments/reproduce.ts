@@ -221,9 +221,11 @@ export async function summariseReproduction(out: string, methods: string[], seed
     const cfg = readRunConfig(runDirOf(out, m, evals.get(m)![0].seed));
     return cfg ? [[m, runBudget(cfg, isLearnedController(cfg.controller.name))]] : [];
   }));
-  const fig = await writeReproductionFigures({ out, labels: Object.keys(summary.methods), seeds, runDir: (l, s) => runDirOf(out, l, s), summary, title: `IntroLLM kit: ${preset} reproduction` });
-  if (fig.pngSkipped) log(`figures: HTML only (${fig.pngSkipped})`);
   const cmp = comparisons(out, evals, seeds, ks, opts.defaultVariant);
+  // The figures draw the before-RL model as their reference.
+  const fig = await writeReproductionFigures({ out, labels: Object.keys(summary.methods), seeds, runDir: (l, s) => runDirOf(out, l, s),
+    summary: { ...summary, ...(cmp.before_rl ? { before_rl: cmp.before_rl } : {}) }, title: `IntroLLM kit: ${preset} reproduction` });
+  if (fig.pngSkipped) log(`figures: HTML only (${fig.pngSkipped})`);
   const head = headMovement(out, seeds, evals.get('introllm') ?? [], fig.interpretability.introllm);
   writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, budget, ...cmp, interpretability: fig.interpretability, ...(head ? { head } : {}) });
   // With several benchmarks the headline columns are the macro average; a second table has each benchmark.

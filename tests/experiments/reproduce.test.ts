@@ -167,6 +167,15 @@ describe('introllm reproduce', () => {
     expect(f.status, f.stderr).toBe(0);
     expect(JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'))).toEqual(summary);
     expect(JSON.parse(fs.readFileSync(path.join(out, 'table.json'), 'utf8'))).toEqual(table);
+    // --figures-only redraws from the folder's summary and table, which it leaves byte for byte as they are; the bar
+    // figure is the paired difference to the default.
+    const before = ['summary.json', 'table.json', 'table.md'].map((x) => fs.readFileSync(path.join(out, x), 'utf8'));
+    fs.rmSync(path.join(out, 'figures', 'ablation.html'));
+    const fo = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'introllm.js'), 'figures', '--figures-only', out],
+      { encoding: 'utf8', cwd: ROOT, env: { ...process.env, INTROLLM_CHROMIUM: path.join(dir, 'no-chromium') } }); // HTML is enough here
+    expect(fo.status, fo.stderr).toBe(0);
+    expect(['summary.json', 'table.json', 'table.md'].map((x) => fs.readFileSync(path.join(out, x), 'utf8'))).toEqual(before);
+    expect(fs.readFileSync(path.join(out, 'figures', 'ablation.html'), 'utf8')).toContain('minus the default');
   });
 
   it('eval: methods × sampling seeds on the untrained model → summary.json, table.md and per-seed evals', () => {
@@ -195,6 +204,12 @@ describe('introllm reproduce', () => {
       '--set', `model.dir=${modelDir}`, '--set', 'eval.maxNewTokens=6', '--set', 'eval.problems=4');
     expect(changed.status, changed.stderr).toBe(0);
     expect(changed.stderr).not.toContain('kept from');
+    // A τ sweep's folder gets its figure (a PNG where Chromium is, else an HTML page) and keeps its summary.
+    const kept = fs.readFileSync(path.join(out, 'summary.json'), 'utf8');
+    const f = run('figures', out);
+    expect(f.status, f.stderr).toBe(0);
+    expect(fs.readdirSync(path.join(out, 'figures')).filter((x) => x.startsWith('tau-sweep.'))).toHaveLength(1);
+    expect(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')).toBe(kept);
   });
 
   it('eval on benchmark files too long for the model fails before sampling, naming the problem and the limit', () => {
