@@ -288,7 +288,7 @@ export function ablationFigure(table: AblationTable, options: AblationFigureOpti
   const color = (r: AblationDeltaRow) => (r.ci && r.ci[0] > 0 ? '#2ca02c' : r.ci && r.ci[1] < 0 ? '#d62728' : '#4c72b0');
   const data: PlotTrace[] = [{
     type: 'bar', name: `variant − default (Avg@${k} points, paired 95% CI)`, x: others.map((r) => labels[rows.indexOf(r)]), y: others.map((r) => num(r.delta)),
-    marker: { color: others.map(color) }, error_y: errorBars(others.map((r) => r.delta ?? NaN), others.map((r) => r.ci)),
+    marker: { color: others.map(color) }, error_y: errorBars(others.map((r) => r.delta ?? NaN), others.map((r) => r.ci)), showlegend: false, // colours: the subtitle
     customdata: others.map((r) => r.mde80),
     hovertemplate: '%{x}<br>Δ %{y:.1f} points<br>detectable at 80% power: %{customdata:.1f}<extra></extra>',
   }];

@@ -47,9 +47,9 @@ export function titleText(main: string, ...details: (string | undefined)[]): str
   return [main, ...details.filter((d): d is string => !!d).map((d) => `<sup>${d}</sup>`)].join('<br>');
 }
 
-/** The top margin a titleText with this many lines needs (the plot starts below the title). */
+/** The top margin a titleText needs so that its last line stays above the plot (about 30 px a line). */
 export function titleMargin(title: string): number {
-  return 50 + 22 * (title.split('<br>').length - 1);
+  return Math.max(60, 44 + 30 * (title.split('<br>').length - 1));
 }
 
 /** The common layout of every figure: white template, a title, legend on the right. */

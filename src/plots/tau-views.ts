@@ -196,12 +196,10 @@ export function tauByClassFigure(input: readonly MethodTraces[], options: TauByC
     };
   });
   const n = traceCountText(methods);
-  const notes = [
-    `bars with fewer than ${minTokens} tokens are not drawn${sel.omitted.length ? `; classes left out: ${sel.omitted.map((o) => `${o.cls} (at most ${o.count})`).join(', ')}` : ''}`,
-    constant.length ? `not shown (τ constant): ${constant.map((m) => m.method).join(', ')}` : '',
-  ].filter(Boolean).join('; ');
   const title = titleText(options.title ?? (kind === 'box' ? 'τ by token class' : 'Mean τ by token class (95% CI over problems)'),
-    [testbedLabel(options.context ?? {}), n ? `evaluation traces: ${n}${methods.length > 1 ? ' per method' : ''}` : ''].filter(Boolean).join(' · '), notes);
+    [testbedLabel(options.context ?? {}), n ? `evaluation traces: ${n}${methods.length > 1 ? ' per method' : ''}` : ''].filter(Boolean).join(' · '),
+    `bars with fewer than ${minTokens} tokens are not drawn${sel.omitted.length ? `; classes left out: ${sel.omitted.map((o) => `${o.cls} (at most ${o.count})`).join(', ')}` : ''}`,
+    constant.length ? `not shown (τ constant): ${constant.map((m) => m.method).join(', ')}` : '');
   return {
     data,
     layout: baseLayout(title, {
