@@ -8,9 +8,10 @@
 // The wasm backend lacks the UnsortedSegmentSum kernel, which the gradient of tf.gather (the embedding lookup) needs;
 // registerWasmExtras() adds a plain implementation so that training works on wasm.
 import * as tf from '@tensorflow/tfjs';
-import { gemmRoute, gemmRouteFromEnv, installKitGemm, installKitGemmCpu, setGemmRoute } from './lm/kernels/gemm';
+import { GemmRoute, gemmRoute, installKitGemm, installKitGemmCpu, setGemmRoute } from './lm/kernels/gemm';
+import { fitWasm } from './plan/run-plan';
 import { KitError } from './errors';
-import { installDawnTickHook, patchWebgpuBackend } from './webgpu-node';
+import { installDawnTickHook, patchWebgpuBackend, setWebgpuPoolBytes } from './webgpu-node';
 
 export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -133,10 +134,11 @@ function wasmDetail(): string {
   return `simd ${simd ? 'on' : 'off'}, ${threads ? 'multi-threaded' : 'one thread'}, matMul ${simd ? gemmRoute() : 'tfjs'}`;
 }
 
-/** Puts the kit's matMul in front of the cpu backend's (src/lm/kernels/gemm.ts; off with INTROLLM_GEMM=tfjs); its details. */
+/** Puts the kit's matMul in front of the cpu backend's (src/lm/kernels/gemm.ts; off with route 'tfjs', config key
+ *  device.gemm); its details. */
 function startCpuMatMul(): string {
   installKitGemmCpu();
-  return `pure JavaScript, matMul ${gemmRouteFromEnv() === 'tfjs' ? 'tfjs' : 'kit (wasm SIMD)'}`;
+  return `pure JavaScript, matMul ${gemmRoute() === 'tfjs' ? 'tfjs' : 'kit (wasm SIMD)'}`;
 }
 
 async function start(name: BackendName, auto: boolean): Promise<string> {
@@ -224,40 +226,8 @@ function unsortedSegmentSumWasm(args: { inputs: { x: tf.TensorInfo; segmentIds: 
   return out;
 }
 
-/** The wasm backend's heap: 32-bit addresses. */
-export const WASM_HEAP_BYTES = 4 * 2 ** 30;
-
-/** Room a run needs on the heap besides the weights: an evaluation chunk's KV cache (capped at 768 MiB), activations, φ. */
-export const WASM_WORK_BYTES = 2 ** 30;
-
-/** Where a run keeps θ's training state: 'none' (θ frozen), 'device' (gradients and Adam's moments on the backend, the
- * default), 'host' (in host memory, streamed from the backward pass: src/rl/grpo/host-adam.ts). */
-export type ThetaState = 'none' | 'device' | 'host';
-
-/**
- * The wasm heap a model needs, estimated. With XNNPACK running the 2-D matMuls (`packed`, the default route), its
- * float32 weights twice — XNNPACK keeps a packed copy of every weight matrix it has multiplied with (measured: a
- * [1024, 151936] matrix grows the process by 580 MB at its first matMul) — plus WASM_WORK_BYTES; with the kit's own
- * matMul everywhere (route 'all', src/lm/kernels/gemm.ts) the weights once. Training θ with its state on the device adds
- * three times the weights (the gradients and Adam's two moments); with its state on the host only the largest tensor
- * (`largestBytes`: the one gradient that exists whole on the heap, the LM head's, and the new copy of a weight being
- * written back). Qwen2.5-0.5B's 1.98 GB need 5.03 GB packed (its training aborted in XNNPACK) and 3.05 GB lean, 8.98 GB
- * to train θ on the device and 3.59 GB on the host; Qwen3-0.6B's 2.38 GB need 5.84 and 3.46 GB, 10.61 GB to train θ
- * on the device and 4.08 GB on the host.
- */
-export function wasmHeapNeeded(weightBytes: number, packed = true, theta: ThetaState = 'none', largestBytes = 0): number {
-  return ((packed ? 2 : 1) + (theta === 'device' ? 3 : 0)) * weightBytes + WASM_WORK_BYTES + (theta === 'host' ? largestBytes : 0);
-}
-
-const gb = (b: number) => (b / 1e9).toFixed(2);
-
-/** INTROLLM_THETA_ADAM: 'host' or 'device' forces where θ's training state lives; unset lets fitBackendToModel choose. */
-function thetaStateFromEnv(): 'host' | 'device' | null {
-  const v = process.env.INTROLLM_THETA_ADAM;
-  if (v === undefined || v === '') return null;
-  if (v !== 'host' && v !== 'device') throw new KitError(`INTROLLM_THETA_ADAM must be 'host' or 'device', got '${v}'`);
-  return v;
-}
+// The heap arithmetic and the wasm decision are the plan's (src/plan/run-plan.ts); re-exported for their users.
+export { ThetaState, WASM_HEAP_BYTES, WASM_WORK_BYTES, wasmHeapNeeded } from './plan/run-plan';
 
 export interface BackendFit {
   /** The backend the model will run on. */
@@ -266,58 +236,66 @@ export interface BackendFit {
   thetaOnHost: boolean;
 }
 
-/**
- * Before a model's weights are created, on wasm (`theta`: whether the run trains the weights, 'device' keeping their
- * training state on the backend, 'auto' choosing; `largestBytes`: the model's largest tensor): the first of these that
- * fits the 4 GiB heap is taken —
- *   1. the default matMul route (XNNPACK's packed copies), θ's training state on the heap;
- *   2. the kit's matMul for every product (route 'all': no packed copies), θ's state on the heap;
- *   3. and 4. the same two with θ's gradients and Adam's moments in host memory (only with theta 'auto');
- * each change from the default said once on stderr. A model for which none fits moves to the cpu backend (pure
- * JavaScript, no heap limit, slower) when wasm was picked automatically, or stays with a warning when it was asked for
- * by name. An INTROLLM_GEMM set by the user is kept, with a warning when it will not fit; INTROLLM_THETA_ADAM=host|device
- * fixes where θ's state goes.
- */
-export function fitBackendToModel(weightBytes: number, what: string, o: { theta?: 'none' | 'device' | 'auto'; largestBytes?: number } = {}): BackendFit {
-  const theta = (o.theta ?? 'none') !== 'none';
-  const forced = o.theta === 'device' ? 'device' : o.theta === 'auto' ? thetaStateFromEnv() : null;
-  if (!current || current.name !== 'wasm' || tf.getBackend() !== 'wasm') return { backend: current, thetaOnHost: forced === 'host' };
-  const largest = o.largestBytes ?? 0;
-  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-  const states: ThetaState[] = !theta ? ['none'] : forced ? [forced] : ['device', 'host'];
-  const plans = states.flatMap((state) => [{ state, packed: true }, ...(simd ? [{ state, packed: false }] : [])])
-    .map((p) => ({ ...p, need: wasmHeapNeeded(weightBytes, p.packed, p.state, largest) }));
-  const sizes = `${what} has ${gb(weightBytes)} GB of float32 weights${theta ? ' and the run trains them' : ''}`;
-  const plan = plans.find((p) => p.need <= WASM_HEAP_BYTES);
-  if (plan) {
-    const thetaOnHost = plan.state === 'host';
-    if (!plan.packed && gemmRoute() !== 'all') {
-      const packedNeed = plans.find((p) => p.state === plan.state && p.packed)!.need;
-      const why = `${sizes}: with XNNPACK's packed copies they would need about ${gb(packedNeed)} GB of the ${gb(WASM_HEAP_BYTES)} GB heap, without them ${gb(plan.need)} GB`;
-      if (process.env.INTROLLM_GEMM) {
-        logLine(`introllm: warning: ${why}; INTROLLM_GEMM=${process.env.INTROLLM_GEMM} keeps XNNPACK (expect an abort in xnn_create_fully_connected)`);
-      } else {
-        setGemmRoute('all');
-        current = { name: 'wasm', detail: wasmDetail() };
-        logLine(`introllm: matMul route 'all' (the kit's kernel for every product, no packed weight copies): ${why}`);
-      }
-    }
-    if (thetaOnHost && !forced) {
-      const onHeap = plans.filter((p) => p.state === 'device').at(-1)!.need;
-      logLine(`introllm: θ's gradients and Adam's moments in host memory (handed over during the backward pass): ${sizes}; on the heap with them θ's training would need about ${gb(onHeap)} GB of the ${gb(WASM_HEAP_BYTES)} GB heap, with them on the host ${gb(plan.need)} GB`);
-    }
-    return { backend: current, thetaOnHost };
-  }
-  const least = plans.at(-1)!.need;
-  const why = `${sizes}; on wasm they need at least about ${gb(least)} GB of its ${gb(WASM_HEAP_BYTES)} GB heap${simd ? '' : ' (the weights plus XNNPACK\'s packed copies)'}`;
-  if (!autoPicked) {
-    logLine(`introllm: warning: ${why}; wasm was requested, so it stays (expect "memory access out of bounds"; --backend cpu has no such limit)`);
-    return { backend: current, thetaOnHost: plans.at(-1)!.state === 'host' };
-  }
+/** Whether the running backend was picked automatically (the plan may then move wasm to cpu). */
+export function backendAutoPicked(): boolean {
+  return autoPicked;
+}
+
+/** Moves the running wasm backend to cpu (pure JavaScript, no heap limit), saying why. */
+function switchToCpu(why: string): void {
   // tf.setBackend is async only for backends whose start-up is; the cpu backend's is not, so the switch happens now.
   void tf.setBackend('cpu');
   if (tf.getBackend() !== 'cpu') throw new KitError(`${why}, and switching to the cpu backend failed (TF.js stayed on '${tf.getBackend()}'); pass --backend cpu`);
   current = { name: 'cpu', detail: `${startCpuMatMul()}; chosen instead of wasm because ${why}` };
-  logLine(`introllm: TF.js backend cpu instead of wasm: ${why}`);
-  return { backend: current, thetaOnHost: forced === 'host' };
+}
+
+/**
+ * Applies a run's plan (src/plan/run-plan.ts) to the running backend before any weight is created: the backend it
+ * chose (wasm → cpu when the heap cannot hold the model), the matMul route (device.gemm or the plan's choice), the
+ * webgpu buffer pool (device.webgpuPoolMB). Decides nothing itself; each change from the default is said once.
+ */
+export function applyRunPlan(plan: { backend: BackendName; gemm: GemmRoute | null; webgpu_pool_bytes: number | null; notes: string[] }): BackendInfo | null {
+  if (!current) return current;
+  if (current.name === 'wasm' && tf.getBackend() === 'wasm') {
+    if (plan.backend === 'cpu') {
+      const why = plan.notes.find((n) => n.startsWith('TF.js backend cpu instead of wasm: '))?.slice('TF.js backend cpu instead of wasm: '.length) ?? 'the plan chose the cpu backend';
+      switchToCpu(why);
+      logLine(`introllm: TF.js backend cpu instead of wasm: ${why}`);
+    } else if (plan.gemm && plan.gemm !== gemmRoute()) {
+      setGemmRoute(plan.gemm);
+      current = { name: 'wasm', detail: wasmDetail() };
+      const why = plan.notes.find((n) => n.startsWith("matMul route 'all'"));
+      if (why) logLine(`introllm: ${why}`);
+    }
+    for (const n of plan.notes) if (n.startsWith('warning: ')) logLine(`introllm: ${n}`);
+  } else if (current.name === 'cpu' && plan.gemm && plan.gemm !== gemmRoute()) {
+    setGemmRoute(plan.gemm);
+  }
+  if (current.name === 'webgpu' && plan.webgpu_pool_bytes !== null) setWebgpuPoolBytes(plan.webgpu_pool_bytes);
+  return current;
+}
+
+/**
+ * For callers without a run plan (bench, and the loaders of evaluation-only commands): before a model's weights are
+ * created, on wasm, the plan's heap decision (fitWasm in src/plan/run-plan.ts: the matMul route, where θ's state
+ * goes, or cpu when nothing fits an automatically picked wasm), applied and said once on stderr. `theta`: whether the
+ * weights train, 'device' keeping their state on the backend, 'auto' letting the decision choose.
+ */
+export function fitBackendToModel(weightBytes: number, what: string, o: { theta?: 'none' | 'device' | 'auto'; largestBytes?: number } = {}): BackendFit {
+  const theta = o.theta ?? 'none';
+  if (!current || current.name !== 'wasm' || tf.getBackend() !== 'wasm') return { backend: current, thetaOnHost: false };
+  const fit = fitWasm({ weightBytes, largestBytes: o.largestBytes ?? 0, trainsTheta: theta !== 'none', thetaAdam: theta === 'device' ? 'device' : 'auto',
+    gemm: gemmRoute() === 'batched' ? 'auto' : gemmRoute(), simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), autoPicked, what });
+  if (fit.backend === 'cpu') {
+    const why = fit.lines[0].slice('TF.js backend cpu instead of wasm: '.length);
+    switchToCpu(why);
+    logLine(`introllm: ${fit.lines[0]}`);
+    return { backend: current, thetaOnHost: false };
+  }
+  if (fit.gemm !== gemmRoute()) {
+    setGemmRoute(fit.gemm);
+    current = { name: 'wasm', detail: wasmDetail() };
+  }
+  for (const l of fit.lines) logLine(`introllm: ${l}`);
+  return { backend: current, thetaOnHost: fit.theta === 'host' };
 }

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sft: load('./commands/sft'),
   train: load('./commands/train'),
   config: load('./commands/config'),
+  plan: load('./commands/plan'),
   reproduce: load('./commands/reproduce'),
   ablate: load('./commands/ablate'),
   select: load('./commands/select'),

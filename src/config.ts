@@ -34,6 +34,7 @@ export interface ExperimentConfig {
     promptsPerStep: number;
     groupSize: number;
     maxNewTokens: number;
+    chunkRows: number | 'auto';
   };
   controller: { name: string } & Partial<ControllerConfig>;
   grpo: {
@@ -47,6 +48,7 @@ export interface ExperimentConfig {
     tempEpochs: number;
     maxGradNorm: number;
     phiDiagnostics: boolean;
+    microBatchRows: number | 'auto';
   };
   optim: {
     lrToken: number;
@@ -66,6 +68,14 @@ export interface ExperimentConfig {
     k: number;
     maxNewTokens: number;
     split: string;
+    chunkRows: number | 'auto';
+    kvBudgetBytes: number | 'auto';
+  };
+  device: {
+    memory: string | number;
+    thetaAdam: string;
+    gemm: string;
+    webgpuPoolMB: number;
   };
 }
 
@@ -73,9 +83,9 @@ const BASE: ExperimentConfig = {
   seed: 0,
   model: { dir: 'data/models/tiny-guess' },
   task: { name: 'guess', difficulty: 1, optimalTau: [0.6, 1.4], trainPool: 0, trainBenchmark: 'math_train', evalBenchmarks: ['math500'], dataDir: '', chatTemplate: true, instruction: DEFAULT_INSTRUCTION },
-  rollout: { promptsPerStep: 4, groupSize: 16, maxNewTokens: 64 },
+  rollout: { promptsPerStep: 4, groupSize: 16, maxNewTokens: 64, chunkRows: 'auto' },
   controller: { name: 'introllm' },
-  grpo: { advantage: 'grpo', scaleByStd: true, clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean', epochs: 1, tempEpochs: 5, maxGradNorm: 1.0, phiDiagnostics: false },
+  grpo: { advantage: 'grpo', scaleByStd: true, clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean', epochs: 1, tempEpochs: 5, maxGradNorm: 1.0, phiDiagnostics: false, microBatchRows: 'auto' },
   // Chosen on the validation split (introllm select): lrToken in results/selection/tiny/lr-token (1e-4 of 3e-5 … 3e-3),
   // then lrTemp at that lrToken, the sequential schedule, the [0.4, 1.6] range and the mean evaluation action in
   // results/selection/tiny/lr-temp (1e-2 of 1e-3, 3e-3, 1e-2, 3e-2).
@@ -84,7 +94,9 @@ const BASE: ExperimentConfig = {
   // (results/selection/tiny/schedule: sequential 20.4%, joint 20.3%); alternate and the others are ablations.
   schedule: { mode: 'sequential', tokenSteps: 1, tempSteps: 1 },
   train: { steps: 40, checkpointEvery: 1 },
-  eval: { problems: 400, k: 4, maxNewTokens: 64, split: 'test' },
+  eval: { problems: 400, k: 4, maxNewTokens: 64, split: 'test', chunkRows: 'auto', kvBudgetBytes: 'auto' },
+  // Memory and device: resolved once per run by the plan (src/plan/run-plan.ts, `introllm plan`).
+  device: { memory: 'auto', thetaAdam: 'auto', gemm: 'auto', webgpuPoolMB: 1024 },
 };
 
 /** A description for every key of BASE (a leaf: its meaning, and where its default comes from). */
@@ -128,6 +140,10 @@ export const CONFIG_DOCS: Docs<Omit<ExperimentConfig, 'controller'>> & { control
     groupSize:
       'G: samples per prompt (the GRPO group). Paper: not known; ours: 16 (≥ 2 needed for a group baseline).',
     maxNewTokens: 'Generation length limit (tokens).',
+    chunkRows:
+      "Rows generated together in a rollout chunk (a number, or 'auto': the largest that fits the device, chosen by " +
+      "the run's plan, src/plan/run-plan.ts; whole groups where one fits). Ours: auto. The trainer does not yet " +
+      'split a rollout: a plan that needs fewer rows than the batch is refused by `train` (`introllm plan` says so).',
   },
   controller: {
     name:
@@ -153,6 +169,10 @@ export const CONFIG_DOCS: Docs<Omit<ExperimentConfig, 'controller'>> & { control
       "Record the φ gradient's signal-to-noise at every step that trains φ (diag/* in metrics.jsonl: the cosine " +
       "between the gradients of the batch's two halves, the high-entropy tokens' share; src/rl/grpo-step.ts). " +
       'Costs four more backward passes through the head per step. Ours: off (the instruments study turns it on).',
+    microBatchRows:
+      "Rows per GRPO update micro-batch (a number, or 'auto': the largest divisor of the batch whose forward and " +
+      "backward fit the device, chosen by the run's plan). Ours: auto. The trainer does not yet split an update: a " +
+      'plan that needs fewer rows than the batch is refused by `train`.',
   },
   optim: {
     lrToken: 'Adam learning rate of the token policy θ. Ours.',
@@ -185,6 +205,31 @@ export const CONFIG_DOCS: Docs<Omit<ExperimentConfig, 'controller'>> & { control
     split:
       "Which problems `train` and `eval` score: 'test' (held-out, the reported numbers) or 'validation' (a slice " +
       'of the training distribution that training never draws; for choosing hyperparameters: `introllm select`).',
+    chunkRows:
+      "Evaluation rows generated together (a number, or 'auto': up to 64, fewer where the device does not hold " +
+      "them; whole problems where a chunk holds one). Chosen by the run's plan. Ours: auto (64 for the kit's models).",
+    kvBudgetBytes:
+      "KV-cache bytes an evaluation chunk may take; a chunk gets fewer rows where its longest prompt needs more (a " +
+      "number, or 'auto': on wasm 768 MiB, three quarters of the heap's working room; elsewhere what the device has " +
+      "left after the weights, θ's optimiser state and the chunk's activations). Chosen by the run's plan. Ours: auto.",
+  },
+  device: {
+    memory:
+      "The device the run plans for: 'auto' (this machine's memory on the CPU backends; on webgpu the adapter's " +
+      "name when it names a known card, else set this), 'cpu', 'h100' (80 GB), 'h200' (141 GB), or a number of GB. " +
+      '`introllm plan --device` sets it for a plan. Ours: auto.',
+    thetaAdam:
+      "Where θ's gradients and Adam's moments live: 'auto' (the plan decides: on the device when the run fits so, " +
+      "else host memory), 'device', or 'host' (HostAdam, src/rl/grpo/host-adam.ts, fed by a streamed backward " +
+      'pass). Was the environment variable INTROLLM_THETA_ADAM. Ours: auto.',
+    gemm:
+      "wasm matMul route (src/lm/kernels/gemm.ts): 'auto' (the plan: 'batched', or 'all' when the heap holds the " +
+      "weights only without XNNPACK's packed copies), 'batched' (the kit's kernel for batched products, XNNPACK " +
+      "for 2-D ones), 'all' (the kit's kernel for every product) or 'tfjs' (tfjs's kernels). Was INTROLLM_GEMM. " +
+      'Ours: auto.',
+    webgpuPoolMB:
+      "webgpu: MiB of freed GPU buffers kept for reuse; beyond it they are destroyed (src/webgpu-node.ts). The plan " +
+      'reserves it on the device. Was INTROLLM_WEBGPU_POOL_MB. Ours: 1024.',
   },
 
 };
@@ -282,6 +327,8 @@ function mergeChecked(base: Record<string, unknown>, over: unknown, schema: Reco
     if (typeof want === 'object' && want !== null && !Array.isArray(want)) {
       out[k] = mergeChecked(base[k] as Record<string, unknown>, v, want as Record<string, unknown>, p, layer, sources);
       continue;
+    } else if (AUTO_OR_NUMBER.has(key) && (v === 'auto' || typeof v === 'number' || (key === 'device.memory' && typeof v === 'string'))) {
+      // A number or 'auto' (resolved by the run's plan); checked by validateConfig.
     } else if (typeName(v) !== typeName(want)) {
       throw new KitError(`${at(p)}: config key '${key}' must be a ${typeName(want)}, got ${typeName(v)} ${JSON.stringify(v)}`);
     } else if (Array.isArray(want) && !(v as unknown[]).every((x) => typeof x === typeof want[0])) {
@@ -292,6 +339,9 @@ function mergeChecked(base: Record<string, unknown>, over: unknown, schema: Reco
   }
   return out;
 }
+
+/** Keys whose value is a number or 'auto' (device.memory also a device name), resolved by the plan. */
+const AUTO_OR_NUMBER = new Set(['rollout.chunkRows', 'grpo.microBatchRows', 'eval.chunkRows', 'eval.kvBudgetBytes', 'device.memory']);
 
 /** Parses `key=value` (value as JSON when it parses, else a string) into a nested object. */
 export function parseSetting(setting: string): Record<string, unknown> {
@@ -350,6 +400,25 @@ export function validateConfig(c: ExperimentConfig): void {
   if (!(SCHEDULE_MODES as readonly string[]).includes(c.schedule.mode)) {
     throw new KitError(`config key 'schedule.mode' must be one of ${SCHEDULE_MODES.join(', ')}, got '${c.schedule.mode}'`);
   }
+  const autoInt = (v: number | 'auto', key: string) => {
+    if (v !== 'auto' && !(Number.isInteger(v) && v > 0)) throw new KitError(`config key '${key}' must be a positive integer or 'auto', got ${JSON.stringify(v)}`);
+  };
+  autoInt(c.rollout.chunkRows, 'rollout.chunkRows');
+  autoInt(c.grpo.microBatchRows, 'grpo.microBatchRows');
+  autoInt(c.eval.chunkRows, 'eval.chunkRows');
+  if (c.eval.kvBudgetBytes !== 'auto' && !(typeof c.eval.kvBudgetBytes === 'number' && c.eval.kvBudgetBytes > 0)) {
+    throw new KitError(`config key 'eval.kvBudgetBytes' must be a positive number of bytes or 'auto', got ${JSON.stringify(c.eval.kvBudgetBytes)}`);
+  }
+  const mem = c.device.memory;
+  if (!(mem === 'auto' || mem === 'cpu' || mem === 'h100' || mem === 'h200' || (typeof mem === 'number' && mem > 0 && Number.isFinite(mem)) || (typeof mem === 'string' && /^\d+(\.\d+)?$/.test(mem) && Number(mem) > 0))) {
+    throw new KitError(`config key 'device.memory' must be 'auto', 'cpu', 'h100', 'h200' or a number of GB, got ${JSON.stringify(mem)}`);
+  }
+  const oneOf = (v: string, key: string, valid: readonly string[]) => {
+    if (!valid.includes(v)) throw new KitError(`config key '${key}' must be one of ${valid.join(', ')}, got ${JSON.stringify(v)}`);
+  };
+  oneOf(c.device.thetaAdam, 'device.thetaAdam', ['auto', 'device', 'host']);
+  oneOf(c.device.gemm, 'device.gemm', ['auto', 'batched', 'all', 'tfjs']);
+  if (!(c.device.webgpuPoolMB >= 0)) throw new KitError(`config key 'device.webgpuPoolMB' must be a number of MiB >= 0, got ${c.device.webgpuPoolMB}`);
   const { name, ...rest } = c.controller;
   if (typeof name !== 'string') throw new KitError(`config key 'controller.name' must be a string`);
   resolveControllerConfig(rest); // throws on unknown keys, wrong types, τ_min ≥ τ_max, …
@@ -404,6 +473,27 @@ export interface ResolvedConfig {
   preset?: string;
   /** Where each key set above the kit's defaults got its value (dotted key → source); unlisted keys are defaults. */
   sources: Record<string, ConfigSource>;
+}
+
+/**
+ * A stored run config (a run folder's config.json) with the keys it lacks filled in from the kit's defaults: a run made
+ * before a key existed ran as that key's default (each key is added with the default that keeps the earlier behaviour,
+ * e.g. the plan's 'auto' keys), so resuming it compares like with like. Keys it has are kept as they are; anything that
+ * is not a config object is returned unchanged.
+ */
+export function withConfigDefaults(stored: unknown): unknown {
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObj(stored) || !isObj(stored.rollout) || !isObj(stored.grpo)) return stored;
+  const fill = (base: Record<string, unknown>, have: Record<string, unknown>, top: boolean): Record<string, unknown> => {
+    const out: Record<string, unknown> = { ...have };
+    for (const [k, v] of Object.entries(base)) {
+      if (top && k === 'controller') continue; // the controller's options are resolved by the controller itself
+      if (!(k in have)) out[k] = structuredClone(v);
+      else if (isObj(v) && isObj(have[k])) out[k] = fill(v, have[k] as Record<string, unknown>, false);
+    }
+    return out;
+  };
+  return fill(BASE as unknown as Record<string, unknown>, stored, true);
 }
 
 /** BASE ← preset ← config file ← overrides, each checked; then validated. Records each key's source. */

@@ -21,8 +21,8 @@
 //   and the next read (sync or async) throws instead.
 // * tfjs's buffer pool keeps every freed GPU buffer for reuse, per exact size, forever: sequences that grow (full
 //   recompute, training on batches of varying length) filled 21 GB of lavapipe's memory on the benchmark shape
-//   before the OOM killer struck. Free buffers beyond INTROLLM_WEBGPU_POOL_MB (default 1024) are destroyed, the
-//   oldest sizes first.
+//   before the OOM killer struck. Free buffers beyond config key device.webgpuPoolMB (default 1024 MiB; the run's
+//   plan applies it with setWebgpuPoolBytes) are destroyed, the oldest sizes first.
 // * Dawn releases a bind group when its JS wrapper is garbage-collected AND Node's event loop turns (Node 20 runs
 //   N-API finalizers from an immediate). The kit's loops are synchronous, and tfjs makes a bind group (plus a layout
 //   wrapper) per dispatch: lavapipe maps memory per descriptor set, so a 160-token evaluation reached the kernel's
@@ -114,7 +114,7 @@ export function patchWebgpuBackend(): void {
   watchValidationErrors(backend);
   patchReadSync(backend);
   chunkAddN(backend);
-  boundBufferPool(backend, poolBytes());
+  boundBufferPool(backend);
   cacheBindGroups(backend);
 }
 
@@ -173,11 +173,13 @@ function cacheBindGroups(backend: WebgpuBackendLike): void {
   };
 }
 
-function poolBytes(): number {
-  const raw = process.env.INTROLLM_WEBGPU_POOL_MB;
-  const mb = raw === undefined || raw === '' ? 1024 : Number(raw);
-  if (!(mb >= 0)) throw new Error(`INTROLLM_WEBGPU_POOL_MB must be a number of MiB >= 0, got '${raw}'`);
-  return mb * 2 ** 20;
+/** Bytes of free buffers the pool keeps (config key device.webgpuPoolMB, set from the run's plan). */
+let poolCap = 1024 * 2 ** 20;
+
+/** Sets the buffer pool's cap (bytes); takes effect at the next release. */
+export function setWebgpuPoolBytes(bytes: number): void {
+  if (!(bytes >= 0)) throw new Error(`webgpu buffer pool: the cap must be a number of bytes >= 0, got ${bytes}`);
+  poolCap = bytes;
 }
 
 interface BufferManagerLike {
@@ -188,12 +190,13 @@ interface BufferManagerLike {
   releaseBuffer(b: unknown, reuse?: boolean): void;
 }
 
-/** Destroys pooled free buffers once they exceed `cap` bytes, oldest sizes first, down to half the cap. */
-function boundBufferPool(backend: WebgpuBackendLike, cap: number): void {
+/** Destroys pooled free buffers once they exceed the cap (poolCap), oldest sizes first, down to half the cap. */
+function boundBufferPool(backend: WebgpuBackendLike): void {
   const bm = backend.bufferManager as unknown as BufferManagerLike;
   const release = bm.releaseBuffer.bind(bm);
   bm.releaseBuffer = (b: unknown, reuse?: boolean) => {
     release(b, reuse);
+    const cap = poolCap;
     if (bm.numBytesAllocated - bm.numBytesUsed <= cap) return;
     for (const list of bm.freeBuffers.values()) {
       while (list.length > 0 && bm.numBytesAllocated - bm.numBytesUsed > cap / 2) {

@@ -8,6 +8,7 @@ import { currentBackend, fitBackendToModel, initBackend, WASM_HEAP_BYTES, wasmHe
 import { gemmRoute, setGemmRoute } from '../src/lm/kernels/gemm';
 import { largestTensorBytes, weightBytes } from '../src/lm/load';
 import { loadHfConfig } from '../src/lm/config';
+import { resolveConfig, setOverrides } from '../src/config';
 
 const QWEN25 = 4 * 494032768;
 const QWEN3 = 4 * 596049920;
@@ -58,12 +59,8 @@ describe('fitBackendToModel', () => {
     expect(h.thetaOnHost).toBe(true);
     expect(lines[2]).toContain("θ's gradients and Adam's moments in host memory");
     expect(lines[2]).toContain('about 8.98 GB of the 4.29 GB heap, with them on the host 3.59 GB');
-    process.env.INTROLLM_THETA_ADAM = 'gpu';
-    try {
-      expect(() => fitBackendToModel(QWEN25, 'x', { theta: 'auto' })).toThrow(/INTROLLM_THETA_ADAM must be 'host' or 'device', got 'gpu'/);
-    } finally {
-      delete process.env.INTROLLM_THETA_ADAM;
-    }
+    // Where θ's state goes is config key device.thetaAdam now (was INTROLLM_THETA_ADAM), checked with the config.
+    expect(() => resolveConfig({ overrides: setOverrides(['device.thetaAdam=gpu']) })).toThrow(/--set device.thetaAdam=gpu: config key 'device.thetaAdam' must be one of auto, device, host, got "gpu"/);
     // With the state kept on the device (the benchmark's training loop) it does not fit: the backend moves to cpu.
     const b = fitBackendToModel(QWEN25, 'bench/shapes/qwen2.5-0.5b', { theta: 'device' }).backend;
     expect(b?.name).toBe('cpu');

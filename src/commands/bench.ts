@@ -15,6 +15,7 @@ import { writeJsonAtomic } from '../io/atomic';
 import { saveModelFolder } from '../lm/checkpoint';
 import { loadHfConfig } from '../lm/config';
 import { loadModel, saveModel, weightBytes } from '../lm/load';
+import { GEMM_ROUTES, GemmRoute, setGemmRoute } from '../lm/kernels/gemm';
 import { randomWeightSource } from '../lm/model';
 import { intFlag, parseFlags, requireFlag } from './args';
 import { CONFIG_FLAGS, configInputs, configUsage } from './config-flags';
@@ -31,18 +32,26 @@ function runTorchPeer(dir: string, o: { batch: number; prompt: number; newTokens
 
 export const command: Command = {
   summary: 'Measure decoding (KV cache), full-recompute and training throughput of a model.',
-  usage: `introllm bench --suite [--peer torch] [--out FILE]  |  introllm bench --rl [--rollouts N] ${configUsage()} [--methods introllm,fixed-1.0] [--steps 3] [--json]  |  introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED [--weights-out DIR]] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--json]`,
+  usage: `introllm bench --suite [--peer torch] [--out FILE]  |  introllm bench --rl [--rollouts N] ${configUsage()} [--methods introllm,fixed-1.0] [--steps 3] [--json]  |  introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED [--weights-out DIR]] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--gemm batched|all|tfjs] [--json]`,
   async run(argv) {
     const f = parseFlags(argv, {
       model: { type: 'string' }, batch: { type: 'string' }, prompt: { type: 'string' }, new: { type: 'string' },
       'train-steps': { type: 'string' }, 'random-init': { type: 'string' }, 'skip-full': { type: 'boolean' },
       peer: { type: 'string' }, 'weights-out': { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string' },
       rl: { type: 'boolean' }, ...CONFIG_FLAGS, methods: { type: 'string' }, steps: { type: 'string' }, rollouts: { type: 'string' },
-      suite: { type: 'boolean' }, out: { type: 'string' },
+      suite: { type: 'boolean' }, out: { type: 'string' }, gemm: { type: 'string' },
     });
-    if (f.suite) return runSuite(f.peer === 'torch', (f.out as string | undefined) ?? path.join('results', 'bench', 'cpu-suite.json'), f.backend as string | undefined);
+    // The wasm/cpu matMul route (config key device.gemm for runs; was the environment variable INTROLLM_GEMM).
+    const gemm = f.gemm as string | undefined;
+    if (gemm !== undefined && !(GEMM_ROUTES as readonly string[]).includes(gemm)) throw new KitError(`--gemm: unknown matMul route '${gemm}'; valid: ${GEMM_ROUTES.join(', ')}`);
+    const start = async () => {
+      const b = await initBackend(f.backend as string | undefined);
+      if (gemm !== undefined) setGemmRoute(gemm as GemmRoute);
+      return b;
+    };
+    if (f.suite) return runSuite(f.peer === 'torch', (f.out as string | undefined) ?? path.join('results', 'bench', 'cpu-suite.json'), f.backend as string | undefined, gemm);
     if (f.rl) {
-      const backend = await initBackend(f.backend as string | undefined);
+      const backend = await start();
       const inputs = configInputs(f);
       const rows = await benchRl(inputs.preset, ((f.methods as string | undefined) ?? 'introllm,fixed-1.0').split(','), intFlag(f, 'steps', 3), intFlag(f, 'seed', 0, 0),
         f.rollouts === undefined ? undefined : intFlag(f, 'rollouts', 0), { configFile: inputs.configFile, sets: inputs.sets });
@@ -57,7 +66,7 @@ export const command: Command = {
     };
     if (f.peer !== undefined && f.peer !== 'torch') throw new KitError(`--peer: only 'torch' is supported, got '${f.peer}'`);
     const randomInit = f['random-init'] === undefined ? undefined : intFlag(f, 'random-init', 0, 0);
-    const backend = await initBackend(f.backend as string | undefined);
+    const backend = await start();
     // With a peer, both sides run on one weight file: random weights are drawn, streamed to a folder (a temporary one
     // unless --weights-out), dropped, and loaded back from that file, timed, as the peer loads it.
     const weightsOut = f['weights-out'] as string | undefined;
@@ -127,12 +136,13 @@ export const SUITE: { name: string; model: string; batch: number; prompt: number
   { name: 'tiny, B128', model: 'bench/shapes/qwen2-tiny', batch: 128, prompt: 32, newTokens: 128 },
 ];
 
-async function runSuite(peer: boolean, out: string, backend?: string): Promise<number> {
+async function runSuite(peer: boolean, out: string, backend?: string, gemm?: string): Promise<number> {
   const bin = path.join(__dirname, '..', '..', 'bin', 'introllm.js');
   const rows: Record<string, unknown>[] = [];
   for (const c of SUITE) {
     const args = [bin, 'bench', '--model', c.model, '--random-init', '0', '--batch', String(c.batch), '--prompt', String(c.prompt), '--new', String(c.newTokens),
-      '--train-steps', '2', '--skip-full', '--json', ...(peer ? ['--peer', 'torch'] : []), ...(backend ? ['--backend', backend] : [])];
+      '--train-steps', '2', '--skip-full', '--json', ...(peer ? ['--peer', 'torch'] : []), ...(backend ? ['--backend', backend] : []),
+      ...(gemm ? ['--gemm', gemm] : [])];
     process.stderr.write(`bench suite: ${c.name} …\n`);
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (r.status !== 0) {

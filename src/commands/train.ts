@@ -1,5 +1,5 @@
-// `introllm train`: one RL run into --out (config.json, metrics.jsonl, ckpt/, eval.json, phases.json: the wall time and
-// peak memory of loading, training and evaluating in the last invocation). Running the same command on the same folder
+// `introllm train`: one RL run into --out (config.json, metrics.jsonl, ckpt/, eval.json, plan.json: the run's memory and
+// device plan, phases.json: the wall time and peak memory of loading, training and evaluating in the last invocation). Running the same command on the same folder
 // resumes it from the last checkpoint.
 import * as path from 'node:path';
 import { initBackend } from '../backend';
@@ -8,8 +8,13 @@ import { startPhase } from '../io/rss';
 import type { Command } from '../cli';
 import { ConfigOverride, resolveConfig } from '../config';
 import { METHOD_NAMES, methodOverride } from '../experiments/methods';
+import { KitError } from '../errors';
+import { requireModelFolder } from '../lm/config';
+import { planFor, runningBackend } from '../plan/gather';
+import { formatPlan, planRefusal } from '../plan/run-plan';
 import { closeRun, evaluateRun, evaluates, openRun, Progress, trainRun } from '../rl/trainer';
 import { reportProgress } from '../io/progress';
+import { modelDirFor } from '../tasks/registry';
 import { parseFlags, requireFlag } from './args';
 import { CONFIG_FLAGS, configInputs, configUsage, setLayers } from './config-flags';
 
@@ -40,10 +45,18 @@ export const command: Command = {
       writeJsonAtomic(path.join(out, 'phases.json'), phases);
       return value;
     };
-    const run = await timed('load', async () => {
-      await initBackend(f.backend as string | undefined);
-      return openRun(cfg, out);
-    });
+    // The run's memory and device plan, made once from the started backend and the model's config.json: printed,
+    // kept in the run folder (plan.json, rewritten by each invocation), and a run it says cannot fit is refused here,
+    // before any weight is loaded.
+    await initBackend(f.backend as string | undefined);
+    const modelDir = modelDirFor(cfg);
+    requireModelFolder(modelDir);
+    const plan = planFor(cfg, { backend: runningBackend(), modelDir });
+    process.stderr.write(`introllm train: plan\n${formatPlan(plan).replace(/^/gm, '  ')}\n`);
+    const refusal = planRefusal(plan);
+    if (refusal) throw new KitError(refusal);
+    const run = await timed('load', () => openRun(cfg, out, plan));
+    writeJsonAtomic(path.join(out, 'plan.json'), plan);
     const startStep = run.step;
     if (run.step > 0) process.stderr.write(`introllm train: resuming ${out} after step ${run.step}\n`);
     const progress = new Progress(`train ${method}`, cfg.train.steps, run.step, 1);

@@ -1,6 +1,7 @@
 // Evaluation runs: k samples per held-out problem with a given temperature controller, graded by the task's verifier,
 // summarised as Avg@k / Pass@k / majority@k with bootstrap CIs over problems (src/eval/metrics.ts).
 import { Decoder } from '../lm/model';
+import { WASM_EVAL_KV_BYTES } from '../plan/run-plan';
 import { Tokenizer } from '../lm/tokenizer';
 import { TemperatureController } from '../policy/types';
 import { Rng } from '../rng';
@@ -22,7 +23,8 @@ export interface EvalOptions {
   trainStep?: number;
   /** Keep the per-token traces (for the interpretability figures) of this many problems. */
   keepTraces?: number;
-  /** KV cache bytes a chunk may take (default EVAL_CACHE_BUDGET_BYTES); fewer rows per chunk where needed. */
+  /** KV cache bytes a chunk may take; fewer rows per chunk where needed. The run's plan sets it (eval_kv_budget_bytes,
+   *  config key eval.kvBudgetBytes); callers without one get the plan's wasm budget, WASM_EVAL_KV_BYTES. */
   cacheBudgetBytes?: number;
   /** Called with (problems finished, problems in all) at the start and after every chunk. */
   onProgress?: (done: number, total: number) => void;
@@ -55,9 +57,6 @@ export interface EvalResult {
   sets?: Record<string, { report: MetricReport; problems: number; tauMean: number; meanLength: number }>;
 }
 
-/** The KV cache memory an evaluation chunk may take (the rows per chunk are lowered to fit). */
-export const EVAL_CACHE_BUDGET_BYTES = 768 * 2 ** 20;
-
 export function evaluate(model: Decoder, tok: Tokenizer, controller: TemperatureController, problems: Problem[], grader: Grader, o: EvalOptions, rng: Rng): EvalResult {
   const rows: { p: number; prompt: number[] }[] = [];
   problems.forEach((pr, p) => {
@@ -71,15 +70,15 @@ export function evaluate(model: Decoder, tok: Tokenizer, controller: Temperature
   let gateSum = 0;
   let entSum = 0;
   let nTok = 0;
-  // At most batchRows rows at once, and no more than a KV cache of EVAL_CACHE_BUDGET_BYTES holds: a 0.6B model's cache
-  // takes 229 KB per row and position, so 64 rows of a 400-token prompt + 32 new tokens would need 6.3 GB (more than
-  // wasm's whole 4 GiB heap). For the kit's tiny models the cap is far above 64 and changes nothing.
+  // At most batchRows rows at once, and no more than a KV cache of the plan's budget holds at these prompts' length: a
+  // 0.6B model's cache takes 229 KB per row and position, so 64 rows of a 400-token prompt + 32 new tokens would need
+  // 6.3 GB (more than wasm's whole 4 GiB heap). For the kit's tiny models the cap is far above 64 and changes nothing.
   // A chunk that can hold a whole problem holds whole problems (its k samples together): they share one prefill
   // (Decoder.prefill computes repeated rows once), and no problem's prompt is prefilled in two chunks. Seen on a 0.6B
   // model: 5-row chunks of k = 2 samples prefilled one of every two problems twice. For the kit's runs (64 rows,
   // k a power of two up to 8) nothing changes.
   const longest = rows.reduce((m, x) => Math.max(m, x.prompt.length), 0) + o.maxNewTokens;
-  const fit = Math.max(1, Math.min(o.batchRows, Math.floor((o.cacheBudgetBytes ?? EVAL_CACHE_BUDGET_BYTES) / model.kvCacheBytes(1, longest))));
+  const fit = Math.max(1, Math.min(o.batchRows, Math.floor((o.cacheBudgetBytes ?? WASM_EVAL_KV_BYTES) / model.kvCacheBytes(1, longest))));
   const perChunk = fit >= o.k ? fit - (fit % o.k) : fit;
   // Problems whose k samples are all in, for onProgress.
   let finished = 0;

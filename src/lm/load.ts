@@ -3,10 +3,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openModelWeights, saveModelFolder } from './checkpoint';
 import { DecoderConfig, expectedWeights, loadHfConfig } from './config';
-import { fitBackendToModel } from '../backend';
+import { applyRunPlan, fitBackendToModel } from '../backend';
 import { KitError } from '../errors';
 import { Decoder, randomWeightSource } from './model';
 import { numel } from './safetensors';
+import type { RunPlan } from '../plan/run-plan';
 
 export interface LoadedModel {
   dir: string;
@@ -18,14 +19,22 @@ export interface LoadedModel {
 
 /**
  * Loads `dir` (HF folder). With `randomInit` set, only config.json is read and the weights are random (seeded, drawn
- * by Decoder.randomFast): the benchmark shapes use this.
+ * by Decoder.randomFast): the benchmark shapes use this. With a run's `plan` (src/plan/run-plan.ts) the backend, matMul
+ * route and where θ's optimiser state lives are the plan's; without one (evaluation-only commands, bench) the plan's
+ * heap decision for this model alone (fitBackendToModel).
  */
-export function loadModel(dir: string, opts: { trainable?: boolean; randomInit?: number; theta?: 'none' | 'device' | 'auto' } = {}): LoadedModel {
+export function loadModel(dir: string, opts: { trainable?: boolean; randomInit?: number; theta?: 'none' | 'device' | 'auto'; plan?: RunPlan } = {}): LoadedModel {
   const config = loadHfConfig(dir);
-  // A model too large for the wasm heap (with θ's gradients and Adam's moments when the run trains θ) switches the
-  // matMul route, keeps θ's training state on the host, or moves an automatically picked backend to cpu, with the
-  // reason on stderr.
-  const { thetaOnHost } = fitBackendToModel(weightBytes(config), dir, { theta: opts.theta, largestBytes: largestTensorBytes(config) });
+  let thetaOnHost: boolean;
+  if (opts.plan) {
+    applyRunPlan(opts.plan);
+    thetaOnHost = opts.plan.theta_state === 'host';
+  } else {
+    // A model too large for the wasm heap (with θ's gradients and Adam's moments when the run trains θ) switches the
+    // matMul route, keeps θ's training state on the host, or moves an automatically picked backend to cpu, with the
+    // reason on stderr.
+    thetaOnHost = fitBackendToModel(weightBytes(config), dir, { theta: opts.theta, largestBytes: largestTensorBytes(config) }).thetaOnHost;
+  }
   if (opts.randomInit !== undefined) return { dir, config, thetaOnHost, model: Decoder.randomFast(config, opts.randomInit, { trainable: opts.trainable }) };
   // Tensor by tensor from disk to the backend: host memory holds one tensor at a time, not the whole checkpoint.
   const source = openModelWeights(dir, config);

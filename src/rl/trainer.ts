@@ -4,7 +4,7 @@
 // checkpoint writes exactly the metrics an uninterrupted run writes.
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
-import { controllerOptions, ExperimentConfig } from '../config';
+import { controllerOptions, ExperimentConfig, withConfigDefaults } from '../config';
 import { evaluate, EvalResult, evaluateSets } from '../eval/evaluate';
 import { EvalJournal, evalJournalFileOf, removeEvalJournal } from '../eval/partial';
 import { KitError } from '../errors';
@@ -13,6 +13,8 @@ import { packedFilesIn } from '../io/packed';
 import { startPhase } from '../io/rss';
 import { loadHfConfig, requireModelFolder } from '../lm/config';
 import { loadModel } from '../lm/load';
+import { planFor, runningBackend } from '../plan/gather';
+import { planRefusal, RunPlan } from '../plan/run-plan';
 import { Decoder } from '../lm/model';
 import { loadTokenizer, Tokenizer } from '../lm/tokenizer';
 import { createController, isLearnedController } from '../policy/registry';
@@ -48,6 +50,8 @@ export interface Run {
   step: number;
   /** The fixed training pool when cfg.task.trainPool > 0 (made on first use). */
   pool?: Problem[];
+  /** The run's memory and device plan (src/plan/run-plan.ts): its evaluation chunks and KV budget are used here. */
+  plan: RunPlan;
 }
 
 function tau0Of(cfg: ExperimentConfig): number {
@@ -60,8 +64,8 @@ export function controllerFor(cfg: ExperimentConfig, hiddenSize: number): Temper
   return createController(name, rest, hiddenSize, new Rng(cfg.seed).fork('controller-init').nextUint32());
 }
 
-/** Opens (or resumes) the run in `dir`. */
-export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> {
+/** Opens (or resumes) the run in `dir`, with its plan (made here when not given: planFor on the running backend). */
+export async function openRun(cfg: ExperimentConfig, dir: string, plan?: RunPlan): Promise<Run> {
   // Everything that can be wrong with the task, its files or the tokenizer fails here, before a run folder exists.
   const task = taskFromConfig(cfg.task);
   const modelDir = modelDirFor(cfg);
@@ -74,15 +78,17 @@ export async function openRun(cfg: ExperimentConfig, dir: string): Promise<Run> 
     throw new KitError(`${dir}: a finished, packed run (${packed.join(', ')}); it is not trained into. Restore it with `
       + `\`introllm pack --unpack ${dir}\`, or choose another --out`);
   }
-  // Whether the heap needs room for θ's gradients and Adam's moments, or they go to host memory (thetaOnHost).
-  const trainsTheta = runTrainsTheta(cfg.schedule, isLearnedController(cfg.controller.name));
-  const { model, thetaOnHost } = loadModel(modelDir, { trainable: true, theta: trainsTheta ? 'auto' : 'none' });
-  const resumed = openRunDir(dir, cfg);
-  const reference = cfg.grpo.klCoef > 0 ? loadModel(modelDir, { trainable: false }).model : null;
+  // The plan decides the backend, the matMul route and where θ's optimiser state lives (thetaOnHost: host memory).
+  const runPlan = plan ?? planFor(cfg, { backend: runningBackend(), modelDir });
+  const refusal = planRefusal(runPlan);
+  if (refusal) throw new KitError(`${dir}: ${refusal}`);
+  const { model, thetaOnHost } = loadModel(modelDir, { trainable: true, plan: runPlan });
+  const resumed = openRunDir(dir, cfg, { fillMissing: withConfigDefaults });
+  const reference = cfg.grpo.klCoef > 0 ? loadModel(modelDir, { trainable: false, plan: runPlan }).model : null;
   const controller = controllerFor(cfg, model.cfg.hiddenSize);
   const theta = createParamGroup('theta', model.variables(), { learningRate: cfg.optim.lrToken }, { onHost: thetaOnHost });
   const phi = controller.learned ? createParamGroup('phi', controller.variables(), { learningRate: cfg.optim.lrTemp }) : null;
-  const run: Run = { cfg, dir, model, reference, tok, task, controller, theta, phi, log: new MetricsLog(path.join(dir, 'metrics.jsonl')), step: 0 };
+  const run: Run = { cfg, dir, model, reference, tok, task, controller, theta, phi, log: new MetricsLog(path.join(dir, 'metrics.jsonl')), step: 0, plan: runPlan };
   if (resumed) {
     const st = await loadCheckpoint(dir, { variables: checkpointVariables(run), optimizers: groups(run) });
     if (st) {
@@ -357,10 +363,14 @@ export interface PolicyEvalIo {
  * each evaluation benchmark (pooled `report`, and `sets` per benchmark). With split 'validation': on
  * validationProblems(task, cfg) instead (choosing hyperparameters, measuring headroom), never on test problems. The
  * sampling stream depends on cfg.seed only (each chunk of rows has its own, so a resumed evaluation draws the same).
+ * `io.plan`: the run's plan (rows per chunk and KV budget).
  */
 export function evaluatePolicy(model: Decoder, tok: Tokenizer, controller: TemperatureController, task: Task, cfg: ExperimentConfig, step: number, split = cfg.eval.split,
-  io: PolicyEvalIo = {}): EvalResult {
-  const o = { k: cfg.eval.k, maxNewTokens: cfg.eval.maxNewTokens, tau0: tau0Of(cfg), batchRows: 64, trainStep: step, keepTraces: 16, onProgress: io.onProgress };
+  io: PolicyEvalIo & { plan?: Pick<RunPlan, 'eval_rows_max' | 'eval_kv_budget_bytes'> } = {}): EvalResult {
+  // Rows per chunk and KV budget: the run's plan, or for an evaluation alone a plan of it (nothing trains).
+  const p = io.plan ?? planFor(cfg, { backend: runningBackend(), modelConfig: model.cfg, evalOnly: true });
+  const o = { k: cfg.eval.k, maxNewTokens: cfg.eval.maxNewTokens, tau0: tau0Of(cfg), batchRows: p.eval_rows_max, cacheBudgetBytes: p.eval_kv_budget_bytes, trainStep: step, keepTraces: 16,
+    onProgress: io.onProgress };
   // The journal is opened once the problems are made (arguments are evaluated in order): a config that cannot make
   // them fails without leaving a journal behind.
   const withJournal = () => ({ ...o, journal: io.journal ? EvalJournal.open(io.journal, { config: cfg, step, split }) : undefined });
@@ -393,7 +403,7 @@ export function validationProblems(task: Task, cfg: ExperimentConfig): Problem[]
 export function evaluateRun(run: Run, onProgress?: PolicyEvalIo['onProgress']): EvalResult {
   const file = path.join(run.dir, 'eval.json');
   const journal = evalJournalFileOf(file);
-  const result = evaluatePolicy(run.model, run.tok, run.controller, run.task, run.cfg, run.step, run.cfg.eval.split, { journal, onProgress });
+  const result = evaluatePolicy(run.model, run.tok, run.controller, run.task, run.cfg, run.step, run.cfg.eval.split, { plan: run.plan, journal, onProgress });
   writeJsonAtomic(file, { step: run.step, ...result }, ONE_RECORD_PER_LINE);
   removeEvalJournal(journal);
   return result;

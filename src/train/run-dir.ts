@@ -18,8 +18,12 @@ function firstDifference(a: unknown, b: unknown, where = ''): string | null {
   return `${where || 'config'}: ${JSON.stringify(a)} there, ${JSON.stringify(b)} now`;
 }
 
-/** Creates `dir` with config.json, or checks that an existing run there has the same config. Returns true if it existed. */
-export function openRunDir(dir: string, config: unknown): boolean {
+/**
+ * Creates `dir` with config.json, or checks that an existing run there has the same config. Returns true if it existed.
+ * `fillMissing` completes the stored config before the comparison (a run made before a config key existed ran as its
+ * default: withConfigDefaults in src/config.ts).
+ */
+export function openRunDir(dir: string, config: unknown, o: { fillMissing?: (old: unknown) => unknown } = {}): boolean {
   const file = path.join(dir, 'config.json');
   if (fs.existsSync(file)) {
     let old: unknown;
@@ -28,7 +32,7 @@ export function openRunDir(dir: string, config: unknown): boolean {
     } catch (e) {
       throw new KitError(`${file}: unreadable (${(e as Error).message}); remove the folder or choose another --out`);
     }
-    const diff = firstDifference(old, config);
+    const diff = firstDifference(o.fillMissing ? o.fillMissing(old) : old, config);
     if (diff) throw new KitError(`${dir} holds a run with a different config (${diff}); choose another --out or delete the folder`);
     return true;
   }

@@ -3,7 +3,10 @@
 // one fits, and the kit's tiny models are far below it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
-import { EVAL_CACHE_BUDGET_BYTES, evaluate } from '../../src/eval/evaluate';
+import { resolveConfig } from '../../src/config';
+import { evaluate } from '../../src/eval/evaluate';
+import { planFor, runningBackend } from '../../src/plan/gather';
+import { WASM_EVAL_KV_BYTES } from '../../src/plan/run-plan';
 import { loadModel } from '../../src/lm/load';
 import { loadTokenizer } from '../../src/lm/tokenizer';
 import { createController } from '../../src/policy/registry';
@@ -27,13 +30,17 @@ describe('evaluate: rows per chunk', () => {
     const longest = Math.max(...problems.map((p) => problemPromptIds(tok, p, task).length)) + o.maxNewTokens;
     // 4 layers × 2 KV heads × head_dim 24 × (k, v) × 4 bytes = 1536 bytes per row and position.
     expect(model.kvCacheBytes(1, longest)).toBe(1536 * longest);
-    expect(Math.floor(EVAL_CACHE_BUDGET_BYTES / model.kvCacheBytes(1, 512))).toBeGreaterThan(64);
+    expect(Math.floor(WASM_EVAL_KV_BYTES / model.kvCacheBytes(1, 512))).toBeGreaterThan(64);
+    // The tiny preset's plan hands evaluate() what it always had: 64 rows per chunk and, on wasm, 768 MiB of KV cache.
+    const plan = planFor(resolveConfig({ preset: 'tiny' }), { backend: runningBackend() });
+    expect(plan.eval_rows_max).toBe(64);
+    if (plan.backend === 'wasm') expect(plan.eval_kv_budget_bytes).toBe(768 * 2 ** 20);
     // A budget of 9 rows with k = 4 takes 8: whole problems per chunk; so does batchRows = 9.
     const capped = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 64, cacheBudgetBytes: model.kvCacheBytes(9, longest) }, new Rng(1));
     const five = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 8 }, new Rng(1));
     expect(evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 9 }, new Rng(1)).problems).toEqual(five.problems);
     const all = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 64 }, new Rng(1));
-    const dflt = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: 64, cacheBudgetBytes: EVAL_CACHE_BUDGET_BYTES }, new Rng(1));
+    const dflt = evaluate(model, tok, ctl, problems, task, { ...o, batchRows: plan.eval_rows_max, cacheBudgetBytes: plan.eval_kv_budget_bytes }, new Rng(1));
     expect(capped.problems).toEqual(five.problems);
     expect(capped.meanLength).toBe(five.meanLength);
     expect(dflt.problems).toEqual(all.problems);

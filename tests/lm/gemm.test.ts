@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
 import { assembleGemm } from '../../src/lm/kernels/assemble';
 import { GEMM_WASM_BASE64 } from '../../src/lm/kernels/gemm-binary';
-import { gemmCalls, gemmRoute, gemmRouteFromEnv, gemmStreamCalls, setGemmRoute, setGemmStream, STREAM_MIN_N } from '../../src/lm/kernels/gemm';
+import { gemmCalls, gemmRoute, gemmStreamCalls, setGemmRoute, setGemmStream, STREAM_MIN_N } from '../../src/lm/kernels/gemm';
 import { Decoder } from '../../src/lm/model';
 import { matMulOn } from '../helpers/gemm';
 import { tinyConfig } from '../helpers/kit';
@@ -36,12 +36,11 @@ describe('kit gemm', () => {
     expect(built).toBe(GEMM_WASM_BASE64);
   });
 
-  it('is the default route on wasm, and INTROLLM_GEMM names it', () => {
+  it('is the default route on wasm; another is set by name (config key device.gemm, applied from the plan)', () => {
     if (!onWasm) return;
     expect(gemmRoute()).toBe('batched');
-    expect(gemmRouteFromEnv({ INTROLLM_GEMM: 'all' })).toBe('all');
-    expect(gemmRouteFromEnv({})).toBe('batched');
-    expect(() => gemmRouteFromEnv({ INTROLLM_GEMM: 'fast' })).toThrow(/INTROLLM_GEMM='fast' is not a matMul route; valid: batched, all, tfjs/);
+    expect(() => setGemmRoute('fast' as never)).toThrow(/unknown matMul route 'fast'; valid: batched, all, tfjs/);
+    expect(gemmRoute()).toBe('batched');
   });
 
   it('batched products are bit-identical to tfjs-wasm\'s, over every row/column tail, k blocks and transposeA', () => {

@@ -52,7 +52,11 @@ describe('introllm train', () => {
     const a = path.join(dir, 'a');
     const r = train(a, '--method', 'introllm', '--seed', '3', '--set', 'train.steps=3');
     expect(r.status, r.stderr).toBe(0);
-    expect(fs.readdirSync(a).sort()).toEqual(['ckpt', 'config.json', 'metrics.jsonl', 'phases.json', 'tb']);
+    expect(fs.readdirSync(a).sort()).toEqual(['ckpt', 'config.json', 'metrics.jsonl', 'phases.json', 'plan.json', 'tb']);
+    // The run's plan (src/plan/run-plan.ts), printed and kept: the whole batch at once, evaluation chunks of 64 rows.
+    const plan = JSON.parse(fs.readFileSync(path.join(a, 'plan.json'), 'utf8'));
+    expect([plan.fits, plan.runnable, plan.rollout_rows, plan.update_rows, plan.eval_rows_max]).toEqual([true, true, plan.rollout_batch, plan.rollout_batch, 64]);
+    expect(r.stderr).toContain('introllm train: plan');
     // Each phase's wall time and peak memory; every step's rollout and update peaks.
     const phases = JSON.parse(fs.readFileSync(path.join(a, 'phases.json'), 'utf8'));
     expect(Object.keys(phases)).toEqual(['load', 'train']);
@@ -99,14 +103,16 @@ describe('introllm train', () => {
     expect(steps).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it("θ's Adam in host memory (INTROLLM_THETA_ADAM=host): step 1 as on the device, and a killed run resumes to exactly the uninterrupted run's metrics", async () => {
-    const host = { INTROLLM_THETA_ADAM: 'host' };
-    const args = ['--method', 'fixed-1.0', '--seed', '6', '--set', 'train.steps=4'];
+  it("θ's Adam in host memory (config key device.thetaAdam=host): step 1 as on the device, and a killed run resumes to exactly the uninterrupted run's metrics", async () => {
+    const host = {};
+    const args = ['--method', 'fixed-1.0', '--seed', '6', '--set', 'train.steps=4', '--set', 'device.thetaAdam=host'];
     const whole = path.join(dir, 'host-whole');
     const r = trainEnv(host, whole, ...args);
     expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("θ's optimiser state: host memory (HostAdam)");
+    expect(JSON.parse(fs.readFileSync(path.join(whole, 'plan.json'), 'utf8')).theta_state).toBe('host');
     const dev = path.join(dir, 'device-whole');
-    expect(trainEnv({ INTROLLM_THETA_ADAM: 'device' }, dev, ...args).status).toBe(0);
+    expect(trainEnv({}, dev, ...args.slice(0, -1), 'device.thetaAdam=device').status).toBe(0);
     // The same rollout at step 1 (θ is the same), so the same loss and, summed in another order, the same norm.
     const [h1, d1] = [metrics(whole)[0], metrics(dev)[0]];
     expect(h1['train/reward_mean']).toBe(d1['train/reward_mean']);

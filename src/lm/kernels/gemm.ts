@@ -7,7 +7,7 @@
 // matrix it multiplies (a 0.5B model's 2 GB of weights then need 4 GB of the 4 GiB heap). The kit's kernel
 // (gemm-wat.ts: f32x4 register blocks, bit-identical to tfjs's generic loop) reads the matrices where they lie.
 //
-// Routes (INTROLLM_GEMM, or setGemmRoute):
+// Routes (config key device.gemm, applied from the run's plan with setGemmRoute):
 //   'batched' (default): products with a batch > 1, whose results are bit-identical to tfjs's.
 //   'all': every float32 product without transposeB, 2-D ones too: no packed copies, so a model whose weights fit
 //          the heap once but not twice runs on wasm (fitBackendToModel picks it). Numerically close to XNNPACK,
@@ -76,13 +76,6 @@ export function setGemmRoute(r: GemmRoute): void {
   route = r;
 }
 
-/** The route named by INTROLLM_GEMM, or the default. */
-export function gemmRouteFromEnv(env: NodeJS.ProcessEnv = process.env): GemmRoute {
-  const v = env.INTROLLM_GEMM;
-  if (v === undefined || v === '') return 'batched';
-  if (!isRoute(v)) throw new KitError(`INTROLLM_GEMM='${v}' is not a matMul route; valid: ${GEMM_ROUTES.join(', ')}`);
-  return v;
-}
 
 function memoryOf(backend: WasmBackend): WebAssembly.Memory {
   const m = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
@@ -240,10 +233,9 @@ function wrapBatchMatMul<A>(backendName: string, take: (args: A) => tf.TensorInf
   wrapped.add(backendName);
 }
 
-/** Puts the kit's BatchMatMul in front of the cpu backend's (once); INTROLLM_GEMM=tfjs turns it off. */
+/** Puts the kit's BatchMatMul in front of the cpu backend's (once); route 'tfjs' turns it off. */
 export function installKitGemmCpu(): void {
   if (wrapped.has('cpu')) return;
-  setGemmRoute(gemmRouteFromEnv());
   wrapBatchMatMul('cpu', kitMatMulCpu);
 }
 
@@ -251,7 +243,7 @@ export function installKitGemmCpu(): void {
  * Puts the kit's BatchMatMul in front of the wasm backend's (once; the route can change afterwards). Cases it does
  * not take go to tfjs's kernel unchanged.
  */
-export function installKitGemm(r: GemmRoute = gemmRouteFromEnv()): void {
+export function installKitGemm(r: GemmRoute = gemmRoute()): void {
   setGemmRoute(r);
   wrapBatchMatMul('wasm', kitMatMul);
 }
