@@ -7,9 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ExperimentConfig, resolveConfig, setOverrides } from '../config';
-import { WASM_WORK_BYTES } from '../backend';
-import { loadHfConfig } from '../lm/config';
-import { weightBytes } from '../lm/load';
+import { planFor } from '../plan/gather';
+import { formatPlan, planRefusal, RunPlan } from '../plan/run-plan';
 import { isLearnedController } from '../policy/registry';
 import { modelDirFor } from '../tasks/registry';
 import { runBudget, runTrainsTheta } from '../rl/schedule';
@@ -76,10 +75,22 @@ export const REPRODUCE_PRESETS: Record<string, ReproducePreset> = {
   paper: { trainPreset: 'paper', seeds: [0, 1, 2], methods: DEFAULT_METHODS },
 };
 
+/** A manifest's record of the plans: the device, backend and, per variant, where θ's state lives, chunk sizes and peak. */
+function planSummary(plans: Record<string, RunPlan>): Record<string, unknown> {
+  const any = Object.values(plans)[0];
+  return {
+    device: any.device.name, device_bytes: any.device_bytes, backend: any.backend,
+    variants: Object.fromEntries(Object.entries(plans).map(([label, p]) => [label, {
+      theta_state: p.theta_state, rollout_rows: p.rollout_rows, update_rows: p.update_rows, eval_rows: p.eval_rows, eval_kv_budget_bytes: p.eval_kv_budget_bytes,
+      peak_bytes: p.peak_bytes, jobs: p.jobs,
+    }])),
+  };
+}
+
 export interface ReproduceOptions {
   preset: string;
   out?: string;
-  /** Runs at a time; default: up to 2 (one per core), fewer where the machine's memory holds fewer (runMemoryBytes). */
+  /** Runs at a time; default: up to 2 (one per core), fewer where the runs' plans say memory holds fewer (defaultJobs). */
   jobs?: number;
   backend?: string;
   /** --set key=value overrides applied to every run. */
@@ -95,6 +106,8 @@ export interface ReproduceOptions {
   /** Where the runs execute (src/experiments/launcher.ts); default: child processes on this machine. */
   launcher?: Launcher;
   log: (line: string) => void;
+  /** The planner (tests: a fixed machine); default planFor. */
+  planFor?: typeof planFor;
 }
 
 /** One row of a comparison: a label (folder and table name), a method, and overrides of its config. */
@@ -116,25 +129,21 @@ export interface ReproduceResult {
 }
 
 /**
- * The memory one training run of `cfg` needs, estimated: its float32 weights, and when θ trains three times more (θ's
- * gradients and Adam's two moments, on the heap or in host memory), plus the backend's working room. Qwen3-0.6B
- * training θ: 4 × 2.38 + 1.07 = 10.61 GB (seen: 10.7 GB RSS); the kit's tiny models: about 1 GB.
+ * Runs at a time by default: each run's plan says how many of it this machine holds (one per core up to 2, and no
+ * more than 80% of the machine's memory and the device hold: two 0.6B runs that train θ need 22 GB, and would be
+ * killed on a 24 GB machine); the fewest of them. Says so when memory lowers it.
  */
-export function runMemoryBytes(cfg: ExperimentConfig): number {
-  const w = weightBytes(loadHfConfig(modelDirFor(cfg)));
-  return (runTrainsTheta(cfg.schedule, isLearnedController(cfg.controller.name)) ? 4 : 1) * w + WASM_WORK_BYTES;
-}
-
-/**
- * Runs at a time by default: one per core up to 2, and no more than 80% of the machine's memory holds (two 0.6B runs
- * that train θ need 21 GB, and would be killed on a 24 GB machine). Says so when memory lowers it.
- */
-export function defaultJobs(configs: ExperimentConfig[], log: (line: string) => void, total = os.totalmem(), cores = os.cpus().length): number {
+export function defaultJobs(plans: RunPlan[], log: (line: string) => void, cores = os.cpus().length): number {
   const byCores = Math.max(1, Math.min(2, cores));
-  const need = Math.max(...configs.map(runMemoryBytes));
-  const byMemory = Math.max(1, Math.floor((0.8 * total) / need));
-  if (byMemory < byCores) log(`reproduce: ${byMemory} run${byMemory === 1 ? '' : 's'} at a time, not ${byCores}: a run needs about ${(need / 1e9).toFixed(1)} GB (weights${need > 2 * WASM_WORK_BYTES ? ', and θ\'s gradients and Adam\'s moments' : ''}) of this machine's ${(total / 1e9).toFixed(1)} GB (--jobs overrides)`);
-  return Math.min(byCores, byMemory);
+  const worst = plans.reduce((a, p) => (p.jobs < a.jobs || (p.jobs === a.jobs && p.host_bytes_per_run > a.host_bytes_per_run) ? p : a));
+  const jobs = Math.min(byCores, worst.jobs);
+  if (jobs < byCores) {
+    const gpu = worst.device.kind === 'gpu' && worst.peak_bytes * byCores > worst.limit_bytes;
+    log(`reproduce: ${jobs} run${jobs === 1 ? '' : 's'} at a time, not ${byCores}: ${gpu
+      ? `a run's plan peaks at ${(worst.peak_bytes / 1e9).toFixed(1)} GB of the ${worst.device.name}'s ${(worst.limit_bytes / 1e9).toFixed(1)} GB`
+      : `a run needs about ${(worst.host_bytes_per_run / 1e9).toFixed(1)} GB (weights${worst.theta_state !== 'none' ? ', and θ\'s gradients and Adam\'s moments' : ''}) of this machine's ${(worst.device_bytes / 1e9).toFixed(1)} GB`} (--jobs overrides)`);
+  }
+  return jobs;
 }
 
 export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
@@ -155,9 +164,29 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   const configArgs = o.configFile !== undefined ? ['--config', o.configFile] : [];
   const modelDir = modelDirFor(configs[methods[0]]);
   requireModelFolder(modelDir);
+  const launcher = o.launcher ?? localLauncher;
+  // Each variant's memory and device plan, made before anything runs: printed (the largest), recorded in config.json
+  // and the manifest, and a run it says cannot fit is refused here. A cluster's nodes are planned for only when
+  // device.memory names their device (this machine says nothing about them).
+  const planned = launcher.name === 'local' || Object.values(configs).some((c) => c.device.memory !== 'auto');
+  const plans: Record<string, RunPlan> = planned
+    ? Object.fromEntries(variants.map((v) => [v.label, (o.planFor ?? planFor)(configs[v.label], { backend: { requested: o.backend }, modelDir })]))
+    : {};
+  const planList = Object.values(plans);
+  if (planList.length) {
+    const largest = planList.reduce((a, b) => (b.peak_bytes > a.peak_bytes ? b : a));
+    o.log(`reproduce ${o.preset}: plan${planList.length > 1 ? ` (the largest of the ${planList.length} variants'; each is in ${path.join(out, 'config.json')})` : ''}\n${formatPlan(largest).replace(/^/gm, '  ')}`);
+    const refused = variants.flatMap((v) => {
+      const r = planRefusal(plans[v.label]);
+      return r ? [`${v.label}: ${r}`] : [];
+    });
+    if (refused.length) throw new KitError(refused.join('\n'));
+  } else {
+    o.log(`reproduce ${o.preset}: no plan for the ${launcher.name} nodes (set device.memory, e.g. --set device.memory=h100, to plan for their device)`);
+  }
   fs.mkdirSync(out, { recursive: true });
   writeJsonAtomic(path.join(out, 'config.json'), { preset: o.preset, train_preset: p.trainPreset, variants, seeds, sets: o.sets,
-    ...(o.configFile !== undefined ? { config_file: o.configFile } : {}), runs: configs });
+    ...(o.configFile !== undefined ? { config_file: o.configFile } : {}), runs: configs, ...(planList.length ? { plans } : {}) });
   const jobs: Job[] = [];
   for (const v of variants) {
     for (const s of seeds) {
@@ -173,9 +202,8 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
     jobs.push({ name: 'before RL (the base model at τ = 1)', done: () => seeds.every((s) => before.every((m) => readBeforeRl(out, s, m))), args: ['eval', '--preset', p.trainPreset, ...configArgs, '--methods', before.join(','), '--seeds', seeds.join(','), '--out', path.join(out, BEFORE_RL),
       ...o.sets.flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
   }
-  const launcher = o.launcher ?? localLauncher;
   // On a cluster the scheduler places the runs: this machine's cores and memory say nothing there (0: no throttle).
-  const width = o.jobs ?? (launcher.name === 'local' ? defaultJobs(Object.values(configs), o.log) : 0);
+  const width = o.jobs ?? (launcher.name === 'local' ? defaultJobs(planList, o.log) : 0);
   o.log(`reproduce ${o.preset}: ${methods.length} methods × ${seeds.length} seeds, ${jobs.length} runs to do, ${width ? `${width} at a time` : 'all at once'}${launcher.name === 'local' ? '' : ` on ${launcher.name}`} → ${out}`);
   const launched = await launcher.launch(jobs, { out, width, label: `${o.preset}-${path.basename(path.resolve(out))}`, log: o.log });
   for (const f of launched.failed) o.log(`${f.name} failed${f.log ? ` (${f.reason}; log ${f.log})` : ''}:\n  ${f.tail.join('\n  ')}`);
@@ -188,7 +216,8 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
     } catch {
       sessions = [];
     }
-    sessions.push({ started: new Date(t0).toISOString(), ...gitState(), wall_time_s: (Date.now() - t0) / 1000, jobs: width, ...launched.session, runs: launched.runs });
+    sessions.push({ started: new Date(t0).toISOString(), ...gitState(), wall_time_s: (Date.now() - t0) / 1000, jobs: width, ...launched.session,
+      ...(planList.length ? { plan: planSummary(plans) } : {}), runs: launched.runs });
     writeJsonAtomic(manifestFile, manifest({ preset: o.preset, sessions }));
   };
   const failed = launched.failed.map((f) => f.name);

@@ -2,10 +2,11 @@
 // writes at exit for it, kept out of the error tail), and their progress shown live (the children's report lines,
 // also kept out of the tail); and how many at a time reproduce runs by default.
 import { describe, expect, it } from 'vitest';
-import { parseSetting, resolveConfig } from '../../src/config';
+import { ExperimentConfig, parseSetting, resolveConfig } from '../../src/config';
 import { runJobs } from '../../src/experiments/jobs';
 import { methodOverride } from '../../src/experiments/methods';
-import { defaultJobs, runMemoryBytes } from '../../src/experiments/reproduce';
+import { defaultJobs } from '../../src/experiments/reproduce';
+import { planFor } from '../../src/plan/gather';
 import { PEAK_RSS_LINE, peakRssLine } from '../../src/io/rss';
 
 describe('runJobs', () => {
@@ -46,24 +47,37 @@ describe('runJobs', () => {
   }, 60_000);
 });
 
-describe('defaultJobs: runs at a time by cores and memory', () => {
+describe('defaultJobs: runs at a time by cores and memory, from the runs\' plans', () => {
+  // The Qwen3-0.6B shape on wasm with short generations, planned for a 24 GB or 64 GB machine with 2 cores.
   const cfg = (method: string, ...sets: string[]) => resolveConfig({ preset: 'paper', overrides: [
     { source: 'm', value: methodOverride(method) }, { source: 'dir', value: parseSetting('model.dir=bench/shapes/qwen3-0.6b') },
-    ...sets.map((s) => ({ source: s, value: parseSetting(s) }))] });
-  it('a 0.6B run that trains θ needs 4 × 2.38 + 1.07 = 10.61 GB: one at a time on 24 GB, said once; two on 64 GB', () => {
+    ...['rollout.promptsPerStep=1', 'rollout.maxNewTokens=16', 'eval.maxNewTokens=16', ...sets].map((s) => ({ source: s, value: parseSetting(s) }))] });
+  const plan = (c: ExperimentConfig, hostBytes: number, cores = 2) => planFor(c, { backend: { requested: 'wasm' }, hostBytes, cores, promptTokens: 32 });
+  const W = 2384199680; // 4 × 596,049,920 parameters
+  const EMBED = 622329856; // the [151936, 1024] embedding, the largest tensor
+  it('a 0.6B run that trains θ keeps θ\'s state on the host: 256 MiB + 3 × 2.38 + (2.38 + 0.62) + 1 GiB = 11.50 GB: one at a time on 24 GB, said once; two on 64 GB', () => {
     const c = cfg('fixed-1.0');
-    expect(runMemoryBytes(c)).toBe(4 * 2384199680 + 1073741824);
+    const p24 = plan(c, 24e9);
+    expect(p24.theta_state).toBe('host');
+    expect(p24.gemm).toBe('all');
+    expect(p24.host_bytes_per_run).toBe(256 * 2 ** 20 + 3 * W + W + EMBED + 2 ** 30);
     const lines: string[] = [];
-    expect(defaultJobs([c], (l) => lines.push(l), 24e9, 2)).toBe(1); // floor(0.8 · 24 / 10.61) = 1
-    expect(lines).toEqual(["reproduce: 1 run at a time, not 2: a run needs about 10.6 GB (weights, and θ's gradients and Adam's moments) of this machine's 24.0 GB (--jobs overrides)"]);
-    expect(defaultJobs([c], (l) => lines.push(l), 64e9, 2)).toBe(2);
-    expect(defaultJobs([c], (l) => lines.push(l), 64e9, 1)).toBe(1);
+    expect(defaultJobs([p24], (l) => lines.push(l), 2)).toBe(1); // floor(0.8 · 24 / 11.50) = 1
+    expect(lines).toEqual(["reproduce: 1 run at a time, not 2: a run needs about 11.5 GB (weights, and θ's gradients and Adam's moments) of this machine's 24.0 GB (--jobs overrides)"]);
+    expect(defaultJobs([plan(c, 64e9)], (l) => lines.push(l), 2)).toBe(2);
+    expect(defaultJobs([plan(c, 64e9, 1)], (l) => lines.push(l), 1)).toBe(1);
     expect(lines.length).toBe(1);
   });
-  it('with θ frozen (temperature-only) the weights and working room, 3.46 GB: two fit on 24 GB; the worst run of a set decides', () => {
-    const t = cfg('introllm', 'schedule.mode=temperature-only');
-    expect(runMemoryBytes(t)).toBe(2384199680 + 1073741824);
-    expect(defaultJobs([t], () => {}, 24e9, 2)).toBe(2);
-    expect(defaultJobs([t, cfg('edt')], () => {}, 24e9, 2)).toBe(1);
+  it('with θ frozen (temperature-only) the weights and working room, 256 MiB + 2.38 + 1 GiB = 3.73 GB: two fit on 24 GB; the worst run of a set decides', () => {
+    const t = plan(cfg('introllm', 'schedule.mode=temperature-only'), 24e9);
+    expect(t.theta_state).toBe('none');
+    expect(t.host_bytes_per_run).toBe(256 * 2 ** 20 + W + 2 ** 30);
+    expect(defaultJobs([t], () => {}, 2)).toBe(2);
+    expect(defaultJobs([t, plan(cfg('edt'), 24e9)], () => {}, 2)).toBe(1);
+  });
+  it('the tiny preset runs two at a time on a 2-core 24 GB machine', () => {
+    const p = planFor(resolveConfig({ preset: 'tiny' }), { backend: { requested: 'wasm' }, hostBytes: 24e9, cores: 2 });
+    expect(p.jobs).toBe(2);
+    expect(defaultJobs([p], () => {}, 2)).toBe(2);
   });
 });
