@@ -124,8 +124,9 @@ export function readGridFile(file: string, o: GridFileOptions): GridFile {
         });
       } catch (e) {
         if (!(e instanceof KitError)) throw e;
-        const j = v.sets.findIndex((s) => e.message.startsWith(`--set ${s}:`));
-        throw new KitError(`${at(j >= 0 ? ['variants', i, 'set', j] : ['variants', i])}: variant '${v.label}': ${e.message}`);
+        const message = e.message;
+        const j = v.sets.findIndex((s) => message.startsWith(`--set ${s}:`));
+        throw new KitError(`${at(j >= 0 ? ['variants', i, 'set', j] : ['variants', i])}: variant '${v.label}': ${message}`);
       }
     });
   }
