@@ -20,14 +20,16 @@ const V = 11;
 const { tauMin, tauMax } = DEFAULT_CONTROLLER_CONFIG;
 
 describe.each(HEADS)('%s', (name) => {
-  it('logProb of the decisions act() sampled equals act()\'s logp (1e-5)', () => {
+  // 5e-5 absolute: at the default concentration 50 the Beta's log-normaliser is about −35, and the two paths' float32
+  // sums of such terms round differently by a few 1e-5 (an importance-ratio error below 1e-4).
+  it('logProb of the decisions act() sampled equals act()\'s logp (5e-5)', () => {
     const c = createController(name, {}, D, 11);
     const x = randomInputs(64, D, V, 5);
     const s = c.act(x, new Rng(9));
     const lp = tf.tidy(() => c.logProb(x, tf.tensor1d(s.gate, 'float32'), tf.tensor1d(s.z)).arraySync() as number[]);
     lp.forEach((v, i) => {
       expect(Number.isFinite(v)).toBe(true);
-      expect(Math.abs(v - s.logp[i])).toBeLessThan(1e-5);
+      expect(Math.abs(v - s.logp[i])).toBeLessThan(5e-5);
     });
     if (name !== 'introllm-nogate') expect(new Set(s.gate).size).toBe(2); // both gate outcomes occur at p ≈ ½
     disposeInputs(x);

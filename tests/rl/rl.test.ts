@@ -146,7 +146,9 @@ describe('GRPO update', () => {
 describe('the temperature head learns from reward', () => {
   it('a reward for rows whose mean τ is below 1 drives the sampled τ down; θ stays fixed', () => {
     const model = Decoder.random(tinyConfig('qwen3'), 7, { std: 0.3 });
-    const ctl = createController('introllm', {}, model.cfg.hiddenSize, 3);
+    // A broad initial Beta (concentration 4, Beta(2, 2)) so that 25 steps show the direction; the default 50 starts
+    // the head nearly deterministic and moves it more slowly (the known-answer study measures that).
+    const ctl = createController('introllm', { headInitConcentration: 4 }, model.cfg.hiddenSize, 3);
     const cfg = resolveConfig({ preset: 'smoke' });
     const theta = createParamGroup('theta', model.variables(), { learningRate: 1e-2 });
     const phi = createParamGroup('phi', ctl.variables(), { learningRate: 3e-2 });
