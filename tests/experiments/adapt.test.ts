@@ -50,7 +50,7 @@ describe('adapt helpers', () => {
   });
 
   it('storiesRunConfig + one temperature-only step: φ moves, θ does not', async () => {
-    const cfg = storiesRunConfig({ modelDir: MODEL, steps: 1, promptsPerStep: 2, groupSize: 4, maxNewTokens: 48, evalProblems: 4, k: 2 });
+    const cfg = storiesRunConfig({ modelDir: MODEL, steps: 1, promptsPerStep: 2, groupSize: 8, maxNewTokens: 48, evalProblems: 4, k: 2 });
     expect(cfg.schedule.mode).toBe('temperature-only');
     expect(cfg.task.name).toBe('stories');
     expect(cfg.optim.lrTemp).toBe(3e-3);

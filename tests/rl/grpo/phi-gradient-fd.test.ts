@@ -31,9 +31,10 @@ describe('temperature loss gradient', () => {
     });
     const inp = inputs();
     const sample = c.act(inp, rng.fork('act'));
-    // recorded (act, host) vs loss-time (logProb, device) log-probs
+    // recorded (act, host) vs loss-time (logProb, device) log-probs; 5e-5: at the default concentration 50 each is a
+    // float32 sum of terms of size ~35 (the Beta's log-normaliser), which round differently on the two paths
     const logpNow = tf.tidy(() => c.logProb(inp, tf.tensor1d(sample.gate, 'float32'), tf.tensor1d(sample.z)).dataSync());
-    for (let i = 0; i < N; i++) expect(Math.abs(logpNow[i] - sample.logp[i])).toBeLessThan(2e-5 * Math.max(1, Math.abs(sample.logp[i])));
+    for (let i = 0; i < N; i++) expect(Math.abs(logpNow[i] - sample.logp[i])).toBeLessThan(5e-5 * Math.max(1, Math.abs(sample.logp[i])));
     expect(sample.gate.some((g) => g === 0) && sample.gate.some((g) => g === 1)).toBe(true);
 
     // Behaviour log-probs: the current ones shifted by ±0.1 (ratios 0.90–1.11, inside the band), except two tokens
