@@ -21,7 +21,9 @@ const T = 5;
 describe('temperature loss gradient', () => {
   it('equals central finite differences on every head parameter, and act() records logProb()', () => {
     // A head whose outputs are not at their initial values (larger W2), so every parameter has a gradient.
-    const c: TemperatureController = createController('introllm', { headInitScale: 1 }, D, 3);
+    // A broad initial Beta (concentration 4): the gradient's formula does not depend on it, and there float32 central
+    // differences resolve it; at the default 50 the loss carries terms of size ~35 and the differences get noisy.
+    const c: TemperatureController = createController('introllm', { headInitScale: 1, headInitConcentration: 4 }, D, 3);
     const rng = new Rng(5);
     const N = B * T;
     const hiddenArr = Float32Array.from({ length: N * D }, () => 2 * rng.next() - 1);
@@ -31,10 +33,9 @@ describe('temperature loss gradient', () => {
     });
     const inp = inputs();
     const sample = c.act(inp, rng.fork('act'));
-    // recorded (act, host) vs loss-time (logProb, device) log-probs; 5e-5: at the default concentration 50 each is a
-    // float32 sum of terms of size ~35 (the Beta's log-normaliser), which round differently on the two paths
+    // recorded (act, host) vs loss-time (logProb, device) log-probs
     const logpNow = tf.tidy(() => c.logProb(inp, tf.tensor1d(sample.gate, 'float32'), tf.tensor1d(sample.z)).dataSync());
-    for (let i = 0; i < N; i++) expect(Math.abs(logpNow[i] - sample.logp[i])).toBeLessThan(5e-5 * Math.max(1, Math.abs(sample.logp[i])));
+    for (let i = 0; i < N; i++) expect(Math.abs(logpNow[i] - sample.logp[i])).toBeLessThan(2e-5 * Math.max(1, Math.abs(sample.logp[i])));
     expect(sample.gate.some((g) => g === 0) && sample.gate.some((g) => g === 1)).toBe(true);
 
     // Behaviour log-probs: the current ones shifted by ±0.1 (ratios 0.90–1.11, inside the band), except two tokens
