@@ -266,10 +266,11 @@ let fileCounter = 0;
 
 /**
  * `events.out.tfevents.<unix seconds>.<hostname>.<pid>.<n>`: the seconds keep files in creation order by name (as
- * TensorBoard reads them); pid and a per-process counter keep two files made in the same second apart.
+ * TensorBoard reads them); pid and a per-process counter keep two files made in the same second apart. The counter is
+ * zero-padded so that one process's files sort in creation order by name too (unpadded, file 10 sorts before file 9).
  */
 export function eventFileName(wallSeconds: number, host = os.hostname(), pid = process.pid, n = 0): string {
-  return `${EVENT_FILE_PREFIX}${Math.floor(wallSeconds)}.${host.replace(/[^A-Za-z0-9._-]/g, '_') || 'host'}.${pid}.${n}`;
+  return `${EVENT_FILE_PREFIX}${Math.floor(wallSeconds)}.${host.replace(/[^A-Za-z0-9._-]/g, '_') || 'host'}.${pid}.${String(n).padStart(6, '0')}`;
 }
 
 /**

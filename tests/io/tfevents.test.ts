@@ -120,4 +120,10 @@ describe('events', () => {
     expect(maxStepIn(out)).toBe(9);
     expect(readEventFile(b.file).events.map((e) => e.step)).toEqual([0, 9, 4]);
   });
+
+  it('one process\'s files in one second sort by name in creation order, past the tenth', () => {
+    const out = path.join(dir, 'many');
+    const files = Array.from({ length: 12 }, () => new EventFileWriter(out, () => 1700000000).file);
+    expect(eventFilesIn(out)).toEqual(files);
+  });
 });
