@@ -20,19 +20,14 @@ import { getTask } from '../../src/tasks/registry';
 import { createBenchmarkTask } from '../../src/tasks/benchmark-task';
 import { CONTROLLER_NAMES, createController } from '../../src/policy/registry';
 import { parseHfConfig } from '../../src/lm/config';
-import { SYNTHETIC_CHARSET } from '../../src/tasks/types';
 import { tempDir } from '../helpers/kit';
+import { writeTinyTaskModel } from '../helpers/tiny-model';
 
 const dir = tempDir();
 const modelDir = path.join(dir, 'model');
 beforeAll(async () => {
   await initBackend('wasm', { log: () => {} });
-  writeCharTokenizer(modelDir, SYNTHETIC_CHARSET);
-  const cfg = parseHfConfig({ model_type: 'qwen3', vocab_size: SYNTHETIC_CHARSET.length + 4, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1,
-    num_attention_heads: 2, num_key_value_heads: 1, head_dim: 8, max_position_embeddings: 256, bos_token_id: 1, eos_token_id: 2 });
-  const m = Decoder.random(cfg, 0, { std: 0.2 });
-  await saveModel(modelDir, m);
-  m.dispose();
+  await writeTinyTaskModel(modelDir);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

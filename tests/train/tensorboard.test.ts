@@ -10,15 +10,11 @@ import { command as tbCommand } from '../../src/commands/tb';
 import { resolveConfig } from '../../src/config';
 import { methodOverride } from '../../src/experiments/methods';
 import { eventFilesIn, readEventFile, TfEvent } from '../../src/io/tfevents';
-import { parseHfConfig } from '../../src/lm/config';
-import { saveModel } from '../../src/lm/load';
-import { Decoder } from '../../src/lm/model';
-import { writeCharTokenizer } from '../../src/lm/tokenizer';
 import { closeRun, openRun, trainRun } from '../../src/rl/trainer';
-import { SYNTHETIC_CHARSET } from '../../src/tasks/types';
 import { MetricsLog } from '../../src/train/run-dir';
 import { findRunDirs, parseMetricsRows, scalarsOf, tbDirOf, TensorBoardLog, writeRunEvents } from '../../src/train/tensorboard';
 import { expectKitError, expectKitErrorAsync, tempDir } from '../helpers/kit';
+import { writeTinyTaskModel } from '../helpers/tiny-model';
 
 const dir = tempDir();
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -155,12 +151,7 @@ describe('training writes tb/ as it goes', () => {
   const modelDir = path.join(dir, 'model');
   beforeAll(async () => {
     await initBackend('wasm', { log: () => {} });
-    writeCharTokenizer(modelDir, SYNTHETIC_CHARSET);
-    const cfg = parseHfConfig({ model_type: 'qwen3', vocab_size: SYNTHETIC_CHARSET.length + 4, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1,
-      num_attention_heads: 2, num_key_value_heads: 1, head_dim: 8, max_position_embeddings: 256, bos_token_id: 1, eos_token_id: 2 });
-    const m = Decoder.random(cfg, 0, { std: 0.2 });
-    await saveModel(modelDir, m);
-    m.dispose();
+    await writeTinyTaskModel(modelDir);
   });
 
   it('the same keys and steps as metrics.jsonl; a kill past the checkpoint and a resume write no step twice', async () => {
