@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""The PyTorch eager peer of `introllm bench --peer torch` (Debian python3-torch, CPU).
+"""The PyTorch eager peer of `introllm bench --peer torch` (Debian python3-torch on OpenBLAS, CPU).
 
 Loads the same HF folder (config.json + model.safetensors, F32/BF16/F16) and measures, with the same batch, prompt
 and new-token counts as the kit: KV-cache decoding at temperature 1 (a cache that grows by torch.cat, as HF's
 DynamicCache does), full recompute, and training (next-token cross-entropy, forward + backward + Adam). Prints one
-JSON line. Written for this benchmark; it is not part of the kit and the tests never need it.
+JSON line, with the BLAS this process actually mapped and its thread counts (`blas`): the kit runs it with
+Debian's libopenblas0-pthread first on LD_LIBRARY_PATH (src/bench/torch-peer.ts) and refuses a peer that did not get
+OpenBLAS. Written for this benchmark; it is not part of the kit and the tests never need it.
 """
-import argparse, json, os, resource, struct, time
+import argparse, ctypes, json, os, resource, struct, time
 import torch
 import torch.nn.functional as F
 
@@ -114,6 +116,38 @@ class Model(torch.nn.Module):
         return F.linear(h, head), new_cache
 
 
+def blas_report():
+    """Which BLAS this process runs on, read from the process itself: the BLAS/LAPACK objects mapped into it
+    (/proc/self/maps, after a matMul has run), OpenBLAS's own config and thread count when it is loaded, torch's
+    thread count, and a 1024² float32 matMul's GFLOP/s."""
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    a @ b
+    reps, t0 = 3, time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    gflops = 2 * 1024 ** 3 * reps / (time.perf_counter() - t0) / 1e9
+    libs = []
+    with open('/proc/self/maps') as f:
+        for line in f:
+            p = line.split()[-1] if len(line.split()) >= 6 else ''
+            name = os.path.basename(p)
+            if any(k in name for k in ('blas', 'lapack', 'mkl_')) and p not in libs:
+                libs.append(p)
+    names = ' '.join(libs)
+    # libblas.so.3 from an openblas folder is OpenBLAS's; from /blas/ it is the reference netlib BLAS.
+    kind = ('openblas' if 'libopenblas' in names or '/openblas' in names else
+            'mkl' if 'mkl_' in names else
+            'reference' if any(os.path.basename(l).startswith('libblas.so') for l in libs) else 'unknown')
+    config, ob_threads = None, None
+    if kind == 'openblas':
+        lib = ctypes.CDLL(next(l for l in libs if 'libopenblas' in l or '/openblas' in l))
+        lib.openblas_get_config.restype = ctypes.c_char_p
+        config = lib.openblas_get_config().decode().strip()
+        ob_threads = lib.openblas_get_num_threads()
+    return {'kind': kind, 'libraries': libs, 'openblas_config': config, 'openblas_threads': ob_threads,
+            'torch_threads': torch.get_num_threads(), 'matmul_1024_gflops': round(gflops, 1)}
+
+
 def sample(logits):
     return torch.multinomial(logits.softmax(-1), 1)
 
@@ -130,6 +164,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    blas = blas_report()
     t_load = time.perf_counter()
     cfg, w = load(a.model)
     m = Model(cfg, w)
@@ -180,7 +215,8 @@ def main():
     toks = a.batch * a.new
     r = lambda x, d=1: round(x, d)
     print(json.dumps({
-        'impl': f'torch {torch.__version__} eager, {a.threads} threads',
+        'impl': f'torch {torch.__version__} eager, {blas["kind"]} BLAS, {a.threads} threads',
+        'blas': blas,
         'load_ms': r(load_s * 1000),
         # Peak resident set of this process over its whole life (Linux reports ru_maxrss in KiB).
         'peak_rss_process_mb': r(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),

@@ -2,12 +2,11 @@
 // one forward + backward + Adam step of a model folder or shape (random weights), for results/gpu/README.md.
 //   npx tsx scripts/count-dispatches.ts bench/shapes/qwen2-h256
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/backend';
-import { loadModel } from '../src/lm/load';
+import { initBackend, loadModelOnBackend } from '../src/backend';
 (async () => {
   await initBackend('wasm', { log: () => {} });
   const dir = process.argv[2];
-  const { model } = loadModel(dir, { randomInit: 0 });
+  const { model } = loadModelOnBackend(dir, { randomInit: 0 });
   const B = 4, P = 16;
   const cache = model.createCache(B, P + 8);
   tf.tidy(() => { model.prefill(cache, tf.ones([B, P], 'int32') as tf.Tensor2D); });

@@ -4,8 +4,7 @@
 //     [--random-init SEED (a shape folder with random weights)] [--decode-only]
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
-import { initBackend } from '../src/backend';
-import { loadModel } from '../src/lm/load';
+import { initBackend, loadModelOnBackend } from '../src/backend';
 import { Rng } from '../src/rng';
 
 type Kernel = { name: string; kernelTimeMs: number | { error: string }; inputShapes: number[][] };
@@ -36,7 +35,7 @@ function byKind(all: Kernel[]): string {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { batch: { type: 'string', default: '128' }, 'train-batch': { type: 'string', default: '32' }, 'random-init': { type: 'string' }, 'decode-only': { type: 'boolean' } } });
   await initBackend(undefined, { log: () => {} });
   const dir = positionals[0] ?? 'data/models/tiny-countdown';
-  const { model } = loadModel(dir, { randomInit: values['random-init'] === undefined ? undefined : Number(values['random-init']) });
+  const { model } = loadModelOnBackend(dir, { randomInit: values['random-init'] === undefined ? undefined : Number(values['random-init']) });
   const V = model.cfg.vocabSize;
   const rng = new Rng(0);
   const B = Number(values.batch), P = 32, N = 128;

@@ -5,14 +5,13 @@
 //
 //   node -r tsx/cjs scripts/train-check.ts --model tests/fixtures/lm/qwen2-f32 --backend webgpu [--steps 5] [--lr 0.01]
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/backend';
+import { initBackend, loadModelOnBackend } from '../src/backend';
 import { intFlag, parseFlags, requireFlag } from '../src/commands/args';
-import { loadModel } from '../src/lm/load';
 
 async function main(): Promise<void> {
   const f = parseFlags(process.argv.slice(2), { model: { type: 'string' }, backend: { type: 'string' }, steps: { type: 'string' }, lr: { type: 'string' } });
   const backend = await initBackend(f.backend as string | undefined);
-  const { model } = loadModel(requireFlag(f, 'model'), { trainable: true });
+  const { model } = loadModelOnBackend(requireFlag(f, 'model'), { trainable: true });
   const steps = intFlag(f, 'steps', 5);
   const lr = f.lr === undefined ? 0.01 : Number(f.lr);
   const V = model.cfg.vocabSize;

@@ -9,7 +9,9 @@
 // registerWasmExtras() adds a plain implementation so that training works on wasm.
 import * as tf from '@tensorflow/tfjs';
 import { GemmRoute, gemmRoute, installKitGemm, installKitGemmCpu, setGemmRoute } from './lm/kernels/gemm';
-import { fitWasm } from './plan/run-plan';
+import { loadHfConfig } from './lm/config';
+import { LoadedModel, loadModel } from './lm/load';
+import { fitWasm, modelSizes, RunPlan } from './plan/run-plan';
 import { KitError } from './errors';
 import { installDawnTickHook, patchWebgpuBackend, setWebgpuPoolBytes } from './webgpu-node';
 
@@ -298,4 +300,29 @@ export function fitBackendToModel(weightBytes: number, what: string, o: { theta?
   }
   for (const l of fit.lines) logLine(`introllm: ${l}`);
   return { backend: current, thetaOnHost: fit.theta === 'host' };
+}
+
+/** A model loaded onto the backend readied for it, with where θ's optimiser state lives. */
+export interface PlacedModel extends LoadedModel {
+  /** θ's gradients and Adam's moments belong in host memory (the backend holds the weights only once). */
+  thetaOnHost: boolean;
+}
+
+/**
+ * Readies the running backend for the model in `dir` before any of its weights is created, then loads it
+ * (src/lm/load.ts, which decides nothing about the backend). With a run's `plan` (src/plan/run-plan.ts) the backend,
+ * matMul route and where θ's optimiser state lives are the plan's (applyRunPlan); without one (evaluation-only
+ * commands, bench) the plan's heap decision for this model alone (fitBackendToModel), with `theta` as there.
+ */
+export function loadModelOnBackend(dir: string, opts: { trainable?: boolean; randomInit?: number; theta?: 'none' | 'device' | 'auto'; plan?: RunPlan } = {}): PlacedModel {
+  const config = loadHfConfig(dir);
+  let thetaOnHost: boolean;
+  if (opts.plan) {
+    applyRunPlan(opts.plan);
+    thetaOnHost = opts.plan.theta_state === 'host';
+  } else {
+    const sizes = modelSizes(config);
+    thetaOnHost = fitBackendToModel(sizes.weightBytes, dir, { theta: opts.theta, largestBytes: sizes.largestBytes }).thetaOnHost;
+  }
+  return { ...loadModel(dir, { trainable: opts.trainable, randomInit: opts.randomInit, config }), thetaOnHost };
 }

@@ -1,6 +1,6 @@
 // The kit's public API: what notebooks, scripts and users import (from the built dist/, or src/ through tsx).
 export * as tf from '@tensorflow/tfjs';
-export { initBackend, currentBackend, BACKENDS, BackendName, BackendInfo } from './backend';
+export { initBackend, currentBackend, loadModelOnBackend, BACKENDS, BackendName, BackendInfo, PlacedModel } from './backend';
 export { KitError } from './errors';
 export { Rng } from './rng';
 export * from './config';

@@ -5,7 +5,7 @@
 // config keeps it: a killed sweep resumes, and so does a killed evaluation, from the chunks recorded in its
 // seed-<s>.partial.jsonl (src/eval/partial.ts). A live line shows the evaluation under way and the overall ETA.
 import * as path from 'node:path';
-import { initBackend } from '../backend';
+import { initBackend, loadModelOnBackend } from '../backend';
 import type { Command } from '../cli';
 import { ExperimentConfig, resolveConfig } from '../config';
 import { EvalResult } from '../eval/evaluate';
@@ -17,7 +17,6 @@ import { comparisonTables, MethodSummary, reportedKs, SeedEval, summariseMethod 
 import { ONE_RECORD_PER_LINE, writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { ProgressBoard, reportProgress, reportsProgress } from '../io/progress';
 import { requireModelFolder } from '../lm/config';
-import { loadModel } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
 import { Rng } from '../rng';
 import { checkTaskPrompts, controllerFor, evaluatePolicy } from '../rl/trainer';
@@ -59,7 +58,7 @@ export const command: Command = {
     const task = taskFromConfig(base.task);
     const tok = await loadTokenizer(modelDir);
     checkTaskPrompts(base, task, tok, { training: false });
-    const { model } = loadModel(modelDir, { trainable: false });
+    const { model } = loadModelOnBackend(modelDir, { trainable: false });
     const out = f.out as string | undefined;
     const summary: Record<string, MethodSummary> = {};
     // Progress: a live block here, or, under reproduce's job runner (the before-RL job), report lines for it

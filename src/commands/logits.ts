@@ -1,10 +1,9 @@
 // `introllm logits`: logits and final hidden states of a model for one sequence of token ids, for checking the kit's
 // decoder against other implementations. `--mode incremental` feeds the positions one at a time through the KV cache.
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../backend';
+import { initBackend, loadModelOnBackend } from '../backend';
 import type { Command } from '../cli';
 import { KitError } from '../errors';
-import { loadModel } from '../lm/load';
 import { intListFlag, parseFlags, requireFlag } from './args';
 
 export function modelLogits(model: import('../lm/model').Decoder, ids: number[], mode: 'full' | 'incremental'): { logits: number[][]; hidden: number[][] } {
@@ -48,7 +47,7 @@ export const command: Command = {
     const ids = intListFlag(f, 'ids');
     if (f.mode !== 'full' && f.mode !== 'incremental') throw new KitError(`--mode must be 'full' or 'incremental', got '${f.mode}'`);
     await initBackend(f.backend as string | undefined);
-    const { model } = loadModel(dir, { trainable: false });
+    const { model } = loadModelOnBackend(dir, { trainable: false });
     process.stdout.write(JSON.stringify(modelLogits(model, ids, f.mode)) + '\n');
     model.dispose();
     return 0;

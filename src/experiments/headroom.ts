@@ -11,6 +11,7 @@
 // finished; summary.json; table.md; figures/headroom.html (+ .png when a browser is available).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadModelOnBackend } from '../backend';
 import { ExperimentConfig, resolveConfig, setOverrides } from '../config';
 import { EvalResult } from '../eval/evaluate';
 import { evalJournalFileOf, removeEvalJournal } from '../eval/partial';
@@ -20,7 +21,6 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { readResultText } from '../io/packed';
 import { ProgressBoard } from '../io/progress';
 import { requireModelFolder } from '../lm/config';
-import { loadModel } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
 import { headroomFigure, writeFigures } from '../plots';
 import { tauKey } from '../policy/common';
@@ -253,7 +253,7 @@ export async function runHeadroom(o: HeadroomOptions): Promise<HeadroomSummary> 
   const task = taskFromConfig(base.task);
   const tok = await loadTokenizer(modelDir);
   checkTaskPrompts(base, task, tok, { training: false });
-  const { model } = loadModel(modelDir, { trainable: false });
+  const { model } = loadModelOnBackend(modelDir, { trainable: false });
   const t0 = performance.now();
   const evals: HeadroomEval[] = [];
   // A live line for the method under way and the overall ETA (src/io/progress.ts); redrawn on a terminal only when the

@@ -20,13 +20,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { loadModelOnBackend } from '../backend';
 import { controllerOptions, ExperimentConfig, resolveConfig, setOverrides } from '../config';
 import { EvalResult } from '../eval/evaluate';
 import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
 import { readResultText } from '../io/packed';
 import { loadHfConfig } from '../lm/config';
-import { loadModel } from '../lm/load';
 import { Decoder } from '../lm/model';
 import { loadTokenizer, Tokenizer } from '../lm/tokenizer';
 import { deltaBarsFigure, DeltaRow, NamedFigure, phiSnrFigure, writeFigures } from '../plots';
@@ -159,7 +159,7 @@ function table(rows: Record<string, SeedEval[]>, best: SeedEval[], bestName: str
 
 /** A frozen copy of the preset's base model (θ), or of a trained run's θ (and its head) when `runDir` is given. */
 async function modelOf(cfg: ExperimentConfig, runDir?: string, head?: TemperatureController): Promise<Decoder> {
-  const { model } = loadModel(modelDirFor(cfg), { trainable: true, theta: 'none' });
+  const { model } = loadModelOnBackend(modelDirFor(cfg), { trainable: true, theta: 'none' });
   if (runDir) {
     const st = await loadCheckpoint(runDir, { variables: { theta: model.variables(), ...(head ? { phi: head.variables() } : {}) }, optimizers: [] });
     if (!st) {

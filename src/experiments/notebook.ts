@@ -5,10 +5,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { loadModelOnBackend } from '../backend';
 import { evaluate, EvalOptions, EvalResult, Grader } from '../eval/evaluate';
 import { evaluateSamples, MetricReport } from '../eval/metrics';
 import { parseHfConfig } from '../lm/config';
-import { loadModel, saveModel } from '../lm/load';
+import { saveModel } from '../lm/load';
 import { Decoder } from '../lm/model';
 import { loadTokenizer, Tokenizer, writeCharTokenizer } from '../lm/tokenizer';
 import { ControllerConfig } from '../policy/config';
@@ -147,7 +148,7 @@ export function fixedTauSamples(model: Decoder, tok: Tokenizer, task: Pick<Task,
  * model and tokenizer of `modelDir`, which is loaded frozen and disposed after.
  */
 export async function evaluateTraces(modelDir: string, methods: Record<string, ControllerSpec>, problems: Problem[], grader: Grader, o: EvalOptions, seed: number): Promise<MethodTraces[]> {
-  const { model } = loadModel(modelDir, { trainable: false });
+  const { model } = loadModelOnBackend(modelDir, { trainable: false });
   try {
     const results = evaluateControllers(model, await loadTokenizer(modelDir), methods, problems, grader, o, seed);
     return Object.entries(results).map(([method, r]) => ({ method, traces: r.traces }));

@@ -9,9 +9,8 @@ import { KitError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { evalJournalFileOf, removeEvalJournal } from '../eval/partial';
 import type { Launcher } from './launcher';
-import { initBackend } from '../backend';
+import { initBackend, loadModelOnBackend } from '../backend';
 import { controllerOptions, ExperimentConfig, resolveConfig, setOverrides } from '../config';
-import { loadModel } from '../lm/load';
 import { loadTokenizer } from '../lm/tokenizer';
 import { controllerFor, evaluatePolicy } from '../rl/trainer';
 import { modelDirFor, taskFromConfig } from '../tasks/registry';
@@ -204,7 +203,7 @@ export async function evaluateTrainedVariants(o: SelectOptions, grid: SelectionG
         throw new KitError(`selection '${o.grid}': variant '${v.label}' changes more than controller.evalAction, so it cannot evaluate the runs of '${first.label}'`);
       }
       const modelDir = modelDirFor(cfg);
-      const { model } = loadModel(modelDir, { trainable: true, theta: 'none' });
+      const { model } = loadModelOnBackend(modelDir, { trainable: true, theta: 'none' });
       const controller = controllerFor(cfg, model.cfg.hiddenSize);
       try {
         const st = await loadCheckpoint(src, { variables: { theta: model.variables(), phi: controller.variables() }, optimizers: [] });

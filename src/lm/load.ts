@@ -3,43 +3,31 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openModelWeights, saveModelFolder } from './checkpoint';
 import { DecoderConfig, expectedWeights, loadHfConfig } from './config';
-import { applyRunPlan, fitBackendToModel } from '../backend';
 import { KitError } from '../errors';
 import { Decoder, randomWeightSource } from './model';
 import { numel } from './safetensors';
-import type { RunPlan } from '../plan/run-plan';
 
 export interface LoadedModel {
   dir: string;
   config: DecoderConfig;
   model: Decoder;
-  /** θ's gradients and Adam's moments belong in host memory (the backend holds the weights only once). */
-  thetaOnHost: boolean;
 }
 
 /**
- * Loads `dir` (HF folder). With `randomInit` set, only config.json is read and the weights are random (seeded, drawn
- * by Decoder.randomFast): the benchmark shapes use this. With a run's `plan` (src/plan/run-plan.ts) the backend, matMul
- * route and where θ's optimiser state lives are the plan's; without one (evaluation-only commands, bench) the plan's
- * heap decision for this model alone (fitBackendToModel).
+ * Loads `dir` (HF folder) onto the running backend as it stands. With `randomInit` set, only config.json is read and
+ * the weights are random (seeded, drawn by Decoder.randomFast): the benchmark shapes use this. `config`: the folder's
+ * config.json when the caller has read it already.
+ *
+ * Readying the backend for the model (a run's plan applied, or the heap decision for this model alone) is decided
+ * above this module and done before the call: loadModelOnBackend in src/backend.ts does both.
  */
-export function loadModel(dir: string, opts: { trainable?: boolean; randomInit?: number; theta?: 'none' | 'device' | 'auto'; plan?: RunPlan } = {}): LoadedModel {
-  const config = loadHfConfig(dir);
-  let thetaOnHost: boolean;
-  if (opts.plan) {
-    applyRunPlan(opts.plan);
-    thetaOnHost = opts.plan.theta_state === 'host';
-  } else {
-    // A model too large for the wasm heap (with θ's gradients and Adam's moments when the run trains θ) switches the
-    // matMul route, keeps θ's training state on the host, or moves an automatically picked backend to cpu, with the
-    // reason on stderr.
-    thetaOnHost = fitBackendToModel(weightBytes(config), dir, { theta: opts.theta, largestBytes: largestTensorBytes(config) }).thetaOnHost;
-  }
-  if (opts.randomInit !== undefined) return { dir, config, thetaOnHost, model: Decoder.randomFast(config, opts.randomInit, { trainable: opts.trainable }) };
+export function loadModel(dir: string, opts: { trainable?: boolean; randomInit?: number; config?: DecoderConfig } = {}): LoadedModel {
+  const config = opts.config ?? loadHfConfig(dir);
+  if (opts.randomInit !== undefined) return { dir, config, model: Decoder.randomFast(config, opts.randomInit, { trainable: opts.trainable }) };
   // Tensor by tensor from disk to the backend: host memory holds one tensor at a time, not the whole checkpoint.
   const source = openModelWeights(dir, config);
   try {
-    return { dir, config, thetaOnHost, model: Decoder.fromSource(config, source, { trainable: opts.trainable, where: dir }) };
+    return { dir, config, model: Decoder.fromSource(config, source, { trainable: opts.trainable, where: dir }) };
   } finally {
     source.close();
   }
