@@ -272,6 +272,28 @@ export const PRESETS: Record<string, DeepPartial<ExperimentConfig>> = {
     train: { steps: 500, checkpointEvery: 10 },
     eval: { problems: 0, k: 8, maxNewTokens: 8192 },
   },
+  /** The paper's experiment cut to what one GPU finishes in hours: `paper`'s task, prompts, benchmarks, k and learning
+   *  rates on a smaller model, shorter completions, fewer steps and the benchmarks' first 30 problems. `introllm plan
+   *  --preset paper-lite --device h100` estimates one run at about 2.8 h on an H100 or an H200 (docs/presets.md). Each
+   *  value's reason is on its line; every other key is `paper`'s or the kit's default. */
+  'paper-lite': {
+    // Qwen3-0.6B, the smallest Qwen3: an RL step in 95 s against Qwen3-1.7B's 3.7 min by the plan's estimate (the
+    // paper's model also fits an H100 and an H200 at these sizes, about 6.4 h a run: --set model.dir=models/Qwen3-1.7B).
+    model: { dir: 'models/Qwen3-0.6B' },
+    // As `paper`: MATH train, and the paper's six in-domain benchmarks, each reported on its own.
+    task: { name: 'benchmark', trainBenchmark: 'math_train', evalBenchmarks: ['aime24', 'amc23', 'math500', 'minerva_math', 'olympiadbench', 'omni_math_rule'] },
+    // 8 prompts × 8 samples: `paper`'s group of 8 (so advantages are as noisy as there), a quarter of its prompts;
+    // 1024 new tokens, a quarter of `paper`'s: the rollout's KV cache and the update's logits scale with it.
+    rollout: { promptsPerStep: 8, groupSize: 8, maxNewTokens: 1024 },
+    // As `paper`, so that paper-lite differs from it only in size.
+    optim: { lrToken: 1e-6, lrTemp: 1e-4 },
+    // 100 steps (800 of MATH train's 7,470 problems): about 95 s each on an H100 or H200 by the plan's estimate;
+    // a checkpoint every 10 steps as `paper` (θ and Adam's moments: about 7 GB on Qwen3-0.6B).
+    train: { steps: 100, checkpointEvery: 10 },
+    // The first 30 problems of each benchmark (all of AIME24's 30; 180 in all), Avg@8 / Pass@8 as the paper, scored at
+    // the training length: about 10 min by the plan's estimate.
+    eval: { problems: 30, k: 8, maxNewTokens: 1024 },
+  },
 };
 
 function typeName(v: unknown): string {
