@@ -1,11 +1,12 @@
 // The run plan (src/plan/run-plan.ts): its arithmetic against hand-derived numbers, the paper preset on the
 // Qwen3-1.7B shape fitting an H100 and an H200 by the plan's own chunk sizes, refusals that name the overrides, the
-// tiny preset's plan leaving today's behaviour as it is, and `introllm plan --json`.
+// paper-lite preset fitting both in hours, the tiny preset's plan leaving today's behaviour as it is, and
+// `introllm plan --json`.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExperimentConfig, resolveConfig, setOverrides, withConfigDefaults } from '../../src/config';
+import { ExperimentConfig, resolveConfig, resolveConfigSources, setOverrides, withConfigDefaults } from '../../src/config';
 import { openRunDir } from '../../src/train/run-dir';
 import { KitError } from '../../src/errors';
 import { loadHfConfig } from '../../src/lm/config';
@@ -14,6 +15,7 @@ import {
   CHUNKING_SUPPORT, deviceSpec, GPU_RESERVE_FRACTION, GPU_RUNTIME_BYTES, kvBytesPerPosition, makeRunPlan, modelSizes, planRefusal,
   RunPlan, WASM_EVAL_KV_BYTES, WASM_HEAP_BYTES,
 } from '../../src/plan/run-plan';
+import { createBenchmarkTask } from '../../src/tasks/benchmark-task';
 import { tempDir } from '../helpers/kit';
 
 const SHAPE = 'bench/shapes/qwen3-1.7b';
@@ -143,6 +145,48 @@ describe('paper on the Qwen3-1.7B shape', () => {
     expect(p.phases[0].memory.optimiser).toBe(0);
     expect(p.phases[1].memory.optimiser).toBe(4 * 151936 * 2048);
   });
+});
+
+describe('the paper-lite preset', () => {
+  const lite = (...sets: string[]) => resolveConfigSources({ preset: 'paper-lite', overrides: setOverrides(sets) });
+  // The keys in which paper-lite is smaller than paper; everything else (task, benchmarks, prompt, k, learning rates,
+  // group size, schedule) is paper's.
+  const SIZE_KEYS = ['model.dir', 'rollout.promptsPerStep', 'rollout.maxNewTokens', 'train.steps', 'eval.problems', 'eval.maxNewTokens'];
+
+  it('resolves: every key it sets is a valid config key, and it differs from paper only in size', () => {
+    const r = lite(); // an unknown key, a wrong type or an impossible value would throw here
+    expect(Object.entries(r.sources).filter(([, s]) => s.label === 'preset paper-lite').map(([k]) => k)).toEqual(expect.arrayContaining(SIZE_KEYS));
+    type Tree = Record<string, Record<string, unknown>>;
+    const paperCfg = resolveConfig({ preset: 'paper' }) as unknown as Tree;
+    const liteCfg = structuredClone(r.config) as unknown as Tree;
+    for (const key of SIZE_KEYS) {
+      const [section, leaf] = key.split('.');
+      expect(liteCfg[section][leaf], key).not.toEqual(paperCfg[section][leaf]);
+      liteCfg[section][leaf] = paperCfg[section][leaf];
+    }
+    expect(liteCfg).toEqual(paperCfg);
+    expect(r.config.task.evalBenchmarks).toEqual(['aime24', 'amc23', 'math500', 'minerva_math', 'olympiadbench', 'omni_math_rule']);
+  });
+
+  it('each benchmark has at least eval.problems problems, so the plan counts the evaluation exactly', () => {
+    const { config } = lite();
+    const sets = createBenchmarkTask(config.task).evalSets!(config.eval.problems);
+    expect(sets.map((s) => s.problems.length)).toEqual(config.task.evalBenchmarks.map(() => config.eval.problems));
+  });
+
+  for (const shape of ['bench/shapes/qwen3-1.7b', 'bench/shapes/qwen3-0.6b']) {
+    it(`on the ${path.basename(shape)} shape fits an H100 and an H200, one run estimated at hours, not days`, () => {
+      for (const device of ['h100', 'h200']) {
+        const p = on(lite(`model.dir=${shape}`).config, device);
+        expect(p.fits, `${shape} on ${device}: ${p.reason}`).toBe(true);
+        expect(p.peak_bytes).toBeLessThanOrEqual(p.limit_bytes);
+        expect(p.phases.find((ph) => ph.phase === 'eval')!.of).toBe(30 * 8 * 6);
+        const hours = (p.time_estimate.train_seconds + p.time_estimate.eval_seconds!) / 3600;
+        expect(hours, `${shape} on ${device}`).toBeGreaterThan(1);
+        expect(hours, `${shape} on ${device}`).toBeLessThan(8);
+      }
+    });
+  }
 });
 
 describe('the tiny preset', () => {
