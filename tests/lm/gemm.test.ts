@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
 import { assembleGemm } from '../../src/lm/kernels/assemble';
-import { GEMM_WASM_BASE64 } from '../../src/lm/kernels/gemm-binary';
+import { GEMM_SHARED_WASM_BASE64, GEMM_WASM_BASE64 } from '../../src/lm/kernels/gemm-binary';
 import { gemmCalls, gemmRoute, gemmStreamCalls, setGemmRoute, setGemmStream, STREAM_MIN_N } from '../../src/lm/kernels/gemm';
 import { Decoder } from '../../src/lm/model';
 import { matMulOn } from '../helpers/gemm';
@@ -34,6 +34,8 @@ describe('kit gemm', () => {
   it('the committed binary is the assembled source (run scripts/build-gemm.ts after editing gemm-wat.ts)', async () => {
     const built = Buffer.from(await assembleGemm()).toString('base64');
     expect(built).toBe(GEMM_WASM_BASE64);
+    // The worker threads' build: the same module on a shared memory.
+    expect(Buffer.from(await assembleGemm(true)).toString('base64')).toBe(GEMM_SHARED_WASM_BASE64);
   });
 
   it('is the default route on wasm; another is set by name (config key device.gemm, applied from the plan)', () => {

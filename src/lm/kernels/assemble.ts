@@ -2,11 +2,14 @@
 // through the wabt package (a dev dependency). The kit itself loads gemm-binary.ts and never imports this file.
 import { gemmWat } from './gemm-wat';
 
-export async function assembleGemm(): Promise<Uint8Array> {
+/** The module's binary; `shared`: the build that imports a shared memory (the worker threads'). */
+export async function assembleGemm(shared = false): Promise<Uint8Array> {
   const wabt = await (await import('wabt')).default();
-  const mod = wabt.parseWat('gemm.wat', gemmWat(), { simd: true });
+  const features = { simd: true, threads: shared };
+  const mod = wabt.parseWat('gemm.wat', gemmWat(shared), features);
   try {
-    mod.validate();
+    // validate() checks against its own feature set, default without threads (wabt's types omit the argument).
+    (mod as unknown as { validate(f: typeof features): void }).validate(features);
     return mod.toBinary({}).buffer;
   } finally {
     mod.destroy();

@@ -9,7 +9,8 @@
 // nothing the kit has recorded changes by switching to it.
 //
 // The module imports the backend's memory; every pointer is a byte offset into it. This file is generated into
-// gemm.wat and assembled by scripts/build-gemm.ts; the test checks the committed binary against this source.
+// gemm.wat and assembled by scripts/build-gemm.ts; the test checks the committed binary against this source. A second
+// build differs only in importing a shared memory (up to 4 GiB): the one the worker threads share (gemm-threads.ts).
 
 /** tfjs-backend-wasm's k block (kBlockSize in its batch_mat_mul_impl.cc). */
 export const K_BLOCK = 48;
@@ -203,9 +204,9 @@ ${range(4).map((i) => `    (if (i32.eq (local.get $M) (i32.const ${i + 1})) (the
   )`;
 }
 
-/** The whole module's text. */
-export function gemmWat(): string {
-  const parts = ['(module', '  (import "env" "memory" (memory 1))'];
+/** The whole module's text; `shared`: importing a shared memory (the worker threads' build). */
+export function gemmWat(shared = false): string {
+  const parts = ['(module', shared ? '  (import "env" "memory" (memory 1 65536 shared))' : '  (import "env" "memory" (memory 1))'];
   const made = new Set<string>();
   for (const [R, V] of BLOCKS) {
     for (const v of V > 1 ? [V, 1] : [V]) {
