@@ -7,8 +7,10 @@
 //
 // The wasm backend lacks the UnsortedSegmentSum kernel, which the gradient of tf.gather (the embedding lookup) needs;
 // registerWasmExtras() adds a plain implementation so that training works on wasm.
+import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { GemmRoute, gemmRoute, installKitGemm, installKitGemmCpu, setGemmRoute } from './lm/kernels/gemm';
+import { gemmThreads, setGemmThreads } from './lm/kernels/gemm-threads';
 import { loadHfConfig } from './lm/config';
 import { LoadedModel, loadModel } from './lm/load';
 import { fitWasm, modelSizes, RunPlan } from './plan/run-plan';
@@ -133,14 +135,36 @@ async function startWasm(): Promise<string> {
 function wasmDetail(): string {
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-  return `simd ${simd ? 'on' : 'off'}, ${threads ? 'multi-threaded' : 'one thread'}, matMul ${simd ? gemmRoute() : 'tfjs'}`;
+  return `simd ${simd ? 'on' : 'off'}, ${threads ? 'multi-threaded' : 'one thread'}, matMul ${simd ? gemmRoute() : 'tfjs'}${simd ? onThreads() : ''}`;
+}
+
+/** ', on N threads' when the kit's matMul runs on more than one thread. */
+function onThreads(): string {
+  return gemmThreads() > 1 ? ` on ${gemmThreads()} threads` : '';
+}
+
+/**
+ * Runs the kit's matMul on `threads` threads (config key device.threads, applied from the run's plan; bench
+ * --gemm-threads): on wasm with SIMD and on cpu, where the kit's kernel runs; elsewhere nothing. 'auto' = this
+ * machine's cores. Workers that cannot start leave it on one thread, said in one line.
+ */
+export function setMatMulThreads(threads: number | 'auto'): void {
+  if (!current) return;
+  const kit = (current.name === 'wasm' && tf.getBackend() === 'wasm' && tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) || current.name === 'cpu';
+  if (!kit) return;
+  setGemmThreads(threads === 'auto' ? Math.max(1, os.cpus().length) : threads, logLine);
+  current = { name: current.name, detail: current.name === 'wasm' ? wasmDetail() : cpuDetail() };
 }
 
 /** Puts the kit's matMul in front of the cpu backend's (src/lm/kernels/gemm.ts; off with route 'tfjs', config key
  *  device.gemm); its details. */
 function startCpuMatMul(): string {
   installKitGemmCpu();
-  return `pure JavaScript, matMul ${gemmRoute() === 'tfjs' ? 'tfjs' : 'kit (wasm SIMD)'}`;
+  return cpuDetail();
+}
+
+function cpuDetail(): string {
+  return `pure JavaScript, matMul ${gemmRoute() === 'tfjs' ? 'tfjs' : `kit (wasm SIMD)${onThreads()}`}`;
 }
 
 async function start(name: BackendName, auto: boolean): Promise<string> {
@@ -253,10 +277,11 @@ function switchToCpu(why: string): void {
 
 /**
  * Applies a run's plan (src/plan/run-plan.ts) to the running backend before any weight is created: the backend it
- * chose (wasm → cpu when the heap cannot hold the model), the matMul route (device.gemm or the plan's choice), the
- * webgpu buffer pool (device.webgpuPoolMB). Decides nothing itself; each change from the default is said once.
+ * chose (wasm → cpu when the heap cannot hold the model), the matMul route (device.gemm or the plan's choice) and its
+ * threads (device.threads), the webgpu buffer pool (device.webgpuPoolMB). Decides nothing itself; each change from the
+ * default is said once.
  */
-export function applyRunPlan(plan: { backend: BackendName; gemm: GemmRoute | null; webgpu_pool_bytes: number | null; notes: string[] }): BackendInfo | null {
+export function applyRunPlan(plan: { backend: BackendName; gemm: GemmRoute | null; webgpu_pool_bytes: number | null; notes: string[]; threads?: number | null }): BackendInfo | null {
   if (!current) return current;
   if (current.name === 'wasm' && tf.getBackend() === 'wasm') {
     if (plan.backend === 'cpu') {
@@ -274,6 +299,7 @@ export function applyRunPlan(plan: { backend: BackendName; gemm: GemmRoute | nul
     setGemmRoute(plan.gemm);
   }
   if (current.name === 'webgpu' && plan.webgpu_pool_bytes !== null) setWebgpuPoolBytes(plan.webgpu_pool_bytes);
+  if (plan.threads != null) setMatMulThreads(plan.threads);
   return current;
 }
 

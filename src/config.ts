@@ -76,6 +76,7 @@ export interface ExperimentConfig {
     thetaAdam: string;
     gemm: string;
     webgpuPoolMB: number;
+    threads: number | 'auto';
   };
 }
 
@@ -96,7 +97,7 @@ const BASE: ExperimentConfig = {
   train: { steps: 40, checkpointEvery: 1 },
   eval: { problems: 400, k: 4, maxNewTokens: 64, split: 'test', chunkRows: 'auto', kvBudgetBytes: 'auto' },
   // Memory and device: resolved once per run by the plan (src/plan/run-plan.ts, `introllm plan`).
-  device: { memory: 'auto', thetaAdam: 'auto', gemm: 'auto', webgpuPoolMB: 1024 },
+  device: { memory: 'auto', thetaAdam: 'auto', gemm: 'auto', webgpuPoolMB: 1024, threads: 'auto' },
 };
 
 /** A description for every key of BASE (a leaf: its meaning, and where its default comes from). */
@@ -230,6 +231,10 @@ export const CONFIG_DOCS: Docs<Omit<ExperimentConfig, 'controller'>> & { control
     webgpuPoolMB:
       "webgpu: MiB of freed GPU buffers kept for reuse; beyond it they are destroyed (src/webgpu-node.ts). The plan " +
       'reserves it on the device. Was INTROLLM_WEBGPU_POOL_MB. Ours: 1024.',
+    threads:
+      "Threads of the kit's matMul on wasm and cpu (src/lm/kernels/gemm-threads.ts): 'auto' (every core of this " +
+      'machine) or a number; 1 = the calling thread only. A large product is split by its output among worker ' +
+      'threads, bit-identical to one thread; the rest of the backend runs on one thread. Ours: auto.',
   },
 
 };
@@ -363,7 +368,7 @@ function mergeChecked(base: Record<string, unknown>, over: unknown, schema: Reco
 }
 
 /** Keys whose value is a number or 'auto' (device.memory also a device name), resolved by the plan. */
-const AUTO_OR_NUMBER = new Set(['rollout.chunkRows', 'grpo.microBatchRows', 'eval.chunkRows', 'eval.kvBudgetBytes', 'device.memory']);
+const AUTO_OR_NUMBER = new Set(['rollout.chunkRows', 'grpo.microBatchRows', 'eval.chunkRows', 'eval.kvBudgetBytes', 'device.memory', 'device.threads']);
 
 /** Parses `key=value` (value as JSON when it parses, else a string) into a nested object. */
 export function parseSetting(setting: string): Record<string, unknown> {
@@ -428,6 +433,7 @@ export function validateConfig(c: ExperimentConfig): void {
   autoInt(c.rollout.chunkRows, 'rollout.chunkRows');
   autoInt(c.grpo.microBatchRows, 'grpo.microBatchRows');
   autoInt(c.eval.chunkRows, 'eval.chunkRows');
+  autoInt(c.device.threads, 'device.threads');
   if (c.eval.kvBudgetBytes !== 'auto' && !(typeof c.eval.kvBudgetBytes === 'number' && c.eval.kvBudgetBytes > 0)) {
     throw new KitError(`config key 'eval.kvBudgetBytes' must be a positive number of bytes or 'auto', got ${JSON.stringify(c.eval.kvBudgetBytes)}`);
   }

@@ -297,6 +297,8 @@ export interface RunPlan {
   peak_phase: string;
   backend: PlanBackend;
   gemm: GemmRoute | null;
+  /** Threads of the kit's matMul on wasm and cpu (device.threads; 'auto' = this machine's cores); null elsewhere. */
+  threads: number | null;
   theta_state: ThetaState;
   webgpu_pool_bytes: number | null;
   model: { dir: string; model_type: string; parameters: number; weight_bytes: number; dtype: 'float32'; checkpoint_dtype: string | null;
@@ -566,6 +568,7 @@ function planOnce(inp: PlanInput): RunPlan {
     if (want === 'cpu') gemm = gemmKey === 'auto' ? 'batched' : gemmKey;
   }
   const poolBytes = backend === 'webgpu' ? cfg.device.webgpuPoolMB * 2 ** 20 : null;
+  const threads = backend === 'wasm' || backend === 'cpu' ? (cfg.device.threads === 'auto' ? Math.max(1, inp.cores) : cfg.device.threads) : null;
   if (backend === 'wasm') {
     limit = WASM_HEAP_BYTES;
     limitWhat = `the wasm heap (${gb(WASM_HEAP_BYTES)} GB)`;
@@ -723,6 +726,7 @@ function planOnce(inp: PlanInput): RunPlan {
     peak_phase: peak.phase,
     backend,
     gemm,
+    threads,
     theta_state: theta,
     webgpu_pool_bytes: poolBytes,
     model: { dir: inp.model.dir, model_type: c.modelType, parameters: s.params, weight_bytes: s.w, dtype: 'float32', checkpoint_dtype: inp.model.checkpointDtype,
@@ -775,7 +779,7 @@ export function formatPlan(p: RunPlan): string {
   lines.push(`model ${m.dir}: ${m.model_type}, ${m.parameters >= 1e9 ? `${(m.parameters / 1e9).toFixed(2)} B` : `${(m.parameters / 1e6).toFixed(m.parameters >= 1e7 ? 0 : 2)} M`} parameters, ${GB(m.weight_bytes)} in float32`
     + `${m.checkpoint_dtype && m.checkpoint_dtype !== 'float32' ? ` (checkpoint ${m.checkpoint_dtype}; the kit computes in float32)` : ''}; `
     + `KV cache ${m.kv_bytes_per_row_position.toLocaleString('en-US')} B per row and position (2 × ${m.layers} layers × ${m.kv_heads} KV heads × ${m.head_dim} × 4 B)`);
-  lines.push(`device ${p.device.name}: ${GB(p.device_bytes)} (${p.device.source}); backend ${p.backend}${p.gemm ? `, matMul route ${p.gemm}` : ''}; `
+  lines.push(`device ${p.device.name}: ${GB(p.device_bytes)} (${p.device.source}); backend ${p.backend}${p.gemm ? `, matMul route ${p.gemm}` : ''}${p.threads && p.threads > 1 ? ` on ${p.threads} threads` : ''}; `
     + `θ's optimiser state: ${p.theta_state === 'none' ? 'none (θ frozen)' : p.theta_state === 'host' ? 'host memory (HostAdam)' : 'on the device'}`);
   lines.push(`limit ${GB(p.limit_bytes)}: ${p.limit_what}; prompts ${p.prompt_tokens} tokens (${p.prompt_tokens_source})`);
   const head = ['phase', 'rows', 'positions', 'weights', 'optimiser', 'KV cache', 'activations', 'logits', 'total', 'time (estimate)'];

@@ -15,9 +15,16 @@
 //   'tfjs': never (tfjs's kernels everywhere; for comparisons).
 // On the cpu backend (installKitGemmCpu) the kernel takes every float32 product without transposeB, on copies of
 // the operands in a memory of its own, unless the route is 'tfjs'.
+//
+// Threads (config key device.threads, setGemmThreads in gemm-threads.ts): a product of at least THREAD_MIN_MACS
+// multiply-adds is split by its output among the threads, bit-identical to one thread. On wasm the backend's heap is
+// not shared memory, so the workers' parts of A and B are copied into the pool's shared memory and their part of C
+// copied back (the calling thread computes its part in place); a product whose copies would cost too much beside its
+// arithmetic (fewer than THREAD_MACS_PER_COPY multiply-adds per copied float: decoding's products, whose B is the KV
+// cache or a weight matrix) stays on one thread. On cpu the operands are copied anyway: into the shared memory.
 import * as tf from '@tensorflow/tfjs';
 import { KitError } from '../../errors';
-import { GEMM_WASM_BASE64 } from './gemm-binary';
+import { gemmModule, GemmJob, runJobs, threadMemory } from './gemm-threads';
 
 export const GEMM_ROUTES = ['batched', 'all', 'tfjs'] as const;
 export type GemmRoute = (typeof GEMM_ROUTES)[number];
@@ -44,6 +51,13 @@ let kernels: Kernels | null = null;
 let gemmMemory: WebAssembly.Memory | null = null;
 let calls = 0;
 let streamCalls = 0;
+let threadedCalls = 0;
+/** The fewest multiply-adds for which a product is split among threads (below it, waking the workers costs more). */
+export const THREAD_MIN_MACS = 1 << 20;
+/** On wasm: the fewest multiply-adds per float copied to and from the workers' shared memory for a split product. */
+export const THREAD_MACS_PER_COPY = 16;
+let threadMinMacs = THREAD_MIN_MACS;
+let threadMacsPerCopy = THREAD_MACS_PER_COPY;
 /** The fewest columns for which a 2-D product of at most 4 rows streams B row by row (see gemm-wat.ts, $stream_R). */
 export const STREAM_MIN_N = 64;
 let streamEnabled = true;
@@ -61,6 +75,17 @@ export function gemmCalls(): number {
 /** How many of them went through the row-streaming kernel (products of ≤ 4 rows). */
 export function gemmStreamCalls(): number {
   return streamCalls;
+}
+
+/** How many products were split among threads (tests check which shapes are). */
+export function gemmThreadedCalls(): number {
+  return threadedCalls;
+}
+
+/** Test hook: when a product is split among threads (no argument: THREAD_MIN_MACS and THREAD_MACS_PER_COPY). */
+export function setGemmThreadLimits(o: { minMacs?: number; macsPerCopy?: number } = {}): void {
+  threadMinMacs = o.minMacs ?? THREAD_MIN_MACS;
+  threadMacsPerCopy = o.macsPerCopy ?? THREAD_MACS_PER_COPY;
 }
 
 /** Turns the row-streaming kernel off (tests compare it with the register blocks) or back on. */
@@ -85,8 +110,7 @@ function memoryOf(backend: WasmBackend): WebAssembly.Memory {
 
 /** The kernels, instantiated on `memory` (every pointer they take is a byte offset into it). */
 function instantiate(memory: WebAssembly.Memory): Kernels {
-  const module = new WebAssembly.Module(Buffer.from(GEMM_WASM_BASE64, 'base64'));
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const instance = new WebAssembly.Instance(gemmModule(), { env: { memory } });
   return { gemm: instance.exports.gemm as GemmFn, gemv: instance.exports.gemv as GemvFn };
 }
 
@@ -111,6 +135,7 @@ interface Plan {
   lda: number;
   ak: number;
   broadcastB: boolean;
+  transposeA: boolean;
   stream: boolean;
 }
 
@@ -134,7 +159,7 @@ function planFor(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transp
   if (Kb !== K) return null; // tfjs's kernel reports the mismatch
   // A(m, k) at m·lda + k·ak bytes: [M, K] row-major, or [K, M] for transposeA.
   const stream = streamEnabled && batch === 1 && M <= 4 && N % 4 === 0 && N >= STREAM_MIN_N;
-  return { outShape: [...batchDims, M, N], batch, M, K, N, lda: transposeA ? 4 : 4 * K, ak: transposeA ? 4 * M : 4, broadcastB, stream };
+  return { outShape: [...batchDims, M, N], batch, M, K, N, lda: transposeA ? 4 : 4 * K, ak: transposeA ? 4 * M : 4, broadcastB, transposeA, stream };
 }
 
 /** Runs a plan on operands at byte offsets a, b, c (and scratch s for M·N floats when it streams) of the kernels' memory. */
@@ -148,7 +173,7 @@ function runPlan(k: Kernels, p: Plan, a: number, b: number, c: number, s: number
   calls++;
 }
 
-/** wasm: on the backend's own memory, in place. */
+/** wasm: on the backend's own memory, in place (the workers' parts on copies, see the file's header). */
 function kitMatMul(args: MatMulArgs): tf.TensorInfo | null {
   const { a, b } = args.inputs;
   const p = planFor(a, b, args.attrs.transposeA, args.attrs.transposeB, route);
@@ -158,9 +183,116 @@ function kitMatMul(args: MatMulArgs): tf.TensorInfo | null {
   const scratch = p.stream ? be.makeOutput([p.M * p.N], 'float32') : null;
   const ptr = (t: tf.TensorInfo) => be.dataIdMap.get(t.dataId)!.memoryOffset;
   // Kernels after every makeOutput: the heap may have grown (the module sees the same memory).
-  runPlan(kernelsFor(be), p, ptr(a), ptr(b), ptr(out), scratch ? ptr(scratch) : 0);
+  const k = kernelsFor(be);
+  if (!runThreadedOnCopies(k, gemmMemory!, p, ptr(a), ptr(b), ptr(out))) runPlan(k, p, ptr(a), ptr(b), ptr(out), scratch ? ptr(scratch) : 0);
   if (scratch) be.disposeData(scratch.dataId, true);
   return out;
+}
+
+// ---- threads ----
+
+/** One thread's share of the output: batch items [i0, i1), rows [m0, m1) of each. */
+interface Part { i0: number; i1: number; m0: number; m1: number }
+
+const macsOf = (p: Plan) => p.batch * p.M * p.K * p.N;
+
+/**
+ * The output of `p` split among up to `threads`: whole batch items when there are enough of them, else rows (in
+ * multiples of 4, the kernel's row block) of every item. Each part is a set of whole output elements.
+ */
+function splitOutput(p: Plan, threads: number): Part[] {
+  const parts: Part[] = [];
+  if (p.batch >= threads) {
+    for (let t = 0; t < threads; t++) {
+      const i0 = Math.floor((p.batch * t) / threads);
+      const i1 = Math.floor((p.batch * (t + 1)) / threads);
+      if (i1 > i0) parts.push({ i0, i1, m0: 0, m1: p.M });
+    }
+  } else {
+    const cut = (t: number) => (t === threads ? p.M : Math.min(p.M, 4 * Math.round((p.M * t) / threads / 4)));
+    for (let t = 0; t < threads; t++) {
+      const m0 = cut(t);
+      const m1 = cut(t + 1);
+      if (m1 > m0) parts.push({ i0: 0, i1: p.batch, m0, m1 });
+    }
+  }
+  return parts;
+}
+
+/** The gemm calls of `part` on operands laid out whole at byte offsets a, b, c (as the plan says). */
+function jobInPlace(p: Plan, part: Part, a: number, b: number, c: number): GemmJob {
+  const sa = 4 * p.M * p.K;
+  const sb = p.broadcastB ? 0 : 4 * p.K * p.N;
+  const sc = 4 * p.M * p.N;
+  const n = part.i1 - part.i0;
+  if (part.m1 - part.m0 === p.M) {
+    return { args: [a + part.i0 * sa, b + part.i0 * sb, c + part.i0 * sc, n, p.M, p.K, p.N, p.lda, p.ak, sa, sb], reps: 1, da: 0, db: 0, dc: 0 };
+  }
+  // A row range of each item: one call per item, the pointers stepping by the item strides.
+  return { args: [a + part.i0 * sa + part.m0 * p.lda, b + part.i0 * sb, c + part.i0 * sc + part.m0 * 4 * p.N, 1, part.m1 - part.m0, p.K, p.N, p.lda, p.ak, 0, 0],
+    reps: n, da: sa, db: sb, dc: sc };
+}
+
+/**
+ * wasm, threads > 1: the calling thread computes parts[0] in place on the heap; every other part's A rows and B
+ * (items) are copied compactly into the pool's shared memory, computed there by a worker, and its C rows copied
+ * back. False (nothing done) when the product stays on one thread.
+ */
+function runThreadedOnCopies(k: Kernels, heap: WebAssembly.Memory, p: Plan, a: number, b: number, c: number): boolean {
+  if (p.stream || macsOf(p) < threadMinMacs) return false;
+  const probe = threadMemory(0);
+  if (!probe) return false;
+  const parts = splitOutput(p, probe.threads);
+  if (parts.length < 2) return false;
+  const { K, N, M } = p;
+  const align = (x: number) => Math.ceil(x / 4) * 4; // floats, 16-byte aligned
+  let top = 0;
+  let copied = 0;
+  const sharedB = p.broadcastB ? top : -1;
+  if (p.broadcastB) { top += align(K * N); copied += K * N; }
+  const layout = parts.slice(1).map((part) => {
+    const n = part.i1 - part.i0;
+    const r = part.m1 - part.m0;
+    const offA = top; top += align(n * r * K);
+    const offB = p.broadcastB ? sharedB : top; if (!p.broadcastB) top += align(n * K * N);
+    const offC = top; top += align(n * r * N);
+    copied += n * r * K + (p.broadcastB ? 0 : n * K * N) + n * r * N;
+    return { part, n, r, offA, offB, offC };
+  });
+  if (macsOf(p) < threadMacsPerCopy * copied) return false;
+  const mem = threadMemory(4 * top);
+  if (!mem) return false;
+  const h = new Float32Array(heap.buffer);
+  const sh = new Float32Array(mem.memory.buffer);
+  const a4 = a / 4;
+  const b4 = b / 4;
+  const c4 = c / 4;
+  if (p.broadcastB) sh.set(h.subarray(b4, b4 + K * N), sharedB);
+  const jobs: GemmJob[] = [jobInPlace(p, parts[0], a, b, c)];
+  for (const { part, n, r, offA, offB, offC } of layout) {
+    if (!p.broadcastB) sh.set(h.subarray(b4 + part.i0 * K * N, b4 + part.i1 * K * N), offB);
+    if (r === M) {
+      sh.set(h.subarray(a4 + part.i0 * M * K, a4 + part.i1 * M * K), offA);
+    } else {
+      for (let i = part.i0; i < part.i1; i++) {
+        const src = a4 + i * M * K;
+        const dst = offA + (i - part.i0) * r * K;
+        if (!p.transposeA) sh.set(h.subarray(src + part.m0 * K, src + part.m1 * K), dst);
+        else for (let kk = 0; kk < K; kk++) sh.set(h.subarray(src + kk * M + part.m0, src + kk * M + part.m1), dst + kk * r);
+      }
+    }
+    // The copy is A's rows m0..m1 of items i0..i1, compact: [n, r, K], or [n, K, r] for transposeA.
+    jobs.push({ args: [4 * offA, 4 * offB, 4 * offC, n, r, K, N, p.transposeA ? 4 : 4 * K, p.transposeA ? 4 * r : 4, 4 * r * K, p.broadcastB ? 0 : 4 * K * N],
+      reps: 1, da: 0, db: 0, dc: 0 });
+  }
+  runJobs(k.gemm, jobs);
+  for (const { part, r, offC } of layout) {
+    if (r === M) h.set(sh.subarray(offC, offC + (part.i1 - part.i0) * M * N), c4 + part.i0 * M * N);
+    else for (let i = part.i0; i < part.i1; i++) h.set(sh.subarray(offC + (i - part.i0) * r * N, offC + (i - part.i0 + 1) * r * N), c4 + i * M * N + part.m0 * N);
+  }
+  threadedCalls++;
+  calls++;
+  return true;
 }
 
 // ---- the cpu backend ----
@@ -209,6 +341,18 @@ function kitMatMulCpu(args: { inputs: { a: tf.TensorInfo; b: tf.TensorInfo }; ba
   const offB = align(av.length);
   const offC = offB + align(bv.length);
   const offS = offC + align(cn);
+  // Split among threads: the operands go straight into the workers' shared memory, every part computed in place.
+  const shared = !p.stream && macsOf(p) >= threadMinMacs ? threadMemory(4 * offS) : null;
+  const parts = shared ? splitOutput(p, shared.threads) : [];
+  if (shared && parts.length > 1) {
+    const heap = new Float32Array(shared.memory.buffer);
+    heap.set(av, offA);
+    heap.set(bv, offB);
+    runJobs(shared.gemm, parts.map((part) => jobInPlace(p, part, 4 * offA, 4 * offB, 4 * offC)));
+    threadedCalls++;
+    calls++;
+    return args.backend.makeTensorInfo(p.outShape, 'float32', heap.slice(offC, offC + cn));
+  }
   const { k, heap } = cpuKernelsFor(4 * (offS + sn));
   heap.set(av, offA);
   heap.set(bv, offB);
