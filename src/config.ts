@@ -327,6 +327,8 @@ interface Layer {
   label: string;
   /** The label of one key of this layer (a file's: `file:line`). */
   at?: (keyPath: string[]) => string;
+  /** The source recorded for a key this layer sets, where it is not the layer itself (a file with `sources`). */
+  sourceOf?: (keyPath: string[]) => ConfigSource;
 }
 
 /**
@@ -336,6 +338,7 @@ interface Layer {
 function mergeChecked(base: Record<string, unknown>, over: unknown, schema: Record<string, unknown>, where: string[], layer: Layer,
   sources: Record<string, ConfigSource>): Record<string, unknown> {
   const at = (p: string[]) => (layer.at ? layer.at(p) : layer.label);
+  const sourceOf = (p: string[]): ConfigSource => (layer.sourceOf ? layer.sourceOf(p) : { kind: layer.kind, label: at(p) });
   if (typeof over !== 'object' || over === null || Array.isArray(over)) {
     throw new KitError(`${at(where)}: ${where.join('.') || 'config'} must be an object, got ${typeName(over)}`);
   }
@@ -346,7 +349,7 @@ function mergeChecked(base: Record<string, unknown>, over: unknown, schema: Reco
     // The controller section is open: its fields are checked by resolveControllerConfig.
     if (where.length === 1 && where[0] === 'controller') {
       out[k] = v;
-      sources[key] = { kind: layer.kind, label: at(p) };
+      sources[key] = sourceOf(p);
       continue;
     }
     if (!(k in schema)) throw new KitError(`${at(p)}: unknown config key '${key}'; valid keys here: ${Object.keys(schema).join(', ')}`);
@@ -362,7 +365,7 @@ function mergeChecked(base: Record<string, unknown>, over: unknown, schema: Reco
       throw new KitError(`${at(p)}: config key '${key}' must be an array of ${typeof want[0]}s`);
     }
     out[k] = v;
-    sources[key] = { kind: layer.kind, label: at(p) };
+    sources[key] = sourceOf(p);
   }
   return out;
 }
@@ -461,12 +464,18 @@ function keyOfMessage(message: string): string | null {
   return k ? `controller.${k}` : null;
 }
 
-/** A config file: a partial config (the resolved config's shape) and optionally the preset it builds on. */
+/**
+ * A config file: a partial config (the resolved config's shape) and optionally the preset it builds on. A file the
+ * kit writes for a child run (src/experiments/run-request.ts) also has `sources`: where each value came from when the
+ * parent resolved it (dotted key → { kind, label }).
+ */
 export interface ConfigFile {
   file: string;
   preset?: string;
-  /** The partial config (without `preset`). */
+  /** The partial config (without `preset` and `sources`). */
   value: Record<string, unknown>;
+  /** The recorded source of each key (dotted), when the file has `sources`. */
+  sources?: Record<string, ConfigSource>;
   /** `file:line` of a key path (`file` where the key is not in the file). */
   where(keyPath: (string | number)[]): string;
 }
@@ -478,12 +487,30 @@ export function loadConfigFile(file: string): ConfigFile {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new KitError(`${file}: a config file holds a mapping of config keys (a partial config, and optionally 'preset'), got ${typeName(data)}`);
   }
-  const { preset, ...value } = data as Record<string, unknown>;
+  const { preset, sources, ...value } = data as Record<string, unknown>;
   if (preset !== undefined) {
     if (typeof preset !== 'string') throw new KitError(`${f.where(['preset'])}: 'preset' must be a preset name, got ${typeName(preset)} ${JSON.stringify(preset)}`);
     if (!(preset in PRESETS)) throw new KitError(`${f.where(['preset'])}: unknown preset '${preset}'; valid: ${Object.keys(PRESETS).join(', ')}`);
   }
-  return { file, preset: preset as string | undefined, value, where: f.where };
+  return { file, preset: preset as string | undefined, value, where: f.where, ...(sources !== undefined ? { sources: recordedSources(sources, f.where) } : {}) };
+}
+
+const SOURCE_KINDS: readonly ConfigSourceKind[] = ['default', 'preset', 'file', 'method', 'set', 'override'];
+
+/** A config file's `sources`: a mapping of dotted keys to { kind, label }; anything else names the file and field. */
+function recordedSources(raw: unknown, where: (keyPath: (string | number)[]) => string): Record<string, ConfigSource> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new KitError(`${where(['sources'])}: 'sources' must map config keys to { kind, label }, got ${typeName(raw)}`);
+  }
+  const out: Record<string, ConfigSource> = {};
+  for (const [key, s] of Object.entries(raw)) {
+    const r = s as Record<string, unknown> | null;
+    if (typeof r !== 'object' || r === null || Array.isArray(r) || !SOURCE_KINDS.includes(r.kind as ConfigSourceKind) || typeof r.label !== 'string') {
+      throw new KitError(`${where(['sources', key])}: sources.${key} must be { kind: ${SOURCE_KINDS.join(' | ')}, label: string }, got ${JSON.stringify(s)}`);
+    }
+    out[key] = { kind: r.kind as ConfigSourceKind, label: r.label };
+  }
+  return out;
 }
 
 export interface ResolveOptions {
@@ -536,7 +563,15 @@ export function resolveConfigSources(o: ResolveOptions = {}): ResolvedConfig {
     if (!p) throw new KitError(`unknown preset '${preset}'; valid: ${Object.keys(PRESETS).join(', ')}`);
     cfg = mergeChecked(cfg, p, schema, [], { kind: 'preset', label: `preset ${preset}` }, sources);
   }
-  if (file) cfg = mergeChecked(cfg, file.value, schema, [], { kind: 'file', label: file.file, at: (p) => file.where(p) }, sources);
+  if (file) {
+    // A key whose source the file records keeps it, with the file named; any other key's source is the file.
+    const recorded = file.sources;
+    const sourceOf = recorded && ((p: string[]): ConfigSource => {
+      const r = recorded[p.join('.')];
+      return r ? { kind: r.kind, label: `${r.label} (via ${file.file})` } : { kind: 'file', label: file.where(p) };
+    });
+    cfg = mergeChecked(cfg, file.value, schema, [], { kind: 'file', label: file.file, at: (p) => file.where(p), ...(sourceOf ? { sourceOf } : {}) }, sources);
+  }
   for (const ov of o.overrides ?? []) cfg = mergeChecked(cfg, ov.value, schema, [], { kind: ov.kind ?? 'override', label: ov.source }, sources);
   const c = cfg as unknown as ExperimentConfig;
   try {

@@ -6,7 +6,7 @@ import { initBackend } from '../backend';
 import { writeJsonAtomic } from '../io/atomic';
 import { startPhase } from '../io/rss';
 import type { Command } from '../cli';
-import { ConfigOverride, resolveConfig } from '../config';
+import { ConfigOverride, ExperimentConfig, resolveConfig } from '../config';
 import { METHOD_NAMES, methodOverride } from '../experiments/methods';
 import { KitError } from '../errors';
 import { requireModelFolder } from '../lm/config';
@@ -15,8 +15,23 @@ import { formatPlan, planRefusal } from '../plan/run-plan';
 import { closeRun, evaluateRun, evaluates, openRun, Progress, trainRun } from '../rl/trainer';
 import { reportProgress } from '../io/progress';
 import { modelDirFor } from '../tasks/registry';
-import { parseFlags, requireFlag } from './args';
+import { FlagSpec, FlagValues, parseFlags, requireFlag } from './args';
 import { CONFIG_FLAGS, configInputs, configUsage, setLayers } from './config-flags';
+
+/** `introllm train`'s flags. */
+export const TRAIN_FLAGS = {
+  ...CONFIG_FLAGS, method: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' },
+} as const satisfies FlagSpec;
+
+/** The config a `train` command line runs: its preset < --config FILE < --method < --seed < --set. */
+export function trainConfig(f: FlagValues): ExperimentConfig {
+  const inputs = configInputs(f);
+  const overrides: ConfigOverride[] = [];
+  if (f.method !== undefined) overrides.push({ source: `--method ${f.method}`, kind: 'method', value: methodOverride(f.method as string) });
+  if (f.seed !== undefined) overrides.push({ source: '--seed', value: { seed: Number(f.seed) } });
+  overrides.push(...setLayers(inputs));
+  return resolveConfig({ preset: inputs.preset, configFile: inputs.configFile, overrides });
+}
 
 export const command: Command = {
   summary: 'Train a temperature policy and/or the token policy with GRPO (resumable).',
@@ -24,16 +39,9 @@ export const command: Command = {
     + '  Values are layered: the kit\'s defaults < --preset (or the config file\'s `preset`) < --config FILE < --method < --seed < --set.\n'
     + '  `introllm config` prints the resolved config with each value\'s source.',
   async run(argv) {
-    const f = parseFlags(argv, {
-      ...CONFIG_FLAGS, method: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' },
-    });
+    const f = parseFlags(argv, TRAIN_FLAGS);
     const out = requireFlag(f, 'out');
-    const inputs = configInputs(f);
-    const overrides: ConfigOverride[] = [];
-    if (f.method !== undefined) overrides.push({ source: `--method ${f.method}`, kind: 'method', value: methodOverride(f.method as string) });
-    if (f.seed !== undefined) overrides.push({ source: '--seed', value: { seed: Number(f.seed) } });
-    overrides.push(...setLayers(inputs));
-    const cfg = resolveConfig({ preset: inputs.preset, configFile: inputs.configFile, overrides });
+    const cfg = trainConfig(f);
     const method = (f.method as string | undefined) ?? cfg.controller.name;
     // Wall time and peak resident set of each phase of this invocation, in the run folder as phases.json.
     const phases: Record<string, { seconds: number; peak_rss_mb: number; steps?: number }> = {};

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ExperimentConfig, resolveConfig, setOverrides } from '../config';
+import { ConfigOverride, ExperimentConfig, resolveConfig, resolveConfigSources, setOverrides } from '../config';
 import { planFor } from '../plan/gather';
 import { formatPlan, planRefusal, RunPlan } from '../plan/run-plan';
 import { isLearnedController } from '../policy/registry';
@@ -24,6 +24,7 @@ import { Launcher, localLauncher } from './launcher';
 import { gitState, manifest } from './manifest';
 import { methodOverride } from './methods';
 import { evalFileOf, readEval, readEvalFile, readRunConfig, runDirOf } from './run-files';
+import { runRequestFileOf, writeRunRequest } from './run-request';
 import { comparisonTables, MethodSummary, PairedDifference, pairedDifference, reportedKs, SeedEval, signedPoints, summariseMethod } from './summary';
 
 export { readEval, runDirOf };
@@ -156,11 +157,17 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   const t0 = Date.now();
   // Resolve every run's config up front, so a bad --set fails before hours of training.
   const setsOf = (v: Variant) => [...o.sets, ...v.sets];
+  const methodLayer = (v: Variant): ConfigOverride => ({ source: `method ${v.method}`, kind: 'method', value: methodOverride(v.method) });
   const configs = Object.fromEntries(variants.map((v) => [v.label, resolveConfig({
-    preset: p.trainPreset, configFile: o.configFile,
-    overrides: [{ source: `method ${v.method}`, kind: 'method', value: methodOverride(v.method) }, ...setOverrides(setsOf(v))],
+    preset: p.trainPreset, configFile: o.configFile, overrides: [methodLayer(v), ...setOverrides(setsOf(v))],
   })]));
-  // Every run reads the same config file (its path as given, relative to the working directory like --out).
+  // One run's config, layered as `train --method --seed --set` layers them; the run is handed exactly this.
+  const runConfig = (v: Variant, seed: number) => resolveConfigSources({
+    preset: p.trainPreset, configFile: o.configFile,
+    overrides: [methodLayer(v), { source: `seed ${seed} of the study's seeds`, value: { seed } }, ...setOverrides(setsOf(v))],
+  });
+  // The before-RL evaluation reads the same config file (its path as given, relative to the working directory like
+  // --out) and resolves each of its methods itself.
   const configArgs = o.configFile !== undefined ? ['--config', o.configFile] : [];
   const modelDir = modelDirFor(configs[methods[0]]);
   requireModelFolder(modelDir);
@@ -192,8 +199,9 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
     for (const s of seeds) {
       const dir = runDirOf(out, v.label, s);
       if (readEval(dir)) continue;
-      jobs.push({ name: `${v.label} seed ${s}`, done: () => readEval(dir) !== null, args: ['train', '--preset', p.trainPreset, ...configArgs, '--method', v.method, '--seed', String(s), '--out', dir,
-        ...setsOf(v).flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
+      // The run's resolved config goes into the study folder (shared storage on a cluster); the child reads only it.
+      const request = writeRunRequest(runRequestFileOf(out, v.label, s), runConfig(v, s));
+      jobs.push({ name: `${v.label} seed ${s}`, done: () => readEval(dir) !== null, args: ['train', '--config', request, '--out', dir, ...(o.backend ? ['--backend', o.backend] : [])] });
     }
   }
   // The base model before RL, on the same held-out problems, k and sampling seeds (summary: before_rl, vs_before_rl).
