@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { currentBackend, fitBackendToModel, initBackend, loadModelOnBackend } from '../backend';
+import { currentBackend, fitBackendToModel, initBackend, loadModelOnBackend, setMatMulThreads } from '../backend';
 import { peakRssMb } from '../io/rss';
 import { benchDecoder } from '../bench/lm';
 import { benchRl } from '../bench/rl';
@@ -24,7 +24,7 @@ import { CONFIG_FLAGS, configInputs, configUsage } from './config-flags';
 
 export const command: Command = {
   summary: 'Measure decoding (KV cache), full-recompute and training throughput of a model.',
-  usage: `introllm bench --suite [--peer torch] [--threads 2] [--repeat 1] [--out FILE]  |  introllm bench --rl [--rollouts N] ${configUsage()} [--methods introllm,fixed-1.0] [--steps 3] [--json]  |  introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED [--weights-out DIR]] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--gemm batched|all|tfjs] [--json]`,
+  usage: `introllm bench --suite [--peer torch] [--threads 2] [--repeat 1] [--out FILE]  |  introllm bench --rl [--rollouts N] ${configUsage()} [--methods introllm,fixed-1.0] [--steps 3] [--json]  |  introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED [--weights-out DIR]] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--gemm batched|all|tfjs] [--gemm-threads auto|N] [--json]`,
   async run(argv) {
     const f = parseFlags(argv, {
       model: { type: 'string' }, batch: { type: 'string' }, prompt: { type: 'string' }, new: { type: 'string' },
@@ -32,14 +32,19 @@ export const command: Command = {
       peer: { type: 'string' }, 'weights-out': { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string' },
       rl: { type: 'boolean' }, ...CONFIG_FLAGS, methods: { type: 'string' }, steps: { type: 'string' }, rollouts: { type: 'string' },
       suite: { type: 'boolean' }, out: { type: 'string' }, gemm: { type: 'string' }, repeat: { type: 'string' },
+      'gemm-threads': { type: 'string' },
     });
+    // The kit's matMul threads (config key device.threads for runs; --rl takes it from the config): auto = every core.
+    const gemmThreadsFlag = (f['gemm-threads'] as string | undefined) ?? 'auto';
+    if (gemmThreadsFlag !== 'auto' && !/^[1-9]\d*$/.test(gemmThreadsFlag)) throw new KitError(`--gemm-threads: 'auto' or a positive integer, got '${gemmThreadsFlag}'`);
     // The wasm/cpu matMul route (config key device.gemm for runs; was the environment variable INTROLLM_GEMM).
     const gemm = f.gemm as string | undefined;
     if (gemm !== undefined && !(GEMM_ROUTES as readonly string[]).includes(gemm)) throw new KitError(`--gemm: unknown matMul route '${gemm}'; valid: ${GEMM_ROUTES.join(', ')}`);
     const start = async () => {
       const b = await initBackend(f.backend as string | undefined);
       if (gemm !== undefined) setGemmRoute(gemm as GemmRoute);
-      return b;
+      if (!f.rl) setMatMulThreads(gemmThreadsFlag === 'auto' ? 'auto' : Number(gemmThreadsFlag));
+      return currentBackend() ?? b;
     };
     if (f.suite) {
       return runSuite(f.peer === 'torch', (f.out as string | undefined) ?? path.join('results', 'bench', 'cpu-suite.json'), f.backend as string | undefined, gemm,
