@@ -93,12 +93,15 @@ export interface GroupOptimizer {
   /**
    * Runs `pass` the way this optimiser takes its gradients (device: `pass.tensors` over the variables and `extra`;
    * host: `pass.streamed` into its host buffers) and keeps the group's gradients for stepGathered. Returns the
-   * gradients of `extra` in order, backend tensors the caller disposes.
+   * gradients of `extra` in order, backend tensors the caller disposes. `accumulate`: add them to the gradients
+   * gathered since the last step (the micro-batches of one update, each loss already scaled to its share of the
+   * whole batch's loss); otherwise earlier gathered gradients are dropped first.
    */
-  backward(variables: readonly tf.Variable[], pass: BackwardPass, extra: readonly tf.Variable[]): tf.Tensor[];
+  backward(variables: readonly tf.Variable[], pass: BackwardPass, extra: readonly tf.Variable[], accumulate?: boolean): tf.Tensor[];
   /**
-   * One Adam step from the gradients the last backward gathered, clipped to a global L2 norm of `maxNorm` (≤ 0 or
-   * Infinity: no clipping); then they are dropped. Returns the norm before clipping; a non-finite norm skips the step.
+   * One Adam step from the gradients gathered since the last step (one backward, or the sum of an accumulation),
+   * clipped to a global L2 norm of `maxNorm` (≤ 0 or Infinity: no clipping); then they are dropped. Returns the norm
+   * before clipping; a non-finite norm skips the step.
    */
   stepGathered(variables: readonly tf.Variable[], maxNorm: number): number;
   /** A host copy of the moments (a host optimiser may share its own arrays: written, not kept, by the caller). */

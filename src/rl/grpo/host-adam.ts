@@ -155,8 +155,9 @@ export class HostAdam implements GroupOptimizer {
     host.clear();
   }
 
-  backward(_variables: readonly tf.Variable[], pass: BackwardPass, extra: readonly tf.Variable[]): tf.Tensor[] {
-    this.grads.clear();
+  backward(_variables: readonly tf.Variable[], pass: BackwardPass, extra: readonly tf.Variable[], accumulate = false): tf.Tensor[] {
+    // The streamed pass adds into the host buffers (HostGrads.add sums), so accumulating is not clearing them.
+    if (!accumulate) this.grads.clear();
     return pass.streamed(this.grads, [...extra]).grads;
   }
 

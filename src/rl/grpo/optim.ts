@@ -113,12 +113,18 @@ export class DeviceAdam implements GroupOptimizer {
     this.adam.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: grads[i] })));
   }
 
-  backward(variables: readonly tf.Variable[], pass: BackwardPass, extra: readonly tf.Variable[]): tf.Tensor[] {
-    this.dropGathered();
+  backward(variables: readonly tf.Variable[], pass: BackwardPass, extra: readonly tf.Variable[], accumulate = false): tf.Tensor[] {
+    if (!accumulate) this.dropGathered();
     const res = pass.tensors([...variables, ...extra]);
     res.value.dispose();
+    const before = this.gathered;
     const own: tf.NamedTensorMap = {};
-    for (const v of variables) own[v.name] = res.grads[v.name];
+    for (const v of variables) {
+      const g = res.grads[v.name];
+      own[v.name] = before ? tf.add(before[v.name], g) : g;
+      if (before) g.dispose();
+    }
+    if (before) tf.dispose(Object.values(before));
     this.gathered = own;
     return extra.map((v) => res.grads[v.name]);
   }
