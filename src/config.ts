@@ -143,8 +143,9 @@ export const CONFIG_DOCS: Docs<Omit<ExperimentConfig, 'controller'>> & { control
     maxNewTokens: 'Generation length limit (tokens).',
     chunkRows:
       "Rows generated together in a rollout chunk (a number, or 'auto': the largest that fits the device, chosen by " +
-      "the run's plan, src/plan/run-plan.ts; whole groups where one fits). Ours: auto. The trainer does not yet " +
-      'split a rollout: a plan that needs fewer rows than the batch is refused by `train` (`introllm plan` says so).',
+      "the run's plan, src/plan/run-plan.ts; whole groups where one fits). Ours: auto. With fewer rows than the batch " +
+      'each chunk samples from its own random streams, so the tokens drawn depend on this number (plan.json records it; ' +
+      'set it to reproduce a run on another device).',
   },
   controller: {
     name:
@@ -172,8 +173,8 @@ export const CONFIG_DOCS: Docs<Omit<ExperimentConfig, 'controller'>> & { control
       'Costs four more backward passes through the head per step. Ours: off (the instruments study turns it on).',
     microBatchRows:
       "Rows per GRPO update micro-batch (a number, or 'auto': the largest divisor of the batch whose forward and " +
-      "backward fit the device, chosen by the run's plan). Ours: auto. The trainer does not yet split an update: a " +
-      'plan that needs fewer rows than the batch is refused by `train`.',
+      "backward fit the device, chosen by the run's plan). Ours: auto. Gradients are accumulated over the micro-batches " +
+      "with the whole batch's loss normalisation, so the update equals the one-batch update to float rounding.",
   },
   optim: {
     lrToken: 'Adam learning rate of the token policy θ. Ours.',

@@ -212,11 +212,11 @@ export function kvBytesPerPosition(cfg: DecoderConfig): number {
 // ── What the trainer can run today ─────────────────────────────────────────────────────────────────────────────
 
 /**
- * Which chunk sizes the code honours. Evaluation runs in chunks (src/eval/evaluate.ts); the trainer rolls out and
- * updates the whole batch at once, so a plan that needs smaller rollout chunks or update micro-batches is not runnable
- * yet: `train` refuses it and says so. The micro-batching work sets these to true when the trainer honours them.
+ * Which chunk sizes the code honours: evaluation in chunks (src/eval/evaluate.ts), a step's rollout in chunks
+ * (chunkedRollout, src/rl/rollout.ts) and its update in micro-batches with gradient accumulation (grpoUpdate,
+ * src/rl/grpo-step.ts). A plan input may say otherwise (tests of the refusal).
  */
-export const CHUNKING_SUPPORT = { rollout: false, update: false, eval: true };
+export const CHUNKING_SUPPORT = { rollout: true, update: true, eval: true };
 
 // ── The plan ────────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -683,7 +683,9 @@ function planOnce(inp: PlanInput): RunPlan {
   const problems: string[] = [];
   if (wasmFit && !wasmFit.fits) problems.push(wasmFit.lines.find((l) => l.startsWith('warning'))!.replace(/^warning: /, ''));
   const staticTotal = weightsShown + optShown('static', theta);
-  if (staticTotal > limit) {
+  if (limit <= 0) {
+    problems.push(`${limitWhat} leaves no memory for the run`);
+  } else if (staticTotal > limit) {
     problems.push(`the weights${theta === 'device' && backend !== 'wasm' ? " and θ's Adam moments" : ''} alone take ${gb(staticTotal)} GB of ${limitWhat}`);
   } else {
     if (pick.rollout === null) problems.push(`a rollout chunk of ${rolloutRows} row${rolloutRows === 1 ? '' : 's'} × ${P + N} positions needs ${gb(phases[0].memory.total)} GB of ${limitWhat}`);

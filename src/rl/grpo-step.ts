@@ -4,12 +4,14 @@
 // (src/rl/schedule.ts). The other group is frozen: it receives no gradient and its optimiser does not step.
 import * as tf from '@tensorflow/tfjs';
 import { ExperimentConfig } from '../config';
+import { check } from '../errors';
 import { Decoder } from '../lm/model';
 import { tokenLogp } from '../lm/sampling';
 import { TemperatureController } from '../policy/types';
 import { applyGroupGradients, BackwardPass, clipByGlobalNorm, ParamGroup } from './grpo/optim';
+import { AggregationOptions } from './grpo/aggregation';
 import { policyLoss, PolicyLossMetrics } from './grpo/loss';
-import { Rollout } from './rollout';
+import { Rollout, sliceRollout } from './rollout';
 import { trainsPhi, trainsTheta, UpdatePhase } from './schedule';
 
 export interface UpdateContext {
@@ -102,67 +104,90 @@ function tauInputs(r: Rollout, logits: tf.Tensor3D, hidden: tf.Tensor3D, tau0: n
   };
 }
 
+/** The forward of θ over a rollout that a frozen-θ pass reuses. */
+export type FrozenForward = { logits: tf.Tensor3D; hidden: tf.Tensor3D };
+
+/** The row ranges [b0, b1) of a batch of `batch` rows in micro-batches of at most `rows` rows. */
+export function microBatches(batch: number, rows: number): [number, number][] {
+  check(Number.isInteger(rows) && rows > 0, () => `microBatches: rows per micro-batch must be a positive integer, got ${rows}`);
+  const out: [number, number][] = [];
+  for (let b = 0; b < batch; b += rows) out.push([b, Math.min(batch, b + rows)]);
+  return out;
+}
+
 /**
- * One optimisation pass (an "epoch") over a rollout in the given phase. `frozen`: the θ forward of this rollout when
- * θ does not train in this phase and the caller reuses it over several passes (it is not disposed here).
+ * The whole batch's loss denominators (src/rl/grpo/aggregation.ts) for the rows and tokens where `keep` holds:
+ * handed to every micro-batch's loss, so that the micro-batch losses (and their gradients) add up to the whole
+ * batch's.
  */
-export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Array, phase: UpdatePhase, padId: number, frozen?: { logits: tf.Tensor3D; hidden: tf.Tensor3D }): UpdateMetrics {
-  const { cfg, model, controller } = ctx;
+function batchTotals(r: Rollout, keep: (b: number, t: number) => boolean = () => true): { totalTokens: number; totalSequences: number } {
+  const Tfull = r.tokens.length / r.batch;
+  let tokens = 0;
+  let sequences = 0;
+  for (let b = 0; b < r.batch; b++) {
+    let n = 0;
+    for (let t = 0; t < r.steps; t++) if (r.mask[b * Tfull + t] && keep(b, t)) n++;
+    tokens += n;
+    if (n > 0) sequences++;
+  }
+  return { totalTokens: Math.max(tokens, 1), totalSequences: Math.max(sequences, 1) };
+}
+
+/** Loss metrics of micro-batches (each loss already its share of the whole batch's) as those of the whole batch. */
+export function combineLossMetrics(parts: PolicyLossMetrics[]): PolicyLossMetrics | null {
+  if (parts.length === 0) return null;
+  if (parts.length === 1) return parts[0];
+  const tokens = parts.reduce((n, m) => n + m.numTokens, 0);
+  const w = (f: (m: PolicyLossMetrics) => number, empty: number) => (tokens > 0 ? parts.reduce((a, m) => a + f(m) * m.numTokens, 0) / tokens : empty);
+  const sum = (f: (m: PolicyLossMetrics) => number) => parts.reduce((a, m) => a + f(m), 0);
+  const withTokens = parts.filter((m) => m.numTokens > 0);
+  return {
+    loss: sum((m) => m.loss), pgLoss: sum((m) => m.pgLoss), kl: parts[0].kl === null ? null : sum((m) => m.kl ?? 0),
+    clipFraction: w((m) => m.clipFraction, 0), clipFractionHigh: w((m) => m.clipFractionHigh, 0), clipFractionLow: w((m) => m.clipFractionLow, 0),
+    ratioMean: w((m) => m.ratioMean, 1),
+    ratioMin: withTokens.length ? Math.min(...withTokens.map((m) => m.ratioMin)) : 1,
+    ratioMax: withTokens.length ? Math.max(...withTokens.map((m) => m.ratioMax)) : 1,
+    approxKlOld: w((m) => m.approxKlOld, 0), numTokens: tokens, numSequences: sum((m) => m.numSequences),
+  };
+}
+
+/**
+ * One optimisation pass (an "epoch") over a rollout in the given phase, in micro-batches of at most `microRows` rows
+ * (the run plan's update_rows; default the whole batch): each micro-batch's forward and backward pass runs on its own,
+ * its loss normalised by the whole batch's token (or sequence) count, and the gradients add up to the whole batch's
+ * before one clipped optimiser step per group. `frozen`: the θ forward of this rollout when θ does not train in this
+ * phase and the caller reuses it over several passes (it is not disposed here; only with one micro-batch).
+ */
+export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Array, phase: UpdatePhase, padId: number, frozen?: FrozenForward,
+  microRows = r.batch): UpdateMetrics {
+  const { cfg } = ctx;
   const g = cfg.grpo;
   const metrics: UpdateMetrics = { token: null, temperature: null, thetaGradNorm: null, phiGradNorm: null, skipped: false };
   const wantTheta = trainsTheta(phase);
   const wantPhi = trainsPhi(phase) && ctx.phi !== null;
-  const mask = perToken(r, r.mask);
-  const adv = tf.tensor1d(advantages);
-  const tauT = perToken(r, r.tau, 'float32', 1);
-  const tokens = perToken(r, r.tokens, 'int32');
-  const oldTok = perToken(r, r.logpTok);
-  const oldTau = perToken(r, r.logpTau);
-  const gate = tf.tidy(() => tf.reshape(perToken(r, r.gate), [-1])) as tf.Tensor1D;
-  const z = tf.tidy(() => tf.reshape(perToken(r, r.z), [-1])) as tf.Tensor1D;
-  const refLogp = ctx.reference && g.klCoef > 0
-    ? tf.tidy(() => tokenLogp(rolloutForward(ctx.reference!, r, padId).logits, tauT, tokens))
-    : null;
-  // With θ frozen the forward needs no gradient: run it once outside the tape.
   if (frozen && wantTheta) throw new Error('grpoUpdate: a frozen forward was passed for a phase that trains θ');
-  const frozenForward = wantTheta ? null : frozen ?? tf.tidy(() => rolloutForward(model, r, padId));
-  const lossOpts = { mask, advantages: adv, clipLow: g.clipLow, clipHigh: g.clipHigh, aggregation: g.aggregation, normLength: cfg.rollout.maxNewTokens };
-  const lossOf = (fw: { logits: tf.Tensor3D; hidden: tf.Tensor3D }): tf.Scalar => {
-    let total = tf.scalar(0);
-    if (wantTheta) {
-      const logp = tokenLogp(fw.logits, tauT, tokens);
-      const out = policyLoss({ ...lossOpts, logpNew: logp, logpOld: oldTok, refLogp: refLogp ?? undefined, klCoef: refLogp ? g.klCoef : 0 });
-      metrics.token = out.metrics;
-      total = tf.add(total, out.loss);
-    }
-    if (wantPhi) {
-      const inp = tauInputs(r, fw.logits, fw.hidden, ctx.tau0);
-      const logp = tf.reshape(controller.logProb(inp, gate, z), [r.batch, r.steps]);
-      const out = policyLoss({ ...lossOpts, logpNew: logp, logpOld: oldTau });
-      metrics.temperature = out.metrics;
-      total = tf.add(total, out.loss);
-    }
-    return total as tf.Scalar;
-  };
+  const slices = microBatches(r.batch, microRows);
+  check(!frozen || slices.length === 1, 'grpoUpdate: a frozen forward of the whole batch was passed for an update in micro-batches');
+  // With one micro-batch the loss normalises itself (bit-identical to a run without micro-batches).
+  const totals = slices.length === 1 ? {} : batchTotals(r);
   const phiVars = (wantPhi ? ctx.phi!.variables : []) as tf.Variable[];
-  // One backward pass. θ's optimiser runs it the way it takes its gradients: as backend tensors (ordinary autodiff),
-  // or, with its Adam on the host (a model the backend holds only once), streamed to host memory during the backward
-  // pass instead of all being held on the backend (Decoder.streamedGrads). It keeps θ's gradients for its step and
-  // hands back φ's. With θ frozen, only φ's are computed, from the frozen forward.
-  const pass: BackwardPass = {
-    tensors: (vars) => tf.variableGrads(() => lossOf(frozenForward ?? rolloutForward(model, r, padId)), vars),
-    streamed: (sink, extra) => {
-      const { ids, attn, len } = sequenceInputs(r, padId);
-      return model.streamedGrads(ids, [r.batch, len], attn, r.promptLen - 1, sink, (fw) => lossOf(fw as { logits: tf.Tensor3D; hidden: tf.Tensor3D }), extra);
-    },
-  };
-  let phiGrads: tf.Tensor[];
-  if (wantTheta) phiGrads = ctx.theta.optimizer.backward(ctx.theta.variables, pass, phiVars);
-  else {
-    const res = pass.tensors(phiVars);
-    res.value.dispose();
-    phiGrads = phiVars.map((v) => res.grads[v.name]);
-  }
+  const tokenParts: PolicyLossMetrics[] = [];
+  const tempParts: PolicyLossMetrics[] = [];
+  let phiGrads: tf.Tensor[] = [];
+  slices.forEach(([b0, b1], i) => {
+    const sub = slices.length === 1 ? r : sliceRollout(r, b0, b1);
+    const out = microBatchBackward(ctx, sub, advantages.subarray(b0, b1), phase, padId, frozen, totals, i > 0);
+    if (out.token) tokenParts.push(out.token);
+    if (out.temperature) tempParts.push(out.temperature);
+    if (i === 0) phiGrads = out.phiGrads;
+    else {
+      const summed = phiGrads.map((x, k) => tf.add(x, out.phiGrads[k]));
+      tf.dispose([...phiGrads, ...out.phiGrads]);
+      phiGrads = summed;
+    }
+  });
+  metrics.token = combineLossMetrics(tokenParts);
+  metrics.temperature = combineLossMetrics(tempParts);
   const maxNorm = g.maxGradNorm > 0 ? g.maxGradNorm : Infinity;
   const stepTheta = (): number => {
     const norm = ctx.theta.optimizer.stepGathered(ctx.theta.variables, maxNorm);
@@ -180,10 +205,78 @@ export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Ar
   };
   metrics.thetaGradNorm = wantTheta ? stepTheta() : null;
   metrics.phiGradNorm = wantPhi ? stepPhi(ctx.phi!) : null;
-  tf.dispose([...phiGrads, mask, adv, tauT, tokens, oldTok, oldTau, gate, z]);
-  if (refLogp) refLogp.dispose();
-  if (frozenForward && !frozen) tf.dispose([frozenForward.logits, frozenForward.hidden]);
+  tf.dispose(phiGrads);
   return metrics;
+}
+
+/**
+ * The backward pass of one micro-batch `r` (its rows' advantages): θ's gradients go to (or, with `accumulate`, are
+ * added to) its optimiser's gathered gradients; φ's are returned. `totals`: the whole batch's loss denominators ({}
+ * when `r` is the whole batch).
+ */
+function microBatchBackward(ctx: UpdateContext, r: Rollout, advantages: Float32Array, phase: UpdatePhase, padId: number, frozen: FrozenForward | undefined,
+  totals: AggregationOptions, accumulate: boolean): { token: PolicyLossMetrics | null; temperature: PolicyLossMetrics | null; phiGrads: tf.Tensor[] } {
+  const { cfg, model, controller } = ctx;
+  const g = cfg.grpo;
+  const wantTheta = trainsTheta(phase);
+  const wantPhi = trainsPhi(phase) && ctx.phi !== null;
+  const out: { token: PolicyLossMetrics | null; temperature: PolicyLossMetrics | null; phiGrads: tf.Tensor[] } = { token: null, temperature: null, phiGrads: [] };
+  const mask = perToken(r, r.mask);
+  const adv = tf.tensor1d(advantages);
+  const tauT = perToken(r, r.tau, 'float32', 1);
+  const tokens = perToken(r, r.tokens, 'int32');
+  const oldTok = perToken(r, r.logpTok);
+  const oldTau = perToken(r, r.logpTau);
+  const gate = tf.tidy(() => tf.reshape(perToken(r, r.gate), [-1])) as tf.Tensor1D;
+  const z = tf.tidy(() => tf.reshape(perToken(r, r.z), [-1])) as tf.Tensor1D;
+  const refLogp = ctx.reference && g.klCoef > 0
+    ? tf.tidy(() => tokenLogp(rolloutForward(ctx.reference!, r, padId).logits, tauT, tokens))
+    : null;
+  // With θ frozen the forward needs no gradient: run it once outside the tape.
+  const frozenForward = wantTheta ? null : frozen ?? tf.tidy(() => rolloutForward(model, r, padId));
+  const lossOpts = { mask, advantages: adv, clipLow: g.clipLow, clipHigh: g.clipHigh, aggregation: g.aggregation, normLength: cfg.rollout.maxNewTokens, ...totals };
+  const lossOf = (fw: FrozenForward): tf.Scalar => {
+    let total = tf.scalar(0);
+    if (wantTheta) {
+      const logp = tokenLogp(fw.logits, tauT, tokens);
+      const res = policyLoss({ ...lossOpts, logpNew: logp, logpOld: oldTok, refLogp: refLogp ?? undefined, klCoef: refLogp ? g.klCoef : 0 });
+      out.token = res.metrics;
+      total = tf.add(total, res.loss);
+    }
+    if (wantPhi) {
+      const inp = tauInputs(r, fw.logits, fw.hidden, ctx.tau0);
+      const logp = tf.reshape(controller.logProb(inp, gate, z), [r.batch, r.steps]);
+      const res = policyLoss({ ...lossOpts, logpNew: logp, logpOld: oldTau });
+      out.temperature = res.metrics;
+      total = tf.add(total, res.loss);
+    }
+    return total as tf.Scalar;
+  };
+  const phiVars = (wantPhi ? ctx.phi!.variables : []) as tf.Variable[];
+  // One backward pass. θ's optimiser runs it the way it takes its gradients: as backend tensors (ordinary autodiff),
+  // or, with its Adam on the host (a model the backend holds only once), streamed to host memory during the backward
+  // pass instead of all being held on the backend (Decoder.streamedGrads). It keeps θ's gradients for its step and
+  // hands back φ's. With θ frozen, only φ's are computed, from the frozen forward.
+  const pass: BackwardPass = {
+    tensors: (vars) => tf.variableGrads(() => lossOf(frozenForward ?? rolloutForward(model, r, padId)), vars),
+    streamed: (sink, extra) => {
+      const { ids, attn, len } = sequenceInputs(r, padId);
+      return model.streamedGrads(ids, [r.batch, len], attn, r.promptLen - 1, sink, (fw) => lossOf(fw as FrozenForward), extra);
+    },
+  };
+  try {
+    if (wantTheta) out.phiGrads = ctx.theta.optimizer.backward(ctx.theta.variables, pass, phiVars, accumulate);
+    else if (phiVars.length > 0) {
+      const res = pass.tensors(phiVars);
+      res.value.dispose();
+      out.phiGrads = phiVars.map((v) => res.grads[v.name]);
+    }
+  } finally {
+    tf.dispose([mask, adv, tauT, tokens, oldTok, oldTau, gate, z]);
+    if (refLogp) refLogp.dispose();
+    if (frozenForward && !frozen) tf.dispose([frozenForward.logits, frozenForward.hidden]);
+  }
+  return out;
 }
 
 /** What phiGradientDiagnostics measures at one step (see there). */
@@ -208,7 +301,7 @@ export interface PhiDiagnostics {
  * forward is the frozen one of the step (θ does not move here). Needs at least two prompt groups.
  */
 export function phiGradientDiagnostics(ctx: UpdateContext, r: Rollout, advantages: Float32Array, padId: number, groupSize: number,
-  frozen: { logits: tf.Tensor3D; hidden: tf.Tensor3D }): PhiDiagnostics | null {
+  frozen: FrozenForward | null, microRows = r.batch): PhiDiagnostics | null {
   const { cfg, controller } = ctx;
   const phi = ctx.phi;
   const groups = r.batch / groupSize;
@@ -221,43 +314,63 @@ export function phiGradientDiagnostics(ctx: UpdateContext, r: Rollout, advantage
   const sorted = present.slice().sort((a, b) => a - b);
   const threshold = sorted[Math.min(sorted.length - 1, Math.floor(0.8 * sorted.length))];
   const half = Math.floor(groups / 2) * groupSize;
-  const masks = {
+  // Which (row, step) of the whole batch each gradient sums over.
+  const keeps = {
     all: (_b: number, _t: number) => true,
     first: (b: number) => b < half,
     second: (b: number) => b >= half,
     high: (b: number, t: number) => r.entropy[b * Tfull + t] >= threshold,
   };
-  const gradOf = (keep: (b: number, t: number) => boolean): { flat: Float32Array; tokens: number } => {
-    const m = new Float32Array(r.batch * r.steps);
-    let tokens = 0;
-    for (let b = 0; b < r.batch; b++) for (let t = 0; t < r.steps; t++) if (r.mask[b * Tfull + t] && keep(b, t)) { m[b * r.steps + t] = 1; tokens++; }
-    if (tokens === 0) return { flat: new Float32Array(0), tokens };
-    const flat = tf.tidy(() => {
-      const mask = tf.tensor2d(m, [r.batch, r.steps]);
-      const gate = tf.reshape(perToken(r, r.gate), [-1]) as tf.Tensor1D;
-      const z = tf.reshape(perToken(r, r.z), [-1]) as tf.Tensor1D;
-      const oldTau = perToken(r, r.logpTau);
-      const { grads, value } = tf.variableGrads(() => {
-        const inp = tauInputs(r, frozen.logits, frozen.hidden, ctx.tau0);
-        const logp = tf.reshape(controller.logProb(inp, gate, z), [r.batch, r.steps]);
-        return policyLoss({ mask, advantages: tf.tensor1d(advantages), clipLow: g.clipLow, clipHigh: g.clipHigh, aggregation: g.aggregation,
-          normLength: cfg.rollout.maxNewTokens, logpNew: logp, logpOld: oldTau }).loss;
-      }, phi.variables as tf.Variable[]);
-      value.dispose();
-      return tf.concat(phi.variables.map((v) => tf.reshape(grads[v.name], [-1])));
-    });
-    const out = flat.dataSync() as Float32Array;
-    flat.dispose();
-    return { flat: out, tokens };
-  };
+  type Key = keyof typeof keeps;
+  const keys = Object.keys(keeps) as Key[];
+  const slices = microBatches(r.batch, microRows);
+  check(frozen !== null || slices.length > 1, 'phiGradientDiagnostics: the frozen forward of the whole batch is needed for one micro-batch');
+  const size = phi.variables.reduce((n, v) => n + v.size, 0);
+  const flats = Object.fromEntries(keys.map((k) => [k, new Float32Array(size)])) as Record<Key, Float32Array>;
+  const tokens = Object.fromEntries(keys.map((k) => [k, batchTotals(r, keeps[k])])) as Record<Key, { totalTokens: number; totalSequences: number }>;
+  const counts = Object.fromEntries(keys.map((k) => [k, 0])) as Record<Key, number>;
+  for (const [b0, b1] of slices) {
+    const sub = slices.length === 1 ? r : sliceRollout(r, b0, b1);
+    const fw = slices.length === 1 ? frozen! : tf.tidy(() => rolloutForward(ctx.model, sub, padId));
+    const subTfull = sub.tau.length / sub.batch;
+    try {
+      for (const k of keys) {
+        // The mask of this micro-batch's tokens in the subset, the subset's loss normalised over the whole batch.
+        const m = new Float32Array(sub.batch * sub.steps);
+        let n = 0;
+        for (let b = 0; b < sub.batch; b++) for (let t = 0; t < sub.steps; t++) if (sub.mask[b * subTfull + t] && keeps[k](b0 + b, t)) { m[b * sub.steps + t] = 1; n++; }
+        if (n === 0) continue;
+        counts[k] += n;
+        const flat = tf.tidy(() => {
+          const mask = tf.tensor2d(m, [sub.batch, sub.steps]);
+          const gate = tf.reshape(perToken(sub, sub.gate), [-1]) as tf.Tensor1D;
+          const z = tf.reshape(perToken(sub, sub.z), [-1]) as tf.Tensor1D;
+          const oldTau = perToken(sub, sub.logpTau);
+          const { grads, value } = tf.variableGrads(() => {
+            const inp = tauInputs(sub, fw.logits, fw.hidden, ctx.tau0);
+            const logp = tf.reshape(controller.logProb(inp, gate, z), [sub.batch, sub.steps]);
+            return policyLoss({ mask, advantages: tf.tensor1d(advantages.subarray(b0, b1)), clipLow: g.clipLow, clipHigh: g.clipHigh, aggregation: g.aggregation,
+              normLength: cfg.rollout.maxNewTokens, ...(slices.length === 1 ? {} : tokens[k]), logpNew: logp, logpOld: oldTau }).loss;
+          }, phi.variables as tf.Variable[]);
+          value.dispose();
+          return tf.concat(phi.variables.map((v) => tf.reshape(grads[v.name], [-1])));
+        });
+        const part = flat.dataSync() as Float32Array;
+        flat.dispose();
+        const acc = flats[k];
+        for (let i = 0; i < size; i++) acc[i] += part[i];
+      }
+    } finally {
+      if (fw !== frozen) tf.dispose([fw.logits, fw.hidden]);
+    }
+  }
   const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);
-  const all = gradOf(masks.all);
-  const a = gradOf(masks.first);
-  const b = gradOf(masks.second);
-  const high = gradOf(masks.high);
-  const nAll = dot(all.flat, all.flat);
-  const cos = a.tokens && b.tokens ? dot(a.flat, b.flat) / Math.sqrt(dot(a.flat, a.flat) * dot(b.flat, b.flat)) : NaN;
+  const all = flats.all;
+  const nAll = dot(all, all);
+  const a = flats.first;
+  const b = flats.second;
+  const cos = counts.first && counts.second ? dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b)) : NaN;
   // token-mean: the high tokens' part of the whole gradient is their own mean's gradient × N_high / N
-  const share = high.tokens && nAll > 0 ? (dot(high.flat, all.flat) * high.tokens) / all.tokens / nAll : NaN;
-  return { halfCosine: cos, highEntropyShare: share, highEntropyThreshold: threshold, highEntropyTokens: high.tokens / all.tokens, norm: Math.sqrt(nAll) };
+  const share = counts.high && nAll > 0 ? (dot(flats.high, all) * counts.high) / counts.all / nAll : NaN;
+  return { halfCosine: cos, highEntropyShare: share, highEntropyThreshold: threshold, highEntropyTokens: counts.high / counts.all, norm: Math.sqrt(nAll) };
 }

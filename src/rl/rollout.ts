@@ -50,10 +50,10 @@ export interface Rollout {
   timings: { prefillMs: number; decodeMs: number; controllerMs: number; sampleMs: number };
 }
 
-/** Left-pads prompts: ids [B, P] and mask [B, P]. */
-export function leftPad(prompts: number[][], padId: number): { ids: Int32Array; mask: Uint8Array; len: number } {
+/** Left-pads prompts: ids [B, P] and mask [B, P], P the longest prompt (at least minLen). */
+export function leftPad(prompts: number[][], padId: number, minLen = 0): { ids: Int32Array; mask: Uint8Array; len: number } {
   const B = prompts.length;
-  const P = Math.max(...prompts.map((p) => p.length));
+  const P = Math.max(minLen, ...prompts.map((p) => p.length));
   const ids = new Int32Array(B * P).fill(padId);
   const mask = new Uint8Array(B * P);
   prompts.forEach((p, b) => {
@@ -65,11 +65,54 @@ export function leftPad(prompts: number[][], padId: number): { ids: Int32Array; 
 }
 
 export function rollout(model: Decoder, controller: TemperatureController, req: RolloutRequest, rng: Rng): Rollout {
+  checkRequest(req);
+  controller.beginRollout(rolloutInfo(req), rng.fork('controller'));
+  return generate(model, controller, req, null, rng.fork('tau'), rng.fork('tokens'));
+}
+
+/**
+ * A rollout of `req` generated `rowsPerChunk` rows at a time (the run plan's rollout chunk: rows whose KV cache fits
+ * the device), merged into one Rollout as if generated together. The controller sees the whole batch once
+ * (beginRollout: TAMPO's per-batch or per-group draw covers every row) and each chunk's rows by their index in the
+ * batch. With one chunk this is rollout() exactly; with several, chunk i samples from its own streams
+ * (rng.fork('chunk:i')), so the sampled tokens depend on the chunk size, which the plan records (plan.json) and the
+ * config can fix (rollout.chunkRows).
+ */
+export function chunkedRollout(model: Decoder, controller: TemperatureController, req: RolloutRequest, rng: Rng, rowsPerChunk: number): Rollout {
+  checkRequest(req);
   const B = req.prompts.length;
-  check(B > 0, 'rollout: no prompts');
+  check(Number.isInteger(rowsPerChunk) && rowsPerChunk > 0, () => `chunkedRollout: rowsPerChunk must be a positive integer, got ${rowsPerChunk}`);
+  if (rowsPerChunk >= B) return rollout(model, controller, req, rng);
+  controller.beginRollout(rolloutInfo(req), rng.fork('controller'));
+  // Every chunk is left-padded to the whole batch's prompt length, so that the chunks merge into one layout.
+  const promptLen = Math.max(...req.prompts.map((p) => p.length));
+  const parts: Rollout[] = [];
+  for (let start = 0, i = 0; start < B; start += rowsPerChunk, i++) {
+    const end = Math.min(B, start + rowsPerChunk);
+    const rows = Int32Array.from({ length: end - start }, (_, k) => start + k);
+    const crng = rng.fork(`chunk:${i}`);
+    parts.push(generate(model, controller, { ...req, prompts: req.prompts.slice(start, end) }, rows, crng.fork('tau'), crng.fork('tokens'), promptLen));
+  }
+  return mergeRollouts(parts, req.maxNewTokens, req.padId);
+}
+
+function checkRequest(req: RolloutRequest): void {
+  check(req.prompts.length > 0, 'rollout: no prompts');
   check(req.prompts.every((p) => p.length > 0), 'rollout: every prompt needs at least one token');
+}
+
+function rolloutInfo(req: RolloutRequest) {
+  return { trainStep: req.trainStep, batch: req.prompts.length, groups: req.groups, evaluation: req.evaluation };
+}
+
+/**
+ * Decodes req.prompts through one KV cache. `rows`: the batch index of each prompt (a chunk of a larger rollout whose
+ * beginRollout the controller has seen), or null for the whole batch. `padTo`: left-pad prompts to at least this length.
+ */
+function generate(model: Decoder, controller: TemperatureController, req: RolloutRequest, rows: Int32Array | null, ctlRng: Rng, tokRng: Rng, padTo = 0): Rollout {
+  const B = req.prompts.length;
   const T = req.maxNewTokens;
-  const { ids, mask, len: P } = leftPad(req.prompts, req.padId);
+  const { ids, mask, len: P } = leftPad(req.prompts, req.padId, padTo);
   const r: Rollout = {
     batch: B, promptLen: P, steps: 0, promptIds: ids, promptMask: mask,
     tokens: new Int32Array(B * T).fill(req.padId), mask: new Uint8Array(B * T), tau: new Float32Array(B * T),
@@ -81,9 +124,6 @@ export function rollout(model: Decoder, controller: TemperatureController, req: 
   const cache = model.createCache(B, P + T);
   const prevTau = new Float32Array(B).fill(req.tau0);
   const done = new Uint8Array(B);
-  controller.beginRollout({ trainStep: req.trainStep, batch: B, groups: req.groups, evaluation: req.evaluation }, rng.fork('controller'));
-  const ctlRng = rng.fork('tau');
-  const tokRng = rng.fork('tokens');
   let t0 = performance.now();
   // The state that predicts the next token: logits [B, V] and h [B, d] at the last position.
   let cur: ForwardOutput = tf.tidy(() => {
@@ -97,7 +137,7 @@ export function rollout(model: Decoder, controller: TemperatureController, req: 
       t0 = performance.now();
       const decision = tidyValue(() => controller.act({
         hidden: cur.hidden as tf.Tensor2D, logits: cur.logits as tf.Tensor2D,
-        prevTau: tf.tensor1d(prevTau), position: tf.fill([B], t) as tf.Tensor1D,
+        prevTau: tf.tensor1d(prevTau), position: tf.fill([B], t) as tf.Tensor1D, ...(rows ? { rows } : {}),
       }, ctlRng));
       const t1 = performance.now();
       const s = sampleTokens(cur.logits as tf.Tensor2D, decision.tau, tokRng);
@@ -140,6 +180,61 @@ export function rollout(model: Decoder, controller: TemperatureController, req: 
     cache.dispose();
   }
   return r;
+}
+
+/** Rollouts of consecutive row ranges (the same prompt length and maxNewTokens) as one rollout of all their rows. */
+export function mergeRollouts(parts: Rollout[], maxNewTokens: number, padId: number): Rollout {
+  check(parts.length > 0, 'mergeRollouts: no parts');
+  const P = parts[0].promptLen;
+  check(parts.every((p) => p.promptLen === P), 'mergeRollouts: the parts have different prompt lengths');
+  const T = maxNewTokens;
+  const B = parts.reduce((n, p) => n + p.batch, 0);
+  const out: Rollout = {
+    batch: B, promptLen: P, steps: Math.max(...parts.map((p) => p.steps)),
+    promptIds: new Int32Array(B * P), promptMask: new Uint8Array(B * P),
+    tokens: new Int32Array(B * T).fill(padId), mask: new Uint8Array(B * T), tau: new Float32Array(B * T),
+    gate: new Uint8Array(B * T), z: new Float32Array(B * T).fill(NaN), logpTau: new Float32Array(B * T),
+    logpTok: new Float32Array(B * T), entropy: new Float32Array(B * T), entropyTau: new Float32Array(B * T),
+    lengths: new Int32Array(B), finished: new Uint8Array(B),
+    timings: { prefillMs: 0, decodeMs: 0, controllerMs: 0, sampleMs: 0 },
+  };
+  let row = 0;
+  for (const p of parts) {
+    check(p.tokens.length === p.batch * T, 'mergeRollouts: a part was generated with another maxNewTokens');
+    out.promptIds.set(p.promptIds, row * P);
+    out.promptMask.set(p.promptMask, row * P);
+    for (const k of ['tokens', 'mask', 'tau', 'gate', 'z', 'logpTau', 'logpTok', 'entropy', 'entropyTau'] as const) (out[k] as Float32Array).set(p[k] as Float32Array, row * T);
+    out.lengths.set(p.lengths, row);
+    out.finished.set(p.finished, row);
+    for (const k of ['prefillMs', 'decodeMs', 'controllerMs', 'sampleMs'] as const) out.timings[k] += p.timings[k];
+    row += p.batch;
+  }
+  return out;
+}
+
+/**
+ * Rows b0 … b1 − 1 of a rollout as a rollout of their own (the update's micro-batches): the same prompt length, and
+ * the per-token arrays cut to the longest of these rows (steps), so a micro-batch's forward covers no position past
+ * its own rows' ends.
+ */
+export function sliceRollout(r: Rollout, b0: number, b1: number): Rollout {
+  check(Number.isInteger(b0) && Number.isInteger(b1) && b0 >= 0 && b1 <= r.batch && b0 < b1, () => `sliceRollout: rows ${b0} … ${b1 - 1} of a rollout of ${r.batch}`);
+  const B = b1 - b0;
+  const P = r.promptLen;
+  const Tfull = r.tokens.length / r.batch;
+  let steps = 1;
+  for (let b = b0; b < b1; b++) steps = Math.max(steps, r.lengths[b]);
+  const cut = <A extends Float32Array | Int32Array | Uint8Array>(a: A): A => {
+    const o = new (a.constructor as { new(n: number): A })(B * steps);
+    for (let b = 0; b < B; b++) o.set(a.subarray((b0 + b) * Tfull, (b0 + b) * Tfull + steps) as A, b * steps);
+    return o;
+  };
+  return {
+    batch: B, promptLen: P, steps, promptIds: r.promptIds.slice(b0 * P, b1 * P), promptMask: r.promptMask.slice(b0 * P, b1 * P),
+    tokens: cut(r.tokens), mask: cut(r.mask), tau: cut(r.tau), gate: cut(r.gate), z: cut(r.z), logpTau: cut(r.logpTau), logpTok: cut(r.logpTok),
+    entropy: cut(r.entropy), entropyTau: cut(r.entropyTau), lengths: r.lengths.slice(b0, b1), finished: r.finished.slice(b0, b1),
+    timings: { prefillMs: 0, decodeMs: 0, controllerMs: 0, sampleMs: 0 },
+  };
 }
 
 /** The generated token ids of row b, without the EOS. */

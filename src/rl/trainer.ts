@@ -30,9 +30,9 @@ import { Progress } from '../train/progress';
 import { MetricsLog, openRunDir } from '../train/run-dir';
 import { computeAdvantages } from './grpo/advantages';
 import { createParamGroup, disposeParamGroup, ParamGroup } from './grpo/optim';
-import { grpoUpdate, PhiDiagnostics, phiGradientDiagnostics, rolloutForward, UpdateContext, UpdateMetrics } from './grpo-step';
+import { grpoUpdate, microBatches, PhiDiagnostics, phiGradientDiagnostics, rolloutForward, UpdateContext, UpdateMetrics } from './grpo-step';
 import { tokenLogp } from '../lm/sampling';
-import { completionIds, rollout, Rollout } from './rollout';
+import { chunkedRollout, completionIds, Rollout, sliceRollout } from './rollout';
 import { phaseAt, runTrainsTheta, stepUpdates, UpdatePhase } from './schedule';
 
 export interface Run {
@@ -225,10 +225,17 @@ function lossMetrics(prefix: string, m: UpdateMetrics['token']): Record<string, 
  * TAMPO's ℓ_k(i) for every row i of a rollout and candidate τ_k: the mean log-likelihood of the row's generated tokens
  * (EOS included) under softmax(logits / τ_k), from one forward pass over the rollout. Row-major [B, K].
  */
-export function completionLogLikByTau(model: Decoder, r: Rollout, taus: readonly number[], padId: number): Float32Array {
+export function completionLogLikByTau(model: Decoder, r: Rollout, taus: readonly number[], padId: number, microRows = r.batch): Float32Array {
   const B = r.batch;
-  const T = r.steps;
   const K = taus.length;
+  const slices = microBatches(B, microRows);
+  if (slices.length > 1) {
+    // One micro-batch of rows at a time (each row's values depend on its own tokens only).
+    const out = new Float32Array(B * K);
+    for (const [b0, b1] of slices) out.set(completionLogLikByTau(model, sliceRollout(r, b0, b1), taus, padId), b0 * K);
+    return out;
+  }
+  const T = r.steps;
   const Tfull = r.tokens.length / B;
   const ids = new Int32Array(B * T).fill(padId);
   const mask = new Float32Array(B * T);
@@ -268,15 +275,18 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
   const groupsOf = Int32Array.from(prompts.map((_, i) => Math.floor(i / G)));
   const t0 = performance.now();
   const rolloutPhase = startPhase();
-  const r = rollout(run.model, run.controller, {
+  // In chunks of the plan's rollout rows (one chunk: the whole batch), and below in the plan's update micro-batches.
+  const r = chunkedRollout(run.model, run.controller, {
     prompts, maxNewTokens: c.rollout.maxNewTokens, eosId: run.tok.eosId!, padId: run.tok.padId, tau0, trainStep: step, groups: groupsOf,
-  }, new Rng(c.seed).fork(`rollout:${step}`));
+  }, new Rng(c.seed).fork(`rollout:${step}`), run.plan.rollout_rows);
+  const microRows = run.plan.update_rows > 0 ? run.plan.update_rows : r.batch;
+  const oneMicroBatch = microRows >= r.batch;
   const t1 = performance.now();
   const rolloutMem = rolloutPhase.end().peakRssMb;
   const rewards = scoreRollout(run.task, run.tok, r, problems, groupsOf);
   const adv = computeAdvantages(c.grpo.advantage, rewards, { groupSize: G, scaleByStd: c.grpo.scaleByStd });
   const T = r.tau.length / r.batch;
-  const logLikByTau = run.controller instanceof TampoController ? completionLogLikByTau(run.model, r, run.controller.taus, run.tok.padId) : undefined;
+  const logLikByTau = run.controller instanceof TampoController ? completionLogLikByTau(run.model, r, run.controller.taus, run.tok.padId, microRows) : undefined;
   run.controller.observe?.({ rowTau: Float32Array.from({ length: r.batch }, (_, b) => r.tau[b * T]), reward: rewards, advantage: adv.advantages, logLikByTau });
   const t2 = performance.now();
   const updatePhase = startPhase();
@@ -286,13 +296,14 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
   const upd: UpdateMetrics = { token: null, temperature: null, thetaGradNorm: null, phiGradNorm: null, skipped: false };
   let diag: PhiDiagnostics | null = null;
   for (const u of updates) {
-    // A temperature update trains only the small head: θ's forward is computed once and reused by its passes.
+    // A temperature update trains only the small head: θ's forward is computed once and reused by its passes (in
+    // micro-batches it is recomputed per micro-batch and pass: the whole batch's logits are what does not fit).
     const epochs = u === 'temperature' ? c.grpo.tempEpochs : c.grpo.epochs;
     const diagnose = u === 'temperature' && c.grpo.phiDiagnostics && run.phi !== null;
-    const frozen = u === 'temperature' && (epochs > 1 || diagnose) ? tf.tidy(() => rolloutForward(run.model, r, run.tok.padId)) : undefined;
-    if (diagnose) diag = phiGradientDiagnostics(ctx, r, adv.advantages, run.tok.padId, G, frozen!);
+    const frozen = oneMicroBatch && u === 'temperature' && (epochs > 1 || diagnose) ? tf.tidy(() => rolloutForward(run.model, r, run.tok.padId)) : undefined;
+    if (diagnose) diag = phiGradientDiagnostics(ctx, r, adv.advantages, run.tok.padId, G, frozen ?? null, microRows);
     for (let e = 0; e < epochs; e++) {
-      const m = grpoUpdate(ctx, r, adv.advantages, u, run.tok.padId, frozen);
+      const m = grpoUpdate(ctx, r, adv.advantages, u, run.tok.padId, frozen, microRows);
       upd.token = m.token ?? upd.token;
       upd.temperature = m.temperature ?? upd.temperature;
       upd.thetaGradNorm = m.thetaGradNorm ?? upd.thetaGradNorm;

@@ -104,9 +104,15 @@ describe('paper on the Qwen3-1.7B shape', () => {
     for (const ph of p.phases) expect(ph.memory.total, ph.phase).toBeLessThanOrEqual(p.limit_bytes);
   });
 
-  it('says honestly that the trainer cannot run those chunks yet, and is runnable once it can', () => {
+  it('is runnable: the trainer runs rollout chunks and update micro-batches', () => {
+    expect(CHUNKING_SUPPORT).toEqual({ rollout: true, update: true, eval: true });
     const p = on(paper(), 'h100');
-    expect(CHUNKING_SUPPORT.rollout).toBe(false);
+    expect([p.fits, p.runnable, p.pending]).toEqual([true, true, []]);
+    expect(planRefusal(p)).toBeNull();
+  });
+
+  it('refuses, naming them, chunk sizes a code path does not honour', () => {
+    const p = on(paper(), 'h100', { chunking: { rollout: false, update: false, eval: true } });
     expect(p.runnable).toBe(false);
     expect(p.pending.join('\n')).toContain('rollout chunks of 32 of the step\'s 256 rows (rollout.chunkRows): the trainer rolls out the whole batch at once');
     expect(p.pending.join('\n')).toContain('update micro-batches of 2 of 256 rows (grpo.microBatchRows)');
@@ -271,15 +277,21 @@ describe('introllm plan', () => {
   }, 60_000);
 });
 
-describe('introllm train refuses a run the plan says cannot run, before loading anything', () => {
-  it('names what it needs and the overrides, and leaves no run folder', () => {
+describe('introllm train refuses a run the plan says cannot fit, before loading anything', () => {
+  it('names what does not fit and the overrides, and leaves no run folder', () => {
     const dir = tempDir('plan-refuse-');
     const out = path.join(dir, 'run');
-    // On a 0.75 GB machine the tiny preset's update fits only in micro-batches of 32 of its 64 rows.
-    const r = spawnSync(process.execPath, ['bin/introllm.js', 'train', '--preset', 'tiny', '--out', out, '--backend', 'cpu', '--set', 'device.memory=0.75'], { encoding: 'utf8' });
+    // On a 0.35 GB machine (0.28 GB usable less 0.27 GB for the process) not even one row of the tiny preset's update fits.
+    const r = spawnSync(process.execPath, ['bin/introllm.js', 'train', '--preset', 'tiny', '--out', out, '--backend', 'cpu', '--set', 'device.memory=0.35'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('introllm train: the plan for cpu (0.75 GB) fits only with chunk sizes the trainer does not run yet: update micro-batches of 32 of 64 rows (grpo.microBatchRows)');
-    expect(r.stderr).toContain('Overrides that would make it run: --set rollout.maxNewTokens=13; --set rollout.promptsPerStep=2');
+    expect(r.stderr).toContain('introllm train: the plan says this run does not fit cpu (0.35 GB): an update micro-batch of 1 row × 128 positions needs 0.02 GB');
+    expect(r.stderr).toContain('Overrides that would make it fit: --set rollout.maxNewTokens=12');
     expect(fs.existsSync(out)).toBe(false);
   }, 60_000);
+
+  it('a machine smaller than the process itself: the plan says so instead of a negative budget', () => {
+    const p = makeRunPlan({ ...gatherPlanInput(resolveConfig({ preset: 'tiny' }), { backend: { requested: 'cpu' }, device: '0.2', hostBytes: 24e9, cores: 2 }) });
+    expect(p.fits).toBe(false);
+    expect(p.reason).toContain("80% of this machine's 0.20 GB less 0.27 GB for the process leaves no memory for the run");
+  });
 });

@@ -127,6 +127,38 @@ describe('introllm train', () => {
     expect(metrics(killed)).toEqual(metrics(whole));
   });
 
+  it('a step in pieces (rollout chunks of 3 rows, update micro-batches of 2): the plan records them, step 1 updates as the whole batch does, and a killed run resumes exactly', async () => {
+    const base = ['--method', 'introllm', '--seed', '7', '--set', 'train.steps=4', '--set', 'grpo.phiDiagnostics=true', '--set', 'schedule.mode=alternate',
+      '--set', 'schedule.tokenSteps=1', '--set', 'schedule.tempSteps=1'];
+    const args = [...base, '--set', 'rollout.chunkRows=3', '--set', 'grpo.microBatchRows=2'];
+    const pieces = path.join(dir, 'pieces-whole');
+    const r = train(pieces, ...args);
+    expect(r.status, r.stderr).toBe(0);
+    const plan = JSON.parse(fs.readFileSync(path.join(pieces, 'plan.json'), 'utf8'));
+    expect([plan.runnable, plan.rollout_rows, plan.update_rows]).toEqual([true, 3, 2]);
+    expect(plan.rollout_batch).toBeGreaterThan(3);
+    // Whole-batch rollouts with micro-batched updates: step 1 (a temperature step on the same rollout) and step 2 (a
+    // token step, after the same φ update) agree with the whole batch's to float tolerance.
+    const micro = path.join(dir, 'micro-only');
+    expect(train(micro, ...base, '--set', 'grpo.microBatchRows=2').status).toBe(0);
+    const whole = path.join(dir, 'pieces-reference');
+    expect(train(whole, ...base).status).toBe(0);
+    const [m, w] = [metrics(micro), metrics(whole)];
+    for (const k of ['train/reward_mean', 'train/tokens']) expect(m[0][k], k).toBe(w[0][k]);
+    for (const step of [0, 1]) {
+      for (const k of ['loss_temp/loss', 'loss_token/loss', 'grad/phi_norm', 'grad/theta_norm', 'diag/phi_half_cosine']) {
+        if (w[step][k] === null || w[step][k] === undefined) continue;
+        expect(m[step][k] as number, `step ${step + 1} ${k}`).toBeCloseTo(w[step][k] as number, 4);
+      }
+    }
+    const killed = path.join(dir, 'pieces-killed');
+    await killAfterTwoSteps(killed, args);
+    const resumed = train(killed, ...args);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('resuming');
+    expect(metrics(killed)).toEqual(metrics(pieces));
+  });
+
   it('reward rises above its starting value on a fixed pool of prompts', () => {
     const out = path.join(dir, 'learn');
     // Two prompts, 8 samples each, every step: the SFT model solves them only now and then at first.
