@@ -7,6 +7,7 @@
 import { KitError } from './errors';
 import { readDataFile } from './io/data-file';
 import { DEFAULT_INSTRUCTION } from './tasks/benchmark-task';
+import type { TaskConfig } from './tasks/types';
 import { CONTROLLER_DOCS, ControllerConfig, DEFAULT_CONTROLLER_CONFIG, resolveControllerConfig } from './policy/config';
 
 export type ScheduleMode = 'alternate' | 'sequential' | 'joint' | 'temperature-only' | 'token-only';
@@ -19,17 +20,7 @@ export interface ExperimentConfig {
   model: {
     dir: string;
   };
-  task: {
-    name: string;
-    difficulty: number;
-    optimalTau: number[];
-    trainPool: number;
-    trainBenchmark: string;
-    evalBenchmarks: string[];
-    dataDir: string;
-    chatTemplate: boolean;
-    instruction: string;
-  };
+  task: TaskConfig;
   rollout: {
     promptsPerStep: number;
     groupSize: number;

@@ -12,7 +12,8 @@ import { KitError } from '../errors';
 import { writeJsonAtomic } from '../io/atomic';
 import type { Job } from './jobs';
 import type { K8sConfig } from './launch-config';
-import { jobKey, LaunchOptions, LaunchOutcome, Launcher, shellQuote } from './launcher';
+import type { LaunchOptions, LaunchOutcome, Launcher } from './launcher';
+import { jobKey, shellQuote } from './launch-util';
 
 export interface K8sSubmission {
   name: string;

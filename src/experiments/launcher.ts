@@ -5,6 +5,7 @@
 import { KitError } from '../errors';
 import { Job, runJobs } from './jobs';
 import { K8sLauncher } from './k8s';
+import { jobKey, shellQuote } from './launch-util';
 import type { LauncherConfig, LauncherName } from './launch-config';
 import { SlurmLauncher } from './slurm';
 
@@ -93,13 +94,4 @@ export function makeLauncher(c: LauncherChoice): Launcher {
   return new K8sLauncher(c.config.k8s, c);
 }
 
-/** The run folder (or evaluation folder) a job writes: its `--out`; the key under which launchers track it. */
-export function jobKey(job: Job): string {
-  const i = job.args.indexOf('--out');
-  return i >= 0 && i + 1 < job.args.length ? job.args[i + 1] : job.name;
-}
-
-/** A string as one word of POSIX shell. */
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:=,@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { jobKey, shellQuote };

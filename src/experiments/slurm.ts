@@ -15,7 +15,8 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { PEAK_RSS_LINE } from '../io/rss';
 import type { Job } from './jobs';
 import type { SlurmConfig } from './launch-config';
-import { jobKey, LaunchOptions, LaunchOutcome, Launcher, RunFailure, RunRecord, shellQuote } from './launcher';
+import type { LaunchOptions, LaunchOutcome, Launcher, RunFailure, RunRecord } from './launcher';
+import { jobKey, shellQuote } from './launch-util';
 
 /** This kit's CLI: bin/introllm.js of the checkout, else the script this process runs (the GPU bundle's introllm.cjs). */
 function thisKit(): string {

@@ -1,14 +1,13 @@
 // Synthetic tasks by name (the kit's registry pattern): getTask('countdown'); an unknown name is a KitError that
 // lists the valid ones.
 import { KitError } from '../errors';
-import type { ExperimentConfig } from '../config';
 import { arithmeticTask } from './arithmetic';
 import { createBenchmarkTask } from './benchmark-task';
 import { countdownTask } from './countdown';
 import { guessTask } from './guess';
 import { createKnownAnswerTask, KnownAnswerSpec, writeKnownAnswerModel } from './known-answer';
 import { storiesTask } from './stories';
-import type { Task } from './types';
+import type { Task, TaskConfig } from './types';
 
 const TASKS: ReadonlyMap<string, Task> = new Map([
   [arithmeticTask.name, arithmeticTask],
@@ -32,7 +31,7 @@ export function getTask(name: string): Task {
 }
 
 /** The task a run's config names: a synthetic task, or 'benchmark' (the JSONL files; see benchmark-task.ts). */
-export function taskFromConfig(t: ExperimentConfig['task']): Task {
+export function taskFromConfig(t: TaskConfig): Task {
   if (t.name === 'known-answer') return createKnownAnswerTask(knownAnswerSpec(t));
   if (t.name !== 'benchmark') return getTask(t.name);
   return createBenchmarkTask({
@@ -40,7 +39,7 @@ export function taskFromConfig(t: ExperimentConfig['task']): Task {
   });
 }
 
-function knownAnswerSpec(t: ExperimentConfig['task']): KnownAnswerSpec {
+function knownAnswerSpec(t: TaskConfig): KnownAnswerSpec {
   return { optimalTau: t.optimalTau, positions: t.difficulty };
 }
 
@@ -48,7 +47,7 @@ function knownAnswerSpec(t: ExperimentConfig['task']): KnownAnswerSpec {
  * The model folder a run of `cfg` loads: model.dir, except for the known-answer task, whose model is constructed from
  * the task's keys and written under model.dir on first use (one subfolder per rule).
  */
-export function modelDirFor(cfg: Pick<ExperimentConfig, 'model' | 'task'>): string {
+export function modelDirFor(cfg: { model: { dir: string }; task: TaskConfig }): string {
   if (cfg.task.name === 'known-answer') return writeKnownAnswerModel(cfg.model.dir, knownAnswerSpec(cfg.task));
   return cfg.model.dir;
 }

@@ -59,3 +59,17 @@ export function inSyntheticCharset(text: string): boolean {
   for (const ch of text) if (!SYNTHETIC_CHARSET.includes(ch)) return false;
   return true;
 }
+
+/** The config's `task` section (src/config.ts declares it with its defaults and meanings): which task a run trains
+ *  and evaluates on. Declared here, beside the tasks that read it, so the task layer does not import the config. */
+export interface TaskConfig {
+  name: string;
+  difficulty: number;
+  optimalTau: number[];
+  trainPool: number;
+  trainBenchmark: string;
+  evalBenchmarks: string[];
+  dataDir: string;
+  chatTemplate: boolean;
+  instruction: string;
+}
