@@ -87,8 +87,8 @@ describe('kit gemm on worker threads (wasm)', () => {
   it('training-sized products are split at the default limits; tiny ones and decoding\'s few-row products are not', () => {
     if (!onWasm) return;
     tf.tidy(() => {
-      // Attention's q·kᵀ and P·v of a 32 × 160-token training step of the tiny shape.
-      for (const [as, bs] of [[[64, 320, 16], [64, 16, 160]], [[64, 320, 160], [64, 160, 16]]]) {
+      // Attention's q·kᵀ and P·v of a 16 × 128-token training step of the 256-wide shape (heads of 64).
+      for (const [as, bs] of [[[32, 256, 64], [32, 64, 128]], [[32, 256, 128], [32, 128, 64]]]) {
         const a = tf.randomNormal(as, 0, 1, 'float32', 1);
         const b = tf.randomNormal(bs, 0, 1, 'float32', 2);
         const one = product(1, a, b, false);
@@ -96,8 +96,9 @@ describe('kit gemm on worker threads (wasm)', () => {
         expect(two.split, `${as}·${bs}`).toBe(true);
         expect(bitsDiffer(one.out, two.out)).toBe(0);
       }
-      // Below THREAD_MIN_MACS, and a decode step's q·kᵀ (its B, the KV cache, would have to be copied).
-      for (const [as, bs] of [[[3, 5, 7], [3, 7, 4]], [[256, 2, 16], [256, 16, 160]]]) {
+      // Below THREAD_MIN_MACS; a decode step's q·kᵀ (its B, the KV cache, would have to be copied); the tiny shape's
+      // training q·kᵀ (heads of 16: its scores, to be copied back, are large beside its arithmetic).
+      for (const [as, bs] of [[[3, 5, 7], [3, 7, 4]], [[256, 2, 16], [256, 16, 160]], [[64, 320, 16], [64, 16, 160]]]) {
         const a = tf.randomNormal(as, 0, 1, 'float32', 3);
         const b = tf.randomNormal(bs, 0, 1, 'float32', 4);
         const one = product(1, a, b, false);
@@ -167,13 +168,13 @@ describe('kit gemm on worker threads (wasm)', () => {
       const { gemmThreadedCalls } = require('./src/lm/kernels/gemm');
       initBackend('wasm', { log: () => {} }).then(() => {
         setGemmThreads(2);
-        const t = tf.matMul(tf.ones([64, 320, 16]), tf.ones([64, 16, 160]));
+        const t = tf.matMul(tf.ones([32, 256, 64]), tf.ones([32, 64, 128]));
         console.log(gemmThreadedCalls(), t.dataSync()[0]);
       });`;
     const r = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', code], { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8', timeout: 60_000 });
     expect(r.error, r.stderr).toBeUndefined();
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.trim()).toBe('1 16');
+    expect(r.stdout.trim()).toBe('1 64');
   });
 
   it("device.threads: 'auto' (default) or a positive integer; the plan resolves it to this machine's cores and applyRunPlan sets it", () => {

@@ -21,7 +21,8 @@
 // not shared memory, so the workers' parts of A and B are copied into the pool's shared memory and their part of C
 // copied back (the calling thread computes its part in place); a product whose copies would cost too much beside its
 // arithmetic (fewer than THREAD_MACS_PER_COPY multiply-adds per copied float: decoding's products, whose B is the KV
-// cache or a weight matrix) stays on one thread. On cpu the operands are copied anyway: into the shared memory.
+// cache or a weight matrix, and the attention products of heads of 16, measured slower split) stays on one thread.
+// On cpu the operands are copied anyway: into the shared memory.
 import * as tf from '@tensorflow/tfjs';
 import { KitError } from '../../errors';
 import { gemmModule, GemmJob, runJobs, threadMemory } from './gemm-threads';
@@ -55,7 +56,7 @@ let threadedCalls = 0;
 /** The fewest multiply-adds for which a product is split among threads (below it, waking the workers costs more). */
 export const THREAD_MIN_MACS = 1 << 20;
 /** On wasm: the fewest multiply-adds per float copied to and from the workers' shared memory for a split product. */
-export const THREAD_MACS_PER_COPY = 16;
+export const THREAD_MACS_PER_COPY = 32;
 let threadMinMacs = THREAD_MIN_MACS;
 let threadMacsPerCopy = THREAD_MACS_PER_COPY;
 /** The fewest columns for which a 2-D product of at most 4 rows streams B row by row (see gemm-wat.ts, $stream_R). */
