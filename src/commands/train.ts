@@ -1,6 +1,7 @@
 // `introllm train`: one RL run into --out (config.json, metrics.jsonl, ckpt/, eval.json, plan.json: the run's memory and
 // device plan, phases.json: the wall time and peak memory of loading, training and evaluating in the last invocation). Running the same command on the same folder
 // resumes it from the last checkpoint.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../backend';
 import { writeJsonAtomic } from '../io/atomic';
@@ -15,12 +16,12 @@ import { formatPlan, planRefusal } from '../plan/run-plan';
 import { closeRun, evaluateRun, evaluates, openRun, Progress, trainRun } from '../rl/trainer';
 import { reportProgress } from '../io/progress';
 import { modelDirFor } from '../tasks/registry';
-import { FlagSpec, FlagValues, parseFlags, requireFlag } from './args';
+import { FlagSpec, FlagValues, intFlag, parseFlags, requireFlag } from './args';
 import { CONFIG_FLAGS, configInputs, configUsage, setLayers } from './config-flags';
 
 /** `introllm train`'s flags. */
 export const TRAIN_FLAGS = {
-  ...CONFIG_FLAGS, method: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' },
+  ...CONFIG_FLAGS, method: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, cores: { type: 'string' },
 } as const satisfies FlagSpec;
 
 /** The config a `train` command line runs: its preset < --config FILE < --method < --seed < --set. */
@@ -35,7 +36,8 @@ export function trainConfig(f: FlagValues): ExperimentConfig {
 
 export const command: Command = {
   summary: 'Train a temperature policy and/or the token policy with GRPO (resumable).',
-  usage: `introllm train --out DIR [--method ${METHOD_NAMES.join('|')} (default: the config's controller, introllm)] [--seed S] ${configUsage()} [--backend NAME]\n\n`
+  usage: `introllm train --out DIR [--method ${METHOD_NAMES.join('|')} (default: the config's controller, introllm)] [--seed S] ${configUsage()} [--backend NAME] [--cores N]\n\n`
+    + '  --cores N: the CPU cores this run may use (default: all of this machine\'s); reproduce gives each of its side-by-side runs its share.\n'
     + '  Values are layered: the kit\'s defaults < --preset (or the config file\'s `preset`) < --config FILE < --method < --seed < --set.\n'
     + '  `introllm config` prints the resolved config with each value\'s source.',
   async run(argv) {
@@ -59,7 +61,10 @@ export const command: Command = {
     await initBackend(f.backend as string | undefined);
     const modelDir = modelDirFor(cfg);
     requireModelFolder(modelDir);
-    const plan = planFor(cfg, { backend: runningBackend(), modelDir });
+    // --cores: this run's share of the machine's cores when a launcher runs several side by side (reproduce does);
+    // the plan resolves device.threads 'auto' to it. Not a config key: it says where the run is, not what it runs.
+    const cores = f.cores === undefined ? undefined : intFlag(f, 'cores', os.cpus().length);
+    const plan = planFor(cfg, { backend: runningBackend(), modelDir, cores });
     process.stderr.write(`introllm train: plan\n${formatPlan(plan).replace(/^/gm, '  ')}\n`);
     const refusal = planRefusal(plan);
     if (refusal) throw new KitError(refusal);

@@ -194,6 +194,11 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   fs.mkdirSync(out, { recursive: true });
   writeJsonAtomic(path.join(out, 'config.json'), { preset: o.preset, train_preset: p.trainPreset, variants, seeds, sets: o.sets,
     ...(o.configFile !== undefined ? { config_file: o.configFile } : {}), runs: configs, ...(planList.length ? { plans } : {}) });
+  // On a cluster the scheduler places the runs: this machine's cores and memory say nothing there (0: no throttle).
+  const width = o.jobs ?? (launcher.name === 'local' ? defaultJobs(planList, o.log) : 0);
+  // Runs side by side on this machine share its cores: each is told its share (its matMul threads follow from it,
+  // device.threads 'auto'), so that w runs do not each start a thread per core.
+  const coresArgs = width > 0 ? ['--cores', String(Math.max(1, Math.floor(os.cpus().length / width)))] : [];
   const jobs: Job[] = [];
   for (const v of variants) {
     for (const s of seeds) {
@@ -201,7 +206,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
       if (readEval(dir)) continue;
       // The run's resolved config goes into the study folder (shared storage on a cluster); the child reads only it.
       const request = writeRunRequest(runRequestFileOf(out, v.label, s), runConfig(v, s));
-      jobs.push({ name: `${v.label} seed ${s}`, done: () => readEval(dir) !== null, args: ['train', '--config', request, '--out', dir, ...(o.backend ? ['--backend', o.backend] : [])] });
+      jobs.push({ name: `${v.label} seed ${s}`, done: () => readEval(dir) !== null, args: ['train', '--config', request, '--out', dir, ...coresArgs, ...(o.backend ? ['--backend', o.backend] : [])] });
     }
   }
   // The base model before RL, on the same held-out problems, k and sampling seeds (summary: before_rl, vs_before_rl).
@@ -210,8 +215,6 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
     jobs.push({ name: 'before RL (the base model at τ = 1)', done: () => seeds.every((s) => before.every((m) => readBeforeRl(out, s, m))), args: ['eval', '--preset', p.trainPreset, ...configArgs, '--methods', before.join(','), '--seeds', seeds.join(','), '--out', path.join(out, BEFORE_RL),
       ...o.sets.flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
   }
-  // On a cluster the scheduler places the runs: this machine's cores and memory say nothing there (0: no throttle).
-  const width = o.jobs ?? (launcher.name === 'local' ? defaultJobs(planList, o.log) : 0);
   o.log(`reproduce ${o.preset}: ${methods.length} methods × ${seeds.length} seeds, ${jobs.length} runs to do, ${width ? `${width} at a time` : 'all at once'}${launcher.name === 'local' ? '' : ` on ${launcher.name}`} → ${out}`);
   const launched = await launcher.launch(jobs, { out, width, label: `${o.preset}-${path.basename(path.resolve(out))}`, log: o.log });
   for (const f of launched.failed) o.log(`${f.name} failed${f.log ? ` (${f.reason}; log ${f.log})` : ''}:\n  ${f.tail.join('\n  ')}`);

@@ -2,6 +2,7 @@
 // parent resolved for that run (value for value and in key order, as a resumed run's config.json is compared), the
 // same config the former `train --preset --method --seed --set` command line gave, and every value keeps its source.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseFlags } from '../../src/commands/args';
@@ -11,6 +12,7 @@ import { Job } from '../../src/experiments/jobs';
 import { Launcher } from '../../src/experiments/launcher';
 import { methodOverride } from '../../src/experiments/methods';
 import { reproduce, Variant } from '../../src/experiments/reproduce';
+import { planFor } from '../../src/plan/gather';
 import { resolveRunRequest, runRequest, runRequestFileOf, writeRunRequest } from '../../src/experiments/run-request';
 import { runDirOf } from '../../src/experiments/run-files';
 import { expectKitError, FIXTURES, tempDir } from '../helpers/kit';
@@ -123,5 +125,25 @@ describe('the config file a study hands to each run', () => {
     expectKitError(() => runRequest(r), "config key 'grpo.maxGradNorm' is Infinity");
     expectKitError(() => writeRunRequest(path.join(dir, 'inf-run', 'seed-0.json'), r), 'grpo.maxGradNorm');
     expect(fs.existsSync(path.join(dir, 'inf-run'))).toBe(false);
+  });
+});
+
+describe("runs side by side on this machine share its cores", () => {
+  it('a local study running w runs at a time hands each train run its share (--cores), to which device.threads auto resolves; a cluster study hands none', async () => {
+    const local = { ...recordingLauncher(), name: 'local' as const };
+    const out = path.join(dir, 'cores-local');
+    await reproduce({ preset: 'smoke', out, sets: [`model.dir=${MODEL}`], variants: [{ label: 'introllm', method: 'introllm', sets: [] }], seeds: [0, 1],
+      launcher: local, backend: 'cpu', jobs: 2, log: () => {} });
+    const trains = local.jobs.filter((j) => j.args[0] === 'train');
+    expect(trains.length).toBe(2);
+    const share = String(Math.max(1, Math.floor(os.cpus().length / 2)));
+    for (const j of trains) expect(flagOf(j.args, '--cores'), j.args.join(' ')).toBe(share);
+    const f = parseFlags(trains[0].args.slice(1), TRAIN_FLAGS);
+    const plan = planFor(trainConfig(f), { backend: { requested: 'cpu' }, modelDir: MODEL, cores: Number(f.cores) });
+    expect(plan.threads).toBe(Number(share));
+    const cluster = recordingLauncher();
+    await reproduce({ preset: 'smoke', out: path.join(dir, 'cores-cluster'), sets: [`model.dir=${MODEL}`], variants: [{ label: 'introllm', method: 'introllm', sets: [] }],
+      seeds: [0], launcher: cluster, backend: 'cpu', log: () => {} });
+    expect(cluster.jobs.find((j) => j.args[0] === 'train')!.args).not.toContain('--cores');
   });
 });
