@@ -26,7 +26,7 @@ describe('introllm reproduce', () => {
       '--set', `model.dir=${modelDir}`, '--set', 'train.steps=1', '--set', 'rollout.maxNewTokens=8', '--set', 'eval.maxNewTokens=8', '--set', 'eval.problems=4'];
     const r = run(...args);
     expect(r.status, r.stderr).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(['before-rl', 'config.json', 'figures', 'manifest.json', 'runs', 'summary.json', 'table.md']);
+    expect(fs.readdirSync(out).sort()).toEqual(['before-rl', 'config.json', 'figures', 'manifest.json', 'requests', 'runs', 'summary.json', 'table.md']);
     expect(fs.existsSync(path.join(out, 'figures', 'index.html'))).toBe(true);
     const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
     expect(Object.keys(summary.methods)).toEqual(['introllm', 'fixed-0.6']);
