@@ -3,7 +3,9 @@
 require('tsx/cjs');
 const { main } = require('../src/cli.ts');
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err) => {
     // INTROLLM_DEBUG=1 adds the stack of an unexpected error (for a bug report); a KitError's message is the whole story.
     const debug = process.env.INTROLLM_DEBUG && err && err.stack;

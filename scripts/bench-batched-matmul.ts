@@ -37,7 +37,9 @@ const CASES: { what: string; shape: [number, number, number, number]; kit: GemmR
     const once = (route: GemmRoute) => {
       setGemmRoute(route);
       const t0 = performance.now();
-      tf.tidy(() => { tf.matMul(a, b).dataSync(); });
+      tf.tidy(() => {
+        tf.matMul(a, b).dataSync();
+      });
       return performance.now() - t0;
     };
     once('tfjs');
@@ -48,11 +50,21 @@ const CASES: { what: string; shape: [number, number, number, number]; kit: GemmR
       ms.kit.push(once(c.kit));
     }
     const med = (x: number[]) => [...x].sort((p, q) => p - q)[Math.floor(x.length / 2)];
-    const row = { case: c.what, shape: c.shape, route: c.kit, tfjs_ms: med(ms.tfjs), kit_ms: med(ms.kit), tfjs_gmacs: macs / med(ms.tfjs) / 1e6, kit_gmacs: macs / med(ms.kit) / 1e6 };
+    const row = {
+      case: c.what,
+      shape: c.shape,
+      route: c.kit,
+      tfjs_ms: med(ms.tfjs),
+      kit_ms: med(ms.kit),
+      tfjs_gmacs: macs / med(ms.tfjs) / 1e6,
+      kit_gmacs: macs / med(ms.kit) / 1e6,
+    };
     rows.push(row);
     if (!json) {
       const shape = B ? `[${B}, ${M}, ${K}] · [${B}, ${K}, ${N}]` : `[${M}, ${K}] · [${K}, ${N}]`;
-      console.log(`${c.what}: ${shape}: tfjs ${row.tfjs_ms.toFixed(2)} ms (${row.tfjs_gmacs.toFixed(2)} GMAC/s), kit '${c.kit}' ${row.kit_ms.toFixed(2)} ms (${row.kit_gmacs.toFixed(2)} GMAC/s), ${(row.tfjs_ms / row.kit_ms).toFixed(2)}×`);
+      console.log(
+        `${c.what}: ${shape}: tfjs ${row.tfjs_ms.toFixed(2)} ms (${row.tfjs_gmacs.toFixed(2)} GMAC/s), kit '${c.kit}' ${row.kit_ms.toFixed(2)} ms (${row.kit_gmacs.toFixed(2)} GMAC/s), ${(row.tfjs_ms / row.kit_ms).toFixed(2)}×`,
+      );
     }
     tf.dispose([a, b]);
   }

@@ -36,8 +36,20 @@ export const HOSTILE: Array<[string, string, string]> = [
   ['2,000 chained relations', `$x${' < x'.repeat(2_000)}$`, 'x < 1'],
   ['3,000-element set', `\\boxed{\\{${'1,'.repeat(3_000)}1\\}}`, '1'],
   ['unclosed <think>, 100 kB', `<think>${'a 1 '.repeat(25_000)}`, '2'],
-  ['64 symbolic list items vs 64 others', `\\boxed{${SYMBOLIC.join(', ')}}`, SYMBOLIC.map((s) => `${s}+1`).reverse().join(', ')],
-  ['16 symbolic list items vs 15 (repeats)', `\\boxed{${SYMBOLIC.slice(0, 16).join(', ')}}`, SYMBOLIC.slice(0, 15).map((s) => `${s}+1`).join(', ')],
+  [
+    '64 symbolic list items vs 64 others',
+    `\\boxed{${SYMBOLIC.join(', ')}}`,
+    SYMBOLIC.map((s) => `${s}+1`)
+      .reverse()
+      .join(', '),
+  ],
+  [
+    '16 symbolic list items vs 15 (repeats)',
+    `\\boxed{${SYMBOLIC.slice(0, 16).join(', ')}}`,
+    SYMBOLIC.slice(0, 15)
+      .map((s) => `${s}+1`)
+      .join(', '),
+  ],
   ['64-part symbolic ratio', `\\boxed{${SYMBOLIC.join(' : ')}}`, SYMBOLIC.map((s) => `${s}+1`).join(' : ')],
   ['inequality against 8 intervals', `\\boxed{${'(0, 1) \\cup '.repeat(7)}(0, 1)}`, '1 \\le |t| \\le 2'],
 ];
@@ -45,7 +57,8 @@ export const HOSTILE: Array<[string, string, string]> = [
 function buildLines(n: number): string[] {
   const dir = defaultDataDir();
   const rows = ['math500', 'olympiadbench', 'omni_math_rule', 'gsm8k_test', 'minerva_math']
-    .flatMap((b) => loadBenchmark(b, dir)).filter((r) => r.solution !== undefined);
+    .flatMap((b) => loadBenchmark(b, dir))
+    .filter((r) => r.solution !== undefined);
   const lines: string[] = [];
   for (let i = 0; lines.length < n; i++) {
     const r = rows[i % rows.length];
@@ -58,9 +71,13 @@ function buildLines(n: number): string[] {
 }
 
 function main(): number {
-  const { values } = parseArgs({ options: {
-    lines: { type: 'string', default: '10000' }, out: { type: 'string' }, repeat: { type: 'string', default: '1' },
-  } });
+  const { values } = parseArgs({
+    options: {
+      lines: { type: 'string', default: '10000' },
+      out: { type: 'string' },
+      repeat: { type: 'string', default: '1' },
+    },
+  });
   const n = Number(values.lines);
   const repeat = Number(values.repeat);
   if (!Number.isInteger(n) || n < 1 || !Number.isInteger(repeat) || repeat < 1) {
@@ -80,7 +97,9 @@ function main(): number {
   for (let r = 0; r < repeat; r++) {
     const t0 = performance.now();
     correct = 0;
-    lines.forEach((l, i) => { if (JSON.parse(gradeLine(l, `line:${i + 1}`)).correct) correct++; });
+    lines.forEach((l, i) => {
+      if (JSON.parse(gradeLine(l, `line:${i + 1}`)).correct) correct++;
+    });
     inProcessMs.push(performance.now() - t0);
   }
 

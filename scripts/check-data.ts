@@ -21,7 +21,10 @@ function main(): number {
   const dir = defaultDataDir();
   const sums: string[] = [];
   const counts: string[] = ['| benchmark | file | rows |', '| --- | --- | ---: |'];
-  const agree: string[] = ['| benchmark | with solution | agree | agreement | boxed | #### | answer-is | math span | bare | last number | none |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  const agree: string[] = [
+    '| benchmark | with solution | agree | agreement | boxed | #### | answer-is | math span | bare | last number | none |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
   for (const [name, file] of Object.entries(BENCHMARKS).sort()) {
     // The checksum of the JSONL content (after gunzip for a .jsonl.gz), comparable with ../shared/data's plain files.
     const bytes = readDataFile(dataFile(dir, file) ?? path.join(dir, file));
@@ -39,19 +42,39 @@ function main(): number {
       if (v.correct) ok++;
       else if (shown < showMisses) {
         shown++;
-        console.error(`[${name}] ${r.id}: extracted ${JSON.stringify(v.predAnswer)} (${v.predMethod ?? 'none'}) vs reference ${JSON.stringify(r.answer)} → ${JSON.stringify(v.goldAnswer)}: ${v.reason}`);
+        console.error(
+          `[${name}] ${r.id}: extracted ${JSON.stringify(v.predAnswer)} (${v.predMethod ?? 'none'}) vs reference ${JSON.stringify(r.answer)} → ${JSON.stringify(v.goldAnswer)}: ${v.reason}`,
+        );
       }
     }
     const pct = ((100 * ok) / withSol.length).toFixed(1);
-    agree.push(`| ${name} | ${withSol.length} | ${ok} | ${pct}% | ${methods.boxed} | ${methods.hash} | ${methods['answer-is']} | ${methods['math-span']} | ${methods.bare} | ${methods['last-number']} | ${methods.none} |`);
+    agree.push(
+      `| ${name} | ${withSol.length} | ${ok} | ${pct}% | ${methods.boxed} | ${methods.hash} | ${methods['answer-is']} | ${methods['math-span']} | ${methods.bare} | ${methods['last-number']} | ${methods.none} |`,
+    );
   }
-  const block = [BEGIN, '', '### Row counts (every line validated by `src/tasks/benchmarks.ts`)', '', ...counts, '',
-    '### Checksums (sha256)', '', '```', ...sums, '```', '',
-    '### Verifier agreement with the reference solutions', '',
+  const block = [
+    BEGIN,
+    '',
+    '### Row counts (every line validated by `src/tasks/benchmarks.ts`)',
+    '',
+    ...counts,
+    '',
+    '### Checksums (sha256)',
+    '',
+    '```',
+    ...sums,
+    '```',
+    '',
+    '### Verifier agreement with the reference solutions',
+    '',
     'For each benchmark with a `solution` field: the solution graded against the `answer` field by `verifyCompletion`, the',
     'function the RL reward and evaluation call (both sides go through the same extraction). The extraction-method columns',
-    'count which rule found the solution\'s answer.', '',
-    ...agree, '', END].join('\n');
+    "count which rule found the solution's answer.",
+    '',
+    ...agree,
+    '',
+    END,
+  ].join('\n');
   console.log(block);
   if (values.write) {
     const readme = path.join(dir, 'README.md');

@@ -34,8 +34,10 @@ function parseArgs(argv) {
     if (a === '--out') o.out = path.resolve(val());
     else if (a === '--node-version') o.nodeVersion = val();
     else if (a === '--no-compress') o.compress = false;
-    else if (a === '--help' || a === '-h') { console.log('usage: node scripts/gpu-bundle.js [--out DIR] [--node-version 20.x.y] [--no-compress]'); process.exit(0); }
-    else die(`unknown argument '${a}' (usage: node scripts/gpu-bundle.js [--out DIR] [--node-version 20.x.y] [--no-compress])`);
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: node scripts/gpu-bundle.js [--out DIR] [--node-version 20.x.y] [--no-compress]');
+      process.exit(0);
+    } else die(`unknown argument '${a}' (usage: node scripts/gpu-bundle.js [--out DIR] [--node-version 20.x.y] [--no-compress])`);
   }
   if (!/^20\.\d+\.\d+$/.test(o.nodeVersion)) die(`--node-version must be 20.x.y, got '${o.nodeVersion}'`);
   return o;
@@ -119,7 +121,10 @@ async function bundle(outfile) {
   } catch {
     die('esbuild is not installed (it comes with tsx): run npm install first');
   }
-  const commands = fs.readdirSync(path.join(repo, 'src', 'commands')).filter((f) => f.endsWith('.ts') && f !== 'args.ts').map((f) => f.slice(0, -3));
+  const commands = fs
+    .readdirSync(path.join(repo, 'src', 'commands'))
+    .filter((f) => f.endsWith('.ts') && f !== 'args.ts')
+    .map((f) => f.slice(0, -3));
   // src/backend.ts loads the backends with require(name): point those names at the bundled copies.
   const bundled = ['@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-wasm'];
   const entry = [
@@ -133,7 +138,7 @@ async function bundle(outfile) {
     ...commands.map((c) => `cli.registerCommand(${JSON.stringify(c)}, async () => require('./src/commands/${c}.ts').command);`),
     'cli.main(process.argv.slice(2)).then(',
     '  (code) => { process.exitCode = code; },',
-    "  (err) => { console.error(`introllm: ${err && err.message ? err.message : err}`); process.exitCode = 1; });",
+    '  (err) => { console.error(`introllm: ${err && err.message ? err.message : err}`); process.exitCode = 1; });',
   ].join('\n');
   const stub = path.join(path.dirname(outfile), '..', 'stub.cjs');
   fs.writeFileSync(stub, '// Stands in for native packages the kit does not use at run time (onnxruntime-node, sharp).\nmodule.exports = {};\n');
@@ -152,7 +157,13 @@ async function bundle(outfile) {
   };
   const r = await esbuild.build({
     stdin: { contents: entry, resolveDir: repo, sourcefile: 'introllm-gpu-entry.js', loader: 'js' },
-    bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile, minify: true, legalComments: 'none',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile,
+    minify: true,
+    legalComments: 'none',
     banner: { js: "const __introllmDir = (rel) => require('path').join(process.env.INTROLLM_ROOT || process.cwd(), rel);" },
     // webgpu is shipped as a package (its index.js finds dawn.node beside itself); tfjs-node is not shipped.
     external: ['webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'playwright-core'],
@@ -188,11 +199,27 @@ async function main() {
   fs.copyFileSync(dawn, path.join(wdest, 'dist', 'linux-x64', 'dawn.node'));
   vulkanLoader(cache, path.join(app, 'vulkan'));
   const pkg = (n) => JSON.parse(fs.readFileSync(path.join(resolvePkgDir(n), 'package.json'), 'utf8')).version;
-  fs.writeFileSync(path.join(app, 'VERSION.json'), JSON.stringify({
-    node: o.nodeVersion, webgpu: pkg('webgpu'), tfjs: pkg('@tensorflow/tfjs'), 'tfjs-backend-webgpu': pkg('@tensorflow/tfjs-backend-webgpu'),
-    commit: (() => { try { return sh('git', ['-C', repo, 'rev-parse', 'HEAD']).trim(); } catch { return null; } })(),
-    built: new Date().toISOString(),
-  }, null, 1) + '\n');
+  fs.writeFileSync(
+    path.join(app, 'VERSION.json'),
+    JSON.stringify(
+      {
+        node: o.nodeVersion,
+        webgpu: pkg('webgpu'),
+        tfjs: pkg('@tensorflow/tfjs'),
+        'tfjs-backend-webgpu': pkg('@tensorflow/tfjs-backend-webgpu'),
+        commit: (() => {
+          try {
+            return sh('git', ['-C', repo, 'rev-parse', 'HEAD']).trim();
+          } catch {
+            return null;
+          }
+        })(),
+        built: new Date().toISOString(),
+      },
+      null,
+      1,
+    ) + '\n',
+  );
 
   if (!o.compress) {
     const dir = path.join(o.out, 'introllm-gpu');
@@ -213,9 +240,25 @@ async function main() {
   let tree = 0;
   try {
     const files = sh('git', ['-C', repo, 'ls-files', '-z', '--cached', '--others', '--exclude-standard']).split('\0').filter(Boolean);
-    for (const f of files) { try { tree += fs.statSync(path.join(repo, f)).size; } catch { /* deleted */ } }
-  } catch { /* not a git checkout */ }
-  console.log(JSON.stringify({ archive: path.relative(repo, archive), bytes: size, mib: +(size / 2 ** 20).toFixed(1), working_tree_mib: +(tree / 2 ** 20).toFixed(1), total_mib: +((size + tree) / 2 ** 20).toFixed(1) }));
+    for (const f of files) {
+      try {
+        tree += fs.statSync(path.join(repo, f)).size;
+      } catch {
+        /* deleted */
+      }
+    }
+  } catch {
+    /* not a git checkout */
+  }
+  console.log(
+    JSON.stringify({
+      archive: path.relative(repo, archive),
+      bytes: size,
+      mib: +(size / 2 ** 20).toFixed(1),
+      working_tree_mib: +(tree / 2 ** 20).toFixed(1),
+      total_mib: +((size + tree) / 2 ** 20).toFixed(1),
+    }),
+  );
   if (size + tree >= LIMIT) console.error(`gpu-bundle: WARNING: archive + working tree = ${mib(size + tree)}, over 64 MiB: the device call will refuse it`);
 }
 

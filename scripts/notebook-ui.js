@@ -77,7 +77,10 @@ function committedExpectations(nb) {
     const source = cellSource(cell);
     if (cell.cell_type !== 'code') return { index, type: cell.cell_type, codeIndex: null, source, figures: [], stderr: false };
     return {
-      index, type: 'code', codeIndex: ++code, source,
+      index,
+      type: 'code',
+      codeIndex: ++code,
+      source,
       figures: figureKinds(cell.outputs),
       stderr: (cell.outputs ?? []).some((o) => o.output_type === 'stream' && o.name === 'stderr'),
     };
@@ -91,7 +94,9 @@ function stripOutputs(nb) {
 
 /** Error text cut down for a one-screen report: no Node/tslab-internal stack frames, at most `maxLines` lines. */
 function trimErrorText(text, maxLines = 12) {
-  const lines = String(text).split('\n').map((l) => l.replace(/\s+$/, ''))
+  const lines = String(text)
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''))
     .filter((l) => l.trim() !== '' && !/^\s+at .*(node:|tslab[\\/]dist|evalmachine|node_modules)/.test(l));
   return lines.length > maxLines ? [...lines.slice(0, maxLines), '…'].join('\n') : lines.join('\n');
 }
@@ -111,7 +116,12 @@ function classifyCell(expect, observed) {
   if (expect.type !== 'code' || expect.source.trim() === '') return [];
   const problems = [];
   const outs = observed.outputs ?? [];
-  const texts = (kind) => outs.filter((o) => o.kind === kind).map((o) => o.text ?? '').join('\n').trim();
+  const texts = (kind) =>
+    outs
+      .filter((o) => o.kind === kind)
+      .map((o) => o.text ?? '')
+      .join('\n')
+      .trim();
   const errOut = texts('error');
   const stderr = texts('stderr');
   if (observed.prompt === '*') problems.push('did not finish');
@@ -157,10 +167,16 @@ function judgeNotebook(expectations, observed) {
     else if (problems.length) failures.push({ cell: i, label: cellLabel(e, observed[i]), problems, source: e.source });
   });
   // The cells the kernel skipped after an error: one entry, not one each.
-  if (aborted.length === 1) failures.push({ cell: aborted[0].index, label: cellLabel(aborted[0], { prompt: '' }), problems: [ABORTED], source: aborted[0].source });
+  if (aborted.length === 1)
+    failures.push({ cell: aborted[0].index, label: cellLabel(aborted[0], { prompt: '' }), problems: [ABORTED], source: aborted[0].source });
   else if (aborted.length > 1) {
     const [a, b] = [aborted[0], aborted[aborted.length - 1]];
-    failures.push({ cell: a.index, label: `cells ${a.index + 1}–${b.index + 1} (code cells ${a.codeIndex}–${b.codeIndex})`, problems: [`not run: the kernel aborted these ${aborted.length} cells after an earlier error`], source: '' });
+    failures.push({
+      cell: a.index,
+      label: `cells ${a.index + 1}–${b.index + 1} (code cells ${a.codeIndex}–${b.codeIndex})`,
+      problems: [`not run: the kernel aborted these ${aborted.length} cells after an earlier error`],
+      source: '',
+    });
   }
   return failures.sort((x, y) => x.cell - y.cell);
 }
@@ -213,7 +229,7 @@ function findNotebookServer() {
     const r = spawnSync(cand, ['--version'], { encoding: 'utf8' });
     if (r.status === 0) return cand;
   }
-  throw new Failure("the classic Jupyter Notebook server was not found; on Debian/Ubuntu: apt-get install -y --no-install-recommends jupyter-notebook");
+  throw new Failure('the classic Jupyter Notebook server was not found; on Debian/Ubuntu: apt-get install -y --no-install-recommends jupyter-notebook');
 }
 
 function freePort() {
@@ -238,7 +254,9 @@ function markedPids(runId) {
     if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
     try {
       if (fs.readFileSync(`/proc/${d}/environ`).includes(needle)) pids.push(Number(d));
-    } catch { /* gone, or not ours */ }
+    } catch {
+      /* gone, or not ours */
+    }
   }
   return pids;
 }
@@ -255,11 +273,21 @@ function alive(pid) {
 /** SIGTERMs the marked processes, waits up to `graceMs` for them to exit, then SIGKILLs what is left. */
 async function stopMarked(runId, graceMs) {
   let pids = markedPids(runId);
-  for (const pid of pids) try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+  for (const pid of pids)
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
   const t0 = Date.now();
   while (pids.some(alive) && Date.now() - t0 < graceMs) await sleep(100);
   pids = markedPids(runId);
-  for (const pid of pids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const pid of pids)
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
 }
 
 class NotebookServer {
@@ -274,8 +302,16 @@ class NotebookServer {
   async start(timeoutMs) {
     this.port = await freePort();
     this.token = crypto.randomBytes(24).toString('hex');
-    const args = ['--no-browser', '--ip=127.0.0.1', `--port=${this.port}`, '--port-retries=0', `--NotebookApp.token=${this.token}`,
-      `--notebook-dir=${ROOT}`, '--ContentsManager.allow_hidden=True', '--NotebookApp.open_browser=False'];
+    const args = [
+      '--no-browser',
+      '--ip=127.0.0.1',
+      `--port=${this.port}`,
+      '--port-retries=0',
+      `--NotebookApp.token=${this.token}`,
+      `--notebook-dir=${ROOT}`,
+      '--ContentsManager.allow_hidden=True',
+      '--NotebookApp.open_browser=False',
+    ];
     if (typeof process.getuid === 'function' && process.getuid() === 0) args.push('--allow-root');
     const logFile = fs.openSync(path.join(WORK, 'server.log'), 'w');
     this.proc = spawn(this.exe, args, { cwd: ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -287,14 +323,18 @@ class NotebookServer {
     this.proc.stdout.on('data', onData);
     this.proc.stderr.on('data', onData);
     let gone = null;
-    this.exited.then((x) => { gone = x; });
+    this.exited.then((x) => {
+      gone = x;
+    });
     const t0 = Date.now();
     while (Date.now() - t0 < timeoutMs) {
       if (gone) throw new Failure(`jupyter-notebook exited (${gone.code ?? gone.sig}) before it served:\n${this.tail(20)}`);
       try {
         const r = await this.api('GET', '/api/status');
         if (r.ok) return;
-      } catch { /* not listening yet */ }
+      } catch {
+        /* not listening yet */
+      }
       await sleep(250);
     }
     throw new Failure(`jupyter-notebook did not answer on port ${this.port} within ${timeoutMs / 1000} s:\n${this.tail(20)}`);
@@ -309,7 +349,12 @@ class NotebookServer {
   }
 
   tail(n) {
-    return this.logTail.split('\n').filter((l) => l.trim()).slice(-n).map((l) => `          ${l}`).join('\n');
+    return this.logTail
+      .split('\n')
+      .filter((l) => l.trim())
+      .slice(-n)
+      .map((l) => `          ${l}`)
+      .join('\n');
   }
 
   /** Shuts the kernels down through the API, stops the server, then anything still carrying the marker. */
@@ -318,9 +363,15 @@ class NotebookServer {
     try {
       const r = await this.api('GET', '/api/kernels');
       if (r.ok) for (const k of await r.json()) await this.api('DELETE', `/api/kernels/${k.id}`).catch(() => {});
-    } catch { /* server already gone */ }
+    } catch {
+      /* server already gone */
+    }
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
-      try { process.kill(-this.proc.pid, 'SIGTERM'); } catch { /* gone */ }
+      try {
+        process.kill(-this.proc.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
       await Promise.race([this.exited, sleep(10_000)]);
     }
     await stopMarked(this.runId, 3000);
@@ -342,8 +393,16 @@ function pageState() {
     kernelName: kernel ? kernel.name : null,
     connected: !!(kernel && kernel.is_connected && kernel.is_connected()),
     icon: (document.getElementById('kernel_indicator_icon') || {}).className || '',
-    modal: modal ? { title: (modal.querySelector('.modal-title') || {}).textContent || '', body: (modal.querySelector('.modal-body') || {}).innerText || '' } : null,
-    prompts: nb ? nb.get_cells().map((c) => (c.cell_type === 'code' ? (c.input_prompt_number === undefined || c.input_prompt_number === null ? '' : String(c.input_prompt_number)) : null)) : [],
+    modal: modal
+      ? { title: (modal.querySelector('.modal-title') || {}).textContent || '', body: (modal.querySelector('.modal-body') || {}).innerText || '' }
+      : null,
+    prompts: nb
+      ? nb
+          .get_cells()
+          .map((c) =>
+            c.cell_type === 'code' ? (c.input_prompt_number === undefined || c.input_prompt_number === null ? '' : String(c.input_prompt_number)) : null,
+          )
+      : [],
   };
 }
 
@@ -424,7 +483,9 @@ async function waitForKernel(page, name, timeoutMs) {
     }
     await sleep(300);
   }
-  const state = last ? `kernel ${last.kernelName ?? 'none'}, indicator "${last.icon || 'none'}"${last.modal ? `, dialog "${last.modal.title}"` : ''}` : 'page not loaded';
+  const state = last
+    ? `kernel ${last.kernelName ?? 'none'}, indicator "${last.icon || 'none'}"${last.modal ? `, dialog "${last.modal.title}"` : ''}`
+    : 'page not loaded';
   throw new Failure(`the kernel did not start and report idle within ${timeoutMs / 1000} s (${state})`);
 }
 
@@ -434,7 +495,8 @@ async function waitForCells(page, expectations, cellTimeoutMs) {
   let idleSince = null;
   for (;;) {
     const s = await page.evaluate(pageState);
-    if (s.modal && /dead|restarting|failed/i.test(s.modal.title)) throw new Failure(`the kernel died during the run ("${s.modal.title}"): ${s.modal.body.trim().slice(0, 600)}`);
+    if (s.modal && /dead|restarting|failed/i.test(s.modal.title))
+      throw new Failure(`the kernel died during the run ("${s.modal.title}"): ${s.modal.body.trim().slice(0, 600)}`);
     const first = s.prompts.findIndex((p) => p === '*');
     if (first !== running) {
       running = first;
@@ -476,7 +538,8 @@ async function runNotebook(browser, server, file, o) {
     const observed = await page.evaluate(pageCells);
     result.failures = judgeNotebook(expectations, observed);
     const run = expectations.filter((e) => e.type === 'code' && e.source.trim() !== '');
-    result.checked = `${run.length} code cells, ${run.filter((e) => e.figures.length).length} with figures, ` +
+    result.checked =
+      `${run.length} code cells, ${run.filter((e) => e.figures.length).length} with figures, ` +
       `${observed.reduce((n, c) => n + c.outputs.filter((x) => x.kind === 'image' || x.kind === 'html').length, 0)} image/HTML outputs shown`;
     if (waited && waited.timedOut !== undefined) {
       const f = result.failures.find((x) => x.cell === waited.timedOut);
@@ -486,7 +549,13 @@ async function runNotebook(browser, server, file, o) {
       // The cells queued behind it never started: one line for them, not one failure each.
       const queued = result.failures.filter((x) => x.cell > waited.timedOut && x.problems.length === 1 && x.problems[0] === 'did not finish');
       result.failures = result.failures.filter((x) => !queued.includes(x));
-      if (queued.length) result.failures.push({ cell: queued[0].cell, label: `${queued.length} later cell(s)`, problems: ['not run: queued behind the cell that did not finish'], source: '' });
+      if (queued.length)
+        result.failures.push({
+          cell: queued[0].cell,
+          label: `${queued.length} later cell(s)`,
+          problems: ['not run: queued behind the cell that did not finish'],
+          source: '',
+        });
     }
     focus = result.failures.length ? result.failures[0].cell : -1;
     result.ok = result.failures.length === 0;
@@ -497,15 +566,23 @@ async function runNotebook(browser, server, file, o) {
     result.seconds = (Date.now() - t0) / 1000;
     if (!result.ok) {
       try {
-        if (focus >= 0) await page.evaluate((i) => { const c = window.Jupyter.notebook.get_cell(i); if (c) c.element[0].scrollIntoView(); }, focus);
+        if (focus >= 0)
+          await page.evaluate((i) => {
+            const c = window.Jupyter.notebook.get_cell(i);
+            if (c) c.element[0].scrollIntoView();
+          }, focus);
         const shot = path.join(WORK, `${name}.png`);
         await page.screenshot({ path: shot, timeout: 10_000 });
         result.screenshot = path.relative(ROOT, shot);
-      } catch { /* the page may be gone */ }
+      } catch {
+        /* the page may be gone */
+      }
       try {
         await page.evaluate(() => window.Jupyter && window.Jupyter.notebook && window.Jupyter.notebook.save_notebook());
         result.saved = rel;
-      } catch { /* not saved */ }
+      } catch {
+        /* not saved */
+      }
       result.pageErrors = pageErrors;
     }
     await page.close().catch(() => {});
@@ -548,12 +625,24 @@ async function main() {
   // A filter that is the path of a notebook file runs that file (e.g. a modified copy kept outside notebooks/).
   const files = filters.filter((x) => x.endsWith('.ipynb') && fs.existsSync(x)).map((x) => path.resolve(x));
   const names = filters.filter((x) => !files.includes(path.resolve(x)));
-  const notebooks = [...files, ...(names.length === 0 && files.length ? [] : fs.readdirSync(NB_DIR).filter((f) => /^\d\d-.*\.ipynb$/.test(f)).sort()
-    .filter((f) => names.some((x) => f.includes(x))).map((f) => path.join(NB_DIR, f)))];
+  const notebooks = [
+    ...files,
+    ...(names.length === 0 && files.length
+      ? []
+      : fs
+          .readdirSync(NB_DIR)
+          .filter((f) => /^\d\d-.*\.ipynb$/.test(f))
+          .sort()
+          .filter((f) => names.some((x) => f.includes(x)))
+          .map((f) => path.join(NB_DIR, f))),
+  ];
   if (notebooks.length === 0) throw new Failure(`no notebooks matched in ${path.relative(ROOT, NB_DIR)} (filters: ${filters.join(', ')})`);
   fs.mkdirSync(WORK, { recursive: true });
 
-  const setup = spawnSync(process.execPath, [path.join(__dirname, 'run-notebooks.js'), '--setup', ...(o.build ? [] : ['--no-build'])], { cwd: ROOT, encoding: 'utf8' });
+  const setup = spawnSync(process.execPath, [path.join(__dirname, 'run-notebooks.js'), '--setup', ...(o.build ? [] : ['--no-build'])], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (setup.status !== 0) throw new Failure(`node scripts/run-notebooks.js --setup failed:\n${setup.stdout}${setup.stderr}`);
   const exe = findNotebookServer();
   const { findChromium, CHROMIUM_FLAGS } = require(path.join(ROOT, 'dist', 'plots', 'render.js'));
@@ -569,7 +658,11 @@ async function main() {
   const runId = crypto.randomBytes(8).toString('hex');
   const env = { ...process.env, [MARKER]: runId };
   env.JUPYTER_PATH = [path.join(ROOT, '.cache', 'jupyter'), process.env.JUPYTER_PATH].filter(Boolean).join(path.delimiter);
-  for (const [k, sub] of [['JUPYTER_CONFIG_DIR', 'config'], ['JUPYTER_DATA_DIR', 'data'], ['JUPYTER_RUNTIME_DIR', 'runtime']]) {
+  for (const [k, sub] of [
+    ['JUPYTER_CONFIG_DIR', 'config'],
+    ['JUPYTER_DATA_DIR', 'data'],
+    ['JUPYTER_RUNTIME_DIR', 'runtime'],
+  ]) {
     env[k] = path.join(WORK, sub);
     fs.mkdirSync(env[k], { recursive: true });
   }
@@ -580,12 +673,24 @@ async function main() {
   let browser = null;
   const onSignal = (sig) => {
     console.error(`notebook-ui: ${sig}, stopping the server and its kernels`);
-    for (const pid of markedPids(runId)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const pid of markedPids(runId))
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  process.once('exit', () => { for (const pid of markedPids(runId)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } });
+  process.once('exit', () => {
+    for (const pid of markedPids(runId))
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+  });
 
   const results = [];
   try {
@@ -605,12 +710,27 @@ async function main() {
   return results.every((r) => r.ok) ? 0 : 1;
 }
 
-module.exports = { cellSource, figureKinds, committedExpectations, stripOutputs, trimErrorText, classifyCell, cellLabel, judgeNotebook, summaryLine, parseArgs, DEFAULT_NOTEBOOK };
+module.exports = {
+  cellSource,
+  figureKinds,
+  committedExpectations,
+  stripOutputs,
+  trimErrorText,
+  classifyCell,
+  cellLabel,
+  judgeNotebook,
+  summaryLine,
+  parseArgs,
+  DEFAULT_NOTEBOOK,
+};
 
 if (require.main === module) {
-  main().then((code) => process.exit(code), (e) => {
-    console.error(`notebook-ui: ${e instanceof Failure ? e.message : (e && e.stack) || e}`);
-    console.log('notebooks:ui: 0 passed, 1 failed');
-    process.exit(1);
-  });
+  main().then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(`notebook-ui: ${e instanceof Failure ? e.message : (e && e.stack) || e}`);
+      console.log('notebooks:ui: 0 passed, 1 failed');
+      process.exit(1);
+    },
+  );
 }

@@ -15,15 +15,33 @@ import { modelDirFor } from '../src/tasks/registry';
 
 /** The presets in the table, and the shape folder standing in for a model the kit does not ship. */
 const ROWS: { preset: string; shape?: string }[] = [
-  { preset: 'smoke' }, { preset: 'quick' }, { preset: 'tiny' }, { preset: 'small' }, { preset: 'countdown' }, { preset: 'known-answer' },
-  { preset: 'paper-lite', shape: 'bench/shapes/qwen3-0.6b' }, { preset: 'paper', shape: 'bench/shapes/qwen3-1.7b' },
+  { preset: 'smoke' },
+  { preset: 'quick' },
+  { preset: 'tiny' },
+  { preset: 'small' },
+  { preset: 'countdown' },
+  { preset: 'known-answer' },
+  { preset: 'paper-lite', shape: 'bench/shapes/qwen3-0.6b' },
+  { preset: 'paper', shape: 'bench/shapes/qwen3-1.7b' },
 ];
 const DEVICES = ['cpu', 'h100', 'h200'] as const;
 
 /** The keys that set a run's cost: a committed reference counts as a measurement of the preset only where its IntroLLM
  *  run was resolved with the same values (results/countdown, say, was made when its settings were the default). */
-const COST_KEYS = ['model.dir', 'task.name', 'rollout.promptsPerStep', 'rollout.groupSize', 'rollout.maxNewTokens', 'schedule.mode',
-  'grpo.epochs', 'grpo.tempEpochs', 'train.steps', 'eval.problems', 'eval.k', 'eval.maxNewTokens'];
+const COST_KEYS = [
+  'model.dir',
+  'task.name',
+  'rollout.promptsPerStep',
+  'rollout.groupSize',
+  'rollout.maxNewTokens',
+  'schedule.mode',
+  'grpo.epochs',
+  'grpo.tempEpochs',
+  'train.steps',
+  'eval.problems',
+  'eval.k',
+  'eval.maxNewTokens',
+];
 const at = (o: unknown, key: string): unknown => key.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o);
 
 /** The committed timing of a preset's IntroLLM runs: each seed's job in the reference's manifest (wall seconds). */
@@ -33,7 +51,9 @@ function measured(preset: string, cfg: ExperimentConfig): { seconds: number[]; j
   if (!fs.existsSync(file) || !fs.existsSync(configFile)) return null;
   const ran = (JSON.parse(fs.readFileSync(configFile, 'utf8')) as { runs?: Record<string, unknown> }).runs?.introllm;
   if (!ran || COST_KEYS.some((k) => JSON.stringify(at(ran, k)) !== JSON.stringify(at(cfg, k)))) return null;
-  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as { sessions: { commit: string; jobs: number; runs: { name: string; code: number; seconds: number }[] }[] };
+  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    sessions: { commit: string; jobs: number; runs: { name: string; code: number; seconds: number }[] }[];
+  };
   for (const s of m.sessions) {
     const runs = s.runs.filter((r) => /^introllm seed \d+$/.test(r.name) && r.code === 0);
     if (runs.length) return { seconds: runs.map((r) => r.seconds), jobs: s.jobs, commit: s.commit.slice(0, 7), file };
@@ -45,7 +65,8 @@ const oneRun = (p: RunPlan) => p.time_estimate.train_seconds + (p.time_estimate.
 const secondsText = (s: number) => duration(s).replace(/\.0 /, ' ');
 
 function cell(p: RunPlan, measuredText: string | null): string {
-  if (!p.fits) return `does not fit: ${bytesText(p.peak_bytes)} of ${bytesText(p.limit_bytes)} (${p.backend === 'wasm' ? 'the wasm heap' : `backend ${p.backend}`})`;
+  if (!p.fits)
+    return `does not fit: ${bytesText(p.peak_bytes)} of ${bytesText(p.limit_bytes)} (${p.backend === 'wasm' ? 'the wasm heap' : `backend ${p.backend}`})`;
   // eval.problems = 0 (every problem of every benchmark): the plan does not count them, so its evaluation has no time.
   const time = measuredText ?? `${secondsText(oneRun(p))}${p.time_estimate.eval_seconds === null ? ' + the evaluation' : ''} (estimate)`;
   return `${bytesText(p.peak_bytes)}; ${time}`;
@@ -56,7 +77,10 @@ function main(): void {
     if (!(preset in PRESETS)) throw new Error(`no preset '${preset}' in src/config.ts`);
     const cfg = resolveConfig({ preset, overrides: shape ? setOverrides([`model.dir=${shape}`]) : [] });
     const modelDir = modelDirFor(cfg);
-    const plans = Object.fromEntries(DEVICES.map((d) => [d, planFor(cfg, { backend: { requested: 'auto' }, modelDir, device: d })])) as Record<typeof DEVICES[number], RunPlan>;
+    const plans = Object.fromEntries(DEVICES.map((d) => [d, planFor(cfg, { backend: { requested: 'auto' }, modelDir, device: d })])) as Record<
+      (typeof DEVICES)[number],
+      RunPlan
+    >;
     const m = measured(preset, cfg);
     const lo = m && Math.min(...m.seconds);
     const hi = m && Math.max(...m.seconds);
@@ -66,17 +90,39 @@ function main(): void {
     return { preset, shape, plans, measured: m, measuredText };
   });
   if (process.argv.includes('--json')) {
-    console.log(JSON.stringify(rows.map((r) => ({
-      preset: r.preset, model: r.shape ?? r.plans.cpu.model.dir, measured_cpu: r.measured,
-      ...Object.fromEntries(DEVICES.map((d) => [d, { fits: r.plans[d].fits, peak_bytes: r.plans[d].peak_bytes, backend: r.plans[d].backend,
-        rollout_rows: r.plans[d].rollout_rows, update_rows: r.plans[d].update_rows, eval_rows: r.plans[d].eval_rows,
-        train_seconds_estimate: r.plans[d].time_estimate.train_seconds, eval_seconds_estimate: r.plans[d].time_estimate.eval_seconds }])),
-    })), null, 2));
+    console.log(
+      JSON.stringify(
+        rows.map((r) => ({
+          preset: r.preset,
+          model: r.shape ?? r.plans.cpu.model.dir,
+          measured_cpu: r.measured,
+          ...Object.fromEntries(
+            DEVICES.map((d) => [
+              d,
+              {
+                fits: r.plans[d].fits,
+                peak_bytes: r.plans[d].peak_bytes,
+                backend: r.plans[d].backend,
+                rollout_rows: r.plans[d].rollout_rows,
+                update_rows: r.plans[d].update_rows,
+                eval_rows: r.plans[d].eval_rows,
+                train_seconds_estimate: r.plans[d].time_estimate.train_seconds,
+                eval_seconds_estimate: r.plans[d].time_estimate.eval_seconds,
+              },
+            ]),
+          ),
+        })),
+        null,
+        2,
+      ),
+    );
     return;
   }
   // As the manifests write it (src/experiments/manifest.ts).
   const memoryGb = Math.round(os.totalmem() / 2 ** 30);
-  console.log(`| preset | this ${os.cpus().length}-core CPU (${memoryGb} GB): peak; one run | H100: peak; one run (estimate) | H200: peak; one run (estimate) |`);
+  console.log(
+    `| preset | this ${os.cpus().length}-core CPU (${memoryGb} GB): peak; one run | H100: peak; one run (estimate) | H200: peak; one run (estimate) |`,
+  );
   console.log('| --- | --- | --- | --- |');
   for (const r of rows) {
     const name = r.shape ? `\`${r.preset}\` (${path.basename(r.shape)} shape)` : `\`${r.preset}\``;

@@ -24,8 +24,14 @@ type Rec = { name: string; kernelTimeMs: number | Promise<number> | { error: str
 
 const DECODER_SCOPES = ['rmsNorm', 'rope', 'ropeTables', 'qkv', 'attend', 'mlp', 'head', 'embedLookup'];
 const engine = tf.engine() as unknown as {
-  state: { scopeStack: { name: string }[]; activeProfile: Record<string, unknown>; activeTape: { kernelName: string; gradient?: (dys: tf.Tensor[]) => unknown }[] | null };
-  addTapeNode: (...a: unknown[]) => void; startScope: (n: string) => void; endScope: (r: unknown) => void;
+  state: {
+    scopeStack: { name: string }[];
+    activeProfile: Record<string, unknown>;
+    activeTape: { kernelName: string; gradient?: (dys: tf.Tensor[]) => unknown }[] | null;
+  };
+  addTapeNode: (...a: unknown[]) => void;
+  startScope: (n: string) => void;
+  endScope: (r: unknown) => void;
 };
 
 /** Runs `fn` in an engine scope called `name`, as tfjs's op() does (the scope name is what tags its kernels). */
@@ -61,13 +67,19 @@ function install(): void {
   for (const m of DECODER_SCOPES) {
     const orig = proto[m];
     if (typeof orig !== 'function') throw new Error(`Decoder.${m} is gone: update DECODER_SCOPES`);
-    proto[m] = function (this: unknown, ...a: unknown[]) { return scoped(m, () => orig.apply(this, a)); };
+    proto[m] = function (this: unknown, ...a: unknown[]) {
+      return scoped(m, () => orig.apply(this, a));
+    };
   }
   const adam = tf.AdamOptimizer.prototype as unknown as { applyGradients: (...a: unknown[]) => unknown };
   const apply = adam.applyGradients;
   adam.applyGradients = function (this: unknown, ...a: unknown[]) {
     inOptimizer = true;
-    try { return apply.apply(this, a); } finally { inOptimizer = false; }
+    try {
+      return apply.apply(this, a);
+    } finally {
+      inOptimizer = false;
+    }
   };
   // A tape node's gradient runs with the forward kernel's scopes as its tags.
   const addTapeNode = engine.addTapeNode.bind(engine);
@@ -81,7 +93,11 @@ function install(): void {
       const tagged = <T>(fn: () => T): T => {
         const prev = backwardOf;
         backwardOf = scopes;
-        try { return fn(); } finally { backwardOf = prev; }
+        try {
+          return fn();
+        } finally {
+          backwardOf = prev;
+        }
       };
       // A gradient function returns one thunk per input; the kernels run when the tape calls them.
       node.gradient = (dys) => {
@@ -108,7 +124,25 @@ function isKernel(r: Rec): boolean {
   return tf.getKernel(r.name, tf.getBackend()) !== undefined;
 }
 
-const LAYOUT = new Set(['Transpose', 'Reshape', 'Concat', 'Slice', 'StridedSlice', 'Pad', 'Tile', 'Identity', 'Cast', 'Pack', 'Unpack', 'SplitV', 'Fill', 'ZerosLike', 'OnesLike', 'Range', 'BroadcastTo']);
+const LAYOUT = new Set([
+  'Transpose',
+  'Reshape',
+  'Concat',
+  'Slice',
+  'StridedSlice',
+  'Pad',
+  'Tile',
+  'Identity',
+  'Cast',
+  'Pack',
+  'Unpack',
+  'SplitV',
+  'Fill',
+  'ZerosLike',
+  'OnesLike',
+  'Range',
+  'BroadcastTo',
+]);
 const REDUCE = new Set(['Sum', 'Max', 'Min', 'Mean', 'Prod', 'ArgMax', 'ArgMin', 'All', 'Any']);
 const GATHER = new Set(['GatherV2', 'GatherNd', 'OneHot', 'ScatterNd', 'UnsortedSegmentSum']);
 const SOFTMAX = ['softmax__op', 'logSoftmax__op', 'softmaxCrossEntropy__op', 'logSumExp__op', 'Softmax', 'LogSoftmax'];
@@ -133,19 +167,34 @@ export function kindOf(r: Rec): string {
   return 'elementwise (other)';
 }
 
-function table(recs: Rec[], title: string): { title: string; kernels: number; ms: number; rows: { kind: string; kernels: number; ms: number; share: number; top: string }[]; phases: Record<string, { kernels: number; ms: number }> } {
+function table(
+  recs: Rec[],
+  title: string,
+): {
+  title: string;
+  kernels: number;
+  ms: number;
+  rows: { kind: string; kernels: number; ms: number; share: number; top: string }[];
+  phases: Record<string, { kernels: number; ms: number }>;
+} {
   const ks = recs.filter(isKernel);
   const ms = (r: Rec) => (typeof r.kernelTimeMs === 'number' ? r.kernelTimeMs : 0);
   const total = ks.reduce((a, r) => a + ms(r), 0);
   const by = new Map<string, Rec[]>();
   for (const r of ks) by.set(kindOf(r), [...(by.get(kindOf(r)) ?? []), r]);
-  const rows = [...by].map(([kind, rs]) => {
-    const t = rs.reduce((a, r) => a + ms(r), 0);
-    const names = new Map<string, number>();
-    for (const r of rs) names.set(r.name, (names.get(r.name) ?? 0) + ms(r));
-    const top = [...names].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([n, v]) => `${n} ${v.toFixed(0)}`).join(', ');
-    return { kind, kernels: rs.length, ms: t, share: t / total, top };
-  }).sort((a, b) => b.ms - a.ms);
+  const rows = [...by]
+    .map(([kind, rs]) => {
+      const t = rs.reduce((a, r) => a + ms(r), 0);
+      const names = new Map<string, number>();
+      for (const r of rs) names.set(r.name, (names.get(r.name) ?? 0) + ms(r));
+      const top = [...names]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([n, v]) => `${n} ${v.toFixed(0)}`)
+        .join(', ');
+      return { kind, kernels: rs.length, ms: t, share: t / total, top };
+    })
+    .sort((a, b) => b.ms - a.ms);
   const phases: Record<string, { kernels: number; ms: number }> = {};
   for (const r of ks) {
     const p = (phases[r.phase ?? '?'] ??= { kernels: 0, ms: 0 });
@@ -159,7 +208,11 @@ function print(t: ReturnType<typeof table>, wallMs: number): void {
   console.log(`\n${t.title}: ${t.kernels} kernels, ${(t.ms / 1000).toFixed(2)} s of kernel time, ${(wallMs / 1000).toFixed(2)} s wall under the profiler`);
   console.log('| kind of op | kernels | kernel time | share | largest kernels (ms) |\n| --- | ---: | ---: | ---: | --- |');
   for (const r of t.rows) console.log(`| ${r.kind} | ${r.kernels} | ${(r.ms / 1000).toFixed(3)} s | ${(100 * r.share).toFixed(1)}% | ${r.top} |`);
-  console.log(`phases: ${Object.entries(t.phases).map(([p, v]) => `${p} ${v.kernels} kernels ${(v.ms / 1000).toFixed(2)} s`).join('; ')}`);
+  console.log(
+    `phases: ${Object.entries(t.phases)
+      .map(([p, v]) => `${p} ${v.kernels} kernels ${(v.ms / 1000).toFixed(2)} s`)
+      .join('; ')}`,
+  );
 }
 
 async function profiled(fn: () => unknown): Promise<{ kernels: Rec[]; wallMs: number }> {
@@ -169,27 +222,55 @@ async function profiled(fn: () => unknown): Promise<{ kernels: Rec[]; wallMs: nu
 }
 
 (async () => {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: {
-    model: { type: 'string', default: 'bench/shapes/qwen2-tiny' }, batch: { type: 'string', default: '128' }, tokens: { type: 'string', default: '160' },
-    preset: { type: 'string', default: 'tiny' }, rollouts: { type: 'string', default: '128' }, method: { type: 'string', default: 'introllm' }, json: { type: 'string' },
-  } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      model: { type: 'string', default: 'bench/shapes/qwen2-tiny' },
+      batch: { type: 'string', default: '128' },
+      tokens: { type: 'string', default: '160' },
+      preset: { type: 'string', default: 'tiny' },
+      rollouts: { type: 'string', default: '128' },
+      method: { type: 'string', default: 'introllm' },
+      json: { type: 'string' },
+    },
+  });
   const mode = positionals[0] ?? 'train';
   const backend = await initBackend(undefined, { log: () => {} });
   install();
-  const out: Record<string, unknown> = { mode, backend: backend.name, backend_detail: backend.detail, machine: `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}`, date: new Date().toISOString() };
+  const out: Record<string, unknown> = {
+    mode,
+    backend: backend.name,
+    backend_detail: backend.detail,
+    machine: `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}`,
+    date: new Date().toISOString(),
+  };
   if (mode === 'train') {
     // The benchmark's training step (src/bench/lm.ts timeTrain): next-token cross-entropy, forward + backward + Adam.
     const { model } = loadModelOnBackend(values.model!, { randomInit: 0, theta: 'device' });
-    const V = model.cfg.vocabSize, B = Number(values.batch), T = Number(values.tokens);
+    const V = model.cfg.vocabSize,
+      B = Number(values.batch),
+      T = Number(values.tokens);
     const rng = new Rng(0);
     const seqs = Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(V)));
     const opt = tf.train.adam(1e-4);
-    const step = () => tf.tidy(() => {
-      const ids = tf.tensor2d(seqs.map((s) => s.slice(0, T - 1)), [B, T - 1], 'int32');
-      const targets = tf.tensor2d(seqs.map((s) => s.slice(1)), [B, T - 1], 'int32');
-      const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(tf.oneHot(targets, V), model.forward(ids).logits) as tf.Scalar, model.variables());
-      opt.applyGradients(grads as unknown as Parameters<typeof opt.applyGradients>[0]);
-    });
+    const step = () =>
+      tf.tidy(() => {
+        const ids = tf.tensor2d(
+          seqs.map((s) => s.slice(0, T - 1)),
+          [B, T - 1],
+          'int32',
+        );
+        const targets = tf.tensor2d(
+          seqs.map((s) => s.slice(1)),
+          [B, T - 1],
+          'int32',
+        );
+        const { grads } = tf.variableGrads(
+          () => tf.losses.softmaxCrossEntropy(tf.oneHot(targets, V), model.forward(ids).logits) as tf.Scalar,
+          model.variables(),
+        );
+        opt.applyGradients(grads as unknown as Parameters<typeof opt.applyGradients>[0]);
+      });
     step(); // warm-up: Adam's slots, kernel set-up
     const p = await profiled(step);
     const t = table(p.kernels, `training step, ${values.model}, ${B} × ${T} tokens`);
@@ -198,8 +279,13 @@ async function profiled(fn: () => unknown): Promise<{ kernels: Rec[]; wallMs: nu
   } else if (mode === 'rl') {
     const method = values.method!;
     const G = resolveConfig({ preset: values.preset }).rollout.groupSize;
-    const cfg = resolveConfig({ preset: values.preset, overrides: [{ source: `method ${method}`, kind: 'method', value: methodOverride(method) },
-      { source: 'profile', value: { seed: 0, train: { steps: 2 }, rollout: { promptsPerStep: Number(values.rollouts) / G } } }] });
+    const cfg = resolveConfig({
+      preset: values.preset,
+      overrides: [
+        { source: `method ${method}`, kind: 'method', value: methodOverride(method) },
+        { source: 'profile', value: { seed: 0, train: { steps: 2 }, rollout: { promptsPerStep: Number(values.rollouts) / G } } },
+      ],
+    });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'introllm-profile-'));
     try {
       const run = await openRun(cfg, dir);
@@ -215,7 +301,9 @@ async function profiled(fn: () => unknown): Promise<{ kernels: Rec[]; wallMs: nu
       }) as typeof fs.writeFileSync;
       syncBuiltinESMExports();
       let rec: Record<string, unknown> = {};
-      const p = await profiled(() => { rec = trainStep(run, 1); });
+      const p = await profiled(() => {
+        rec = trainStep(run, 1);
+      });
       realFs.writeFileSync = write;
       syncBuiltinESMExports();
       closeRun(run);
@@ -225,7 +313,9 @@ async function profiled(fn: () => unknown): Promise<{ kernels: Rec[]; wallMs: nu
       const update = table(p.kernels.slice(updateFrom), `RL step, update, ${method}, ${values.rollouts} rollouts (${values.preset})`);
       print(rollout, rec['time/rollout_ms'] as number);
       print(update, rec['time/update_ms'] as number);
-      console.log(`step record: rollout ${Math.round(rec['time/rollout_ms'] as number)} ms, update ${Math.round(rec['time/update_ms'] as number)} ms (under the profiler), ${rec['train/tokens']} tokens`);
+      console.log(
+        `step record: rollout ${Math.round(rec['time/rollout_ms'] as number)} ms, update ${Math.round(rec['time/update_ms'] as number)} ms (under the profiler), ${rec['train/tokens']} tokens`,
+      );
       Object.assign(out, { preset: values.preset, method, rollouts: Number(values.rollouts), record: rec, rollout, update });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

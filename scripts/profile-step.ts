@@ -27,35 +27,79 @@ function byKind(all: Kernel[]): string {
   const ms = (k: Kernel) => (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0);
   const batched = kernels.filter((k) => k.name === 'BatchMatMul' && k.inputShapes[0]?.length > 2).reduce((s, k) => s + ms(k), 0);
   const flat = kernels.filter((k) => k.name === 'BatchMatMul' && k.inputShapes[0]?.length <= 2).reduce((s, k) => s + ms(k), 0);
-  const rows = [...agg].sort((a, b) => b[1][1] - a[1][1]).slice(0, 12).map(([n, [c, t]]) => `  ${n.padEnd(22)} ${String(c).padStart(5)} ${t.toFixed(2).padStart(9)} ms`);
-  return [`${kernels.length} kernels, ${total.toFixed(1)} ms kernel time (batched matMul ${batched.toFixed(1)} ms, 2-D matMul ${flat.toFixed(1)} ms)`, ...rows].join('\n');
+  const rows = [...agg]
+    .sort((a, b) => b[1][1] - a[1][1])
+    .slice(0, 12)
+    .map(([n, [c, t]]) => `  ${n.padEnd(22)} ${String(c).padStart(5)} ${t.toFixed(2).padStart(9)} ms`);
+  return [
+    `${kernels.length} kernels, ${total.toFixed(1)} ms kernel time (batched matMul ${batched.toFixed(1)} ms, 2-D matMul ${flat.toFixed(1)} ms)`,
+    ...rows,
+  ].join('\n');
 }
 
 (async () => {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { batch: { type: 'string', default: '128' }, 'train-batch': { type: 'string', default: '32' }, 'random-init': { type: 'string' }, 'decode-only': { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      batch: { type: 'string', default: '128' },
+      'train-batch': { type: 'string', default: '32' },
+      'random-init': { type: 'string' },
+      'decode-only': { type: 'boolean' },
+    },
+  });
   await initBackend(undefined, { log: () => {} });
   const dir = positionals[0] ?? 'data/models/tiny-countdown';
   const { model } = loadModelOnBackend(dir, { randomInit: values['random-init'] === undefined ? undefined : Number(values['random-init']) });
   const V = model.cfg.vocabSize;
   const rng = new Rng(0);
-  const B = Number(values.batch), P = 32, N = 128;
+  const B = Number(values.batch),
+    P = 32,
+    N = 128;
   const cache = model.createCache(B, P + N);
-  tf.tidy(() => { model.prefill(cache, tf.tensor2d(Array.from({ length: B }, () => Array.from({ length: P }, () => rng.int(V))), undefined, 'int32')); });
-  for (let i = 0; i < N / 2; i++) tf.tidy(() => { model.decodeStep(cache, new Int32Array(B).fill(3)); });
+  tf.tidy(() => {
+    model.prefill(
+      cache,
+      tf.tensor2d(
+        Array.from({ length: B }, () => Array.from({ length: P }, () => rng.int(V))),
+        undefined,
+        'int32',
+      ),
+    );
+  });
+  for (let i = 0; i < N / 2; i++)
+    tf.tidy(() => {
+      model.decodeStep(cache, new Int32Array(B).fill(3));
+    });
   const t0 = performance.now();
-  const dec = await tf.profile(() => tf.tidy(() => { model.decodeStep(cache, new Int32Array(B).fill(3)).logits.dataSync(); }));
-  console.log(`decode step, B${B}, cache ${P + N} (slot ${P + N / 2}): ${(performance.now() - t0).toFixed(1)} ms wall under the profiler; ${byKind(dec.kernels as Kernel[])}`);
+  const dec = await tf.profile(() =>
+    tf.tidy(() => {
+      model.decodeStep(cache, new Int32Array(B).fill(3)).logits.dataSync();
+    }),
+  );
+  console.log(
+    `decode step, B${B}, cache ${P + N} (slot ${P + N / 2}): ${(performance.now() - t0).toFixed(1)} ms wall under the profiler; ${byKind(dec.kernels as Kernel[])}`,
+  );
   cache.dispose();
   if (values['decode-only']) return;
-  const TB = Number(values['train-batch']), T = P + N;
+  const TB = Number(values['train-batch']),
+    T = P + N;
   const seqs = Array.from({ length: TB }, () => Array.from({ length: T }, () => rng.int(V)));
   const opt = tf.train.adam(1e-4);
-  const step = () => tf.tidy(() => {
-    const ids = tf.tensor2d(seqs.map((s) => s.slice(0, T - 1)), [TB, T - 1], 'int32');
-    const targets = tf.tensor2d(seqs.map((s) => s.slice(1)), [TB, T - 1], 'int32');
-    const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(tf.oneHot(targets, V), model.forward(ids).logits) as tf.Scalar, model.variables());
-    opt.applyGradients(grads as unknown as Parameters<typeof opt.applyGradients>[0]);
-  });
+  const step = () =>
+    tf.tidy(() => {
+      const ids = tf.tensor2d(
+        seqs.map((s) => s.slice(0, T - 1)),
+        [TB, T - 1],
+        'int32',
+      );
+      const targets = tf.tensor2d(
+        seqs.map((s) => s.slice(1)),
+        [TB, T - 1],
+        'int32',
+      );
+      const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(tf.oneHot(targets, V), model.forward(ids).logits) as tf.Scalar, model.variables());
+      opt.applyGradients(grads as unknown as Parameters<typeof opt.applyGradients>[0]);
+    });
   step();
   const tr = await tf.profile(step);
   console.log(`training step, ${TB} × ${T} tokens (peak ${(tr.peakBytes / 2 ** 20).toFixed(0)} MB of tensors): ${byKind(tr.kernels as Kernel[])}`);
@@ -64,7 +108,11 @@ function byKind(all: Kernel[]): string {
     model.setExecution({ checkpointTokens: threshold });
     let taped = 0;
     tf.tidy(() => {
-      const ids = tf.tensor2d(seqs.map((s) => s.slice(0, T - 1)), [TB, T - 1], 'int32');
+      const ids = tf.tensor2d(
+        seqs.map((s) => s.slice(0, T - 1)),
+        [TB, T - 1],
+        'int32',
+      );
       tf.variableGrads(() => {
         const loss = tf.sum(model.forward(ids).logits) as tf.Scalar;
         taped = tf.memory().numBytes;

@@ -23,7 +23,9 @@ async function main(): Promise<void> {
     const role = set.name === cfg.task.trainBenchmark ? ' (train)' : cfg.task.evalBenchmarks.includes(set.name) ? '' : ' (not in the preset)';
     // A training prompt is generated with rollout.maxNewTokens, an evaluation prompt with eval.maxNewTokens.
     const limit = set.name === cfg.task.trainBenchmark ? cfg.rollout.maxNewTokens : cfg.eval.maxNewTokens;
-    console.log(`| \`${set.name}\`${role} | ${n.length} | ${n[0]} | ${mid} | ${n[n.length - 1]} | ${mean.toFixed(1)} | ${n[n.length - 1]} + ${limit} = ${n[n.length - 1] + limit} |`);
+    console.log(
+      `| \`${set.name}\`${role} | ${n.length} | ${n[0]} | ${mid} | ${n[n.length - 1]} | ${mean.toFixed(1)} | ${n[n.length - 1]} + ${limit} = ${n[n.length - 1] + limit} |`,
+    );
   }
 }
 

@@ -80,9 +80,11 @@ function findJupyter() {
     const r = spawnSync(cand, ['nbconvert', '--version'], { encoding: 'utf8' });
     if (r.status === 0) return cand;
   }
-  fail(`Jupyter's headless executor (jupyter nbconvert + nbclient) was not found. On Debian/Ubuntu install it with:\n` +
-    `  apt-get install -y --no-install-recommends ${DEBIAN_PACKAGES}\n` +
-    `(JupyterLab is optional; add jupyter-notebook for a browser UI.)`);
+  fail(
+    `Jupyter's headless executor (jupyter nbconvert + nbclient) was not found. On Debian/Ubuntu install it with:\n` +
+      `  apt-get install -y --no-install-recommends ${DEBIAN_PACKAGES}\n` +
+      `(JupyterLab is optional; add jupyter-notebook for a browser UI.)`,
+  );
 }
 
 /** Writes the tslab kernelspec into <ROOT>/.cache/jupyter and returns that folder (for JUPYTER_PATH). */
@@ -112,39 +114,92 @@ function explainFailure(jupyter, nbPath, env, stderr, outDir) {
   const source = failingSource(stderr);
   const lines = [];
   if (source === null) {
-    lines.push(...stderr.split('\n').filter((l) => l.trim() !== '').slice(-30));
+    lines.push(
+      ...stderr
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .slice(-30),
+    );
     return lines.join('\n');
   }
-  lines.push('failing cell:', ...source.split('\n').slice(0, 12).map((l) => `  ${l}`), ...(source.split('\n').length > 12 ? ['  …'] : []));
+  lines.push(
+    'failing cell:',
+    ...source
+      .split('\n')
+      .slice(0, 12)
+      .map((l) => `  ${l}`),
+    ...(source.split('\n').length > 12 ? ['  …'] : []),
+  );
   const name = path.basename(nbPath, '.ipynb') + '.failed.ipynb';
-  const r = spawnSync(jupyter, ['nbconvert', '--to', 'notebook', '--execute', '--allow-errors', '--ExecutePreprocessor.kernel_name=tslab',
-    '--ExecutePreprocessor.timeout=600', '--output-dir', outDir, '--output', name, nbPath], { cwd: NB_DIR, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(
+    jupyter,
+    [
+      'nbconvert',
+      '--to',
+      'notebook',
+      '--execute',
+      '--allow-errors',
+      '--ExecutePreprocessor.kernel_name=tslab',
+      '--ExecutePreprocessor.timeout=600',
+      '--output-dir',
+      outDir,
+      '--output',
+      name,
+      nbPath,
+    ],
+    { cwd: NB_DIR, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
   const file = path.join(outDir, name);
   if (r.status === 0 && fs.existsSync(file)) {
     const nb = JSON.parse(fs.readFileSync(file, 'utf8'));
     const cell = nb.cells.find((c) => c.cell_type === 'code' && [].concat(c.source).join('').trim() === source.trim());
-    const err = cell ? cell.outputs.filter((o) => o.output_type === 'error' || o.name === 'stderr')
-      .map((o) => (o.output_type === 'error' ? `${o.ename}: ${o.evalue}` : [].concat(o.text).join(''))).join('\n').trim() : '';
-    if (err) lines.push('error:', ...err.split('\n').filter((l) => !/^\s+at .*(node:|tslab[\\/]dist|evalmachine)/.test(l)).slice(0, 30).map((l) => `  ${l}`));
+    const err = cell
+      ? cell.outputs
+          .filter((o) => o.output_type === 'error' || o.name === 'stderr')
+          .map((o) => (o.output_type === 'error' ? `${o.ename}: ${o.evalue}` : [].concat(o.text).join('')))
+          .join('\n')
+          .trim()
+      : '';
+    if (err)
+      lines.push(
+        'error:',
+        ...err
+          .split('\n')
+          .filter((l) => !/^\s+at .*(node:|tslab[\\/]dist|evalmachine)/.test(l))
+          .slice(0, 30)
+          .map((l) => `  ${l}`),
+      );
     lines.push(`(the notebook executed with --allow-errors: ${path.relative(ROOT, file)})`);
   } else {
     const m = /CellExecutionError[^\n]*\n[\s\S]*?\n-{10,}\n[\s\S]*?\n-{10,}\n([\s\S]*)$/.exec(stderr);
-    lines.push('error:', ...(m ? m[1] : stderr).split('\n').filter((l) => l.trim() !== '').slice(0, 20).map((l) => `  ${l}`));
+    lines.push(
+      'error:',
+      ...(m ? m[1] : stderr)
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .slice(0, 20)
+        .map((l) => `  ${l}`),
+    );
   }
   return lines.join('\n');
 }
 
 function main() {
   const o = parseArgs(process.argv.slice(2));
-  const notebooks = fs.readdirSync(NB_DIR).filter((f) => /^\d\d-.*\.ipynb$/.test(f)).sort()
+  const notebooks = fs
+    .readdirSync(NB_DIR)
+    .filter((f) => /^\d\d-.*\.ipynb$/.test(f))
+    .sort()
     .filter((f) => o.filters.length === 0 || o.filters.some((x) => f.includes(x)));
   if (notebooks.length === 0) fail(`no notebooks matched in ${NB_DIR}${o.filters.length ? ` (filters: ${o.filters.join(', ')})` : ''}`);
   if (o.setup) {
     if (o.build) ensureBuild();
     const dir = registerKernel();
-    console.log(`run-notebooks: kernel 'tslab' registered in ${path.relative(ROOT, dir)}. To work interactively, from the project root:\n` +
-      `  JUPYTER_PATH=${dir} jupyter lab notebooks/        (or: jupyter notebook notebooks/)\n` +
-      `The kernel starts in notebooks/, so the notebooks import the kit as '../dist': rerun this (or npm run build) after changing src/.`);
+    console.log(
+      `run-notebooks: kernel 'tslab' registered in ${path.relative(ROOT, dir)}. To work interactively, from the project root:\n` +
+        `  JUPYTER_PATH=${dir} jupyter lab notebooks/        (or: jupyter notebook notebooks/)\n` +
+        `The kernel starts in notebooks/, so the notebooks import the kit as '../dist': rerun this (or npm run build) after changing src/.`,
+    );
     return;
   }
   const jupyter = findJupyter();
@@ -154,14 +209,24 @@ function main() {
   if (o.preset === 'default' || o.preset === '') delete env.INTROLLM_PRESET;
   else env.INTROLLM_PRESET = o.preset;
   if (!o.inplace) fs.mkdirSync(o.out, { recursive: true });
-  console.log(`run-notebooks: ${notebooks.length} notebook(s), INTROLLM_PRESET=${env.INTROLLM_PRESET ?? '(unset)'}, ` +
-    `${o.inplace ? 'writing outputs in place' : `outputs in ${path.relative(ROOT, o.out) || '.'}`}`);
+  console.log(
+    `run-notebooks: ${notebooks.length} notebook(s), INTROLLM_PRESET=${env.INTROLLM_PRESET ?? '(unset)'}, ` +
+      `${o.inplace ? 'writing outputs in place' : `outputs in ${path.relative(ROOT, o.out) || '.'}`}`,
+  );
   let passed = 0;
   const failed = [];
   for (const nb of notebooks) {
     const t0 = Date.now();
-    const args = ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.kernel_name=tslab',
-      '--ExecutePreprocessor.timeout=600', ...(o.inplace ? ['--inplace'] : ['--output-dir', o.out]), path.join(NB_DIR, nb)];
+    const args = [
+      'nbconvert',
+      '--to',
+      'notebook',
+      '--execute',
+      '--ExecutePreprocessor.kernel_name=tslab',
+      '--ExecutePreprocessor.timeout=600',
+      ...(o.inplace ? ['--inplace'] : ['--output-dir', o.out]),
+      path.join(NB_DIR, nb),
+    ];
     const r = spawnSync(jupyter, args, { cwd: NB_DIR, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
     if (r.status === 0) {

@@ -9,7 +9,9 @@ const report = path.join(__dirname, '..', '.cache', 'test-results.json');
 fs.mkdirSync(path.dirname(report), { recursive: true });
 fs.rmSync(report, { force: true });
 const vitest = path.join(path.dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
-const r = spawnSync(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile=${report}`, ...process.argv.slice(2)], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile=${report}`, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
 let status = r.status ?? 1;
 if (fs.existsSync(report)) {
   const j = JSON.parse(fs.readFileSync(report, 'utf8'));

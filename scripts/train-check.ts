@@ -18,8 +18,19 @@ async function main(): Promise<void> {
   const B = 2;
   const T = 8;
   const seqs = Array.from({ length: B }, (_, b) => Array.from({ length: T + 1 }, (_, t) => (b * 11 + t * 7 + 3) % V));
-  const ids = tf.tensor2d(seqs.map((s) => s.slice(0, T)), [B, T], 'int32');
-  const targets = tf.oneHot(tf.tensor2d(seqs.map((s) => s.slice(1)), [B, T], 'int32'), V);
+  const ids = tf.tensor2d(
+    seqs.map((s) => s.slice(0, T)),
+    [B, T],
+    'int32',
+  );
+  const targets = tf.oneHot(
+    tf.tensor2d(
+      seqs.map((s) => s.slice(1)),
+      [B, T],
+      'int32',
+    ),
+    V,
+  );
   const opt = tf.train.adam(lr);
   const vars = model.variables();
   const losses: number[] = [];

@@ -69,8 +69,10 @@ async function startTensorflow(): Promise<string> {
       tried.push((e as Error).message);
     }
   }
-  throw new Error(`${tried.join('; ')}. These optional packages download libtensorflow when installed and need network ` +
-    `access to its host (the GPU build also needs CUDA 11.2 + cuDNN 8.1)`);
+  throw new Error(
+    `${tried.join('; ')}. These optional packages download libtensorflow when installed and need network ` +
+      `access to its host (the GPU build also needs CUDA 11.2 + cuDNN 8.1)`,
+  );
 }
 
 // The webgpu backend runs on Dawn through the optional `webgpu` package (a prebuilt dawn.node). Dawn needs a Vulkan
@@ -94,8 +96,10 @@ async function startWebgpu(requireHardware: boolean): Promise<string> {
   const gpu = (globalThis as unknown as { navigator: { gpu: { requestAdapter(): Promise<unknown> } } }).navigator.gpu;
   const adapter = (await gpu.requestAdapter()) as { info?: AdapterInfo; isFallbackAdapter?: boolean } | null;
   if (!adapter) {
-    throw new Error('no WebGPU adapter found (Dawn needs a Vulkan driver and loader: an NVIDIA/AMD/Intel driver with libvulkan1, ' +
-      'or Mesa lavapipe >= 23: run scripts/fetch-lavapipe.sh, then start node with vendor/lavapipe/env.sh sourced)');
+    throw new Error(
+      'no WebGPU adapter found (Dawn needs a Vulkan driver and loader: an NVIDIA/AMD/Intel driver with libvulkan1, ' +
+        'or Mesa lavapipe >= 23: run scripts/fetch-lavapipe.sh, then start node with vendor/lavapipe/env.sh sourced)',
+    );
   }
   // GPUAdapterInfo's fields are getters on its prototype: read them one by one.
   const info: AdapterInfo = adapter.info ?? {};
@@ -112,8 +116,15 @@ async function startWebgpu(requireHardware: boolean): Promise<string> {
 function vulkanLoaderFound(): boolean {
   if (process.platform !== 'linux') return true;
   const fs = require('node:fs') as typeof import('node:fs');
-  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
-    '/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'];
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu',
+    '/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/usr/local/lib',
+  ];
   if (dirs.some((d) => fs.existsSync(`${d}/libvulkan.so.1`))) return true;
   try {
     return fs.readFileSync('/etc/ld.so.cache').includes('libvulkan.so.1');
@@ -169,10 +180,15 @@ function cpuDetail(): string {
 
 async function start(name: BackendName, auto: boolean): Promise<string> {
   switch (name) {
-    case 'tensorflow': return startTensorflow();
-    case 'webgpu': return startWebgpu(auto);
-    case 'wasm': return startWasm();
-    case 'cpu': await activate('cpu'); return startCpuMatMul();
+    case 'tensorflow':
+      return startTensorflow();
+    case 'webgpu':
+      return startWebgpu(auto);
+    case 'wasm':
+      return startWasm();
+    case 'cpu':
+      await activate('cpu');
+      return startCpuMatMul();
   }
 }
 
@@ -230,7 +246,11 @@ interface WasmBackendLike {
 
 // out[s, ...] = Σ_{i : ids[i] = s} x[i, ...] for segment ids of any rank (they index the leading dims of x);
 // ids outside [0, numSegments) are dropped, as in TensorFlow.
-function unsortedSegmentSumWasm(args: { inputs: { x: tf.TensorInfo; segmentIds: tf.TensorInfo }; backend: WasmBackendLike; attrs: { numSegments: number } }): tf.TensorInfo {
+function unsortedSegmentSumWasm(args: {
+  inputs: { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+  backend: WasmBackendLike;
+  attrs: { numSegments: number };
+}): tf.TensorInfo {
   const { x, segmentIds } = args.inputs;
   const { numSegments } = args.attrs;
   if (x.dtype !== 'float32') throw new Error(`UnsortedSegmentSum (wasm, added by introllm): only float32 is supported, got ${x.dtype}`);
@@ -271,7 +291,8 @@ export function backendAutoPicked(): boolean {
 function switchToCpu(why: string): void {
   // tf.setBackend is async only for backends whose start-up is; the cpu backend's is not, so the switch happens now.
   void tf.setBackend('cpu');
-  if (tf.getBackend() !== 'cpu') throw new KitError(`${why}, and switching to the cpu backend failed (TF.js stayed on '${tf.getBackend()}'); pass --backend cpu`);
+  if (tf.getBackend() !== 'cpu')
+    throw new KitError(`${why}, and switching to the cpu backend failed (TF.js stayed on '${tf.getBackend()}'); pass --backend cpu`);
   current = { name: 'cpu', detail: `${startCpuMatMul()}; chosen instead of wasm because ${why}` };
 }
 
@@ -281,11 +302,19 @@ function switchToCpu(why: string): void {
  * threads (device.threads), the webgpu buffer pool (device.webgpuPoolMB). Decides nothing itself; each change from the
  * default is said once.
  */
-export function applyRunPlan(plan: { backend: BackendName; gemm: GemmRoute | null; webgpu_pool_bytes: number | null; notes: string[]; threads?: number | null }): BackendInfo | null {
+export function applyRunPlan(plan: {
+  backend: BackendName;
+  gemm: GemmRoute | null;
+  webgpu_pool_bytes: number | null;
+  notes: string[];
+  threads?: number | null;
+}): BackendInfo | null {
   if (!current) return current;
   if (current.name === 'wasm' && tf.getBackend() === 'wasm') {
     if (plan.backend === 'cpu') {
-      const why = plan.notes.find((n) => n.startsWith('TF.js backend cpu instead of wasm: '))?.slice('TF.js backend cpu instead of wasm: '.length) ?? 'the plan chose the cpu backend';
+      const why =
+        plan.notes.find((n) => n.startsWith('TF.js backend cpu instead of wasm: '))?.slice('TF.js backend cpu instead of wasm: '.length) ??
+        'the plan chose the cpu backend';
       switchToCpu(why);
       logLine(`introllm: TF.js backend cpu instead of wasm: ${why}`);
     } else if (plan.gemm && plan.gemm !== gemmRoute()) {
@@ -312,8 +341,16 @@ export function applyRunPlan(plan: { backend: BackendName; gemm: GemmRoute | nul
 export function fitBackendToModel(weightBytes: number, what: string, o: { theta?: 'none' | 'device' | 'auto'; largestBytes?: number } = {}): BackendFit {
   const theta = o.theta ?? 'none';
   if (!current || current.name !== 'wasm' || tf.getBackend() !== 'wasm') return { backend: current, thetaOnHost: false };
-  const fit = fitWasm({ weightBytes, largestBytes: o.largestBytes ?? 0, trainsTheta: theta !== 'none', thetaAdam: theta === 'device' ? 'device' : 'auto',
-    gemm: gemmRoute() === 'batched' ? 'auto' : gemmRoute(), simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), autoPicked, what });
+  const fit = fitWasm({
+    weightBytes,
+    largestBytes: o.largestBytes ?? 0,
+    trainsTheta: theta !== 'none',
+    thetaAdam: theta === 'device' ? 'device' : 'auto',
+    gemm: gemmRoute() === 'batched' ? 'auto' : gemmRoute(),
+    simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
+    autoPicked,
+    what,
+  });
   if (fit.backend === 'cpu') {
     const why = fit.lines[0].slice('TF.js backend cpu instead of wasm: '.length);
     switchToCpu(why);
@@ -340,7 +377,10 @@ export interface PlacedModel extends LoadedModel {
  * matMul route and where θ's optimiser state lives are the plan's (applyRunPlan); without one (evaluation-only
  * commands, bench) the plan's heap decision for this model alone (fitBackendToModel), with `theta` as there.
  */
-export function loadModelOnBackend(dir: string, opts: { trainable?: boolean; randomInit?: number; theta?: 'none' | 'device' | 'auto'; plan?: RunPlan } = {}): PlacedModel {
+export function loadModelOnBackend(
+  dir: string,
+  opts: { trainable?: boolean; randomInit?: number; theta?: 'none' | 'device' | 'auto'; plan?: RunPlan } = {},
+): PlacedModel {
   const config = loadHfConfig(dir);
   let thetaOnHost: boolean;
   if (opts.plan) {

@@ -49,15 +49,17 @@ export function commandNames(): string[] {
 export async function helpText(): Promise<string> {
   const names = commandNames();
   const width = Math.max(...names.map((n) => n.length));
-  const lines = await Promise.all(names.map(async (n) => {
-    let summary: string;
-    try {
-      summary = (await COMMANDS[n]()).summary;
-    } catch (e) {
-      summary = `(its module did not load: ${(e as Error).message.split('\n')[0]})`;
-    }
-    return `  ${n.padEnd(width)}  ${summary}`;
-  }));
+  const lines = await Promise.all(
+    names.map(async (n) => {
+      let summary: string;
+      try {
+        summary = (await COMMANDS[n]()).summary;
+      } catch (e) {
+        summary = `(its module did not load: ${(e as Error).message.split('\n')[0]})`;
+      }
+      return `  ${n.padEnd(width)}  ${summary}`;
+    }),
+  );
   return ['usage: introllm <command> [options]', '', 'commands:', ...lines, '', 'Run `introllm <command> --help` for the options of one command.'].join('\n');
 }
 

@@ -74,10 +74,32 @@ export interface ExperimentConfig {
 const BASE: ExperimentConfig = {
   seed: 0,
   model: { dir: 'data/models/tiny-guess' },
-  task: { name: 'guess', difficulty: 1, optimalTau: [0.6, 1.4], trainPool: 0, trainBenchmark: 'math_train', evalBenchmarks: ['math500'], dataDir: '', chatTemplate: true, instruction: DEFAULT_INSTRUCTION },
+  task: {
+    name: 'guess',
+    difficulty: 1,
+    optimalTau: [0.6, 1.4],
+    trainPool: 0,
+    trainBenchmark: 'math_train',
+    evalBenchmarks: ['math500'],
+    dataDir: '',
+    chatTemplate: true,
+    instruction: DEFAULT_INSTRUCTION,
+  },
   rollout: { promptsPerStep: 4, groupSize: 16, maxNewTokens: 64, chunkRows: 'auto' },
   controller: { name: 'introllm' },
-  grpo: { advantage: 'grpo', scaleByStd: true, clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean', epochs: 1, tempEpochs: 5, maxGradNorm: 1.0, phiDiagnostics: false, microBatchRows: 'auto' },
+  grpo: {
+    advantage: 'grpo',
+    scaleByStd: true,
+    clipLow: 0.2,
+    clipHigh: 0.28,
+    klCoef: 0,
+    aggregation: 'token-mean',
+    epochs: 1,
+    tempEpochs: 5,
+    maxGradNorm: 1.0,
+    phiDiagnostics: false,
+    microBatchRows: 'auto',
+  },
   // Chosen on the validation split (introllm select): lrToken in results/selection/tiny/lr-token (1e-4 of 3e-5 … 3e-3),
   // then lrTemp at that lrToken, the sequential schedule, the [0.4, 1.6] range and the mean evaluation action in
   // results/selection/tiny/lr-temp (1e-2 of 1e-3, 3e-3, 1e-2, 3e-2).
@@ -108,8 +130,7 @@ export const CONFIG_DOCS: Docs<Omit<ExperimentConfig, 'controller'>> & { control
     name:
       "The task: a synthetic one ('guess', the default testbed; 'countdown', 'arithmetic', …), 'known-answer' " +
       "(made from the task keys below) or 'benchmark' for the JSONL files in data/.",
-    difficulty:
-      "Difficulty knob of the synthetic task (for 'known-answer': K, the scored positions of a completion).",
+    difficulty: "Difficulty knob of the synthetic task (for 'known-answer': K, the scored positions of a completion).",
     optimalTau:
       "For name = 'known-answer': the optimal temperature τ*_k of each token class (1 to 3 classes), known in " +
       "closed form by construction (src/tasks/known-answer.ts). Ours: 0.6 and 1.4, one on each side of the head's" +
@@ -119,18 +140,13 @@ export const CONFIG_DOCS: Docs<Omit<ExperimentConfig, 'controller'>> & { control
       ' step (the synthetic tasks are unlimited). Ours: 0.',
     trainBenchmark: "For name = 'benchmark': training file stem in data/ (e.g. 'math_train').",
     evalBenchmarks: "For name = 'benchmark': evaluation file stems in data/, each reported separately.",
-    dataDir:
-      "For name = 'benchmark': folder of the JSONL files ('' = the kit's data/; any `<name>.jsonl` there is a " +
-      'set).',
-    chatTemplate:
-      "For name = 'benchmark': render prompts with the tokenizer's chat template (false for base models).",
-    instruction:
-      'For name = \'benchmark\': the instruction appended to every problem. Ours: the common "boxed" math prompt.',
+    dataDir: "For name = 'benchmark': folder of the JSONL files ('' = the kit's data/; any `<name>.jsonl` there is a " + 'set).',
+    chatTemplate: "For name = 'benchmark': render prompts with the tokenizer's chat template (false for base models).",
+    instruction: 'For name = \'benchmark\': the instruction appended to every problem. Ours: the common "boxed" math prompt.',
   },
   rollout: {
     promptsPerStep: 'Distinct prompts per RL step. Ours.',
-    groupSize:
-      'G: samples per prompt (the GRPO group). Paper: not known; ours: 16 (≥ 2 needed for a group baseline).',
+    groupSize: 'G: samples per prompt (the GRPO group). Paper: not known; ours: 16 (≥ 2 needed for a group baseline).',
     maxNewTokens: 'Generation length limit (tokens).',
     chunkRows:
       "Rows generated together in a rollout chunk (a number, or 'auto': the largest that fits the device, chosen by " +
@@ -151,8 +167,7 @@ export const CONFIG_DOCS: Docs<Omit<ExperimentConfig, 'controller'>> & { control
     clipLow: "PPO clip range ε_low (DAPO's clip-higher uses 0.2 / 0.28). Paper: not known; ours: 0.2.",
     clipHigh: "PPO clip range ε_high (DAPO's clip-higher). Paper: not known; ours: 0.28.",
     klCoef: 'KL coefficient to the frozen initial policy (k3 estimator); 0 = off. Paper: not known; ours: 0.',
-    aggregation:
-      "Loss aggregation: 'token-mean' | 'seq-mean-token-mean' | 'seq-mean-token-sum-norm'. Ours: token-mean.",
+    aggregation: "Loss aggregation: 'token-mean' | 'seq-mean-token-mean' | 'seq-mean-token-sum-norm'. Ours: token-mean.",
     epochs: 'Optimisation epochs over each rollout batch (with stored old log-probs). Ours: 1.',
     tempEpochs:
       'Optimisation passes of the temperature head φ over each rollout batch in a temperature step (θ frozen, so ' +
@@ -181,8 +196,7 @@ export const CONFIG_DOCS: Docs<Omit<ExperimentConfig, 'controller'>> & { control
       "importance ratios are exact without a second forward pass. 'joint': both every step, in one combined " +
       "update. 'temperature-only': θ frozen throughout (cheap adaptation of a large model). 'token-only': φ never" +
       ' trained (the baselines with a fixed or heuristic controller).',
-    tokenSteps:
-      "Block length of 'alternate' on θ (steps with φ frozen). Paper: not known; ours: 1 (alternate every step).",
+    tokenSteps: "Block length of 'alternate' on θ (steps with φ frozen). Paper: not known; ours: 1 (alternate every step).",
     tempSteps: "Block length of 'alternate' on φ (steps with θ frozen). Paper: not known; ours: 1.",
   },
   train: {
@@ -202,7 +216,7 @@ export const CONFIG_DOCS: Docs<Omit<ExperimentConfig, 'controller'>> & { control
       "Evaluation rows generated together (a number, or 'auto': up to 64, fewer where the device does not hold " +
       "them; whole problems where a chunk holds one). Chosen by the run's plan. Ours: auto (64 for the kit's models).",
     kvBudgetBytes:
-      "KV-cache bytes an evaluation chunk may take; a chunk gets fewer rows where its longest prompt needs more (a " +
+      'KV-cache bytes an evaluation chunk may take; a chunk gets fewer rows where its longest prompt needs more (a ' +
       "number, or 'auto': on wasm 768 MiB, three quarters of the heap's working room; elsewhere what the device has " +
       "left after the weights, θ's optimiser state and the chunk's activations). Chosen by the run's plan. Ours: auto.",
   },
@@ -221,14 +235,13 @@ export const CONFIG_DOCS: Docs<Omit<ExperimentConfig, 'controller'>> & { control
       "for 2-D ones), 'all' (the kit's kernel for every product) or 'tfjs' (tfjs's kernels). Was INTROLLM_GEMM. " +
       'Ours: auto.',
     webgpuPoolMB:
-      "webgpu: MiB of freed GPU buffers kept for reuse; beyond it they are destroyed (src/webgpu-node.ts). The plan " +
+      'webgpu: MiB of freed GPU buffers kept for reuse; beyond it they are destroyed (src/webgpu-node.ts). The plan ' +
       'reserves it on the device. Was INTROLLM_WEBGPU_POOL_MB. Ours: 1024.',
     threads:
       "Threads of the kit's matMul on wasm and cpu (src/lm/kernels/gemm-threads.ts): 'auto' (every core of this " +
       'machine) or a number; 1 = the calling thread only. A large product is split by its output among worker ' +
       'threads, bit-identical to one thread; the rest of the backend runs on one thread. Ours: auto.',
   },
-
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
@@ -263,7 +276,11 @@ export const PRESETS: Record<string, DeepPartial<ExperimentConfig>> = {
   small: { rollout: { promptsPerStep: 16, groupSize: 8 }, train: { steps: 150 }, eval: { problems: 300, k: 8 } },
   paper: {
     model: { dir: 'models/Qwen3-1.7B' },
-    task: { name: 'benchmark', trainBenchmark: 'math_train', evalBenchmarks: ['aime24', 'amc23', 'math500', 'minerva_math', 'olympiadbench', 'omni_math_rule'] },
+    task: {
+      name: 'benchmark',
+      trainBenchmark: 'math_train',
+      evalBenchmarks: ['aime24', 'amc23', 'math500', 'minerva_math', 'olympiadbench', 'omni_math_rule'],
+    },
     rollout: { promptsPerStep: 32, groupSize: 8, maxNewTokens: 4096 },
     optim: { lrToken: 1e-6, lrTemp: 1e-4 },
     train: { steps: 500, checkpointEvery: 10 },
@@ -278,7 +295,11 @@ export const PRESETS: Record<string, DeepPartial<ExperimentConfig>> = {
     // paper's model also fits an H100 and an H200 at these sizes, about 6.4 h a run: --set model.dir=models/Qwen3-1.7B).
     model: { dir: 'models/Qwen3-0.6B' },
     // As `paper`: MATH train, and the paper's six in-domain benchmarks, each reported on its own.
-    task: { name: 'benchmark', trainBenchmark: 'math_train', evalBenchmarks: ['aime24', 'amc23', 'math500', 'minerva_math', 'olympiadbench', 'omni_math_rule'] },
+    task: {
+      name: 'benchmark',
+      trainBenchmark: 'math_train',
+      evalBenchmarks: ['aime24', 'amc23', 'math500', 'minerva_math', 'olympiadbench', 'omni_math_rule'],
+    },
     // 8 prompts × 8 samples: `paper`'s group of 8 (so advantages are as noisy as there), a quarter of its prompts;
     // 1024 new tokens, a quarter of `paper`'s: the rollout's KV cache and the update's logits scale with it.
     rollout: { promptsPerStep: 8, groupSize: 8, maxNewTokens: 1024 },
@@ -327,8 +348,14 @@ interface Layer {
  * Merges `over` into `base` (a plain object tree); keys and types must exist in `schema`. `where` is the key path.
  * Every leaf set is recorded in `sources` (dotted key → source).
  */
-function mergeChecked(base: Record<string, unknown>, over: unknown, schema: Record<string, unknown>, where: string[], layer: Layer,
-  sources: Record<string, ConfigSource>): Record<string, unknown> {
+function mergeChecked(
+  base: Record<string, unknown>,
+  over: unknown,
+  schema: Record<string, unknown>,
+  where: string[],
+  layer: Layer,
+  sources: Record<string, ConfigSource>,
+): Record<string, unknown> {
   const at = (p: string[]) => (layer.at ? layer.at(p) : layer.label);
   const sourceOf = (p: string[]): ConfigSource => (layer.sourceOf ? layer.sourceOf(p) : { kind: layer.kind, label: at(p) });
   if (typeof over !== 'object' || over === null || Array.isArray(over)) {
@@ -408,7 +435,8 @@ export function validateConfig(c: ExperimentConfig): void {
   pos(c.grpo.tempEpochs, 'grpo.tempEpochs');
   pos(c.eval.k, 'eval.k');
   pos(c.eval.maxNewTokens, 'eval.maxNewTokens');
-  if (c.eval.split !== 'test' && c.eval.split !== 'validation') throw new KitError(`config key 'eval.split' must be 'test' or 'validation', got ${JSON.stringify(c.eval.split)}`);
+  if (c.eval.split !== 'test' && c.eval.split !== 'validation')
+    throw new KitError(`config key 'eval.split' must be 'test' or 'validation', got ${JSON.stringify(c.eval.split)}`);
   pos(c.optim.lrToken, 'optim.lrToken', false);
   pos(c.optim.lrTemp, 'optim.lrTemp', false);
   pos(c.schedule.tokenSteps, 'schedule.tokenSteps');
@@ -417,13 +445,16 @@ export function validateConfig(c: ExperimentConfig): void {
   if (!(c.grpo.clipHigh > 0)) throw new KitError(`config key 'grpo.clipHigh' must be > 0, got ${c.grpo.clipHigh}`);
   if (c.grpo.klCoef < 0) throw new KitError(`config key 'grpo.klCoef' must be >= 0, got ${c.grpo.klCoef}`);
   if (c.grpo.maxGradNorm < 0) throw new KitError(`config key 'grpo.maxGradNorm' must be >= 0 (0 = off), got ${c.grpo.maxGradNorm}`);
-  if (!Number.isInteger(c.task.trainPool) || c.task.trainPool < 0) throw new KitError(`config key 'task.trainPool' must be an integer >= 0 (0 = fresh problems every step), got ${c.task.trainPool}`);
-  if (!Number.isInteger(c.eval.problems) || c.eval.problems < 0) throw new KitError(`config key 'eval.problems' must be an integer >= 0, got ${c.eval.problems}`);
+  if (!Number.isInteger(c.task.trainPool) || c.task.trainPool < 0)
+    throw new KitError(`config key 'task.trainPool' must be an integer >= 0 (0 = fresh problems every step), got ${c.task.trainPool}`);
+  if (!Number.isInteger(c.eval.problems) || c.eval.problems < 0)
+    throw new KitError(`config key 'eval.problems' must be an integer >= 0, got ${c.eval.problems}`);
   if (!(SCHEDULE_MODES as readonly string[]).includes(c.schedule.mode)) {
     throw new KitError(`config key 'schedule.mode' must be one of ${SCHEDULE_MODES.join(', ')}, got '${c.schedule.mode}'`);
   }
   const autoInt = (v: number | 'auto', key: string) => {
-    if (v !== 'auto' && !(Number.isInteger(v) && v > 0)) throw new KitError(`config key '${key}' must be a positive integer or 'auto', got ${JSON.stringify(v)}`);
+    if (v !== 'auto' && !(Number.isInteger(v) && v > 0))
+      throw new KitError(`config key '${key}' must be a positive integer or 'auto', got ${JSON.stringify(v)}`);
   };
   autoInt(c.rollout.chunkRows, 'rollout.chunkRows');
   autoInt(c.grpo.microBatchRows, 'grpo.microBatchRows');
@@ -433,7 +464,14 @@ export function validateConfig(c: ExperimentConfig): void {
     throw new KitError(`config key 'eval.kvBudgetBytes' must be a positive number of bytes or 'auto', got ${JSON.stringify(c.eval.kvBudgetBytes)}`);
   }
   const mem = c.device.memory;
-  if (!(mem === 'auto' || mem === 'cpu' || mem === 'h100' || mem === 'h200' || (typeof mem === 'number' && mem > 0 && Number.isFinite(mem)) || (typeof mem === 'string' && /^\d+(\.\d+)?$/.test(mem) && Number(mem) > 0))) {
+  if (!(
+    mem === 'auto' ||
+    mem === 'cpu' ||
+    mem === 'h100' ||
+    mem === 'h200' ||
+    (typeof mem === 'number' && mem > 0 && Number.isFinite(mem)) ||
+    (typeof mem === 'string' && /^\d+(\.\d+)?$/.test(mem) && Number(mem) > 0)
+  )) {
     throw new KitError(`config key 'device.memory' must be 'auto', 'cpu', 'h100', 'h200' or a number of GB, got ${JSON.stringify(mem)}`);
   }
   const oneOf = (v: string, key: string, valid: readonly string[]) => {
@@ -481,10 +519,17 @@ export function loadConfigFile(file: string): ConfigFile {
   }
   const { preset, sources, ...value } = data as Record<string, unknown>;
   if (preset !== undefined) {
-    if (typeof preset !== 'string') throw new KitError(`${f.where(['preset'])}: 'preset' must be a preset name, got ${typeName(preset)} ${JSON.stringify(preset)}`);
+    if (typeof preset !== 'string')
+      throw new KitError(`${f.where(['preset'])}: 'preset' must be a preset name, got ${typeName(preset)} ${JSON.stringify(preset)}`);
     if (!(preset in PRESETS)) throw new KitError(`${f.where(['preset'])}: unknown preset '${preset}'; valid: ${Object.keys(PRESETS).join(', ')}`);
   }
-  return { file, preset: preset as string | undefined, value, where: f.where, ...(sources !== undefined ? { sources: recordedSources(sources, f.where) } : {}) };
+  return {
+    file,
+    preset: preset as string | undefined,
+    value,
+    where: f.where,
+    ...(sources !== undefined ? { sources: recordedSources(sources, f.where) } : {}),
+  };
 }
 
 const SOURCE_KINDS: readonly ConfigSourceKind[] = ['default', 'preset', 'file', 'method', 'set', 'override'];
@@ -558,10 +603,12 @@ export function resolveConfigSources(o: ResolveOptions = {}): ResolvedConfig {
   if (file) {
     // A key whose source the file records keeps it, with the file named; any other key's source is the file.
     const recorded = file.sources;
-    const sourceOf = recorded && ((p: string[]): ConfigSource => {
-      const r = recorded[p.join('.')];
-      return r ? { kind: r.kind, label: `${r.label} (via ${file.file})` } : { kind: 'file', label: file.where(p) };
-    });
+    const sourceOf =
+      recorded &&
+      ((p: string[]): ConfigSource => {
+        const r = recorded[p.join('.')];
+        return r ? { kind: r.kind, label: `${r.label} (via ${file.file})` } : { kind: 'file', label: file.where(p) };
+      });
     cfg = mergeChecked(cfg, file.value, schema, [], { kind: 'file', label: file.file, at: (p) => file.where(p), ...(sourceOf ? { sourceOf } : {}) }, sources);
   }
   for (const ov of o.overrides ?? []) cfg = mergeChecked(cfg, ov.value, schema, [], { kind: ov.kind ?? 'override', label: ov.source }, sources);

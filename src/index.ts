@@ -42,7 +42,14 @@ export { reproduce, REPRODUCE_PRESETS, DEFAULT_METHODS, runDirOf, readEval } fro
 export { readMethodTraces, readRunMetrics, readAblationTables, readSummary } from './experiments/run-files';
 export { packResults, readResultText } from './io/packed';
 export {
-  modelOrRandom, tauInputsOf, headVariantSummary, evaluateControllers, evaluateTraces, fixedTauSamples, RANDOM_MODEL_SHAPE, ControllerSpec,
+  modelOrRandom,
+  tauInputsOf,
+  headVariantSummary,
+  evaluateControllers,
+  evaluateTraces,
+  fixedTauSamples,
+  RANDOM_MODEL_SHAPE,
+  ControllerSpec,
   FixedTauSamples,
 } from './experiments/notebook';
 export { summariseMethod, summaryTable, benchmarkTable, MethodSummary } from './experiments/summary';

@@ -129,8 +129,14 @@ export class Rng {
   /** Restores a generator from `state()`; a malformed state is a KitError. */
   static fromState(state: unknown): Rng {
     const st = state as Partial<RngState> | null;
-    const ok = st !== null && typeof st === 'object' && st.kind === 'xoshiro128ss' && Array.isArray(st.s) && st.s.length === 4
-      && st.s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) && st.s.some((w) => w !== 0);
+    const ok =
+      st !== null &&
+      typeof st === 'object' &&
+      st.kind === 'xoshiro128ss' &&
+      Array.isArray(st.s) &&
+      st.s.length === 4 &&
+      st.s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) &&
+      st.s.some((w) => w !== 0);
     if (!ok) throw new KitError(`rng.fromState: expected {kind: 'xoshiro128ss', s: four uint32 words, not all zero}, got ${JSON.stringify(state)}`);
     const r = new Rng(0);
     r.s = [st.s![0], st.s![1], st.s![2], st.s![3]];

@@ -77,8 +77,10 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function pumpUntil(ready: () => boolean, what: string): void {
   for (let spins = 0; !ready(); spins++) {
     if (pending.size === 0) {
-      throw new Error(`webgpu: cannot wait synchronously for ${what}: no Dawn event processing is pending ` +
-        `(Dawn started before installDawnTickHook, or the webgpu package changed how it schedules work); use await tensor.data()`);
+      throw new Error(
+        `webgpu: cannot wait synchronously for ${what}: no Dawn event processing is pending ` +
+          `(Dawn started before installDawnTickHook, or the webgpu package changed how it schedules work); use await tensor.data()`,
+      );
     }
     runPending();
     // After a short spin, sleep 50 µs between polls: a long GPU job (or lavapipe's worker threads) gets the CPU.
@@ -86,7 +88,13 @@ function pumpUntil(ready: () => boolean, what: string): void {
   }
 }
 
-interface GpuBufferLike { size: number; mapState: string; mapAsync(mode: number): Promise<void>; getMappedRange(): ArrayBuffer; unmap(): void }
+interface GpuBufferLike {
+  size: number;
+  mapState: string;
+  mapAsync(mode: number): Promise<void>;
+  getMappedRange(): ArrayBuffer;
+  unmap(): void;
+}
 interface WebgpuBackendLike {
   tensorMap: { get(id: object): { dtype: tf.DataType; values: unknown; resource: GpuBufferLike } };
   bufferManager: { acquireBuffer(size: number, usage: number): GpuBufferLike; releaseBuffer(b: GpuBufferLike): void };
@@ -101,7 +109,11 @@ interface WebgpuBackendLike {
   device: { limits: { maxStorageBuffersPerShaderStage: number }; addEventListener(type: string, fn: (ev: { error?: { message?: string } }) => void): void };
 }
 
-interface TensorInfoLike { dataId: object; shape: number[]; dtype: tf.DataType }
+interface TensorInfoLike {
+  dataId: object;
+  shape: number[];
+  dtype: tf.DataType;
+}
 
 /** Applies the three fixes above to the running webgpu backend. Call once, right after tf.setBackend('webgpu'). */
 let patched = false;
@@ -118,13 +130,19 @@ export function patchWebgpuBackend(): void {
   cacheBindGroups(backend);
 }
 
-interface BufferBinding { buffer?: object; offset?: number; size?: number }
+interface BufferBinding {
+  buffer?: object;
+  offset?: number;
+  size?: number;
+}
 interface DeviceLike {
   createComputePipeline(d: unknown): PipelineLike;
   createComputePipelineAsync(d: unknown): Promise<PipelineLike>;
   createBindGroup(d: { layout: object; entries: { binding: number; resource: BufferBinding }[] }): object;
 }
-interface PipelineLike { getBindGroupLayout(i: number): object }
+interface PipelineLike {
+  getBindGroupLayout(i: number): object;
+}
 
 const BIND_GROUP_CACHE = 4096;
 
@@ -262,7 +280,9 @@ function patchReadSync(backend: WebgpuBackendLike): void {
     backend.commandEncoder.copyBufferToBuffer(src, 0, staging, 0, src.size);
     backend.submitQueue();
     let failure: Error | null = null;
-    staging.mapAsync(g.GPUMapMode.READ).catch((e: Error) => { failure = e; });
+    staging.mapAsync(g.GPUMapMode.READ).catch((e: Error) => {
+      failure = e;
+    });
     pumpUntil(() => staging.mapState !== 'pending', 'a GPU buffer to map');
     if (staging.mapState !== 'mapped') {
       throw new Error(`webgpu: mapping a GPU buffer for reading failed${failure ? `: ${(failure as Error).message}` : ''}`);
@@ -270,7 +290,10 @@ function patchReadSync(backend: WebgpuBackendLike): void {
     const bytes = staging.getMappedRange().slice(0);
     staging.unmap();
     backend.bufferManager.releaseBuffer(staging);
-    const values = (tf.util as unknown as { convertBackendValuesAndArrayBuffer(b: ArrayBuffer, d: tf.DataType): unknown }).convertBackendValuesAndArrayBuffer(bytes, data.dtype);
+    const values = (tf.util as unknown as { convertBackendValuesAndArrayBuffer(b: ArrayBuffer, d: tf.DataType): unknown }).convertBackendValuesAndArrayBuffer(
+      bytes,
+      data.dtype,
+    );
     backend.convertAndCacheOnCPU(dataId, values);
     throwIfGpuError();
     return values;

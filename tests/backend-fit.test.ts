@@ -48,7 +48,9 @@ describe('fitBackendToModel', () => {
     expect(gemmRoute()).toBe('all');
     expect(lean?.detail).toContain('matMul all');
     expect(lines[1]).toContain("matMul route 'all'");
-    expect(lines[1]).toContain('bench/shapes/qwen3-0.6b has 2.38 GB of float32 weights: with XNNPACK\'s packed copies they would need about 5.84 GB of the 4.29 GB heap, without them 3.46 GB');
+    expect(lines[1]).toContain(
+      "bench/shapes/qwen3-0.6b has 2.38 GB of float32 weights: with XNNPACK's packed copies they would need about 5.84 GB of the 4.29 GB heap, without them 3.46 GB",
+    );
     expect(fitBackendToModel(QWEN3, 'again').backend?.name).toBe('wasm');
     expect(lines.length).toBe(2);
     // Training θ of a 0.5B shape, placement left to the kit: θ's gradients and Adam's moments go to host memory and
@@ -60,7 +62,9 @@ describe('fitBackendToModel', () => {
     expect(lines[2]).toContain("θ's gradients and Adam's moments in host memory");
     expect(lines[2]).toContain('about 8.98 GB of the 4.29 GB heap, with them on the host 3.59 GB');
     // Where θ's state goes is config key device.thetaAdam now (was INTROLLM_THETA_ADAM), checked with the config.
-    expect(() => resolveConfig({ overrides: setOverrides(['device.thetaAdam=gpu']) })).toThrow(/--set device.thetaAdam=gpu: config key 'device.thetaAdam' must be one of auto, device, host, got "gpu"/);
+    expect(() => resolveConfig({ overrides: setOverrides(['device.thetaAdam=gpu']) })).toThrow(
+      /--set device.thetaAdam=gpu: config key 'device.thetaAdam' must be one of auto, device, host, got "gpu"/,
+    );
     // With the state kept on the device (the benchmark's training loop) it does not fit: the backend moves to cpu.
     const b = fitBackendToModel(QWEN25, 'bench/shapes/qwen2.5-0.5b', { theta: 'device' }).backend;
     expect(b?.name).toBe('cpu');

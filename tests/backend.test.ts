@@ -60,16 +60,31 @@ describe('initBackend', () => {
   });
 
   it('on wasm, the added UnsortedSegmentSum equals the cpu kernel, so the embedding gradient works', async () => {
-    const grad = () => tf.tidy(() => {
-      const table = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
-      // Rows 2, 0, 2 are gathered; weights w make the upstream gradient of row i equal to w[i].
-      const w = tf.tensor2d([[1, 10], [100, 1000], [0.5, 0.25]]);
-      return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d([2, 0, 2], 'int32')), w)))(table).arraySync();
-    });
+    const grad = () =>
+      tf.tidy(() => {
+        const table = tf.tensor2d([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ]);
+        // Rows 2, 0, 2 are gathered; weights w make the upstream gradient of row i equal to w[i].
+        const w = tf.tensor2d([
+          [1, 10],
+          [100, 1000],
+          [0.5, 0.25],
+        ]);
+        return tf
+          .grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d([2, 0, 2], 'int32')), w)))(table)
+          .arraySync();
+      });
     await initBackend('wasm', quiet);
     const onWasm = grad();
     // d/d table: row 0 gets w[1] = [100, 1000]; row 1 nothing; row 2 gets w[0] + w[2] = [1.5, 10.25].
-    expect(onWasm).toEqual([[100, 1000], [0, 0], [1.5, 10.25]]);
+    expect(onWasm).toEqual([
+      [100, 1000],
+      [0, 0],
+      [1.5, 10.25],
+    ]);
     await initBackend('cpu', quiet);
     expect(grad()).toEqual(onWasm);
     await initBackend('wasm', quiet);

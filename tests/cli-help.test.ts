@@ -15,7 +15,10 @@ import { expectKitError } from './helpers/kit';
 const ROOT = path.join(__dirname, '..');
 const commands: Record<string, Command> = {};
 const load = (name: string): Command => commands[name];
-const modules = fs.readdirSync(path.join(ROOT, 'src', 'commands')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
+const modules = fs
+  .readdirSync(path.join(ROOT, 'src', 'commands'))
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.slice(0, -3));
 
 beforeAll(async () => {
   for (const m of modules) {
@@ -55,18 +58,26 @@ describe('introllm --help', () => {
   });
 });
 
-describe('the study commands\' output rule', () => {
+describe("the study commands' output rule", () => {
   it('runs/<study> by default, the committed results/<study> with --reference, --out as given; not both', () => {
     expect(studyOutDir({}, 'tiny')).toBe(path.join('runs', 'tiny'));
     expect(studyOutDir({ reference: false }, path.join('ablations', 'tiny', 'gate'))).toBe(path.join('runs', 'ablations', 'tiny', 'gate'));
     expect(studyOutDir({ reference: true }, path.join('selection', 'tiny', 'lr-temp'))).toBe(path.join('results', 'selection', 'tiny', 'lr-temp'));
     expect(studyOutDir({ out: 'elsewhere' }, 'known-answer')).toBe('elsewhere');
-    expectKitError(() => studyOutDir({ out: 'x', reference: true }, 'headroom/tiny'), '--reference writes the committed results/headroom/tiny/; give either it or --out, not both');
+    expectKitError(
+      () => studyOutDir({ out: 'x', reference: true }, 'headroom/tiny'),
+      '--reference writes the committed results/headroom/tiny/; give either it or --out, not both',
+    );
     // Each study command says so in its usage.
     const rels: Record<string, string> = {
-      reproduce: '<preset>', ablate: 'ablations/<preset>/<grid>', select: 'selection/<preset>/<grid>', headroom: 'headroom/<preset>',
-      instruments: 'instruments/<preset>', 'known-answer': 'known-answer',
+      reproduce: '<preset>',
+      ablate: 'ablations/<preset>/<grid>',
+      select: 'selection/<preset>/<grid>',
+      headroom: 'headroom/<preset>',
+      instruments: 'instruments/<preset>',
+      'known-answer': 'known-answer',
     };
-    for (const [n, rel] of Object.entries(rels)) expect(load(n).usage, n).toContain(`[--out DIR | --reference] (default: runs/${rel}; --reference: the committed results/${rel})`);
+    for (const [n, rel] of Object.entries(rels))
+      expect(load(n).usage, n).toContain(`[--out DIR | --reference] (default: runs/${rel}; --reference: the committed results/${rel})`);
   });
 });

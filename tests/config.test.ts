@@ -10,7 +10,13 @@ import { expectKitError, tempDir } from './helpers/kit';
 
 describe('resolveConfig', () => {
   it('layers preset, overrides and --set values', () => {
-    const c = resolveConfig({ preset: 'smoke', overrides: [{ source: 'm', value: methodOverride('fixed-0.6') }, { source: 's', value: parseSetting('rollout.groupSize=8') }] });
+    const c = resolveConfig({
+      preset: 'smoke',
+      overrides: [
+        { source: 'm', value: methodOverride('fixed-0.6') },
+        { source: 's', value: parseSetting('rollout.groupSize=8') },
+      ],
+    });
     expect(c.train.steps).toBe(PRESETS.smoke.train!.steps);
     expect(c.rollout.groupSize).toBe(8);
     expect(c.controller).toEqual({ name: 'fixed', fixedTau: 0.6 });
@@ -120,7 +126,10 @@ describe('introllm config', () => {
     fs.writeFileSync(file, '{\n  "preset": "smoke"\n}\n');
     expect(resolveFromFlags(['--config', file, '--preset', 'quick']).resolved.preset).toBe('quick');
     expect(configInputs({ config: file, preset: 'quick' }, { presets: ['tiny', 'quick'] })).toEqual({ preset: 'quick', configFile: file, sets: [] });
-    expectKitError(() => configInputs({ config: file }, { presets: ['tiny', 'quick'] }), `${file}:2: preset 'smoke' is not one this command runs; valid: tiny, quick`);
+    expectKitError(
+      () => configInputs({ config: file }, { presets: ['tiny', 'quick'] }),
+      `${file}:2: preset 'smoke' is not one this command runs; valid: tiny, quick`,
+    );
     expectKitError(() => configInputs({ preset: 'huge' }), "--preset: unknown preset 'huge'");
   });
 });

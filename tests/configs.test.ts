@@ -9,7 +9,10 @@ import { loadAblationGridFile } from '../src/experiments/ablations';
 import { loadSelectionGridFile } from '../src/experiments/selection';
 
 const DIR = path.join(__dirname, '..', 'configs');
-const files = fs.readdirSync(DIR).filter((f) => /\.(json|ya?ml)$/.test(f)).sort();
+const files = fs
+  .readdirSync(DIR)
+  .filter((f) => /\.(json|ya?ml)$/.test(f))
+  .sort();
 
 describe('configs/', () => {
   it('has the documented examples', () => {

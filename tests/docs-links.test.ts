@@ -11,7 +11,11 @@ const ROOT = path.resolve(__dirname, '..');
 function markdownFiles(): string[] {
   const docs = path.join(ROOT, 'docs');
   const inDocs = fs.existsSync(docs)
-    ? fs.readdirSync(docs).filter((f) => f.endsWith('.md')).sort().map((f) => path.join('docs', f))
+    ? fs
+        .readdirSync(docs)
+        .filter((f) => f.endsWith('.md'))
+        .sort()
+        .map((f) => path.join('docs', f))
     : [];
   return ['README.md', ...inDocs];
 }
@@ -49,7 +53,10 @@ export function githubSlug(heading: string): string {
     .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/<[^>]+>/g, '')
     .replace(/`/g, '');
-  return text.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc}\- ]/gu, '').replace(/ /g, '-');
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}\p{Pc}\- ]/gu, '')
+    .replace(/ /g, '-');
 }
 
 const anchorCache = new Map<string, Set<string>>();
@@ -70,7 +77,10 @@ function anchorsOf(file: string): Set<string> {
   return anchors;
 }
 
-interface Link { line: number; target: string }
+interface Link {
+  line: number;
+  target: string;
+}
 function linksOf(text: string): Link[] {
   const links: Link[] = [];
   prose(text).forEach((raw, i) => {

@@ -9,7 +9,11 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = path.join(__dirname, '..', 'src');
 
-interface Edge { from: string; to: string; typeOnly: boolean }
+interface Edge {
+  from: string;
+  to: string;
+  typeOnly: boolean;
+}
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -65,7 +69,10 @@ describe('layers', () => {
 
   // What each lower layer may import besides itself.
   const allowed: Record<string, string[]> = {
-    errors: [], rng: ['errors'], stats: ['errors', 'rng'], io: ['errors'],
+    errors: [],
+    rng: ['errors'],
+    stats: ['errors', 'rng'],
+    io: ['errors'],
     lm: ['errors', 'rng', 'stats', 'io'],
     tasks: ['errors', 'rng', 'stats', 'io', 'lm'],
     policy: ['errors', 'rng', 'stats', 'io', 'lm', 'tasks'],
@@ -73,7 +80,8 @@ describe('layers', () => {
   };
   for (const [layer, may] of Object.entries(allowed)) {
     it(`${layer} imports only from ${may.length ? may.join(', ') : 'nothing else'}`, () => {
-      const bad = edges.filter((e) => layerOf(e.from).replace(/\.ts$/, '') === layer && layerOf(e.to) !== layer && !may.includes(layerOf(e.to)))
+      const bad = edges
+        .filter((e) => layerOf(e.from).replace(/\.ts$/, '') === layer && layerOf(e.to) !== layer && !may.includes(layerOf(e.to)))
         .map((e) => `${e.from} → ${e.to}`);
       expect(bad).toEqual([]);
     });

@@ -42,7 +42,11 @@ describe('loadModelOnBackend', () => {
     };
     walk(path.join('src', 'lm'));
     expect(files).toContain(path.join('src', 'lm', 'load.ts'));
-    const upward = files.flatMap((f) => importsOf(f).filter((m) => m === path.join('src', 'backend') || m.startsWith(path.join('src', 'plan') + path.sep)).map((m) => `${f} → ${m}`));
+    const upward = files.flatMap((f) =>
+      importsOf(f)
+        .filter((m) => m === path.join('src', 'backend') || m.startsWith(path.join('src', 'plan') + path.sep))
+        .map((m) => `${f} → ${m}`),
+    );
     expect(upward).toEqual([]);
   });
 

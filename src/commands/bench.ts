@@ -27,19 +27,38 @@ export const command: Command = {
   usage: `introllm bench --suite [--peer torch] [--threads 2] [--repeat 1] [--out FILE]  |  introllm bench --rl [--rollouts N] ${configUsage()} [--methods introllm,fixed-1.0] [--steps 3] [--json]  |  introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED [--weights-out DIR]] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--gemm batched|all|tfjs] [--gemm-threads auto|N] [--json]`,
   async run(argv) {
     const f = parseFlags(argv, {
-      model: { type: 'string' }, batch: { type: 'string' }, prompt: { type: 'string' }, new: { type: 'string' },
-      'train-steps': { type: 'string' }, 'random-init': { type: 'string' }, 'skip-full': { type: 'boolean' },
-      peer: { type: 'string' }, 'weights-out': { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string' },
-      rl: { type: 'boolean' }, ...CONFIG_FLAGS, methods: { type: 'string' }, steps: { type: 'string' }, rollouts: { type: 'string' },
-      suite: { type: 'boolean' }, out: { type: 'string' }, gemm: { type: 'string' }, repeat: { type: 'string' },
+      model: { type: 'string' },
+      batch: { type: 'string' },
+      prompt: { type: 'string' },
+      new: { type: 'string' },
+      'train-steps': { type: 'string' },
+      'random-init': { type: 'string' },
+      'skip-full': { type: 'boolean' },
+      peer: { type: 'string' },
+      'weights-out': { type: 'string' },
+      threads: { type: 'string' },
+      backend: { type: 'string' },
+      json: { type: 'boolean' },
+      seed: { type: 'string' },
+      rl: { type: 'boolean' },
+      ...CONFIG_FLAGS,
+      methods: { type: 'string' },
+      steps: { type: 'string' },
+      rollouts: { type: 'string' },
+      suite: { type: 'boolean' },
+      out: { type: 'string' },
+      gemm: { type: 'string' },
+      repeat: { type: 'string' },
       'gemm-threads': { type: 'string' },
     });
     // The kit's matMul threads (config key device.threads for runs; --rl takes it from the config): auto = every core.
     const gemmThreadsFlag = (f['gemm-threads'] as string | undefined) ?? 'auto';
-    if (gemmThreadsFlag !== 'auto' && !/^[1-9]\d*$/.test(gemmThreadsFlag)) throw new KitError(`--gemm-threads: 'auto' or a positive integer, got '${gemmThreadsFlag}'`);
+    if (gemmThreadsFlag !== 'auto' && !/^[1-9]\d*$/.test(gemmThreadsFlag))
+      throw new KitError(`--gemm-threads: 'auto' or a positive integer, got '${gemmThreadsFlag}'`);
     // The wasm/cpu matMul route (config key device.gemm for runs; was the environment variable INTROLLM_GEMM).
     const gemm = f.gemm as string | undefined;
-    if (gemm !== undefined && !(GEMM_ROUTES as readonly string[]).includes(gemm)) throw new KitError(`--gemm: unknown matMul route '${gemm}'; valid: ${GEMM_ROUTES.join(', ')}`);
+    if (gemm !== undefined && !(GEMM_ROUTES as readonly string[]).includes(gemm))
+      throw new KitError(`--gemm: unknown matMul route '${gemm}'; valid: ${GEMM_ROUTES.join(', ')}`);
     const start = async () => {
       const b = await initBackend(f.backend as string | undefined);
       if (gemm !== undefined) setGemmRoute(gemm as GemmRoute);
@@ -47,22 +66,38 @@ export const command: Command = {
       return currentBackend() ?? b;
     };
     if (f.suite) {
-      return runSuite(f.peer === 'torch', (f.out as string | undefined) ?? path.join('results', 'bench', 'cpu-suite.json'), f.backend as string | undefined, gemm,
-        intFlag(f, 'repeat', 1), intFlag(f, 'threads', 2));
+      return runSuite(
+        f.peer === 'torch',
+        (f.out as string | undefined) ?? path.join('results', 'bench', 'cpu-suite.json'),
+        f.backend as string | undefined,
+        gemm,
+        intFlag(f, 'repeat', 1),
+        intFlag(f, 'threads', 2),
+      );
     }
     if (f.rl) {
       const backend = await start();
       const inputs = configInputs(f);
-      const rows = await benchRl(inputs.preset, ((f.methods as string | undefined) ?? 'introllm,fixed-1.0').split(','), intFlag(f, 'steps', 3), intFlag(f, 'seed', 0, 0),
-        f.rollouts === undefined ? undefined : intFlag(f, 'rollouts', 0), { configFile: inputs.configFile, sets: inputs.sets });
+      const rows = await benchRl(
+        inputs.preset,
+        ((f.methods as string | undefined) ?? 'introllm,fixed-1.0').split(','),
+        intFlag(f, 'steps', 3),
+        intFlag(f, 'seed', 0, 0),
+        f.rollouts === undefined ? undefined : intFlag(f, 'rollouts', 0),
+        { configFile: inputs.configFile, sets: inputs.sets },
+      );
       if (f.json) process.stdout.write(JSON.stringify({ backend: backend.name, preset: inputs.preset, rows }) + '\n');
       else console.table(rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 1000) / 1000 : v]))));
       return 0;
     }
     const dir = requireFlag(f, 'model');
     const o = {
-      batch: intFlag(f, 'batch', 16), prompt: intFlag(f, 'prompt', 32), newTokens: intFlag(f, 'new', 96),
-      trainSteps: intFlag(f, 'train-steps', 3, 0), seed: intFlag(f, 'seed', 0, 0), skipFull: Boolean(f['skip-full']),
+      batch: intFlag(f, 'batch', 16),
+      prompt: intFlag(f, 'prompt', 32),
+      newTokens: intFlag(f, 'new', 96),
+      trainSteps: intFlag(f, 'train-steps', 3, 0),
+      seed: intFlag(f, 'seed', 0, 0),
+      skipFull: Boolean(f['skip-full']),
     };
     if (f.peer !== undefined && f.peer !== 'torch') throw new KitError(`--peer: only 'torch' is supported, got '${f.peer}'`);
     const randomInit = f['random-init'] === undefined ? undefined : intFlag(f, 'random-init', 0, 0);
@@ -101,8 +136,15 @@ export const command: Command = {
       timing[fromFile ? 'load_ms' : 'random_init_ms'] = Math.round(performance.now() - t0);
       const ours = benchDecoder(model, o);
       const ran = currentBackend() ?? backend; // a model too large for wasm moves an automatically picked backend to cpu
-      const result: Record<string, unknown> = { backend: ran.name, backend_detail: ran.detail, model: dir, model_type: config.modelType, ...ours, ...timing,
-        peak_rss_process_mb: peakRssMb() };
+      const result: Record<string, unknown> = {
+        backend: ran.name,
+        backend_detail: ran.detail,
+        model: dir,
+        model_type: config.modelType,
+        ...ours,
+        ...timing,
+        peak_rss_process_mb: peakRssMb(),
+      };
       if (f.peer === 'torch') {
         const peer = runTorchPeer(modelDir, { ...o, threads: intFlag(f, 'threads', 2) });
         result.peer = peer;
@@ -156,9 +198,27 @@ async function runSuite(peer: boolean, out: string, backend?: string, gemm?: str
   const rows: Record<string, unknown>[] = [];
   for (let rep = 0; rep < repeat; rep++) {
     for (const c of SUITE) {
-      const args = [bin, 'bench', '--model', c.model, '--random-init', '0', '--batch', String(c.batch), '--prompt', String(c.prompt), '--new', String(c.newTokens),
-        '--train-steps', String(c.trainSteps), '--skip-full', '--json', ...(peer ? ['--peer', 'torch', '--threads', String(threads)] : []),
-        ...(backend ? ['--backend', backend] : []), ...(gemm ? ['--gemm', gemm] : [])];
+      const args = [
+        bin,
+        'bench',
+        '--model',
+        c.model,
+        '--random-init',
+        '0',
+        '--batch',
+        String(c.batch),
+        '--prompt',
+        String(c.prompt),
+        '--new',
+        String(c.newTokens),
+        '--train-steps',
+        String(c.trainSteps),
+        '--skip-full',
+        '--json',
+        ...(peer ? ['--peer', 'torch', '--threads', String(threads)] : []),
+        ...(backend ? ['--backend', backend] : []),
+        ...(gemm ? ['--gemm', gemm] : []),
+      ];
       process.stderr.write(`bench suite: ${c.name}${repeat > 1 ? ` (${rep + 1}/${repeat})` : ''} …\n`);
       const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
       if (r.status !== 0) {
@@ -171,25 +231,42 @@ async function runSuite(peer: boolean, out: string, backend?: string, gemm?: str
   const range = (xs: unknown[], f: (x: number) => string) => {
     const v = xs.filter((x): x is number => typeof x === 'number');
     if (!v.length) return '–';
-    const lo = Math.min(...v), hi = Math.max(...v);
+    const lo = Math.min(...v),
+      hi = Math.max(...v);
     return lo === hi ? f(lo) : `${f(lo)}–${f(hi)}`;
   };
   const n = (x: number) => String(Math.round(x));
   const ratio = (x: number) => x.toFixed(2);
-  const table = ['| case | decode tok/s | torch | ratio | train tok/s | torch | ratio | peak RSS MB | peer BLAS |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  const table = [
+    '| case | decode tok/s | torch | ratio | train tok/s | torch | ratio | peak RSS MB | peer BLAS |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...SUITE.map((c) => {
       const rs = rows.filter((r) => r.case === c.name && !r.error);
       const failed = rows.filter((r) => r.case === c.name && r.error);
       if (!rs.length) return `| ${c.name} | failed: ${failed[0]?.error} | | | | | | | |`;
       const p = (k: string) => rs.map((r) => ((r.peer ?? {}) as Record<string, unknown>)[k]);
       const q = (k: string) => rs.map((r) => ((r.ratio_vs_peer ?? {}) as Record<string, unknown>)[k]);
-      const blas = [...new Set(rs.map((r) => ((r.peer as { blas?: { kind?: string } } | undefined)?.blas?.kind) ?? '–'))].join(', ');
-      return `| ${c.name} | ${range(rs.map((r) => r.decode_tokens_per_s), n)} | ${range(p('decode_tokens_per_s'), n)} | ${range(q('decode'), ratio)} | ${range(rs.map((r) => r.train_tokens_per_s), n)} | ${range(p('train_tokens_per_s'), n)} | ${range(q('train'), ratio)} | ${range(rs.map((r) => r.peak_rss_mb), n)} | ${blas}${failed.length ? ` (${failed.length} failed)` : ''} |`;
-    })].join('\n');
+      const blas = [...new Set(rs.map((r) => (r.peer as { blas?: { kind?: string } } | undefined)?.blas?.kind ?? '–'))].join(', ');
+      return `| ${c.name} | ${range(
+        rs.map((r) => r.decode_tokens_per_s),
+        n,
+      )} | ${range(p('decode_tokens_per_s'), n)} | ${range(q('decode'), ratio)} | ${range(
+        rs.map((r) => r.train_tokens_per_s),
+        n,
+      )} | ${range(p('train_tokens_per_s'), n)} | ${range(q('train'), ratio)} | ${range(
+        rs.map((r) => r.peak_rss_mb),
+        n,
+      )} | ${blas}${failed.length ? ` (${failed.length} failed)` : ''} |`;
+    }),
+  ].join('\n');
   writeJsonAtomic(out, {
-    machine: `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}`, date: new Date().toISOString(), commit: checkoutCommit(), repeat,
+    machine: `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}`,
+    date: new Date().toISOString(),
+    commit: checkoutCommit(),
+    repeat,
     // The kit's wasm backend runs one thread (each row's backend_detail says so); the peer `threads` (torch and OpenBLAS).
-    peer_threads: peer ? threads : null, rows,
+    peer_threads: peer ? threads : null,
+    rows,
   });
   console.log(table);
   console.log(`\n${out}`);

@@ -24,8 +24,10 @@ export const command: Command = {
     const d = pairedDifference(readLabelEvals(a.dir, a.label), readLabelEvals(b.dir, b.label), new Rng(0).fork(`paired:${a.label}:${b.label}`));
     if (values.json) console.log(JSON.stringify({ a: positionals[0], b: positionals[1], ...d }));
     else {
-      console.log(`${positionals[0]} − ${positionals[1]}: ${signedPoints(d.diff)} points [${signedPoints(d.ci95[0])}, ${signedPoints(d.ci95[1])}] (paired 95% CI; `
-        + `${d.problems} problems × seeds ${d.seeds.join(',')}; detectable at 80% power: ${(100 * d.mde80).toFixed(1)})`);
+      console.log(
+        `${positionals[0]} − ${positionals[1]}: ${signedPoints(d.diff)} points [${signedPoints(d.ci95[0])}, ${signedPoints(d.ci95[1])}] (paired 95% CI; ` +
+          `${d.problems} problems × seeds ${d.seeds.join(',')}; detectable at 80% power: ${(100 * d.mde80).toFixed(1)})`,
+      );
     }
     return 0;
   },

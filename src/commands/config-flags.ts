@@ -8,7 +8,9 @@ import type { FlagSpec, FlagValues } from './args';
 
 /** --preset, --config and --set, for parseFlags. --preset has no parser default: a config file may name the preset. */
 export const CONFIG_FLAGS = {
-  preset: { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true },
+  preset: { type: 'string' },
+  config: { type: 'string' },
+  set: { type: 'string', multiple: true },
 } as const satisfies FlagSpec;
 
 /** The train presets (src/config.ts PRESETS), in the table's order. */
@@ -46,7 +48,8 @@ export function configInputs(f: FlagValues, o: { presets?: readonly string[]; de
     if (!presets.includes(preset)) throw new KitError(`--preset: unknown preset '${preset}'; valid: ${presets.join(', ')}`);
   } else if (file?.preset !== undefined) {
     preset = file.preset;
-    if (!presets.includes(preset)) throw new KitError(`${file.where(['preset'])}: preset '${preset}' is not one this command runs; valid: ${presets.join(', ')}`);
+    if (!presets.includes(preset))
+      throw new KitError(`${file.where(['preset'])}: preset '${preset}' is not one this command runs; valid: ${presets.join(', ')}`);
   } else {
     preset = o.defaultPreset ?? DEFAULT_PRESET;
   }

@@ -46,7 +46,7 @@ function wrap(text: string, width: number, indent: string): string[] {
 /** The text form: a line per key (key = value  [source]) and its description below it. */
 export function configText(resolved: ResolvedConfig, rows: ConfigKeyRow[], configFile?: string): string {
   const head = [
-    `# preset ${resolved.preset ?? '(none: the kit\'s defaults)'}${configFile ? `, config file ${configFile}` : ''}`,
+    `# preset ${resolved.preset ?? "(none: the kit's defaults)"}${configFile ? `, config file ${configFile}` : ''}`,
     '# each value comes from the last of: default < preset < config file < --method < --set',
     '',
   ];
@@ -55,11 +55,12 @@ export function configText(resolved: ResolvedConfig, rows: ConfigKeyRow[], confi
 }
 
 export const command: Command = {
-  summary: 'Print the fully resolved config of a preset, config file and --set values: each key\'s value, meaning and source.',
-  usage: `introllm config ${configUsage()} [--method ${METHOD_NAMES.join('|')}] [--json]\n\n`
-    + '  Values are layered as `train` layers them: the kit\'s defaults < --preset (or the config file\'s `preset`) < --config FILE\n'
-    + '  < --method < --set. Each key is printed with its value, its source (default, preset P, FILE:LINE, --method M, --set k=v)\n'
-    + '  and what it means; --json prints {preset, config_file, config, keys: {key: {value, source, source_kind, description}}}.',
+  summary: "Print the fully resolved config of a preset, config file and --set values: each key's value, meaning and source.",
+  usage:
+    `introllm config ${configUsage()} [--method ${METHOD_NAMES.join('|')}] [--json]\n\n` +
+    "  Values are layered as `train` layers them: the kit's defaults < --preset (or the config file's `preset`) < --config FILE\n" +
+    '  < --method < --set. Each key is printed with its value, its source (default, preset P, FILE:LINE, --method M, --set k=v)\n' +
+    '  and what it means; --json prints {preset, config_file, config, keys: {key: {value, source, source_kind, description}}}.',
   async run(argv) {
     const { resolved, configFile, json } = resolveFromFlags(argv);
     const rows = describeConfig(resolved);

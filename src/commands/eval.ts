@@ -38,19 +38,31 @@ export const command: Command = {
   usage: `introllm eval ${configUsage()} [--methods A,B,… (default: ${DEFAULT_METHODS}; any of ${METHOD_NAMES.join(', ')})] [--seeds LIST (default: ${DEFAULT_SEEDS})] [--out DIR] [--backend NAME]`,
   async run(argv) {
     const f = parseFlags(argv, {
-      ...CONFIG_FLAGS, methods: { type: 'string', default: DEFAULT_METHODS }, seeds: { type: 'string', default: DEFAULT_SEEDS },
-      out: { type: 'string' }, backend: { type: 'string' },
+      ...CONFIG_FLAGS,
+      methods: { type: 'string', default: DEFAULT_METHODS },
+      seeds: { type: 'string', default: DEFAULT_SEEDS },
+      out: { type: 'string' },
+      backend: { type: 'string' },
     });
     const inputs = configInputs(f);
-    const methods = (f.methods as string).split(',').map((m) => m.trim()).filter(Boolean);
+    const methods = (f.methods as string)
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
     if (methods.length === 0) throw new KitError('--methods is empty');
     const seeds = intListFlag(f, 'seeds');
     const sets = inputs.sets;
     // Resolve every method's config first, so a typo fails before any model is loaded.
-    const cfgs: Record<string, ExperimentConfig> = Object.fromEntries(methods.map((m) => [m, resolveConfig({
-      preset: inputs.preset, configFile: inputs.configFile,
-      overrides: [{ source: `method ${m}`, kind: 'method', value: methodOverride(m) }, ...setLayers(inputs)],
-    })]));
+    const cfgs: Record<string, ExperimentConfig> = Object.fromEntries(
+      methods.map((m) => [
+        m,
+        resolveConfig({
+          preset: inputs.preset,
+          configFile: inputs.configFile,
+          overrides: [{ source: `method ${m}`, kind: 'method', value: methodOverride(m) }, ...setLayers(inputs)],
+        }),
+      ]),
+    );
     const base = cfgs[methods[0]];
     const modelDir = modelDirFor(base);
     requireModelFolder(modelDir);
@@ -101,7 +113,9 @@ export const command: Command = {
           board?.end(name, true);
           if (file) writeJsonAtomic(file, { config: cfg, ...ev }, ONE_RECORD_PER_LINE);
           if (journal) removeEvalJournal(journal);
-          say(`eval ${m} seed ${seed}: Avg@${cfg.eval.k} ${(100 * ev.report.avg.value).toFixed(1)}% in ${((performance.now() - t0) / 1000).toFixed(1)} s${board ? ` · ${board.overall()}` : ''}`);
+          say(
+            `eval ${m} seed ${seed}: Avg@${cfg.eval.k} ${(100 * ev.report.avg.value).toFixed(1)}% in ${((performance.now() - t0) / 1000).toFixed(1)} s${board ? ` · ${board.overall()}` : ''}`,
+          );
           evals.push({ seed, eval: ev });
         }
         summary[m] = summariseMethod(evals, reportedKs(base.eval.k), new Rng(0).fork(`summary:${m}`));
@@ -112,7 +126,14 @@ export const command: Command = {
     }
     const table = comparisonTables(summary, base.eval.k);
     if (out) {
-      writeJsonAtomic(path.join(out, 'summary.json'), { preset: inputs.preset, ...(inputs.configFile !== undefined ? { config_file: inputs.configFile } : {}), model: base.model.dir, seeds, sets, methods: summary });
+      writeJsonAtomic(path.join(out, 'summary.json'), {
+        preset: inputs.preset,
+        ...(inputs.configFile !== undefined ? { config_file: inputs.configFile } : {}),
+        model: base.model.dir,
+        seeds,
+        sets,
+        methods: summary,
+      });
       writeFileAtomic(path.join(out, 'table.md'), table + '\n');
     }
     console.log(table);

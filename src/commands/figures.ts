@@ -19,7 +19,12 @@ import { readEval } from '../experiments/run-files';
 import { pairedDifference, PairedDifference, SeedEval } from '../experiments/summary';
 import { writeAblationOutputs } from './ablate';
 
-interface FolderConfig { preset: string; variants: { label: string; sets?: string[] }[]; seeds: number[]; runs: Record<string, { eval: { k: number } }> }
+interface FolderConfig {
+  preset: string;
+  variants: { label: string; sets?: string[] }[];
+  seeds: number[];
+  runs: Record<string, { eval: { k: number } }>;
+}
 
 function readFolderConfig(dir: string): FolderConfig {
   const file = path.join(dir, 'config.json');
@@ -41,7 +46,9 @@ function readJson<T>(file: string): T {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
   } catch (e) {
-    throw new KitError(`${file}: ${(e as Error).message.split('\n')[0]} (--figures-only reads the folder's summary; run without it to rebuild the summary first)`);
+    throw new KitError(
+      `${file}: ${(e as Error).message.split('\n')[0]} (--figures-only reads the folder's summary; run without it to rebuild the summary first)`,
+    );
   }
 }
 
@@ -58,23 +65,42 @@ async function figuresOnly(dir: string, cfg: FolderConfig, grid: string | null, 
   type Saved = Summary & { default_variant?: string; vs_before_rl?: Record<string, PairedDifference> };
   const summary = readJson<Saved>(path.join(dir, 'summary.json'));
   const labels = Object.keys(summary.methods);
-  const r = await writeReproductionFigures({ out: dir, labels, seeds: cfg.seeds, runDir: (l, s) => runDirOf(dir, l, s), summary, title: `IntroLLM kit: ${cfg.preset} reproduction` });
+  const r = await writeReproductionFigures({
+    out: dir,
+    labels,
+    seeds: cfg.seeds,
+    runDir: (l, s) => runDirOf(dir, l, s),
+    summary,
+    title: `IntroLLM kit: ${cfg.preset} reproduction`,
+  });
   if (r.pngSkipped) log(`figures: HTML only (${r.pngSkipped})`);
   const files = [...r.files];
   if (grid === null) return files;
   const table = readJson<AblationTable & { description?: string }>(path.join(dir, 'table.json'));
-  const def = folderDefaultVariant(table.rows.map((x) => x.variant), table.default_variant ?? summary.default_variant, defaultVariantOf(ablationGrid(grid)), cfg.variants.map((v) => ({ label: v.label, sets: v.sets ?? [] })));
+  const def = folderDefaultVariant(
+    table.rows.map((x) => x.variant),
+    table.default_variant ?? summary.default_variant,
+    defaultVariantOf(ablationGrid(grid)),
+    cfg.variants.map((v) => ({ label: v.label, sets: v.sets ?? [] })),
+  );
   let shown: AblationTable & { description?: string } = table;
   if (def !== null && !table.rows.some((x) => x.vs_default)) {
     // An older folder: pair every variant with the default here, as `introllm ablate` now records it.
     const base = evalsOf(dir, def, cfg.seeds);
-    shown = { ...table, default_variant: def, rows: table.rows.map((x) => (x.variant === def ? x
-      : { ...x, vs_default: pairedDifference(evalsOf(dir, x.variant, cfg.seeds), base, new Rng(0).fork(`paired:${x.variant}:${def}`)) })) };
+    shown = {
+      ...table,
+      default_variant: def,
+      rows: table.rows.map((x) =>
+        x.variant === def ? x : { ...x, vs_default: pairedDifference(evalsOf(dir, x.variant, cfg.seeds), base, new Rng(0).fork(`paired:${x.variant}:${def}`)) },
+      ),
+    };
     log(`${dir}: table.json has no paired differences; computed against '${def}' for the figure only`);
   }
   const d = def !== null ? summary.vs_before_rl?.[def] : undefined;
   const fig = await writeAblationFigure(dir, shown, {
-    context: folderContext((l, s) => runDirOf(dir, l, s), def ?? labels[0], cfg.seeds), beforeRlDelta: d ? -d.diff : null, pageTitle: `IntroLLM kit: ablation '${grid}' (${cfg.preset})`,
+    context: folderContext((l, s) => runDirOf(dir, l, s), def ?? labels[0], cfg.seeds),
+    beforeRlDelta: d ? -d.diff : null,
+    pageTitle: `IntroLLM kit: ablation '${grid}' (${cfg.preset})`,
   });
   if (fig.pngSkipped) log(`figures: HTML only (${fig.pngSkipped})`);
   return [...files, ...fig.files];
@@ -112,7 +138,15 @@ export const command: Command = {
       }
       // The default the folder was run with (its table.json records it), so that a grid whose default has changed since
       // keeps its comparisons.
-      const def = grid === null ? undefined : folderDefaultVariant(labels, table?.default_variant, defaultVariantOf(ablationGrid(grid)), cfg.variants.map((v) => ({ label: v.label, sets: v.sets ?? [] }))) ?? undefined;
+      const def =
+        grid === null
+          ? undefined
+          : (folderDefaultVariant(
+              labels,
+              table?.default_variant,
+              defaultVariantOf(ablationGrid(grid)),
+              cfg.variants.map((v) => ({ label: v.label, sets: v.sets ?? [] })),
+            ) ?? undefined);
       const r = await summariseReproduction(dir, labels, cfg.seeds, cfg.runs[labels[0]].eval.k, cfg.preset, log, { defaultVariant: def });
       if (grid !== null) await writeAblationOutputs(dir, grid, cfg.preset, r.summary.methods, r.comparisons, log);
       console.log(`${dir}: ${Object.keys(r.summary.methods).length} methods, ${r.figures.length} figure files`);

@@ -12,17 +12,21 @@ import { CONFIG_FLAGS, configInputs, configUsage, STUDY_OUT_FLAGS, studyOutFromF
 
 function listFlag(v: unknown, fallback: string[]): string[] {
   if (v === undefined) return fallback;
-  const items = String(v).split(',').map((s) => s.trim());
+  const items = String(v)
+    .split(',')
+    .map((s) => s.trim());
   return items.length === 1 && items[0] === '' ? [] : items;
 }
 
 function tauList(v: unknown): number[] {
   if (v === undefined) return DEFAULT_TAUS;
-  return String(v).split(',').map((s, i) => {
-    const t = Number(s.trim());
-    if (s.trim() === '' || !Number.isFinite(t) || t <= 0) throw new KitError(`--taus: item ${i + 1} ('${s}') is not a temperature > 0`);
-    return t;
-  });
+  return String(v)
+    .split(',')
+    .map((s, i) => {
+      const t = Number(s.trim());
+      if (s.trim() === '' || !Number.isFinite(t) || t <= 0) throw new KitError(`--taus: item ${i + 1} ('${s}') is not a temperature > 0`);
+      return t;
+    });
 }
 
 export const command: Command = {
@@ -30,8 +34,16 @@ export const command: Command = {
   usage: `introllm headroom ${configUsage()} ${studyOutUsage('headroom/<preset>')} [--problems 150] [--k 4] [--seed 0] [--taus ${DEFAULT_TAUS.join(',')}] [--baselines ${BASELINES.join(',')}] [--probes ${Object.keys(PROBES).join(',')}] [--no-png] [--backend NAME]`,
   async run(argv) {
     const f = parseFlags(argv, {
-      ...CONFIG_FLAGS, ...STUDY_OUT_FLAGS, problems: { type: 'string' }, k: { type: 'string' }, seed: { type: 'string' },
-      taus: { type: 'string' }, baselines: { type: 'string' }, probes: { type: 'string' }, 'no-png': { type: 'boolean', default: false }, backend: { type: 'string' },
+      ...CONFIG_FLAGS,
+      ...STUDY_OUT_FLAGS,
+      problems: { type: 'string' },
+      k: { type: 'string' },
+      seed: { type: 'string' },
+      taus: { type: 'string' },
+      baselines: { type: 'string' },
+      probes: { type: 'string' },
+      'no-png': { type: 'boolean', default: false },
+      backend: { type: 'string' },
     });
     const inputs = configInputs(f);
     const preset = inputs.preset;

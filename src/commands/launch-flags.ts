@@ -22,7 +22,8 @@ export const LAUNCH_FLAGS: FlagSpec = {
   pvc: { type: 'string' },
 };
 
-export const LAUNCH_USAGE = '[--launcher local|slurm|k8s] [--launcher-config FILE] [--detach] [--dry-run] [--partition P] [--time HH:MM:SS] [--mem 32G] [--gpus N] [--account A] [--sbatch=--qos=long …] [--image IMAGE] [--namespace NS] [--pvc CLAIM] (see docs/cluster.md)';
+export const LAUNCH_USAGE =
+  '[--launcher local|slurm|k8s] [--launcher-config FILE] [--detach] [--dry-run] [--partition P] [--time HH:MM:SS] [--mem 32G] [--gpus N] [--account A] [--sbatch=--qos=long …] [--image IMAGE] [--namespace NS] [--pvc CLAIM] (see docs/cluster.md)';
 
 /** Which section each option sets, per launcher (undefined: the option has no meaning there). */
 const TARGETS: Record<string, Partial<Record<LauncherName, string>>> = {
@@ -64,6 +65,8 @@ export function launcherFromFlags(f: FlagValues): Launcher | undefined {
 /** The command's report while a cluster still has runs: what is pending and how to go on. Exit code 0. */
 export function reportPending(command: string, pending: string[], dryRun: boolean): number {
   if (dryRun) return 0;
-  console.error(`introllm ${command}: ${pending.length} run${pending.length === 1 ? '' : 's'} queued or running (${pending.join(', ')}); run the same command again to see their state, and the summary is written once all have finished`);
+  console.error(
+    `introllm ${command}: ${pending.length} run${pending.length === 1 ? '' : 's'} queued or running (${pending.join(', ')}); run the same command again to see their state, and the summary is written once all have finished`,
+  );
   return 0;
 }

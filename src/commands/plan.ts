@@ -15,17 +15,22 @@ import { parseFlags } from './args';
 import { CONFIG_FLAGS, configInputs, configUsage, setLayers } from './config-flags';
 
 export const command: Command = {
-  summary: 'Print the memory and device plan of a run (backend, θ\'s optimiser state, chunk sizes, memory and time per phase) without loading weights.',
-  usage: `introllm plan ${configUsage()} [--method ${METHOD_NAMES.join('|')}] [--device cpu|h100|h200|GB] [--backend NAME] [--prompt-tokens N] [--json]\n\n`
-    + '  --device: the device to plan for (default: config key device.memory, \'auto\': this machine on the CPU backends).\n'
-    + '  A number of GB is a GPU of that memory (with --backend wasm|cpu: a machine of that memory).\n'
-    + '  --json prints one object: fits, runnable, reason and overrides (when it does not fit or run), device_bytes, peak_bytes,\n'
-    + '  rollout_rows, update_rows, eval_rows, eval_kv_budget_bytes, jobs, phases (memory and estimated seconds each), ….\n'
-    + '  Exit status 0 when the run fits, 1 when it does not.',
+  summary: "Print the memory and device plan of a run (backend, θ's optimiser state, chunk sizes, memory and time per phase) without loading weights.",
+  usage:
+    `introllm plan ${configUsage()} [--method ${METHOD_NAMES.join('|')}] [--device cpu|h100|h200|GB] [--backend NAME] [--prompt-tokens N] [--json]\n\n` +
+    "  --device: the device to plan for (default: config key device.memory, 'auto': this machine on the CPU backends).\n" +
+    '  A number of GB is a GPU of that memory (with --backend wasm|cpu: a machine of that memory).\n' +
+    '  --json prints one object: fits, runnable, reason and overrides (when it does not fit or run), device_bytes, peak_bytes,\n' +
+    '  rollout_rows, update_rows, eval_rows, eval_kv_budget_bytes, jobs, phases (memory and estimated seconds each), ….\n' +
+    '  Exit status 0 when the run fits, 1 when it does not.',
   async run(argv) {
     const f = parseFlags(argv, {
-      ...CONFIG_FLAGS, method: { type: 'string' }, device: { type: 'string' }, backend: { type: 'string' },
-      'prompt-tokens': { type: 'string' }, json: { type: 'boolean', default: false },
+      ...CONFIG_FLAGS,
+      method: { type: 'string' },
+      device: { type: 'string' },
+      backend: { type: 'string' },
+      'prompt-tokens': { type: 'string' },
+      json: { type: 'boolean', default: false },
     });
     const inputs = configInputs(f);
     const overrides: ConfigOverride[] = [];

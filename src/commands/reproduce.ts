@@ -28,7 +28,13 @@ export const command: Command = {
   usage: `introllm reproduce ${configUsage(Object.keys(REPRODUCE_PRESETS))} ${studyOutUsage('<preset>')} [--jobs N (default: 2, fewer where memory is short)] [--methods a,b (default: the preset's)] [--seeds 0,1,2 (default: the preset's)] [--backend NAME] ${LAUNCH_USAGE}`,
   async run(argv) {
     const f = parseFlags(argv, {
-      ...CONFIG_FLAGS, ...STUDY_OUT_FLAGS, jobs: { type: 'string' }, methods: { type: 'string' }, seeds: { type: 'string' }, backend: { type: 'string' }, ...LAUNCH_FLAGS,
+      ...CONFIG_FLAGS,
+      ...STUDY_OUT_FLAGS,
+      jobs: { type: 'string' },
+      methods: { type: 'string' },
+      seeds: { type: 'string' },
+      backend: { type: 'string' },
+      ...LAUNCH_FLAGS,
     });
     const inputs = configInputs(f, { presets: Object.keys(REPRODUCE_PRESETS) });
     const refDir = path.join('results', inputs.preset);
@@ -36,9 +42,16 @@ export const command: Command = {
     const seeds = f.seeds === undefined ? undefined : intListFlag(f, 'seeds');
     const launcher = launcherFromFlags(f);
     const r = await reproduce({
-      preset: inputs.preset, out, jobs: f.jobs === undefined ? undefined : intFlag(f, 'jobs', 1),
-      backend: f.backend as string | undefined, sets: inputs.sets, configFile: inputs.configFile, seeds,
-      methods: f.methods === undefined ? undefined : (f.methods as string).split(','), launcher, log: (l) => process.stderr.write(l + '\n'),
+      preset: inputs.preset,
+      out,
+      jobs: f.jobs === undefined ? undefined : intFlag(f, 'jobs', 1),
+      backend: f.backend as string | undefined,
+      sets: inputs.sets,
+      configFile: inputs.configFile,
+      seeds,
+      methods: f.methods === undefined ? undefined : (f.methods as string).split(','),
+      launcher,
+      log: (l) => process.stderr.write(l + '\n'),
     });
     if (r.pending.length) return reportPending('reproduce', r.pending, f['dry-run'] === true);
     console.log(`\n${r.table}\n\nresults: ${r.out}/summary.json`);

@@ -26,10 +26,22 @@ import { intFlag, parseFlags, requireFlag } from './args';
 /** The kit's tiny decoder: Qwen3-shaped (so the kit's own models exercise q/k norms), ~0.4M parameters. */
 export function tinyShape(vocabSize: number, o: { hidden: number; layers: number; heads: number; kvHeads: number; ffn: number; maxPositions: number }) {
   return {
-    architectures: ['Qwen3ForCausalLM'], model_type: 'qwen3', vocab_size: vocabSize, hidden_size: o.hidden,
-    intermediate_size: o.ffn, num_hidden_layers: o.layers, num_attention_heads: o.heads, num_key_value_heads: o.kvHeads,
-    head_dim: o.hidden / o.heads, max_position_embeddings: o.maxPositions, rms_norm_eps: 1e-6, rope_theta: 10000,
-    tie_word_embeddings: true, hidden_act: 'silu', bos_token_id: 1, eos_token_id: 2,
+    architectures: ['Qwen3ForCausalLM'],
+    model_type: 'qwen3',
+    vocab_size: vocabSize,
+    hidden_size: o.hidden,
+    intermediate_size: o.ffn,
+    num_hidden_layers: o.layers,
+    num_attention_heads: o.heads,
+    num_key_value_heads: o.kvHeads,
+    head_dim: o.hidden / o.heads,
+    max_position_embeddings: o.maxPositions,
+    rms_norm_eps: 1e-6,
+    rope_theta: 10000,
+    tie_word_embeddings: true,
+    hidden_act: 'silu',
+    bos_token_id: 1,
+    eos_token_id: 2,
   };
 }
 
@@ -41,30 +53,72 @@ function floatFlag(v: unknown, name: string, fallback: number): number {
 }
 
 /** The flags' defaults; the usage is made from them. */
-const DEFAULTS = { task: 'countdown', difficulty: 1, steps: 1500, batch: 32, lr: '2e-3', seed: 0, hidden: 96, layers: 4, heads: 4, 'kv-heads': 2, ffn: 256, 'eval-problems': 200 };
+const DEFAULTS = {
+  task: 'countdown',
+  difficulty: 1,
+  steps: 1500,
+  batch: 32,
+  lr: '2e-3',
+  seed: 0,
+  hidden: 96,
+  layers: 4,
+  heads: 4,
+  'kv-heads': 2,
+  ffn: 256,
+  'eval-problems': 200,
+};
 
 export const command: Command = {
   summary: 'Train the tiny base model on a synthetic task (SFT warm-up before RL); resumable.',
-  usage: `introllm sft --out DIR [--task ${taskNames().filter((t) => t !== 'stories').join('|')} (default: ${DEFAULTS.task})] `
-    + Object.entries(DEFAULTS).filter(([k]) => k !== 'task').map(([k, v]) => `[--${k} ${v}]`).join(' ') + ' [--backend NAME]\n\n'
-    + '  The kit\'s default testbed model, data/models/tiny-guess, was made with --task guess (the command is in its README).',
+  usage:
+    `introllm sft --out DIR [--task ${taskNames()
+      .filter((t) => t !== 'stories')
+      .join('|')} (default: ${DEFAULTS.task})] ` +
+    Object.entries(DEFAULTS)
+      .filter(([k]) => k !== 'task')
+      .map(([k, v]) => `[--${k} ${v}]`)
+      .join(' ') +
+    ' [--backend NAME]\n\n' +
+    "  The kit's default testbed model, data/models/tiny-guess, was made with --task guess (the command is in its README).",
   async run(argv) {
     const f = parseFlags(argv, {
-      out: { type: 'string' }, task: { type: 'string', default: DEFAULTS.task }, difficulty: { type: 'string' }, steps: { type: 'string' },
-      batch: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' },
-      heads: { type: 'string' }, 'kv-heads': { type: 'string' }, ffn: { type: 'string' }, 'eval-problems': { type: 'string' }, backend: { type: 'string' },
+      out: { type: 'string' },
+      task: { type: 'string', default: DEFAULTS.task },
+      difficulty: { type: 'string' },
+      steps: { type: 'string' },
+      batch: { type: 'string' },
+      lr: { type: 'string' },
+      seed: { type: 'string' },
+      hidden: { type: 'string' },
+      layers: { type: 'string' },
+      heads: { type: 'string' },
+      'kv-heads': { type: 'string' },
+      ffn: { type: 'string' },
+      'eval-problems': { type: 'string' },
+      backend: { type: 'string' },
     });
     const out = requireFlag(f, 'out');
     const task = getTask(f.task as string);
-    if (task.name === 'stories') throw new KitError(`--task stories has no worked solutions to learn from (and needs more than the kit's character set): it is meant for a pretrained model such as data/models/stories260K`);
+    if (task.name === 'stories')
+      throw new KitError(
+        `--task stories has no worked solutions to learn from (and needs more than the kit's character set): it is meant for a pretrained model such as data/models/stories260K`,
+      );
     const seed = intFlag(f, 'seed', DEFAULTS.seed, 0);
     const opts: SftOptions = {
-      difficulty: intFlag(f, 'difficulty', DEFAULTS.difficulty), batch: intFlag(f, 'batch', DEFAULTS.batch), steps: intFlag(f, 'steps', DEFAULTS.steps),
-      lr: floatFlag(f.lr, 'lr', Number(DEFAULTS.lr)), warmupSteps: 50, maxGradNorm: 1.0,
+      difficulty: intFlag(f, 'difficulty', DEFAULTS.difficulty),
+      batch: intFlag(f, 'batch', DEFAULTS.batch),
+      steps: intFlag(f, 'steps', DEFAULTS.steps),
+      lr: floatFlag(f.lr, 'lr', Number(DEFAULTS.lr)),
+      warmupSteps: 50,
+      maxGradNorm: 1.0,
     };
     const shape = {
-      hidden: intFlag(f, 'hidden', DEFAULTS.hidden), layers: intFlag(f, 'layers', DEFAULTS.layers), heads: intFlag(f, 'heads', DEFAULTS.heads),
-      kvHeads: intFlag(f, 'kv-heads', DEFAULTS['kv-heads']), ffn: intFlag(f, 'ffn', DEFAULTS.ffn), maxPositions: 512,
+      hidden: intFlag(f, 'hidden', DEFAULTS.hidden),
+      layers: intFlag(f, 'layers', DEFAULTS.layers),
+      heads: intFlag(f, 'heads', DEFAULTS.heads),
+      kvHeads: intFlag(f, 'kv-heads', DEFAULTS['kv-heads']),
+      ffn: intFlag(f, 'ffn', DEFAULTS.ffn),
+      maxPositions: 512,
     };
     const evalProblems = intFlag(f, 'eval-problems', DEFAULTS['eval-problems'], 0);
     const backend = await initBackend(f.backend as string | undefined);
@@ -93,14 +147,18 @@ export const command: Command = {
       const r = sftStep(model, group, tok, sftBatch(task, seed, step, opts), opts.maxGradNorm);
       const ms = performance.now() - t0;
       log.append({ step: step + 1, 'train/loss': r.loss, 'train/grad_norm': r.gradNorm, 'train/lr': lr, 'time/step_ms': ms, 'train/target_tokens': r.tokens });
-      if ((step + 1) % 25 === 0 || step + 1 === opts.steps) await saveCheckpoint(runDir, { variables: { theta: model.variables() }, optimizers: [group], state: { step: step + 1 } });
+      if ((step + 1) % 25 === 0 || step + 1 === opts.steps)
+        await saveCheckpoint(runDir, { variables: { theta: model.variables() }, optimizers: [group], state: { step: step + 1 } });
       progress.update(step + 1, { loss: r.loss, 'ms/step': ms });
     }
     await saveModel(out, model);
     if (evalProblems > 0) {
       const problems = task.generate(new Rng(seed).fork('sft-eval'), 'test', evalProblems, opts.difficulty);
       const result: Record<string, unknown> = {};
-      for (const [name, tau] of [['greedy', 0], ['tau1', 1]] as const) {
+      for (const [name, tau] of [
+        ['greedy', 0],
+        ['tau1', 1],
+      ] as const) {
         const ctl = createController('fixed', { fixedTau: tau }, cfg.hiddenSize, seed);
         const ev = evaluate(model, tok, ctl, problems, task, { k: tau === 0 ? 1 : 4, maxNewTokens: 160, tau0: 1, batchRows: 64 }, new Rng(seed).fork(name));
         result[name] = { accuracy: ev.report.avg, pass: ev.report.pass, k: ev.report.k, mean_length: ev.meanLength };

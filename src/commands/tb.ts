@@ -19,8 +19,11 @@ export const command: Command = {
       for (const dir of runs) {
         const r = writeRunEvents(dir);
         written += r.written;
-        console.log(r.written > 0 ? `${dir}: wrote ${r.written} step${r.written === 1 ? '' : 's'} (to step ${r.lastStep}) to ${r.file}`
-          : `${dir}: up to date (step ${r.lastStep})`);
+        console.log(
+          r.written > 0
+            ? `${dir}: wrote ${r.written} step${r.written === 1 ? '' : 's'} (to step ${r.lastStep}) to ${r.file}`
+            : `${dir}: up to date (step ${r.lastStep})`,
+        );
       }
       if (runs.length > 1) console.log(`${root}: ${runs.length} runs, ${written} steps written`);
     }

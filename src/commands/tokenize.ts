@@ -9,14 +9,19 @@ import { intListFlag, parseFlags, requireFlag } from './args';
 
 export const command: Command = {
   summary: 'Print the token ids of a prompt as the model sees them (special tokens included, one JSON line), or decode ids.',
-  usage: 'introllm tokenize --model DIR (--text S [--chat] | --decode 1,2,3 [--keep-special])\n\n'
-    + '  --text: prints {"ids": [...], "tokens": [...]}: [BOS] (if the tokenizer has one) + the text\'s ids,\n'
-    + '          and each id\'s vocabulary entry as tokenizer.json spells it (▁ marks a word boundary, <0xXX> a byte).\n'
-    + '  --chat: render --text as one user message with the folder\'s chat template first (the benchmark task\'s prompts).\n'
-    + '  --decode: prints {"text": "..."}; special tokens are dropped unless --keep-special.',
+  usage:
+    'introllm tokenize --model DIR (--text S [--chat] | --decode 1,2,3 [--keep-special])\n\n' +
+    '  --text: prints {"ids": [...], "tokens": [...]}: [BOS] (if the tokenizer has one) + the text\'s ids,\n' +
+    "          and each id's vocabulary entry as tokenizer.json spells it (▁ marks a word boundary, <0xXX> a byte).\n" +
+    "  --chat: render --text as one user message with the folder's chat template first (the benchmark task's prompts).\n" +
+    '  --decode: prints {"text": "..."}; special tokens are dropped unless --keep-special.',
   async run(argv) {
     const f = parseFlags(argv, {
-      model: { type: 'string' }, text: { type: 'string' }, decode: { type: 'string' }, chat: { type: 'boolean', default: false }, 'keep-special': { type: 'boolean', default: false },
+      model: { type: 'string' },
+      text: { type: 'string' },
+      decode: { type: 'string' },
+      chat: { type: 'boolean', default: false },
+      'keep-special': { type: 'boolean', default: false },
     });
     const dir = requireFlag(f, 'model');
     const hasText = typeof f.text === 'string';

@@ -21,7 +21,12 @@ import { CONFIG_FLAGS, configInputs, configUsage, setLayers } from './config-fla
 
 /** `introllm train`'s flags. */
 export const TRAIN_FLAGS = {
-  ...CONFIG_FLAGS, method: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, cores: { type: 'string' },
+  ...CONFIG_FLAGS,
+  method: { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  backend: { type: 'string' },
+  cores: { type: 'string' },
 } as const satisfies FlagSpec;
 
 /** The config a `train` command line runs: its preset < --config FILE < --method < --seed < --set. */
@@ -36,10 +41,11 @@ export function trainConfig(f: FlagValues): ExperimentConfig {
 
 export const command: Command = {
   summary: 'Train a temperature policy and/or the token policy with GRPO (resumable).',
-  usage: `introllm train --out DIR [--method ${METHOD_NAMES.join('|')} (default: the config's controller, introllm)] [--seed S] ${configUsage()} [--backend NAME] [--cores N]\n\n`
-    + '  --cores N: the CPU cores this run may use (default: all of this machine\'s); reproduce gives each of its side-by-side runs its share.\n'
-    + '  Values are layered: the kit\'s defaults < --preset (or the config file\'s `preset`) < --config FILE < --method < --seed < --set.\n'
-    + '  `introllm config` prints the resolved config with each value\'s source.',
+  usage:
+    `introllm train --out DIR [--method ${METHOD_NAMES.join('|')} (default: the config's controller, introllm)] [--seed S] ${configUsage()} [--backend NAME] [--cores N]\n\n` +
+    "  --cores N: the CPU cores this run may use (default: all of this machine's); reproduce gives each of its side-by-side runs its share.\n" +
+    "  Values are layered: the kit's defaults < --preset (or the config file's `preset`) < --config FILE < --method < --seed < --set.\n" +
+    "  `introllm config` prints the resolved config with each value's source.",
   async run(argv) {
     const f = parseFlags(argv, TRAIN_FLAGS);
     const out = requireFlag(f, 'out');
@@ -75,19 +81,42 @@ export const command: Command = {
     const progress = new Progress(`train ${method}`, cfg.train.steps, run.step, 1);
     // Under reproduce's job runner, the same progress as lines it reads (src/io/progress.ts).
     reportProgress({ phase: 'train', done: run.step, total: cfg.train.steps, unit: 'steps' });
-    await timed('train', () => trainRun(run, (rec) => {
-      progress.update(rec.step, { reward: rec['train/reward_mean'] as number, tau: rec['policy/tau_mean'] as number, phase: rec.phase as string });
-      reportProgress({ phase: 'train', done: rec.step, total: cfg.train.steps, unit: 'steps' });
-    }), () => run.step - startStep);
+    await timed(
+      'train',
+      () =>
+        trainRun(run, (rec) => {
+          progress.update(rec.step, { reward: rec['train/reward_mean'] as number, tau: rec['policy/tau_mean'] as number, phase: rec.phase as string });
+          reportProgress({ phase: 'train', done: rec.step, total: cfg.train.steps, unit: 'steps' });
+        }),
+      () => run.step - startStep,
+    );
     if (evaluates(run)) {
       let evalBar: Progress | null = null;
-      const ev = await timed('eval', () => evaluateRun(run, (done, total) => {
-        reportProgress({ phase: 'eval', done, total, unit: 'problems' });
-        evalBar ??= new Progress('eval', total, done, 1);
-        if (done > 0) evalBar.update(done, {});
-      }));
-      const sets = ev.sets && Object.fromEntries(Object.entries(ev.sets).map(([name, s]) => [name, { accuracy: s.report.avg, pass_at_k: { [s.report.k]: s.report.pass }, problems: s.problems }]));
-      console.log(JSON.stringify({ out, method, seed: cfg.seed, steps: run.step, accuracy: ev.report.avg, pass_at_k: { [ev.report.k]: ev.report.pass }, tau_mean: ev.tauMean, gate_rate: ev.gateRate, ...(sets ? { sets } : {}) }));
+      const ev = await timed('eval', () =>
+        evaluateRun(run, (done, total) => {
+          reportProgress({ phase: 'eval', done, total, unit: 'problems' });
+          evalBar ??= new Progress('eval', total, done, 1);
+          if (done > 0) evalBar.update(done, {});
+        }),
+      );
+      const sets =
+        ev.sets &&
+        Object.fromEntries(
+          Object.entries(ev.sets).map(([name, s]) => [name, { accuracy: s.report.avg, pass_at_k: { [s.report.k]: s.report.pass }, problems: s.problems }]),
+        );
+      console.log(
+        JSON.stringify({
+          out,
+          method,
+          seed: cfg.seed,
+          steps: run.step,
+          accuracy: ev.report.avg,
+          pass_at_k: { [ev.report.k]: ev.report.pass },
+          tau_mean: ev.tauMean,
+          gate_rate: ev.gateRate,
+          ...(sets ? { sets } : {}),
+        }),
+      );
     }
     closeRun(run);
     return 0;

@@ -40,14 +40,15 @@ export function gradeLine(line: string, where: string): string {
 
 export const command: Command = {
   summary: 'Grade {"pred", "gold"} JSONL lines from stdin with the math verifier; one JSON verdict per line on stdout.',
-  usage: 'introllm verify < input.jsonl > verdicts.jsonl\n\n'
-    + '  Each input line: {"pred": "<completion or final answer>", "gold": "<reference>"}; the reference may be a bare\n'
-    + '  answer, a $...$ string, a \\boxed{} or a whole solution (both sides go through the same extraction).\n'
-    + '  Each output line: {"correct": bool, "pred_answer": string|null, "gold_answer": string,\n'
-    + '    "pred_parsed": string|null, "gold_parsed": string|null, "pred_method": string|null, "gold_method": string,\n'
-    + '    "reason": string}: the extracted answers, each side as parsed ({1, 2} is unordered, (1, 2) ordered),\n'
-    + '    how each answer was found (boxed, hash, answer-is, bare, math-span, last-number; whole) and the deciding rule.\n'
-    + '  Blank input lines are skipped. A malformed line stops the run with exit status 2.',
+  usage:
+    'introllm verify < input.jsonl > verdicts.jsonl\n\n' +
+    '  Each input line: {"pred": "<completion or final answer>", "gold": "<reference>"}; the reference may be a bare\n' +
+    '  answer, a $...$ string, a \\boxed{} or a whole solution (both sides go through the same extraction).\n' +
+    '  Each output line: {"correct": bool, "pred_answer": string|null, "gold_answer": string,\n' +
+    '    "pred_parsed": string|null, "gold_parsed": string|null, "pred_method": string|null, "gold_method": string,\n' +
+    '    "reason": string}: the extracted answers, each side as parsed ({1, 2} is unordered, (1, 2) ordered),\n' +
+    '    how each answer was found (boxed, hash, answer-is, bare, math-span, last-number; whole) and the deciding rule.\n' +
+    '  Blank input lines are skipped. A malformed line stops the run with exit status 2.',
   async run(argv: string[]): Promise<number> {
     parseArgs({ args: argv, options: {}, allowPositionals: false });
     const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });

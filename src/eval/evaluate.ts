@@ -57,7 +57,15 @@ export interface EvalResult {
   sets?: Record<string, { report: MetricReport; problems: number; tauMean: number; meanLength: number }>;
 }
 
-export function evaluate(model: Decoder, tok: Tokenizer, controller: TemperatureController, problems: Problem[], grader: Grader, o: EvalOptions, rng: Rng): EvalResult {
+export function evaluate(
+  model: Decoder,
+  tok: Tokenizer,
+  controller: TemperatureController,
+  problems: Problem[],
+  grader: Grader,
+  o: EvalOptions,
+  rng: Rng,
+): EvalResult {
   const rows: { p: number; prompt: number[] }[] = [];
   problems.forEach((pr, p) => {
     const ids = problemPromptIds(tok, pr, grader);
@@ -108,10 +116,20 @@ export function evaluate(model: Decoder, tok: Tokenizer, controller: Temperature
     const part = rows.slice(start, start + perChunk);
     const tracesBefore = traces.length;
     const chunkProblems: ChunkRecord['problems'] = [];
-    const r: Rollout = rollout(model, controller, {
-      prompts: part.map((x) => x.prompt), maxNewTokens: o.maxNewTokens, eosId: tok.eosId ?? -1, padId: tok.padId,
-      tau0: o.tau0, trainStep: o.trainStep ?? 0, evaluation: true,
-    }, rng.fork(`eval:${chunk}`));
+    const r: Rollout = rollout(
+      model,
+      controller,
+      {
+        prompts: part.map((x) => x.prompt),
+        maxNewTokens: o.maxNewTokens,
+        eosId: tok.eosId ?? -1,
+        padId: tok.padId,
+        tau0: o.tau0,
+        trainStep: o.trainStep ?? 0,
+        evaluation: true,
+      },
+      rng.fork(`eval:${chunk}`),
+    );
     const T = r.tokens.length / r.batch;
     part.forEach((row, b) => {
       const text = tok.decode(completionIds(r, b, tok.eosId ?? -1));
@@ -132,14 +150,22 @@ export function evaluate(model: Decoder, tok: Tokenizer, controller: Temperature
       if (traces.length < (o.keepTraces ?? 0) && correct[row.p].length === 1) {
         const span = (from: number) => Array.from({ length: r.lengths[b] }, (_, t) => from + t);
         traces.push({
-          problemId: problems[row.p].id, correct: ok,
+          problemId: problems[row.p].id,
+          correct: ok,
           text: span(0).map((t) => tok.decode([r.tokens[b * T + t]], { keepSpecial: true })),
-          tau: span(b * T).map((i) => shortFloat32(r.tau[i])), gate: span(b * T).map((i) => r.gate[i]), entropy: span(b * T).map((i) => shortFloat32(r.entropy[i])),
+          tau: span(b * T).map((i) => shortFloat32(r.tau[i])),
+          gate: span(b * T).map((i) => r.gate[i]),
+          entropy: span(b * T).map((i) => shortFloat32(r.entropy[i])),
         });
       }
     });
     o.journal?.append({
-      scope, chunk, start, rows: part.length, problems: chunkProblems, traces: traces.slice(tracesBefore),
+      scope,
+      chunk,
+      start,
+      rows: part.length,
+      problems: chunkProblems,
+      traces: traces.slice(tracesBefore),
       sums: { tau: tauSum, gate: gateSum, entropy: entSum, tokens: nTok },
     });
     o.onProgress?.(finished, problems.length);
@@ -159,38 +185,68 @@ export function evaluate(model: Decoder, tok: Tokenizer, controller: Temperature
  * Evaluates each named set (one per benchmark) with `evaluate` and pools them: the pooled `report` and `problems` (each
  * tagged with its set) cover every problem; `sets` holds each set's own report. Traces are kept from the first sets.
  */
-export function evaluateSets(model: Decoder, tok: Tokenizer, controller: TemperatureController, sets: EvalSet[], grader: Grader, o: EvalOptions, rng: Rng): EvalResult {
+export function evaluateSets(
+  model: Decoder,
+  tok: Tokenizer,
+  controller: TemperatureController,
+  sets: EvalSet[],
+  grader: Grader,
+  o: EvalOptions,
+  rng: Rng,
+): EvalResult {
   const all = sets.reduce((n, s) => n + s.problems.length, 0);
   let before = 0;
   const parts = sets.map((s) => {
     const offset = before;
     before += s.problems.length;
     const onProgress = o.onProgress && ((done: number) => o.onProgress!(offset + done, all));
-    return { name: s.name, r: evaluate(model, tok, controller, s.problems, grader, { ...o, onProgress, journalScope: `set:${s.name}` }, rng.fork(`set:${s.name}`)) };
+    return {
+      name: s.name,
+      r: evaluate(model, tok, controller, s.problems, grader, { ...o, onProgress, journalScope: `set:${s.name}` }, rng.fork(`set:${s.name}`)),
+    };
   });
   const problems = parts.flatMap(({ name, r }) => r.problems.map((p) => ({ ...p, set: name })));
   const tokens = parts.map(({ r }) => r.meanLength * r.problems.length * o.k);
   const nTok = tokens.reduce((a, b) => a + b, 0);
   const pooled = (f: (r: EvalResult) => number) => (nTok ? parts.reduce((acc, { r }, i) => acc + (tokens[i] ? f(r) * tokens[i] : 0), 0) / nTok : NaN);
   return {
-    report: evaluateSamples(problems.map((p) => p.correct), o.k, rng.fork('bootstrap'), problems.map((p) => p.answers)),
+    report: evaluateSamples(
+      problems.map((p) => p.correct),
+      o.k,
+      rng.fork('bootstrap'),
+      problems.map((p) => p.answers),
+    ),
     problems,
     tauMean: pooled((r) => r.tauMean),
     gateRate: pooled((r) => r.gateRate),
     entropyMean: pooled((r) => r.entropyMean),
     meanLength: nTok / (problems.length * o.k),
     traces: parts.flatMap(({ r }) => r.traces).slice(0, o.keepTraces ?? 0),
-    sets: Object.fromEntries(parts.map(({ name, r }) => [name, { report: r.report, problems: r.problems.length, tauMean: r.tauMean, meanLength: r.meanLength }])),
+    sets: Object.fromEntries(
+      parts.map(({ name, r }) => [name, { report: r.report, problems: r.problems.length, tauMean: r.tauMean, meanLength: r.meanLength }]),
+    ),
   };
 }
 
 /** Whether a journal's `i`-th chunk record is the `i`-th chunk of this evaluation (same rows, same problems). */
 function chunkFits(rec: ChunkRecord, i: number, perChunk: number, nRows: number, problems: Problem[]): boolean {
   const num = (x: unknown) => typeof x === 'number';
-  return rec.chunk === i && rec.start === i * perChunk && rec.start < nRows && rec.rows === Math.min(perChunk, nRows - rec.start)
-    && Array.isArray(rec.problems) && rec.problems.every((x) => problems[x.p]?.id === x.id && Array.isArray(x.correct) && Array.isArray(x.answers))
-    && rec.problems.reduce((n, x) => n + x.correct.length, 0) === rec.rows && Array.isArray(rec.traces)
-    && rec.sums !== null && typeof rec.sums === 'object' && num(rec.sums.tau) && num(rec.sums.gate) && num(rec.sums.entropy) && num(rec.sums.tokens);
+  return (
+    rec.chunk === i &&
+    rec.start === i * perChunk &&
+    rec.start < nRows &&
+    rec.rows === Math.min(perChunk, nRows - rec.start) &&
+    Array.isArray(rec.problems) &&
+    rec.problems.every((x) => problems[x.p]?.id === x.id && Array.isArray(x.correct) && Array.isArray(x.answers)) &&
+    rec.problems.reduce((n, x) => n + x.correct.length, 0) === rec.rows &&
+    Array.isArray(rec.traces) &&
+    rec.sums !== null &&
+    typeof rec.sums === 'object' &&
+    num(rec.sums.tau) &&
+    num(rec.sums.gate) &&
+    num(rec.sums.entropy) &&
+    num(rec.sums.tokens)
+  );
 }
 
 /**

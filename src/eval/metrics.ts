@@ -46,10 +46,12 @@ export function avgAtK(correct: CorrectTable): number {
 /** Pass@k: the mean over problems of passAtKEstimate(n_p, c_p, k); every problem needs at least k samples. */
 export function passAtK(correct: CorrectTable, k: number): number {
   checkTable(correct, 'pass@k');
-  return mean(correct.map((row, p) => {
-    if (row.length < k) throw new KitError(`pass@k: problem ${p} has ${row.length} samples, fewer than k=${k}`);
-    return passAtKEstimate(row.length, row.filter(Boolean).length, k);
-  }));
+  return mean(
+    correct.map((row, p) => {
+      if (row.length < k) throw new KitError(`pass@k: problem ${p} has ${row.length} samples, fewer than k=${k}`);
+      return passAtKEstimate(row.length, row.filter(Boolean).length, k);
+    }),
+  );
 }
 
 /**
@@ -63,7 +65,11 @@ export function majorityVote(keys: readonly (string | null)[], correct: readonly
   for (const k of keys) if (k !== null) counts.set(k, (counts.get(k) ?? 0) + 1);
   let best: string | null = null;
   let bestCount = 0;
-  for (const [k, c] of counts) if (c > bestCount) { best = k; bestCount = c; } // Map keeps first-seen order
+  for (const [k, c] of counts)
+    if (c > bestCount) {
+      best = k;
+      bestCount = c;
+    } // Map keeps first-seen order
   if (best === null) return { answer: null, correct: false };
   const idx = keys.indexOf(best);
   return { answer: best, correct: correct[idx] };
@@ -75,7 +81,6 @@ export function majorityAtK(keys: readonly (readonly (string | null)[])[], corre
   if (keys.length !== correct.length) throw new KitError(`majority@k: answers for ${keys.length} problems but correctness for ${correct.length}`);
   return mean(correct.map((row, p) => (majorityVote(keys[p], row).correct ? 1 : 0)));
 }
-
 
 /** The q-quantile (0..1) of sorted values, by linear interpolation between order statistics. */
 export function quantileSorted(sorted: readonly number[], q: number): number {
@@ -147,6 +152,12 @@ export function evaluateSamples(correct: CorrectTable, k: number, rng: Rng, keys
  * problem difficulty, shared by both methods, drops out of the interval.
  */
 export function pairedDiffCI(a: readonly number[], b: readonly number[], rng: Rng, resamples = 1000, level = 0.95): Interval {
-  if (a.length !== b.length) throw new KitError(`paired bootstrap: the two methods have ${a.length} and ${b.length} problems; they must be scored on the same problems`);
-  return bootstrapMeanCI(a.map((x, p) => x - b[p]), rng, resamples, level);
+  if (a.length !== b.length)
+    throw new KitError(`paired bootstrap: the two methods have ${a.length} and ${b.length} problems; they must be scored on the same problems`);
+  return bootstrapMeanCI(
+    a.map((x, p) => x - b[p]),
+    rng,
+    resamples,
+    level,
+  );
 }

@@ -40,7 +40,11 @@ export function removeEvalJournal(file: string): void {
 }
 
 export class EvalJournal {
-  private constructor(readonly file: string, private readonly header: string, private records: ChunkRecord[]) {}
+  private constructor(
+    readonly file: string,
+    private readonly header: string,
+    private records: ChunkRecord[],
+  ) {}
 
   /** Opens `file` for the evaluation named by `key`: its chunks are kept when its key is the same, else it starts afresh. */
   static open(file: string, key: unknown): EvalJournal {
@@ -51,7 +55,13 @@ export class EvalJournal {
     } catch {
       text = null;
     }
-    const lines = text === null ? [] : text.slice(0, text.lastIndexOf('\n') + 1).split('\n').slice(0, -1); // complete lines only
+    const lines =
+      text === null
+        ? []
+        : text
+            .slice(0, text.lastIndexOf('\n') + 1)
+            .split('\n')
+            .slice(0, -1); // complete lines only
     const records: ChunkRecord[] = [];
     if (lines[0] === header) {
       for (const l of lines.slice(1)) {

@@ -40,7 +40,8 @@ export const ABLATION_GRIDS: Record<string, AblationGrid> = {
     ],
   },
   schedule: {
-    description: 'Coordinate ascent on the same rollouts (sequential, the default), over alternating steps in blocks of 1 and 4 (θ on half the steps), joint updates, temperature-only training (LM frozen)',
+    description:
+      'Coordinate ascent on the same rollouts (sequential, the default), over alternating steps in blocks of 1 and 4 (θ on half the steps), joint updates, temperature-only training (LM frozen)',
     variants: [
       { label: 'sequential', method: 'introllm', sets: [] },
       { label: 'alternate-1', method: 'introllm', sets: ['schedule.mode="alternate"'] },
@@ -86,7 +87,10 @@ const FILE_GRIDS: Record<string, AblationGrid> = {};
  * with), resolving every variant against the study's preset, config file and --set values; afterwards ablationGrid()
  * finds it by its name.
  */
-export function loadAblationGridFile(file: string, o: { preset?: string; configFile?: string; sets?: readonly string[]; resolve?: boolean } = {}): { name: string; grid: AblationGrid } {
+export function loadAblationGridFile(
+  file: string,
+  o: { preset?: string; configFile?: string; sets?: readonly string[]; resolve?: boolean } = {},
+): { name: string; grid: AblationGrid } {
   const g = readGridFile(file, { kind: 'ablation', builtins: Object.keys(ABLATION_GRIDS), extraKeys: { default: 'string' }, ...o });
   const def = g.extra.default as string | undefined;
   if (def !== undefined && !g.variants.some((v) => v.label === def)) {
@@ -103,7 +107,9 @@ export const GRID_JSON = 'grid.json';
 /** Writes `<out>/grid.json` for a grid that is not built in (so that `introllm figures` finds it later). */
 export function writeFolderGrid(out: string, name: string, grid: AblationGrid): void {
   writeJsonAtomic(path.join(out, GRID_JSON), {
-    name, description: grid.description, variants: grid.variants.map((v) => ({ label: v.label, method: v.method, set: v.sets })),
+    name,
+    description: grid.description,
+    variants: grid.variants.map((v) => ({ label: v.label, method: v.method, set: v.sets })),
     ...(grid.default !== undefined ? { default: grid.default } : {}),
   });
 }

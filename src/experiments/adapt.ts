@@ -17,7 +17,12 @@ import type { Problem, Task } from '../tasks/types';
 export function generateText(model: Decoder, tok: Tokenizer, prompt: string, o: { tau: number; maxNewTokens: number; seed?: number }): string {
   const c = createController('fixed', { fixedTau: o.tau }, model.cfg.hiddenSize, 0);
   try {
-    const r = rollout(model, c, { prompts: [encodePrompt(tok, prompt)], maxNewTokens: o.maxNewTokens, eosId: tok.eosId ?? -1, padId: tok.padId, tau0: 1, trainStep: 0 }, new Rng(o.seed ?? 0));
+    const r = rollout(
+      model,
+      c,
+      { prompts: [encodePrompt(tok, prompt)], maxNewTokens: o.maxNewTokens, eosId: tok.eosId ?? -1, padId: tok.padId, tau0: 1, trainStep: 0 },
+      new Rng(o.seed ?? 0),
+    );
     return tok.decode(completionIds(r, 0, tok.eosId ?? -1));
   } finally {
     c.dispose();
@@ -33,11 +38,27 @@ export interface SweepRow {
 }
 
 /** Avg@k of a fixed temperature at each τ of `taus`, on the same problems and sampling seed. */
-export function fixedTauSweep(model: Decoder, tok: Tokenizer, task: Task, problems: Problem[], taus: number[], o: { k: number; maxNewTokens: number; batchRows?: number }, rng: Rng): SweepRow[] {
+export function fixedTauSweep(
+  model: Decoder,
+  tok: Tokenizer,
+  task: Task,
+  problems: Problem[],
+  taus: number[],
+  o: { k: number; maxNewTokens: number; batchRows?: number },
+  rng: Rng,
+): SweepRow[] {
   return taus.map((tau) => {
     const c = createController('fixed', { fixedTau: tau }, model.cfg.hiddenSize, 0);
     try {
-      const r = evaluate(model, tok, c, problems, task, { k: o.k, maxNewTokens: o.maxNewTokens, tau0: 1, batchRows: o.batchRows ?? 64 }, rng.fork(`tau:${tau}`));
+      const r = evaluate(
+        model,
+        tok,
+        c,
+        problems,
+        task,
+        { k: o.k, maxNewTokens: o.maxNewTokens, tau0: 1, batchRows: o.batchRows ?? 64 },
+        rng.fork(`tau:${tau}`),
+      );
       return { tau, avg: r.report.avg, meanLength: r.meanLength };
     } finally {
       c.dispose();
@@ -70,10 +91,23 @@ export interface StoriesRunOptions {
  */
 export function storiesRunConfig(o: StoriesRunOptions): ExperimentConfig {
   const maxNewTokens = o.maxNewTokens ?? 128;
-  return resolveConfig({ preset: 'tiny', overrides: [{ source: 'storiesRunConfig', value: {
-    seed: o.seed ?? 0, model: { dir: o.modelDir }, task: { name: 'stories' }, controller: { name: 'introllm' },
-    schedule: { mode: 'temperature-only' }, rollout: { promptsPerStep: o.promptsPerStep, groupSize: o.groupSize, maxNewTokens },
-    optim: { lrTemp: o.lrTemp ?? 3e-3 }, train: { steps: o.steps, checkpointEvery: o.steps },
-    eval: { problems: o.evalProblems, k: o.k, maxNewTokens },
-  } }] });
+  return resolveConfig({
+    preset: 'tiny',
+    overrides: [
+      {
+        source: 'storiesRunConfig',
+        value: {
+          seed: o.seed ?? 0,
+          model: { dir: o.modelDir },
+          task: { name: 'stories' },
+          controller: { name: 'introllm' },
+          schedule: { mode: 'temperature-only' },
+          rollout: { promptsPerStep: o.promptsPerStep, groupSize: o.groupSize, maxNewTokens },
+          optim: { lrTemp: o.lrTemp ?? 3e-3 },
+          train: { steps: o.steps, checkpointEvery: o.steps },
+          eval: { problems: o.evalProblems, k: o.k, maxNewTokens },
+        },
+      },
+    ],
+  });
 }

@@ -36,7 +36,11 @@ export function modelFacts(dir: string): { params: number | null; sft: boolean }
  * The figure context of runs made with `cfg` over `seeds`; `measured` (problems per seed and samples per problem read
  * off an evaluation) wins over the config's eval section.
  */
-export function figureContextOf(cfg: ContextConfig | null | undefined, seeds: readonly number[], measured: { problems?: number; k?: number } = {}): FigureContext {
+export function figureContextOf(
+  cfg: ContextConfig | null | undefined,
+  seeds: readonly number[],
+  measured: { problems?: number; k?: number } = {},
+): FigureContext {
   const dir = cfg?.model?.dir;
   const facts = dir ? modelFacts(dir) : { params: null, sft: false };
   return {

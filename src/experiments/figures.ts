@@ -10,8 +10,29 @@ import { EvalResult } from '../eval/evaluate';
 import { writeFileAtomic } from '../io/atomic';
 import { resolveControllerConfig } from '../policy/config';
 import {
-  ablationFigure, AblationTable, accuracyFigure, benchmarkAccuracyFigure, constantTau, Figure, FigureContext, galleryHtml, passAtKCurveFigure, pickTraces, renderPng, RunMetrics, Summary,
-  tauByClass, tauByClassFigure, tauEntropyCorrelation, tauEntropyFigure, tauSweepFigure, tauTraceFigure, testbedLabel, tokensToHtml, trainingCurvesFigure, writeFigureHtml,
+  ablationFigure,
+  AblationTable,
+  accuracyFigure,
+  benchmarkAccuracyFigure,
+  constantTau,
+  Figure,
+  FigureContext,
+  galleryHtml,
+  passAtKCurveFigure,
+  pickTraces,
+  renderPng,
+  RunMetrics,
+  Summary,
+  tauByClass,
+  tauByClassFigure,
+  tauEntropyCorrelation,
+  tauEntropyFigure,
+  tauSweepFigure,
+  tauTraceFigure,
+  testbedLabel,
+  tokensToHtml,
+  trainingCurvesFigure,
+  writeFigureHtml,
 } from '../plots';
 import { ClassConsistency, classConsistencyBySeed } from '../plots/seed-consistency';
 import { classifyTokens, TOKEN_CLASSES, TokenClass } from '../plots/token-class';
@@ -78,7 +99,11 @@ export function traceMethodOf(traces: readonly { method: string; traces: readonl
  * The τ-coloured completions of one learned policy: `count` of the traces its first evaluated seed kept (half correct,
  * half wrong where there are both), coloured on the head's τ range. Null when no method's τ varies.
  */
-export function tauTraceFigureOf(runs: readonly { method: string; seed: number; traces: readonly TokenTrace[]; range: [number, number] | null }[], context: FigureContext, count = 4): Figure | null {
+export function tauTraceFigureOf(
+  runs: readonly { method: string; seed: number; traces: readonly TokenTrace[]; range: [number, number] | null }[],
+  context: FigureContext,
+  count = 4,
+): Figure | null {
   const method = traceMethodOf(runs.map((r) => ({ method: r.method, traces: r.traces })));
   const run = runs.find((r) => r.method === method && r.traces.length > 0);
   if (!run) return null;
@@ -86,17 +111,25 @@ export function tauTraceFigureOf(runs: readonly { method: string; seed: number; 
   const right = picked.filter((t) => t.correct).length;
   const range = run.range ?? undefined;
   return tauTraceFigure(picked, {
-    tauRange: range, maxColumns: 48,
+    tauRange: range,
+    maxColumns: 48,
     title: `${run.method} after RL: each generated token coloured by its temperature τ_t`,
     subtitle: [
-      [testbedLabel(context), `seed ${run.seed}: ${picked.length} of the ${run.traces.length} completions kept as traces (${right} correct, ${picked.length - right} wrong)`].filter(Boolean).join(' · '),
+      [
+        testbedLabel(context),
+        `seed ${run.seed}: ${picked.length} of the ${run.traces.length} completions kept as traces (${right} correct, ${picked.length - right} wrong)`,
+      ]
+        .filter(Boolean)
+        .join(' · '),
       `colour: τ on ${range ? `the head's range [${range[0]}, ${range[1]}]` : 'the range of these tokens'} (blue low, red high); bold: the gate fired (τ resampled); ↵ line break, · space`,
     ],
   });
 }
 
 /** Builds every figure, writes them, and returns the interpretability numbers per method (for summary.json). */
-export async function writeReproductionFigures(x: FigureInputs): Promise<{ files: string[]; pngSkipped: string | null; interpretability: Record<string, Interpretability> }> {
+export async function writeReproductionFigures(
+  x: FigureInputs,
+): Promise<{ files: string[]; pngSkipped: string | null; interpretability: Record<string, Interpretability> }> {
   const runs: RunMetrics[] = [];
   const traces: { method: string; traces: Traces }[] = [];
   const firstTraces: { method: string; seed: number; traces: Traces; range: [number, number] | null }[] = [];
@@ -128,18 +161,29 @@ export async function writeReproductionFigures(x: FigureInputs): Promise<{ files
   const { problems: _p, k: _k, ...trainContext } = context;
   const trace = tauTraceFigureOf(firstTraces, context);
   const figs: { name: string; title: string; fig: Figure }[] = [
-    { name: 'training-reward', title: 'Training reward per step (mean over seeds, band: min–max)', fig: trainingCurvesFigure(runs, { metrics: 'train/reward_mean', smoothing: 0.8, context: trainContext }) },
-    { name: 'training-tau-gate', title: 'Mean τ and gate rate over training', fig: trainingCurvesFigure(runs, { metrics: ['policy/tau_mean', 'policy/gate_rate'], smoothing: 0.8, context: trainContext }) },
+    {
+      name: 'training-reward',
+      title: 'Training reward per step (mean over seeds, band: min–max)',
+      fig: trainingCurvesFigure(runs, { metrics: 'train/reward_mean', smoothing: 0.8, context: trainContext }),
+    },
+    {
+      name: 'training-tau-gate',
+      title: 'Mean τ and gate rate over training',
+      fig: trainingCurvesFigure(runs, { metrics: ['policy/tau_mean', 'policy/gate_rate'], smoothing: 0.8, context: trainContext }),
+    },
     { name: 'accuracy', title: 'Held-out accuracy and Pass@k with 95% CIs', fig: accuracyFigure(x.summary, { context }) },
     { name: 'pass-at-k', title: 'Pass@k', fig: passAtKCurveFigure(x.summary, { context }) },
     ...perBenchmark(x.summary, context),
     { name: 'tau-entropy', title: 'τ_t against the token entropy H_t (evaluation samples)', fig: tauEntropyFigure(traces, { context, correlations, seed: 0 }) },
     { name: 'tau-by-class', title: 'τ by token class', fig: tauByClassFigure(traces, { context, seed: 0 }) },
-    ...(trace ? [{ name: 'tau-trace', title: 'A learned policy\'s completions coloured by τ', fig: trace }] : []),
+    ...(trace ? [{ name: 'tau-trace', title: "A learned policy's completions coloured by τ", fig: trace }] : []),
   ];
   const dir = path.join(x.out, 'figures');
   fs.mkdirSync(dir, { recursive: true });
-  const samples = traces.filter((t) => t.traces.length).slice(0, 3).map((t) => ({ title: `A ${t.method} sample coloured by τ`, html: tokensToHtml(t.traces[0], { caption: true }) }));
+  const samples = traces
+    .filter((t) => t.traces.length)
+    .slice(0, 3)
+    .map((t) => ({ title: `A ${t.method} sample coloured by τ`, html: tokensToHtml(t.traces[0], { caption: true }) }));
   const page = path.join(dir, 'index.html');
   writeFileAtomic(page, galleryHtml(figs, x.title, samples, page));
   const png = await renderPng(figs.map((f) => ({ file: path.join(dir, `${f.name}.png`), fig: f.fig })));
@@ -165,7 +209,10 @@ export async function writeSweepFigure(dir: string): Promise<{ files: string[]; 
   const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')) as Summary & { seeds?: number[] };
   const methods = Object.keys(summary.methods);
   const seeds = summary.seeds ?? summary.methods[methods[0]]?.seeds ?? [];
-  const first = methods.length && seeds.length ? readEvalFile(evalFileOf(dir, methods[0], seeds[0])) as (EvalResult & { config?: Parameters<typeof figureContextOf>[0] }) | null : null;
+  const first =
+    methods.length && seeds.length
+      ? (readEvalFile(evalFileOf(dir, methods[0], seeds[0])) as (EvalResult & { config?: Parameters<typeof figureContextOf>[0] }) | null)
+      : null;
   const context = figureContextOf(first?.config ?? null, seeds, first ? { problems: first.problems?.length, k: first.report?.k } : {});
   const fig = tauSweepFigure(summary, { context });
   const out = path.join(dir, 'figures');
@@ -192,7 +239,12 @@ export function folderContext(runDir: (label: string, seed: number) => string, l
  * grid's current default, else the one variant run without any --set of its own (the preset's configuration as it was
  * then); null when none of these is among `labels`.
  */
-export function folderDefaultVariant(labels: readonly string[], recorded: string | undefined, gridDefault: string, variants: readonly { label: string; sets: readonly string[] }[] = []): string | null {
+export function folderDefaultVariant(
+  labels: readonly string[],
+  recorded: string | undefined,
+  gridDefault: string,
+  variants: readonly { label: string; sets: readonly string[] }[] = [],
+): string | null {
   if (recorded !== undefined && labels.includes(recorded)) return recorded;
   if (labels.includes(gridDefault)) return gridDefault;
   const plain = variants.filter((v) => v.sets.length === 0 && labels.includes(v.label));
@@ -200,7 +252,11 @@ export function folderDefaultVariant(labels: readonly string[], recorded: string
 }
 
 /** figures/ablation.{html,png} of an ablation folder from its table (with `vs_default` where it has a default). */
-export async function writeAblationFigure(out: string, table: AblationTable & { description?: string }, options: { context?: FigureContext; beforeRlDelta?: number | null; pageTitle: string }): Promise<{ files: string[]; pngSkipped: string | null }> {
+export async function writeAblationFigure(
+  out: string,
+  table: AblationTable & { description?: string },
+  options: { context?: FigureContext; beforeRlDelta?: number | null; pageTitle: string },
+): Promise<{ files: string[]; pngSkipped: string | null }> {
   const fig = ablationFigure(table, { context: options.context, beforeRlDelta: options.beforeRlDelta });
   const page = path.join(out, 'figures', 'ablation.html');
   writeFileAtomic(page, galleryHtml([{ title: table.description ?? table.grid, fig }], options.pageTitle, [], page));

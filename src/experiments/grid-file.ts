@@ -77,7 +77,8 @@ export function readGridFile(file: string, o: GridFileOptions): GridFile {
     const v = top[k];
     if (v === undefined) continue;
     const ok = type === 'string[]' ? Array.isArray(v) && v.every((x) => typeof x === 'string') : typeof v === type;
-    if (!ok) throw new KitError(`${at([k])}: '${k}' must be ${type === 'string[]' ? 'a list of strings' : `a ${type}`}, got ${typeName(v)} ${JSON.stringify(v)}`);
+    if (!ok)
+      throw new KitError(`${at([k])}: '${k}' must be ${type === 'string[]' ? 'a list of strings' : `a ${type}`}, got ${typeName(v)} ${JSON.stringify(v)}`);
     extra[k] = v;
   }
 
@@ -87,7 +88,9 @@ export function readGridFile(file: string, o: GridFileOptions): GridFile {
     if (!isObject(raw)) throw new KitError(`${vAt()}: variant ${i + 1} must be a mapping with label, method and set, got ${typeName(raw)}`);
     const { label, method = 'introllm', set = [] } = raw;
     if (typeof label !== 'string' || !NAME.test(label)) {
-      throw new KitError(`${vAt('label')}: variant ${i + 1}: 'label' must be a folder name (letters, digits, '.', '_', '-'), got ${JSON.stringify(label ?? null)}`);
+      throw new KitError(
+        `${vAt('label')}: variant ${i + 1}: 'label' must be a folder name (letters, digits, '.', '_', '-'), got ${JSON.stringify(label ?? null)}`,
+      );
     }
     const who = `variant '${label}'`;
     for (const k of Object.keys(raw)) {
@@ -119,8 +122,14 @@ export function readGridFile(file: string, o: GridFileOptions): GridFile {
     out.forEach((v, i) => {
       try {
         resolveConfig({
-          preset: o.preset, configFile: o.configFile,
-          overrides: [{ source: `method ${v.method}`, kind: 'method', value: methodOverride(v.method) }, ...setOverrides(o.sets ?? []), ...setOverrides(v.sets), ...(o.after ?? [])],
+          preset: o.preset,
+          configFile: o.configFile,
+          overrides: [
+            { source: `method ${v.method}`, kind: 'method', value: methodOverride(v.method) },
+            ...setOverrides(o.sets ?? []),
+            ...setOverrides(v.sets),
+            ...(o.after ?? []),
+          ],
         });
       } catch (e) {
         if (!(e instanceof KitError)) throw e;

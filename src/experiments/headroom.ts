@@ -128,14 +128,16 @@ export function planHeadroom(o: HeadroomOptions): HeadroomMethod[] {
   if (dup !== undefined) throw new KitError(`--taus names ${dup} twice`);
   checkNames('baselines', o.baselines, BASELINES);
   checkNames('probes', o.probes, Object.keys(PROBES));
-  const cfgOf = (method: string) => resolveConfig({
-    preset: o.preset, configFile: o.configFile,
-    overrides: [
-      { source: `method ${method}`, kind: 'method', value: methodOverride(method) },
-      ...setOverrides(o.sets),
-      { source: '--problems/--k/--seed', value: { seed: o.seed, eval: { problems: o.problems, k: o.k } } },
-    ],
-  });
+  const cfgOf = (method: string) =>
+    resolveConfig({
+      preset: o.preset,
+      configFile: o.configFile,
+      overrides: [
+        { source: `method ${method}`, kind: 'method', value: methodOverride(method) },
+        ...setOverrides(o.sets),
+        { source: '--problems/--k/--seed', value: { seed: o.seed, eval: { problems: o.problems, k: o.k } } },
+      ],
+    });
   return [
     ...o.taus.map((t) => ({ method: `fixed-${tauKey(t)}`, kind: 'fixed' as const, key: tauKey(t), cfg: cfgOf(`fixed-${tauKey(t)}`), rule: null })),
     ...o.baselines.map((b) => ({ method: b, kind: 'baseline' as const, key: b, cfg: cfgOf(b), rule: null })),
@@ -167,14 +169,22 @@ export function readEval(file: string, m: HeadroomMethod): HeadroomEval | null {
   try {
     const text = readResultText(file);
     if (text === null) return null;
-    const [first, ...rest] = text.trim().split('\n').map((l) => JSON.parse(l));
+    const [first, ...rest] = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // Kept when it was made the same way: same method, rule and every config key an evaluation reads (the training-only
     // sections, e.g. a learning rate chosen after the study, do not invalidate it).
     const want = evaluationView(header(m));
     if (JSON.stringify(evaluationView(Object.fromEntries(Object.keys(want).map((k) => [k, first[k]])))) !== JSON.stringify(want)) return null;
     if (rest.length !== m.cfg.eval.problems || rest.some((p) => !Array.isArray(p.correct) || p.correct.length !== m.cfg.eval.k)) return null;
     return {
-      method: m.method, kind: m.kind, key: m.key, tauMean: first.tau_mean, lengthMean: first.length_mean, wallS: first.wall_s,
+      method: m.method,
+      kind: m.kind,
+      key: m.key,
+      tauMean: first.tau_mean,
+      lengthMean: first.length_mean,
+      wallS: first.wall_s,
       problems: rest.map((p) => ({ id: p.id, correct: p.correct.map((c: number) => c === 1) })),
     };
   } catch {
@@ -189,12 +199,18 @@ const accuracyOf = (e: HeadroomEval) => e.problems.map((p) => p.correct.filter(B
  * the first in grid order on a tie), and every method's paired-bootstrap difference to it. `resamples` bootstrap draws,
  * each method from its own stream of `rng`, so a number does not depend on which other methods ran.
  */
-export function summariseHeadroom(evals: HeadroomEval[], meta: Omit<HeadroomSummary, 'best_fixed' | 'fixed' | 'baselines' | 'probes' | 'headroom' | 'metric'>, rng: Rng, resamples = 2000): HeadroomSummary {
+export function summariseHeadroom(
+  evals: HeadroomEval[],
+  meta: Omit<HeadroomSummary, 'best_fixed' | 'fixed' | 'baselines' | 'probes' | 'headroom' | 'metric'>,
+  rng: Rng,
+  resamples = 2000,
+): HeadroomSummary {
   const fixed = evals.filter((e) => e.kind === 'fixed');
   if (fixed.length === 0) throw new KitError('headroom summary: no fixed-τ evaluation to compare with');
   const ids = evals[0].problems.map((p) => p.id).join('|');
   for (const e of evals) {
-    if (e.problems.map((p) => p.id).join('|') !== ids) throw new KitError(`headroom summary: ${e.method} was evaluated on other problems than ${evals[0].method}; paired differences need the same problems`);
+    if (e.problems.map((p) => p.id).join('|') !== ids)
+      throw new KitError(`headroom summary: ${e.method} was evaluated on other problems than ${evals[0].method}; paired differences need the same problems`);
   }
   const acc = new Map(evals.map((e) => [e.method, accuracyOf(e)]));
   let best = fixed[0];
@@ -205,11 +221,17 @@ export function summariseHeadroom(evals: HeadroomEval[], meta: Omit<HeadroomSumm
     const ci = bootstrapMeanCI(a, rng.fork(`accuracy:${e.method}`), resamples);
     const d = e === best ? null : pairedDiffCI(a, bestAcc, rng.fork(`diff:${e.method}`), resamples);
     return {
-      accuracy: ci.value, ci95: [ci.lo, ci.hi], tau_mean: e.tauMean, length_mean: e.lengthMean,
-      diff_vs_best_fixed: d && { diff: d.value, ci95: [d.lo, d.hi] }, beats_best_fixed: d !== null && d.lo > 0,
+      accuracy: ci.value,
+      ci95: [ci.lo, ci.hi],
+      tau_mean: e.tauMean,
+      length_mean: e.lengthMean,
+      diff_vs_best_fixed: d && { diff: d.value, ci95: [d.lo, d.hi] },
+      beats_best_fixed: d !== null && d.lo > 0,
     };
   };
-  const probes = Object.fromEntries(evals.filter((e) => e.kind === 'probe').map((e) => [e.key, { description: PROBES[e.key]?.description ?? '', rule: PROBES[e.key], ...compare(e) }]));
+  const probes = Object.fromEntries(
+    evals.filter((e) => e.kind === 'probe').map((e) => [e.key, { description: PROBES[e.key]?.description ?? '', rule: PROBES[e.key], ...compare(e) }]),
+  );
   const beating = Object.keys(probes).filter((p) => probes[p].beats_best_fixed);
   const ranked = Object.keys(probes).sort((x, y) => probes[y].diff_vs_best_fixed!.diff - probes[x].diff_vs_best_fixed!.diff);
   return {
@@ -219,7 +241,11 @@ export function summariseHeadroom(evals: HeadroomEval[], meta: Omit<HeadroomSumm
     fixed: Object.fromEntries(fixed.map((e) => [e.key, compare(e)])),
     baselines: Object.fromEntries(evals.filter((e) => e.kind === 'baseline').map((e) => [e.key, compare(e)])),
     probes,
-    headroom: { probes_beating_best_fixed: beating, best_probe: ranked[0] ?? null, best_probe_diff: ranked.length ? probes[ranked[0]].diff_vs_best_fixed!.diff : null },
+    headroom: {
+      probes_beating_best_fixed: beating,
+      best_probe: ranked[0] ?? null,
+      best_probe_diff: ranked.length ? probes[ranked[0]].diff_vs_best_fixed!.diff : null,
+    },
   };
 }
 
@@ -235,7 +261,10 @@ export function headroomTable(s: HeadroomSummary): string {
     `| method | kind | accuracy (Avg@${s.k}) % | 95% CI | Δ vs fixed τ ${s.best_fixed} (points) | 95% CI (paired) | beats it | mean τ |`,
     '| --- | --- | ---: | --- | ---: | --- | --- | ---: |',
   ];
-  const row = (name: string, kind: string, r: Compared) => rows.push(`| ${name} | ${kind} | ${pct(r.accuracy)} | ${ci(r.ci95)} | ${r.diff_vs_best_fixed ? signed(r.diff_vs_best_fixed.diff) : 'best'} | ${r.diff_vs_best_fixed ? ci(r.diff_vs_best_fixed.ci95) : ''} | ${r.beats_best_fixed ? 'yes' : 'no'} | ${r.tau_mean.toFixed(3)} |`);
+  const row = (name: string, kind: string, r: Compared) =>
+    rows.push(
+      `| ${name} | ${kind} | ${pct(r.accuracy)} | ${ci(r.ci95)} | ${r.diff_vs_best_fixed ? signed(r.diff_vs_best_fixed.diff) : 'best'} | ${r.diff_vs_best_fixed ? ci(r.diff_vs_best_fixed.ci95) : ''} | ${r.beats_best_fixed ? 'yes' : 'no'} | ${r.tau_mean.toFixed(3)} |`,
+    );
   for (const [k, r] of Object.entries(s.fixed)) row(`fixed-${k}`, 'fixed', r);
   for (const [k, r] of Object.entries(s.baselines)) row(k, 'baseline', r);
   for (const [k, r] of Object.entries(s.probes)) row(`probe-${k}`, 'probe', r);
@@ -271,7 +300,10 @@ export async function runHeadroom(o: HeadroomOptions): Promise<HeadroomSummary> 
       }
       const t = performance.now();
       // Finished chunks go to <method>.partial.jsonl: a method killed part-way resumes there.
-      const io = { journal: evalJournalFileOf(file), onProgress: (done: number, total: number) => board.report(m.method, { phase: 'eval', done, total, unit: 'problems' }) };
+      const io = {
+        journal: evalJournalFileOf(file),
+        onProgress: (done: number, total: number) => board.report(m.method, { phase: 'eval', done, total, unit: 'problems' }),
+      };
       board.start(m.method, m.method);
       let ev: EvalResult;
       if (m.rule) {
@@ -289,17 +321,30 @@ export async function runHeadroom(o: HeadroomOptions): Promise<HeadroomSummary> 
       const wallS = (performance.now() - t) / 1000;
       writeFileAtomic(file, evalLines(m, ev, wallS));
       removeEvalJournal(io.journal);
-      board.log(`headroom [${i + 1}/${plan.length}] ${m.method}: Avg@${m.cfg.eval.k} ${pct(ev.report.avg.value)}% in ${wallS.toFixed(1)} s · ${board.overall()}`);
+      board.log(
+        `headroom [${i + 1}/${plan.length}] ${m.method}: Avg@${m.cfg.eval.k} ${pct(ev.report.avg.value)}% in ${wallS.toFixed(1)} s · ${board.overall()}`,
+      );
       evals.push({ method: m.method, kind: m.kind, key: m.key, problems: ev.problems, tauMean: ev.tauMean, lengthMean: ev.meanLength, wallS });
     }
   } finally {
     board.close();
     model.dispose();
   }
-  const summary = summariseHeadroom(evals, {
-    preset: o.preset, ...(o.configFile !== undefined ? { config_file: o.configFile } : {}), model: base.model.dir, split: 'validation', problems: base.eval.problems, k: base.eval.k, seed: o.seed,
-    max_new_tokens: base.eval.maxNewTokens, wall_s: evals.reduce((s, e) => s + e.wallS, 0),
-  }, new Rng(o.seed).fork('headroom-bootstrap'));
+  const summary = summariseHeadroom(
+    evals,
+    {
+      preset: o.preset,
+      ...(o.configFile !== undefined ? { config_file: o.configFile } : {}),
+      model: base.model.dir,
+      split: 'validation',
+      problems: base.eval.problems,
+      k: base.eval.k,
+      seed: o.seed,
+      max_new_tokens: base.eval.maxNewTokens,
+      wall_s: evals.reduce((s, e) => s + e.wallS, 0),
+    },
+    new Rng(o.seed).fork('headroom-bootstrap'),
+  );
   writeJsonAtomic(path.join(o.out, 'summary.json'), summary);
   writeFileAtomic(path.join(o.out, 'table.md'), headroomTable(summary));
   const figs = await writeFigures(path.join(o.out, 'figures'), [{ name: 'headroom', title: 'Headroom before RL', fig: headroomFigure(summary) }], o.png);

@@ -84,7 +84,8 @@ type Estimate = { value: number; ci95: [number, number] };
 /** Every evaluation's config: the preset, the config file, the method, the study's sets, the validation split and its size. */
 function studyConfig(o: InstrumentsOptions, method: string, seed: number, extra: string[] = []): ExperimentConfig {
   return resolveConfig({
-    preset: o.preset, configFile: o.configFile,
+    preset: o.preset,
+    configFile: o.configFile,
     overrides: [
       { source: `method ${method}`, kind: 'method', value: methodOverride(method) },
       ...setOverrides([...o.sets, ...extra]),
@@ -132,7 +133,12 @@ function diff(a: SeedEval[], b: SeedEval[], key: string): { diff: number; ci95: 
 }
 
 /** The fixed τ of the study's grid inside the head's range, and the in-range probes, evaluated on `model`. */
-async function references(c: Ctx, model: Decoder, prefix: string, seeds: number[]): Promise<{ fixed: Record<string, SeedEval[]>; probes: Record<string, SeedEval[]>; best: string }> {
+async function references(
+  c: Ctx,
+  model: Decoder,
+  prefix: string,
+  seeds: number[],
+): Promise<{ fixed: Record<string, SeedEval[]>; probes: Record<string, SeedEval[]>; best: string }> {
   const { tauMin, tauMax } = controllerOptions(c.cfgOf('introllm', 0));
   // The fixed τ around the base model's best (1.0 on validation and test: results/headroom/tiny, results/tau-sweep/tiny).
   const taus = [0.8, 1.0, 1.2].filter((t) => t >= tauMin && t <= tauMax);
@@ -153,8 +159,15 @@ async function references(c: Ctx, model: Decoder, prefix: string, seeds: number[
   return { fixed, probes, best };
 }
 
-function table(rows: Record<string, SeedEval[]>, best: SeedEval[], bestName: string, key: string): Record<string, Estimate & { diff_vs_best_fixed: { diff: number; ci95: [number, number] } | null }> {
-  return Object.fromEntries(Object.entries(rows).map(([m, e]) => [m, { ...estimate(e), diff_vs_best_fixed: m === bestName ? null : diff(e, best, `${key}:${m}`) }]));
+function table(
+  rows: Record<string, SeedEval[]>,
+  best: SeedEval[],
+  bestName: string,
+  key: string,
+): Record<string, Estimate & { diff_vs_best_fixed: { diff: number; ci95: [number, number] } | null }> {
+  return Object.fromEntries(
+    Object.entries(rows).map(([m, e]) => [m, { ...estimate(e), diff_vs_best_fixed: m === bestName ? null : diff(e, best, `${key}:${m}`) }]),
+  );
 }
 
 /** A frozen copy of the preset's base model (θ), or of a trained run's θ (and its head) when `runDir` is given. */
@@ -164,7 +177,9 @@ async function modelOf(cfg: ExperimentConfig, runDir?: string, head?: Temperatur
     const st = await loadCheckpoint(runDir, { variables: { theta: model.variables(), ...(head ? { phi: head.variables() } : {}) }, optimizers: [] });
     if (!st) {
       model.dispose();
-      throw new KitError(`${runDir}: no checkpoint (ckpt/) to read the trained θ from; these instruments need a reproduction made on this machine (checkpoints are not committed): run \`introllm reproduce\` first, or pass --trained DIR`);
+      throw new KitError(
+        `${runDir}: no checkpoint (ckpt/) to read the trained θ from; these instruments need a reproduction made on this machine (checkpoints are not committed): run \`introllm reproduce\` first, or pass --trained DIR`,
+      );
     }
   }
   return model;
@@ -193,7 +208,8 @@ async function temperatureOnly(c: Ctx): Promise<Record<string, unknown>> {
           await trainRun(run);
           run.cfg = cfg;
         }
-        if (!readEvalFile(halfFile) && run.step === half) await cachedEval(c, 'temperature-only-half', s, () => evaluatePolicy(run.model, c.tok, run.controller, c.task, cfg, run.step, 'validation'));
+        if (!readEvalFile(halfFile) && run.step === half)
+          await cachedEval(c, 'temperature-only-half', s, () => evaluatePolicy(run.model, c.tok, run.controller, c.task, cfg, run.step, 'validation'));
         await trainRun(run);
         await cachedEval(c, 'temperature-only', s, () => evaluatePolicy(run.model, c.tok, run.controller, c.task, cfg, run.step, 'validation'));
       } finally {
@@ -223,12 +239,30 @@ async function temperatureOnly(c: Ctx): Promise<Record<string, unknown>> {
  * sample each) are the targets, and the head's log π_φ(gate open, z = the probe's τ) is maximised with Adam over the
  * tokens (the base model's h_t, frozen). Returns the fitted head and the mean |τ_head_mean − τ_probe| on those tokens.
  */
-function cloneProbe(c: Ctx, model: Decoder, cfg: ExperimentConfig, probe: string, rows: number, steps: number): { head: TemperatureController; fitError: number } {
+function cloneProbe(
+  c: Ctx,
+  model: Decoder,
+  cfg: ExperimentConfig,
+  probe: string,
+  rows: number,
+  steps: number,
+): { head: TemperatureController; fitError: number } {
   const co = controllerOptions(cfg);
   const problems = c.task.generate(new Rng(cfg.seed).fork('bc-problems'), 'train', rows, cfg.task.difficulty);
   const p = createProbe(probe, (id) => c.tok.decode([id], { keepSpecial: true }));
-  const r = rollout(tapDecoder(model, p), p, { prompts: problems.map((pr) => problemPromptIds(c.tok, pr, c.task)), maxNewTokens: cfg.rollout.maxNewTokens,
-    eosId: c.tok.eosId!, padId: c.tok.padId, tau0: co.tau0, trainStep: 0 }, new Rng(cfg.seed).fork('bc-rollout'));
+  const r = rollout(
+    tapDecoder(model, p),
+    p,
+    {
+      prompts: problems.map((pr) => problemPromptIds(c.tok, pr, c.task)),
+      maxNewTokens: cfg.rollout.maxNewTokens,
+      eosId: c.tok.eosId!,
+      padId: c.tok.padId,
+      tau0: co.tau0,
+      trainStep: 0,
+    },
+    new Rng(cfg.seed).fork('bc-rollout'),
+  );
   const head = controllerFor(cfg, model.cfg.hiddenSize);
   const Tfull = r.tau.length / r.batch;
   const idx: number[] = [];
@@ -278,7 +312,7 @@ async function behaviourCloning(c: Ctx): Promise<Record<string, unknown>> {
     const best = refs.fixed[refs.best];
     // The in-range probe with the highest validation accuracy.
     const probes = Object.keys(refs.probes);
-    if (probes.length === 0) throw new KitError('behaviour cloning: no probe lies inside the head\'s τ range');
+    if (probes.length === 0) throw new KitError("behaviour cloning: no probe lies inside the head's τ range");
     let probe = probes[0];
     for (const p of probes) if (estimate(refs.probes[p]).value > estimate(refs.probes[probe]).value) probe = p;
     const out: Record<'mean' | 'sample', SeedEval[]> = { mean: [], sample: [] };
@@ -305,18 +339,29 @@ async function behaviourCloning(c: Ctx): Promise<Record<string, unknown>> {
           head.dispose();
         }
       } else {
-        for (const a of ['mean', 'sample'] as const) out[a].push({ seed: s, eval: readEvalFile(path.join(c.o.out, 'evals', `bc-${probe}-${a}`, `seed-${s}.json`))! });
+        for (const a of ['mean', 'sample'] as const)
+          out[a].push({ seed: s, eval: readEvalFile(path.join(c.o.out, 'evals', `bc-${probe}-${a}`, `seed-${s}.json`))! });
       }
       const fitText = readResultText(fitFile); // plain, or packed by `introllm pack`
       if (fitText === null) throw new KitError(`${fitFile}: missing (the cloned head's fit record); delete evals/bc-${probe}-* to clone it again`);
       fit.push((JSON.parse(fitText) as { fit_error_tau: number }).fit_error_tau);
     }
     return {
-      probe, rule: PROBES[probe],
-      probe_accuracy: estimate(refs.probes[probe]), probe_diff_vs_best_fixed: diff(refs.probes[probe], best, 'bc:probe'),
+      probe,
+      rule: PROBES[probe],
+      probe_accuracy: estimate(refs.probes[probe]),
+      probe_diff_vs_best_fixed: diff(refs.probes[probe], best, 'bc:probe'),
       best_fixed: refs.best,
-      deterministic: { ...estimate(out.mean), diff_vs_best_fixed: diff(out.mean, best, 'bc:mean'), diff_vs_probe: diff(out.mean, refs.probes[probe], 'bc:mean-probe') },
-      sampled: { ...estimate(out.sample), diff_vs_best_fixed: diff(out.sample, best, 'bc:sample'), diff_vs_probe: diff(out.sample, refs.probes[probe], 'bc:sample-probe') },
+      deterministic: {
+        ...estimate(out.mean),
+        diff_vs_best_fixed: diff(out.mean, best, 'bc:mean'),
+        diff_vs_probe: diff(out.mean, refs.probes[probe], 'bc:mean-probe'),
+      },
+      sampled: {
+        ...estimate(out.sample),
+        diff_vs_best_fixed: diff(out.sample, best, 'bc:sample'),
+        diff_vs_probe: diff(out.sample, refs.probes[probe], 'bc:sample-probe'),
+      },
       diff_vs_best_fixed: diff(out.sample, best, 'bc:headline'),
       fit_error_tau: fit,
     };
@@ -335,7 +380,11 @@ async function headroomAfterRl(c: Ctx): Promise<Record<string, unknown>> {
     try {
       const refs = await references(c, model, `rl-${m}/`, [0]);
       const best = refs.fixed[refs.best];
-      out[m] = { best_fixed: refs.best, fixed: table(refs.fixed, best, refs.best, `rl-${m}-fixed`), probes_in_range: table(refs.probes, best, '', `rl-${m}-probe`) };
+      out[m] = {
+        best_fixed: refs.best,
+        fixed: table(refs.fixed, best, refs.best, `rl-${m}-fixed`),
+        probes_in_range: table(refs.probes, best, '', `rl-${m}-probe`),
+      };
     } finally {
       model.dispose();
     }
@@ -345,34 +394,49 @@ async function headroomAfterRl(c: Ctx): Promise<Record<string, unknown>> {
 
 async function thetaAtFixedTau(c: Ctx): Promise<Record<string, unknown>> {
   const rows: Record<string, SeedEval[]> = { 'fixed-0.6': [], 'fixed-1.0': [], 'head-mean': [], 'head-sample': [] };
-  const plan: [string, string, 'mean' | 'sample' | null][] = [['fixed-0.6', 'fixed-0.6', null], ['fixed-1.0', 'fixed-1.0', null], ['head-mean', 'introllm', 'mean'], ['head-sample', 'introllm', 'sample']];
+  const plan: [string, string, 'mean' | 'sample' | null][] = [
+    ['fixed-0.6', 'fixed-0.6', null],
+    ['fixed-1.0', 'fixed-1.0', null],
+    ['head-mean', 'introllm', 'mean'],
+    ['head-sample', 'introllm', 'sample'],
+  ];
   for (const s of c.o.seeds) {
     const dir = runDirOf(c.o.trained, 'introllm', s);
     const runCfg = readRunConfig(dir);
     if (!runCfg) throw new KitError(`${dir}: no IntroLLM run in --trained ${c.o.trained}`);
     for (const [label, method, action] of plan) {
-      rows[label].push(await cachedEval(c, `introllm-theta/${label}`, s, async () => {
-        const cfg = c.cfgOf(method, s);
-        // The run's own head (its config, with the evaluation's action), loaded with θ from the run's checkpoint.
-        const head = action ? controllerFor({ ...runCfg, controller: { ...runCfg.controller, evalAction: action } }, loadHfConfig(modelDirFor(runCfg)).hiddenSize) : null;
-        const model = await modelOf(runCfg, dir, head ?? undefined);
-        try {
-          return evalWith(c, model, cfg, head);
-        } finally {
-          head?.dispose();
-          model.dispose();
-        }
-      }));
+      rows[label].push(
+        await cachedEval(c, `introllm-theta/${label}`, s, async () => {
+          const cfg = c.cfgOf(method, s);
+          // The run's own head (its config, with the evaluation's action), loaded with θ from the run's checkpoint.
+          const head = action
+            ? controllerFor({ ...runCfg, controller: { ...runCfg.controller, evalAction: action } }, loadHfConfig(modelDirFor(runCfg)).hiddenSize)
+            : null;
+          const model = await modelOf(runCfg, dir, head ?? undefined);
+          try {
+            return evalWith(c, model, cfg, head);
+          } finally {
+            head?.dispose();
+            model.dispose();
+          }
+        }),
+      );
     }
   }
   const ref = rows['fixed-1.0'];
-  return Object.fromEntries(Object.entries(rows).map(([k, e]) => [k, { ...estimate(e), diff_vs_fixed_1: k === 'fixed-1.0' ? null : diff(e, ref, `theta:${k}`) }]));
+  return Object.fromEntries(
+    Object.entries(rows).map(([k, e]) => [k, { ...estimate(e), diff_vs_fixed_1: k === 'fixed-1.0' ? null : diff(e, ref, `theta:${k}`) }]),
+  );
 }
-
 
 /** Mean and 95% bootstrap CI (over steps pooled across seeds) of a diag/* metric in run folders. */
 function stepEstimate(dirs: string[], key: string, maxStep = Infinity): (Estimate & { steps: number }) | null {
-  const vals = dirs.flatMap((d) => (readMetrics(d) ?? []).filter((m) => m.step <= maxStep).map((m) => (m as Record<string, unknown>)[key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v)));
+  const vals = dirs.flatMap((d) =>
+    (readMetrics(d) ?? [])
+      .filter((m) => m.step <= maxStep)
+      .map((m) => (m as Record<string, unknown>)[key])
+      .filter((v): v is number => typeof v === 'number' && Number.isFinite(v)),
+  );
   if (vals.length === 0) return null;
   const rng = new Rng(0).fork(`snr:${key}`);
   const means: number[] = [];
@@ -389,8 +453,13 @@ async function phiSnr(c: Ctx): Promise<Record<string, unknown>> {
   // The known-answer task with the same diagnostics, as the reference of a gradient with a signal.
   const kaDirs: string[] = [];
   for (const s of c.o.seeds) {
-    const cfg = resolveConfig({ preset: 'known-answer', overrides: [{ source: 'method introllm', value: methodOverride('introllm') },
-      { source: 'instruments', value: { seed: s, grpo: { phiDiagnostics: true }, eval: { problems: 0 } } }] });
+    const cfg = resolveConfig({
+      preset: 'known-answer',
+      overrides: [
+        { source: 'method introllm', value: methodOverride('introllm') },
+        { source: 'instruments', value: { seed: s, grpo: { phiDiagnostics: true }, eval: { problems: 0 } } },
+      ],
+    });
     const dir = path.join(c.o.out, 'runs', 'known-answer', `seed-${s}`);
     const run = await openRun(cfg, dir);
     try {
@@ -424,15 +493,28 @@ export async function runInstruments(o: InstrumentsOptions): Promise<Record<stri
   const current = (): Record<string, unknown> => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {});
   let summary = current();
   const parts: Record<InstrumentPart, (c: Ctx) => Promise<Record<string, unknown>>> = {
-    temperature_only: temperatureOnly, behaviour_cloning: behaviourCloning, headroom_after_rl: headroomAfterRl, theta_at_fixed_tau: thetaAtFixedTau, phi_snr: phiSnr,
+    temperature_only: temperatureOnly,
+    behaviour_cloning: behaviourCloning,
+    headroom_after_rl: headroomAfterRl,
+    theta_at_fixed_tau: thetaAtFixedTau,
+    phi_snr: phiSnr,
   };
   for (const p of o.parts) {
     log(`instruments: ${p}`);
     const value = await parts[p](c);
     summary = current();
     summary[p] = value;
-    summary.meta = { preset: o.preset, split: 'validation', problems: o.problems, k: o.k, seeds: o.seeds, sets: o.sets,
-      ...(o.configFile !== undefined ? { config_file: o.configFile } : {}), temp_steps: o.tempSteps, trained: o.trained };
+    summary.meta = {
+      preset: o.preset,
+      split: 'validation',
+      problems: o.problems,
+      k: o.k,
+      seeds: o.seeds,
+      sets: o.sets,
+      ...(o.configFile !== undefined ? { config_file: o.configFile } : {}),
+      temp_steps: o.tempSteps,
+      trained: o.trained,
+    };
     writeJsonAtomic(file, summary);
   }
   const figs = await writeFigures(path.join(o.out, 'figures'), instrumentFigures(o.out, summary), o.png ?? true);
@@ -446,66 +528,137 @@ export function instrumentFigures(out: string, s: Record<string, unknown>): Name
   type R = Record<string, { diff_vs_best_fixed?: D; diff_vs_fixed_1?: D }>;
   const meta = s.meta as { problems: number; k: number; seeds: number[] } | undefined;
   const where = meta ? `validation split, ${meta.problems} problems × ${meta.k}` : 'validation split';
-  const rows = (r: R, key: 'diff_vs_best_fixed' | 'diff_vs_fixed_1', prefix = ''): DeltaRow[] => Object.entries(r).map(([k, v]) => ({ label: `${prefix}${k}`, diff: v[key] ?? null }));
+  const rows = (r: R, key: 'diff_vs_best_fixed' | 'diff_vs_fixed_1', prefix = ''): DeltaRow[] =>
+    Object.entries(r).map(([k, v]) => ({ label: `${prefix}${k}`, diff: v[key] ?? null }));
   const figs: NamedFigure[] = [];
   const t = s.temperature_only as { diff_vs_best_fixed: D; best_fixed: string; phi_updates: { end: number }; fixed: R; probes_in_range: R } | undefined;
   if (t) {
-    figs.push({ name: 'temperature_only', title: 'Temperature-only RL', fig: deltaBarsFigure(`Temperature-only RL (θ frozen, ${t.phi_updates.end} φ updates) against fixed τ and in-range probes`,
-      `base model; ${where}; seeds ${meta?.seeds.join(', ') ?? ''}`, t.best_fixed,
-      [{ label: 'IntroLLM head, temperature-only', diff: t.diff_vs_best_fixed }, ...rows(t.fixed, 'diff_vs_best_fixed'), ...rows(t.probes_in_range, 'diff_vs_best_fixed', 'probe-')]) });
+    figs.push({
+      name: 'temperature_only',
+      title: 'Temperature-only RL',
+      fig: deltaBarsFigure(
+        `Temperature-only RL (θ frozen, ${t.phi_updates.end} φ updates) against fixed τ and in-range probes`,
+        `base model; ${where}; seeds ${meta?.seeds.join(', ') ?? ''}`,
+        t.best_fixed,
+        [
+          { label: 'IntroLLM head, temperature-only', diff: t.diff_vs_best_fixed },
+          ...rows(t.fixed, 'diff_vs_best_fixed'),
+          ...rows(t.probes_in_range, 'diff_vs_best_fixed', 'probe-'),
+        ],
+      ),
+    });
   }
-  const b = s.behaviour_cloning as { probe: string; best_fixed: string; probe_diff_vs_best_fixed: D; deterministic: { diff_vs_best_fixed: D }; sampled: { diff_vs_best_fixed: D } } | undefined;
+  const b = s.behaviour_cloning as
+    | { probe: string; best_fixed: string; probe_diff_vs_best_fixed: D; deterministic: { diff_vs_best_fixed: D }; sampled: { diff_vs_best_fixed: D } }
+    | undefined;
   if (b) {
-    figs.push({ name: 'behaviour_cloning', title: 'Behaviour cloning', fig: deltaBarsFigure(`probe-${b.probe} cloned into the head`, `base model; ${where}`, b.best_fixed, [
-      { label: `probe-${b.probe}`, diff: b.probe_diff_vs_best_fixed }, { label: 'cloned head, deterministic', diff: b.deterministic.diff_vs_best_fixed },
-      { label: 'cloned head, sampling', diff: b.sampled.diff_vs_best_fixed }]) });
+    figs.push({
+      name: 'behaviour_cloning',
+      title: 'Behaviour cloning',
+      fig: deltaBarsFigure(`probe-${b.probe} cloned into the head`, `base model; ${where}`, b.best_fixed, [
+        { label: `probe-${b.probe}`, diff: b.probe_diff_vs_best_fixed },
+        { label: 'cloned head, deterministic', diff: b.deterministic.diff_vs_best_fixed },
+        { label: 'cloned head, sampling', diff: b.sampled.diff_vs_best_fixed },
+      ]),
+    });
   }
   const h = s.headroom_after_rl as Record<string, { best_fixed: string; fixed: R; probes_in_range: R }> | undefined;
   if (h) {
     for (const [m, r] of Object.entries(h)) {
-      figs.push({ name: `headroom_after_rl-${m}`, title: `Headroom after RL (${m})`, fig: deltaBarsFigure(`Headroom on the RL-trained θ of ${m} (seed 0)`, where, r.best_fixed,
-        [...rows(r.fixed, 'diff_vs_best_fixed'), ...rows(r.probes_in_range, 'diff_vs_best_fixed', 'probe-')]) });
+      figs.push({
+        name: `headroom_after_rl-${m}`,
+        title: `Headroom after RL (${m})`,
+        fig: deltaBarsFigure(`Headroom on the RL-trained θ of ${m} (seed 0)`, where, r.best_fixed, [
+          ...rows(r.fixed, 'diff_vs_best_fixed'),
+          ...rows(r.probes_in_range, 'diff_vs_best_fixed', 'probe-'),
+        ]),
+      });
     }
   }
   const th = s.theta_at_fixed_tau as R | undefined;
-  if (th) figs.push({ name: 'theta_at_fixed_tau', title: 'IntroLLM θ at fixed τ', fig: deltaBarsFigure('IntroLLM\'s trained θ acting at fixed τ and with its head', `every seed; ${where}`, 'fixed-1.0', rows(th, 'diff_vs_fixed_1')) });
+  if (th)
+    figs.push({
+      name: 'theta_at_fixed_tau',
+      title: 'IntroLLM θ at fixed τ',
+      fig: deltaBarsFigure("IntroLLM's trained θ acting at fixed τ and with its head", `every seed; ${where}`, 'fixed-1.0', rows(th, 'diff_vs_fixed_1')),
+    });
   if (s.phi_snr) {
-    const curves = (['temperature-only', 'known-answer'] as const).flatMap((d) => (meta?.seeds ?? []).flatMap((seed) => {
-      const m = readMetrics(path.join(out, 'runs', d, `seed-${seed}`));
-      return m ? [{ testbed: d === 'temperature-only' ? 'guess testbed (temperature-only)' : 'known-answer task', seed, metrics: m }] : [];
-    }));
+    const curves = (['temperature-only', 'known-answer'] as const).flatMap((d) =>
+      (meta?.seeds ?? []).flatMap((seed) => {
+        const m = readMetrics(path.join(out, 'runs', d, `seed-${seed}`));
+        return m ? [{ testbed: d === 'temperature-only' ? 'guess testbed (temperature-only)' : 'known-answer task', seed, metrics: m }] : [];
+      }),
+    );
     if (curves.length) figs.push({ name: 'phi_snr', title: 'φ gradient signal-to-noise', fig: phiSnrFigure(curves) });
   }
   return figs;
 }
-
 
 /** The study's summary as Markdown: one short table per part that has run. */
 export function instrumentsTable(s: Record<string, unknown>): string {
   type E = { value: number; ci95: [number, number] };
   type D = { diff: number; ci95: [number, number] } | null;
   const pct = (e: E) => `${(100 * e.value).toFixed(1)} [${(100 * e.ci95[0]).toFixed(1)}, ${(100 * e.ci95[1]).toFixed(1)}]`;
-  const pts = (d: D) => (d ? `${d.diff >= 0 ? '+' : '−'}${Math.abs(100 * d.diff).toFixed(1)} [${(100 * d.ci95[0]).toFixed(1)}, ${(100 * d.ci95[1]).toFixed(1)}]` : '(reference)');
+  const pts = (d: D) =>
+    d ? `${d.diff >= 0 ? '+' : '−'}${Math.abs(100 * d.diff).toFixed(1)} [${(100 * d.ci95[0]).toFixed(1)}, ${(100 * d.ci95[1]).toFixed(1)}]` : '(reference)';
   const out: string[] = [];
   const rows = (title: string, r: Record<string, E & { diff_vs_best_fixed?: D; diff_vs_fixed_1?: D }>, key: 'diff_vs_best_fixed' | 'diff_vs_fixed_1') => {
     out.push(`| ${title} | Avg@k % [95% CI] | Δ points [paired 95% CI] |`, '| --- | --- | --- |');
     for (const [k, v] of Object.entries(r)) out.push(`| ${k} | ${pct(v)} | ${pts(v[key] ?? null)} |`);
     out.push('');
   };
-  const t = s.temperature_only as { accuracy: E; accuracy_at_half: E | null; end_vs_half: D; diff_vs_best_fixed: D; best_fixed: string; phi_updates: { half: number; end: number }; fixed: Record<string, E & { diff_vs_best_fixed: D }>; probes_in_range: Record<string, E & { diff_vs_best_fixed: D }> } | undefined;
+  const t = s.temperature_only as
+    | {
+        accuracy: E;
+        accuracy_at_half: E | null;
+        end_vs_half: D;
+        diff_vs_best_fixed: D;
+        best_fixed: string;
+        phi_updates: { half: number; end: number };
+        fixed: Record<string, E & { diff_vs_best_fixed: D }>;
+        probes_in_range: Record<string, E & { diff_vs_best_fixed: D }>;
+      }
+    | undefined;
   if (t) {
-    out.push(`**temperature_only** (θ frozen; ${t.phi_updates.end} φ updates): ${pct(t.accuracy)}, Δ vs best fixed τ (${t.best_fixed}) ${pts(t.diff_vs_best_fixed)}; after ${t.phi_updates.half} updates ${t.accuracy_at_half ? pct(t.accuracy_at_half) : '–'} (end − half ${pts(t.end_vs_half)})`, '');
-    rows('base model: fixed τ and in-range probes', { ...t.fixed, ...Object.fromEntries(Object.entries(t.probes_in_range).map(([k, v]) => [`probe-${k}`, v])) }, 'diff_vs_best_fixed');
+    out.push(
+      `**temperature_only** (θ frozen; ${t.phi_updates.end} φ updates): ${pct(t.accuracy)}, Δ vs best fixed τ (${t.best_fixed}) ${pts(t.diff_vs_best_fixed)}; after ${t.phi_updates.half} updates ${t.accuracy_at_half ? pct(t.accuracy_at_half) : '–'} (end − half ${pts(t.end_vs_half)})`,
+      '',
+    );
+    rows(
+      'base model: fixed τ and in-range probes',
+      { ...t.fixed, ...Object.fromEntries(Object.entries(t.probes_in_range).map(([k, v]) => [`probe-${k}`, v])) },
+      'diff_vs_best_fixed',
+    );
   }
-  const b = s.behaviour_cloning as { probe: string; probe_accuracy: E; probe_diff_vs_best_fixed: D; best_fixed: string; deterministic: E & { diff_vs_best_fixed: D; diff_vs_probe: D }; sampled: E & { diff_vs_best_fixed: D; diff_vs_probe: D }; fit_error_tau: number[] } | undefined;
+  const b = s.behaviour_cloning as
+    | {
+        probe: string;
+        probe_accuracy: E;
+        probe_diff_vs_best_fixed: D;
+        best_fixed: string;
+        deterministic: E & { diff_vs_best_fixed: D; diff_vs_probe: D };
+        sampled: E & { diff_vs_best_fixed: D; diff_vs_probe: D };
+        fit_error_tau: number[];
+      }
+    | undefined;
   if (b) {
-    out.push(`**behaviour_cloning** of probe-${b.probe} (mean |τ_head − τ_probe| on the fitted tokens: ${b.fit_error_tau.map((x) => x.toFixed(3)).join(', ')})`, '',
-      `| | Avg@k % [95% CI] | Δ vs best fixed τ (${b.best_fixed}) | Δ vs the probe |`, '| --- | --- | --- | --- |',
+    out.push(
+      `**behaviour_cloning** of probe-${b.probe} (mean |τ_head − τ_probe| on the fitted tokens: ${b.fit_error_tau.map((x) => x.toFixed(3)).join(', ')})`,
+      '',
+      `| | Avg@k % [95% CI] | Δ vs best fixed τ (${b.best_fixed}) | Δ vs the probe |`,
+      '| --- | --- | --- | --- |',
       `| probe-${b.probe} | ${pct(b.probe_accuracy)} | ${pts(b.probe_diff_vs_best_fixed)} | |`,
       `| cloned head, deterministic | ${pct(b.deterministic)} | ${pts(b.deterministic.diff_vs_best_fixed)} | ${pts(b.deterministic.diff_vs_probe)} |`,
-      `| cloned head, sampling | ${pct(b.sampled)} | ${pts(b.sampled.diff_vs_best_fixed)} | ${pts(b.sampled.diff_vs_probe)} |`, '');
+      `| cloned head, sampling | ${pct(b.sampled)} | ${pts(b.sampled.diff_vs_best_fixed)} | ${pts(b.sampled.diff_vs_probe)} |`,
+      '',
+    );
   }
-  const h = s.headroom_after_rl as Record<string, { best_fixed: string; fixed: Record<string, E & { diff_vs_best_fixed: D }>; probes_in_range: Record<string, E & { diff_vs_best_fixed: D }> }> | undefined;
+  const h = s.headroom_after_rl as
+    | Record<
+        string,
+        { best_fixed: string; fixed: Record<string, E & { diff_vs_best_fixed: D }>; probes_in_range: Record<string, E & { diff_vs_best_fixed: D }> }
+      >
+    | undefined;
   if (h) {
     for (const [m, r] of Object.entries(h)) {
       out.push(`**headroom_after_rl**, θ of ${m} seed 0 (best fixed τ ${r.best_fixed})`, '');
@@ -514,15 +667,21 @@ export function instrumentsTable(s: Record<string, unknown>): string {
   }
   const th = s.theta_at_fixed_tau as Record<string, E & { diff_vs_fixed_1: D }> | undefined;
   if (th) {
-    out.push('**theta_at_fixed_tau**: IntroLLM\'s trained θ (every seed)', '');
+    out.push("**theta_at_fixed_tau**: IntroLLM's trained θ (every seed)", '');
     rows('acting with', th, 'diff_vs_fixed_1');
   }
   const snr = s.phi_snr as Record<string, Record<string, (E & { steps: number }) | null> | null> | undefined;
   if (snr) {
-    out.push('**phi_snr**: the φ gradient at each step that trains φ (mean over steps and seeds [95% CI])', '', '| testbed | half-batch cosine, first 20 steps | half-batch cosine, all steps | high-entropy share | high-entropy tokens |', '| --- | --- | --- | --- | --- |');
+    out.push(
+      '**phi_snr**: the φ gradient at each step that trains φ (mean over steps and seeds [95% CI])',
+      '',
+      '| testbed | half-batch cosine, first 20 steps | half-batch cosine, all steps | high-entropy share | high-entropy tokens |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const [k, v] of Object.entries(snr)) {
       if (!v || Array.isArray(v)) continue;
-      const f = (e: (E & { steps: number }) | null) => (e ? `${e.value.toFixed(3)} [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}] (${e.steps} steps)` : '–');
+      const f = (e: (E & { steps: number }) | null) =>
+        e ? `${e.value.toFixed(3)} [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}] (${e.steps} steps)` : '–';
       out.push(`| ${k} | ${f(v.half_batch_cosine_first_20_steps)} | ${f(v.half_batch_cosine)} | ${f(v.high_entropy_share)} | ${f(v.high_entropy_tokens)} |`);
     }
     out.push('');

@@ -31,8 +31,12 @@ const BIN = path.join(__dirname, '..', '..', 'bin', 'introllm.js');
  * terminal, printed as plain lines every 30 s elsewhere (src/io/progress.ts); `o` sets the board's terminal (default:
  * stderr when it is one) and intervals.
  */
-export async function runJobs(jobs: Job[], concurrency: number, log: (line: string) => void,
-  o: Pick<ProgressBoardOptions, 'tty' | 'ttyEveryMs' | 'plainEveryMs'> = {}): Promise<JobResult[]> {
+export async function runJobs(
+  jobs: Job[],
+  concurrency: number,
+  log: (line: string) => void,
+  o: Pick<ProgressBoardOptions, 'tty' | 'ttyEveryMs' | 'plainEveryMs'> = {},
+): Promise<JobResult[]> {
   const results: JobResult[] = new Array(jobs.length);
   let next = 0;
   const width = Math.max(1, Math.min(concurrency, jobs.length));

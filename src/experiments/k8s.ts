@@ -60,7 +60,12 @@ export function k8sManifest(jobs: Job[], cfg: K8sConfig, o: { name: string; widt
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: o.name, ...(cfg.namespace ? { namespace: cfg.namespace } : {}), labels, annotations: { 'introllm/study': o.label, 'introllm/runs': jobs.map((j) => j.name).join('; ') } },
+    metadata: {
+      name: o.name,
+      ...(cfg.namespace ? { namespace: cfg.namespace } : {}),
+      labels,
+      annotations: { 'introllm/study': o.label, 'introllm/runs': jobs.map((j) => j.name).join('; ') },
+    },
     spec: {
       completionMode: 'Indexed',
       completions: n,
@@ -102,7 +107,10 @@ function jobActive(sub: K8sSubmission): boolean {
 
 export class K8sLauncher implements Launcher {
   readonly name = 'k8s' as const;
-  constructor(private cfg: K8sConfig, private opts: { detach: boolean; dryRun: boolean; print: (text: string) => void }) {}
+  constructor(
+    private cfg: K8sConfig,
+    private opts: { detach: boolean; dryRun: boolean; print: (text: string) => void },
+  ) {}
 
   async launch(jobs: Job[], o: LaunchOptions): Promise<LaunchOutcome> {
     if (jobs.length === 0) return { settled: true, pending: [], failed: [], runs: [], session: { launcher: 'k8s' } };
@@ -123,20 +131,32 @@ export class K8sLauncher implements Launcher {
       o.log(`Kubernetes Job ${last.name} is still active; run the same command again when it has ended (the runs' state is read from their folders)`);
       return { settled: false, pending, failed: [], runs: [], session: { launcher: 'k8s', job: last.name } };
     }
-    if (!this.cfg.image) throw new KitError('--launcher k8s: no image: give --image (or k8s.image in --launcher-config), an image with Node.js 20 and the kit; --dry-run prints the manifest without one');
+    if (!this.cfg.image)
+      throw new KitError(
+        '--launcher k8s: no image: give --image (or k8s.image in --launcher-config), an image with Node.js 20 and the kit; --dry-run prints the manifest without one',
+      );
     const file = path.join(dir, `job-${ledger.length + 1}.json`);
     writeJsonAtomic(file, manifest);
     const r = kubectl(['apply', '-f', file]);
     if (r === null) {
-      o.log(`kubectl is not on PATH: the Indexed Job is written to ${file}; apply it with \`kubectl apply -f ${file}\` where the cluster is reachable, then run this command again to read the runs' state`);
+      o.log(
+        `kubectl is not on PATH: the Indexed Job is written to ${file}; apply it with \`kubectl apply -f ${file}\` where the cluster is reachable, then run this command again to read the runs' state`,
+      );
       return { settled: false, pending, failed: [], runs: [], session: { launcher: 'k8s', manifest: file } };
     }
     if (r.status !== 0) {
       fs.rmSync(file, { force: true });
-      throw new KitError(`--launcher k8s: kubectl apply refused the Job (${r.stderr.trim().split('\n')[0] || 'no message'}); nothing was submitted and no run folder was changed`);
+      throw new KitError(
+        `--launcher k8s: kubectl apply refused the Job (${r.stderr.trim().split('\n')[0] || 'no message'}); nothing was submitted and no run folder was changed`,
+      );
     }
-    writeJsonAtomic(ledgerFile, [...ledger, { name, namespace: this.cfg.namespace, manifest: file, submitted: new Date().toISOString(), runs: jobs.map(jobKey) }]);
-    o.log(`applied Kubernetes Indexed Job ${name}: ${jobs.length} index${jobs.length === 1 ? '' : 'es'} (${file}); run the same command again to read their state and summarise when all are done`);
+    writeJsonAtomic(ledgerFile, [
+      ...ledger,
+      { name, namespace: this.cfg.namespace, manifest: file, submitted: new Date().toISOString(), runs: jobs.map(jobKey) },
+    ]);
+    o.log(
+      `applied Kubernetes Indexed Job ${name}: ${jobs.length} index${jobs.length === 1 ? '' : 'es'} (${file}); run the same command again to read their state and summarise when all are done`,
+    );
     return { settled: false, pending, failed: [], runs: [], session: { launcher: 'k8s', job: name } };
   }
 }

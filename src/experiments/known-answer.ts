@@ -98,7 +98,8 @@ interface Measurement {
 /** The resolved config of one seed of the study. */
 export function knownAnswerConfig(seed: number, sets: string[], configFile?: string): ExperimentConfig {
   return resolveConfig({
-    preset: 'known-answer', configFile,
+    preset: 'known-answer',
+    configFile,
     overrides: [
       { source: 'method introllm', kind: 'method', value: methodOverride('introllm') },
       ...setOverrides(sets),
@@ -112,7 +113,8 @@ function bootstrapRatio(num: number[], den: number[], rng: Rng, resamples = 1000
   const n = num.length;
   const vals: number[] = [];
   for (let b = 0; b < resamples; b++) {
-    let s = 0, c = 0;
+    let s = 0,
+      c = 0;
     for (let i = 0; i < n; i++) {
       const j = rng.int(n);
       s += num[j];
@@ -129,8 +131,15 @@ function bootstrapRatio(num: number[], den: number[], rng: Rng, resamples = 1000
  * The controller's τ on each token class, and the accuracy, over `k` samples of each problem: rollouts as in training
  * (τ sampled by the controller), classes from Task.tokenClasses. CIs are percentile bootstraps over problems.
  */
-export function measureClasses(model: Decoder, tok: Tokenizer, controller: TemperatureController, task: Task, problems: Problem[],
-  o: { k: number; maxNewTokens: number; tau0: number; classes: string[] }, rng: Rng): Measurement {
+export function measureClasses(
+  model: Decoder,
+  tok: Tokenizer,
+  controller: TemperatureController,
+  task: Task,
+  problems: Problem[],
+  o: { k: number; maxNewTokens: number; tau0: number; classes: string[] },
+  rng: Rng,
+): Measurement {
   if (!task.tokenClasses) throw new KitError(`task '${task.name}' has no token classes to measure`);
   const P = problems.length;
   const sums = new Map(o.classes.map((c) => [c, { tau: new Array<number>(P).fill(0), n: new Array<number>(P).fill(0), gate: 0 }]));
@@ -139,29 +148,54 @@ export function measureClasses(model: Decoder, tok: Tokenizer, controller: Tempe
   for (let p0 = 0; p0 < P; p0 += chunk) {
     const ps = problems.slice(p0, p0 + chunk);
     const prompts = ps.flatMap((pr) => Array.from({ length: o.k }, () => problemPromptIds(tok, pr, task)));
-    const r = rollout(model, controller, { prompts, maxNewTokens: o.maxNewTokens, eosId: tok.eosId!, padId: tok.padId, tau0: o.tau0, trainStep: 0 }, rng.fork(`measure:${p0}`));
+    const r = rollout(
+      model,
+      controller,
+      { prompts, maxNewTokens: o.maxNewTokens, eosId: tok.eosId!, padId: tok.padId, tau0: o.tau0, trainStep: 0 },
+      rng.fork(`measure:${p0}`),
+    );
     const T = r.tau.length / r.batch;
     for (let b = 0; b < r.batch; b++) {
       const p = p0 + Math.floor(b / o.k);
       const ids = Array.from(r.tokens.subarray(b * T, b * T + r.lengths[b]));
       if (task.verify(tok.decode(completionIds(r, b, tok.eosId!)), problems[p])) correct[p] += 1 / o.k;
-      task.tokenClasses(problems[p], ids.map((id) => tok.decode([id]))).forEach((c, t) => {
-        const s = c === null ? undefined : sums.get(c);
-        if (!s || !r.mask[b * T + t]) return;
-        s.tau[p] += r.tau[b * T + t];
-        s.n[p] += 1;
-        s.gate += r.gate[b * T + t];
-      });
+      task
+        .tokenClasses(
+          problems[p],
+          ids.map((id) => tok.decode([id])),
+        )
+        .forEach((c, t) => {
+          const s = c === null ? undefined : sums.get(c);
+          if (!s || !r.mask[b * T + t]) return;
+          s.tau[p] += r.tau[b * T + t];
+          s.n[p] += 1;
+          s.gate += r.gate[b * T + t];
+        });
     }
   }
   const classes: Measurement['classes'] = {};
   for (const [c, s] of sums) {
     const tokens = s.n.reduce((a, b) => a + b, 0);
     if (tokens === 0) throw new KitError(`known-answer: no token of class ${c} was measured (too few problems?)`);
-    classes[c] = { mean_tau: s.tau.reduce((a, b) => a + b, 0) / tokens, ci95: bootstrapRatio(s.tau, s.n, rng.fork(`ci:${c}`)), tokens, gate_rate: s.gate / tokens };
+    classes[c] = {
+      mean_tau: s.tau.reduce((a, b) => a + b, 0) / tokens,
+      ci95: bootstrapRatio(s.tau, s.n, rng.fork(`ci:${c}`)),
+      tokens,
+      gate_rate: s.gate / tokens,
+    };
   }
   const acc = correct.reduce((a, b) => a + b, 0) / P;
-  return { classes, accuracy: { value: acc, ci95: bootstrapRatio(correct, correct.map(() => 1), rng.fork('ci:accuracy')) } };
+  return {
+    classes,
+    accuracy: {
+      value: acc,
+      ci95: bootstrapRatio(
+        correct,
+        correct.map(() => 1),
+        rng.fork('ci:accuracy'),
+      ),
+    },
+  };
 }
 
 /** Closed-form accuracies of a rule: the best fixed τ on a 0.01 grid over [0.05, 3], and every class at its τ*. */
@@ -206,7 +240,9 @@ export async function runKnownAnswer(o: KnownAnswerOptions): Promise<KnownAnswer
   const base = cfgs[0];
   if (base.task.name !== 'known-answer') throw new KitError(`known-answer: the study needs task.name = 'known-answer', got '${base.task.name}'`);
   if (base.rollout.maxNewTokens < base.task.difficulty) {
-    throw new KitError(`known-answer: rollout.maxNewTokens (${base.rollout.maxNewTokens}) must be at least task.difficulty (${base.task.difficulty}), the graded positions`);
+    throw new KitError(
+      `known-answer: rollout.maxNewTokens (${base.rollout.maxNewTokens}) must be at least task.difficulty (${base.task.difficulty}), the graded positions`,
+    );
   }
   const names = classNames({ optimalTau: base.task.optimalTau, positions: base.task.difficulty });
   const measures: SeedMeasure[] = [];
@@ -236,7 +272,9 @@ export async function runKnownAnswer(o: KnownAnswerOptions): Promise<KnownAnswer
       const m: SeedMeasure = { seed: cfg.seed, start, end };
       writeJsonAtomic(file, m);
       measures.push(m);
-      log(`known-answer seed ${cfg.seed} [${i + 1}/${cfgs.length}]: ${names.map((c) => `${c} τ ${start.classes[c].mean_tau.toFixed(2)} → ${end.classes[c].mean_tau.toFixed(2)}`).join(', ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      log(
+        `known-answer seed ${cfg.seed} [${i + 1}/${cfgs.length}]: ${names.map((c) => `${c} τ ${start.classes[c].mean_tau.toFixed(2)} → ${end.classes[c].mean_tau.toFixed(2)}`).join(', ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+      );
     } finally {
       closeRun(run);
     }
@@ -249,7 +287,13 @@ export async function runKnownAnswer(o: KnownAnswerOptions): Promise<KnownAnswer
       const start = est(m.start);
       const end = est(m.end);
       const optimal = base.task.optimalTau[k];
-      classes[c] = { optimal_tau: optimal, start, end, gate_rate: { start: m.start.classes[c].gate_rate, end: m.end.classes[c].gate_rate }, right_side: rightSide(start, end, optimal) };
+      classes[c] = {
+        optimal_tau: optimal,
+        start,
+        end,
+        gate_rate: { start: m.start.classes[c].gate_rate, end: m.end.classes[c].gate_rate },
+        right_side: rightSide(start, end, optimal),
+      };
     });
     seeds[String(m.seed)] = { classes, accuracy: { start: m.start.accuracy, end: m.end.accuracy }, cis_apart: cisApart(classes) };
   }
@@ -270,8 +314,15 @@ export async function runKnownAnswer(o: KnownAnswerOptions): Promise<KnownAnswer
     config: { ...base, seed: 0 },
   };
   writeJsonAtomic(path.join(o.out, 'summary.json'), summary);
-  const curves = measures.map((m) => ({ seed: m.seed, metrics: (readMetrics(path.join(o.out, 'runs', `seed-${m.seed}`)) ?? []) as unknown as Record<string, number>[] }));
-  const figs = await writeFigures(path.join(o.out, 'figures'), [{ name: 'tau-by-class', title: 'Known-answer task: τ per class', fig: knownAnswerFigure(summary, curves) }], o.png);
+  const curves = measures.map((m) => ({
+    seed: m.seed,
+    metrics: (readMetrics(path.join(o.out, 'runs', `seed-${m.seed}`)) ?? []) as unknown as Record<string, number>[],
+  }));
+  const figs = await writeFigures(
+    path.join(o.out, 'figures'),
+    [{ name: 'tau-by-class', title: 'Known-answer task: τ per class', fig: knownAnswerFigure(summary, curves) }],
+    o.png,
+  );
   if (figs.png.skipped) log(figs.png.skipped);
   return summary;
 }
@@ -281,11 +332,22 @@ export function knownAnswerTable(s: KnownAnswerSummary): string {
   const f = (e: Estimate) => `${e.mean_tau.toFixed(3)} [${e.ci95[0].toFixed(3)}, ${e.ci95[1].toFixed(3)}]`;
   const rows = ['| seed | class | τ* | τ start [95% CI] | τ end [95% CI] | right side | gate end |', '| --- | --- | ---: | --- | --- | --- | ---: |'];
   for (const [seed, r] of Object.entries(s.seeds)) {
-    for (const [c, x] of Object.entries(r.classes)) rows.push(`| ${seed} | ${c} | ${x.optimal_tau} | ${f(x.start)} | ${f(x.end)} | ${x.right_side ? 'yes' : 'no'} | ${x.gate_rate.end.toFixed(2)} |`);
+    for (const [c, x] of Object.entries(r.classes))
+      rows.push(`| ${seed} | ${c} | ${x.optimal_tau} | ${f(x.start)} | ${f(x.end)} | ${x.right_side ? 'yes' : 'no'} | ${x.gate_rate.end.toFixed(2)} |`);
   }
   const pct = (v: number) => (100 * v).toFixed(1);
-  rows.push('', ...Object.entries(s.seeds).map(([seed, r]) => `seed ${seed}: accuracy ${pct(r.accuracy.start.value)}% → ${pct(r.accuracy.end.value)}% [${pct(r.accuracy.end.ci95[0])}, ${pct(r.accuracy.end.ci95[1])}]; class CIs apart: ${r.cis_apart ? 'yes' : 'no'}`));
-  rows.push(`closed form: best fixed τ ${s.closed_form.best_fixed_tau} → ${pct(s.closed_form.best_fixed_accuracy)}%; every class at its τ* → ${pct(s.closed_form.optimal_accuracy)}%`);
-  rows.push(`passed: ${s.checks.passed ? 'yes' : 'no'} (every class on its side on every seed: ${s.checks.right_side_every_seed ? 'yes' : 'no'}; CIs apart on every seed: ${s.checks.cis_apart_every_seed ? 'yes' : 'no'})`);
+  rows.push(
+    '',
+    ...Object.entries(s.seeds).map(
+      ([seed, r]) =>
+        `seed ${seed}: accuracy ${pct(r.accuracy.start.value)}% → ${pct(r.accuracy.end.value)}% [${pct(r.accuracy.end.ci95[0])}, ${pct(r.accuracy.end.ci95[1])}]; class CIs apart: ${r.cis_apart ? 'yes' : 'no'}`,
+    ),
+  );
+  rows.push(
+    `closed form: best fixed τ ${s.closed_form.best_fixed_tau} → ${pct(s.closed_form.best_fixed_accuracy)}%; every class at its τ* → ${pct(s.closed_form.optimal_accuracy)}%`,
+  );
+  rows.push(
+    `passed: ${s.checks.passed ? 'yes' : 'no'} (every class on its side on every seed: ${s.checks.right_side_every_seed ? 'yes' : 'no'}; CIs apart on every seed: ${s.checks.cis_apart_every_seed ? 'yes' : 'no'})`,
+  );
   return rows.join('\n') + '\n';
 }

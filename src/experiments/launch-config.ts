@@ -73,24 +73,40 @@ export interface LauncherConfig {
 
 export const DEFAULT_LAUNCHER_CONFIG: LauncherConfig = {
   slurm: { partition: '', time: '', mem: '', gpus: 0, cpus: 1, account: '', extra: [], setup: [], node: '', kit: '', pollSeconds: 10 },
-  k8s: { image: '', namespace: '', volumeClaim: '', workdir: '/work', gpus: 0, gpuResource: 'nvidia.com/gpu', cpu: '1', memory: '', retries: 2, node: 'node', kit: '/kit/bin/introllm.js' },
+  k8s: {
+    image: '',
+    namespace: '',
+    volumeClaim: '',
+    workdir: '/work',
+    gpus: 0,
+    gpuResource: 'nvidia.com/gpu',
+    cpu: '1',
+    memory: '',
+    retries: 2,
+    node: 'node',
+    kit: '/kit/bin/introllm.js',
+  },
 };
 
 const typeName = (v: unknown) => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);
 
 /** Merges `over` (from `source`: a file or a flag) into `base`, refusing unknown sections and keys and wrong types. */
 export function mergeLauncherConfig(base: LauncherConfig, over: unknown, source: string): LauncherConfig {
-  if (typeof over !== 'object' || over === null || Array.isArray(over)) throw new KitError(`${source}: the launcher config must be an object, got ${typeName(over)}`);
+  if (typeof over !== 'object' || over === null || Array.isArray(over))
+    throw new KitError(`${source}: the launcher config must be an object, got ${typeName(over)}`);
   const out = structuredClone(base) as unknown as Record<string, Record<string, unknown>>;
   for (const [section, fields] of Object.entries(over)) {
     const schema = (DEFAULT_LAUNCHER_CONFIG as unknown as Record<string, Record<string, unknown>>)[section];
     if (!schema) throw new KitError(`${source}: unknown launcher section '${section}'; valid: ${Object.keys(DEFAULT_LAUNCHER_CONFIG).join(', ')}`);
-    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw new KitError(`${source}: '${section}' must be an object, got ${typeName(fields)}`);
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields))
+      throw new KitError(`${source}: '${section}' must be an object, got ${typeName(fields)}`);
     for (const [k, v] of Object.entries(fields)) {
       if (!(k in schema)) throw new KitError(`${source}: unknown key '${section}.${k}'; valid keys here: ${Object.keys(schema).join(', ')}`);
       const want = schema[k];
-      if (typeName(v) !== typeName(want)) throw new KitError(`${source}: '${section}.${k}' must be a ${typeName(want)}, got ${typeName(v)} ${JSON.stringify(v)}`);
-      if (Array.isArray(want) && !(v as unknown[]).every((x) => typeof x === 'string')) throw new KitError(`${source}: '${section}.${k}' must be an array of strings`);
+      if (typeName(v) !== typeName(want))
+        throw new KitError(`${source}: '${section}.${k}' must be a ${typeName(want)}, got ${typeName(v)} ${JSON.stringify(v)}`);
+      if (Array.isArray(want) && !(v as unknown[]).every((x) => typeof x === 'string'))
+        throw new KitError(`${source}: '${section}.${k}' must be an array of strings`);
       out[section][k] = v;
     }
   }
@@ -109,8 +125,13 @@ function validateLauncherConfig(c: LauncherConfig, source: string): void {
   count(c.k8s.retries, 'k8s.retries', 0);
   if (!(c.slurm.pollSeconds > 0)) throw new KitError(`${source}: 'slurm.pollSeconds' must be > 0, got ${c.slurm.pollSeconds}`);
   // One line each: a newline would end the #SBATCH line (or the YAML scalar) and start a command.
-  for (const [k, v] of [['slurm.partition', c.slurm.partition], ['slurm.time', c.slurm.time], ['slurm.mem', c.slurm.mem], ['slurm.account', c.slurm.account],
-    ...c.slurm.extra.map((x) => ['slurm.extra', x])]) {
+  for (const [k, v] of [
+    ['slurm.partition', c.slurm.partition],
+    ['slurm.time', c.slurm.time],
+    ['slurm.mem', c.slurm.mem],
+    ['slurm.account', c.slurm.account],
+    ...c.slurm.extra.map((x) => ['slurm.extra', x]),
+  ]) {
     if (/[\r\n]/.test(v)) throw new KitError(`${source}: '${k}' must be one line, got ${JSON.stringify(v)}`);
   }
   if (c.k8s.workdir && !c.k8s.workdir.startsWith('/')) throw new KitError(`${source}: 'k8s.workdir' must be an absolute path, got '${c.k8s.workdir}'`);

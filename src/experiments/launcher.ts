@@ -86,7 +86,9 @@ export function makeLauncher(c: LauncherChoice): Launcher {
   if (c.name === 'local') {
     if (c.detach || c.dryRun) {
       // Local runs are child processes of this command: there is nothing to detach from or to print.
-      throw new KitError(`--${c.detach ? 'detach' : 'dry-run'} needs --launcher slurm or k8s (the local launcher runs the runs as child processes of this command)`);
+      throw new KitError(
+        `--${c.detach ? 'detach' : 'dry-run'} needs --launcher slurm or k8s (the local launcher runs the runs as child processes of this command)`,
+      );
     }
     return localLauncher;
   }

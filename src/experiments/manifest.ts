@@ -34,9 +34,24 @@ export function manifest(extra: Record<string, unknown>): Record<string, unknown
   return {
     ...gitState(),
     node: process.version,
-    packages: Object.fromEntries(['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@huggingface/transformers', 'mathjs', 'plotly.js-dist-min']
-      .map((p) => [p, version(p)])),
-    machine: { platform: `${os.platform()} ${os.release()}`, arch: os.arch(), cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? null, memory_gb: Math.round(os.totalmem() / 2 ** 30) },
+    packages: Object.fromEntries(
+      [
+        '@tensorflow/tfjs',
+        '@tensorflow/tfjs-backend-wasm',
+        '@tensorflow/tfjs-node',
+        '@tensorflow/tfjs-node-gpu',
+        '@huggingface/transformers',
+        'mathjs',
+        'plotly.js-dist-min',
+      ].map((p) => [p, version(p)]),
+    ),
+    machine: {
+      platform: `${os.platform()} ${os.release()}`,
+      arch: os.arch(),
+      cpus: os.cpus().length,
+      cpu_model: os.cpus()[0]?.model ?? null,
+      memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    },
     ...extra,
   };
 }

@@ -9,7 +9,10 @@ type Override = { controller: ExperimentConfig['controller']; schedule?: Partial
 
 /** The method names (--method), the learned ones first; `fixed-<tau>` stands for any τ (e.g. fixed-0.6). */
 export const METHOD_NAMES: readonly string[] = [
-  ...CONTROLLER_NAMES.filter((n) => n.startsWith('introllm')), 'fixed', 'fixed-<tau>', ...CONTROLLER_NAMES.filter((n) => n !== 'fixed' && !n.startsWith('introllm')),
+  ...CONTROLLER_NAMES.filter((n) => n.startsWith('introllm')),
+  'fixed',
+  'fixed-<tau>',
+  ...CONTROLLER_NAMES.filter((n) => n !== 'fixed' && !n.startsWith('introllm')),
 ];
 
 export function methodOverride(method: string): Override {
@@ -17,5 +20,7 @@ export function methodOverride(method: string): Override {
   if (fixed) return { controller: { name: 'fixed', fixedTau: fixed[1] === undefined ? 1.0 : Number(fixed[1]) }, schedule: { mode: 'token-only' } };
   if (method === 'edt' || method === 'ead' || method === 'tampo') return { controller: { name: method }, schedule: { mode: 'token-only' } };
   if ((CONTROLLER_NAMES as readonly string[]).includes(method) && method.startsWith('introllm')) return { controller: { name: method } };
-  throw new KitError(`unknown method '${method}'; valid: fixed, fixed-<tau> (e.g. fixed-0.6), edt, ead, tampo, ${CONTROLLER_NAMES.filter((n) => n.startsWith('introllm')).join(', ')}`);
+  throw new KitError(
+    `unknown method '${method}'; valid: fixed, fixed-<tau> (e.g. fixed-0.6), edt, ead, tampo, ${CONTROLLER_NAMES.filter((n) => n.startsWith('introllm')).join(', ')}`,
+  );
 }

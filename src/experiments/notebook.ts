@@ -25,9 +25,18 @@ import { Problem, SYNTHETIC_CHARSET, Task } from '../tasks/types';
 
 /** The shape of the random stand-in model: a 4-layer qwen3 with d = 64 over the synthetic tasks' characters. */
 export const RANDOM_MODEL_SHAPE = {
-  model_type: 'qwen3', vocab_size: 4 + SYNTHETIC_CHARSET.length, hidden_size: 64, intermediate_size: 192,
-  num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, max_position_embeddings: 512,
-  tie_word_embeddings: true, bos_token_id: 1, eos_token_id: 2,
+  model_type: 'qwen3',
+  vocab_size: 4 + SYNTHETIC_CHARSET.length,
+  hidden_size: 64,
+  intermediate_size: 192,
+  num_hidden_layers: 4,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  head_dim: 16,
+  max_position_embeddings: 512,
+  tie_word_embeddings: true,
+  bos_token_id: 1,
+  eos_token_id: 2,
 };
 
 /**
@@ -66,22 +75,30 @@ export function tauInputsOf(model: Decoder, seq: readonly number[]): TauInputs {
  */
 export function headVariantSummary(names: readonly string[], inputs: TauInputs, hiddenSize: number, seed: number): Record<string, Record<string, number>> {
   const n = inputs.hidden.shape[0];
-  return Object.fromEntries(names.map((name) => {
-    const c = createController(name, {}, hiddenSize, seed) as HeadController;
-    try {
-      const d = c.act(inputs, new Rng(seed).fork(name));
-      const u = c.headOutputs(inputs);
-      const outputs = u.shape[1];
-      u.dispose();
-      return [name, {
-        parameters: c.variables().reduce((s, v) => s + v.size, 0), 'outputs u': outputs,
-        'gate rate': +(d.gate.reduce((a, b) => a + b, 0) / n).toFixed(3), 'τ min': +Math.min(...d.tau).toFixed(3),
-        'τ max': +Math.max(...d.tau).toFixed(3), 'distinct τ': new Set(d.tau).size,
-      }];
-    } finally {
-      c.dispose();
-    }
-  }));
+  return Object.fromEntries(
+    names.map((name) => {
+      const c = createController(name, {}, hiddenSize, seed) as HeadController;
+      try {
+        const d = c.act(inputs, new Rng(seed).fork(name));
+        const u = c.headOutputs(inputs);
+        const outputs = u.shape[1];
+        u.dispose();
+        return [
+          name,
+          {
+            parameters: c.variables().reduce((s, v) => s + v.size, 0),
+            'outputs u': outputs,
+            'gate rate': +(d.gate.reduce((a, b) => a + b, 0) / n).toFixed(3),
+            'τ min': +Math.min(...d.tau).toFixed(3),
+            'τ max': +Math.max(...d.tau).toFixed(3),
+            'distinct τ': new Set(d.tau).size,
+          },
+        ];
+      } finally {
+        c.dispose();
+      }
+    }),
+  );
 }
 
 /** A controller to evaluate: its registry name and options. */
@@ -91,7 +108,15 @@ export type ControllerSpec = Partial<ControllerConfig> & { name: string };
  * Evaluates each labelled controller on the same problems alike: created with `seed`, sampled with a fresh
  * `Rng(seed).fork('eval')`, disposed after. Results keyed by label, in the order of `methods`.
  */
-export function evaluateControllers(model: Decoder, tok: Tokenizer, methods: Record<string, ControllerSpec>, problems: Problem[], grader: Grader, o: EvalOptions, seed: number): Record<string, EvalResult> {
+export function evaluateControllers(
+  model: Decoder,
+  tok: Tokenizer,
+  methods: Record<string, ControllerSpec>,
+  problems: Problem[],
+  grader: Grader,
+  o: EvalOptions,
+  seed: number,
+): Record<string, EvalResult> {
   const results: Record<string, EvalResult> = {};
   for (const [label, { name, ...opts }] of Object.entries(methods)) {
     const controller = createController(name, opts, model.cfg.hiddenSize, seed);
@@ -124,7 +149,15 @@ export interface FixedTauSamples {
  * k samples per problem at a fixed τ (the 'fixed' controller, created with `seed`; prompts as encodePrompt makes them),
  * graded by the task's verifier.
  */
-export function fixedTauSamples(model: Decoder, tok: Tokenizer, task: Pick<Task, 'verify'>, problems: readonly Problem[], tau: number, o: { k: number; maxNewTokens: number; seed: number }, rng: Rng): FixedTauSamples {
+export function fixedTauSamples(
+  model: Decoder,
+  tok: Tokenizer,
+  task: Pick<Task, 'verify'>,
+  problems: readonly Problem[],
+  tau: number,
+  o: { k: number; maxNewTokens: number; seed: number },
+  rng: Rng,
+): FixedTauSamples {
   const { k } = o;
   const fixed = createController('fixed', { fixedTau: tau }, model.cfg.hiddenSize, o.seed);
   try {
@@ -135,8 +168,12 @@ export function fixedTauSamples(model: Decoder, tok: Tokenizer, task: Pick<Task,
     const correct = problems.map((p, i) => texts.slice(i * k, i * k + k).map((t) => task.verify(t, p)));
     const used = Array.from(r.entropyTau).filter((_, i) => r.mask[i]);
     return {
-      texts, correct, report: evaluateSamples(correct, k, new Rng(o.seed)), entropyMean: mean(used),
-      distinct: new Set(texts).size, finished: Array.from(r.finished).filter(Boolean).length,
+      texts,
+      correct,
+      report: evaluateSamples(correct, k, new Rng(o.seed)),
+      entropyMean: mean(used),
+      distinct: new Set(texts).size,
+      finished: Array.from(r.finished).filter(Boolean).length,
     };
   } finally {
     fixed.dispose();
@@ -147,7 +184,14 @@ export function fixedTauSamples(model: Decoder, tok: Tokenizer, task: Pick<Task,
  * The token traces of each labelled controller evaluated (evaluateControllers, `o.keepTraces` problems kept) with the
  * model and tokenizer of `modelDir`, which is loaded frozen and disposed after.
  */
-export async function evaluateTraces(modelDir: string, methods: Record<string, ControllerSpec>, problems: Problem[], grader: Grader, o: EvalOptions, seed: number): Promise<MethodTraces[]> {
+export async function evaluateTraces(
+  modelDir: string,
+  methods: Record<string, ControllerSpec>,
+  problems: Problem[],
+  grader: Grader,
+  o: EvalOptions,
+  seed: number,
+): Promise<MethodTraces[]> {
   const { model } = loadModelOnBackend(modelDir, { trainable: false });
   try {
     const results = evaluateControllers(model, await loadTokenizer(modelDir), methods, problems, grader, o, seed);

@@ -80,11 +80,23 @@ export const REPRODUCE_PRESETS: Record<string, ReproducePreset> = {
 function planSummary(plans: Record<string, RunPlan>): Record<string, unknown> {
   const any = Object.values(plans)[0];
   return {
-    device: any.device.name, device_bytes: any.device_bytes, backend: any.backend,
-    variants: Object.fromEntries(Object.entries(plans).map(([label, p]) => [label, {
-      theta_state: p.theta_state, rollout_rows: p.rollout_rows, update_rows: p.update_rows, eval_rows: p.eval_rows, eval_kv_budget_bytes: p.eval_kv_budget_bytes,
-      peak_bytes: p.peak_bytes, jobs: p.jobs,
-    }])),
+    device: any.device.name,
+    device_bytes: any.device_bytes,
+    backend: any.backend,
+    variants: Object.fromEntries(
+      Object.entries(plans).map(([label, p]) => [
+        label,
+        {
+          theta_state: p.theta_state,
+          rollout_rows: p.rollout_rows,
+          update_rows: p.update_rows,
+          eval_rows: p.eval_rows,
+          eval_kv_budget_bytes: p.eval_kv_budget_bytes,
+          peak_bytes: p.peak_bytes,
+          jobs: p.jobs,
+        },
+      ]),
+    ),
   };
 }
 
@@ -140,9 +152,13 @@ export function defaultJobs(plans: RunPlan[], log: (line: string) => void, cores
   const jobs = Math.min(byCores, worst.jobs);
   if (jobs < byCores) {
     const gpu = worst.device.kind === 'gpu' && worst.peak_bytes * byCores > worst.limit_bytes;
-    log(`reproduce: ${jobs} run${jobs === 1 ? '' : 's'} at a time, not ${byCores}: ${gpu
-      ? `a run's plan peaks at ${(worst.peak_bytes / 1e9).toFixed(1)} GB of the ${worst.device.name}'s ${(worst.limit_bytes / 1e9).toFixed(1)} GB`
-      : `a run needs about ${(worst.host_bytes_per_run / 1e9).toFixed(1)} GB (weights${worst.theta_state !== 'none' ? ', and θ\'s gradients and Adam\'s moments' : ''}) of this machine's ${(worst.device_bytes / 1e9).toFixed(1)} GB`} (--jobs overrides)`);
+    log(
+      `reproduce: ${jobs} run${jobs === 1 ? '' : 's'} at a time, not ${byCores}: ${
+        gpu
+          ? `a run's plan peaks at ${(worst.peak_bytes / 1e9).toFixed(1)} GB of the ${worst.device.name}'s ${(worst.limit_bytes / 1e9).toFixed(1)} GB`
+          : `a run needs about ${(worst.host_bytes_per_run / 1e9).toFixed(1)} GB (weights${worst.theta_state !== 'none' ? ", and θ's gradients and Adam's moments" : ''}) of this machine's ${(worst.device_bytes / 1e9).toFixed(1)} GB`
+      } (--jobs overrides)`,
+    );
   }
   return jobs;
 }
@@ -158,14 +174,23 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   // Resolve every run's config up front, so a bad --set fails before hours of training.
   const setsOf = (v: Variant) => [...o.sets, ...v.sets];
   const methodLayer = (v: Variant): ConfigOverride => ({ source: `method ${v.method}`, kind: 'method', value: methodOverride(v.method) });
-  const configs = Object.fromEntries(variants.map((v) => [v.label, resolveConfig({
-    preset: p.trainPreset, configFile: o.configFile, overrides: [methodLayer(v), ...setOverrides(setsOf(v))],
-  })]));
+  const configs = Object.fromEntries(
+    variants.map((v) => [
+      v.label,
+      resolveConfig({
+        preset: p.trainPreset,
+        configFile: o.configFile,
+        overrides: [methodLayer(v), ...setOverrides(setsOf(v))],
+      }),
+    ]),
+  );
   // One run's config, layered as `train --method --seed --set` layers them; the run is handed exactly this.
-  const runConfig = (v: Variant, seed: number) => resolveConfigSources({
-    preset: p.trainPreset, configFile: o.configFile,
-    overrides: [methodLayer(v), { source: `seed ${seed} of the study's seeds`, value: { seed } }, ...setOverrides(setsOf(v))],
-  });
+  const runConfig = (v: Variant, seed: number) =>
+    resolveConfigSources({
+      preset: p.trainPreset,
+      configFile: o.configFile,
+      overrides: [methodLayer(v), { source: `seed ${seed} of the study's seeds`, value: { seed } }, ...setOverrides(setsOf(v))],
+    });
   // The before-RL evaluation reads the same config file (its path as given, relative to the working directory like
   // --out) and resolves each of its methods itself.
   const configArgs = o.configFile !== undefined ? ['--config', o.configFile] : [];
@@ -182,7 +207,9 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
   const planList = Object.values(plans);
   if (planList.length) {
     const largest = planList.reduce((a, b) => (b.peak_bytes > a.peak_bytes ? b : a));
-    o.log(`reproduce ${o.preset}: plan${planList.length > 1 ? ` (the largest of the ${planList.length} variants'; each is in ${path.join(out, 'config.json')})` : ''}\n${formatPlan(largest).replace(/^/gm, '  ')}`);
+    o.log(
+      `reproduce ${o.preset}: plan${planList.length > 1 ? ` (the largest of the ${planList.length} variants'; each is in ${path.join(out, 'config.json')})` : ''}\n${formatPlan(largest).replace(/^/gm, '  ')}`,
+    );
     const refused = variants.flatMap((v) => {
       const r = planRefusal(plans[v.label]);
       return r ? [`${v.label}: ${r}`] : [];
@@ -192,8 +219,16 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
     o.log(`reproduce ${o.preset}: no plan for the ${launcher.name} nodes (set device.memory, e.g. --set device.memory=h100, to plan for their device)`);
   }
   fs.mkdirSync(out, { recursive: true });
-  writeJsonAtomic(path.join(out, 'config.json'), { preset: o.preset, train_preset: p.trainPreset, variants, seeds, sets: o.sets,
-    ...(o.configFile !== undefined ? { config_file: o.configFile } : {}), runs: configs, ...(planList.length ? { plans } : {}) });
+  writeJsonAtomic(path.join(out, 'config.json'), {
+    preset: o.preset,
+    train_preset: p.trainPreset,
+    variants,
+    seeds,
+    sets: o.sets,
+    ...(o.configFile !== undefined ? { config_file: o.configFile } : {}),
+    runs: configs,
+    ...(planList.length ? { plans } : {}),
+  });
   // On a cluster the scheduler places the runs: this machine's cores and memory say nothing there (0: no throttle).
   const width = o.jobs ?? (launcher.name === 'local' ? defaultJobs(planList, o.log) : 0);
   // Runs side by side on this machine share its cores: each is told its share (its matMul threads follow from it,
@@ -206,16 +241,38 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
       if (readEval(dir)) continue;
       // The run's resolved config goes into the study folder (shared storage on a cluster); the child reads only it.
       const request = writeRunRequest(runRequestFileOf(out, v.label, s), runConfig(v, s));
-      jobs.push({ name: `${v.label} seed ${s}`, done: () => readEval(dir) !== null, args: ['train', '--config', request, '--out', dir, ...coresArgs, ...(o.backend ? ['--backend', o.backend] : [])] });
+      jobs.push({
+        name: `${v.label} seed ${s}`,
+        done: () => readEval(dir) !== null,
+        args: ['train', '--config', request, '--out', dir, ...coresArgs, ...(o.backend ? ['--backend', o.backend] : [])],
+      });
     }
   }
   // The base model before RL, on the same held-out problems, k and sampling seeds (summary: before_rl, vs_before_rl).
   const before = beforeRlMethods(variants.map((v) => v.method));
   if (seeds.some((s) => before.some((m) => !readBeforeRl(out, s, m)))) {
-    jobs.push({ name: 'before RL (the base model at τ = 1)', done: () => seeds.every((s) => before.every((m) => readBeforeRl(out, s, m))), args: ['eval', '--preset', p.trainPreset, ...configArgs, '--methods', before.join(','), '--seeds', seeds.join(','), '--out', path.join(out, BEFORE_RL),
-      ...o.sets.flatMap((x) => ['--set', x]), ...(o.backend ? ['--backend', o.backend] : [])] });
+    jobs.push({
+      name: 'before RL (the base model at τ = 1)',
+      done: () => seeds.every((s) => before.every((m) => readBeforeRl(out, s, m))),
+      args: [
+        'eval',
+        '--preset',
+        p.trainPreset,
+        ...configArgs,
+        '--methods',
+        before.join(','),
+        '--seeds',
+        seeds.join(','),
+        '--out',
+        path.join(out, BEFORE_RL),
+        ...o.sets.flatMap((x) => ['--set', x]),
+        ...(o.backend ? ['--backend', o.backend] : []),
+      ],
+    });
   }
-  o.log(`reproduce ${o.preset}: ${methods.length} methods × ${seeds.length} seeds, ${jobs.length} runs to do, ${width ? `${width} at a time` : 'all at once'}${launcher.name === 'local' ? '' : ` on ${launcher.name}`} → ${out}`);
+  o.log(
+    `reproduce ${o.preset}: ${methods.length} methods × ${seeds.length} seeds, ${jobs.length} runs to do, ${width ? `${width} at a time` : 'all at once'}${launcher.name === 'local' ? '' : ` on ${launcher.name}`} → ${out}`,
+  );
   const launched = await launcher.launch(jobs, { out, width, label: `${o.preset}-${path.basename(path.resolve(out))}`, log: o.log });
   for (const f of launched.failed) o.log(`${f.name} failed${f.log ? ` (${f.reason}; log ${f.log})` : ''}:\n  ${f.tail.join('\n  ')}`);
   // A resumed reproduction adds a session: the manifest keeps the commit, wall time and runs of every invocation.
@@ -227,8 +284,15 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
     } catch {
       sessions = [];
     }
-    sessions.push({ started: new Date(t0).toISOString(), ...gitState(), wall_time_s: (Date.now() - t0) / 1000, jobs: width, ...launched.session,
-      ...(planList.length ? { plan: planSummary(plans) } : {}), runs: launched.runs });
+    sessions.push({
+      started: new Date(t0).toISOString(),
+      ...gitState(),
+      wall_time_s: (Date.now() - t0) / 1000,
+      jobs: width,
+      ...launched.session,
+      ...(planList.length ? { plan: planSummary(plans) } : {}),
+      runs: launched.runs,
+    });
     writeJsonAtomic(manifestFile, manifest({ preset: o.preset, sessions }));
   };
   const failed = launched.failed.map((f) => f.name);
@@ -236,8 +300,12 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
     if (!launched.session.dry_run) recordSession(); // a dry run writes nothing of its own
     return { out, summary: { methods: {} }, comparisons: {}, figures: [], table: '', failed, pending: launched.pending };
   }
-  const { summary, comparisons: cmp, table, figures } = await summariseReproduction(out, methods, seeds, configs[methods[0]].eval.k, o.preset, o.log,
-    { defaultVariant: o.defaultVariant });
+  const {
+    summary,
+    comparisons: cmp,
+    table,
+    figures,
+  } = await summariseReproduction(out, methods, seeds, configs[methods[0]].eval.k, o.preset, o.log, { defaultVariant: o.defaultVariant });
   recordSession();
   return { out, summary, comparisons: cmp, table, figures, failed, pending: [] };
 }
@@ -246,25 +314,45 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
  * summary.json, table.md and the figures of a reproduction folder, from its runs' eval.json and metrics.jsonl alone
  * (no training): the last step of `reproduce`, and `introllm figures` on a finished folder.
  */
-export async function summariseReproduction(out: string, methods: string[], seeds: number[], k: number, preset: string, log: (line: string) => void,
-  opts: { defaultVariant?: string } = {}): Promise<{ summary: { methods: Record<string, MethodSummary> }; comparisons: Comparisons; table: string; figures: string[] }> {
+export async function summariseReproduction(
+  out: string,
+  methods: string[],
+  seeds: number[],
+  k: number,
+  preset: string,
+  log: (line: string) => void,
+  opts: { defaultVariant?: string } = {},
+): Promise<{ summary: { methods: Record<string, MethodSummary> }; comparisons: Comparisons; table: string; figures: string[] }> {
   const ks = reportedKs(k);
   // Each run's eval.json, read once for the summary and the paired comparisons.
-  const evals = new Map(methods.map((m) => [m, seeds.flatMap((s): SeedEval[] => {
-    const e = readEval(runDirOf(out, m, s));
-    return e ? [{ seed: s, eval: e }] : [];
-  })]));
+  const evals = new Map(
+    methods.map((m) => [
+      m,
+      seeds.flatMap((s): SeedEval[] => {
+        const e = readEval(runDirOf(out, m, s));
+        return e ? [{ seed: s, eval: e }] : [];
+      }),
+    ]),
+  );
   const summary: { methods: Record<string, MethodSummary> } = { methods: {} };
   for (const [m, e] of evals) if (e.length) summary.methods[m] = summariseMethod(e, ks, new Rng(0).fork(`summary:${m}`));
   // Each method's θ updates, φ updates and rollouts, from its runs' resolved config (the same for every seed).
-  const budget = Object.fromEntries(Object.keys(summary.methods).flatMap((m) => {
-    const cfg = readRunConfig(runDirOf(out, m, evals.get(m)![0].seed));
-    return cfg ? [[m, runBudget(cfg, isLearnedController(cfg.controller.name))]] : [];
-  }));
+  const budget = Object.fromEntries(
+    Object.keys(summary.methods).flatMap((m) => {
+      const cfg = readRunConfig(runDirOf(out, m, evals.get(m)![0].seed));
+      return cfg ? [[m, runBudget(cfg, isLearnedController(cfg.controller.name))]] : [];
+    }),
+  );
   const cmp = comparisons(out, evals, seeds, ks, opts.defaultVariant);
   // The figures draw the before-RL model as their reference.
-  const fig = await writeReproductionFigures({ out, labels: Object.keys(summary.methods), seeds, runDir: (l, s) => runDirOf(out, l, s),
-    summary: { ...summary, ...(cmp.before_rl ? { before_rl: cmp.before_rl } : {}) }, title: `IntroLLM kit: ${preset} reproduction` });
+  const fig = await writeReproductionFigures({
+    out,
+    labels: Object.keys(summary.methods),
+    seeds,
+    runDir: (l, s) => runDirOf(out, l, s),
+    summary: { ...summary, ...(cmp.before_rl ? { before_rl: cmp.before_rl } : {}) },
+    title: `IntroLLM kit: ${preset} reproduction`,
+  });
   if (fig.pngSkipped) log(`figures: HTML only (${fig.pngSkipped})`);
   const head = headMovement(out, seeds, evals.get('introllm') ?? [], fig.interpretability.introllm);
   writeJsonAtomic(path.join(out, 'summary.json'), { ...summary, budget, ...cmp, interpretability: fig.interpretability, ...(head ? { head } : {}) });
@@ -293,7 +381,10 @@ function headMovement(out: string, seeds: number[], trained: SeedEval[], end: In
   const traces = startEvals.flatMap(({ seed, eval: e }) => seedTraces(seed, e.traces));
   if (!traces.length) return null;
   const snap = (evals: { seed: number; eval: Pick<EvalResult, 'tauMean' | 'gateRate'> }[], interp: Interpretability): HeadSnapshot => ({
-    ...interp, tau_mean: mean(evals.map((e) => e.eval.tauMean)), gate_rate: mean(evals.map((e) => e.eval.gateRate)), seeds: evals.map((e) => e.seed),
+    ...interp,
+    tau_mean: mean(evals.map((e) => e.eval.tauMean)),
+    gate_rate: mean(evals.map((e) => e.eval.gateRate)),
+    seeds: evals.map((e) => e.seed),
   });
   return {
     start: snap(startEvals, interpretabilityOf(traces)),
@@ -303,7 +394,14 @@ function headMovement(out: string, seeds: number[], trained: SeedEval[], end: In
 
 /** The paired comparisons of summary.json (see comparisons()). */
 export interface Comparisons {
-  before_rl?: { method: string; accuracy: number; ci95: [number, number]; pass_at_k: Record<string, number>; pass_ci95: Record<string, [number, number]>; seeds: number[] };
+  before_rl?: {
+    method: string;
+    accuracy: number;
+    ci95: [number, number];
+    pass_at_k: Record<string, number>;
+    pass_ci95: Record<string, [number, number]>;
+    seeds: number[];
+  };
   vs_before_rl?: Record<string, PairedDifference>;
   introllm_vs?: Record<string, PairedDifference>;
   /** An ablation grid's default variant (the preset's configuration) and every other variant minus it. */
@@ -323,44 +421,65 @@ function comparisons(out: string, evals: Map<string, SeedEval[]>, seeds: number[
   const before = beforeRlEvals(out, seeds);
   if (before.length > 0) {
     const b = summariseMethod(before, ks, new Rng(0).fork('summary:before-rl'));
-    result.before_rl = { method: `${BEFORE_RL_METHOD}, no RL`, accuracy: b.accuracy, ci95: b.ci95, pass_at_k: b.pass_at_k, pass_ci95: b.pass_ci95, seeds: b.seeds };
+    result.before_rl = {
+      method: `${BEFORE_RL_METHOD}, no RL`,
+      accuracy: b.accuracy,
+      ci95: b.ci95,
+      pass_at_k: b.pass_at_k,
+      pass_ci95: b.pass_ci95,
+      seeds: b.seeds,
+    };
     result.vs_before_rl = Object.fromEntries(done.map(([m, e]) => [m, pairedDifference(e, before, new Rng(0).fork(`paired:${m}:before-rl`))]));
   }
   if (defaultVariant !== undefined) {
     const base = evals.get(defaultVariant);
     if (base?.length) {
       result.default_variant = defaultVariant;
-      result.vs_default = Object.fromEntries(done.filter(([m]) => m !== defaultVariant)
-        .map(([m, e]) => [m, pairedDifference(e, base, new Rng(0).fork(`paired:${m}:${defaultVariant}`))]));
+      result.vs_default = Object.fromEntries(
+        done.filter(([m]) => m !== defaultVariant).map(([m, e]) => [m, pairedDifference(e, base, new Rng(0).fork(`paired:${m}:${defaultVariant}`))]),
+      );
     }
     return result;
   }
   const introllm = evals.get('introllm');
   if (introllm?.length) {
-    result.introllm_vs = Object.fromEntries(done.filter(([m]) => m !== 'introllm').map(([m, e]) => [m, pairedDifference(introllm, e, new Rng(0).fork(`paired:introllm:${m}`))]));
+    result.introllm_vs = Object.fromEntries(
+      done.filter(([m]) => m !== 'introllm').map(([m, e]) => [m, pairedDifference(introllm, e, new Rng(0).fork(`paired:introllm:${m}`))]),
+    );
   }
   return result;
 }
 
 /** The paired differences as Markdown (percentage points), or '' when there are none. */
 function pairedTable(cmp: Comparisons, k: number): string {
-  const row = (name: string, d: PairedDifference) => `| ${name} | ${signedPoints(d.diff)} | [${signedPoints(d.ci95[0])}, ${signedPoints(d.ci95[1])}] | ${d.ci95[0] > 0 ? 'above 0' : d.ci95[1] < 0 ? 'below 0' : 'includes 0'} | ${(100 * d.mde80).toFixed(1)} |`;
+  const row = (name: string, d: PairedDifference) =>
+    `| ${name} | ${signedPoints(d.diff)} | [${signedPoints(d.ci95[0])}, ${signedPoints(d.ci95[1])}] | ${d.ci95[0] > 0 ? 'above 0' : d.ci95[1] < 0 ? 'below 0' : 'includes 0'} | ${(100 * d.mde80).toFixed(1)} |`;
   const out: string[] = [];
   const before = cmp.before_rl;
   if (before && cmp.vs_before_rl) {
-    out.push(`Before RL (the base model at τ = 1): Avg@${k} ${(100 * before.accuracy).toFixed(1)}% [${(100 * before.ci95[0]).toFixed(1)}, ${(100 * before.ci95[1]).toFixed(1)}]`, '',
-      `| method − before RL | Avg@${k} points | paired 95% CI | CI | detectable (80% power) |`, '| --- | ---: | --- | --- | ---: |',
-      ...Object.entries(cmp.vs_before_rl).map(([m, d]) => row(m, d)));
+    out.push(
+      `Before RL (the base model at τ = 1): Avg@${k} ${(100 * before.accuracy).toFixed(1)}% [${(100 * before.ci95[0]).toFixed(1)}, ${(100 * before.ci95[1]).toFixed(1)}]`,
+      '',
+      `| method − before RL | Avg@${k} points | paired 95% CI | CI | detectable (80% power) |`,
+      '| --- | ---: | --- | --- | ---: |',
+      ...Object.entries(cmp.vs_before_rl).map(([m, d]) => row(m, d)),
+    );
   }
   if (cmp.vs_default && cmp.default_variant) {
     if (out.length) out.push('');
-    out.push(`| variant − ${cmp.default_variant} (the default) | Avg@${k} points | paired 95% CI | CI | detectable (80% power) |`, '| --- | ---: | --- | --- | ---: |',
-      ...Object.entries(cmp.vs_default).map(([m, d]) => row(m, d)));
+    out.push(
+      `| variant − ${cmp.default_variant} (the default) | Avg@${k} points | paired 95% CI | CI | detectable (80% power) |`,
+      '| --- | ---: | --- | --- | ---: |',
+      ...Object.entries(cmp.vs_default).map(([m, d]) => row(m, d)),
+    );
   }
   if (cmp.introllm_vs) {
     if (out.length) out.push('');
-    out.push(`| introllm − method | Avg@${k} points | paired 95% CI | CI | detectable (80% power) |`, '| --- | ---: | --- | --- | ---: |',
-      ...Object.entries(cmp.introllm_vs).map(([m, d]) => row(m, d)));
+    out.push(
+      `| introllm − method | Avg@${k} points | paired 95% CI | CI | detectable (80% power) |`,
+      '| --- | ---: | --- | --- | ---: |',
+      ...Object.entries(cmp.introllm_vs).map(([m, d]) => row(m, d)),
+    );
   }
   return out.join('\n');
 }

@@ -47,13 +47,15 @@ export function readRunConfig(dir: string): ExperimentConfig | null {
 export function readMetrics(dir: string): MetricsRecord[] | null {
   const text = readResultText(path.join(dir, 'metrics.jsonl'));
   if (text === null) return null;
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as MetricsRecord);
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as MetricsRecord);
 }
 
 /** The token traces of each method's run `seed` in a reproduction folder, for the methods whose eval.json has any. */
 export function readMethodTraces(out: string, methods: readonly string[], seed = 0): MethodTraces[] {
-  return methods.map((method) => ({ method, traces: readEval(runDirOf(out, method, seed))?.traces ?? [] }))
-    .filter((m) => m.traces.length > 0);
+  return methods.map((method) => ({ method, traces: readEval(runDirOf(out, method, seed))?.traces ?? [] })).filter((m) => m.traces.length > 0);
 }
 
 /** The metrics.jsonl of every (method, seed) run of a reproduction folder that has one, methods first. */
@@ -71,7 +73,11 @@ export function readRunMetrics(out: string, methods: readonly string[], seeds: r
 /** The table.json of each grid folder of an ablation study (`<dir>/<grid>/table.json`), grids in name order. */
 export function readAblationTables(dir: string): AblationTable[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).sort().map((g) => path.join(dir, g, 'table.json')).filter((f) => fs.existsSync(f))
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .map((g) => path.join(dir, g, 'table.json'))
+    .filter((f) => fs.existsSync(f))
     .map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as AblationTable);
 }
 
@@ -93,10 +99,11 @@ export function readSummary(out: string): { summary: { methods: Record<string, M
 export function readLabelEvals(dir: string, label: string): { seed: number; eval: EvalResult }[] {
   const runs = path.join(dir, 'runs', label);
   const evals = path.join(dir, 'evals', label);
-  const seedsIn = (d: string, re: RegExp) => (fs.existsSync(d) ? fs.readdirSync(d) : []).flatMap((n) => {
-    const m = re.exec(n);
-    return m ? [Number(m[1])] : [];
-  });
+  const seedsIn = (d: string, re: RegExp) =>
+    (fs.existsSync(d) ? fs.readdirSync(d) : []).flatMap((n) => {
+      const m = re.exec(n);
+      return m ? [Number(m[1])] : [];
+    });
   const out = [
     ...seedsIn(runs, /^seed-(\d+)$/).map((seed) => ({ seed, eval: readEval(runDirOf(dir, label, seed)) })),
     ...[...new Set(seedsIn(evals, /^seed-(\d+)\.json(\.gz)?$/))].map((seed) => ({ seed, eval: readEvalFile(evalFileOf(dir, label, seed)) })),

@@ -35,7 +35,9 @@ export function runRequest(r: ResolvedConfig): Record<string, unknown> {
     const bad = (Array.isArray(v) ? v : [v]).find((x) => typeof x === 'number' && !Number.isFinite(x));
     if (bad !== undefined) throw new KitError(`config key '${key}' is ${bad}, which a JSON config file cannot hold; give it a finite value`);
   }
-  const sources: Record<string, ConfigSource> = Object.fromEntries(leaves(config).map(([key]) => [key, r.sources[key] ?? { kind: 'default', label: 'default' }]));
+  const sources: Record<string, ConfigSource> = Object.fromEntries(
+    leaves(config).map(([key]) => [key, r.sources[key] ?? { kind: 'default', label: 'default' }]),
+  );
   return { ...(r.preset !== undefined ? { preset: r.preset } : {}), ...config, sources };
 }
 
@@ -53,7 +55,7 @@ export function writeRunRequest(file: string, r: ResolvedConfig): string {
   // Compared as the run folder compares a resumed run's config.json: as JSON text, key order included.
   const back = resolveRunRequest(file).config;
   if (JSON.stringify(back) !== JSON.stringify(r.config)) {
-    throw new KitError(`${file}: resolves to a different config than the one written (${firstDifference(back, r.config) ?? 'the keys\' order'})`);
+    throw new KitError(`${file}: resolves to a different config than the one written (${firstDifference(back, r.config) ?? "the keys' order"})`);
   }
   return file;
 }

@@ -50,7 +50,8 @@ export const SELECTION_GRIDS: Record<string, SelectionGrid> = {
     variants: ['1e-3', '3e-3', '1e-2', '3e-2'].map(lrTemp),
   },
   schedule: {
-    description: "IntroLLM's schedule among those that give θ the baselines' updates and rollouts: φ then θ on every batch (sequential) or both in one update (joint)",
+    description:
+      "IntroLLM's schedule among those that give θ the baselines' updates and rollouts: φ then θ on every batch (sequential) or both in one update (joint)",
     chooses: ['schedule.mode'],
     variants: [introllm('sequential', 'schedule.mode="sequential"'), introllm('joint', 'schedule.mode="joint"')],
   },
@@ -68,7 +69,7 @@ export const SELECTION_GRIDS: Record<string, SelectionGrid> = {
     variants: ['4', '20', '50'].map((v) => introllm(`concentration-${v}`, `controller.headInitConcentration=${v}`)),
   },
   'eval-action': {
-    description: 'How the trained head acts at evaluation: sampling as in training, or deterministically at the Beta\'s mean or mode',
+    description: "How the trained head acts at evaluation: sampling as in training, or deterministically at the Beta's mean or mode",
     chooses: ['controller.evalAction'],
     variants: ['sample', 'mean', 'mode'].map((v) => introllm(`eval-${v}`, `controller.evalAction="${v}"`)),
     evaluationOnly: true,
@@ -83,13 +84,24 @@ const FILE_GRIDS: Record<string, SelectionGrid> = {};
  * default every key its variants set, and `evaluationOnly`), resolving every variant as the selection will (the train
  * preset, config file and --set values, on the validation split); afterwards selectionGrid() finds it by its name.
  */
-export function loadSelectionGridFile(file: string, o: { preset?: string; configFile?: string; sets?: readonly string[] } = {}): { name: string; grid: SelectionGrid } {
+export function loadSelectionGridFile(
+  file: string,
+  o: { preset?: string; configFile?: string; sets?: readonly string[] } = {},
+): { name: string; grid: SelectionGrid } {
   const g = readGridFile(file, {
-    kind: 'selection', builtins: Object.keys(SELECTION_GRIDS), extraKeys: { chooses: 'string[]', evaluationOnly: 'boolean' },
-    ...o, after: setOverrides([VALIDATION_SET]),
+    kind: 'selection',
+    builtins: Object.keys(SELECTION_GRIDS),
+    extraKeys: { chooses: 'string[]', evaluationOnly: 'boolean' },
+    ...o,
+    after: setOverrides([VALIDATION_SET]),
   });
   const chooses = (g.extra.chooses as string[] | undefined) ?? [...new Set(g.variants.flatMap((v) => v.sets.map((s) => s.slice(0, s.indexOf('=')))))];
-  const grid: SelectionGrid = { description: g.description, chooses, variants: g.variants, ...(g.extra.evaluationOnly === true ? { evaluationOnly: true } : {}) };
+  const grid: SelectionGrid = {
+    description: g.description,
+    chooses,
+    variants: g.variants,
+    ...(g.extra.evaluationOnly === true ? { evaluationOnly: true } : {}),
+  };
   FILE_GRIDS[g.name] = grid;
   return { name: g.name, grid };
 }
@@ -137,12 +149,24 @@ export interface SelectOptions {
 }
 
 /** Runs (or resumes) a selection grid on the validation split; writes selection.json and selection.md under `out`. */
-export async function runSelection(o: SelectOptions): Promise<{ rows: SelectionRow[]; chosen: SelectionRow; table: string; failed: string[]; pending: [] }
-  | { pending: string[]; failed: string[] }> {
+export async function runSelection(
+  o: SelectOptions,
+): Promise<{ rows: SelectionRow[]; chosen: SelectionRow; table: string; failed: string[]; pending: [] } | { pending: string[]; failed: string[] }> {
   const grid = selectionGrid(o.grid);
   if (o.sets.some((s) => s.replace(/\s/g, '').startsWith('eval.split='))) throw new KitError('select: eval.split is always "validation" here; drop that --set');
   const trained = grid.evaluationOnly ? grid.variants.slice(0, 1) : grid.variants;
-  let r = await reproduce({ preset: o.preset, out: o.out, jobs: o.jobs, backend: o.backend, sets: [VALIDATION_SET, ...o.sets], configFile: o.configFile, seeds: o.seeds, variants: trained, launcher: o.launcher, log: o.log });
+  let r = await reproduce({
+    preset: o.preset,
+    out: o.out,
+    jobs: o.jobs,
+    backend: o.backend,
+    sets: [VALIDATION_SET, ...o.sets],
+    configFile: o.configFile,
+    seeds: o.seeds,
+    variants: trained,
+    launcher: o.launcher,
+    log: o.log,
+  });
   if (r.pending.length) return { pending: r.pending, failed: r.failed }; // a cluster still has runs: nothing to choose yet
   if (grid.evaluationOnly) {
     await evaluateTrainedVariants(o, grid);
@@ -153,14 +177,25 @@ export async function runSelection(o: SelectOptions): Promise<{ rows: SelectionR
   const { rows, chosen } = chooseVariant(grid, r.summary.methods);
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const table = [
-    `Selection '${o.grid}' (${grid.description}) at the ${o.preset} preset, validation split, seeds ${o.seeds.join(',')}`, '',
-    '| variant | setting | validation Avg@k | 95% CI | chosen |', '| --- | --- | ---: | --- | --- |',
+    `Selection '${o.grid}' (${grid.description}) at the ${o.preset} preset, validation split, seeds ${o.seeds.join(',')}`,
+    '',
+    '| variant | setting | validation Avg@k | 95% CI | chosen |',
+    '| --- | --- | ---: | --- | --- |',
     ...rows.map((x) => `| ${x.variant} | ${x.sets.join(' ')} | ${pct(x.accuracy)} | [${pct(x.ci95[0])}, ${pct(x.ci95[1])}] | ${x === chosen ? 'yes' : ''} |`),
   ].join('\n');
   writeJsonAtomic(path.join(o.out, 'selection.json'), {
-    grid: o.grid, description: grid.description, chooses: grid.chooses, preset: o.preset, split: 'validation', seeds: o.seeds, sets: o.sets,
-    ...(o.configFile !== undefined ? { config_file: o.configFile } : {}), ...(o.grid in SELECTION_GRIDS ? {} : { variants: grid.variants }),
-    rule: 'highest validation Avg@k; the first in grid order on a tie', rows, chosen: { variant: chosen.variant, sets: chosen.sets },
+    grid: o.grid,
+    description: grid.description,
+    chooses: grid.chooses,
+    preset: o.preset,
+    split: 'validation',
+    seeds: o.seeds,
+    sets: o.sets,
+    ...(o.configFile !== undefined ? { config_file: o.configFile } : {}),
+    ...(o.grid in SELECTION_GRIDS ? {} : { variants: grid.variants }),
+    rule: 'highest validation Avg@k; the first in grid order on a tie',
+    rows,
+    chosen: { variant: chosen.variant, sets: chosen.sets },
   });
   writeFileAtomic(path.join(o.out, 'selection.md'), table + '\n');
   return { rows, chosen, table, failed: r.failed, pending: [] };
@@ -170,8 +205,13 @@ export async function runSelection(o: SelectOptions): Promise<{ rows: SelectionR
 export function resolveVariant(o: SelectOptions, v: Variant, seed: number): ExperimentConfig {
   const preset = REPRODUCE_PRESETS[o.preset]?.trainPreset ?? o.preset;
   return resolveConfig({
-    preset, configFile: o.configFile,
-    overrides: [{ source: `method ${v.method}`, kind: 'method', value: methodOverride(v.method) }, ...setOverrides([VALIDATION_SET, ...o.sets, ...v.sets]), { source: '--seeds', value: { seed } }],
+    preset,
+    configFile: o.configFile,
+    overrides: [
+      { source: `method ${v.method}`, kind: 'method', value: methodOverride(v.method) },
+      ...setOverrides([VALIDATION_SET, ...o.sets, ...v.sets]),
+      { source: '--seeds', value: { seed } },
+    ],
   });
 }
 
@@ -200,7 +240,9 @@ export async function evaluateTrainedVariants(o: SelectOptions, grid: SelectionG
       const trainedCfg = readRunConfig(src);
       if (!trainedCfg) throw new KitError(`${src}: the trained run of '${first.label}' seed ${seed} is missing`);
       if (JSON.stringify(withoutEvalAction(cfg)) !== JSON.stringify(withoutEvalAction(trainedCfg))) {
-        throw new KitError(`selection '${o.grid}': variant '${v.label}' changes more than controller.evalAction, so it cannot evaluate the runs of '${first.label}'`);
+        throw new KitError(
+          `selection '${o.grid}': variant '${v.label}' changes more than controller.evalAction, so it cannot evaluate the runs of '${first.label}'`,
+        );
       }
       const modelDir = modelDirFor(cfg);
       const { model } = loadModelOnBackend(modelDir, { trainable: true, theta: 'none' });
@@ -211,14 +253,18 @@ export async function evaluateTrainedVariants(o: SelectOptions, grid: SelectionG
         const t0 = performance.now();
         // Finished chunks go to eval.partial.jsonl: an evaluation killed part-way resumes there.
         const journal = evalJournalFileOf(path.join(dir, 'eval.json'));
-        const ev = evaluatePolicy(model, await loadTokenizer(modelDir), controller, taskFromConfig(cfg.task), cfg, st.step as number, cfg.eval.split, { journal });
+        const ev = evaluatePolicy(model, await loadTokenizer(modelDir), controller, taskFromConfig(cfg.task), cfg, st.step as number, cfg.eval.split, {
+          journal,
+        });
         fs.mkdirSync(dir, { recursive: true });
         writeJsonAtomic(path.join(dir, 'config.json'), cfg);
         // the trained run's metrics (the same training) travel with the evaluation, for the figures
         for (const f of ['metrics.jsonl', 'metrics.jsonl.gz']) if (fs.existsSync(path.join(src, f))) fs.copyFileSync(path.join(src, f), path.join(dir, f));
         writeJsonAtomic(path.join(dir, 'eval.json'), { step: st.step, ...ev });
         removeEvalJournal(journal);
-        o.log(`select ${o.grid}: ${v.label} seed ${seed} (the runs of ${first.label}, evaluated): ${(100 * ev.report.avg.value).toFixed(1)}% in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+        o.log(
+          `select ${o.grid}: ${v.label} seed ${seed} (the runs of ${first.label}, evaluated): ${(100 * ev.report.avg.value).toFixed(1)}% in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+        );
       } finally {
         controller.dispose();
         model.dispose();

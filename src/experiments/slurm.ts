@@ -25,7 +25,19 @@ function thisKit(): string {
 }
 
 /** Slurm job states in which a task may still run (it is not resubmitted while in one of them). */
-const ACTIVE = new Set(['PENDING', 'RUNNING', 'CONFIGURING', 'COMPLETING', 'REQUEUED', 'REQUEUE_FED', 'REQUEUE_HOLD', 'RESIZING', 'SIGNALING', 'STAGE_OUT', 'SUSPENDED']);
+const ACTIVE = new Set([
+  'PENDING',
+  'RUNNING',
+  'CONFIGURING',
+  'COMPLETING',
+  'REQUEUED',
+  'REQUEUE_FED',
+  'REQUEUE_HOLD',
+  'RESIZING',
+  'SIGNALING',
+  'STAGE_OUT',
+  'SUSPENDED',
+]);
 
 export interface SubmittedTask {
   index: number;
@@ -63,7 +75,7 @@ export function slurmScript(jobs: Job[], cfg: SlurmConfig, o: SlurmScriptOptions
     '#!/bin/bash',
     `# ${o.label}: ${n} run${n === 1 ? '' : 's'} of the IntroLLM kit as one Slurm job array, one task per run folder (written by`,
     '# --launcher slurm). Running the same command again submits only the runs that are not finished; a task that was',
-    '# cancelled, preempted or timed out resumes from its run folder\'s last checkpoint.',
+    "# cancelled, preempted or timed out resumes from its run folder's last checkpoint.",
     sb(`--job-name=${jobName(o.label)}`),
     sb(`--array=0-${n - 1}${throttle}`),
     sb(`--output=${slurmPath(path.join(o.logDir, '%A_%a.log'))}`),
@@ -106,7 +118,9 @@ function slurmCommand(cmd: string, args: string[]): { status: number; stdout: st
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error) {
     if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new KitError(`--launcher slurm: '${cmd}' is not on PATH (run the command on a Slurm login node, or use --launcher local); nothing was submitted and no run folder was changed`);
+      throw new KitError(
+        `--launcher slurm: '${cmd}' is not on PATH (run the command on a Slurm login node, or use --launcher local); nothing was submitted and no run folder was changed`,
+      );
     }
     throw new KitError(`--launcher slurm: ${cmd} could not run (${r.error.message})`);
   }
@@ -142,7 +156,13 @@ export function taskStates(jobs: { id: string; name?: string }[]): Map<string, s
 }
 
 function firstLine(s: string): string {
-  return s.split('\n').map((l) => l.trim()).filter(Boolean).join('; ') || '(no message)';
+  return (
+    s
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join('; ') || '(no message)'
+  );
 }
 
 /** The last lines of a task's log (the kit's peak-RSS line left out), and that peak in MB. */
@@ -154,11 +174,14 @@ function logTail(file: string): { tail: string[]; peakRssMb: number | null } {
     return { tail: [`(no log at ${file})`], peakRssMb: null };
   }
   let peakRssMb: number | null = null;
-  const lines = text.split(/\r|\n/).map((l) => l.trim()).filter((l) => {
-    const m = PEAK_RSS_LINE.exec(l);
-    if (m) peakRssMb = Number(m[1]);
-    return l !== '' && !m;
-  });
+  const lines = text
+    .split(/\r|\n/)
+    .map((l) => l.trim())
+    .filter((l) => {
+      const m = PEAK_RSS_LINE.exec(l);
+      if (m) peakRssMb = Number(m[1]);
+      return l !== '' && !m;
+    });
   return { tail: lines.slice(-8), peakRssMb };
 }
 
@@ -176,7 +199,10 @@ interface Tracked {
 
 export class SlurmLauncher implements Launcher {
   readonly name = 'slurm' as const;
-  constructor(private cfg: SlurmConfig, private opts: { detach: boolean; dryRun: boolean; print: (text: string) => void }) {}
+  constructor(
+    private cfg: SlurmConfig,
+    private opts: { detach: boolean; dryRun: boolean; print: (text: string) => void },
+  ) {}
 
   async launch(jobs: Job[], o: LaunchOptions): Promise<LaunchOutcome> {
     const dir = path.resolve(o.out, 'slurm');
@@ -189,7 +215,9 @@ export class SlurmLauncher implements Launcher {
     const latest = new Map<string, { sub: Submission; task: SubmittedTask }>();
     for (const sub of ledger) for (const task of sub.tasks) latest.set(task.key, { sub, task });
     const wanted = jobs.map((job) => ({ job, prev: latest.get(jobKey(job)) }));
-    const earlier = [...new Map(wanted.flatMap((w) => (w.prev ? [[w.prev.sub.job_id, { id: w.prev.sub.job_id, name: w.prev.sub.name }] as const] : []))).values()];
+    const earlier = [
+      ...new Map(wanted.flatMap((w) => (w.prev ? [[w.prev.sub.job_id, { id: w.prev.sub.job_id, name: w.prev.sub.name }] as const] : []))).values(),
+    ];
     // A dry run shows what a submission would be now; it may run where Slurm is not (then every unfinished run).
     let states = new Map<string, string>();
     try {
@@ -202,9 +230,20 @@ export class SlurmLauncher implements Launcher {
     for (const { job, prev } of wanted) {
       const state = prev ? states.get(`${prev.sub.job_id}_${prev.task.index}`) : undefined;
       if (prev && state && ACTIVE.has(state)) {
-        tracked.push({ job, jobId: prev.sub.job_id, name: prev.sub.name, index: prev.task.index, log: logOf(prev.sub.job_id, prev.task.index), state, ended: false });
+        tracked.push({
+          job,
+          jobId: prev.sub.job_id,
+          name: prev.sub.name,
+          index: prev.task.index,
+          log: logOf(prev.sub.job_id, prev.task.index),
+          state,
+          ended: false,
+        });
       } else {
-        if (prev) o.log(`${job.name}: not finished after Slurm task ${prev.sub.job_id}_${prev.task.index} (${state ?? 'ended'}; log ${logOf(prev.sub.job_id, prev.task.index)}); submitting it again, it resumes from its last checkpoint`);
+        if (prev)
+          o.log(
+            `${job.name}: not finished after Slurm task ${prev.sub.job_id}_${prev.task.index} (${state ?? 'ended'}; log ${logOf(prev.sub.job_id, prev.task.index)}); submitting it again, it resumes from its last checkpoint`,
+          );
         toSubmit.push(job);
       }
     }
@@ -242,9 +281,17 @@ export class SlurmLauncher implements Launcher {
         const hint = /partition|account|time limit|memory|gres|gpu|qos/i.test(why) ? ' (see --partition, --account, --time, --mem, --gpus, --sbatch)' : '';
         throw new KitError(`--launcher slurm: sbatch refused the array script (${why}); nothing was submitted and no run folder was changed${hint}`);
       }
-      const sub: Submission = { job_id: jobId, name: jobName(o.label), script: file, submitted: new Date().toISOString(), tasks: toSubmit.map((j, i) => ({ index: i, name: j.name, key: jobKey(j) })) };
+      const sub: Submission = {
+        job_id: jobId,
+        name: jobName(o.label),
+        script: file,
+        submitted: new Date().toISOString(),
+        tasks: toSubmit.map((j, i) => ({ index: i, name: j.name, key: jobKey(j) })),
+      };
       writeJsonAtomic(ledgerFile, [...ledger, sub]);
-      o.log(`submitted Slurm job array ${jobId}: ${toSubmit.length} task${toSubmit.length === 1 ? '' : 's'}${o.width > 0 && o.width < toSubmit.length ? `, ${o.width} at a time` : ''} (${file}; logs ${logDir}/${jobId}_<task>.log)`);
+      o.log(
+        `submitted Slurm job array ${jobId}: ${toSubmit.length} task${toSubmit.length === 1 ? '' : 's'}${o.width > 0 && o.width < toSubmit.length ? `, ${o.width} at a time` : ''} (${file}; logs ${logDir}/${jobId}_<task>.log)`,
+      );
       session.job_id = jobId;
       toSubmit.forEach((job, i) => tracked.push({ job, jobId, name: sub.name, index: i, log: logOf(jobId, i), state: 'PENDING', ended: false }));
     }
@@ -253,7 +300,9 @@ export class SlurmLauncher implements Launcher {
     if (this.opts.detach) {
       const count = new Map<string, number>();
       for (const t of tracked) count.set(t.state, (count.get(t.state) ?? 0) + 1);
-      o.log(`--detach: ${[...count].map(([s, c]) => `${c} ${s.toLowerCase()}`).join(', ')}; run the same command again to see their state, resubmit what did not finish and summarise when all are done`);
+      o.log(
+        `--detach: ${[...count].map(([s, c]) => `${c} ${s.toLowerCase()}`).join(', ')}; run the same command again to see their state, resubmit what did not finish and summarise when all are done`,
+      );
       return { settled: false, pending: tracked.map((t) => t.job.name), failed: [], runs: [], session };
     }
 
@@ -307,6 +356,8 @@ function readLedger(file: string): Submission[] {
     if (!Array.isArray(v)) throw new Error('not an array');
     return v as Submission[];
   } catch (e) {
-    throw new KitError(`${file}: the Slurm submission ledger cannot be read (${(e as Error).message.split('\n')[0]}); move it away to submit every unfinished run afresh`);
+    throw new KitError(
+      `${file}: the Slurm submission ledger cannot be read (${(e as Error).message.split('\n')[0]}); move it away to submit every unfinished run afresh`,
+    );
   }
 }

@@ -26,7 +26,10 @@ export interface MethodSummary {
   entropy_mean: number;
   length_mean: number;
   /** Runs evaluated on named benchmarks: each benchmark's accuracy and Pass@k with the same two-level CIs. */
-  per_benchmark?: Record<string, { accuracy: number; ci95: [number, number]; pass_at_k: Record<string, number>; pass_ci95: Record<string, [number, number]>; problems: number }>;
+  per_benchmark?: Record<
+    string,
+    { accuracy: number; ci95: [number, number]; pass_at_k: Record<string, number>; pass_ci95: Record<string, [number, number]>; problems: number }
+  >;
 }
 
 type SetProblems = SeedEval['eval']['problems'];
@@ -74,7 +77,11 @@ export function stratifiedSeedProblemBootstrap(scores: number[][][], rng: Rng, r
 
 /** Mean over seeds of the mean over problems, and its two-level bootstrap 95% interval (one set per seed). */
 export function seedProblemBootstrap(scores: number[][], rng: Rng, resamples = 2000): { value: number; ci: [number, number] } {
-  return stratifiedSeedProblemBootstrap(scores.map((seed) => [seed]), rng, resamples);
+  return stratifiedSeedProblemBootstrap(
+    scores.map((seed) => [seed]),
+    rng,
+    resamples,
+  );
 }
 
 /** Accuracy and Pass@k over `sets` (per seed: each set's problems), with two-level CIs. */
@@ -95,15 +102,30 @@ export function summariseMethod(evals: SeedEval[], ks: number[], rng: Rng): Meth
   const grouped = evals.map(bySet);
   const sets = [...grouped[0].keys()];
   // seeds[i][j]: the problems of set j in seed i; every seed must have every set.
-  const seeds = grouped.map((g, i) => sets.map((name) => {
-    const ps = g.get(name);
-    if (!ps?.length) throw new KitError(`seed ${evals[i].seed}: evaluation set '${name}' is missing; every seed of a method must be evaluated on the same sets`);
-    return ps;
-  }));
+  const seeds = grouped.map((g, i) =>
+    sets.map((name) => {
+      const ps = g.get(name);
+      if (!ps?.length)
+        throw new KitError(`seed ${evals[i].seed}: evaluation set '${name}' is missing; every seed of a method must be evaluated on the same sets`);
+      return ps;
+    }),
+  );
   const all = scoreSets(seeds, ks, rng);
   const named = sets.length > 1 || sets[0] !== '';
   const perBenchmark = named
-    ? Object.fromEntries(sets.map((name, j) => [name, { ...scoreSets(seeds.map((s) => [s[j]]), ks, rng.fork(`set:${name}`)), problems: seeds[0][j].length }]))
+    ? Object.fromEntries(
+        sets.map((name, j) => [
+          name,
+          {
+            ...scoreSets(
+              seeds.map((s) => [s[j]]),
+              ks,
+              rng.fork(`set:${name}`),
+            ),
+            problems: seeds[0][j].length,
+          },
+        ]),
+      )
     : undefined;
   const perSeed = (sets: SetProblems[], k: number | null) => mean(sets.map((ps) => mean(ps.map((p) => score(p, k)))));
   return {
@@ -113,7 +135,8 @@ export function summariseMethod(evals: SeedEval[], ks: number[], rng: Rng): Meth
     pass_ci95: all.pass_ci95,
     seeds: evals.map((e) => e.seed),
     per_seed: evals.map((e, i) => ({
-      seed: e.seed, accuracy: perSeed(seeds[i], null),
+      seed: e.seed,
+      accuracy: perSeed(seeds[i], null),
       pass_at_k: Object.fromEntries(ks.map((k) => [String(k), perSeed(seeds[i], k)])),
     })),
     tau_mean: mean(evals.map((e) => e.eval.tauMean)),
@@ -150,7 +173,9 @@ export function summaryTable(methods: Record<string, MethodSummary>, k: number, 
     const pc = m.pass_ci95[String(k)];
     const r = b?.[name];
     const budgetCells = b ? (r ? ` ${r.theta_updates} | ${r.phi_updates} | ${r.rollouts} |` : ' – | – | – |') : '';
-    lines.push(`| ${name} | ${pct(m.accuracy)} | [${pct(m.ci95[0])}, ${pct(m.ci95[1])}] | ${pct(pk)} | [${pct(pc[0])}, ${pct(pc[1])}] | ${m.tau_mean.toFixed(3)} | ${Number.isFinite(m.gate_rate) ? m.gate_rate.toFixed(3) : '–'} |${budgetCells} ${m.seeds.join(', ')} |`);
+    lines.push(
+      `| ${name} | ${pct(m.accuracy)} | [${pct(m.ci95[0])}, ${pct(m.ci95[1])}] | ${pct(pk)} | [${pct(pc[0])}, ${pct(pc[1])}] | ${m.tau_mean.toFixed(3)} | ${Number.isFinite(m.gate_rate) ? m.gate_rate.toFixed(3) : '–'} |${budgetCells} ${m.seeds.join(', ')} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -160,12 +185,11 @@ export function benchmarkTable(methods: Record<string, MethodSummary>, k: number
   const withSets = Object.entries(methods).filter(([, m]) => m.per_benchmark);
   if (withSets.length === 0) return null;
   const sets = Object.keys(withSets[0][1].per_benchmark!);
-  const cell = (x: { accuracy: number; ci95: [number, number] }) => `${(100 * x.accuracy).toFixed(1)} [${(100 * x.ci95[0]).toFixed(1)}, ${(100 * x.ci95[1]).toFixed(1)}]`;
-  const lines = [
-    `| method (Avg@${k} %, 95% CI) | ${sets.join(' | ')} | average |`,
-    `| --- |${sets.map(() => ' ---: |').join('')} ---: |`,
-  ];
-  for (const [name, m] of withSets) lines.push(`| ${name} | ${sets.map((s) => (m.per_benchmark![s] ? cell(m.per_benchmark![s]) : '–')).join(' | ')} | ${cell(m)} |`);
+  const cell = (x: { accuracy: number; ci95: [number, number] }) =>
+    `${(100 * x.accuracy).toFixed(1)} [${(100 * x.ci95[0]).toFixed(1)}, ${(100 * x.ci95[1]).toFixed(1)}]`;
+  const lines = [`| method (Avg@${k} %, 95% CI) | ${sets.join(' | ')} | average |`, `| --- |${sets.map(() => ' ---: |').join('')} ---: |`];
+  for (const [name, m] of withSets)
+    lines.push(`| ${name} | ${sets.map((s) => (m.per_benchmark![s] ? cell(m.per_benchmark![s]) : '–')).join(' | ')} | ${cell(m)} |`);
   return lines.join('\n');
 }
 
@@ -180,7 +204,11 @@ export function comparisonTables(methods: Record<string, MethodSummary>, k: numb
  * a Markdown table with each side's Avg@k and 95% CI and whether this run's accuracy falls inside the reference's CI.
  * Methods in only one of the two are listed as such.
  */
-export function compareWithReference(mine: Record<string, MethodSummary>, reference: Record<string, MethodSummary>, refName: string): { table: string; inside: Record<string, boolean> } {
+export function compareWithReference(
+  mine: Record<string, MethodSummary>,
+  reference: Record<string, MethodSummary>,
+  refName: string,
+): { table: string; inside: Record<string, boolean> } {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const ci = (c: [number, number]) => `[${pct(c[0])}, ${pct(c[1])}]`;
   const inside: Record<string, boolean> = {};
@@ -192,7 +220,11 @@ export function compareWithReference(mine: Record<string, MethodSummary>, refere
       inside[m] = a.accuracy >= r.ci95[0] && a.accuracy <= r.ci95[1];
       rows.push(`| ${m} | ${pct(a.accuracy)} | ${ci(a.ci95)} | ${pct(r.accuracy)} | ${ci(r.ci95)} | ${inside[m] ? 'yes' : '**no**'} |`);
     } else {
-      rows.push(a ? `| ${m} | ${pct(a.accuracy)} | ${ci(a.ci95)} | – | – | not in ${refName} |` : `| ${m} | – | – | ${pct(r.accuracy)} | ${ci(r.ci95)} | not run here |`);
+      rows.push(
+        a
+          ? `| ${m} | ${pct(a.accuracy)} | ${ci(a.ci95)} | – | – | not in ${refName} |`
+          : `| ${m} | – | – | ${pct(r.accuracy)} | ${ci(r.ci95)} | not run here |`,
+      );
     }
   }
   return { table: rows.join('\n'), inside };
@@ -223,7 +255,10 @@ export interface PairedDifference {
  * between training seeds stays in it.
  */
 export function pairedDifference(a: SeedEval[], b: SeedEval[], rng: Rng, resamples = 2000): PairedDifference {
-  const seeds = a.map((e) => e.seed).filter((s) => b.some((e) => e.seed === s)).sort((x, y) => x - y);
+  const seeds = a
+    .map((e) => e.seed)
+    .filter((s) => b.some((e) => e.seed === s))
+    .sort((x, y) => x - y);
   if (seeds.length === 0) throw new KitError('paired difference: the two methods share no seed');
   const perSeed = (evals: SeedEval[], s: number) => new Map(evals.find((e) => e.seed === s)!.eval.problems.map((p) => [`${p.set ?? ''}\u0000${p.id}`, p]));
   const keys = [...perSeed(a, seeds[0]).keys()];
@@ -234,7 +269,10 @@ export function pairedDifference(a: SeedEval[], b: SeedEval[], rng: Rng, resampl
     for (const key of keys) {
       const x = pa.get(key);
       const y = pb.get(key);
-      if (!x || !y) throw new KitError(`paired difference: problem '${key.split('\u0000')[1]}' is missing from seed ${s} of one side; both must be evaluated on the same problems`);
+      if (!x || !y)
+        throw new KitError(
+          `paired difference: problem '${key.split('\u0000')[1]}' is missing from seed ${s} of one side; both must be evaluated on the same problems`,
+        );
       const set = key.split('\u0000')[0];
       if (!sets.has(set)) sets.set(set, []);
       sets.get(set)!.push(score(x, null) - score(y, null));

@@ -63,7 +63,8 @@ export function writeFileAtomicWith(file: string, fill: (write: (bytes: Uint8Arr
  */
 export function stringifyJson(value: unknown, inlineDepth = Infinity): string {
   const walk = (v: unknown, depth: number, indent: string): string => {
-    if (depth >= inlineDepth || v === null || typeof v !== 'object' || typeof (v as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(v) ?? 'null';
+    if (depth >= inlineDepth || v === null || typeof v !== 'object' || typeof (v as { toJSON?: unknown }).toJSON === 'function')
+      return JSON.stringify(v) ?? 'null';
     const inner = indent + '  ';
     if (Array.isArray(v)) {
       if (v.length === 0) return '[]';

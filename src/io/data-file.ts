@@ -49,7 +49,9 @@ export function readDataFile(file: string, what = 'file'): DataFile {
     } catch (e) {
       const msg = (e as Error).message;
       const at = lineFromJsonError(text, msg);
-      throw new KitError(`${file}${at ? `:${at.line}:${at.col}` : ''}: not valid JSON (${msg.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+$/, '')})`);
+      throw new KitError(
+        `${file}${at ? `:${at.line}:${at.col}` : ''}: not valid JSON (${msg.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+$/, '')})`,
+      );
     }
     const dup = doc.errors.find((e) => e.code === 'DUPLICATE_KEY');
     if (dup) {
@@ -84,7 +86,9 @@ export function readDataFile(file: string, what = 'file'): DataFile {
     return line;
   };
   return {
-    file, data, lineOf,
+    file,
+    data,
+    lineOf,
     where: (keyPath) => {
       const line = lineOf(keyPath);
       return line === undefined ? file : `${file}:${line}`;

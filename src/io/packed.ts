@@ -33,7 +33,10 @@ export function resultExists(file: string): boolean {
 /** The packed result files directly in `dir` (a run folder holding them is finished and must not be trained into). */
 export function packedFilesIn(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((n) => n.endsWith(GZ) && isPackable(path.join(dir, n.slice(0, -GZ.length)))).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith(GZ) && isPackable(path.join(dir, n.slice(0, -GZ.length))))
+    .sort();
 }
 
 /** Which files a study packs: a run's eval.json and metrics.jsonl, and the .json/.jsonl files below an evals/ folder. */

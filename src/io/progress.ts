@@ -83,8 +83,8 @@ export function jobRemainingS(job: JobProgress, nowMs: number, history: Progress
   const r = job.report;
   if (r && job.phaseStartMs !== undefined) {
     const at = job.reportMs ?? nowMs;
-    const phaseLeft = r.done >= r.total ? 0
-      : Math.max(0, rateEta(r.done - (job.phaseStartDone ?? 0), (at - job.phaseStartMs) / 1000, r.total - r.done) - (nowMs - at) / 1000);
+    const phaseLeft =
+      r.done >= r.total ? 0 : Math.max(0, rateEta(r.done - (job.phaseStartDone ?? 0), (at - job.phaseStartMs) / 1000, r.total - r.done) - (nowMs - at) / 1000);
     if (Number.isFinite(phaseLeft)) {
       const after = meanOf(history.afterPhaseS[r.phase] ?? []);
       return phaseLeft + (Number.isFinite(after) ? after : 0);
@@ -192,8 +192,11 @@ export function parseProgressLine(line: string): ProgressReport | null {
     const r = JSON.parse(line.slice(REPORT_PREFIX.length)) as Partial<ProgressReport>;
     if (typeof r !== 'object' || r === null || typeof r.phase !== 'string' || typeof r.done !== 'number' || typeof r.total !== 'number') return null;
     return {
-      phase: r.phase, done: r.done, total: r.total,
-      ...(typeof r.unit === 'string' ? { unit: r.unit } : {}), ...(typeof r.detail === 'string' ? { detail: r.detail } : {}),
+      phase: r.phase,
+      done: r.done,
+      total: r.total,
+      ...(typeof r.unit === 'string' ? { unit: r.unit } : {}),
+      ...(typeof r.detail === 'string' ? { detail: r.detail } : {}),
     };
   } catch {
     return null;
@@ -333,8 +336,13 @@ export class ProgressBoard {
     const running = [...this.jobs.values()].map((j) => ({ elapsedS: (now - j.startMs) / 1000, remainingS: jobRemainingS(j, now, this.history) }));
     const queued = Math.max(0, this.total - this.ended - running.length);
     return overallLine({
-      done: this.ended, failed: this.failed, running: running.length, queued, noun: this.o.noun ?? 'runs',
-      elapsedS: (now - this.t0) / 1000, etaS: overallEtaS(running, queued, this.history, this.o.width),
+      done: this.ended,
+      failed: this.failed,
+      running: running.length,
+      queued,
+      noun: this.o.noun ?? 'runs',
+      elapsedS: (now - this.t0) / 1000,
+      etaS: overallEtaS(running, queued, this.history, this.o.width),
     });
   }
 

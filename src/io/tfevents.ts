@@ -160,7 +160,10 @@ export function encodeEvent(e: TfEvent): Uint8Array {
 class ProtoReader {
   off = 0;
   private dv: DataView;
-  constructor(readonly b: Uint8Array, private where: () => string) {
+  constructor(
+    readonly b: Uint8Array,
+    private where: () => string,
+  ) {
     this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
 
@@ -216,7 +219,8 @@ export function decodeEvent(payload: Uint8Array, where = 'event'): TfEvent {
   const e: TfEvent = { wallTime: 0, step: 0 };
   while (!r.done()) {
     const key = r.varint();
-    const field = Math.floor(key / 8), wt = key % 8;
+    const field = Math.floor(key / 8),
+      wt = key % 8;
     if (field === 1 && wt === 1) e.wallTime = r.fixed(8);
     else if (field === 2 && wt === 0) e.step = r.varint();
     else if (field === 3 && wt === 2) e.fileVersion = utf8d.decode(r.bytes());
@@ -224,7 +228,10 @@ export function decodeEvent(payload: Uint8Array, where = 'event'): TfEvent {
       const s = new ProtoReader(r.bytes(), () => where);
       while (!s.done()) {
         const sk = s.varint();
-        if (sk !== 0x0a) { s.skip(sk % 8); continue; }
+        if (sk !== 0x0a) {
+          s.skip(sk % 8);
+          continue;
+        }
         const v = new ProtoReader(s.bytes(), () => where);
         let tag = '';
         let value: number | undefined;
@@ -252,7 +259,11 @@ export function readEventFile(file: string): { events: TfEvent[]; torn: boolean 
 /** The event files of a folder, in name order (TensorBoard's reading order); none when the folder does not exist. */
 export function eventFilesIn(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((n) => n.startsWith(EVENT_FILE_PREFIX)).sort().map((n) => path.join(dir, n));
+  return fs
+    .readdirSync(dir)
+    .filter((n) => n.startsWith(EVENT_FILE_PREFIX))
+    .sort()
+    .map((n) => path.join(dir, n));
 }
 
 /** The largest step of any event in the folder's event files; 0 when there are none. */
@@ -281,7 +292,10 @@ export function eventFileName(wallSeconds: number, host = os.hostname(), pid = p
 export class EventFileWriter {
   readonly file: string;
 
-  constructor(dir: string, private readonly now: () => number = () => Date.now() / 1000) {
+  constructor(
+    dir: string,
+    private readonly now: () => number = () => Date.now() / 1000,
+  ) {
     fs.mkdirSync(dir, { recursive: true });
     const t = now();
     for (;;) {

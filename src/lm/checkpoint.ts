@@ -16,7 +16,10 @@ const NON_PARAMETER_RE = /(^|\.)rotary_emb\.inv_freq$/;
 
 const shapeStr = (s: readonly number[]): string => `[${s.join(', ')}]`;
 const listSome = (names: string[], n = 5): string =>
-  names.slice(0, n).map((x) => `'${x}'`).join(', ') + (names.length > n ? ` and ${names.length - n} more` : '');
+  names
+    .slice(0, n)
+    .map((x) => `'${x}'`)
+    .join(', ') + (names.length > n ? ` and ${names.length - n} more` : '');
 
 function requireFolder(dir: string): void {
   let st: fs.Stats;
@@ -51,7 +54,12 @@ export function openCheckpoint(dir: string): CheckpointSource {
   const single = path.join(dir, SINGLE_FILE);
   if (fs.existsSync(single)) {
     const r = SafetensorsReader.open(single);
-    return { shapes: new Map(r.tensors.map((t) => [t.name, t.shape])), dtypes: new Map(r.tensors.map((t) => [t.name, t.dtype])), read: (n) => r.read(n), close: () => r.close() };
+    return {
+      shapes: new Map(r.tensors.map((t) => [t.name, t.shape])),
+      dtypes: new Map(r.tensors.map((t) => [t.name, t.dtype])),
+      read: (n) => r.read(n),
+      close: () => r.close(),
+    };
   }
   const indexFile = path.join(dir, INDEX_FILE);
   if (!fs.existsSync(indexFile)) {

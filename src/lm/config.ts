@@ -184,6 +184,8 @@ export function expectedWeights(cfg: DecoderConfig): Map<string, number[]> {
 /** Fails unless `dir` holds a model's config.json, naming the config key and the fix (for commands that take a config). */
 export function requireModelFolder(dir: string): void {
   if (!fs.existsSync(path.join(dir, 'config.json'))) {
-    throw new KitError(`model folder ${dir} not found (no config.json; config key 'model.dir'): put a local Hugging Face model there or pass --set model.dir=DIR`);
+    throw new KitError(
+      `model folder ${dir} not found (no config.json; config key 'model.dir'): put a local Hugging Face model there or pass --set model.dir=DIR`,
+    );
   }
 }

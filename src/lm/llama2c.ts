@@ -82,9 +82,16 @@ export function parseLlama2cHeader(buf: Buffer, file: string): Llama2cHeader {
   if (buf.length < 8) throw new KitError(`${file}: ${buf.length} bytes, too short for a llama2.c checkpoint header (the file is truncated)`);
   const magic = buf.readUInt32LE(0);
   if (magic !== LLAMA2C_MAGIC) {
-    const legacy = buf.length >= 28 && [0, 1, 2, 3, 4, 6].every((i) => { const v = buf.readInt32LE(4 * i); return v > 0 && v < 1 << 20; });
-    throw new KitError(`${file}: field 'magic' is 0x${magic.toString(16).padStart(8, '0')}, expected 0x616b3432 ("ak42") of llama2.c's version-1 export` +
-      (legacy ? ' (the first seven int32 look like the legacy version-0 header, which is not supported: re-export with llama2.c export.py --version 1)' : ''));
+    const legacy =
+      buf.length >= 28 &&
+      [0, 1, 2, 3, 4, 6].every((i) => {
+        const v = buf.readInt32LE(4 * i);
+        return v > 0 && v < 1 << 20;
+      });
+    throw new KitError(
+      `${file}: field 'magic' is 0x${magic.toString(16).padStart(8, '0')}, expected 0x616b3432 ("ak42") of llama2.c's version-1 export` +
+        (legacy ? ' (the first seven int32 look like the legacy version-0 header, which is not supported: re-export with llama2.c export.py --version 1)' : ''),
+    );
   }
   const version = buf.readInt32LE(4);
   if (version !== 1) throw new KitError(`${file}: field 'version' is ${version}; only llama2.c's version-1 export (float32 weights) is supported`);
@@ -128,11 +135,25 @@ function tensorLayout(h: Llama2cHeader): [string, number[], number][] {
 /** The HF config.json object of a llama2.c model (RMSNorm eps 1e-5 and RoPE θ 10000, as llama2.c's run.c uses). */
 export function llama2cHfConfig(h: Llama2cHeader): Record<string, unknown> {
   return {
-    architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: h.vocabSize, hidden_size: h.dim,
-    intermediate_size: h.hiddenDim, num_hidden_layers: h.nLayers, num_attention_heads: h.nHeads, num_key_value_heads: h.nKvHeads,
-    head_dim: h.dim / h.nHeads, rms_norm_eps: 1e-5, rope_theta: 10000, max_position_embeddings: h.maxSeqLen,
-    tie_word_embeddings: h.sharedClassifier, attention_bias: false, hidden_act: 'silu', rope_scaling: null,
-    bos_token_id: 1, eos_token_id: 2, torch_dtype: 'float32',
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    vocab_size: h.vocabSize,
+    hidden_size: h.dim,
+    intermediate_size: h.hiddenDim,
+    num_hidden_layers: h.nLayers,
+    num_attention_heads: h.nHeads,
+    num_key_value_heads: h.nKvHeads,
+    head_dim: h.dim / h.nHeads,
+    rms_norm_eps: 1e-5,
+    rope_theta: 10000,
+    max_position_embeddings: h.maxSeqLen,
+    tie_word_embeddings: h.sharedClassifier,
+    attention_bias: false,
+    hidden_act: 'silu',
+    rope_scaling: null,
+    bos_token_id: 1,
+    eos_token_id: 2,
+    torch_dtype: 'float32',
   };
 }
 
@@ -148,7 +169,9 @@ export function readLlama2cCheckpoint(file: string): Llama2cCheckpoint {
     throw new KitError(`${file}: ${buf.length} bytes, but the header (${dims}) needs ${want} (256 + 4 × ${floats} parameters): the file is truncated`);
   }
   if (buf.length > want) {
-    throw new KitError(`${file}: ${buf.length} bytes, but the header (${dims}) accounts for ${want}: ${buf.length - want} bytes left over, so the sizes do not add up (a different export version or a corrupt header)`);
+    throw new KitError(
+      `${file}: ${buf.length} bytes, but the header (${dims}) accounts for ${want}: ${buf.length - want} bytes left over, so the sizes do not add up (a different export version or a corrupt header)`,
+    );
   }
   const all = new Float32Array(floats);
   new Uint8Array(all.buffer).set(buf.subarray(HEADER_BYTES, want));
@@ -183,13 +206,17 @@ export function readLlama2cTokenizer(file: string, vocabSize: number): Llama2cVo
   const buf = readFile(file, 'llama2.c tokenizer');
   if (buf.length < 4) throw new KitError(`${file}: ${buf.length} bytes, too short for a llama2.c tokenizer (the file is truncated)`);
   const maxTokenLength = buf.readInt32LE(0);
-  if (!(maxTokenLength > 0 && maxTokenLength < 1 << 16)) throw new KitError(`${file}: field 'max_token_length' is ${maxTokenLength}, expected a small positive integer (not a llama2.c tokenizer?)`);
+  if (!(maxTokenLength > 0 && maxTokenLength < 1 << 16))
+    throw new KitError(`${file}: field 'max_token_length' is ${maxTokenLength}, expected a small positive integer (not a llama2.c tokenizer?)`);
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const pieces: string[] = [];
   const scores = new Float32Array(vocabSize);
   let off = 4;
   for (let i = 0; i < vocabSize; i++) {
-    if (off + 8 > buf.length) throw new KitError(`${file}: ends after ${i} of the ${vocabSize} tokens the checkpoint's vocab_size needs (the file is truncated, or belongs to another model)`);
+    if (off + 8 > buf.length)
+      throw new KitError(
+        `${file}: ends after ${i} of the ${vocabSize} tokens the checkpoint's vocab_size needs (the file is truncated, or belongs to another model)`,
+      );
     scores[i] = buf.readFloatLE(off);
     const len = buf.readInt32LE(off + 4);
     off += 8;
@@ -203,7 +230,9 @@ export function readLlama2cTokenizer(file: string, vocabSize: number): Llama2cVo
     off += len;
   }
   if (off !== buf.length) {
-    throw new KitError(`${file}: ${buf.length - off} bytes left after the ${vocabSize} tokens the checkpoint's vocab_size needs: the sizes do not add up (a tokenizer of another vocabulary size?)`);
+    throw new KitError(
+      `${file}: ${buf.length - off} bytes left after the ${vocabSize} tokens the checkpoint's vocab_size needs: the sizes do not add up (a tokenizer of another vocabulary size?)`,
+    );
   }
   if (pieces.length < 3) throw new KitError(`${file}: a llama2.c vocabulary starts with <unk>, <s>, </s>; got ${pieces.length} tokens`);
   return { maxTokenLength, pieces, scores };
@@ -228,12 +257,16 @@ export function llama2cTokenizerFiles(v: Llama2cVocab, where: string): { tokeniz
   const toks = v.pieces.map(hfPiece);
   const vocab: Record<string, number> = {};
   toks.forEach((t, i) => {
-    if (Object.prototype.hasOwnProperty.call(vocab, t)) throw new KitError(`${where}: tokens ${vocab[t]} and ${i} are the same piece ${JSON.stringify(t)}; a vocabulary needs distinct pieces`);
+    if (Object.prototype.hasOwnProperty.call(vocab, t))
+      throw new KitError(`${where}: tokens ${vocab[t]} and ${i} are the same piece ${JSON.stringify(t)}; a vocabulary needs distinct pieces`);
     vocab[t] = i;
   });
   const isByte = (t: string) => /^<0x[0-9A-F]{2}>$/.test(t);
   const hasBytes = Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`).every((t) => t in vocab);
-  const order = toks.map((_, i) => i).filter((i) => i > 2).sort((a, b) => v.scores[b] - v.scores[a] || a - b);
+  const order = toks
+    .map((_, i) => i)
+    .filter((i) => i > 2)
+    .sort((a, b) => v.scores[b] - v.scores[a] || a - b);
   const merges: [string, string][] = [];
   for (const i of order) {
     const cps = Array.from(toks[i]);
@@ -250,19 +283,46 @@ export function llama2cTokenizerFiles(v: Llama2cVocab, where: string): { tokeniz
     truncation: null,
     padding: null,
     added_tokens: [special(0, '<unk>'), special(1, '<s>'), special(2, '</s>')],
-    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: BOUNDARY }, { type: 'Replace', pattern: { String: ' ' }, content: BOUNDARY }] },
+    normalizer: {
+      type: 'Sequence',
+      normalizers: [
+        { type: 'Prepend', prepend: BOUNDARY },
+        { type: 'Replace', pattern: { String: ' ' }, content: BOUNDARY },
+      ],
+    },
     pre_tokenizer: null,
     post_processor: {
       type: 'TemplateProcessing',
       single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<s>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      pair: [
+        { SpecialToken: { id: '<s>', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '<s>', type_id: 1 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+      ],
       special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
     },
     decoder: {
       type: 'Sequence',
-      decoders: [{ type: 'Replace', pattern: { String: BOUNDARY }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }],
+      decoders: [
+        { type: 'Replace', pattern: { String: BOUNDARY }, content: ' ' },
+        { type: 'ByteFallback' },
+        { type: 'Fuse' },
+        { type: 'Strip', content: ' ', start: 1, stop: 0 },
+      ],
     },
-    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: hasBytes, ignore_merges: false, vocab, merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: '<unk>',
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: true,
+      byte_fallback: hasBytes,
+      ignore_merges: false,
+      vocab,
+      merges,
+    },
   };
   const config = {
     tokenizer_class: 'PreTrainedTokenizerFast',

@@ -56,11 +56,17 @@ function copyTokenizerFiles(from: string, to: string): void {
  * and --random-init draw) streamed to model.safetensors without building the model, plus the tokenizer files of
  * `tokenizerDir` when given. Overwrites the folder's weight and config files; anything else there stays.
  */
-export function writeRandomModel(o: { shapeDir: string; outDir: string; seed: number; tokenizerDir?: string }): { config: DecoderConfig; params: number; seed: number; files: string[] } {
+export function writeRandomModel(o: { shapeDir: string; outDir: string; seed: number; tokenizerDir?: string }): {
+  config: DecoderConfig;
+  params: number;
+  seed: number;
+  files: string[];
+} {
   const config = loadHfConfig(o.shapeDir);
   if (o.tokenizerDir !== undefined) {
     for (const f of TOKENIZER_FILES) {
-      if (!fs.existsSync(path.join(o.tokenizerDir, f))) throw new KitError(`--tokenizer ${o.tokenizerDir}: no ${f} there (a Hugging Face tokenizer folder needs tokenizer.json and tokenizer_config.json)`);
+      if (!fs.existsSync(path.join(o.tokenizerDir, f)))
+        throw new KitError(`--tokenizer ${o.tokenizerDir}: no ${f} there (a Hugging Face tokenizer folder needs tokenizer.json and tokenizer_config.json)`);
     }
   }
   saveModelFolder(o.outDir, config, randomWeightSource(config, o.seed));

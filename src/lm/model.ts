@@ -120,7 +120,10 @@ export class KVCache {
   /** [B, maxLen] 1 where a slot holds a real token. */
   valid: Uint8Array;
 
-  constructor(readonly batch: number, readonly maxLen: number) {
+  constructor(
+    readonly batch: number,
+    readonly maxLen: number,
+  ) {
     this.nextPos = new Int32Array(batch);
     this.valid = new Uint8Array(batch * maxLen);
   }
@@ -145,8 +148,13 @@ export class Decoder {
    * `w(name)`: the HF tensor `name` in HF layout. `wt(name)`, when given: a matrix already in the kit's [in, out]
    * layout (else w(name) is transposed on the backend, which briefly holds both copies).
    */
-  private constructor(readonly cfg: DecoderConfig, w: (name: string) => tf.Tensor, trainable: boolean, execution: Partial<DecoderExecution> = {},
-    wtGiven?: (name: string) => tf.Tensor) {
+  private constructor(
+    readonly cfg: DecoderConfig,
+    w: (name: string) => tf.Tensor,
+    trainable: boolean,
+    execution: Partial<DecoderExecution> = {},
+    wtGiven?: (name: string) => tf.Tensor,
+  ) {
     this.exec = resolveExecution(DEFAULT_EXECUTION, execution);
     const v = (t: tf.Tensor, name: string) => {
       const x = tf.variable(t, trainable, `${name}_${Decoder.nextId++}`);
@@ -216,7 +224,11 @@ export class Decoder {
    * one tensor, never the whole checkpoint. Shapes are checked against the config first; a host array of the wrong
    * size is an error naming the tensor.
    */
-  static fromSource(cfg: DecoderConfig, source: WeightSource, opts: { trainable?: boolean; where?: string; execution?: Partial<DecoderExecution> } = {}): Decoder {
+  static fromSource(
+    cfg: DecoderConfig,
+    source: WeightSource,
+    opts: { trainable?: boolean; where?: string; execution?: Partial<DecoderExecution> } = {},
+  ): Decoder {
     const where = opts.where ?? 'weights';
     const checked = checkShapes(source.shapes, cfg, where);
     const read = (name: string): [Float32Array, number[]] => {
@@ -229,13 +241,19 @@ export class Decoder {
     // Matrices are transposed on the host, so the backend only ever receives the final tensors: on wasm, transposing
     // there left a hole the size of each matrix behind, and with a 0.5B model's weights and XNNPACK's packed copies
     // filling most of the 4 GiB heap the fragments were enough to make packing fail.
-    return new Decoder(cfg, (name) => {
-      const [data, shape] = read(name);
-      return tf.tensor(data, shape, 'float32');
-    }, opts.trainable ?? true, opts.execution, (name) => {
-      const [data, [rows, cols]] = read(name);
-      return tf.tensor(transposeHost(data, rows, cols), [cols, rows], 'float32');
-    });
+    return new Decoder(
+      cfg,
+      (name) => {
+        const [data, shape] = read(name);
+        return tf.tensor(data, shape, 'float32');
+      },
+      opts.trainable ?? true,
+      opts.execution,
+      (name) => {
+        const [data, [rows, cols]] = read(name);
+        return tf.tensor(transposeHost(data, rows, cols), [cols, rows], 'float32');
+      },
+    );
   }
 
   /** Random weights in the HF initialisation style (normal, std 0.02; norms 1; biases 0), seeded. */
@@ -243,13 +261,18 @@ export class Decoder {
     const std = opts.std ?? 0.02;
     let k = 0;
     const expected = expectedWeights(cfg);
-    return new Decoder(cfg, (name) => {
-      const shape = expected.get(name)!;
-      k++;
-      if (name.endsWith('norm.weight') || name.endsWith('layernorm.weight')) return tf.ones(shape);
-      if (name.endsWith('.bias')) return tf.zeros(shape);
-      return tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + k);
-    }, opts.trainable ?? true, opts.execution);
+    return new Decoder(
+      cfg,
+      (name) => {
+        const shape = expected.get(name)!;
+        k++;
+        if (name.endsWith('norm.weight') || name.endsWith('layernorm.weight')) return tf.ones(shape);
+        if (name.endsWith('.bias')) return tf.zeros(shape);
+        return tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + k);
+      },
+      opts.trainable ?? true,
+      opts.execution,
+    );
   }
 
   /**
@@ -259,7 +282,11 @@ export class Decoder {
    * numbers as random() (which the committed tiny models were made with); the benchmarks' --random-init uses this.
    */
   static randomFast(cfg: DecoderConfig, seed: number, opts: { trainable?: boolean; std?: number; execution?: Partial<DecoderExecution> } = {}): Decoder {
-    return Decoder.fromSource(cfg, randomWeightSource(cfg, seed, opts.std ?? 0.02), { trainable: opts.trainable, where: 'random weights', execution: opts.execution });
+    return Decoder.fromSource(cfg, randomWeightSource(cfg, seed, opts.std ?? 0.02), {
+      trainable: opts.trainable,
+      where: 'random weights',
+      execution: opts.execution,
+    });
   }
 
   /** Every parameter (names are the kit's; toHostWeights() gives HF names). */
@@ -417,7 +444,10 @@ export class Decoder {
     const qs = tf.mul(q, 1 / Math.sqrt(hd));
     const qg = tf.reshape(tf.transpose(tf.reshape(qs, [B, T, kv, g, hd]), [0, 2, 3, 1, 4]), [B * kv, g * T, hd]) as tf.Tensor3D;
     // Query rows (b, kv head, group, t) in that order: the mask [B, 1, 1, T, S] is shared by each b's kv·g heads.
-    const ctx = tf.reshape(attention(qg, tf.reshape(kT, [B * kv, hd, S]) as tf.Tensor3D, tf.reshape(v, [B * kv, S, hd]) as tf.Tensor3D, tf.reshape(mask, [B, 1, T, S])), [B, kv, g, T, hd]);
+    const ctx = tf.reshape(
+      attention(qg, tf.reshape(kT, [B * kv, hd, S]) as tf.Tensor3D, tf.reshape(v, [B * kv, S, hd]) as tf.Tensor3D, tf.reshape(mask, [B, 1, T, S])),
+      [B, kv, g, T, hd],
+    );
     return tf.reshape(tf.transpose(ctx, [0, 3, 1, 2, 4]), [B * T, h * hd]);
   }
 
@@ -445,8 +475,20 @@ export class Decoder {
     let i = 0;
     const next = (present: tf.Variable | null) => (present === null ? null : ts[i++]) as tf.Variable;
     return {
-      ln1: next(L.ln1), wq: next(L.wq), wk: next(L.wk), wv: next(L.wv), bq: next(L.bq), bk: next(L.bk), bv: next(L.bv),
-      qNorm: next(L.qNorm), kNorm: next(L.kNorm), wo: next(L.wo), ln2: next(L.ln2), wgate: next(L.wgate), wup: next(L.wup), wdown: next(L.wdown),
+      ln1: next(L.ln1),
+      wq: next(L.wq),
+      wk: next(L.wk),
+      wv: next(L.wv),
+      bq: next(L.bq),
+      bk: next(L.bk),
+      bv: next(L.bv),
+      qNorm: next(L.qNorm),
+      kNorm: next(L.kNorm),
+      wo: next(L.wo),
+      ln2: next(L.ln2),
+      wgate: next(L.wgate),
+      wup: next(L.wup),
+      wdown: next(L.wdown),
     };
   }
 
@@ -457,7 +499,12 @@ export class Decoder {
    * Returns logits [B, T, V] and hidden [B, T, d]; with `headFrom` = f only positions f … T-1 ([B, T-f, ·]), the
    * others never going through the LM head. `kvOut` receives each layer's kT [B, kv, hd, T] and v [B, kv, T, hd].
    */
-  forward(ids: tf.Tensor2D, mask?: ArrayLike<number>, kvOut?: (layer: number, k: tf.Tensor, v: tf.Tensor) => void, opts: { headFrom?: number; stream?: { sink: GradSink; embeds: tf.Tensor } } = {}): ForwardOutput {
+  forward(
+    ids: tf.Tensor2D,
+    mask?: ArrayLike<number>,
+    kvOut?: (layer: number, k: tf.Tensor, v: tf.Tensor) => void,
+    opts: { headFrom?: number; stream?: { sink: GradSink; embeds: tf.Tensor } } = {},
+  ): ForwardOutput {
     check(ids.rank === 2 && ids.dtype === 'int32', () => `forward: ids must be an int32 tensor [B, T], got ${ids.dtype} [${ids.shape}]`);
     const [B, T] = ids.shape;
     const m = mask ?? new Float32Array(B * T).fill(1);
@@ -476,7 +523,11 @@ export class Decoder {
     const maskT = tf.tensor(add, [B, 1, 1, T, T]);
     const [cos, sin] = this.ropeTables(pos);
     const stream = opts.stream;
-    if (stream) check(!kvOut && stream.embeds.rank === 2 && stream.embeds.shape[0] === B * T && stream.embeds.shape[1] === d, () => `forward: stream.embeds must be [B·T, d] = [${B * T}, ${d}] (and no kvOut), got [${stream.embeds.shape}]`);
+    if (stream)
+      check(
+        !kvOut && stream.embeds.rank === 2 && stream.embeds.shape[0] === B * T && stream.embeds.shape[1] === d,
+        () => `forward: stream.embeds must be [B·T, d] = [${B * T}, ${d}] (and no kvOut), got [${stream.embeds.shape}]`,
+      );
     let x = stream ? stream.embeds : this.embedLookup(tf.reshape(ids, [B * T]));
     // B is read from x: a checkpointed layer may run on a chunk of the batch rows.
     const layer = (L: LayerParams, l: number, xin: tf.Tensor, [cos, sin, maskT]: tf.Tensor[]): tf.Tensor => {
@@ -496,8 +547,11 @@ export class Decoder {
     this.layers.forEach((L, l) => {
       const xin = x;
       x = checkpoint
-        ? recomputed(Decoder.layerTensors(L), (ps, xi, cs) => layer(Decoder.withTensors(L, ps), l, xi, cs), xin, [cos, sin, maskT], stream?.sink,
-          { count: B, units: [T, T, T, 1], chunk: Math.floor(this.exec.recomputeTokens / T) })
+        ? recomputed(Decoder.layerTensors(L), (ps, xi, cs) => layer(Decoder.withTensors(L, ps), l, xi, cs), xin, [cos, sin, maskT], stream?.sink, {
+            count: B,
+            units: [T, T, T, 1],
+            chunk: Math.floor(this.exec.recomputeTokens / T),
+          })
         : tf.tidy(() => layer(L, l, xin, [cos, sin, maskT]));
     });
     // Only the positions from headFrom on go through the final norm and the LM head: with a 152k vocabulary the logits
@@ -519,8 +573,15 @@ export class Decoder {
    * of `extra` (tensors outside the model, e.g. φ's variables) returned in order; the backend never holds all of θ's
    * gradients (src/lm/streamed-backward.ts). Equal to tf.variableGrads over θ (tests/lm/streamed-grads.test.ts).
    */
-  streamedGrads(ids: Int32Array, shape: [number, number], mask: ArrayLike<number> | undefined, headFrom: number, sink: GradSink,
-    loss: (out: ForwardOutput) => tf.Scalar, extra: tf.Tensor[] = []): { value: number; grads: tf.Tensor[] } {
+  streamedGrads(
+    ids: Int32Array,
+    shape: [number, number],
+    mask: ArrayLike<number> | undefined,
+    headFrom: number,
+    sink: GradSink,
+    loss: (out: ForwardOutput) => tf.Scalar,
+    extra: tf.Tensor[] = [],
+  ): { value: number; grads: tf.Tensor[] } {
     return streamedGrads(this, ids, shape, mask, headFrom, sink, loss, extra);
   }
 

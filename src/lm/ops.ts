@@ -12,10 +12,11 @@ export const linear: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor = tf.customGrad((
     value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
     // In a tidy: TF.js runs a custom gradient outside any scope of its own, so whatever it makes (here the transposed
     // copies) would stay alive until the whole backward pass ends.
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
-      const [xs, ws] = saved;
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D)];
-    }),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const [xs, ws] = saved;
+        return [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D)];
+      }),
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;
 
@@ -39,7 +40,7 @@ export function linearStreamed(x: tf.Tensor, w: tf.Tensor, onGrad: (dw: tf.Tenso
         const xT = tf.transpose(saved[0]) as tf.Tensor2D;
         for (let c = 0; c < cols; c += width) {
           const n = Math.min(width, cols - c);
-          const block = tf.tidy(() => tf.matMul(xT, n === cols ? dy as tf.Tensor2D : tf.slice(dy as tf.Tensor2D, [0, c], [-1, n])));
+          const block = tf.tidy(() => tf.matMul(xT, n === cols ? (dy as tf.Tensor2D) : tf.slice(dy as tf.Tensor2D, [0, c], [-1, n])));
           onGrad(block, c);
           block.dispose();
         }
@@ -86,14 +87,15 @@ export function attention(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, mask:
     return {
       value: tf.matMul(p, vi),
       // In a tidy (see linear): dP, dS and the transposes are freed at once instead of at the end of the backward pass.
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
-        const [qs, ks, vs, ps] = saved as tf.Tensor3D[];
-        const d = dy as tf.Tensor3D;
-        const tr = (x: tf.Tensor3D) => tf.transpose(x, [0, 2, 1]) as tf.Tensor3D;
-        const dp = tf.matMul(d, tr(vs));
-        const ds = tf.mul(ps, tf.sub(dp, tf.sum(tf.mul(dp, ps), -1, true))) as tf.Tensor3D;
-        return [tf.matMul(ds, tr(ks)), tf.matMul(tr(qs), ds), tf.matMul(tr(ps), d)];
-      }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [qs, ks, vs, ps] = saved as tf.Tensor3D[];
+          const d = dy as tf.Tensor3D;
+          const tr = (x: tf.Tensor3D) => tf.transpose(x, [0, 2, 1]) as tf.Tensor3D;
+          const dp = tf.matMul(d, tr(vs));
+          const ds = tf.mul(ps, tf.sub(dp, tf.sum(tf.mul(dp, ps), -1, true))) as tf.Tensor3D;
+          return [tf.matMul(ds, tr(ks)), tf.matMul(tr(qs), ds), tf.matMul(tr(ps), d)];
+        }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor3D, b: tf.Tensor3D, c: tf.Tensor3D) => tf.Tensor3D;
   return op(q, kT, v);

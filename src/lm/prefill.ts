@@ -12,7 +12,13 @@ import type { Decoder, ForwardOutput, KVCache } from './model';
  * ([B, 1, V], [B, 1, d]; what a rollout needs, without a [B, P, V] tensor). With `share` (the model's
  * execution.sharePrefill), repeated rows are computed once and copied.
  */
-export function prefill(model: Decoder, cache: KVCache, ids: tf.Tensor2D, mask: ArrayLike<number> | undefined, opts: { lastOnly?: boolean; share: boolean }): ForwardOutput {
+export function prefill(
+  model: Decoder,
+  cache: KVCache,
+  ids: tf.Tensor2D,
+  mask: ArrayLike<number> | undefined,
+  opts: { lastOnly?: boolean; share: boolean },
+): ForwardOutput {
   const [B, P] = ids.shape;
   check(cache.length === 0, 'prefill: the cache is not empty');
   check(B === cache.batch, () => `prefill: ids has ${B} rows, the cache ${cache.batch}`);
@@ -22,16 +28,43 @@ export function prefill(model: Decoder, cache: KVCache, ids: tf.Tensor2D, mask: 
   // equal their own prefill to the bit (tests/lm/model.test.ts), at 1/G of the cost.
   const rows = opts.share ? uniqueRows(ids.dataSync() as Int32Array, m, B, P) : null;
   const shared = rows !== null && rows.unique.length < B;
-  const uIds = shared ? tf.gather(ids, rows.unique) as tf.Tensor2D : ids;
+  const uIds = shared ? (tf.gather(ids, rows.unique) as tf.Tensor2D) : ids;
   const uMask = shared ? rows.unique.flatMap((b) => Array.from({ length: P }, (_, t) => m[b * P + t])) : m;
   const expand = (x: tf.Tensor) => (shared ? tf.gather(x, rows.rowOf) : x);
   const ks: tf.Tensor[] = [];
   const vs: tf.Tensor[] = [];
   const extra = cache.maxLen - P;
-  const uOut = model.forward(uIds, uMask, (_l, kT, v) => {
-    ks.push(tf.keep(expand(tf.pad(kT, [[0, 0], [0, 0], [0, 0], [0, extra]]))));
-    vs.push(tf.keep(expand(tf.pad(v, [[0, 0], [0, 0], [0, extra], [0, 0]]))));
-  }, { headFrom: opts.lastOnly ? P - 1 : 0 });
+  const uOut = model.forward(
+    uIds,
+    uMask,
+    (_l, kT, v) => {
+      ks.push(
+        tf.keep(
+          expand(
+            tf.pad(kT, [
+              [0, 0],
+              [0, 0],
+              [0, 0],
+              [0, extra],
+            ]),
+          ),
+        ),
+      );
+      vs.push(
+        tf.keep(
+          expand(
+            tf.pad(v, [
+              [0, 0],
+              [0, 0],
+              [0, extra],
+              [0, 0],
+            ]),
+          ),
+        ),
+      );
+    },
+    { headFrom: opts.lastOnly ? P - 1 : 0 },
+  );
   const out = shared ? { logits: expand(uOut.logits), hidden: expand(uOut.hidden) } : uOut;
   cache.k = ks;
   cache.v = vs;

@@ -39,8 +39,14 @@ export interface RecomputeRows {
  * the whole batch's to the bit (every op is row-wise); the parameters' gradients are summed chunk by chunk, a
  * different order of the same float32 additions (tests/lm/model.test.ts).
  */
-export function recomputed(params: tf.Variable[], fn: (ps: tf.Tensor[], x: tf.Tensor, consts: tf.Tensor[]) => tf.Tensor, x: tf.Tensor, consts: tf.Tensor[], sink?: ParamGradSink,
-  rows?: RecomputeRows): tf.Tensor {
+export function recomputed(
+  params: tf.Variable[],
+  fn: (ps: tf.Tensor[], x: tf.Tensor, consts: tf.Tensor[]) => tf.Tensor,
+  x: tf.Tensor,
+  consts: tf.Tensor[],
+  sink?: ParamGradSink,
+  rows?: RecomputeRows,
+): tf.Tensor {
   const np = sink ? 0 : params.length;
   const spans: [number, number][] = [];
   const step = rows ? Math.max(1, rows.chunk) : Infinity;
@@ -48,7 +54,8 @@ export function recomputed(params: tf.Variable[], fn: (ps: tf.Tensor[], x: tf.Te
   else for (let b = 0; b < rows.count; b += step) spans.push([b, Math.min(step, rows.count - b)]);
   const whole = spans.length === 1;
   // Batch rows [b0, b0 + n) of a tensor whose leading axis has `unit` entries per batch row.
-  const part = (t: tf.Tensor, unit: number, [b0, n]: [number, number]) => whole ? t : tf.slice(t, [b0 * unit, ...t.shape.slice(1).map(() => 0)], [n * unit, ...t.shape.slice(1).map(() => -1)]);
+  const part = (t: tf.Tensor, unit: number, [b0, n]: [number, number]) =>
+    whole ? t : tf.slice(t, [b0 * unit, ...t.shape.slice(1).map(() => 0)], [n * unit, ...t.shape.slice(1).map(() => -1)]);
   const op = tf.customGrad(((...args: unknown[]) => {
     const save = args.pop() as tf.GradSaveFunc;
     const inputs = args as tf.Tensor[];

@@ -154,10 +154,7 @@ function parseHeader(file: string, fd: number, size: number): { entries: Entry[]
   readAt(fd, file, lenBuf, 0);
   const headerLen = lenBuf.readBigUInt64LE(0);
   if (headerLen > BigInt(size - 8)) {
-    throw new KitError(
-      `${file}: header length ${headerLen} does not fit the file (${size} bytes): ` +
-        `the file is truncated or not a safetensors file`,
-    );
+    throw new KitError(`${file}: header length ${headerLen} does not fit the file (${size} bytes): ` + `the file is truncated or not a safetensors file`);
   }
   if (headerLen > BigInt(MAX_HEADER_BYTES)) {
     throw new KitError(`${file}: header length ${headerLen} exceeds the format's ${MAX_HEADER_BYTES}-byte limit: not a safetensors file`);
@@ -205,15 +202,12 @@ function parseHeader(file: string, fd: number, size: number): { entries: Entry[]
     if (end < begin) throw new KitError(`${at}: data_offsets [${begin}, ${end}] end before they begin`);
     if (end > dataLen) {
       throw new KitError(
-        `${at}: data_offsets [${begin}, ${end}] lie outside the data section (${dataLen} bytes): ` +
-          `the file is truncated or its header is corrupt`,
+        `${at}: data_offsets [${begin}, ${end}] lie outside the data section (${dataLen} bytes): ` + `the file is truncated or its header is corrupt`,
       );
     }
     const want = numel(shape) * DTYPE_BYTES[dtype];
     if (end - begin !== want) {
-      throw new KitError(
-        `${at}: holds ${end - begin} bytes but shape ${shapeStr(shape)} × ${dtype} (${DTYPE_BYTES[dtype]} bytes) needs ${want}`,
-      );
+      throw new KitError(`${at}: holds ${end - begin} bytes but shape ${shapeStr(shape)} × ${dtype} (${DTYPE_BYTES[dtype]} bytes) needs ${want}`);
     }
     entries.push({ name, dtype, shape, begin, end });
   }
@@ -266,7 +260,13 @@ export class SafetensorsReader {
   private readonly byName: Map<string, Entry>;
   private fd: number | null;
 
-  private constructor(readonly file: string, fd: number, entries: Entry[], private readonly dataStart: number, metadata: Record<string, string>) {
+  private constructor(
+    readonly file: string,
+    fd: number,
+    entries: Entry[],
+    private readonly dataStart: number,
+    metadata: Record<string, string>,
+  ) {
     this.fd = fd;
     this.metadata = metadata;
     this.byName = new Map(entries.map((e) => [e.name, e]));

@@ -21,7 +21,10 @@ export function temperatureLogSoftmax(logits: tf.Tensor, tau: tf.Tensor): tf.Ten
 export function tokenLogProbs(logits: tf.Tensor3D, tau: tf.Tensor2D, tokens: tf.Tensor2D): { logp: tf.Tensor2D; entropy: tf.Tensor2D } {
   const [B, T, V] = logits.shape;
   check(tau.shape[0] === B && tau.shape[1] === T, () => `tokenLogProbs: tau must be [${B}, ${T}], got [${tau.shape}]`);
-  check(tokens.shape[0] === B && tokens.shape[1] === T && tokens.dtype === 'int32', () => `tokenLogProbs: tokens must be int32 [${B}, ${T}], got ${tokens.dtype} [${tokens.shape}]`);
+  check(
+    tokens.shape[0] === B && tokens.shape[1] === T && tokens.dtype === 'int32',
+    () => `tokenLogProbs: tokens must be int32 [${B}, ${T}], got ${tokens.dtype} [${tokens.shape}]`,
+  );
   return tf.tidy(() => {
     const lp = temperatureLogSoftmax(logits, tau);
     const logp = pickTokens(lp, tokens);
@@ -39,7 +42,10 @@ export function tokenLogProbs(logits: tf.Tensor3D, tau: tf.Tensor2D, tokens: tf.
 export function tokenLogp(logits: tf.Tensor3D, tau: tf.Tensor2D, tokens: tf.Tensor2D): tf.Tensor2D {
   const [B, T] = logits.shape;
   check(tau.shape[0] === B && tau.shape[1] === T, () => `tokenLogp: tau must be [${B}, ${T}], got [${tau.shape}]`);
-  check(tokens.shape[0] === B && tokens.shape[1] === T && tokens.dtype === 'int32', () => `tokenLogp: tokens must be int32 [${B}, ${T}], got ${tokens.dtype} [${tokens.shape}]`);
+  check(
+    tokens.shape[0] === B && tokens.shape[1] === T && tokens.dtype === 'int32',
+    () => `tokenLogp: tokens must be int32 [${B}, ${T}], got ${tokens.dtype} [${tokens.shape}]`,
+  );
   return tf.tidy(() => pickTokens(temperatureLogSoftmax(logits, tau), tokens));
 }
 
@@ -101,7 +107,12 @@ export function sampleTokens(logits: tf.Tensor2D, tau: ArrayLike<number>, rng: R
       acc += p;
     }
     // Rounding can leave acc slightly below u; the last token with p > 0 then takes the remaining mass.
-    if (acc <= u) for (let v = V - 1; v >= 0; v--) if (a[row + v] > -Infinity) { tok = v; break; }
+    if (acc <= u)
+      for (let v = V - 1; v >= 0; v--)
+        if (a[row + v] > -Infinity) {
+          tok = v;
+          break;
+        }
     out.tokens[b] = tok;
     out.logp[b] = a[row + tok];
     out.entropy[b] = h;

@@ -26,7 +26,14 @@ export interface GradSink extends ParamGradSink {
  * norm as a recomputed op whose weight's gradient goes to `sink`, the head's weight `W` [d, V] gradient in blocks of
  * `block` values (see linearStreamed).
  */
-export function streamedHead(x: tf.Tensor, norm: tf.Variable, rmsNorm: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor, W: tf.Variable, sink: ParamGradSink, block: number): { hidden: tf.Tensor; logits: tf.Tensor } {
+export function streamedHead(
+  x: tf.Tensor,
+  norm: tf.Variable,
+  rmsNorm: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor,
+  W: tf.Variable,
+  sink: ParamGradSink,
+  block: number,
+): { hidden: tf.Tensor; logits: tf.Tensor } {
   const hidden = recomputed([norm], (ps, xi) => rmsNorm(xi, ps[0]), x, [], sink);
   const logits = linearStreamed(hidden, W, (dw, col) => sink.add(W, dw, col), block);
   return { hidden, logits };
@@ -40,8 +47,16 @@ export function streamedHead(x: tf.Tensor, norm: tf.Variable, rmsNorm: (x: tf.Te
  * addColumns at the end. The backend holds the weights, the checkpointed activations and one layer's gradients at a
  * time, never all of θ's gradients.
  */
-export function streamedGrads(model: Decoder, ids: Int32Array, shape: [number, number], mask: ArrayLike<number> | undefined, headFrom: number, sink: GradSink,
-  loss: (out: ForwardOutput) => tf.Scalar, extra: tf.Tensor[] = []): { value: number; grads: tf.Tensor[] } {
+export function streamedGrads(
+  model: Decoder,
+  ids: Int32Array,
+  shape: [number, number],
+  mask: ArrayLike<number> | undefined,
+  headFrom: number,
+  sink: GradSink,
+  loss: (out: ForwardOutput) => tf.Scalar,
+  extra: tf.Tensor[] = [],
+): { value: number; grads: tf.Tensor[] } {
   const [B, T] = shape;
   check(ids.length === B * T, () => `streamedGrads: ${ids.length} ids for a [${B}, ${T}] batch`);
   const idsT = tf.tensor2d(ids, [B, T], 'int32');

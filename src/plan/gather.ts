@@ -68,12 +68,15 @@ export function resolveDevice(cfg: Pick<ExperimentConfig, 'device'>, b: BackendV
   if (cfg.device.memory !== 'auto') return deviceSpec(cfg.device.memory, { hostBytes, where: "config key 'device.memory'", cpuBackend });
   if (!b.started) {
     if (name === 'webgpu' || name === 'tensorflow') {
-      throw new KitError(`backend '${name}': the device's memory is not known before it starts; set config key 'device.memory' (h100, h200 or a number of GB), e.g. --set device.memory=h100`);
+      throw new KitError(
+        `backend '${name}': the device's memory is not known before it starts; set config key 'device.memory' (h100, h200 or a number of GB), e.g. --set device.memory=h100`,
+      );
     }
     return deviceSpec('cpu', { hostBytes, where: 'this machine' });
   }
   const s = b.started;
-  if (s.name === 'wasm' || s.name === 'cpu' || (s.name === 'tensorflow' && !/gpu/i.test(s.detail))) return deviceSpec('cpu', { hostBytes, where: 'this machine' });
+  if (s.name === 'wasm' || s.name === 'cpu' || (s.name === 'tensorflow' && !/gpu/i.test(s.detail)))
+    return deviceSpec('cpu', { hostBytes, where: 'this machine' });
   if (s.name === 'webgpu') {
     const d = deviceFromAdapter(s.detail);
     if (d !== null) {
@@ -81,7 +84,9 @@ export function resolveDevice(cfg: Pick<ExperimentConfig, 'device'>, b: BackendV
       return d === 'cpu' ? { ...spec, source: `os.totalmem() (software adapter ${s.detail})` } : spec;
     }
   }
-  throw new KitError(`backend ${s.name} (${s.detail}): its device memory cannot be read; set config key 'device.memory' (h100, h200 or a number of GB), e.g. --set device.memory=h100`);
+  throw new KitError(
+    `backend ${s.name} (${s.detail}): its device memory cannot be read; set config key 'device.memory' (h100, h200 or a number of GB), e.g. --set device.memory=h100`,
+  );
 }
 
 /** Whether a run of `cfg` trains θ and φ. */
@@ -117,13 +122,11 @@ export function gatherPlanInput(cfg: ExperimentConfig, o: GatherOptions): PlanIn
   const config = o.modelConfig ?? loadHfConfig(dir);
   const device = resolveDevice(cfg, o.backend, { flag: o.device, hostBytes: o.hostBytes });
   // A CPU device is this machine: a size given for it (device.memory, --device with a CPU backend) is the machine's.
-  const hostBytes = device.kind === 'cpu' ? device.bytes : o.hostBytes ?? os.totalmem();
+  const hostBytes = device.kind === 'cpu' ? device.bytes : (o.hostBytes ?? os.totalmem());
   const trains = o.evalOnly ? { theta: false, phi: false } : whatTrains(cfg);
-  const prompt = o.promptTokens !== undefined
-    ? { tokens: o.promptTokens, source: '--prompt-tokens' }
-    : promptTokensFor(cfg);
+  const prompt = o.promptTokens !== undefined ? { tokens: o.promptTokens, source: '--prompt-tokens' } : promptTokensFor(cfg);
   const started = o.backend.started;
-  const requested = o.backend.requested === undefined || o.backend.requested === 'auto' ? 'auto' : o.backend.requested as PlanBackend;
+  const requested = o.backend.requested === undefined || o.backend.requested === 'auto' ? 'auto' : (o.backend.requested as PlanBackend);
   return {
     cfg,
     model: { dir, config, checkpointDtype: o.modelConfig ? null : checkpointDtype(dir) },

@@ -73,11 +73,23 @@ export const TIME_MODEL = {
 export function deviceSpec(spec: string | number, o: { hostBytes: number; where: string; cpuBackend?: boolean }): DeviceSpec {
   const s = typeof spec === 'number' ? spec : spec.trim().toLowerCase();
   const cpu = (bytes: number, source: string): DeviceSpec => ({
-    name: source === 'os.totalmem()' ? 'cpu' : `cpu (${+(bytes / 1e9).toFixed(2)} GB)`, kind: 'cpu', bytes, source,
-    bandwidth: TIME_MODEL.cpu.bandwidth, flops: TIME_MODEL.cpu.flops, dispatchSeconds: TIME_MODEL.cpu.dispatchSeconds, readbackSeconds: 0,
+    name: source === 'os.totalmem()' ? 'cpu' : `cpu (${+(bytes / 1e9).toFixed(2)} GB)`,
+    kind: 'cpu',
+    bytes,
+    source,
+    bandwidth: TIME_MODEL.cpu.bandwidth,
+    flops: TIME_MODEL.cpu.flops,
+    dispatchSeconds: TIME_MODEL.cpu.dispatchSeconds,
+    readbackSeconds: 0,
   });
   const gpu = (name: string, bytes: number, bandwidth: number, source: string): DeviceSpec => ({
-    name, kind: 'gpu', bytes, source, bandwidth, flops: TIME_MODEL.gpu.flops, dispatchSeconds: TIME_MODEL.gpu.dispatchSeconds,
+    name,
+    kind: 'gpu',
+    bytes,
+    source,
+    bandwidth,
+    flops: TIME_MODEL.gpu.flops,
+    dispatchSeconds: TIME_MODEL.gpu.dispatchSeconds,
     readbackSeconds: TIME_MODEL.gpu.readbackSeconds,
   });
   if (s === 'cpu') return cpu(o.hostBytes, 'os.totalmem()');
@@ -144,11 +156,20 @@ export interface WasmFit {
  * automatically, or stays (fits: false) when it was asked for by name. A matMul route set in the config (device.gemm)
  * is kept, with a warning when it will not fit; device.thetaAdam = host | device fixes where θ's state goes.
  */
-export function fitWasm(o: { weightBytes: number; largestBytes: number; trainsTheta: boolean; thetaAdam: 'auto' | 'host' | 'device';
-  gemm: 'auto' | GemmRoute; simd: boolean; autoPicked: boolean; what: string }): WasmFit {
+export function fitWasm(o: {
+  weightBytes: number;
+  largestBytes: number;
+  trainsTheta: boolean;
+  thetaAdam: 'auto' | 'host' | 'device';
+  gemm: 'auto' | GemmRoute;
+  simd: boolean;
+  autoPicked: boolean;
+  what: string;
+}): WasmFit {
   const forced = o.thetaAdam === 'auto' ? null : o.thetaAdam;
   const states: ThetaState[] = !o.trainsTheta ? ['none'] : forced ? [forced] : ['device', 'host'];
-  const plans = states.flatMap((state) => [{ state, packed: true }, ...(o.simd ? [{ state, packed: false }] : [])])
+  const plans = states
+    .flatMap((state) => [{ state, packed: true }, ...(o.simd ? [{ state, packed: false }] : [])])
     .map((p) => ({ ...p, need: wasmHeapNeeded(o.weightBytes, p.packed, p.state, o.largestBytes) }));
   const sizes = `${o.what} has ${gb(o.weightBytes)} GB of float32 weights${o.trainsTheta ? ' and the run trains them' : ''}`;
   const userRoute = o.gemm === 'auto' ? null : o.gemm;
@@ -168,16 +189,34 @@ export function fitWasm(o: { weightBytes: number; largestBytes: number; trainsTh
     }
     if (plan.state === 'host' && !forced) {
       const onHeap = plans.filter((p) => p.state === 'device').at(-1)!.need;
-      lines.push(`θ's gradients and Adam's moments in host memory (handed over during the backward pass): ${sizes}; on the heap with them θ's training would need about ${gb(onHeap)} GB of the ${gb(WASM_HEAP_BYTES)} GB heap, with them on the host ${gb(plan.need)} GB`);
+      lines.push(
+        `θ's gradients and Adam's moments in host memory (handed over during the backward pass): ${sizes}; on the heap with them θ's training would need about ${gb(onHeap)} GB of the ${gb(WASM_HEAP_BYTES)} GB heap, with them on the host ${gb(plan.need)} GB`,
+      );
     }
     const fits = !(userRoute && !plan.packed && userRoute !== 'all');
-    return { backend: 'wasm', gemm, theta: plan.state, fits, heapNeed: fits ? plan.need : plans.find((p) => p.state === plan.state && p.packed)!.need, packed: gemm !== 'all', lines };
+    return {
+      backend: 'wasm',
+      gemm,
+      theta: plan.state,
+      fits,
+      heapNeed: fits ? plan.need : plans.find((p) => p.state === plan.state && p.packed)!.need,
+      packed: gemm !== 'all',
+      lines,
+    };
   }
   const least = plans.at(-1)!;
-  const why = `${sizes}; on wasm they need at least about ${gb(least.need)} GB of its ${gb(WASM_HEAP_BYTES)} GB heap${o.simd ? '' : ' (the weights plus XNNPACK\'s packed copies)'}`;
+  const why = `${sizes}; on wasm they need at least about ${gb(least.need)} GB of its ${gb(WASM_HEAP_BYTES)} GB heap${o.simd ? '' : " (the weights plus XNNPACK's packed copies)"}`;
   if (!o.autoPicked) {
     lines.push(`warning: ${why}; wasm was requested, so it stays (expect "memory access out of bounds"; --backend cpu has no such limit)`);
-    return { backend: 'wasm', gemm: userRoute ?? (least.packed ? 'batched' : 'all'), theta: least.state, fits: false, heapNeed: least.need, packed: least.packed, lines };
+    return {
+      backend: 'wasm',
+      gemm: userRoute ?? (least.packed ? 'batched' : 'all'),
+      theta: least.state,
+      fits: false,
+      heapNeed: least.need,
+      packed: least.packed,
+      lines,
+    };
   }
   lines.push(`TF.js backend cpu instead of wasm: ${why}`);
   return { backend: 'cpu', gemm: userRoute ?? 'batched', theta: o.trainsTheta ? (forced ?? 'device') : 'none', fits: true, heapNeed: 0, packed: false, lines };
@@ -301,8 +340,19 @@ export interface RunPlan {
   threads: number | null;
   theta_state: ThetaState;
   webgpu_pool_bytes: number | null;
-  model: { dir: string; model_type: string; parameters: number; weight_bytes: number; dtype: 'float32'; checkpoint_dtype: string | null;
-    layers: number; kv_heads: number; head_dim: number; vocab: number; kv_bytes_per_row_position: number };
+  model: {
+    dir: string;
+    model_type: string;
+    parameters: number;
+    weight_bytes: number;
+    dtype: 'float32';
+    checkpoint_dtype: string | null;
+    layers: number;
+    kv_heads: number;
+    head_dim: number;
+    vocab: number;
+    kv_bytes_per_row_position: number;
+  };
   prompt_tokens: number;
   prompt_tokens_source: string;
   rollout_batch: number;
@@ -408,24 +458,33 @@ function generationSeconds(s: Shape, d: DeviceSpec, rows: number, prompt: number
   const attnFlops = (rowsN: number, q: number, keys: number) => 4 * L * c.numHeads * c.headDim * q * keys * rowsN;
   const distinct = Math.max(1, Math.ceil(rows / groupSize));
   const dispatchesPerPass = TIME_MODEL.decodeDispatchesPerLayer * L + TIME_MODEL.decodeDispatchesFixed;
-  const prefill = dispatchesPerPass * d.dispatchSeconds
-    + Math.max(s.w / d.bandwidth, (2 * s.params * distinct * prompt + attnFlops(distinct, prompt, prompt / 2)) / d.flops);
+  const prefill =
+    dispatchesPerPass * d.dispatchSeconds + Math.max(s.w / d.bandwidth, (2 * s.params * distinct * prompt + attnFlops(distinct, prompt, prompt / 2)) / d.flops);
   const meanS = prompt + newTokens / 2;
-  const step = dispatchesPerPass * d.dispatchSeconds + d.readbackSeconds
-    + Math.max((s.w + rows * meanS * s.kvPos) / d.bandwidth, (2 * s.params * rows + attnFlops(rows, 1, meanS)) / d.flops);
+  const step =
+    dispatchesPerPass * d.dispatchSeconds +
+    d.readbackSeconds +
+    Math.max((s.w + rows * meanS * s.kvPos) / d.bandwidth, (2 * s.params * rows + attnFlops(rows, 1, meanS)) / d.flops);
   return prefill + newTokens * step;
 }
 
 /** Estimated seconds of one update micro-batch: `passes` forward + backward passes (θ's epochs, φ's frozen forward). */
-function updateSeconds(s: Shape, d: DeviceSpec, rows: number, prompt: number, newTokens: number, o: { thetaPasses: number; phiPasses: number; theta: ThetaState }): number {
+function updateSeconds(
+  s: Shape,
+  d: DeviceSpec,
+  rows: number,
+  prompt: number,
+  newTokens: number,
+  o: { thetaPasses: number; phiPasses: number; theta: ThetaState },
+): number {
   const { c } = s;
   const S = prompt + newTokens;
   const tokens = rows * S;
   const recompute = tokens > CHECKPOINT_TOKENS ? 1 : 0;
-  const attn = 4 * c.numLayers * c.numHeads * c.headDim * S * S / 2 * rows;
+  const attn = ((4 * c.numLayers * c.numHeads * c.headDim * S * S) / 2) * rows;
   const fwd = 2 * s.params * tokens + attn;
   const dispatches = TIME_MODEL.trainDispatchesPerLayer * c.numLayers + TIME_MODEL.trainDispatchesFixed;
-  const thetaPass = dispatches * d.dispatchSeconds + Math.max(2 * s.w / d.bandwidth, ((3 + recompute) * fwd) / d.flops);
+  const thetaPass = dispatches * d.dispatchSeconds + Math.max((2 * s.w) / d.bandwidth, ((3 + recompute) * fwd) / d.flops);
   const phiPass = (dispatches / 3) * d.dispatchSeconds + Math.max(s.w / d.bandwidth, fwd / d.flops);
   return o.thetaPasses * thetaPass + o.phiPasses * phiPass;
 }
@@ -482,11 +541,19 @@ function findOverrides(inp: PlanInput, plan: RunPlan): string[] {
   const out: string[] = [];
   const single: Tweak[] = [];
   // A chunk size the config fixed: 'auto' lets the plan choose.
-  for (const [section, key] of [['rollout', 'chunkRows'], ['grpo', 'microBatchRows'], ['eval', 'chunkRows'], ['eval', 'kvBudgetBytes']] as const) {
-    if ((inp.cfg[section] as Record<string, unknown>)[key] !== 'auto') single.push({ label: `${section}.${key}=auto`, apply: (i) => withCfg(i, section, key, 'auto') });
+  for (const [section, key] of [
+    ['rollout', 'chunkRows'],
+    ['grpo', 'microBatchRows'],
+    ['eval', 'chunkRows'],
+    ['eval', 'kvBudgetBytes'],
+  ] as const) {
+    if ((inp.cfg[section] as Record<string, unknown>)[key] !== 'auto')
+      single.push({ label: `${section}.${key}=auto`, apply: (i) => withCfg(i, section, key, 'auto') });
   }
-  if (inp.trainsTheta && plan.theta_state === 'device' && plan.backend !== 'cpu') single.push({ label: 'device.thetaAdam=host', apply: (i) => withCfg(i, 'device', 'thetaAdam', 'host') });
-  if (plan.backend === 'wasm' && !inp.autoPicked && inp.device.kind === 'cpu') single.push({ label: '--backend cpu', apply: (i) => ({ ...i, backend: 'cpu' }) });
+  if (inp.trainsTheta && plan.theta_state === 'device' && plan.backend !== 'cpu')
+    single.push({ label: 'device.thetaAdam=host', apply: (i) => withCfg(i, 'device', 'thetaAdam', 'host') });
+  if (plan.backend === 'wasm' && !inp.autoPicked && inp.device.kind === 'cpu')
+    single.push({ label: '--backend cpu', apply: (i) => ({ ...i, backend: 'cpu' }) });
   for (const t of single) if (works(t.apply(inp))) out.push(t.label);
   // The largest generation lengths that fit; fewer prompts per step where chunking is what is missing.
   const largest = (hi: number, at: (n: number) => PlanInput): number | null => {
@@ -500,7 +567,10 @@ function findOverrides(inp: PlanInput, plan: RunPlan): string[] {
     return lo;
   };
   const base = out.length && out[0] === 'device.thetaAdam=host' ? [] : [inp];
-  for (const start of [...base, ...(inp.trainsTheta && plan.theta_state === 'device' && plan.backend !== 'cpu' ? [withCfg(inp, 'device', 'thetaAdam', 'host')] : [])]) {
+  for (const start of [
+    ...base,
+    ...(inp.trainsTheta && plan.theta_state === 'device' && plan.backend !== 'cpu' ? [withCfg(inp, 'device', 'thetaAdam', 'host')] : []),
+  ]) {
     const prefix = start === inp ? '' : 'device.thetaAdam=host ';
     const rolloutPhaseBad = !plan.fits ? /rollout|update|weights|heap|memory/.test(plan.reason ?? '') : plan.pending.length > 0;
     if (rolloutPhaseBad) {
@@ -521,7 +591,8 @@ function findOverrides(inp: PlanInput, plan: RunPlan): string[] {
     }
     if (out.length) break;
   }
-  if (!out.length && inp.trainsTheta && !plan.fits && works({ ...inp, trainsTheta: false })) out.push("schedule.mode=temperature-only (θ frozen: another experiment)");
+  if (!out.length && inp.trainsTheta && !plan.fits && works({ ...inp, trainsTheta: false }))
+    out.push('schedule.mode=temperature-only (θ frozen: another experiment)');
   return [...new Set(out)];
 }
 
@@ -553,11 +624,21 @@ function planOnce(inp: PlanInput): RunPlan {
   let wasmFit: WasmFit | null = null;
   const want: PlanBackend = inp.backend === 'auto' ? (device.kind === 'gpu' ? 'webgpu' : 'wasm') : inp.backend;
   if (device.kind === 'gpu' && (want === 'wasm' || want === 'cpu')) {
-    throw new KitError(`backend '${want}' runs on the CPU, but the device is a GPU (${device.name}); plan with --device cpu, or a GPU backend (webgpu, tensorflow)`);
+    throw new KitError(
+      `backend '${want}' runs on the CPU, but the device is a GPU (${device.name}); plan with --device cpu, or a GPU backend (webgpu, tensorflow)`,
+    );
   }
   if (want === 'wasm') {
-    wasmFit = fitWasm({ weightBytes: s.w * (1 + reference), largestBytes: s.largest, trainsTheta: inp.trainsTheta, thetaAdam, gemm: gemmKey,
-      simd: inp.simd, autoPicked: inp.autoPicked, what: inp.model.dir });
+    wasmFit = fitWasm({
+      weightBytes: s.w * (1 + reference),
+      largestBytes: s.largest,
+      trainsTheta: inp.trainsTheta,
+      thetaAdam,
+      gemm: gemmKey,
+      simd: inp.simd,
+      autoPicked: inp.autoPicked,
+      what: inp.model.dir,
+    });
     notes.push(...wasmFit.lines);
     backend = wasmFit.backend;
     gemm = wasmFit.gemm;
@@ -587,8 +668,8 @@ function planOnce(inp: PlanInput): RunPlan {
   // time, the gradients as well during the update; on the host: only the largest tensor on the device in the update.
   // On wasm the heap decision's own figure (wasmHeapNeeded: 3 × the weights, or the largest tensor) stands throughout.
   const weightsShown = s.w * (1 + reference) * (backend === 'wasm' && wasmFit!.packed ? 2 : 1);
-  const optShown = (phase: 'static' | 'update', t: ThetaState) => (backend === 'wasm' ? heapStatic - weightsShown
-    : t === 'device' ? (phase === 'update' ? 3 : 2) * s.w : t === 'host' && phase === 'update' ? s.largest : 0);
+  const optShown = (phase: 'static' | 'update', t: ThetaState) =>
+    backend === 'wasm' ? heapStatic - weightsShown : t === 'device' ? (phase === 'update' ? 3 : 2) * s.w : t === 'host' && phase === 'update' ? s.largest : 0;
 
   const build = (t: ThetaState, phase: PhasePlan['phase'], rows: number): PhaseMemory => {
     const m = phase === 'update' ? updateMemory(s, rows, P, N, t) : generationMemory(s, rows, P, phase === 'eval' ? NE : N, phase === 'eval' ? cfg.eval.k : G);
@@ -631,7 +712,7 @@ function planOnce(inp: PlanInput): RunPlan {
     const rolloutList = rolloutKey !== null ? [Math.min(rolloutKey, B)] : rolloutCandidates(cfg.rollout.promptsPerStep, G);
     const updateList = updateKey !== null ? [Math.min(updateKey, B)] : divisorsDesc(B);
     const rollout = rolloutList.find((r) => fitsAt(t, 'rollout', r)) ?? null;
-    const update = !inp.trainsTheta && !inp.trainsPhi ? 1 : updateList.find((r) => fitsAt(t, 'update', r)) ?? null;
+    const update = !inp.trainsTheta && !inp.trainsPhi ? 1 : (updateList.find((r) => fitsAt(t, 'update', r)) ?? null);
     const ev = chooseEval(t);
     return { rollout, update, ev, rolloutList, updateList };
   };
@@ -642,7 +723,9 @@ function planOnce(inp: PlanInput): RunPlan {
     if (!ok && backend !== 'cpu') {
       const host = choose('host');
       if (host.rollout !== null && host.update !== null && host.ev !== null) {
-        notes.push(`θ's gradients and Adam's moments in host memory (HostAdam): with them on the device (${gb(3 * s.w)} GB in the update) a phase would not fit ${limitWhat}`);
+        notes.push(
+          `θ's gradients and Adam's moments in host memory (HostAdam): with them on the device (${gb(3 * s.w)} GB in the update) a phase would not fit ${limitWhat}`,
+        );
         theta = 'host';
         pick = host;
       }
@@ -667,15 +750,50 @@ function planOnce(inp: PlanInput): RunPlan {
   const evalSec = inp.evalRowsTotal === null ? null : Math.ceil(inp.evalRowsTotal / evalRows) * evalChunkSec;
   const evalKey = evalBudgetKey !== null ? 'eval.kvBudgetBytes' : 'eval.chunkRows';
   const phases: PhasePlan[] = [
-    { phase: 'rollout', rows: rolloutRows, of: B, positions: P + N, memory: build(theta, 'rollout', rolloutRows),
-      seconds_estimate: rolloutChunks * rolloutChunkSec, seconds_per_chunk_estimate: rolloutChunkSec,
-      honoured: rolloutRows >= B || chunking.rollout, key: 'rollout.chunkRows', chosen_by: cfg.rollout.chunkRows === 'auto' ? 'plan' : 'config' },
-    ...(needsUpdate ? [{ phase: 'update' as const, rows: updateRows, of: B, positions: P + N, memory: build(theta, 'update', updateRows),
-      seconds_estimate: updateChunks * updateChunkSec + epochsTheta * adamSeconds(s, device, theta), seconds_per_chunk_estimate: updateChunkSec,
-      honoured: updateRows >= B || chunking.update, key: 'grpo.microBatchRows', chosen_by: (cfg.grpo.microBatchRows === 'auto' ? 'plan' : 'config') as 'plan' | 'config' }] : []),
-    ...(!evaluates ? [] : [{ phase: 'eval' as const, rows: evalRows, of: inp.evalRowsTotal, positions: P + NE, memory: { ...build(theta, 'eval', evalRows) },
-      seconds_estimate: evalSec, seconds_per_chunk_estimate: evalChunkSec,
-      honoured: chunking.eval, key: evalKey, chosen_by: (cfg.eval.chunkRows === 'auto' && cfg.eval.kvBudgetBytes === 'auto' ? 'plan' : 'config') as 'plan' | 'config' }]),
+    {
+      phase: 'rollout',
+      rows: rolloutRows,
+      of: B,
+      positions: P + N,
+      memory: build(theta, 'rollout', rolloutRows),
+      seconds_estimate: rolloutChunks * rolloutChunkSec,
+      seconds_per_chunk_estimate: rolloutChunkSec,
+      honoured: rolloutRows >= B || chunking.rollout,
+      key: 'rollout.chunkRows',
+      chosen_by: cfg.rollout.chunkRows === 'auto' ? 'plan' : 'config',
+    },
+    ...(needsUpdate
+      ? [
+          {
+            phase: 'update' as const,
+            rows: updateRows,
+            of: B,
+            positions: P + N,
+            memory: build(theta, 'update', updateRows),
+            seconds_estimate: updateChunks * updateChunkSec + epochsTheta * adamSeconds(s, device, theta),
+            seconds_per_chunk_estimate: updateChunkSec,
+            honoured: updateRows >= B || chunking.update,
+            key: 'grpo.microBatchRows',
+            chosen_by: (cfg.grpo.microBatchRows === 'auto' ? 'plan' : 'config') as 'plan' | 'config',
+          },
+        ]
+      : []),
+    ...(!evaluates
+      ? []
+      : [
+          {
+            phase: 'eval' as const,
+            rows: evalRows,
+            of: inp.evalRowsTotal,
+            positions: P + NE,
+            memory: { ...build(theta, 'eval', evalRows) },
+            seconds_estimate: evalSec,
+            seconds_per_chunk_estimate: evalChunkSec,
+            honoured: chunking.eval,
+            key: evalKey,
+            chosen_by: (cfg.eval.chunkRows === 'auto' && cfg.eval.kvBudgetBytes === 'auto' ? 'plan' : 'config') as 'plan' | 'config',
+          },
+        ]),
   ];
   const peak = phases.reduce((a, p) => (p.memory.total > a.memory.total ? p : a));
 
@@ -688,23 +806,36 @@ function planOnce(inp: PlanInput): RunPlan {
   } else if (staticTotal > limit) {
     problems.push(`the weights${theta === 'device' && backend !== 'wasm' ? " and θ's Adam moments" : ''} alone take ${gb(staticTotal)} GB of ${limitWhat}`);
   } else {
-    if (pick.rollout === null) problems.push(`a rollout chunk of ${rolloutRows} row${rolloutRows === 1 ? '' : 's'} × ${P + N} positions needs ${gb(phases[0].memory.total)} GB of ${limitWhat}`);
-    if (needsUpdate && pick.update === null) problems.push(`an update micro-batch of ${updateRows} row${updateRows === 1 ? '' : 's'} × ${P + N} positions needs ${gb(build(theta, 'update', updateRows).total)} GB of ${limitWhat}`);
-    if (evaluates && pick.ev === null) problems.push(`an evaluation chunk of ${evalRows} row${evalRows === 1 ? '' : 's'} × ${P + NE} positions needs more than ${limitWhat}${evalBudgetKey !== null ? ` with eval.kvBudgetBytes = ${evalBudgetKey}` : ''}`);
+    if (pick.rollout === null)
+      problems.push(
+        `a rollout chunk of ${rolloutRows} row${rolloutRows === 1 ? '' : 's'} × ${P + N} positions needs ${gb(phases[0].memory.total)} GB of ${limitWhat}`,
+      );
+    if (needsUpdate && pick.update === null)
+      problems.push(
+        `an update micro-batch of ${updateRows} row${updateRows === 1 ? '' : 's'} × ${P + N} positions needs ${gb(build(theta, 'update', updateRows).total)} GB of ${limitWhat}`,
+      );
+    if (evaluates && pick.ev === null)
+      problems.push(
+        `an evaluation chunk of ${evalRows} row${evalRows === 1 ? '' : 's'} × ${P + NE} positions needs more than ${limitWhat}${evalBudgetKey !== null ? ` with eval.kvBudgetBytes = ${evalBudgetKey}` : ''}`,
+      );
   }
-  // Host memory: the process (and on wasm its heap) plus θ's state when it lives there.
+  // Host memory: the process (and on wasm its heap) plus θ's state when it lives there. With a GPU, 2 GB on the host
+  // for the rollout records, the tokenizer and the JS heap.
   const hostState = theta === 'host' ? 3 * s.w : 0;
-  const hostPerRun = HOST_RUNTIME_BYTES + hostState + (device.kind === 'cpu'
-    ? (backend === 'wasm' ? heapStatic + Math.max(WASM_WORK_BYTES, peak.memory.total - heapStatic) : peak.memory.total)
-    : (2 * 1e9 /* rollout records, tokenizer, JS heap */));
-  if (problems.length === 0 && device.kind === 'cpu' && hostPerRun > HOST_SHARE * inp.hostBytes) problems.push(`one run needs about ${gb(hostPerRun)} GB of this machine's memory, more than ${HOST_SHARE * 100}% of its ${gb(inp.hostBytes)} GB`);
+  const onHost =
+    device.kind !== 'cpu' ? 2 * 1e9 : backend === 'wasm' ? heapStatic + Math.max(WASM_WORK_BYTES, peak.memory.total - heapStatic) : peak.memory.total;
+  const hostPerRun = HOST_RUNTIME_BYTES + hostState + onHost;
+  if (problems.length === 0 && device.kind === 'cpu' && hostPerRun > HOST_SHARE * inp.hostBytes)
+    problems.push(`one run needs about ${gb(hostPerRun)} GB of this machine's memory, more than ${HOST_SHARE * 100}% of its ${gb(inp.hostBytes)} GB`);
   const fits = problems.length === 0;
 
   const pending: string[] = [];
   for (const p of phases) {
     if (p.honoured || p.of === null) continue;
-    const what = p.phase === 'rollout' ? `rollout chunks of ${p.rows} of the step's ${p.of} rows (${p.key}): the trainer rolls out the whole batch at once`
-      : `update micro-batches of ${p.rows} of ${p.of} rows (${p.key}): the trainer's GRPO update takes the whole batch at once`;
+    const what =
+      p.phase === 'rollout'
+        ? `rollout chunks of ${p.rows} of the step's ${p.of} rows (${p.key}): the trainer rolls out the whole batch at once`
+        : `update micro-batches of ${p.rows} of ${p.of} rows (${p.key}): the trainer's GRPO update takes the whole batch at once`;
     pending.push(what);
   }
 
@@ -731,15 +862,26 @@ function planOnce(inp: PlanInput): RunPlan {
     threads,
     theta_state: theta,
     webgpu_pool_bytes: poolBytes,
-    model: { dir: inp.model.dir, model_type: c.modelType, parameters: s.params, weight_bytes: s.w, dtype: 'float32', checkpoint_dtype: inp.model.checkpointDtype,
-      layers: c.numLayers, kv_heads: c.numKvHeads, head_dim: c.headDim, vocab: c.vocabSize, kv_bytes_per_row_position: s.kvPos },
+    model: {
+      dir: inp.model.dir,
+      model_type: c.modelType,
+      parameters: s.params,
+      weight_bytes: s.w,
+      dtype: 'float32',
+      checkpoint_dtype: inp.model.checkpointDtype,
+      layers: c.numLayers,
+      kv_heads: c.numKvHeads,
+      head_dim: c.headDim,
+      vocab: c.vocabSize,
+      kv_bytes_per_row_position: s.kvPos,
+    },
     prompt_tokens: P,
     prompt_tokens_source: inp.promptSource,
     rollout_batch: B,
     rollout_rows: rolloutRows,
     update_rows: needsUpdate ? updateRows : 0,
     eval_rows: evalRows,
-    eval_rows_max: backend === 'wasm' && evalBudgetKey === null ? evalRowsKey ?? EVAL_MAX_ROWS : evalPick.rows,
+    eval_rows_max: backend === 'wasm' && evalBudgetKey === null ? (evalRowsKey ?? EVAL_MAX_ROWS) : evalPick.rows,
     eval_kv_budget_bytes: evalPick.budget,
     jobs,
     host_bytes_per_run: hostPerRun,
@@ -778,30 +920,47 @@ export function duration(sec: number): string {
 export function formatPlan(p: RunPlan): string {
   const m = p.model;
   const lines: string[] = [];
-  lines.push(`model ${m.dir}: ${m.model_type}, ${m.parameters >= 1e9 ? `${(m.parameters / 1e9).toFixed(2)} B` : `${(m.parameters / 1e6).toFixed(m.parameters >= 1e7 ? 0 : 2)} M`} parameters, ${GB(m.weight_bytes)} in float32`
-    + `${m.checkpoint_dtype && m.checkpoint_dtype !== 'float32' ? ` (checkpoint ${m.checkpoint_dtype}; the kit computes in float32)` : ''}; `
-    + `KV cache ${m.kv_bytes_per_row_position.toLocaleString('en-US')} B per row and position (2 × ${m.layers} layers × ${m.kv_heads} KV heads × ${m.head_dim} × 4 B)`);
-  lines.push(`device ${p.device.name}: ${GB(p.device_bytes)} (${p.device.source}); backend ${p.backend}${p.gemm ? `, matMul route ${p.gemm}` : ''}${p.threads && p.threads > 1 ? ` on ${p.threads} threads` : ''}; `
-    + `θ's optimiser state: ${p.theta_state === 'none' ? 'none (θ frozen)' : p.theta_state === 'host' ? 'host memory (HostAdam)' : 'on the device'}`);
+  lines.push(
+    `model ${m.dir}: ${m.model_type}, ${m.parameters >= 1e9 ? `${(m.parameters / 1e9).toFixed(2)} B` : `${(m.parameters / 1e6).toFixed(m.parameters >= 1e7 ? 0 : 2)} M`} parameters, ${GB(m.weight_bytes)} in float32` +
+      `${m.checkpoint_dtype && m.checkpoint_dtype !== 'float32' ? ` (checkpoint ${m.checkpoint_dtype}; the kit computes in float32)` : ''}; ` +
+      `KV cache ${m.kv_bytes_per_row_position.toLocaleString('en-US')} B per row and position (2 × ${m.layers} layers × ${m.kv_heads} KV heads × ${m.head_dim} × 4 B)`,
+  );
+  lines.push(
+    `device ${p.device.name}: ${GB(p.device_bytes)} (${p.device.source}); backend ${p.backend}${p.gemm ? `, matMul route ${p.gemm}` : ''}${p.threads && p.threads > 1 ? ` on ${p.threads} threads` : ''}; ` +
+      `θ's optimiser state: ${p.theta_state === 'none' ? 'none (θ frozen)' : p.theta_state === 'host' ? 'host memory (HostAdam)' : 'on the device'}`,
+  );
   lines.push(`limit ${GB(p.limit_bytes)}: ${p.limit_what}; prompts ${p.prompt_tokens} tokens (${p.prompt_tokens_source})`);
   const head = ['phase', 'rows', 'positions', 'weights', 'optimiser', 'KV cache', 'activations', 'logits', 'total', 'time (estimate)'];
   const rows = p.phases.map((ph) => [
     ph.phase,
     `${ph.rows}${ph.of !== null ? ` of ${ph.of}` : ''}${ph.honoured ? '' : ' *'}`,
     String(ph.positions),
-    GB(ph.memory.weights), GB(ph.memory.optimiser), GB(ph.memory.kv_cache), GB(ph.memory.activations), GB(ph.memory.logits), GB(ph.memory.total),
+    GB(ph.memory.weights),
+    GB(ph.memory.optimiser),
+    GB(ph.memory.kv_cache),
+    GB(ph.memory.activations),
+    GB(ph.memory.logits),
+    GB(ph.memory.total),
     ph.seconds_estimate === null
       ? `${duration(ph.seconds_per_chunk_estimate)} per chunk`
       : `${duration(ph.seconds_estimate)}${ph.phase === 'eval' ? '' : ' per step'}${ph.of !== null && ph.rows < ph.of ? ` (${duration(ph.seconds_per_chunk_estimate)} per ${ph.phase === 'update' ? 'micro-batch' : 'chunk'})` : ''}`,
   ]);
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (r: string[]) => r.map((x, i) => (i === 0 || i === r.length - 1 ? x.padEnd(width[i]) : x.padStart(width[i]))).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((x, i) => (i === 0 || i === r.length - 1 ? x.padEnd(width[i]) : x.padStart(width[i])))
+      .join('  ')
+      .trimEnd();
   lines.push('', fmt(head), ...rows.map(fmt), '');
   lines.push(`peak ${GB(p.peak_bytes)} (${p.peak_phase}) of ${GB(p.limit_bytes)}: ${p.fits ? 'fits' : `DOES NOT FIT: ${p.reason}`}`);
-  lines.push(`rollout ${p.rollout_rows} rows per chunk, update ${p.update_rows || '-'} rows per micro-batch, evaluation ${p.eval_rows} rows per chunk with a KV budget of ${GB(p.eval_kv_budget_bytes)}; `
-    + `${p.jobs} run${p.jobs === 1 ? '' : 's'} at a time on this machine (one needs about ${GB(p.host_bytes_per_run)} of its memory)`);
+  lines.push(
+    `rollout ${p.rollout_rows} rows per chunk, update ${p.update_rows || '-'} rows per micro-batch, evaluation ${p.eval_rows} rows per chunk with a KV budget of ${GB(p.eval_kv_budget_bytes)}; ` +
+      `${p.jobs} run${p.jobs === 1 ? '' : 's'} at a time on this machine (one needs about ${GB(p.host_bytes_per_run)} of its memory)`,
+  );
   const t = p.time_estimate;
-  lines.push(`time, estimated: ${duration(t.step_seconds)} per RL step, ${duration(t.train_seconds)} for the run's steps${t.eval_seconds !== null ? `, ${duration(t.eval_seconds)} for the evaluation` : ''}; ${t.model}`);
+  lines.push(
+    `time, estimated: ${duration(t.step_seconds)} per RL step, ${duration(t.train_seconds)} for the run's steps${t.eval_seconds !== null ? `, ${duration(t.eval_seconds)} for the evaluation` : ''}; ${t.model}`,
+  );
   if (p.pending.length) lines.push(`* not honoured yet: ${p.pending.join('; ')}`);
   if (p.overrides?.length) lines.push(`overrides that would make it ${p.fits ? 'run' : 'fit'}: ${p.overrides.map(overrideFlag).join('; ')}`);
   for (const n of p.notes) lines.push(`note: ${n}`);
@@ -810,7 +969,13 @@ export function formatPlan(p: RunPlan): string {
 
 /** An override as a command-line flag. */
 export function overrideFlag(o: string): string {
-  return o.startsWith('--') ? o : o.split(' ').filter((x) => x.includes('=')).map((x) => `--set ${x}`).join(' ') + (o.includes('(') ? ` ${o.slice(o.indexOf('('))}` : '');
+  return o.startsWith('--')
+    ? o
+    : o
+        .split(' ')
+        .filter((x) => x.includes('='))
+        .map((x) => `--set ${x}`)
+        .join(' ') + (o.includes('(') ? ` ${o.slice(o.indexOf('('))}` : '');
 }
 
 /** Why a run cannot go ahead (its plan does not fit, or needs chunk sizes the trainer does not run yet), with the
@@ -820,6 +985,8 @@ export function planRefusal(p: RunPlan): string | null {
   const what = p.fits
     ? `the plan for ${p.device.name} fits only with chunk sizes the trainer does not run yet: ${p.pending.join('; ')}`
     : `the plan says this run does not fit ${p.device.name}: ${p.reason}`;
-  const fix = p.overrides?.length ? `. Overrides that would make it ${p.fits ? 'run' : 'fit'}: ${p.overrides.map(overrideFlag).join('; ')}` : '. No override found that makes it fit';
+  const fix = p.overrides?.length
+    ? `. Overrides that would make it ${p.fits ? 'run' : 'fit'}: ${p.overrides.map(overrideFlag).join('; ')}`
+    : '. No override found that makes it fit';
   return `${what}${fix} (\`introllm plan\` with the same flags shows the whole plan)`;
 }

@@ -13,19 +13,21 @@ export type EnglishClass = 'function' | 'content' | 'punctuation' | 'newline' | 
 export const ENGLISH_CLASSES: readonly EnglishClass[] = ['function', 'content', 'punctuation', 'newline', 'other'];
 
 /** Closed-class English words (lowercase), the usual list of a stop-word filter, written out here. */
-export const FUNCTION_WORDS: ReadonlySet<string> = new Set((
-  'a an the this that these those some any each every no all both either neither ' +
-  'i me my mine myself you your yours yourself he him his himself she her hers herself it its itself we us our ours ' +
-  'ourselves they them their theirs themselves who whom whose which what ' +
-  'and or but nor so yet if then than because while when where until as though although unless whether ' +
-  'of in on at to from by with without about above below over under into onto out up down off through after before ' +
-  'around near behind between across along among against during toward towards upon ' +
-  'be am is are was were been being have has had having do does did doing will would shall should can could may ' +
-  'might must not ' +
-  "i'm you're he's she's it's we're they're i've you've we've they've i'll you'll he'll she'll we'll they'll " +
-  "i'd you'd he'd she'd we'd they'd isn't aren't wasn't weren't don't doesn't didn't can't couldn't won't wouldn't " +
-  "shouldn't haven't hasn't hadn't let's there here very too also just"
-).split(/\s+/));
+export const FUNCTION_WORDS: ReadonlySet<string> = new Set(
+  (
+    'a an the this that these those some any each every no all both either neither ' +
+    'i me my mine myself you your yours yourself he him his himself she her hers herself it its itself we us our ours ' +
+    'ourselves they them their theirs themselves who whom whose which what ' +
+    'and or but nor so yet if then than because while when where until as though although unless whether ' +
+    'of in on at to from by with without about above below over under into onto out up down off through after before ' +
+    'around near behind between across along among against during toward towards upon ' +
+    'be am is are was were been being have has had having do does did doing will would shall should can could may ' +
+    'might must not ' +
+    "i'm you're he's she's it's we're they're i've you've we've they've i'll you'll he'll she'll we'll they'll " +
+    "i'd you'd he'd she'd we'd they'd isn't aren't wasn't weren't don't doesn't didn't can't couldn't won't wouldn't " +
+    "shouldn't haven't hasn't hadn't let's there here very too also just"
+  ).split(/\s+/),
+);
 
 const BOUNDARY = '\u2581';
 const isLetter = (ch: string) => /\p{L}/u.test(ch) || ch === "'";
@@ -63,7 +65,8 @@ export function englishTokenWords(pieces: readonly string[]): { classes: English
       out[i] = 'newline';
       return;
     }
-    if (/^<.*>$/.test(raw) && raw.length > 2) { // byte pieces and special tokens
+    if (/^<.*>$/.test(raw) && raw.length > 2) {
+      // byte pieces and special tokens
       flush();
       return;
     }

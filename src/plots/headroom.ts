@@ -36,8 +36,14 @@ export function headroomFigure(s: HeadroomFigureInput): Figure {
     const d = rows.map(([, r]) => 100 * r.diff_vs_best_fixed!.diff);
     const cis = rows.map(([, r]) => r.diff_vs_best_fixed!.ci95.map((x) => 100 * x) as [number, number]);
     data.push({
-      type: 'bar', orientation: 'h', name: label, y: rows.map(([k]) => name(k)), x: d.map(num), marker: { color },
-      error_x: errorBars(d, cis), hovertemplate: '%{y}: %{x:.1f} points<extra></extra>',
+      type: 'bar',
+      orientation: 'h',
+      name: label,
+      y: rows.map(([k]) => name(k)),
+      x: d.map(num),
+      marker: { color },
+      error_x: errorBars(d, cis),
+      hovertemplate: '%{y}: %{x:.1f} points<extra></extra>',
     });
   }
   const n = data.reduce((acc, t) => acc + (t.y?.length ?? 0), 0);
@@ -46,7 +52,9 @@ export function headroomFigure(s: HeadroomFigureInput): Figure {
     layout: baseLayout(`Accuracy difference to the best fixed τ (${s.best_fixed}), Avg@${s.k} on ${s.problems} validation problems (paired 95% CI)`, {
       xaxis: axis('Δ accuracy vs best fixed τ (points)', { zeroline: true, zerolinewidth: 2, zerolinecolor: '#444' }),
       yaxis: axis('', { autorange: 'reversed', automargin: true }),
-      width: 900, height: Math.max(360, 60 + 28 * n), showlegend: true,
+      width: 900,
+      height: Math.max(360, 60 + 28 * n),
+      showlegend: true,
     }),
   };
 }

@@ -17,15 +17,26 @@ export function deltaBarsFigure(title: string, detail: string, reference: string
   const shown = rows.filter((r) => r.diff !== null);
   const d = shown.map((r) => 100 * r.diff!.diff);
   const cis = shown.map((r) => r.diff!.ci95.map((x) => 100 * x) as [number, number]);
-  const data: PlotTrace[] = [{
-    type: 'bar', orientation: 'h', y: shown.map((r) => r.label), x: d.map(num), marker: { color: '#1f77b4' }, error_x: errorBars(d, cis),
-    hovertemplate: '%{y}: %{x:.1f} points<extra></extra>', name: `Δ vs ${reference}`,
-  }];
+  const data: PlotTrace[] = [
+    {
+      type: 'bar',
+      orientation: 'h',
+      y: shown.map((r) => r.label),
+      x: d.map(num),
+      marker: { color: '#1f77b4' },
+      error_x: errorBars(d, cis),
+      hovertemplate: '%{y}: %{x:.1f} points<extra></extra>',
+      name: `Δ vs ${reference}`,
+    },
+  ];
   return {
     data,
     layout: baseLayout(titleText(title, detail), {
       xaxis: axis(`Δ accuracy vs ${reference} (points, paired 95% CI)`, { zeroline: true, zerolinewidth: 2, zerolinecolor: '#444' }),
-      yaxis: axis('', { autorange: 'reversed', automargin: true }), width: 900, height: Math.max(320, 110 + 40 * shown.length), showlegend: false,
+      yaxis: axis('', { autorange: 'reversed', automargin: true }),
+      width: 900,
+      height: Math.max(320, 110 + 40 * shown.length),
+      showlegend: false,
     }),
   };
 }
@@ -38,16 +49,32 @@ export function phiSnrFigure(curves: readonly { testbed: string; seed: number; m
     colors[c.testbed] ??= palette[Object.keys(colors).length % palette.length];
     const pts = c.metrics.filter((m) => typeof m['diag/phi_half_cosine'] === 'number');
     return {
-      type: 'scatter', mode: 'lines', name: `${c.testbed}`, legendgroup: c.testbed, showlegend: curves.findIndex((x) => x.testbed === c.testbed) === i,
-      x: pts.map((m) => m.step), y: pts.map((m) => m['diag/phi_half_cosine'] as number), line: { color: colors[c.testbed], width: 1 }, opacity: 0.75,
+      type: 'scatter',
+      mode: 'lines',
+      name: `${c.testbed}`,
+      legendgroup: c.testbed,
+      showlegend: curves.findIndex((x) => x.testbed === c.testbed) === i,
+      x: pts.map((m) => m.step),
+      y: pts.map((m) => m['diag/phi_half_cosine'] as number),
+      line: { color: colors[c.testbed], width: 1 },
+      opacity: 0.75,
       hovertemplate: `${c.testbed}, seed ${c.seed}, step %{x}: cos %{y:.2f}<extra></extra>`,
     };
   });
   return {
     data,
-    layout: baseLayout(titleText('The temperature loss\'s gradient: cosine between the φ gradients of two halves of each batch',
-      '≈ 0: the halves disagree (noise); → 1: both point the same way (signal). One line per seed.'), {
-      xaxis: axis('RL step'), yaxis: axis('half-batch cosine', { range: [-1, 1], zeroline: true }), width: 900, height: 480, showlegend: true,
-    }),
+    layout: baseLayout(
+      titleText(
+        "The temperature loss's gradient: cosine between the φ gradients of two halves of each batch",
+        '≈ 0: the halves disagree (noise); → 1: both point the same way (signal). One line per seed.',
+      ),
+      {
+        xaxis: axis('RL step'),
+        yaxis: axis('half-batch cosine', { range: [-1, 1], zeroline: true }),
+        width: 900,
+        height: 480,
+        showlegend: true,
+      },
+    ),
   };
 }

@@ -64,7 +64,11 @@ function problemIndex(traces: readonly TokenTrace[]): { ids: string[]; of: numbe
   const seen = new Map<string, number>();
   const of = traces.map((t) => {
     let k = seen.get(t.problemId);
-    if (k === undefined) { k = ids.length; seen.set(t.problemId, k); ids.push(t.problemId); }
+    if (k === undefined) {
+      k = ids.length;
+      seen.set(t.problemId, k);
+      ids.push(t.problemId);
+    }
     return k;
   });
   return { ids, of };
@@ -132,10 +136,17 @@ export function tauByClass(traces: readonly TokenTrace[], options: BootstrapOpti
  * tauByClass with another classification: `classify` maps a trace's token texts to one class of `classes` each (e.g.
  * englishTokenClasses for real English). Same statistics and bootstrap.
  */
-export function tauByClassWith<K extends string>(traces: readonly TokenTrace[], classes: readonly K[], classify: (tokens: readonly string[]) => K[], options: BootstrapOptions = {}): Record<K, ClassStat> {
+export function tauByClassWith<K extends string>(
+  traces: readonly TokenTrace[],
+  classes: readonly K[],
+  classify: (tokens: readonly string[]) => K[],
+  options: BootstrapOptions = {},
+): Record<K, ClassStat> {
   const stats = groupedTauMeans(traces, classes.length, (t) => classify(t.text).map((c) => classes.indexOf(c)), options);
   const out = {} as Record<K, ClassStat>;
-  classes.forEach((cls, j) => { out[cls] = stats[j]; });
+  classes.forEach((cls, j) => {
+    out[cls] = stats[j];
+  });
   return out;
 }
 
@@ -213,7 +224,8 @@ export function binOf(x: number, edges: readonly number[]): number {
   let hi = last;
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    if (x >= edges[mid]) lo = mid; else hi = mid;
+    if (x >= edges[mid]) lo = mid;
+    else hi = mid;
   }
   return lo;
 }
@@ -236,7 +248,12 @@ export function tauByEntropyBin(traces: readonly TokenTrace[], edges: readonly n
   const hSum = new Float64Array(bins);
   const hCnt = new Float64Array(bins);
   for (const t of traces) {
-    assign(t).forEach((b, k) => { if (b >= 0 && Number.isFinite(t.tau[k])) { hSum[b] += t.entropy[k]; hCnt[b]++; } });
+    assign(t).forEach((b, k) => {
+      if (b >= 0 && Number.isFinite(t.tau[k])) {
+        hSum[b] += t.entropy[k];
+        hCnt[b]++;
+      }
+    });
   }
   return stats.map((s, b) => ({ ...s, from: edges[b], to: edges[b + 1], entropyMean: hCnt[b] > 0 ? hSum[b] / hCnt[b] : NaN }));
 }

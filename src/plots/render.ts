@@ -54,14 +54,18 @@ export function plotlyTag(htmlFile?: string): string {
   const root = htmlFile && process.env.INTROLLM_PLOTLY !== 'inline' ? kitRootOf(htmlFile) : null;
   if (root === null) return `<script>${plotlyScript()}</script>`;
   const shared = path.join(root, 'node_modules', 'plotly.js-dist-min', 'plotly.min.js');
-  const rel = path.relative(path.dirname(path.resolve(htmlFile as string)), shared).split(path.sep).join('/');
+  const rel = path
+    .relative(path.dirname(path.resolve(htmlFile as string)), shared)
+    .split(path.sep)
+    .join('/');
   return `<script src="${escapeHtml(rel)}"></script>`;
 }
 
 /** Page script that says where plotly.js was expected when it did not load (no npm install in this checkout). */
-const PLOTLY_MISSING = 'if (typeof Plotly === "undefined") document.body.insertAdjacentHTML("afterbegin", '
-  + '"<p style=\\"color:#b00\\">plotly.js did not load (this page loads the kit\'s node_modules/plotly.js-dist-min: '
-  + 'run npm install in the kit, or see the PNG files next to this page).</p>");';
+const PLOTLY_MISSING =
+  'if (typeof Plotly === "undefined") document.body.insertAdjacentHTML("afterbegin", ' +
+  '"<p style=\\"color:#b00\\">plotly.js did not load (this page loads the kit\'s node_modules/plotly.js-dist-min: ' +
+  'run npm install in the kit, or see the PNG files next to this page).</p>");';
 
 /** A figure's JSON for a page: non-integers at 4 significant digits (what a plot can show; pages stay small). */
 export function figureJson(fig: Figure): string {
@@ -70,7 +74,10 @@ export function figureJson(fig: Figure): string {
 
 /** JSON safe inside a <script> element: no '<' (so no '</script>' or '<!--'), no U+2028/U+2029. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** The complete HTML document of one figure to be written at `htmlFile` (see plotlyTag for how plotly.js is included). */
@@ -121,7 +128,15 @@ export interface PngResult {
   skipped: string | null;
 }
 
-export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 interface PageLike {
   setContent(html: string): Promise<void>;
@@ -129,8 +144,13 @@ interface PageLike {
   addScriptTag(o: { content: string }): Promise<unknown>;
   evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
 }
-interface BrowserLike { newPage(o?: { viewport: { width: number; height: number }; deviceScaleFactor: number }): Promise<PageLike>; close(): Promise<void> }
-interface PlaywrightLike { chromium: { launch(o: { executablePath: string; args: string[]; headless: boolean; timeout: number }): Promise<BrowserLike> } }
+interface BrowserLike {
+  newPage(o?: { viewport: { width: number; height: number }; deviceScaleFactor: number }): Promise<PageLike>;
+  close(): Promise<void>;
+}
+interface PlaywrightLike {
+  chromium: { launch(o: { executablePath: string; args: string[]; headless: boolean; timeout: number }): Promise<BrowserLike> };
+}
 
 /** The Chromium binary renderPng would use, or null with the reason. */
 export function findChromium(explicit?: string): { path: string | null; reason: string | null } {
@@ -164,11 +184,25 @@ async function startChromium(executablePath?: string, timeoutMs = 30_000): Promi
   }
 }
 
-interface RenderArgs { data: unknown; layout: Record<string, unknown>; width: number; height: number; scale: number }
+interface RenderArgs {
+  data: unknown;
+  layout: Record<string, unknown>;
+  width: number;
+  height: number;
+  scale: number;
+}
 
 /** Runs in the page: draws the figure off-screen and returns a PNG data URL. */
 async function drawInPage(a: RenderArgs): Promise<string> {
-  const P = (window as unknown as { Plotly: { newPlot(d: HTMLElement, data: unknown, layout: unknown, cfg: unknown): Promise<HTMLElement>; toImage(d: HTMLElement, o: unknown): Promise<string>; purge(d: HTMLElement): void } }).Plotly;
+  const P = (
+    window as unknown as {
+      Plotly: {
+        newPlot(d: HTMLElement, data: unknown, layout: unknown, cfg: unknown): Promise<HTMLElement>;
+        toImage(d: HTMLElement, o: unknown): Promise<string>;
+        purge(d: HTMLElement): void;
+      };
+    }
+  ).Plotly;
   const div = document.createElement('div');
   document.body.appendChild(div);
   try {
@@ -196,8 +230,8 @@ export async function renderPng(figs: readonly { file: string; fig: Figure }[], 
     await page.setContent('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0;background:white"></body></html>');
     await page.addScriptTag({ content: plotlyScript() });
     for (const { file, fig } of figs) {
-      const width = typeof fig.layout.width === 'number' ? fig.layout.width : opts.width ?? 1000;
-      const height = typeof fig.layout.height === 'number' ? fig.layout.height : opts.height ?? 600;
+      const width = typeof fig.layout.width === 'number' ? fig.layout.width : (opts.width ?? 1000);
+      const height = typeof fig.layout.height === 'number' ? fig.layout.height : (opts.height ?? 600);
       const url = await page.evaluate(drawInPage, { data: fig.data, layout: fig.layout, width, height, scale: opts.scale ?? 2 });
       const prefix = 'data:image/png;base64,';
       if (!url.startsWith(prefix)) throw new KitError(`renderPng: plotly returned no PNG for ${file}`);
@@ -267,9 +301,13 @@ export async function writeFigures(dir: string, figs: readonly NamedFigure[], pn
     writeFigureHtml(file, f.fig, f.title);
     return file;
   });
-  const result = png === false
-    ? { rendered: [], skipped: 'PNG rendering not requested' }
-    : await renderPng(figs.map((f) => ({ file: path.join(dir, `${f.name}.png`), fig: f.fig })), png === true ? {} : png);
+  const result =
+    png === false
+      ? { rendered: [], skipped: 'PNG rendering not requested' }
+      : await renderPng(
+          figs.map((f) => ({ file: path.join(dir, `${f.name}.png`), fig: f.fig })),
+          png === true ? {} : png,
+        );
   return { html, png: result };
 }
 
@@ -277,22 +315,38 @@ export async function writeFigures(dir: string, figs: readonly NamedFigure[], pn
  * One HTML page, to be written at `htmlFile`, holding several figures (plotly included once, see plotlyTag), with
  * optional raw HTML sections (e.g. tokensToHtml snippets) after them.
  */
-export function galleryHtml(figs: readonly { title: string; fig: Figure }[], pageTitle: string, extraHtml: readonly { title: string; html: string }[] = [], htmlFile?: string): string {
-  const blocks = figs.map((f, i) => [
-    `<h2>${escapeHtml(f.title)}</h2>`,
-    `<div id="fig${i}"></div>`,
-    `<script id="fig${i}-data" type="application/json">${figureJson(f.fig)}</script>`,
-  ].join('\n'));
+export function galleryHtml(
+  figs: readonly { title: string; fig: Figure }[],
+  pageTitle: string,
+  extraHtml: readonly { title: string; html: string }[] = [],
+  htmlFile?: string,
+): string {
+  const blocks = figs.map((f, i) =>
+    [`<h2>${escapeHtml(f.title)}</h2>`, `<div id="fig${i}"></div>`, `<script id="fig${i}-data" type="application/json">${figureJson(f.fig)}</script>`].join(
+      '\n',
+    ),
+  );
   return [
-    '<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">', `<title>${escapeHtml(pageTitle)}</title>`,
-    plotlyTag(htmlFile), '</head>', '<body style="margin:1em;background:white;font-family:sans-serif">',
-    `<h1>${escapeHtml(pageTitle)}</h1>`, ...blocks,
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<title>${escapeHtml(pageTitle)}</title>`,
+    plotlyTag(htmlFile),
+    '</head>',
+    '<body style="margin:1em;background:white;font-family:sans-serif">',
+    `<h1>${escapeHtml(pageTitle)}</h1>`,
+    ...blocks,
     ...extraHtml.map((x) => `<h2>${escapeHtml(x.title)}</h2>\n${x.html}`),
-    '<script>', PLOTLY_MISSING,
+    '<script>',
+    PLOTLY_MISSING,
     `for (let i = 0; i < ${figs.length}; i++) {`,
     '  const fig = JSON.parse(document.getElementById(`fig${i}-data`).textContent);',
     '  Plotly.newPlot(`fig${i}`, fig.data, fig.layout, { displaylogo: false, responsive: true });',
     '}',
-    '</script>', '</body>', '</html>', '',
+    '</script>',
+    '</body>',
+    '</html>',
+    '',
   ].join('\n');
 }

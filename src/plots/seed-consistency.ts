@@ -29,7 +29,12 @@ export interface ClassConsistency {
 function meanTau(traces: readonly TokenTrace[]): number {
   let s = 0;
   let n = 0;
-  for (const t of traces) for (const v of t.tau) if (Number.isFinite(v)) { s += v; n++; }
+  for (const t of traces)
+    for (const v of t.tau)
+      if (Number.isFinite(v)) {
+        s += v;
+        n++;
+      }
   return n > 0 ? s / n : NaN;
 }
 
@@ -37,7 +42,13 @@ function meanTau(traces: readonly TokenTrace[]): number {
  * Per class, each seed's class mean τ against that seed's overall mean τ. `seedOf` names a trace's seed; a class
  * counts as consistent only with at least two seeds, all with tokens of the class and all CI-apart on one side.
  */
-export function classConsistencyBySeed<K extends string>(traces: readonly TokenTrace[], classes: readonly K[], classify: (tokens: readonly string[]) => K[], seedOf: (t: TokenTrace) => string, options: BootstrapOptions = {}): Record<K, ClassConsistency> {
+export function classConsistencyBySeed<K extends string>(
+  traces: readonly TokenTrace[],
+  classes: readonly K[],
+  classify: (tokens: readonly string[]) => K[],
+  seedOf: (t: TokenTrace) => string,
+  options: BootstrapOptions = {},
+): Record<K, ClassConsistency> {
   const bySeed = new Map<string, TokenTrace[]>();
   for (const t of traces) {
     const s = seedOf(t);

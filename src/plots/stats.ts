@@ -108,7 +108,12 @@ export function spearman(x: ArrayLike<number>, y: ArrayLike<number>, weights?: A
  * Means of `y` in `bins` equal-width bins of `x` over [lo, hi] (default: the range of x; the last bin includes hi).
  * Returns only non-empty bins: their centers, mean y and counts.
  */
-export function binnedMeans(x: readonly number[], y: readonly number[], bins: number, range?: [number, number]): { center: number[]; mean: number[]; count: number[] } {
+export function binnedMeans(
+  x: readonly number[],
+  y: readonly number[],
+  bins: number,
+  range?: [number, number],
+): { center: number[]; mean: number[]; count: number[] } {
   if (!Number.isInteger(bins) || bins < 1) throw new KitError(`bins must be a positive integer, got ${bins}`);
   if (x.length !== y.length) throw new KitError(`binnedMeans: ${x.length} x values but ${y.length} y values`);
   const out = { center: [] as number[], mean: [] as number[], count: [] as number[] };

@@ -27,9 +27,17 @@ export function withAlpha(hex: string, alpha: number): string {
 }
 
 /** Diverging τ colorscale, light at both ends so text on top stays readable: low τ blue, middle white, high τ red. */
-export const TAU_COLORSCALE: [number, string][] = [[0, 'rgb(103,169,207)'], [0.5, 'rgb(247,247,247)'], [1, 'rgb(239,138,98)']];
+export const TAU_COLORSCALE: [number, string][] = [
+  [0, 'rgb(103,169,207)'],
+  [0.5, 'rgb(247,247,247)'],
+  [1, 'rgb(239,138,98)'],
+];
 
-const STOPS: [number, [number, number, number]][] = [[0, [103, 169, 207]], [0.5, [247, 247, 247]], [1, [239, 138, 98]]];
+const STOPS: [number, [number, number, number]][] = [
+  [0, [103, 169, 207]],
+  [0.5, [247, 247, 247]],
+  [1, [239, 138, 98]],
+];
 
 /** The TAU_COLORSCALE color of `tau` on [lo, hi] (clamped), as 'rgb(r,g,b)'. A degenerate range maps to the middle. */
 export function tauColor(tau: number, lo: number, hi: number): string {

@@ -19,7 +19,8 @@ export function cellText(v: unknown): string {
 export function htmlTable(rows: readonly unknown[] | Record<string, unknown>): string {
   const entries: [string, unknown][] = Array.isArray(rows) ? rows.map((r, i) => [String(i), r]) : Object.entries(rows);
   const cols: string[] = [];
-  const asRecord = (r: unknown): Record<string, unknown> => (r !== null && typeof r === 'object' && !Array.isArray(r) ? (r as Record<string, unknown>) : { value: r });
+  const asRecord = (r: unknown): Record<string, unknown> =>
+    r !== null && typeof r === 'object' && !Array.isArray(r) ? (r as Record<string, unknown>) : { value: r };
   for (const [, r] of entries) for (const k of Object.keys(asRecord(r))) if (!cols.includes(k)) cols.push(k);
   const head = `<tr><th></th>${cols.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
   const body = entries.map(([k, r]) => {

@@ -10,7 +10,17 @@
 import { KitError } from '../errors';
 import { errorBars } from './accuracy';
 import { FigureContext, testbedLabel } from './context';
-import { quantileEdges, tauByClass, tauByEntropyBin, tauEntropyCorrelation, type BootstrapOptions, type ClassStat, type EntropyBinStat, type Estimate, type TauEntropyCorrelation } from './interpret';
+import {
+  quantileEdges,
+  tauByClass,
+  tauByEntropyBin,
+  tauEntropyCorrelation,
+  type BootstrapOptions,
+  type ClassStat,
+  type EntropyBinStat,
+  type Estimate,
+  type TauEntropyCorrelation,
+} from './interpret';
 import { axis, baseLayout, methodColor, num, titleMargin, titleText, withAlpha } from './style';
 import { classifyTokens, TOKEN_CLASSES, type TokenClass } from './token-class';
 import type { Figure, MethodTraces, PlotTrace, TokenTrace } from './types';
@@ -57,15 +67,33 @@ export interface TauEntropyOptions extends BootstrapOptions {
   correlations?: Record<string, TauEntropyCorrelation>;
 }
 
-interface Group { label: string; method: string; color: string; traces: readonly TokenTrace[] }
+interface Group {
+  label: string;
+  method: string;
+  color: string;
+  traces: readonly TokenTrace[];
+}
 
 function groupsOf(input: readonly MethodTraces[], colorBy: 'method' | 'correctness'): Group[] {
   const groups: Group[] = [];
   for (const m of input) {
-    if (colorBy === 'method') { groups.push({ label: m.method, method: m.method, color: methodColor(m.method), traces: m.traces }); continue; }
+    if (colorBy === 'method') {
+      groups.push({ label: m.method, method: m.method, color: methodColor(m.method), traces: m.traces });
+      continue;
+    }
     const prefix = input.length > 1 ? `${m.method}, ` : '';
-    groups.push({ label: `${prefix}correct`, method: m.method, color: input.length > 1 ? methodColor(m.method) : '#2ca02c', traces: m.traces.filter((t) => t.correct) });
-    groups.push({ label: `${prefix}wrong`, method: m.method, color: input.length > 1 ? withAlpha(methodColor(m.method), 0.55) : '#d62728', traces: m.traces.filter((t) => !t.correct) });
+    groups.push({
+      label: `${prefix}correct`,
+      method: m.method,
+      color: input.length > 1 ? methodColor(m.method) : '#2ca02c',
+      traces: m.traces.filter((t) => t.correct),
+    });
+    groups.push({
+      label: `${prefix}wrong`,
+      method: m.method,
+      color: input.length > 1 ? withAlpha(methodColor(m.method), 0.55) : '#d62728',
+      traces: m.traces.filter((t) => !t.correct),
+    });
   }
   return groups.filter((g) => g.traces.some((t) => t.text.length > 0));
 }
@@ -73,12 +101,20 @@ function groupsOf(input: readonly MethodTraces[], colorBy: 'method' | 'correctne
 /** The finite entropies of tokens whose τ is finite, over all groups (what the bins are cut from). */
 function pooledEntropies(groups: readonly Group[]): number[] {
   const out: number[] = [];
-  for (const g of groups) for (const t of g.traces) t.entropy.forEach((h, k) => { if (Number.isFinite(h) && Number.isFinite(t.tau[k])) out.push(h); });
+  for (const g of groups)
+    for (const t of g.traces)
+      t.entropy.forEach((h, k) => {
+        if (Number.isFinite(h) && Number.isFinite(t.tau[k])) out.push(h);
+      });
   return out;
 }
 
 /** Each group's mean τ per shared entropy bin (quantile bins of the pooled entropies), and the edges. */
-export function tauEntropyBins(groups: readonly { label: string; traces: readonly TokenTrace[] }[], bins: number, options: BootstrapOptions = {}): { edges: number[]; perGroup: { label: string; bins: EntropyBinStat[] }[] } {
+export function tauEntropyBins(
+  groups: readonly { label: string; traces: readonly TokenTrace[] }[],
+  bins: number,
+  options: BootstrapOptions = {},
+): { edges: number[]; perGroup: { label: string; bins: EntropyBinStat[] }[] } {
   const edges = quantileEdges(pooledEntropies(groups as Group[]), bins);
   return { edges, perGroup: groups.map((g) => ({ label: g.label, bins: tauByEntropyBin(g.traces, edges, options) })) };
 }
@@ -101,9 +137,20 @@ export function tauEntropyFigure(input: readonly MethodTraces[], options: TauEnt
     const b = perGroup[i].bins.filter((s) => s.count > 0);
     const y = b.map((s) => s.value);
     return {
-      type: 'scatter', mode: 'lines+markers', name: `${g.label} (Spearman ${rhoText(rho.get(g.label)!.spearman)})`,
-      x: b.map((s) => Math.max(s.entropyMean, 1e-6)), y: y.map(num), line: { color: g.color, width: 2 }, marker: { color: g.color, size: 7 },
-      error_y: { ...errorBars(y, b.map((s) => (Number.isFinite(s.lo) ? [s.lo, s.hi] as [number, number] : null))), color: g.color },
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: `${g.label} (Spearman ${rhoText(rho.get(g.label)!.spearman)})`,
+      x: b.map((s) => Math.max(s.entropyMean, 1e-6)),
+      y: y.map(num),
+      line: { color: g.color, width: 2 },
+      marker: { color: g.color, size: 7 },
+      error_y: {
+        ...errorBars(
+          y,
+          b.map((s) => (Number.isFinite(s.lo) ? ([s.lo, s.hi] as [number, number]) : null)),
+        ),
+        color: g.color,
+      },
       customdata: b.map((s) => [s.from, s.to, s.count, s.problems]),
       hovertemplate: `${g.label}<br>H in [%{customdata[0]:.3g}, %{customdata[1]:.3g}] nats, mean %{x:.3g}<br>mean τ %{y:.3f} over %{customdata[2]} tokens of %{customdata[3]} problems<extra></extra>`,
     };
@@ -111,15 +158,22 @@ export function tauEntropyFigure(input: readonly MethodTraces[], options: TauEnt
   const learned = groups.find((g) => g.method === 'introllm' && colorBy === 'method') ?? (groups.length === 1 ? groups[0] : undefined);
   const head = learned ? `: ${learned.label} Spearman ${rhoText(rho.get(learned.label)!.spearman)}` : '';
   const n = traceCountText(groups);
-  const title = titleText(options.title ?? `τ_t against token entropy H_t${head}`,
+  const title = titleText(
+    options.title ?? `τ_t against token entropy H_t${head}`,
     [testbedLabel(options.context ?? {}), n ? `evaluation traces: ${n}${groups.length > 1 ? ' per method' : ''}` : ''].filter(Boolean).join(' · '),
     `mean τ in ${Math.max(0, edges.length - 1)} entropy bins of about equal token counts, 95% CI and Spearman ρ's CI over problems`,
-    constant.length ? `not shown (τ constant): ${constant.map((g) => g.label).join(', ')}` : '');
+    constant.length ? `not shown (τ constant): ${constant.map((g) => g.label).join(', ')}` : '',
+  );
   return {
     data,
     layout: baseLayout(title, {
-      xaxis: axis('token entropy H_t (nats, log scale; each point at its bin\'s mean)', { type: 'log' }), yaxis: axis('mean τ_t'),
-      width: 950, height: 600, hovermode: 'closest', legend: { orientation: 'h', x: 0, y: -0.18 }, margin: { l: 70, r: 30, t: titleMargin(title), b: 140 },
+      xaxis: axis("token entropy H_t (nats, log scale; each point at its bin's mean)", { type: 'log' }),
+      yaxis: axis('mean τ_t'),
+      width: 950,
+      height: 600,
+      hovermode: 'closest',
+      legend: { orientation: 'h', x: 0, y: -0.18 },
+      margin: { l: 70, r: 30, t: titleMargin(title), b: 140 },
     }),
   };
 }
@@ -157,8 +211,10 @@ export function selectClasses(counts: readonly { method: string; count: Partial<
     const hi = Math.max(...ns);
     return `${c}<br>n = ${lo === hi ? fmt(lo) : `${fmt(lo)}–${fmt(hi)}`}`;
   });
-  const omitted = TOKEN_CLASSES.filter((c) => !classes.includes(c) && counts.some((m) => (m.count[c] ?? 0) > 0))
-    .map((c) => ({ cls: c, count: Math.max(...counts.map((m) => m.count[c] ?? 0)) }));
+  const omitted = TOKEN_CLASSES.filter((c) => !classes.includes(c) && counts.some((m) => (m.count[c] ?? 0) > 0)).map((c) => ({
+    cls: c,
+    count: Math.max(...counts.map((m) => m.count[c] ?? 0)),
+  }));
   return { classes, labels, shown, omitted };
 }
 
@@ -172,7 +228,12 @@ export function tauByClassFigure(input: readonly MethodTraces[], options: TauByC
     const cls: TokenClass[] = [];
     const tau: number[] = [];
     for (const t of m.traces) {
-      classifyTokens(t.text).forEach((c, k) => { if (Number.isFinite(t.tau[k])) { cls.push(c); tau.push(t.tau[k]); } });
+      classifyTokens(t.text).forEach((c, k) => {
+        if (Number.isFinite(t.tau[k])) {
+          cls.push(c);
+          tau.push(t.tau[k]);
+        }
+      });
     }
     const count: Partial<Record<TokenClass, number>> = {};
     for (const c of cls) count[c] = (count[c] ?? 0) + 1;
@@ -185,27 +246,52 @@ export function tauByClassFigure(input: readonly MethodTraces[], options: TauByC
     const keep = sel.shown[m.method];
     if (kind === 'box') {
       const idx = m.cls.map((c, k) => (keep.includes(c) ? k : -1)).filter((k) => k >= 0);
-      return { type: 'box', name: m.method, x: idx.map((k) => labelOf.get(m.cls[k])!), y: idx.map((k) => m.tau[k]), marker: { color }, boxpoints: false, boxmean: true };
+      return {
+        type: 'box',
+        name: m.method,
+        x: idx.map((k) => labelOf.get(m.cls[k])!),
+        y: idx.map((k) => m.tau[k]),
+        marker: { color },
+        boxpoints: false,
+        boxmean: true,
+      };
     }
     const stats: Record<TokenClass, ClassStat> = tauByClass(methods[i].traces, options);
     const mean = sel.classes.map((c) => (keep.includes(c) ? stats[c].value : NaN));
     return {
-      type: 'bar', name: m.method, x: sel.labels, y: mean.map(num), marker: { color }, customdata: sel.classes.map((c) => [stats[c].count, stats[c].problems]),
-      error_y: errorBars(mean, sel.classes.map((c) => (keep.includes(c) && Number.isFinite(stats[c].lo) ? [stats[c].lo, stats[c].hi] as [number, number] : null))),
+      type: 'bar',
+      name: m.method,
+      x: sel.labels,
+      y: mean.map(num),
+      marker: { color },
+      customdata: sel.classes.map((c) => [stats[c].count, stats[c].problems]),
+      error_y: errorBars(
+        mean,
+        sel.classes.map((c) => (keep.includes(c) && Number.isFinite(stats[c].lo) ? ([stats[c].lo, stats[c].hi] as [number, number]) : null)),
+      ),
       hovertemplate: `${m.method}<br>%{x}<br>mean τ %{y:.3f} over %{customdata[0]} tokens of %{customdata[1]} problems<extra></extra>`,
     };
   });
   const n = traceCountText(methods);
-  const title = titleText(options.title ?? (kind === 'box' ? 'τ by token class' : 'Mean τ by token class (95% CI over problems)'),
+  const title = titleText(
+    options.title ?? (kind === 'box' ? 'τ by token class' : 'Mean τ by token class (95% CI over problems)'),
     [testbedLabel(options.context ?? {}), n ? `evaluation traces: ${n}${methods.length > 1 ? ' per method' : ''}` : ''].filter(Boolean).join(' · '),
     `bars with fewer than ${minTokens} tokens are not drawn${sel.omitted.length ? `; classes left out: ${sel.omitted.map((o) => `${o.cls} (at most ${o.count})`).join(', ')}` : ''}`,
-    constant.length ? `not shown (τ constant): ${constant.map((m) => m.method).join(', ')}` : '');
+    constant.length ? `not shown (τ constant): ${constant.map((m) => m.method).join(', ')}` : '',
+  );
   return {
     data,
     layout: baseLayout(title, {
       [kind === 'box' ? 'boxmode' : 'barmode']: 'group',
-      xaxis: axis(`token class (n: its tokens in the traces${methods.length > 1 ? ', range over methods' : ''})`, { showgrid: false, categoryorder: 'array', categoryarray: sel.labels }),
-      yaxis: axis(kind === 'box' ? 'τ_t' : 'mean τ_t'), width: 950, height: 540, margin: { l: 70, r: 30, t: titleMargin(title), b: 90 },
+      xaxis: axis(`token class (n: its tokens in the traces${methods.length > 1 ? ', range over methods' : ''})`, {
+        showgrid: false,
+        categoryorder: 'array',
+        categoryarray: sel.labels,
+      }),
+      yaxis: axis(kind === 'box' ? 'τ_t' : 'mean τ_t'),
+      width: 950,
+      height: 540,
+      margin: { l: 70, r: 30, t: titleMargin(title), b: 90 },
     }),
   };
 }

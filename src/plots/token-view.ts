@@ -27,7 +27,12 @@ export function visibleToken(token: string): string {
 export function tauRangeOf(traces: readonly TokenTrace[]): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const t of traces) for (const v of t.tau) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  for (const t of traces)
+    for (const v of t.tau)
+      if (Number.isFinite(v)) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
   if (lo > hi) return [0, 1];
   return lo === hi ? [lo - 0.5, hi + 0.5] : [lo, hi];
 }
@@ -41,13 +46,19 @@ export function tokenGrid(tokens: readonly string[], maxColumns = 80): { row: nu
   let c = 0;
   let cols = 0;
   for (const tok of tokens) {
-    if (c >= maxColumns) { r++; c = 0; }
+    if (c >= maxColumns) {
+      r++;
+      c = 0;
+    }
     row.push(r);
     col.push(c);
     c++;
     cols = Math.max(cols, c);
     const breaks = (tok.match(/\n/g) ?? []).length;
-    if (breaks > 0) { r += breaks; c = 0; }
+    if (breaks > 0) {
+      r += breaks;
+      c = 0;
+    }
   }
   const rows = tokens.length === 0 ? 0 : row[row.length - 1] + 1;
   return { row, col, rows, cols };
@@ -56,7 +67,9 @@ export function tokenGrid(tokens: readonly string[], maxColumns = 80): { row: nu
 function checkTrace(trace: TokenTrace): void {
   const n = trace.text.length;
   if (trace.tau.length !== n || trace.gate.length !== n || trace.entropy.length !== n) {
-    throw new KitError(`trace ${trace.problemId}: text has ${n} tokens but tau ${trace.tau.length}, gate ${trace.gate.length}, entropy ${trace.entropy.length}`);
+    throw new KitError(
+      `trace ${trace.problemId}: text has ${n} tokens but tau ${trace.tau.length}, gate ${trace.gate.length}, entropy ${trace.entropy.length}`,
+    );
   }
 }
 
@@ -82,20 +95,36 @@ export function tokenHeatmapFigure(trace: TokenTrace, options: TokenViewOptions 
     hover[g.row[t]][g.col[t]] = `t=${t} ${escapeHtml(JSON.stringify(tok))}<br>τ=${fmt(trace.tau[t])} H=${fmt(trace.entropy[t])} gate=${trace.gate[t]}`;
   });
   return {
-    data: [{
-      type: 'heatmap', z, text, hovertext: hover, hoverinfo: 'text', texttemplate: '%{text}',
-      textfont: { family: 'DejaVu Sans Mono, Menlo, Consolas, monospace', size: 12, color: '#111' },
-      x: Array.from({ length: g.cols }, (_, i) => i), y: Array.from({ length: g.rows }, (_, i) => i),
-      zmin: lo, zmax: hi, colorscale: TAU_COLORSCALE, xgap: 1, ygap: 1, hoverongaps: false,
-      colorbar: { title: { text: 'τ' } },
-    }],
-    layout: baseLayout(options.title ?? titleText('Tokens coloured by τ_t', `${escapeHtml(trace.problemId)} · ${trace.correct ? 'correct' : 'wrong'} · bold: gate fired`), {
-      xaxis: { visible: false, fixedrange: true },
-      yaxis: { visible: false, autorange: 'reversed', fixedrange: true },
-      width: Math.max(640, 140 + 16 * g.cols),
-      height: Math.max(240, 120 + 22 * g.rows),
-      margin: { l: 20, r: 20, t: 80, b: 20 },
-    }),
+    data: [
+      {
+        type: 'heatmap',
+        z,
+        text,
+        hovertext: hover,
+        hoverinfo: 'text',
+        texttemplate: '%{text}',
+        textfont: { family: 'DejaVu Sans Mono, Menlo, Consolas, monospace', size: 12, color: '#111' },
+        x: Array.from({ length: g.cols }, (_, i) => i),
+        y: Array.from({ length: g.rows }, (_, i) => i),
+        zmin: lo,
+        zmax: hi,
+        colorscale: TAU_COLORSCALE,
+        xgap: 1,
+        ygap: 1,
+        hoverongaps: false,
+        colorbar: { title: { text: 'τ' } },
+      },
+    ],
+    layout: baseLayout(
+      options.title ?? titleText('Tokens coloured by τ_t', `${escapeHtml(trace.problemId)} · ${trace.correct ? 'correct' : 'wrong'} · bold: gate fired`),
+      {
+        xaxis: { visible: false, fixedrange: true },
+        yaxis: { visible: false, autorange: 'reversed', fixedrange: true },
+        width: Math.max(640, 140 + 16 * g.cols),
+        height: Math.max(240, 120 + 22 * g.rows),
+        margin: { l: 20, r: 20, t: 80, b: 20 },
+      },
+    ),
   };
 }
 
@@ -108,8 +137,10 @@ export function tokensToHtml(trace: TokenTrace, options: TokenViewOptions & { ca
   const [lo, hi] = options.tauRange ?? tauRangeOf([trace]);
   const parts: string[] = [];
   if (options.caption ?? true) {
-    parts.push(`<div style="margin-bottom:6px;color:#555;font-family:sans-serif">${escapeHtml(options.title ?? trace.problemId)} · ${trace.correct ? 'correct' : 'wrong'} · `
-      + `τ from <span style="background:${tauColor(lo, lo, hi)}">${fmt(lo, 2)}</span> to <span style="background:${tauColor(hi, lo, hi)}">${fmt(hi, 2)}</span> · bold: gate fired</div>`);
+    parts.push(
+      `<div style="margin-bottom:6px;color:#555;font-family:sans-serif">${escapeHtml(options.title ?? trace.problemId)} · ${trace.correct ? 'correct' : 'wrong'} · ` +
+        `τ from <span style="background:${tauColor(lo, lo, hi)}">${fmt(lo, 2)}</span> to <span style="background:${tauColor(hi, lo, hi)}">${fmt(hi, 2)}</span> · bold: gate fired</div>`,
+    );
   }
   trace.text.forEach((tok, t) => {
     const bold = trace.gate[t] > 0.5 ? ';font-weight:bold' : '';
@@ -126,7 +157,10 @@ export function tokensToHtml(trace: TokenTrace, options: TokenViewOptions & { ca
  * Where the tokens of several traces go when they are stacked in one grid: each trace laid out by tokenGrid, one empty
  * row between traces. `rowOf[i][t]`, `colOf[i][t]`: the cell of token t of trace i; `firstRow[i]`: trace i's top row.
  */
-export function stackedTokenGrid(traces: readonly (readonly string[])[], maxColumns = 80): { rowOf: number[][]; colOf: number[][]; firstRow: number[]; rows: number; cols: number } {
+export function stackedTokenGrid(
+  traces: readonly (readonly string[])[],
+  maxColumns = 80,
+): { rowOf: number[][]; colOf: number[][]; firstRow: number[]; rows: number; cols: number } {
   const rowOf: number[][] = [];
   const colOf: number[][] = [];
   const firstRow: number[] = [];
@@ -163,10 +197,16 @@ export function pickTraces(traces: readonly TokenTrace[], count: number): TokenT
  * Several completions stacked in one heatmap, each token a cell coloured by its τ on `tauRange` (default: the traces'
  * range), bold where the gate fired, each completion labelled on the left (`labels`, default "1 · correct", …).
  */
-export function tauTraceFigure(traces: readonly TokenTrace[], options: TokenViewOptions & { labels?: readonly string[]; subtitle?: readonly string[] } = {}): Figure {
+export function tauTraceFigure(
+  traces: readonly TokenTrace[],
+  options: TokenViewOptions & { labels?: readonly string[]; subtitle?: readonly string[] } = {},
+): Figure {
   traces.forEach(checkTrace);
   const [lo, hi] = options.tauRange ?? tauRangeOf(traces);
-  const g = stackedTokenGrid(traces.map((t) => t.text), options.maxColumns ?? 48);
+  const g = stackedTokenGrid(
+    traces.map((t) => t.text),
+    options.maxColumns ?? 48,
+  );
   const z: (number | null)[][] = Array.from({ length: g.rows }, () => new Array<number | null>(g.cols).fill(null));
   const text: string[][] = Array.from({ length: g.rows }, () => new Array<string>(g.cols).fill(''));
   const hover: string[][] = Array.from({ length: g.rows }, () => new Array<string>(g.cols).fill(''));
@@ -182,13 +222,26 @@ export function tauTraceFigure(traces: readonly TokenTrace[], options: TokenView
   const labels = options.labels ?? traces.map((t, i) => `${i + 1} · ${t.correct ? 'correct' : 'wrong'}`);
   const title = titleText(options.title ?? 'Tokens coloured by τ_t', ...(options.subtitle ?? []));
   return {
-    data: [{
-      type: 'heatmap', z, text, hovertext: hover, hoverinfo: 'text', texttemplate: '%{text}',
-      textfont: { family: 'DejaVu Sans Mono, Menlo, Consolas, monospace', size: 13, color: '#111' },
-      x: Array.from({ length: g.cols }, (_, i) => i), y: Array.from({ length: g.rows }, (_, i) => i),
-      zmin: lo, zmax: hi, colorscale: TAU_COLORSCALE, xgap: 1, ygap: 1, hoverongaps: false,
-      colorbar: { title: { text: 'τ_t' }, thickness: 14 },
-    }],
+    data: [
+      {
+        type: 'heatmap',
+        z,
+        text,
+        hovertext: hover,
+        hoverinfo: 'text',
+        texttemplate: '%{text}',
+        textfont: { family: 'DejaVu Sans Mono, Menlo, Consolas, monospace', size: 13, color: '#111' },
+        x: Array.from({ length: g.cols }, (_, i) => i),
+        y: Array.from({ length: g.rows }, (_, i) => i),
+        zmin: lo,
+        zmax: hi,
+        colorscale: TAU_COLORSCALE,
+        xgap: 1,
+        ygap: 1,
+        hoverongaps: false,
+        colorbar: { title: { text: 'τ_t' }, thickness: 14 },
+      },
+    ],
     layout: baseLayout(title, {
       xaxis: { visible: false, fixedrange: true },
       yaxis: { autorange: 'reversed', fixedrange: true, tickvals: g.firstRow, ticktext: labels, showgrid: false, zeroline: false, ticks: '' },

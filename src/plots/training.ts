@@ -132,19 +132,41 @@ export function trainingCurvesFigure(runs: readonly RunMetrics[], options: Train
     const top = 1 - i * (h + gap);
     layout[i === 0 ? 'yaxis' : `yaxis${i + 1}`] = axis(metricLabel(metric), { domain: [Math.max(0, top - h), Math.min(1, top)], anchor: 'x' });
     for (const method of methods) {
-      const agg = aggregateSeeds(runs.filter((r) => r.method === method), metric, smoothing, band);
+      const agg = aggregateSeeds(
+        runs.filter((r) => r.method === method),
+        metric,
+        smoothing,
+        band,
+      );
       if (agg.steps.length === 0) continue;
       const color = methodColor(method);
       if (band !== 'none') {
         data.push({
-          type: 'scatter', name: `${method} ${band === 'minmax' ? 'min–max' : '±1 s.e.'}`, legendgroup: method, showlegend: false,
-          x: [...agg.steps, ...[...agg.steps].reverse()], y: [...agg.hi, ...[...agg.lo].reverse()],
-          fill: 'toself', fillcolor: withAlpha(color, 0.18), line: { width: 0 }, mode: 'lines', hoverinfo: 'skip', yaxis: yname,
+          type: 'scatter',
+          name: `${method} ${band === 'minmax' ? 'min–max' : '±1 s.e.'}`,
+          legendgroup: method,
+          showlegend: false,
+          x: [...agg.steps, ...[...agg.steps].reverse()],
+          y: [...agg.hi, ...[...agg.lo].reverse()],
+          fill: 'toself',
+          fillcolor: withAlpha(color, 0.18),
+          line: { width: 0 },
+          mode: 'lines',
+          hoverinfo: 'skip',
+          yaxis: yname,
         });
       }
       data.push({
-        type: 'scatter', mode: 'lines', name: method, legendgroup: method, showlegend: i === 0,
-        x: agg.steps, y: agg.mean, customdata: agg.n, line: { color, width: 2 }, yaxis: yname,
+        type: 'scatter',
+        mode: 'lines',
+        name: method,
+        legendgroup: method,
+        showlegend: i === 0,
+        x: agg.steps,
+        y: agg.mean,
+        customdata: agg.n,
+        line: { color, width: 2 },
+        yaxis: yname,
         hovertemplate: `${method}<br>step %{x}<br>%{y:.4g} (mean of %{customdata} seeds)<extra></extra>`,
       });
     }

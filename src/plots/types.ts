@@ -42,7 +42,11 @@ export interface AblationTable {
   /** The grid's default variant (the preset's configuration), which `vs_default` pairs every other variant with. */
   default_variant?: string;
   rows: {
-    variant: string; accuracy: number; ci95: [number, number]; pass_at_k?: Record<string, number>; pass_ci95?: Record<string, [number, number]>;
+    variant: string;
+    accuracy: number;
+    ci95: [number, number];
+    pass_at_k?: Record<string, number>;
+    pass_ci95?: Record<string, [number, number]>;
     /** This variant minus the default, paired over seeds and problems (Avg@k as a fraction; mde80: detectable at 80% power). */
     vs_default?: { diff: number; ci95: [number, number]; mde80: number };
   }[];

@@ -29,16 +29,24 @@ export class BetaValue implements ValueDistribution {
   readonly numParams = 2;
   readonly safeZ = 0.5;
 
-  constructor(private readonly tauMin: number, private readonly tauMax: number, private readonly epsilon: number,
-    private readonly initTau: number, private readonly initConcentration: number) {}
+  constructor(
+    private readonly tauMin: number,
+    private readonly tauMax: number,
+    private readonly epsilon: number,
+    private readonly initTau: number,
+    private readonly initConcentration: number,
+  ) {}
 
   initBias(): number[] {
     // mean z̄ = α / (α + β) at the target τ, concentration κ = α + β: α = z̄κ, β = (1 − z̄)κ, u = softplus⁻¹(· − ε).
     const zbar = (this.initTau - this.tauMin) / (this.tauMax - this.tauMin);
     const a = zbar * this.initConcentration;
     const b = (1 - zbar) * this.initConcentration;
-    check(a > this.epsilon && b > this.epsilon,
-      () => `controller config: headInitConcentration ${this.initConcentration} with headInitTau ${this.initTau} gives Beta(${a}, ${b}); both shapes must exceed epsilon ${this.epsilon} (raise headInitConcentration or move headInitTau towards the middle of [tauMin, tauMax])`);
+    check(
+      a > this.epsilon && b > this.epsilon,
+      () =>
+        `controller config: headInitConcentration ${this.initConcentration} with headInitTau ${this.initTau} gives Beta(${a}, ${b}); both shapes must exceed epsilon ${this.epsilon} (raise headInitConcentration or move headInitTau towards the middle of [tauMin, tauMax])`,
+    );
     return [softplusInverse(a - this.epsilon), softplusInverse(b - this.epsilon)];
   }
 

@@ -29,7 +29,7 @@ export class CategoricalValue implements ValueDistribution {
     for (let k = 0; k < K; k++) m = Math.max(m, u[o + k]);
     const p = new Float64Array(K);
     let s = 0;
-    for (let k = 0; k < K; k++) s += (p[k] = Math.exp(u[o + k] - m));
+    for (let k = 0; k < K; k++) s += p[k] = Math.exp(u[o + k] - m);
     for (let k = 0; k < K; k++) p[k] /= s;
     return p;
   }

@@ -12,9 +12,14 @@ export function checkTauInputs(who: string, inputs: TauInputs, hiddenSize: numbe
   const { hidden, logits, prevTau, position } = inputs;
   check(hidden instanceof tf.Tensor && hidden.rank === 2, () => `${who}: hidden must be a 2-D tensor [N, d], got ${describe(hidden)}`);
   const N = hidden.shape[0];
-  check(hiddenSize === null || hidden.shape[1] === hiddenSize, () => `${who}: hidden must be [N, ${hiddenSize}] (the controller's hiddenSize), got [${hidden.shape}]`);
-  check(logits instanceof tf.Tensor && logits.rank === 2 && logits.shape[0] === N && logits.shape[1] >= 1,
-    () => `${who}: logits must be [${N}, V] like hidden's rows, got ${describe(logits)}`);
+  check(
+    hiddenSize === null || hidden.shape[1] === hiddenSize,
+    () => `${who}: hidden must be [N, ${hiddenSize}] (the controller's hiddenSize), got [${hidden.shape}]`,
+  );
+  check(
+    logits instanceof tf.Tensor && logits.rank === 2 && logits.shape[0] === N && logits.shape[1] >= 1,
+    () => `${who}: logits must be [${N}, V] like hidden's rows, got ${describe(logits)}`,
+  );
   check(prevTau instanceof tf.Tensor && prevTau.rank === 1 && prevTau.shape[0] === N, () => `${who}: prevTau must be [${N}], got ${describe(prevTau)}`);
   check(position instanceof tf.Tensor && position.rank === 1 && position.shape[0] === N, () => `${who}: position must be [${N}], got ${describe(position)}`);
   check(inputs.rows === undefined || inputs.rows.length === N, () => `${who}: rows must have ${N} entries, got ${inputs.rows!.length}`);

@@ -105,9 +105,7 @@ export const CONTROLLER_DOCS: Readonly<Record<keyof ControllerConfig, string>> =
     'τ_0, the "previous" temperature of the first generated token (the rollout passes it as prevTau at t = 0; a ' +
     'gated head that keeps its τ at t = 0 samples at τ_0). Paper: not known; ours: 1.0. Must lie in [tauMin, ' +
     'tauMax] for the gated heads.',
-  fixedTau:
-    "The constant τ of the 'fixed' controller; 0 means argmax (greedy decoding, for evaluation). RLVR recipes use" +
-    ' 0.6, 1.0 or 1.2; ours: 1.0.',
+  fixedTau: "The constant τ of the 'fixed' controller; 0 means argmax (greedy decoding, for evaluation). RLVR recipes use" + ' 0.6, 1.0 or 1.2; ours: 1.0.',
   edtTau0: "EDT's base temperature T0 (the τ reached at high entropy; τ ≤ T0 always since N < 1). Ours: 1.0.",
   edtN: "EDT's N, in (0, 1). EDT paper: 0.8.",
   edtTheta: "EDT's θ > 0 (larger θ = lower τ at a given entropy). Ours: 1.0 (EDT tunes it per task).",
@@ -117,8 +115,7 @@ export const CONTROLLER_DOCS: Readonly<Record<keyof ControllerConfig, string>> =
   eadD0: 'd_0, the decay rate at training step 0. EAD code: 25.',
   eadDGrowth: 'g: growth of d per training step, d_s = min(d0 + g·s, dMax). EAD code: 5.',
   eadDMax: 'Cap of d. EAD code: 40000.',
-  eadLengthScale:
-    "L: the length term of the exponent is t / (L · d_s). EAD code: 20. (1 gives the kit's earlier t / d_s.)",
+  eadLengthScale: "L: the length term of the exponent is t / (L · d_s). EAD code: 20. (1 gives the kit's earlier t / d_s.)",
   tampoTaus: 'The candidate temperatures. TAMPO (published summaries): {0.6, 0.7, …, 1.5}, K = 10.',
   tampoEma: 'α: EMA rate of the temperature-specific advantage, S_k ← (1 − α) S_k + α Â_k. TAMPO (summaries): 0.05.',
   tampoTopP:
@@ -131,9 +128,7 @@ export const CONTROLLER_DOCS: Readonly<Record<keyof ControllerConfig, string>> =
   epsilon:
     'ε added to softplus outputs: α, β = softplus(u) + ε (Beta) and σ = softplus(u) + ε (Gaussian). Paper: "+ε", ' +
     'value not known; ours: 1e-3 (keeps the shapes positive without forbidding α, β < 1).',
-  detachHidden:
-    "true: the temperature loss sends no gradient into h_t (or the logits, for 'introllm-features'). Paper: not " +
-    'known; ours: detached.',
+  detachHidden: "true: the temperature loss sends no gradient into h_t (or the logits, for 'introllm-features'). Paper: not " + 'known; ours: detached.',
   headHiddenRatio: 'Hidden width of the head on h_t as a fraction of d (paper: d/2).',
   headInitGateProb: "Gate probability P(c = 1) at initialisation (sets b2's gate entry to logit(p)). Ours: 0.5.",
   headInitTau: "Mean τ of the value distribution at initialisation (sets b2's value entries). Ours: 1.0.",
@@ -153,29 +148,31 @@ export const CONTROLLER_DOCS: Readonly<Record<keyof ControllerConfig, string>> =
   categoricalTaus:
     "'introllm-categorical': the discrete τ set; null = categoricalBins values evenly spaced over [tauMin, " +
     'tauMax]. All values must lie in [tauMin, tauMax]. Ours.',
-  categoricalBins:
-    "'introllm-categorical': size of the default evenly spaced set. Ours: 7 (step 0.2 over [0.4, 1.6]).",
+  categoricalBins: "'introllm-categorical': size of the default evenly spaced set. Ours: 7 (step 0.2 over [0.4, 1.6]).",
   gaussianInitStd:
     "'introllm-gaussian': σ of the pre-squash Gaussian at initialisation. Ours: 1.0 (the logit-normal(·, 1) has " +
     'about the spread of the Beta(2, 2) the Beta head starts from).',
   featuresHidden: "'introllm-features': hidden width of the small MLP on the distribution features. Ours: 16.",
-  featuresPositionScale:
-    "'introllm-features': the position feature is log1p(t) / log1p(scale) (≈ 1 at t = scale). Ours: 1024.",
-
+  featuresPositionScale: "'introllm-features': the position feature is log1p(t) / log1p(scale) (≈ 1 at t = scale). Ours: 1024.",
 });
 
 type Rule = (v: unknown) => string | null; // null = valid, else what is valid
 
-const num = (ok: (x: number) => boolean, valid: string): Rule => (v) => (typeof v === 'number' && Number.isFinite(v) && ok(v) ? null : valid);
+const num =
+  (ok: (x: number) => boolean, valid: string): Rule =>
+  (v) =>
+    typeof v === 'number' && Number.isFinite(v) && ok(v) ? null : valid;
 const positive = num((x) => x > 0, 'a finite number > 0');
 const int = (min: number): Rule => num((x) => Number.isInteger(x) && x >= min, `an integer ≥ ${min}`);
-const tauList = (allowNull: boolean): Rule => (v) => {
-  if (allowNull && v === null) return null;
-  const valid = `${allowNull ? 'null or ' : ''}a non-empty array of distinct finite numbers > 0`;
-  if (!Array.isArray(v) || v.length === 0) return valid;
-  if (!v.every((x) => typeof x === 'number' && Number.isFinite(x) && x > 0)) return valid;
-  return new Set(v).size === v.length ? null : valid;
-};
+const tauList =
+  (allowNull: boolean): Rule =>
+  (v) => {
+    if (allowNull && v === null) return null;
+    const valid = `${allowNull ? 'null or ' : ''}a non-empty array of distinct finite numbers > 0`;
+    if (!Array.isArray(v) || v.length === 0) return valid;
+    if (!v.every((x) => typeof x === 'number' && Number.isFinite(x) && x > 0)) return valid;
+    return new Set(v).size === v.length ? null : valid;
+  };
 
 const RULES: Record<keyof ControllerConfig, Rule> = {
   tauMin: positive,

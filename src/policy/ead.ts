@@ -72,8 +72,10 @@ export class EadController extends NonLearnedController {
 
   loadState(state: unknown): void {
     const s = state as { controller?: unknown; trainStep?: unknown } | null;
-    check(s !== null && typeof s === 'object' && s.controller === this.name && typeof s.trainStep === 'number' && s.trainStep >= 0,
-      () => `ead.loadState: expected {controller: 'ead', trainStep: number ≥ 0}, got ${JSON.stringify(state)}`);
+    check(
+      s !== null && typeof s === 'object' && s.controller === this.name && typeof s.trainStep === 'number' && s.trainStep >= 0,
+      () => `ead.loadState: expected {controller: 'ead', trainStep: number ≥ 0}, got ${JSON.stringify(state)}`,
+    );
     this.trainStep = s.trainStep as number;
   }
 }

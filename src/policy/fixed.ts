@@ -27,6 +27,9 @@ export class FixedController extends NonLearnedController {
 
   loadState(state: unknown): void {
     const s = state as { controller?: unknown } | null;
-    check(s !== null && typeof s === 'object' && s.controller === this.name, () => `fixed.loadState: expected {controller: 'fixed'}, got ${JSON.stringify(state)}`);
+    check(
+      s !== null && typeof s === 'object' && s.controller === this.name,
+      () => `fixed.loadState: expected {controller: 'fixed'}, got ${JSON.stringify(state)}`,
+    );
   }
 }

@@ -21,8 +21,13 @@ export class GaussianValue implements ValueDistribution {
   readonly numParams = 2;
   readonly safeZ = 0;
 
-  constructor(private readonly tauMin: number, private readonly tauMax: number, private readonly epsilon: number,
-    private readonly initTau: number, private readonly initStd: number) {}
+  constructor(
+    private readonly tauMin: number,
+    private readonly tauMax: number,
+    private readonly epsilon: number,
+    private readonly initTau: number,
+    private readonly initStd: number,
+  ) {}
 
   initBias(): number[] {
     check(this.initStd > this.epsilon, () => `controller config: gaussianInitStd (${this.initStd}) must exceed epsilon (${this.epsilon})`);

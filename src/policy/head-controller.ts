@@ -43,14 +43,25 @@ export class HeadController implements TemperatureController {
   private point: 'mean' | 'mode' | null = null;
 
   /** hiddenSize: d of h_t (required for input 'hidden'); seed: initialises the head (same seed → same φ). */
-  constructor(spec: HeadControllerSpec, private readonly cfg: ControllerConfig, readonly hiddenSize: number, seed: number) {
+  constructor(
+    spec: HeadControllerSpec,
+    private readonly cfg: ControllerConfig,
+    readonly hiddenSize: number,
+    seed: number,
+  ) {
     this.name = spec.name;
     this.value = spec.value;
     this.gated = spec.gate;
     this.input = spec.input;
     const { tauMin, tauMax } = cfg;
-    check(cfg.tau0 >= tauMin && cfg.tau0 <= tauMax, () => `controller config: tau0 (${cfg.tau0}) must lie in [tauMin, tauMax] = [${tauMin}, ${tauMax}] for '${spec.name}'`);
-    check(cfg.headInitTau > tauMin && cfg.headInitTau < tauMax, () => `controller config: headInitTau (${cfg.headInitTau}) must lie strictly inside (tauMin, tauMax) = (${tauMin}, ${tauMax}) for '${spec.name}'`);
+    check(
+      cfg.tau0 >= tauMin && cfg.tau0 <= tauMax,
+      () => `controller config: tau0 (${cfg.tau0}) must lie in [tauMin, tauMax] = [${tauMin}, ${tauMax}] for '${spec.name}'`,
+    );
+    check(
+      cfg.headInitTau > tauMin && cfg.headInitTau < tauMax,
+      () => `controller config: headInitTau (${cfg.headInitTau}) must lie strictly inside (tauMin, tauMax) = (${tauMin}, ${tauMax}) for '${spec.name}'`,
+    );
     let inDim: number;
     let hid: number;
     if (spec.input === 'hidden') {
@@ -124,7 +135,8 @@ export class HeadController implements TemperatureController {
       for (let i = 0; i < N; i++) {
         const o = i * out;
         for (let j = 0; j < out; j++) {
-          if (!Number.isFinite(uh[o + j])) throw new KitError(`${this.name}: head output ${j} of row ${i} is ${uh[o + j]} (non-finite hidden state or diverged φ)`);
+          if (!Number.isFinite(uh[o + j]))
+            throw new KitError(`${this.name}: head output ${j} of row ${i} is ${uh[o + j]} (non-finite hidden state or diverged φ)`);
         }
         const p = this.gated ? sigmoidNumber(uh[o]) : 1;
         // Deterministic (an evaluation with evalAction 'mean' / 'mode'): the gate's more probable outcome, the value's
@@ -176,7 +188,10 @@ export class HeadController implements TemperatureController {
 
   loadState(state: unknown): void {
     const s = state as { controller?: unknown } | null;
-    check(s !== null && typeof s === 'object' && s.controller === this.name, () => `${this.name}.loadState: expected {controller: '${this.name}'}, got ${JSON.stringify(state)}`);
+    check(
+      s !== null && typeof s === 'object' && s.controller === this.name,
+      () => `${this.name}.loadState: expected {controller: '${this.name}'}, got ${JSON.stringify(state)}`,
+    );
   }
 
   dispose(): void {

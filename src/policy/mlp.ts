@@ -15,9 +15,18 @@ export class MlpHead {
   readonly b2: tf.Variable; // [out]
 
   /** outBias: out values for b2; initScale ≥ 0: W2's scale; rng: consumed for W1 then W2 (row-major). */
-  constructor(readonly inDim: number, readonly hiddenDim: number, readonly outDim: number, outBias: number[], initScale: number, rng: Rng) {
-    check(Number.isInteger(inDim) && inDim > 0 && Number.isInteger(hiddenDim) && hiddenDim > 0 && Number.isInteger(outDim) && outDim > 0,
-      () => `MlpHead: sizes must be positive integers, got in ${inDim}, hidden ${hiddenDim}, out ${outDim}`);
+  constructor(
+    readonly inDim: number,
+    readonly hiddenDim: number,
+    readonly outDim: number,
+    outBias: number[],
+    initScale: number,
+    rng: Rng,
+  ) {
+    check(
+      Number.isInteger(inDim) && inDim > 0 && Number.isInteger(hiddenDim) && hiddenDim > 0 && Number.isInteger(outDim) && outDim > 0,
+      () => `MlpHead: sizes must be positive integers, got in ${inDim}, hidden ${hiddenDim}, out ${outDim}`,
+    );
     check(outBias.length === outDim, () => `MlpHead: outBias must have ${outDim} entries, got ${outBias.length}`);
     const normals = (n: number, std: number) => Float32Array.from({ length: n }, () => rng.normal() * std);
     const w1 = normals(inDim * hiddenDim, Math.sqrt(2 / inDim));

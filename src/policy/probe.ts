@@ -108,7 +108,9 @@ export const PROBES: Readonly<Record<string, ProbeRule>> = Object.freeze({
 
 /** The probes whose every τ lies in [lo, hi] (a head with that range could act as they do). */
 export function probesInRange(lo: number, hi: number): string[] {
-  return Object.entries(PROBES).filter(([, r]) => [...Object.values(r.tau), r.otherwise].every((t) => t !== undefined && t >= lo && t <= hi)).map(([n]) => n);
+  return Object.entries(PROBES)
+    .filter(([, r]) => [...Object.values(r.tau), r.otherwise].every((t) => t !== undefined && t >= lo && t <= hi))
+    .map(([n]) => n);
 }
 
 const MOVE_PREFIX = /^\d+(?:[+\-*/×÷]\d*)?$/;
@@ -141,7 +143,11 @@ export class ProbeController extends NonLearnedController {
   private readonly pieces = new Map<number, string>();
 
   /** decode: the text of one token id (special tokens included, e.g. '<eos>'). */
-  constructor(name: string, readonly rule: ProbeRule, private readonly decode: (id: number) => string) {
+  constructor(
+    name: string,
+    readonly rule: ProbeRule,
+    private readonly decode: (id: number) => string,
+  ) {
     super();
     checkRule(name, rule);
     this.name = `probe-${name}`;
@@ -161,7 +167,11 @@ export class ProbeController extends NonLearnedController {
 
   /** The tokens just sampled, one per rollout row (what the rollout feeds the decoder). */
   feed(ids: ArrayLike<number>): void {
-    check(ids.length === this.texts.length, () => `${this.name}: the decoder was fed ${ids.length} rows but the rollout has ${this.texts.length}; the probe's token tap needs one token per rollout row`);
+    check(
+      ids.length === this.texts.length,
+      () =>
+        `${this.name}: the decoder was fed ${ids.length} rows but the rollout has ${this.texts.length}; the probe's token tap needs one token per rollout row`,
+    );
     for (let b = 0; b < ids.length; b++) {
       this.texts[b] += this.piece(ids[b]);
       this.fed[b]++;
@@ -180,8 +190,14 @@ export class ProbeController extends NonLearnedController {
     const tau = new Float32Array(N);
     for (let i = 0; i < N; i++) {
       const row = inputs.rows ? inputs.rows[i] : i;
-      check(row >= 0 && row < this.texts.length, () => `${this.name}.act: row ${row} is outside the rollout batch of ${this.texts.length} (call beginRollout first)`);
-      check(this.fed[row] === pos[i], () => `${this.name}.act: row ${row} is at position ${pos[i]} but ${this.fed[row]} tokens were fed; sample through tapDecoder(model, probe)`);
+      check(
+        row >= 0 && row < this.texts.length,
+        () => `${this.name}.act: row ${row} is outside the rollout batch of ${this.texts.length} (call beginRollout first)`,
+      );
+      check(
+        this.fed[row] === pos[i],
+        () => `${this.name}.act: row ${row} is at position ${pos[i]} but ${this.fed[row]} tokens were fed; sample through tapDecoder(model, probe)`,
+      );
       tau[i] = probeTau(this.rule, probeClass(this.texts[row], this.piece(best[i])));
     }
     return this.sampleOf(tau);
@@ -193,7 +209,10 @@ export class ProbeController extends NonLearnedController {
 
   loadState(state: unknown): void {
     const s = state as { controller?: unknown } | null;
-    check(s !== null && typeof s === 'object' && s.controller === this.name, () => `${this.name}.loadState: expected {controller: '${this.name}'}, got ${JSON.stringify(state)}`);
+    check(
+      s !== null && typeof s === 'object' && s.controller === this.name,
+      () => `${this.name}.loadState: expected {controller: '${this.name}'}, got ${JSON.stringify(state)}`,
+    );
   }
 }
 

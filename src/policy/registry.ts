@@ -32,14 +32,23 @@ export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 export function categoricalTauSet(cfg: ControllerConfig): number[] {
   if (cfg.categoricalTaus) {
     const bad = cfg.categoricalTaus.filter((t) => t < cfg.tauMin || t > cfg.tauMax);
-    if (bad.length > 0) throw new KitError(`controller config: categoricalTaus must lie in [tauMin, tauMax] = [${cfg.tauMin}, ${cfg.tauMax}]; outside: ${bad.join(', ')}`);
+    if (bad.length > 0)
+      throw new KitError(`controller config: categoricalTaus must lie in [tauMin, tauMax] = [${cfg.tauMin}, ${cfg.tauMax}]; outside: ${bad.join(', ')}`);
     return cfg.categoricalTaus.slice();
   }
   const K = cfg.categoricalBins;
   return Array.from({ length: K }, (_, k) => (k === K - 1 ? cfg.tauMax : cfg.tauMin + (k * (cfg.tauMax - cfg.tauMin)) / (K - 1)));
 }
 
-function head(name: string, cfg: ControllerConfig, hiddenSize: number, seed: number, input: HeadInput, value: ValueDistribution, gate: boolean): HeadController {
+function head(
+  name: string,
+  cfg: ControllerConfig,
+  hiddenSize: number,
+  seed: number,
+  input: HeadInput,
+  value: ValueDistribution,
+  gate: boolean,
+): HeadController {
   return new HeadController({ name, input, value, gate }, cfg, hiddenSize, seed);
 }
 
@@ -56,15 +65,24 @@ export function createController(name: string, cfg: Partial<ControllerConfig> = 
   const c = resolveControllerConfig(cfg);
   const beta = () => new BetaValue(c.tauMin, c.tauMax, c.epsilon, c.headInitTau, c.headInitConcentration);
   switch (name as ControllerName) {
-    case 'fixed': return new FixedController(c);
-    case 'edt': return new EdtController(c);
-    case 'ead': return new EadController(c);
-    case 'tampo': return new TampoController(c);
-    case 'introllm': return head(name, c, hiddenSize, seed, 'hidden', beta(), true);
-    case 'introllm-nogate': return head(name, c, hiddenSize, seed, 'hidden', beta(), false);
-    case 'introllm-categorical': return head(name, c, hiddenSize, seed, 'hidden', new CategoricalValue(categoricalTauSet(c), c.tauMin, c.tauMax), true);
-    case 'introllm-gaussian': return head(name, c, hiddenSize, seed, 'hidden', new GaussianValue(c.tauMin, c.tauMax, c.epsilon, c.headInitTau, c.gaussianInitStd), true);
-    case 'introllm-features': return head(name, c, hiddenSize, seed, 'features', beta(), true);
+    case 'fixed':
+      return new FixedController(c);
+    case 'edt':
+      return new EdtController(c);
+    case 'ead':
+      return new EadController(c);
+    case 'tampo':
+      return new TampoController(c);
+    case 'introllm':
+      return head(name, c, hiddenSize, seed, 'hidden', beta(), true);
+    case 'introllm-nogate':
+      return head(name, c, hiddenSize, seed, 'hidden', beta(), false);
+    case 'introllm-categorical':
+      return head(name, c, hiddenSize, seed, 'hidden', new CategoricalValue(categoricalTauSet(c), c.tauMin, c.tauMax), true);
+    case 'introllm-gaussian':
+      return head(name, c, hiddenSize, seed, 'hidden', new GaussianValue(c.tauMin, c.tauMax, c.epsilon, c.headInitTau, c.gaussianInitStd), true);
+    case 'introllm-features':
+      return head(name, c, hiddenSize, seed, 'features', beta(), true);
   }
   throw new KitError(`unknown temperature controller '${name}'; valid: ${CONTROLLER_NAMES.join(', ')}`);
 }

@@ -138,7 +138,10 @@ export class TampoController extends NonLearnedController {
       idx.fill(this.draw(p, rng));
     } else {
       const g = info.groups;
-      check(g !== undefined && g.length === B, () => `tampo.beginRollout: tampoScope 'group' needs groups with ${B} entries (row → prompt index), got ${g ? g.length : 'none'}`);
+      check(
+        g !== undefined && g.length === B,
+        () => `tampo.beginRollout: tampoScope 'group' needs groups with ${B} entries (row → prompt index), got ${g ? g.length : 'none'}`,
+      );
       const byGroup = new Map<number, number>();
       for (let b = 0; b < B; b++) {
         if (!byGroup.has(g[b])) byGroup.set(g[b], this.draw(p, rng));
@@ -156,7 +159,10 @@ export class TampoController extends NonLearnedController {
     const z = new Float32Array(N);
     for (let i = 0; i < N; i++) {
       const row = inputs.rows ? inputs.rows[i] : i;
-      check(row >= 0 && row < idx.length, () => `tampo.act: row ${row} of input ${i} is outside the rollout batch of ${idx.length} (pass rows when the batch shrinks)`);
+      check(
+        row >= 0 && row < idx.length,
+        () => `tampo.act: row ${row} of input ${i} is outside the rollout batch of ${idx.length} (pass rows when the batch shrinks)`,
+      );
       z[i] = idx[row];
       tau[i] = this.taus[idx[row]];
     }
@@ -171,7 +177,8 @@ export class TampoController extends NonLearnedController {
   private indexOf(tau: number, row: number): number {
     let best = -1;
     for (let k = 0; k < this.taus.length; k++) {
-      if (Math.abs(this.taus[k] - tau) <= 1e-4 * Math.max(1, this.taus[k]) && (best < 0 || Math.abs(this.taus[k] - tau) < Math.abs(this.taus[best] - tau))) best = k;
+      if (Math.abs(this.taus[k] - tau) <= 1e-4 * Math.max(1, this.taus[k]) && (best < 0 || Math.abs(this.taus[k] - tau) < Math.abs(this.taus[best] - tau)))
+        best = k;
     }
     if (best < 0) throw new KitError(`tampo.observe: rowTau[${row}] = ${tau} is not one of the candidates [${this.taus.join(', ')}]`);
     return best;
@@ -183,7 +190,10 @@ export class TampoController extends NonLearnedController {
     const K = this.taus.length;
     check(reward.length === R, () => `tampo.observe: reward must have ${R} entries (one per row of rowTau), got ${reward.length}`);
     check(advantage === undefined || advantage.length === R, () => `tampo.observe: advantage must have ${R} entries, got ${advantage!.length}`);
-    check(logLikByTau === undefined || logLikByTau.length === R * K, () => `tampo.observe: logLikByTau must have ${R}·${K} = ${R * K} entries (row-major [rows, candidates]), got ${logLikByTau!.length}`);
+    check(
+      logLikByTau === undefined || logLikByTau.length === R * K,
+      () => `tampo.observe: logLikByTau must have ${R}·${K} = ${R * K} entries (row-major [rows, candidates]), got ${logLikByTau!.length}`,
+    );
     for (let i = 0; i < R; i++) check(Number.isFinite(reward[i]), () => `tampo.observe: reward[${i}] is ${reward[i]}`);
     if (R === 0) return;
     let mean = 0;
@@ -221,19 +231,36 @@ export class TampoController extends NonLearnedController {
   }
 
   state(): TampoState {
-    return { controller: 'tampo', taus: this.taus.slice(), s: this.s.slice(), updates: this.updates, rowIndex: this.rowIndex ? Array.from(this.rowIndex) : null };
+    return {
+      controller: 'tampo',
+      taus: this.taus.slice(),
+      s: this.s.slice(),
+      updates: this.updates,
+      rowIndex: this.rowIndex ? Array.from(this.rowIndex) : null,
+    };
   }
 
   loadState(state: unknown): void {
     const s = state as Partial<TampoState> | null;
     const K = this.taus.length;
-    const ok = s !== null && typeof s === 'object' && s.controller === 'tampo'
-      && Array.isArray(s.taus) && s.taus.length === K && s.taus.every((t, k) => t === this.taus[k])
-      && Array.isArray(s.s) && s.s.length === K && s.s.every((x) => typeof x === 'number' && Number.isFinite(x))
-      && typeof s.updates === 'number' && Number.isInteger(s.updates) && s.updates >= 0
-      && (s.rowIndex === null || (Array.isArray(s.rowIndex) && s.rowIndex.every((k) => Number.isInteger(k) && k >= 0 && k < K)));
+    const ok =
+      s !== null &&
+      typeof s === 'object' &&
+      s.controller === 'tampo' &&
+      Array.isArray(s.taus) &&
+      s.taus.length === K &&
+      s.taus.every((t, k) => t === this.taus[k]) &&
+      Array.isArray(s.s) &&
+      s.s.length === K &&
+      s.s.every((x) => typeof x === 'number' && Number.isFinite(x)) &&
+      typeof s.updates === 'number' &&
+      Number.isInteger(s.updates) &&
+      s.updates >= 0 &&
+      (s.rowIndex === null || (Array.isArray(s.rowIndex) && s.rowIndex.every((k) => Number.isInteger(k) && k >= 0 && k < K)));
     if (!ok) {
-      throw new KitError(`tampo.loadState: expected {controller: 'tampo', taus: [${this.taus.join(', ')}] (the configured candidates), s: ${K} finite numbers, updates: integer ≥ 0, rowIndex: null or indices < ${K}}, got ${JSON.stringify(state)}`);
+      throw new KitError(
+        `tampo.loadState: expected {controller: 'tampo', taus: [${this.taus.join(', ')}] (the configured candidates), s: ${K} finite numbers, updates: integer ≥ 0, rowIndex: null or indices < ${K}}, got ${JSON.stringify(state)}`,
+      );
     }
     this.s = s.s!.slice();
     this.updates = s.updates!;

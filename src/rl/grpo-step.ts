@@ -142,12 +142,18 @@ export function combineLossMetrics(parts: PolicyLossMetrics[]): PolicyLossMetric
   const sum = (f: (m: PolicyLossMetrics) => number) => parts.reduce((a, m) => a + f(m), 0);
   const withTokens = parts.filter((m) => m.numTokens > 0);
   return {
-    loss: sum((m) => m.loss), pgLoss: sum((m) => m.pgLoss), kl: parts[0].kl === null ? null : sum((m) => m.kl ?? 0),
-    clipFraction: w((m) => m.clipFraction, 0), clipFractionHigh: w((m) => m.clipFractionHigh, 0), clipFractionLow: w((m) => m.clipFractionLow, 0),
+    loss: sum((m) => m.loss),
+    pgLoss: sum((m) => m.pgLoss),
+    kl: parts[0].kl === null ? null : sum((m) => m.kl ?? 0),
+    clipFraction: w((m) => m.clipFraction, 0),
+    clipFractionHigh: w((m) => m.clipFractionHigh, 0),
+    clipFractionLow: w((m) => m.clipFractionLow, 0),
     ratioMean: w((m) => m.ratioMean, 1),
     ratioMin: withTokens.length ? Math.min(...withTokens.map((m) => m.ratioMin)) : 1,
     ratioMax: withTokens.length ? Math.max(...withTokens.map((m) => m.ratioMax)) : 1,
-    approxKlOld: w((m) => m.approxKlOld, 0), numTokens: tokens, numSequences: sum((m) => m.numSequences),
+    approxKlOld: w((m) => m.approxKlOld, 0),
+    numTokens: tokens,
+    numSequences: sum((m) => m.numSequences),
   };
 }
 
@@ -158,8 +164,15 @@ export function combineLossMetrics(parts: PolicyLossMetrics[]): PolicyLossMetric
  * before one clipped optimiser step per group. `frozen`: the θ forward of this rollout when θ does not train in this
  * phase and the caller reuses it over several passes (it is not disposed here; only with one micro-batch).
  */
-export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Array, phase: UpdatePhase, padId: number, frozen?: FrozenForward,
-  microRows = r.batch): UpdateMetrics {
+export function grpoUpdate(
+  ctx: UpdateContext,
+  r: Rollout,
+  advantages: Float32Array,
+  phase: UpdatePhase,
+  padId: number,
+  frozen?: FrozenForward,
+  microRows = r.batch,
+): UpdateMetrics {
   const { cfg } = ctx;
   const g = cfg.grpo;
   const metrics: UpdateMetrics = { token: null, temperature: null, thetaGradNorm: null, phiGradNorm: null, skipped: false };
@@ -196,7 +209,9 @@ export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Ar
   };
   const stepPhi = (group: ParamGroup): number => {
     const own: tf.NamedTensorMap = {};
-    group.variables.forEach((v, i) => { own[v.name] = phiGrads[i]; });
+    group.variables.forEach((v, i) => {
+      own[v.name] = phiGrads[i];
+    });
     const clipped = clipByGlobalNorm(own, maxNorm);
     if (Number.isFinite(clipped.norm)) applyGroupGradients(group, clipped.grads);
     else metrics.skipped = true;
@@ -214,13 +229,25 @@ export function grpoUpdate(ctx: UpdateContext, r: Rollout, advantages: Float32Ar
  * added to) its optimiser's gathered gradients; φ's are returned. `totals`: the whole batch's loss denominators ({}
  * when `r` is the whole batch).
  */
-function microBatchBackward(ctx: UpdateContext, r: Rollout, advantages: Float32Array, phase: UpdatePhase, padId: number, frozen: FrozenForward | undefined,
-  totals: AggregationOptions, accumulate: boolean): { token: PolicyLossMetrics | null; temperature: PolicyLossMetrics | null; phiGrads: tf.Tensor[] } {
+function microBatchBackward(
+  ctx: UpdateContext,
+  r: Rollout,
+  advantages: Float32Array,
+  phase: UpdatePhase,
+  padId: number,
+  frozen: FrozenForward | undefined,
+  totals: AggregationOptions,
+  accumulate: boolean,
+): { token: PolicyLossMetrics | null; temperature: PolicyLossMetrics | null; phiGrads: tf.Tensor[] } {
   const { cfg, model, controller } = ctx;
   const g = cfg.grpo;
   const wantTheta = trainsTheta(phase);
   const wantPhi = trainsPhi(phase) && ctx.phi !== null;
-  const out: { token: PolicyLossMetrics | null; temperature: PolicyLossMetrics | null; phiGrads: tf.Tensor[] } = { token: null, temperature: null, phiGrads: [] };
+  const out: { token: PolicyLossMetrics | null; temperature: PolicyLossMetrics | null; phiGrads: tf.Tensor[] } = {
+    token: null,
+    temperature: null,
+    phiGrads: [],
+  };
   const mask = perToken(r, r.mask);
   const adv = tf.tensor1d(advantages);
   const tauT = perToken(r, r.tau, 'float32', 1);
@@ -229,12 +256,18 @@ function microBatchBackward(ctx: UpdateContext, r: Rollout, advantages: Float32A
   const oldTau = perToken(r, r.logpTau);
   const gate = tf.tidy(() => tf.reshape(perToken(r, r.gate), [-1])) as tf.Tensor1D;
   const z = tf.tidy(() => tf.reshape(perToken(r, r.z), [-1])) as tf.Tensor1D;
-  const refLogp = ctx.reference && g.klCoef > 0
-    ? tf.tidy(() => tokenLogp(rolloutForward(ctx.reference!, r, padId).logits, tauT, tokens))
-    : null;
+  const refLogp = ctx.reference && g.klCoef > 0 ? tf.tidy(() => tokenLogp(rolloutForward(ctx.reference!, r, padId).logits, tauT, tokens)) : null;
   // With θ frozen the forward needs no gradient: run it once outside the tape.
-  const frozenForward = wantTheta ? null : frozen ?? tf.tidy(() => rolloutForward(model, r, padId));
-  const lossOpts = { mask, advantages: adv, clipLow: g.clipLow, clipHigh: g.clipHigh, aggregation: g.aggregation, normLength: cfg.rollout.maxNewTokens, ...totals };
+  const frozenForward = wantTheta ? null : (frozen ?? tf.tidy(() => rolloutForward(model, r, padId)));
+  const lossOpts = {
+    mask,
+    advantages: adv,
+    clipLow: g.clipLow,
+    clipHigh: g.clipHigh,
+    aggregation: g.aggregation,
+    normLength: cfg.rollout.maxNewTokens,
+    ...totals,
+  };
   const lossOf = (fw: FrozenForward): tf.Scalar => {
     let total = tf.scalar(0);
     if (wantTheta) {
@@ -300,8 +333,15 @@ export interface PhiDiagnostics {
  * with token-mean aggregation the gradient is a sum over tokens, so the high and low shares add up to 1). The θ
  * forward is the frozen one of the step (θ does not move here). Needs at least two prompt groups.
  */
-export function phiGradientDiagnostics(ctx: UpdateContext, r: Rollout, advantages: Float32Array, padId: number, groupSize: number,
-  frozen: FrozenForward | null, microRows = r.batch): PhiDiagnostics | null {
+export function phiGradientDiagnostics(
+  ctx: UpdateContext,
+  r: Rollout,
+  advantages: Float32Array,
+  padId: number,
+  groupSize: number,
+  frozen: FrozenForward | null,
+  microRows = r.batch,
+): PhiDiagnostics | null {
   const { cfg, controller } = ctx;
   const phi = ctx.phi;
   const groups = r.batch / groupSize;
@@ -338,7 +378,12 @@ export function phiGradientDiagnostics(ctx: UpdateContext, r: Rollout, advantage
         // The mask of this micro-batch's tokens in the subset, the subset's loss normalised over the whole batch.
         const m = new Float32Array(sub.batch * sub.steps);
         let n = 0;
-        for (let b = 0; b < sub.batch; b++) for (let t = 0; t < sub.steps; t++) if (sub.mask[b * subTfull + t] && keeps[k](b0 + b, t)) { m[b * sub.steps + t] = 1; n++; }
+        for (let b = 0; b < sub.batch; b++)
+          for (let t = 0; t < sub.steps; t++)
+            if (sub.mask[b * subTfull + t] && keeps[k](b0 + b, t)) {
+              m[b * sub.steps + t] = 1;
+              n++;
+            }
         if (n === 0) continue;
         counts[k] += n;
         const flat = tf.tidy(() => {
@@ -349,8 +394,17 @@ export function phiGradientDiagnostics(ctx: UpdateContext, r: Rollout, advantage
           const { grads, value } = tf.variableGrads(() => {
             const inp = tauInputs(sub, fw.logits, fw.hidden, ctx.tau0);
             const logp = tf.reshape(controller.logProb(inp, gate, z), [sub.batch, sub.steps]);
-            return policyLoss({ mask, advantages: tf.tensor1d(advantages.subarray(b0, b1)), clipLow: g.clipLow, clipHigh: g.clipHigh, aggregation: g.aggregation,
-              normLength: cfg.rollout.maxNewTokens, ...(slices.length === 1 ? {} : tokens[k]), logpNew: logp, logpOld: oldTau }).loss;
+            return policyLoss({
+              mask,
+              advantages: tf.tensor1d(advantages.subarray(b0, b1)),
+              clipLow: g.clipLow,
+              clipHigh: g.clipHigh,
+              aggregation: g.aggregation,
+              normLength: cfg.rollout.maxNewTokens,
+              ...(slices.length === 1 ? {} : tokens[k]),
+              logpNew: logp,
+              logpOld: oldTau,
+            }).loss;
           }, phi.variables as tf.Variable[]);
           value.dispose();
           return tf.concat(phi.variables.map((v) => tf.reshape(grads[v.name], [-1])));

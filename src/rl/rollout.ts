@@ -98,7 +98,10 @@ export function chunkedRollout(model: Decoder, controller: TemperatureController
 
 function checkRequest(req: RolloutRequest): void {
   check(req.prompts.length > 0, 'rollout: no prompts');
-  check(req.prompts.every((p) => p.length > 0), 'rollout: every prompt needs at least one token');
+  check(
+    req.prompts.every((p) => p.length > 0),
+    'rollout: every prompt needs at least one token',
+  );
 }
 
 function rolloutInfo(req: RolloutRequest) {
@@ -109,16 +112,35 @@ function rolloutInfo(req: RolloutRequest) {
  * Decodes req.prompts through one KV cache. `rows`: the batch index of each prompt (a chunk of a larger rollout whose
  * beginRollout the controller has seen), or null for the whole batch. `padTo`: left-pad prompts to at least this length.
  */
-function generate(model: Decoder, controller: TemperatureController, req: RolloutRequest, rows: Int32Array | null, ctlRng: Rng, tokRng: Rng, padTo = 0): Rollout {
+function generate(
+  model: Decoder,
+  controller: TemperatureController,
+  req: RolloutRequest,
+  rows: Int32Array | null,
+  ctlRng: Rng,
+  tokRng: Rng,
+  padTo = 0,
+): Rollout {
   const B = req.prompts.length;
   const T = req.maxNewTokens;
   const { ids, mask, len: P } = leftPad(req.prompts, req.padId, padTo);
   const r: Rollout = {
-    batch: B, promptLen: P, steps: 0, promptIds: ids, promptMask: mask,
-    tokens: new Int32Array(B * T).fill(req.padId), mask: new Uint8Array(B * T), tau: new Float32Array(B * T),
-    gate: new Uint8Array(B * T), z: new Float32Array(B * T).fill(NaN), logpTau: new Float32Array(B * T),
-    logpTok: new Float32Array(B * T), entropy: new Float32Array(B * T), entropyTau: new Float32Array(B * T),
-    lengths: new Int32Array(B), finished: new Uint8Array(B),
+    batch: B,
+    promptLen: P,
+    steps: 0,
+    promptIds: ids,
+    promptMask: mask,
+    tokens: new Int32Array(B * T).fill(req.padId),
+    mask: new Uint8Array(B * T),
+    tau: new Float32Array(B * T),
+    gate: new Uint8Array(B * T),
+    z: new Float32Array(B * T).fill(NaN),
+    logpTau: new Float32Array(B * T),
+    logpTok: new Float32Array(B * T),
+    entropy: new Float32Array(B * T),
+    entropyTau: new Float32Array(B * T),
+    lengths: new Int32Array(B),
+    finished: new Uint8Array(B),
     timings: { prefillMs: 0, decodeMs: 0, controllerMs: 0, sampleMs: 0 },
   };
   const cache = model.createCache(B, P + T);
@@ -135,10 +157,18 @@ function generate(model: Decoder, controller: TemperatureController, req: Rollou
   try {
     for (let t = 0; t < T; t++) {
       t0 = performance.now();
-      const decision = tidyValue(() => controller.act({
-        hidden: cur.hidden as tf.Tensor2D, logits: cur.logits as tf.Tensor2D,
-        prevTau: tf.tensor1d(prevTau), position: tf.fill([B], t) as tf.Tensor1D, ...(rows ? { rows } : {}),
-      }, ctlRng));
+      const decision = tidyValue(() =>
+        controller.act(
+          {
+            hidden: cur.hidden as tf.Tensor2D,
+            logits: cur.logits as tf.Tensor2D,
+            prevTau: tf.tensor1d(prevTau),
+            position: tf.fill([B], t) as tf.Tensor1D,
+            ...(rows ? { rows } : {}),
+          },
+          ctlRng,
+        ),
+      );
       const t1 = performance.now();
       const s = sampleTokens(cur.logits as tf.Tensor2D, decision.tau, tokRng);
       r.timings.controllerMs += t1 - t0;
@@ -186,16 +216,29 @@ function generate(model: Decoder, controller: TemperatureController, req: Rollou
 export function mergeRollouts(parts: Rollout[], maxNewTokens: number, padId: number): Rollout {
   check(parts.length > 0, 'mergeRollouts: no parts');
   const P = parts[0].promptLen;
-  check(parts.every((p) => p.promptLen === P), 'mergeRollouts: the parts have different prompt lengths');
+  check(
+    parts.every((p) => p.promptLen === P),
+    'mergeRollouts: the parts have different prompt lengths',
+  );
   const T = maxNewTokens;
   const B = parts.reduce((n, p) => n + p.batch, 0);
   const out: Rollout = {
-    batch: B, promptLen: P, steps: Math.max(...parts.map((p) => p.steps)),
-    promptIds: new Int32Array(B * P), promptMask: new Uint8Array(B * P),
-    tokens: new Int32Array(B * T).fill(padId), mask: new Uint8Array(B * T), tau: new Float32Array(B * T),
-    gate: new Uint8Array(B * T), z: new Float32Array(B * T).fill(NaN), logpTau: new Float32Array(B * T),
-    logpTok: new Float32Array(B * T), entropy: new Float32Array(B * T), entropyTau: new Float32Array(B * T),
-    lengths: new Int32Array(B), finished: new Uint8Array(B),
+    batch: B,
+    promptLen: P,
+    steps: Math.max(...parts.map((p) => p.steps)),
+    promptIds: new Int32Array(B * P),
+    promptMask: new Uint8Array(B * P),
+    tokens: new Int32Array(B * T).fill(padId),
+    mask: new Uint8Array(B * T),
+    tau: new Float32Array(B * T),
+    gate: new Uint8Array(B * T),
+    z: new Float32Array(B * T).fill(NaN),
+    logpTau: new Float32Array(B * T),
+    logpTok: new Float32Array(B * T),
+    entropy: new Float32Array(B * T),
+    entropyTau: new Float32Array(B * T),
+    lengths: new Int32Array(B),
+    finished: new Uint8Array(B),
     timings: { prefillMs: 0, decodeMs: 0, controllerMs: 0, sampleMs: 0 },
   };
   let row = 0;
@@ -203,7 +246,8 @@ export function mergeRollouts(parts: Rollout[], maxNewTokens: number, padId: num
     check(p.tokens.length === p.batch * T, 'mergeRollouts: a part was generated with another maxNewTokens');
     out.promptIds.set(p.promptIds, row * P);
     out.promptMask.set(p.promptMask, row * P);
-    for (const k of ['tokens', 'mask', 'tau', 'gate', 'z', 'logpTau', 'logpTok', 'entropy', 'entropyTau'] as const) (out[k] as Float32Array).set(p[k] as Float32Array, row * T);
+    for (const k of ['tokens', 'mask', 'tau', 'gate', 'z', 'logpTau', 'logpTok', 'entropy', 'entropyTau'] as const)
+      (out[k] as Float32Array).set(p[k] as Float32Array, row * T);
     out.lengths.set(p.lengths, row);
     out.finished.set(p.finished, row);
     for (const k of ['prefillMs', 'decodeMs', 'controllerMs', 'sampleMs'] as const) out.timings[k] += p.timings[k];
@@ -218,21 +262,37 @@ export function mergeRollouts(parts: Rollout[], maxNewTokens: number, padId: num
  * its own rows' ends.
  */
 export function sliceRollout(r: Rollout, b0: number, b1: number): Rollout {
-  check(Number.isInteger(b0) && Number.isInteger(b1) && b0 >= 0 && b1 <= r.batch && b0 < b1, () => `sliceRollout: rows ${b0} … ${b1 - 1} of a rollout of ${r.batch}`);
+  check(
+    Number.isInteger(b0) && Number.isInteger(b1) && b0 >= 0 && b1 <= r.batch && b0 < b1,
+    () => `sliceRollout: rows ${b0} … ${b1 - 1} of a rollout of ${r.batch}`,
+  );
   const B = b1 - b0;
   const P = r.promptLen;
   const Tfull = r.tokens.length / r.batch;
   let steps = 1;
   for (let b = b0; b < b1; b++) steps = Math.max(steps, r.lengths[b]);
   const cut = <A extends Float32Array | Int32Array | Uint8Array>(a: A): A => {
-    const o = new (a.constructor as { new(n: number): A })(B * steps);
+    const o = new (a.constructor as { new (n: number): A })(B * steps);
     for (let b = 0; b < B; b++) o.set(a.subarray((b0 + b) * Tfull, (b0 + b) * Tfull + steps) as A, b * steps);
     return o;
   };
   return {
-    batch: B, promptLen: P, steps, promptIds: r.promptIds.slice(b0 * P, b1 * P), promptMask: r.promptMask.slice(b0 * P, b1 * P),
-    tokens: cut(r.tokens), mask: cut(r.mask), tau: cut(r.tau), gate: cut(r.gate), z: cut(r.z), logpTau: cut(r.logpTau), logpTok: cut(r.logpTok),
-    entropy: cut(r.entropy), entropyTau: cut(r.entropyTau), lengths: r.lengths.slice(b0, b1), finished: r.finished.slice(b0, b1),
+    batch: B,
+    promptLen: P,
+    steps,
+    promptIds: r.promptIds.slice(b0 * P, b1 * P),
+    promptMask: r.promptMask.slice(b0 * P, b1 * P),
+    tokens: cut(r.tokens),
+    mask: cut(r.mask),
+    tau: cut(r.tau),
+    gate: cut(r.gate),
+    z: cut(r.z),
+    logpTau: cut(r.logpTau),
+    logpTok: cut(r.logpTok),
+    entropy: cut(r.entropy),
+    entropyTau: cut(r.entropyTau),
+    lengths: r.lengths.slice(b0, b1),
+    finished: r.finished.slice(b0, b1),
     timings: { prefillMs: 0, decodeMs: 0, controllerMs: 0, sampleMs: 0 },
   };
 }

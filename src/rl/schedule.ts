@@ -13,11 +13,16 @@ export type UpdatePhase = Exclude<Phase, 'sequential'>;
 export function phaseAt(step: number, s: { mode: ScheduleMode; tokenSteps: number; tempSteps: number }, learnedController: boolean): Phase {
   if (!learnedController) return 'token';
   switch (s.mode) {
-    case 'token-only': return 'token';
-    case 'temperature-only': return 'temperature';
-    case 'joint': return 'joint';
-    case 'sequential': return 'sequential';
-    case 'alternate': return step % (s.tokenSteps + s.tempSteps) < s.tokenSteps ? 'token' : 'temperature';
+    case 'token-only':
+      return 'token';
+    case 'temperature-only':
+      return 'temperature';
+    case 'joint':
+      return 'joint';
+    case 'sequential':
+      return 'sequential';
+    case 'alternate':
+      return step % (s.tokenSteps + s.tempSteps) < s.tokenSteps ? 'token' : 'temperature';
   }
 }
 
@@ -33,8 +38,15 @@ export function stepUpdates(phase: Phase, g: { epochs: number; tempEpochs: numbe
 }
 
 /** A run's whole budget: θ updates, φ updates and rollouts (rows generated) over its steps. */
-export function runBudget(cfg: { schedule: { mode: ScheduleMode; tokenSteps: number; tempSteps: number }; grpo: { epochs: number; tempEpochs: number };
-  train: { steps: number }; rollout: { promptsPerStep: number; groupSize: number } }, learned: boolean): { theta_updates: number; phi_updates: number; rollouts: number } {
+export function runBudget(
+  cfg: {
+    schedule: { mode: ScheduleMode; tokenSteps: number; tempSteps: number };
+    grpo: { epochs: number; tempEpochs: number };
+    train: { steps: number };
+    rollout: { promptsPerStep: number; groupSize: number };
+  },
+  learned: boolean,
+): { theta_updates: number; phi_updates: number; rollouts: number } {
   let theta = 0;
   let phi = 0;
   for (let s = 0; s < cfg.train.steps; s++) {

@@ -45,7 +45,13 @@ export function sftBatch(task: Task, seed: number, step: number, o: SftOptions):
  * One SFT step on `problems`: right-padded batch, masked cross-entropy, clipped gradients, Adam. Returns the mean
  * loss per target token and the gradient norm.
  */
-export function sftStep(model: Decoder, group: ParamGroup, tok: Tokenizer, problems: Problem[], maxGradNorm: number): { loss: number; gradNorm: number; tokens: number } {
+export function sftStep(
+  model: Decoder,
+  group: ParamGroup,
+  tok: Tokenizer,
+  problems: Problem[],
+  maxGradNorm: number,
+): { loss: number; gradNorm: number; tokens: number } {
   const ex = problems.map((p) => encodeExample(tok, p));
   const L = Math.max(...ex.map((e) => e.ids.length)) - 1;
   if (L + 1 > model.cfg.maxPositions) throw new KitError(`sft: an example has ${L + 1} tokens, more than max_position_embeddings ${model.cfg.maxPositions}`);

@@ -75,8 +75,10 @@ export async function openRun(cfg: ExperimentConfig, dir: string, plan?: RunPlan
   checkTaskPrompts(cfg, task, tok, { training: true });
   const packed = packedFilesIn(dir);
   if (packed.length > 0) {
-    throw new KitError(`${dir}: a finished, packed run (${packed.join(', ')}); it is not trained into. Restore it with `
-      + `\`introllm pack --unpack ${dir}\`, or choose another --out`);
+    throw new KitError(
+      `${dir}: a finished, packed run (${packed.join(', ')}); it is not trained into. Restore it with ` +
+        `\`introllm pack --unpack ${dir}\`, or choose another --out`,
+    );
   }
   // The plan decides the backend, the matMul route and where θ's optimiser state lives (thetaOnHost: host memory).
   const runPlan = plan ?? planFor(cfg, { backend: runningBackend(), modelDir });
@@ -88,7 +90,20 @@ export async function openRun(cfg: ExperimentConfig, dir: string, plan?: RunPlan
   const controller = controllerFor(cfg, model.cfg.hiddenSize);
   const theta = createParamGroup('theta', model.variables(), { learningRate: cfg.optim.lrToken }, { onHost: thetaOnHost });
   const phi = controller.learned ? createParamGroup('phi', controller.variables(), { learningRate: cfg.optim.lrTemp }) : null;
-  const run: Run = { cfg, dir, model, reference, tok, task, controller, theta, phi, log: new MetricsLog(path.join(dir, 'metrics.jsonl')), step: 0, plan: runPlan };
+  const run: Run = {
+    cfg,
+    dir,
+    model,
+    reference,
+    tok,
+    task,
+    controller,
+    theta,
+    phi,
+    log: new MetricsLog(path.join(dir, 'metrics.jsonl')),
+    step: 0,
+    plan: runPlan,
+  };
   if (resumed) {
     const st = await loadCheckpoint(dir, { variables: checkpointVariables(run), optimizers: groups(run) });
     if (st) {
@@ -111,7 +126,8 @@ export function checkTaskPrompts(cfg: ExperimentConfig, task: Task, tok: Tokeniz
   if (training?.length === 0) throw new KitError(`task '${task.name}': the training set '${cfg.task.trainBenchmark}' is empty`);
   const { maxPositions } = loadHfConfig(modelDirFor(cfg));
   if (training) checkPromptLengths(tok, task, training, cfg.task.trainBenchmark, cfg.rollout.maxNewTokens, 'rollout.maxNewTokens', maxPositions);
-  for (const s of task.evalSets?.(cfg.eval.problems) ?? []) checkPromptLengths(tok, task, s.problems, s.name, cfg.eval.maxNewTokens, 'eval.maxNewTokens', maxPositions);
+  for (const s of task.evalSets?.(cfg.eval.problems) ?? [])
+    checkPromptLengths(tok, task, s.problems, s.name, cfg.eval.maxNewTokens, 'eval.maxNewTokens', maxPositions);
 }
 
 /** Every prompt of a finite set plus the generation limit must fit the model's positions: fail now, not mid-run. */
@@ -123,7 +139,9 @@ function checkPromptLengths(tok: Tokenizer, task: Task, problems: Problem[], set
     if (n > worst) [worst, worstId] = [n, p.id];
   }
   if (worst + maxNew > maxPositions) {
-    throw new KitError(`${set}: problem '${worstId}' has a ${worst}-token prompt; with ${key} = ${maxNew} that is ${worst + maxNew} positions, more than the model's max_position_embeddings ${maxPositions}. ${key === 'eval.maxNewTokens' ? 'Lower it, evaluate fewer problems (eval.problems)' : 'Lower it, train on a file without such problems (task.trainBenchmark, task.dataDir)'}, or use a model with a longer context`);
+    throw new KitError(
+      `${set}: problem '${worstId}' has a ${worst}-token prompt; with ${key} = ${maxNew} that is ${worst + maxNew} positions, more than the model's max_position_embeddings ${maxPositions}. ${key === 'eval.maxNewTokens' ? 'Lower it, evaluate fewer problems (eval.problems)' : 'Lower it, train on a file without such problems (task.trainBenchmark, task.dataDir)'}, or use a model with a longer context`,
+    );
   }
 }
 
@@ -136,7 +154,11 @@ function groups(run: Run): ParamGroup[] {
 }
 
 export async function saveRun(run: Run): Promise<void> {
-  await saveCheckpoint(run.dir, { variables: checkpointVariables(run), optimizers: groups(run), state: { step: run.step, controller: run.controller.state() } });
+  await saveCheckpoint(run.dir, {
+    variables: checkpointVariables(run),
+    optimizers: groups(run),
+    state: { step: run.step, controller: run.controller.state() },
+  });
 }
 
 /**
@@ -174,7 +196,11 @@ export function scoreRollout(task: Pick<Task, 'verify'>, tok: Tokenizer, r: Roll
 }
 
 function tokenStats(r: Rollout): Record<string, number> {
-  let n = 0, tau = 0, tau2 = 0, gate = 0, ent = 0;
+  let n = 0,
+    tau = 0,
+    tau2 = 0,
+    gate = 0,
+    ent = 0;
   for (let i = 0; i < r.mask.length; i++) {
     if (!r.mask[i]) continue;
     n++;
@@ -184,7 +210,13 @@ function tokenStats(r: Rollout): Record<string, number> {
     ent += r.entropy[i];
   }
   const m = tau / n;
-  return { 'policy/tau_mean': m, 'policy/tau_std': Math.sqrt(Math.max(0, tau2 / n - m * m)), 'policy/gate_rate': gate / n, 'policy/entropy_mean': ent / n, 'train/tokens': n };
+  return {
+    'policy/tau_mean': m,
+    'policy/tau_std': Math.sqrt(Math.max(0, tau2 / n - m * m)),
+    'policy/gate_rate': gate / n,
+    'policy/entropy_mean': ent / n,
+    'train/tokens': n,
+  };
 }
 
 /**
@@ -197,7 +229,10 @@ export function classStats(task: Pick<Task, 'tokenClasses'>, tok: Tokenizer, r: 
   const acc = new Map<string, { n: number; tau: number; gate: number }>();
   for (let b = 0; b < r.batch; b++) {
     const ids = Array.from(r.tokens.subarray(b * T, b * T + r.lengths[b]));
-    const classes = task.tokenClasses(problems[groupsOf[b]], ids.map((id) => tok.decode([id])));
+    const classes = task.tokenClasses(
+      problems[groupsOf[b]],
+      ids.map((id) => tok.decode([id])),
+    );
     classes.forEach((c, t) => {
       if (c === null || !r.mask[b * T + t]) return;
       const a = acc.get(c) ?? { n: 0, tau: 0, gate: 0 };
@@ -276,9 +311,21 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
   const t0 = performance.now();
   const rolloutPhase = startPhase();
   // In chunks of the plan's rollout rows (one chunk: the whole batch), and below in the plan's update micro-batches.
-  const r = chunkedRollout(run.model, run.controller, {
-    prompts, maxNewTokens: c.rollout.maxNewTokens, eosId: run.tok.eosId!, padId: run.tok.padId, tau0, trainStep: step, groups: groupsOf,
-  }, new Rng(c.seed).fork(`rollout:${step}`), run.plan.rollout_rows);
+  const r = chunkedRollout(
+    run.model,
+    run.controller,
+    {
+      prompts,
+      maxNewTokens: c.rollout.maxNewTokens,
+      eosId: run.tok.eosId!,
+      padId: run.tok.padId,
+      tau0,
+      trainStep: step,
+      groups: groupsOf,
+    },
+    new Rng(c.seed).fork(`rollout:${step}`),
+    run.plan.rollout_rows,
+  );
   const microRows = run.plan.update_rows > 0 ? run.plan.update_rows : r.batch;
   const oneMicroBatch = microRows >= r.batch;
   const t1 = performance.now();
@@ -286,7 +333,8 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
   const rewards = scoreRollout(run.task, run.tok, r, problems, groupsOf);
   const adv = computeAdvantages(c.grpo.advantage, rewards, { groupSize: G, scaleByStd: c.grpo.scaleByStd });
   const T = r.tau.length / r.batch;
-  const logLikByTau = run.controller instanceof TampoController ? completionLogLikByTau(run.model, r, run.controller.taus, run.tok.padId, microRows) : undefined;
+  const logLikByTau =
+    run.controller instanceof TampoController ? completionLogLikByTau(run.model, r, run.controller.taus, run.tok.padId, microRows) : undefined;
   run.controller.observe?.({ rowTau: Float32Array.from({ length: r.batch }, (_, b) => r.tau[b * T]), reward: rewards, advantage: adv.advantages, logLikByTau });
   const t2 = performance.now();
   const updatePhase = startPhase();
@@ -333,8 +381,15 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
     'train/theta_updates': counts.theta,
     'train/phi_updates': counts.phi,
     'train/update_skipped': upd.skipped ? 1 : 0,
-    ...(diag ? { 'diag/phi_half_cosine': diag.halfCosine, 'diag/phi_high_entropy_share': diag.highEntropyShare, 'diag/high_entropy_threshold': diag.highEntropyThreshold,
-      'diag/high_entropy_tokens': diag.highEntropyTokens, 'diag/phi_grad_norm': diag.norm } : {}),
+    ...(diag
+      ? {
+          'diag/phi_half_cosine': diag.halfCosine,
+          'diag/phi_high_entropy_share': diag.highEntropyShare,
+          'diag/high_entropy_threshold': diag.highEntropyThreshold,
+          'diag/high_entropy_tokens': diag.highEntropyTokens,
+          'diag/phi_grad_norm': diag.norm,
+        }
+      : {}),
     ...(run.controller.metrics?.() ?? {}),
     'time/rollout_ms': t1 - t0,
     'time/controller_ms': r.timings.controllerMs,
@@ -376,12 +431,28 @@ export interface PolicyEvalIo {
  * sampling stream depends on cfg.seed only (each chunk of rows has its own, so a resumed evaluation draws the same).
  * `io.plan`: the run's plan (rows per chunk and KV budget).
  */
-export function evaluatePolicy(model: Decoder, tok: Tokenizer, controller: TemperatureController, task: Task, cfg: ExperimentConfig, step: number, split = cfg.eval.split,
-  io: PolicyEvalIo & { plan?: Pick<RunPlan, 'eval_rows_max' | 'eval_kv_budget_bytes'> } = {}): EvalResult {
+export function evaluatePolicy(
+  model: Decoder,
+  tok: Tokenizer,
+  controller: TemperatureController,
+  task: Task,
+  cfg: ExperimentConfig,
+  step: number,
+  split = cfg.eval.split,
+  io: PolicyEvalIo & { plan?: Pick<RunPlan, 'eval_rows_max' | 'eval_kv_budget_bytes'> } = {},
+): EvalResult {
   // Rows per chunk and KV budget: the run's plan, or for an evaluation alone a plan of it (nothing trains).
   const p = io.plan ?? planFor(cfg, { backend: runningBackend(), modelConfig: model.cfg, evalOnly: true });
-  const o = { k: cfg.eval.k, maxNewTokens: cfg.eval.maxNewTokens, tau0: tau0Of(cfg), batchRows: p.eval_rows_max, cacheBudgetBytes: p.eval_kv_budget_bytes, trainStep: step, keepTraces: 16,
-    onProgress: io.onProgress };
+  const o = {
+    k: cfg.eval.k,
+    maxNewTokens: cfg.eval.maxNewTokens,
+    tau0: tau0Of(cfg),
+    batchRows: p.eval_rows_max,
+    cacheBudgetBytes: p.eval_kv_budget_bytes,
+    trainStep: step,
+    keepTraces: 16,
+    onProgress: io.onProgress,
+  };
   // The journal is opened once the problems are made (arguments are evaluated in order): a config that cannot make
   // them fails without leaving a journal behind.
   const withJournal = () => ({ ...o, journal: io.journal ? EvalJournal.open(io.journal, { config: cfg, step, split }) : undefined });

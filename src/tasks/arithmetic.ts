@@ -42,7 +42,10 @@ function draft(rng: Rng, d: number): Draft | null {
   const steps: Step[] = [];
   const values: number[] = [];
   for (let s = 0; s <= d; s++) {
-    const options: Step[] = [{ kind: 'gain', k: rng.range(1, kMax) }, { kind: 'packs', p: rng.range(2, Math.min(9, 1 + d * 2)), q: rng.range(2, Math.min(12, 3 + d * 2)) }];
+    const options: Step[] = [
+      { kind: 'gain', k: rng.range(1, kMax) },
+      { kind: 'packs', p: rng.range(2, Math.min(9, 1 + d * 2)), q: rng.range(2, Math.min(12, 3 + d * 2)) },
+    ];
     const k = rng.range(1, kMax);
     if (k < v) options.push({ kind: 'lose', k });
     options.push({ kind: 'times', k: rng.range(2, 3) });
@@ -73,14 +76,26 @@ function render(dr: Draft, name: string, item: string): { prompt: string; soluti
   dr.steps.forEach((s, idx) => {
     const next = dr.values[idx];
     switch (s.kind) {
-      case 'gain': sentences.push(`${name} gets ${s.k} more.`); lines.push(`${v}+${s.k}=${next}`); break;
-      case 'lose': sentences.push(`${name} gives away ${s.k}.`); lines.push(`${v}-${s.k}=${next}`); break;
+      case 'gain':
+        sentences.push(`${name} gets ${s.k} more.`);
+        lines.push(`${v}+${s.k}=${next}`);
+        break;
+      case 'lose':
+        sentences.push(`${name} gives away ${s.k}.`);
+        lines.push(`${v}-${s.k}=${next}`);
+        break;
       case 'packs':
         sentences.push(`${name} buys ${s.p} packs of ${s.q}.`);
         lines.push(`${s.p}*${s.q}=${s.p * s.q}`, `${v}+${s.p * s.q}=${next}`);
         break;
-      case 'times': sentences.push(`${name} ${MULT_WORD[s.k]} them.`); lines.push(`${v}*${s.k}=${next}`); break;
-      case 'share': sentences.push(`${name} splits them into ${s.k} equal piles and keeps one.`); lines.push(`${v}/${s.k}=${next}`); break;
+      case 'times':
+        sentences.push(`${name} ${MULT_WORD[s.k]} them.`);
+        lines.push(`${v}*${s.k}=${next}`);
+        break;
+      case 'share':
+        sentences.push(`${name} splits them into ${s.k} equal piles and keeps one.`);
+        lines.push(`${v}/${s.k}=${next}`);
+        break;
     }
     v = next;
   });

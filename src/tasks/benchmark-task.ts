@@ -54,27 +54,36 @@ export function createBenchmarkTask(o: BenchmarkTaskOptions): Task {
     name: 'benchmark',
     description: `RL on ${o.trainBenchmark}, evaluated on ${o.evalBenchmarks.join(', ')} (math verifier reward)`,
     generate(rng: Rng, split: Split, n: number): Problem[] {
-      if (split === 'test') return task.evalSets!(0).flatMap((s) => s.problems).slice(0, n);
+      if (split === 'test')
+        return task.evalSets!(0)
+          .flatMap((s) => s.problems)
+          .slice(0, n);
       // 'train' and 'validation' alike: a seeded sample of the training file (a benchmark has no separate validation
       // file, so here the validation sample is not held out from RL training).
       const pool = load(o.trainBenchmark);
-      return rng.shuffle(pool.map((_, i) => i)).slice(0, Math.min(n, pool.length)).map((i) => pool[i]);
+      return rng
+        .shuffle(pool.map((_, i) => i))
+        .slice(0, Math.min(n, pool.length))
+        .map((i) => pool[i]);
     },
     verify: (completion, problem) => verifyCompletion(completion, problem.answer).correct,
     extractAnswer: (completion) => extractAnswer(completion),
     encodePrompt(tok: Tokenizer, problem: Problem): number[] {
       if (!chat) return [...(tok.bosId !== null ? [tok.bosId] : []), ...tok.encode(problem.prompt)];
       if (!tok.hasChatTemplate) {
-        throw new KitError(`${tok.dir}: the tokenizer has no chat_template; the benchmark task renders prompts with it (set task.chatTemplate=false for a base model)`);
+        throw new KitError(
+          `${tok.dir}: the tokenizer has no chat_template; the benchmark task renders prompts with it (set task.chatTemplate=false for a base model)`,
+        );
       }
       // The template writes any BOS itself, so the rendered text is encoded without adding special tokens (as HF does).
       return tok.encode(tok.chat([{ role: 'user', content: problem.prompt }]));
     },
     trainingSet: () => load(o.trainBenchmark),
-    evalSets: (n: number): EvalSet[] => o.evalBenchmarks.map((name) => {
-      const ps = load(name);
-      return { name, problems: n > 0 ? ps.slice(0, n) : ps };
-    }),
+    evalSets: (n: number): EvalSet[] =>
+      o.evalBenchmarks.map((name) => {
+        const ps = load(name);
+        return { name, problems: n > 0 ? ps.slice(0, n) : ps };
+      }),
   };
   return task;
 }

@@ -54,7 +54,8 @@ export function parseBenchmarkJsonl(text: string, file: string): BenchmarkProble
     } catch (err) {
       throw new KitError(`${where}: malformed JSON: ${(err as Error).message}`);
     }
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new KitError(`${where}: expected a JSON object, got ${Array.isArray(row) ? 'an array' : row === null ? 'null' : typeof row}`);
+    if (row === null || typeof row !== 'object' || Array.isArray(row))
+      throw new KitError(`${where}: expected a JSON object, got ${Array.isArray(row) ? 'an array' : row === null ? 'null' : typeof row}`);
     const rec = row as Record<string, unknown>;
     for (const field of ['id', 'problem', 'answer'] as const) {
       const v = rec[field];
@@ -97,7 +98,12 @@ export function loadBenchmark(name: string, dataDir: string = defaultDataDir()):
   const own = /^[A-Za-z0-9_.-]+$/.test(name) && dataFile(dataDir, `${name}.jsonl`) !== null ? `${name}.jsonl` : undefined;
   const file = known ?? own;
   if (!file) {
-    const present = fs.existsSync(dataDir) ? fs.readdirSync(dataDir).filter((f) => /\.jsonl(\.gz)?$/.test(f)).map((f) => f.replace(/\.jsonl(\.gz)?$/, '')) : [];
+    const present = fs.existsSync(dataDir)
+      ? fs
+          .readdirSync(dataDir)
+          .filter((f) => /\.jsonl(\.gz)?$/.test(f))
+          .map((f) => f.replace(/\.jsonl(\.gz)?$/, ''))
+      : [];
     const valid = [...new Set([...Object.keys(BENCHMARKS), ...present])].sort();
     throw new KitError(`unknown benchmark '${name}' (no ${path.join(dataDir, `${name}.jsonl`)}). Valid benchmarks: ${valid.join(', ')}`);
   }

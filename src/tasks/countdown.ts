@@ -13,12 +13,24 @@ import { add, div, mul, rat, ratEq, sub, type Rational } from './rational';
 import { problemId, splitOf } from './split';
 import type { Problem, Split, Task } from './types';
 
-interface Item { v: number; expr: string; compound: boolean }
-interface Move { i: number; j: number; op: string; v: number }
+interface Item {
+  v: number;
+  expr: string;
+  compound: boolean;
+}
+interface Move {
+  i: number;
+  j: number;
+  op: string;
+  v: number;
+}
 
 const BRANCH = 3;
 
-export interface CountdownSpec { numbers: number[]; target: number }
+export interface CountdownSpec {
+  numbers: number[];
+  target: number;
+}
 
 function params(d: number): { count: number; max: number; maxTarget: number; budget: number } {
   if (!Number.isInteger(d) || d < 1 || d > 8) throw new KitError(`countdown: difficulty must be an integer in 1..8, got ${d}`);
@@ -65,7 +77,11 @@ function randomTarget(rng: Rng, numbers: number[]): number | null {
 function search(rng: Rng, numbers: number[], target: number, budget: number): { lines: string[]; expr: string } | null {
   const lines: string[] = [];
   let chars = 0;
-  const emit = (l: string): boolean => { lines.push(l); chars += l.length + 1; return chars <= budget; };
+  const emit = (l: string): boolean => {
+    lines.push(l);
+    chars += l.length + 1;
+    return chars <= budget;
+  };
   let found: string | null = null;
   const dfs = (items: Item[], root: boolean): boolean | 'abort' => {
     const ms = rng.shuffle(moves(items));
@@ -73,7 +89,10 @@ function search(rng: Rng, numbers: number[], target: number, budget: number): { 
       for (const m of ms) {
         const hit = m.v === target;
         if (!emit(`${items[m.i].v}${m.op}${items[m.j].v}=${m.v} ${hit ? 'yes' : 'no'}`)) return 'abort';
-        if (hit) { found = apply(items, m)[0].expr; return true; }
+        if (hit) {
+          found = apply(items, m)[0].expr;
+          return true;
+        }
       }
       return false;
     }
@@ -87,7 +106,10 @@ function search(rng: Rng, numbers: number[], target: number, budget: number): { 
     }
     return false;
   };
-  const r = dfs(numbers.map((v) => ({ v, expr: String(v), compound: false })), true);
+  const r = dfs(
+    numbers.map((v) => ({ v, expr: String(v), compound: false })),
+    true,
+  );
   return r === true && found !== null ? { lines, expr: found } : null;
 }
 
@@ -107,10 +129,16 @@ export function countdownSpec(problem: Problem): CountdownSpec | null {
  */
 export function evalCountdownExpr(text: string): { value: Rational; numbers: number[] } | null {
   if (text.length > 200) return null;
-  const tokens = text.replace(/×/g, '*').replace(/÷/g, '/').match(/\d+|[+\-*/()]|\S/g) ?? [];
+  const tokens =
+    text
+      .replace(/×/g, '*')
+      .replace(/÷/g, '/')
+      .match(/\d+|[+\-*/()]|\S/g) ?? [];
   let pos = 0;
   const numbers: number[] = [];
-  const fail = (): never => { throw new Error('bad'); };
+  const fail = (): never => {
+    throw new Error('bad');
+  };
   const expr = (depth: number): Rational => {
     if (depth > 40) fail();
     let v = term(depth);
@@ -137,7 +165,10 @@ export function evalCountdownExpr(text: string): { value: Rational; numbers: num
       if (tokens[pos++] !== ')') fail();
       return v;
     }
-    if (t !== undefined && /^\d+$/.test(t) && t.length <= 12) { numbers.push(Number(t)); return rat(BigInt(t)); }
+    if (t !== undefined && /^\d+$/.test(t) && t.length <= 12) {
+      numbers.push(Number(t));
+      return rat(BigInt(t));
+    }
     return fail();
   };
   try {
@@ -189,8 +220,13 @@ export const countdownTask: Task = {
       const solution = `${traced.lines.join('\n')}\n#### ${traced.expr}`;
       const deadEnds = traced.lines.filter((l) => l.endsWith(' no')).length;
       const backtracks = traced.lines.filter((l) => l === 'back').length;
-      out.push({ id: problemId('countdown', split, canon), prompt, answer: traced.expr, solution,
-        meta: { numbers, target, difficulty, canonical: canon, deadEnds, backtracks } });
+      out.push({
+        id: problemId('countdown', split, canon),
+        prompt,
+        answer: traced.expr,
+        solution,
+        meta: { numbers, target, difficulty, canonical: canon, deadEnds, backtracks },
+      });
     }
     return out;
   },

@@ -60,8 +60,12 @@ const MAX_ITEMS = 64;
 
 class Budget {
   private readonly until: number;
-  constructor(ms: number) { this.until = Date.now() + ms; }
-  check(): void { if (Date.now() > this.until) throw new Error('verifier time budget exceeded'); }
+  constructor(ms: number) {
+    this.until = Date.now() + ms;
+  }
+  check(): void {
+    if (Date.now() > this.until) throw new Error('verifier time budget exceeded');
+  }
 }
 
 /** Splits at top-level occurrences of `sep` (a literal), ignoring those inside (), [], {} or \{ \}. */
@@ -72,7 +76,12 @@ function splitTop(s: string, sep: string): string[] {
   for (let i = 0; i < s.length; i++) {
     const ch = s[i];
     if (ch === '\\') {
-      if (s.startsWith(sep, i) && depth === 0) { parts.push(s.slice(start, i)); start = i + sep.length; i += sep.length - 1; continue; }
+      if (s.startsWith(sep, i) && depth === 0) {
+        parts.push(s.slice(start, i));
+        start = i + sep.length;
+        i += sep.length - 1;
+        continue;
+      }
       i++;
       if (s[i] === '{') depth++;
       else if (s[i] === '}') depth--;
@@ -80,7 +89,11 @@ function splitTop(s: string, sep: string): string[] {
     }
     if ('([{'.includes(ch)) depth++;
     else if (')]}'.includes(ch)) depth--;
-    else if (depth === 0 && s.startsWith(sep, i)) { parts.push(s.slice(start, i)); start = i + sep.length; i += sep.length - 1; }
+    else if (depth === 0 && s.startsWith(sep, i)) {
+      parts.push(s.slice(start, i));
+      start = i + sep.length;
+      i += sep.length - 1;
+    }
   }
   parts.push(s.slice(start));
   return parts.map((p) => p.trim());
@@ -91,7 +104,10 @@ function outerBracketsWrapAll(s: string): boolean {
   let depth = 0;
   for (let i = 0; i < s.length; i++) {
     const ch = s[i];
-    if (ch === '\\') { i++; continue; }
+    if (ch === '\\') {
+      i++;
+      continue;
+    }
     if ('([{'.includes(ch)) depth++;
     else if (')]}'.includes(ch)) {
       depth--;
@@ -137,7 +153,10 @@ function splitRelations(s: string): { ops: RelOp[]; members: string[] } | null {
   let start = 0;
   for (let i = 0; i < s.length; i++) {
     const ch = s[i];
-    if (ch === '\\') { i++; continue; }
+    if (ch === '\\') {
+      i++;
+      continue;
+    }
     if ('([{'.includes(ch)) depth++;
     else if (')]}'.includes(ch)) depth--;
     // `!=` after a digit or `)` is a factorial followed by `=` (`5!=120`), not "not equal".
@@ -180,7 +199,11 @@ function parseShape(s: string, depth = 0): Shape {
   const mat = /^\\begin\{([pbBvV]?matrix|array)\}(?:\{[^}]*\})?([\s\S]*)\\end\{\1\}$/.exec(s);
   // One matrix, not `\begin{pmatrix}…\end{pmatrix} \begin{pmatrix}…\end{pmatrix} = …` (a product and its result).
   if (mat && !mat[2].includes(`\\end{${mat[1]}}`)) {
-    const cells = mat[2].split(/\\\\/).map((r) => r.trim()).filter((r) => r.length > 0).map((r) => r.split('&').map((c) => c.trim()));
+    const cells = mat[2]
+      .split(/\\\\/)
+      .map((r) => r.trim())
+      .filter((r) => r.length > 0)
+      .map((r) => r.split('&').map((c) => c.trim()));
     // `vmatrix` is a determinant, as in Math-Verify: a number, not a matrix; `Vmatrix` (a norm) is left as written.
     if (mat[1] === 'vmatrix') return { kind: 'scalar', text: determinant(cells) ?? s };
     if (mat[1] === 'Vmatrix') return { kind: 'scalar', text: s };
@@ -214,7 +237,10 @@ function parseShape(s: string, depth = 0): Shape {
   if (eqs.length >= 2 && eqs.every((e) => e !== '')) {
     let lhs = eqs[0];
     if (eqs.length > 2 && !isName(lhs)) {
-      const simple = eqs.slice(1, -1).reverse().find((e) => isName(e));
+      const simple = eqs
+        .slice(1, -1)
+        .reverse()
+        .find((e) => isName(e));
       if (simple) lhs = simple;
     }
     return { kind: 'eq', lhs: compact(lhs), rhs: parseShape(eqs[eqs.length - 1], depth + 1), chain: eqs.length > 2 };
@@ -224,7 +250,13 @@ function parseShape(s: string, depth = 0): Shape {
   if (ratio.length >= 2 && ratio.length <= MAX_ITEMS && ratio.every((r) => r !== '')) return { kind: 'ratio', items: ratio };
   const pm = s.split(/\\pm(?![a-zA-Z])/);
   if (pm.length === 2) {
-    return { kind: 'list', items: [{ kind: 'scalar', text: `${pm[0]}+${pm[1]}` }, { kind: 'scalar', text: `${pm[0]}-${pm[1]}` }] };
+    return {
+      kind: 'list',
+      items: [
+        { kind: 'scalar', text: `${pm[0]}+${pm[1]}` },
+        { kind: 'scalar', text: `${pm[0]}-${pm[1]}` },
+      ],
+    };
   }
   return { kind: 'scalar', text: s };
 }
@@ -243,13 +275,20 @@ function determinant(m: string[][]): string | null {
 /** A short, readable form of a parsed answer, for `introllm verify` output: `(1, 2)`, `{1, 2}`, `x = 3`, `x < 1`. */
 export function describeShape(sh: Shape): string {
   switch (sh.kind) {
-    case 'scalar': return compact(sh.text);
-    case 'tuple': return `${sh.open}${sh.items.map(describeShape).join(', ')}${sh.close}`;
-    case 'list': return `{${sh.items.map(describeShape).join(', ')}}`;
-    case 'matrix': return `[${sh.rows.map((r) => `[${r.map(describeShape).join(', ')}]`).join(', ')}]`;
-    case 'eq': return `${sh.lhs} = ${describeShape(sh.rhs)}`;
-    case 'rel': return `${compact(sh.lhs)} ${sh.op} ${compact(sh.rhs)}`;
-    case 'ratio': return sh.items.map(compact).join(' : ');
+    case 'scalar':
+      return compact(sh.text);
+    case 'tuple':
+      return `${sh.open}${sh.items.map(describeShape).join(', ')}${sh.close}`;
+    case 'list':
+      return `{${sh.items.map(describeShape).join(', ')}}`;
+    case 'matrix':
+      return `[${sh.rows.map((r) => `[${r.map(describeShape).join(', ')}]`).join(', ')}]`;
+    case 'eq':
+      return `${sh.lhs} = ${describeShape(sh.rhs)}`;
+    case 'rel':
+      return `${compact(sh.lhs)} ${sh.op} ${compact(sh.rhs)}`;
+    case 'ratio':
+      return sh.items.map(compact).join(' : ');
   }
 }
 
@@ -286,11 +325,17 @@ interface Ctx {
 function scalarEqual(p: string, g: string, ctx: Ctx): boolean {
   const { opts, budget } = ctx;
   budget.check();
-  if (compact(p) === compact(g)) { ctx.reason = 'same text'; return true; }
+  if (compact(p) === compact(g)) {
+    ctx.reason = 'same text';
+    return true;
+  }
   const ep = exactValue(p);
   const eg = exactValue(g);
   if (ep && eg) {
-    if (ratEq(ep, eg)) { ctx.reason = 'equal rationals'; return true; }
+    if (ratEq(ep, eg)) {
+      ctx.reason = 'equal rationals';
+      return true;
+    }
     if (!hasDecimal(p) && !hasDecimal(g)) return false;
   }
   // Chains of inequalities (`n <= k <= \lceil 3n/2 \rceil`): the same relations between equal members, in either
@@ -298,7 +343,7 @@ function scalarEqual(p: string, g: string, ctx: Ctx): boolean {
   const cp = /[<>]/.test(p) ? splitRelations(p) : null;
   const cg = cp && cp.ops.length > 1 ? splitRelations(g) : null;
   if (cp && cg && cg.ops.length === cp.ops.length) {
-    const flip = (op: RelOp): RelOp => ({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '!=': '!=' } as const)[op];
+    const flip = (op: RelOp): RelOp => (({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '!=': '!=' }) as const)[op];
     const forward = cp.ops.every((op, k) => op === cg.ops[k]);
     const backward = cp.ops.every((op, k) => flip(op) === cg.ops[cg.ops.length - 1 - k]);
     const members = backward && !forward ? [...cp.members].reverse() : cp.members;
@@ -337,7 +382,10 @@ function scalarEqual(p: string, g: string, ctx: Ctx): boolean {
         }
         const vp = evaluateConstant(pp);
         const vg = evaluateConstant(pg);
-        if (vp && vg && closeComplex(vp, vg, tol)) { ctx.reason = `equal values (relative tolerance ${tol})`; return true; }
+        if (vp && vg && closeComplex(vp, vg, tol)) {
+          ctx.reason = `equal values (relative tolerance ${tol})`;
+          return true;
+        }
         if (vp && vg) return false;
       } else {
         budget.check();
@@ -356,7 +404,13 @@ function scalarEqual(p: string, g: string, ctx: Ctx): boolean {
   return false;
 }
 
-interface BigOperator { op: 'sum' | 'prod'; index: string; lo: string; hi: string; body: string }
+interface BigOperator {
+  op: 'sum' | 'prod';
+  index: string;
+  lo: string;
+  hi: string;
+  body: string;
+}
 
 /** `\sum_{k=a}^{b} body` or `\prod_{k=a}^{b} body` (the bounds in either order, braced or one token); null otherwise. */
 function bigOperator(text: string): BigOperator | null {
@@ -382,7 +436,8 @@ function bigOperator(text: string): BigOperator | null {
       arg = t[i];
       i++;
     }
-    if (mark === '_') sub = arg; else sup = arg;
+    if (mark === '_') sub = arg;
+    else sup = arg;
     while (t[i] === ' ') i++;
   }
   const lower = sub === null ? null : /^\s*([a-zA-Z])\s*=\s*(.+)$/.exec(sub);
@@ -414,7 +469,10 @@ function multisetEqual(a: Shape[], b: Shape[], ctx: Ctx): boolean {
     for (let j = 0; j < b.length; j++) {
       if (!eq[i][j] || used[j]) continue;
       used[j] = true;
-      if (match[j] < 0 || tryAssign(match[j])) { match[j] = i; return true; }
+      if (match[j] < 0 || tryAssign(match[j])) {
+        match[j] = i;
+        return true;
+      }
     }
     return false;
   };
@@ -442,8 +500,14 @@ function relationEqual(p: Shape & { kind: 'rel' }, g: Shape & { kind: 'rel' }, c
   const a = orient(p);
   const b = orient(g);
   if (a.op !== b.op) return false;
-  if (compact(a.lo) === compact(b.lo) && compact(a.hi) === compact(b.hi)) { ctx.reason = 'same relation'; return true; }
-  if (a.op === '!=' && compact(a.lo) === compact(b.hi) && compact(a.hi) === compact(b.lo)) { ctx.reason = 'same relation'; return true; }
+  if (compact(a.lo) === compact(b.lo) && compact(a.hi) === compact(b.hi)) {
+    ctx.reason = 'same relation';
+    return true;
+  }
+  if (a.op === '!=' && compact(a.lo) === compact(b.hi) && compact(a.hi) === compact(b.lo)) {
+    ctx.reason = 'same relation';
+    return true;
+  }
   // hi − lo must be a positive multiple of the other's (any non-zero multiple for !=): `-x > -1` is `x < 1`.
   const da = difference(a.hi, a.lo);
   const db = difference(b.hi, b.lo);
@@ -504,8 +568,7 @@ function shapeEqual(p: Shape, g: Shape, ctx: Ctx): boolean {
     return same;
   }
   if (p.kind === 'tuple' && g.kind === 'tuple') {
-    const same = p.open === g.open && p.close === g.close && p.items.length === g.items.length
-      && p.items.every((x, k) => shapeEqual(x, g.items[k], ctx));
+    const same = p.open === g.open && p.close === g.close && p.items.length === g.items.length && p.items.every((x, k) => shapeEqual(x, g.items[k], ctx));
     if (same) ctx.reason = `same ${p.open}${p.close} tuple or interval, element by element`;
     return same;
   }
@@ -513,7 +576,8 @@ function shapeEqual(p: Shape, g: Shape, ctx: Ctx): boolean {
   // against `1, 2, 3`; Math-Verify compares such a pair after sorting both, the kit in the order written).
   const [tp, lp] = g.kind === 'tuple' && p.kind === 'list' ? [g, p] : p.kind === 'tuple' && g.kind === 'list' ? [p, g] : [null, null];
   if (tp && lp && tp.open === '(' && tp.close === ')') {
-    const same = lp.items.length === tp.items.length && lp.items.every((x, k) => (tp === g ? shapeEqual(x, tp.items[k], ctx) : shapeEqual(tp.items[k], x, ctx)));
+    const same =
+      lp.items.length === tp.items.length && lp.items.every((x, k) => (tp === g ? shapeEqual(x, tp.items[k], ctx) : shapeEqual(tp.items[k], x, ctx)));
     if (same) ctx.reason = 'a tuple written without parentheses, in order';
     return same;
   }
@@ -529,18 +593,25 @@ function shapeEqual(p: Shape, g: Shape, ctx: Ctx): boolean {
     if (d.length === 1) return shapeEqual(d[0], g, ctx);
   }
   if (p.kind === 'matrix' && g.kind === 'matrix') {
-    const same = p.rows.length === g.rows.length && p.rows.every((row, r) => row.length === g.rows[r].length
-      && row.every((cell, c) => shapeEqual(cell, g.rows[r][c], ctx)));
+    const same =
+      p.rows.length === g.rows.length &&
+      p.rows.every((row, r) => row.length === g.rows[r].length && row.every((cell, c) => shapeEqual(cell, g.rows[r][c], ctx)));
     if (same) ctx.reason = 'same matrix, entry by entry';
     return same;
   }
   // A column or row vector written as a tuple.
-  const asVector = (m: Shape & { kind: 'matrix' }): Shape[] | null => (m.rows.every((r) => r.length === 1)
-    ? m.rows.map((r) => r[0]) : m.rows.length === 1 ? m.rows[0] : null);
+  const asVector = (m: Shape & { kind: 'matrix' }): Shape[] | null =>
+    m.rows.every((r) => r.length === 1) ? m.rows.map((r) => r[0]) : m.rows.length === 1 ? m.rows[0] : null;
   let vp: Shape[] | null = null;
   let vg: Shape[] | null = null;
-  if (g.kind === 'matrix' && p.kind === 'tuple') { vg = asVector(g); vp = p.items; }
-  if (p.kind === 'matrix' && g.kind === 'tuple') { vp = asVector(p); vg = g.items; }
+  if (g.kind === 'matrix' && p.kind === 'tuple') {
+    vg = asVector(g);
+    vp = p.items;
+  }
+  if (p.kind === 'matrix' && g.kind === 'tuple') {
+    vp = asVector(p);
+    vg = g.items;
+  }
   if (vp && vg) {
     const same = vp.length === vg.length && vp.every((x, k) => shapeEqual(x, vg![k], ctx));
     if (same) ctx.reason = 'a vector written as a tuple, entry by entry';
@@ -580,7 +651,12 @@ function ratioEqual(p: Shape, g: Shape, ctx: Ctx): boolean {
 }
 
 /** An interval of the real line; the ends are LaTeX (`-\infty` and `\infty` for unbounded ends). */
-interface Interval { lo: string; hi: string; loOpen: boolean; hiOpen: boolean }
+interface Interval {
+  lo: string;
+  hi: string;
+  loOpen: boolean;
+  hiOpen: boolean;
+}
 
 const VARIABLE = /^(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|\\(?:alpha|beta|gamma|theta|lambda|mu|phi|varphi|omega|sigma|tau|rho)(?![a-zA-Z]))$/;
 
@@ -603,31 +679,45 @@ function relationIntervals(g: Shape): Interval[] | null {
   if (rel === null || rel.ops.length > 2) return null;
   let ops: RelOp[] = [...rel.ops];
   let members = rel.members.map(compact);
-  const flip = (op: RelOp): RelOp => ({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '!=': '!=' } as const)[op];
+  const flip = (op: RelOp): RelOp => (({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '!=': '!=' }) as const)[op];
   const neg = (t: string): string => (t === '\\infty' ? '-\\infty' : `-(${t})`);
-  const varOf = (m: string): { abs: boolean } | null => (VARIABLE.test(m) ? { abs: false } : /^\|(.+)\|$/.test(m) && VARIABLE.test(m.slice(1, -1)) ? { abs: true } : null);
+  const varOf = (m: string): { abs: boolean } | null =>
+    VARIABLE.test(m) ? { abs: false } : /^\|(.+)\|$/.test(m) && VARIABLE.test(m.slice(1, -1)) ? { abs: true } : null;
   const isConst = (m: string): boolean => constantValue(m) !== null;
   if (ops.length === 1) {
     // `c op x` is `x flip(op) c`.
-    if (varOf(members[1]) && isConst(members[0]) && !varOf(members[0])) { members = [members[1], members[0]]; ops = [flip(ops[0])]; }
+    if (varOf(members[1]) && isConst(members[0]) && !varOf(members[0])) {
+      members = [members[1], members[0]];
+      ops = [flip(ops[0])];
+    }
     const v = varOf(members[0]);
     const c = members[1];
     if (!v || !isConst(c)) return null;
     const op = ops[0];
     const strict = op === '<' || op === '>' || op === '!=';
     if (!v.abs) {
-      if (op === '!=') return [{ lo: '-\\infty', hi: c, loOpen: true, hiOpen: true }, { lo: c, hi: '\\infty', loOpen: true, hiOpen: true }];
+      if (op === '!=')
+        return [
+          { lo: '-\\infty', hi: c, loOpen: true, hiOpen: true },
+          { lo: c, hi: '\\infty', loOpen: true, hiOpen: true },
+        ];
       return op === '<' || op === '<=' ? [{ lo: '-\\infty', hi: c, loOpen: true, hiOpen: strict }] : [{ lo: c, hi: '\\infty', loOpen: strict, hiOpen: true }];
     }
     if (op === '!=' || (constantValue(c) ?? 0) <= 0) return null;
     return op === '<' || op === '<='
       ? [{ lo: neg(c), hi: c, loOpen: strict, hiOpen: strict }]
-      : [{ lo: '-\\infty', hi: neg(c), loOpen: true, hiOpen: strict }, { lo: c, hi: '\\infty', loOpen: strict, hiOpen: true }];
+      : [
+          { lo: '-\\infty', hi: neg(c), loOpen: true, hiOpen: strict },
+          { lo: c, hi: '\\infty', loOpen: strict, hiOpen: true },
+        ];
   }
   // `a op x op b` with both relations pointing the same way.
   const up = (op: RelOp) => op === '<' || op === '<=';
   const down = (op: RelOp) => op === '>' || op === '>=';
-  if (down(ops[0]) && down(ops[1])) { members = [...members].reverse(); ops = [flip(ops[1]), flip(ops[0])]; } else if (!(up(ops[0]) && up(ops[1]))) return null;
+  if (down(ops[0]) && down(ops[1])) {
+    members = [...members].reverse();
+    ops = [flip(ops[1]), flip(ops[0])];
+  } else if (!(up(ops[0]) && up(ops[1]))) return null;
   const v = varOf(members[1]);
   const [lo, hi] = [members[0], members[2]];
   if (!v || !isConst(lo) || !isConst(hi) || varOf(lo) || varOf(hi)) return null;
@@ -635,15 +725,27 @@ function relationIntervals(g: Shape): Interval[] | null {
   if (!v.abs) return [{ lo, hi, loOpen, hiOpen }];
   const low = constantValue(lo)!;
   if (low < 0 || (low === 0 && !loOpen)) return [{ lo: neg(hi), hi, loOpen: hiOpen, hiOpen }];
-  return [{ lo: neg(hi), hi: neg(lo), loOpen: hiOpen, hiOpen: loOpen }, { lo, hi, loOpen, hiOpen }];
+  return [
+    { lo: neg(hi), hi: neg(lo), loOpen: hiOpen, hiOpen: loOpen },
+    { lo, hi, loOpen, hiOpen },
+  ];
 }
 
 /** A predicted interval `(a, b)`, `[a, b)`, … or a union (list) of them; null for anything else. */
 function shapeIntervals(p: Shape): Interval[] | null {
-  const one = (sh: Shape): Interval | null => (sh.kind === 'tuple' && sh.items.length === 2 && sh.items.every((x) => x.kind === 'scalar')
-    ? { lo: compact((sh.items[0] as { text: string }).text), hi: compact((sh.items[1] as { text: string }).text), loOpen: sh.open === '(', hiOpen: sh.close === ')' }
-    : null);
-  if (p.kind === 'tuple') { const iv = one(p); return iv ? [iv] : null; }
+  const one = (sh: Shape): Interval | null =>
+    sh.kind === 'tuple' && sh.items.length === 2 && sh.items.every((x) => x.kind === 'scalar')
+      ? {
+          lo: compact((sh.items[0] as { text: string }).text),
+          hi: compact((sh.items[1] as { text: string }).text),
+          loOpen: sh.open === '(',
+          hiOpen: sh.close === ')',
+        }
+      : null;
+  if (p.kind === 'tuple') {
+    const iv = one(p);
+    return iv ? [iv] : null;
+  }
   if (p.kind !== 'list' || p.items.length > 8) return null;
   const ivs = p.items.map(one);
   return ivs.every((x) => x !== null) ? (ivs as Interval[]) : null;
@@ -664,7 +766,10 @@ function intervalsEqual(a: Interval[], b: Interval[], ctx: Ctx): boolean {
 
 const DEFAULTS: Required<EquivalenceOptions> = { decimalRelTol: 1e-4, exactRelTol: 1e-9, timeBudgetMs: 2000 };
 
-interface Variant { shape: Shape; note: string }
+interface Variant {
+  shape: Shape;
+  note: string;
+}
 
 /** The readings of a normalised answer to try: itself, value/100 with a percent sign, thousands and decimal commas. */
 function variants(raw: string): Variant[] {
@@ -688,7 +793,12 @@ export interface Judgement {
 
 /** Like isEquivalent, with the rule that decided and the parsed form of both sides. Never throws. */
 export function judgeEquivalence(pred: unknown, gold: unknown, options: EquivalenceOptions = {}): Judgement {
-  const no = (reason: string, predParsed: string | null = null, goldParsed: string | null = null): Judgement => ({ equal: false, reason, predParsed, goldParsed });
+  const no = (reason: string, predParsed: string | null = null, goldParsed: string | null = null): Judgement => ({
+    equal: false,
+    reason,
+    predParsed,
+    goldParsed,
+  });
   if (typeof pred !== 'string' || pred.trim() === '') return no('no predicted answer');
   if (typeof gold !== 'string' || gold.trim() === '') return no('empty reference');
   const opts = { ...DEFAULTS, ...options };
@@ -697,7 +807,12 @@ export function judgeEquivalence(pred: unknown, gold: unknown, options: Equivale
   try {
     if (pred.length > MAX_INPUT || gold.length > MAX_INPUT) {
       const same = compact(pred) === compact(gold);
-      return { equal: same, reason: same ? 'same text (over-long input)' : `over-long input (> ${MAX_INPUT} characters), compared as text`, predParsed: null, goldParsed: null };
+      return {
+        equal: same,
+        reason: same ? 'same text (over-long input)' : `over-long input (> ${MAX_INPUT} characters), compared as text`,
+        predParsed: null,
+        goldParsed: null,
+      };
     }
     // Malformed math in the final answer is wrong whatever it resembles (Math-Verify cannot parse it either).
     if (pred.includes('{') && firstUnclosedGroup(pred) >= 0) return no('the predicted answer is malformed LaTeX (a group that never closes)', pred.trim());

@@ -83,8 +83,11 @@ function boxedAnswer(text: string): { answer: string; end: number } | null {
   if (boxes.length === 0) return null;
   let k = boxes.length - 1;
   const parts = [boxes[k].content];
-  while (k > 0 && isListGap(text.slice(boxes[k - 1].end, boxes[k].start))
-    && joins(text.slice(boxes[k - 1].end, boxes[k].start), boxes[k - 1].content, boxes[k].content)) {
+  while (
+    k > 0 &&
+    isListGap(text.slice(boxes[k - 1].end, boxes[k].start)) &&
+    joins(text.slice(boxes[k - 1].end, boxes[k].start), boxes[k - 1].content, boxes[k].content)
+  ) {
     k--;
     parts.unshift(boxes[k].content);
   }
@@ -108,18 +111,80 @@ export function hashAnswerOf(completion: unknown): string | null {
 
 /** If `s` starts with a `$...$` / `\(...\)` / `\[...\]` span, that span's content; otherwise null. */
 function leadingMath(s: string): string | null {
-  if (s.startsWith('$$')) { const e = s.indexOf('$$', 2); return e > 2 ? s.slice(2, e) : null; }
-  if (s.startsWith('$')) { const e = s.indexOf('$', 1); return e > 1 ? s.slice(1, e) : null; }
-  if (s.startsWith('\\(')) { const e = s.indexOf('\\)', 2); return e > 2 ? s.slice(2, e) : null; }
-  if (s.startsWith('\\[')) { const e = s.indexOf('\\]', 2); return e > 2 ? s.slice(2, e) : null; }
+  if (s.startsWith('$$')) {
+    const e = s.indexOf('$$', 2);
+    return e > 2 ? s.slice(2, e) : null;
+  }
+  if (s.startsWith('$')) {
+    const e = s.indexOf('$', 1);
+    return e > 1 ? s.slice(1, e) : null;
+  }
+  if (s.startsWith('\\(')) {
+    const e = s.indexOf('\\)', 2);
+    return e > 2 ? s.slice(2, e) : null;
+  }
+  if (s.startsWith('\\[')) {
+    const e = s.indexOf('\\]', 2);
+    return e > 2 ? s.slice(2, e) : null;
+  }
   return null;
 }
 
-const FUNCTION_WORDS = new Set(['sin', 'cos', 'tan', 'sec', 'csc', 'cot', 'log', 'ln', 'exp', 'lg', 'mod', 'gcd', 'lcm',
-  'max', 'min', 'det', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 'tanh', 'pmod', 'bmod', 'infty', 'pi', 'sqrt']);
+const FUNCTION_WORDS = new Set([
+  'sin',
+  'cos',
+  'tan',
+  'sec',
+  'csc',
+  'cot',
+  'log',
+  'ln',
+  'exp',
+  'lg',
+  'mod',
+  'gcd',
+  'lcm',
+  'max',
+  'min',
+  'det',
+  'arcsin',
+  'arccos',
+  'arctan',
+  'sinh',
+  'cosh',
+  'tanh',
+  'pmod',
+  'bmod',
+  'infty',
+  'pi',
+  'sqrt',
+]);
 const CONNECTORS = new Set(['and', 'or']);
-const SHORT_WORDS = new Set(['is', 'it', 'of', 'to', 'so', 'we', 'be', 'by', 'if', 'in', 'on', 'an', 'as', 'at', 'no', 'do',
-  'me', 'my', 'up', 'us', 'am', 'he', 'go']);
+const SHORT_WORDS = new Set([
+  'is',
+  'it',
+  'of',
+  'to',
+  'so',
+  'we',
+  'be',
+  'by',
+  'if',
+  'in',
+  'on',
+  'an',
+  'as',
+  'at',
+  'no',
+  'do',
+  'me',
+  'my',
+  'up',
+  'us',
+  'am',
+  'he',
+  'go',
+]);
 
 /**
  * Whether `s` reads as prose rather than a bare answer. Letters inside `\text{}`-like groups and LaTeX commands do not
@@ -134,8 +199,9 @@ export function isProse(s: string): boolean {
     .replace(/\\[a-zA-Z]+/g, ' ');
   // Words: runs of three or more letters with a lower-case one, or common two-letter English words; `xy`, `dt` are
   // products and `ABC` names a triangle.
-  const words = [...stripped.matchAll(/[A-Za-z]{2,}/g)].filter((m) => ((m[0].length > 2 && /[a-z]/.test(m[0])) || SHORT_WORDS.has(m[0].toLowerCase()))
-    && !CONNECTORS.has(m[0].toLowerCase()) && !FUNCTION_WORDS.has(m[0]));
+  const words = [...stripped.matchAll(/[A-Za-z]{2,}/g)].filter(
+    (m) => ((m[0].length > 2 && /[a-z]/.test(m[0])) || SHORT_WORDS.has(m[0].toLowerCase())) && !CONNECTORS.has(m[0].toLowerCase()) && !FUNCTION_WORDS.has(m[0]),
+  );
   if (words.length === 0) return false;
   // Without digits: a word answer has at most two words (`east`, `no solution`); without math operators a single
   // letter is a word too (`I give up` is prose, `x+y` is not).
@@ -192,7 +258,11 @@ export function answerIsPhrase(text: string): string | null {
   return answerPhrase(text)?.answer ?? null;
 }
 
-interface Span { start: number; end: number; content: string }
+interface Span {
+  start: number;
+  end: number;
+  content: string;
+}
 
 /** Every LaTeX math span (`$…$` on one line, `$$…$$`, `\(…\)` on one line, `\[…\]`), in text order; one linear scan. */
 function mathSpans(text: string): Span[] {
@@ -203,7 +273,10 @@ function mathSpans(text: string): Span[] {
     if (noClose.has(delim)) return -1;
     let e = text.indexOf(delim, open + len);
     while (e > 0 && delim === '$' && text[e - 1] === '\\') e = text.indexOf(delim, e + 1);
-    if (e < 0) { noClose.add(delim); return -1; }
+    if (e < 0) {
+      noClose.add(delim);
+      return -1;
+    }
     if (oneLine && text.slice(open + len, e).includes('\n')) return -1;
     return e;
   };
@@ -214,15 +287,35 @@ function mathSpans(text: string): Span[] {
     let oneLine = false;
     if (ch === '\\') {
       const nx = text[i + 1];
-      if (nx === '(') { open = 2; delim = '\\)'; oneLine = true; }
-      else if (nx === '[') { open = 2; delim = '\\]'; }
-      else { i += 2; continue; }
+      if (nx === '(') {
+        open = 2;
+        delim = '\\)';
+        oneLine = true;
+      } else if (nx === '[') {
+        open = 2;
+        delim = '\\]';
+      } else {
+        i += 2;
+        continue;
+      }
     } else if (ch === '$') {
-      if (text[i + 1] === '$') { open = 2; delim = '$$'; }
-      else { open = 1; delim = '$'; oneLine = true; }
-    } else { i++; continue; }
+      if (text[i + 1] === '$') {
+        open = 2;
+        delim = '$$';
+      } else {
+        open = 1;
+        delim = '$';
+        oneLine = true;
+      }
+    } else {
+      i++;
+      continue;
+    }
     const e = close(i, open, delim, oneLine);
-    if (e < 0) { i += open; continue; }
+    if (e < 0) {
+      i += open;
+      continue;
+    }
     out.push({ start: i, end: e + delim.length, content: text.slice(i + open, e) });
     i = e + delim.length;
   }
@@ -249,9 +342,7 @@ function spanParses(content: string): boolean {
  * row outside `\text{}` and commands. Letters in math mode are otherwise symbols (`RS+SQ`, `ab`).
  */
 function isProseInMath(content: string): boolean {
-  const stripped = content
-    .replace(/\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*\}/g, ' ')
-    .replace(/\\[a-zA-Z]+/g, ' ');
+  const stripped = content.replace(/\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*\}/g, ' ').replace(/\\[a-zA-Z]+/g, ' ');
   return /[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}|\b(?:and|or|the|is|of|to|for|with|then)\s+[A-Za-z]{2,}/i.test(stripped);
 }
 
@@ -261,8 +352,11 @@ function lastSpanAnswer(text: string, spans: Span[]): { answer: string; end: num
   if (good.length === 0) return null;
   let k = good.length - 1;
   const parts = [good[k].content.trim()];
-  while (k > 0 && SPAN_GAP.test(text.slice(good[k - 1].end, good[k].start))
-    && joins(text.slice(good[k - 1].end, good[k].start), good[k - 1].content, good[k].content)) {
+  while (
+    k > 0 &&
+    SPAN_GAP.test(text.slice(good[k - 1].end, good[k].start)) &&
+    joins(text.slice(good[k - 1].end, good[k].start), good[k - 1].content, good[k].content)
+  ) {
     k--;
     parts.unshift(good[k].content.trim());
   }
@@ -270,7 +364,8 @@ function lastSpanAnswer(text: string, spans: Span[]): { answer: string; end: num
 }
 
 // Numbers: thousands commas, thousands spaces, a decimal comma with one or two digits, decimals, a/b fractions.
-const NUMBER = /-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|-?[1-9]\d{0,2}(?: \d{3})+(?![\d,.])|(?<![\d,.])-?\d+,\d{1,2}(?![\d,])|-?\d+(?:\.\d+)?(?:\s*\/\s*\d+)?|-?\.\d+/g;
+const NUMBER =
+  /-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|-?[1-9]\d{0,2}(?: \d{3})+(?![\d,.])|(?<![\d,.])-?\d+,\d{1,2}(?![\d,])|-?\d+(?:\.\d+)?(?:\s*\/\s*\d+)?|-?\.\d+/g;
 
 /** The last number in `text` and the index where it ends, or null. */
 function lastNumberMatch(text: string): { value: string; start: number; end: number } | null {

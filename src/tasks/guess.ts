@@ -32,7 +32,12 @@ export const GUESSER_OP: Readonly<Record<GuessOp, number>> = { '+': 3, '-': 1, '
 
 const OPS: readonly GuessOp[] = ['+', '-', '*'];
 
-export interface GuessMove { a: number; b: number; op: GuessOp; v: number }
+export interface GuessMove {
+  a: number;
+  b: number;
+  op: GuessOp;
+  v: number;
+}
 
 function params(d: number): { count: number; max: number } {
   if (!Number.isInteger(d) || d < 1 || d > 4) throw new KitError(`guess: difficulty must be an integer in 1..4, got ${d}`);
@@ -133,8 +138,13 @@ export const guessTask: Task = {
       const lines = tried.map((m) => `${m.a}${m.op}${m.b}=${m.v} ${m.v === target ? 'yes' : 'no'}`);
       const answer = `${a}${solved}${b}`;
       const solution = `${lines.join('\n')}\n#### ${hit ? answer : 'none'}`;
-      out.push({ id: problemId('guess', split, canon), prompt: `make ${target} from ${numbers.join(' ')}\n`, answer, solution,
-        meta: { numbers, target, op: solved, difficulty, canonical: canon, guesserTries: tried.length, guesserHit: hit } });
+      out.push({
+        id: problemId('guess', split, canon),
+        prompt: `make ${target} from ${numbers.join(' ')}\n`,
+        answer,
+        solution,
+        meta: { numbers, target, op: solved, difficulty, canonical: canon, guesserTries: tried.length, guesserHit: hit },
+      });
     }
     return out;
   },

@@ -178,9 +178,22 @@ export function createKnownAnswerTask(spec: KnownAnswerSpec): Task {
 /** The constructed decoder's shape (llama, one layer, untied head). */
 function decoderConfig(vocabSize: number, positions: number): DecoderConfig {
   return {
-    modelType: 'llama', vocabSize, hiddenSize: HIDDEN, intermediateSize: 16, numLayers: 1, numHeads: 2, numKvHeads: 2, headDim: HIDDEN / 2,
-    rmsNormEps: 1e-6, ropeTheta: 10000, maxPositions: Math.max(64, PROMPT_DIGITS + positions + 8), tieWordEmbeddings: false, attentionBias: false,
-    qkNorm: false, bosTokenId: 1, eosTokenIds: [2],
+    modelType: 'llama',
+    vocabSize,
+    hiddenSize: HIDDEN,
+    intermediateSize: 16,
+    numLayers: 1,
+    numHeads: 2,
+    numKvHeads: 2,
+    headDim: HIDDEN / 2,
+    rmsNormEps: 1e-6,
+    ropeTheta: 10000,
+    maxPositions: Math.max(64, PROMPT_DIGITS + positions + 8),
+    tieWordEmbeddings: false,
+    attentionBias: false,
+    qkNorm: false,
+    bosTokenId: 1,
+    eosTokenIds: [2],
   };
 }
 
@@ -260,7 +273,10 @@ export function writeKnownAnswerModel(root: string, spec: KnownAnswerSpec): stri
   const { cfg, source } = knownAnswerWeights(spec);
   saveModelFolder(tmp, cfg, source);
   writeCharTokenizer(tmp, CHARSET);
-  fs.writeFileSync(path.join(tmp, 'known-answer.json'), JSON.stringify({ version: MODEL_VERSION, ...spec, targetsPerClass: KA_TARGETS, fillers: KA_FILLERS, rho: KA_RHO, baseA: KA_BASE_A }, null, 2) + '\n');
+  fs.writeFileSync(
+    path.join(tmp, 'known-answer.json'),
+    JSON.stringify({ version: MODEL_VERSION, ...spec, targetsPerClass: KA_TARGETS, fillers: KA_FILLERS, rho: KA_RHO, baseA: KA_BASE_A }, null, 2) + '\n',
+  );
   try {
     fs.renameSync(tmp, dir);
   } catch (e) {

@@ -10,7 +10,10 @@ export function matchBraces(text: string, open: number): { content: string; end:
   let depth = 0;
   for (let i = open; i < text.length; i++) {
     const ch = text[i];
-    if (ch === '\\') { i++; continue; }
+    if (ch === '\\') {
+      i++;
+      continue;
+    }
     if (ch === '{') depth++;
     else if (ch === '}') {
       depth--;
@@ -20,7 +23,11 @@ export function matchBraces(text: string, open: number): { content: string; end:
   return null;
 }
 
-export interface BoxMatch { start: number; end: number; content: string }
+export interface BoxMatch {
+  start: number;
+  end: number;
+  content: string;
+}
 
 /** Every complete `\boxed{...}` / `\fbox{...}` (also `\boxed 5`), in text order. Unbalanced boxes are skipped. */
 export function allBoxes(text: string): BoxMatch[] {
@@ -33,11 +40,17 @@ export function allBoxes(text: string): BoxMatch[] {
     while (text[i] === ' ') i++;
     if (text[i] === '{') {
       const g = matchBraces(text, i);
-      if (g) { out.push({ start: m.index, end: g.end, content: g.content.trim() }); after = g.end; }
+      if (g) {
+        out.push({ start: m.index, end: g.end, content: g.content.trim() });
+        after = g.end;
+      }
       // An unclosed box stays unclosed for every later start too, but a later box may still be complete.
     } else {
       const b = /^[^\s$\\{}]+/.exec(text.slice(i, i + 200));
-      if (b) { out.push({ start: m.index, end: i + b[0].length, content: b[0] }); after = i + b[0].length; }
+      if (b) {
+        out.push({ start: m.index, end: i + b[0].length, content: b[0] });
+        after = i + b[0].length;
+      }
     }
   }
   return out;
@@ -73,7 +86,7 @@ export function firstUnclosedGroup(text: string): number {
       let j = i + 1;
       while (j < text.length && isLetter(text[j])) j++;
       afterCommand = j > i + 1;
-      prev = afterCommand ? 'a' : text[j] ?? '';
+      prev = afterCommand ? 'a' : (text[j] ?? '');
       i = afterCommand ? j - 1 : j; // an escaped character such as \\{ is skipped
       continue;
     }

@@ -6,21 +6,70 @@
 // never reads `x (x+1)` as a call of a function x. Anything it does not understand throws; latexToMath returns null then.
 
 const FUNCS: Record<string, string> = {
-  sin: 'sin', cos: 'cos', tan: 'tan', sec: 'sec', csc: 'csc', cot: 'cot',
-  arcsin: 'asin', arccos: 'acos', arctan: 'atan', sinh: 'sinh', cosh: 'cosh', tanh: 'tanh',
-  exp: 'exp', ln: 'log', log: 'log',
+  sin: 'sin',
+  cos: 'cos',
+  tan: 'tan',
+  sec: 'sec',
+  csc: 'csc',
+  cot: 'cot',
+  arcsin: 'asin',
+  arccos: 'acos',
+  arctan: 'atan',
+  sinh: 'sinh',
+  cosh: 'cosh',
+  tanh: 'tanh',
+  exp: 'exp',
+  ln: 'log',
+  log: 'log',
 };
 
-const GREEK = new Set(['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'varepsilon', 'zeta', 'eta', 'theta', 'vartheta',
-  'iota', 'kappa', 'lambda', 'mu', 'nu', 'xi', 'rho', 'sigma', 'tau', 'upsilon', 'phi', 'varphi', 'chi', 'psi', 'omega',
-  'Gamma', 'Delta', 'Theta', 'Lambda', 'Xi', 'Sigma', 'Upsilon', 'Phi', 'Psi', 'Omega']);
+const GREEK = new Set([
+  'alpha',
+  'beta',
+  'gamma',
+  'delta',
+  'epsilon',
+  'varepsilon',
+  'zeta',
+  'eta',
+  'theta',
+  'vartheta',
+  'iota',
+  'kappa',
+  'lambda',
+  'mu',
+  'nu',
+  'xi',
+  'rho',
+  'sigma',
+  'tau',
+  'upsilon',
+  'phi',
+  'varphi',
+  'chi',
+  'psi',
+  'omega',
+  'Gamma',
+  'Delta',
+  'Theta',
+  'Lambda',
+  'Xi',
+  'Sigma',
+  'Upsilon',
+  'Phi',
+  'Psi',
+  'Omega',
+]);
 
 const MULT = new Set(['cdot', 'times', 'ast']);
 const MAX_DEPTH = 60;
 
 class Converter {
   private i = 0;
-  constructor(private readonly s: string, private readonly depth: number) {
+  constructor(
+    private readonly s: string,
+    private readonly depth: number,
+  ) {
     if (depth > MAX_DEPTH) throw new Error('too deep');
   }
 
@@ -40,7 +89,10 @@ class Converter {
     if (ch === '{') {
       let depth = 0;
       for (let j = this.i; j < this.s.length; j++) {
-        if (this.s[j] === '\\') { j++; continue; }
+        if (this.s[j] === '\\') {
+          j++;
+          continue;
+        }
         if (this.s[j] === '{') depth++;
         else if (this.s[j] === '}' && --depth === 0) {
           const content = this.s.slice(this.i + 1, j);
@@ -74,8 +126,10 @@ class Converter {
         continue;
       }
       if ('({['.includes(ch)) depth++;
-      else if (')}]'.includes(ch)) { if (depth === 0) break; depth--; }
-      else if (depth === 0 && '+-=,'.includes(ch) && this.i > start) break;
+      else if (')}]'.includes(ch)) {
+        if (depth === 0) break;
+        depth--;
+      } else if (depth === 0 && '+-=,'.includes(ch) && this.i > start) break;
       this.i++;
     }
     const arg = this.s.slice(start, this.i);
@@ -89,7 +143,11 @@ class Converter {
     while (this.i < this.s.length) {
       const rest = this.s.slice(this.i);
       const ch = this.s[this.i];
-      if (/\s/.test(ch)) { this.i++; out.push(' '); continue; }
+      if (/\s/.test(ch)) {
+        this.i++;
+        out.push(' ');
+        continue;
+      }
       const num = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+(?![a-zA-Z]))?/.exec(rest);
       if (num) {
         this.i += num[0].length;
@@ -123,10 +181,27 @@ class Converter {
         this.power(out);
         continue;
       }
-      if (ch === '{' || ch === '(' || ch === '[') { this.i++; out.push('('); continue; }
-      if (ch === '}' || ch === ')' || ch === ']') { this.i++; out.push(')'); continue; }
-      if (ch === '|') { this.i++; out.push(absOpen ? ')' : ' abs('); absOpen = !absOpen; continue; }
-      if ('+-*/!'.includes(ch)) { this.i++; out.push(ch); continue; }
+      if (ch === '{' || ch === '(' || ch === '[') {
+        this.i++;
+        out.push('(');
+        continue;
+      }
+      if (ch === '}' || ch === ')' || ch === ']') {
+        this.i++;
+        out.push(')');
+        continue;
+      }
+      if (ch === '|') {
+        this.i++;
+        out.push(absOpen ? ')' : ' abs(');
+        absOpen = !absOpen;
+        continue;
+      }
+      if ('+-*/!'.includes(ch)) {
+        this.i++;
+        out.push(ch);
+        continue;
+      }
       throw new Error(`unsupported character ${ch}`);
     }
     if (absOpen) throw new Error('unbalanced |');
@@ -154,7 +229,10 @@ class Converter {
   private oddRootExponent(): { p: number; q: number } | null {
     const look = this.s.slice(this.i, this.i + 40);
     if ((look[0] !== '{' && look[0] !== '(') || (!look.includes('/') && !look.includes('frac'))) return null;
-    const m = /^(?:\{\s*(-?)\s*(?:(\d+)\s*\/\s*(\d+)|\\frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\s*\}|(\d)))\s*\}|\(\s*(-?)\s*(\d+)\s*\/\s*(\d+)\s*\))/.exec(look);
+    const m =
+      /^(?:\{\s*(-?)\s*(?:(\d+)\s*\/\s*(\d+)|\\frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\s*\}|(\d)))\s*\}|\(\s*(-?)\s*(\d+)\s*\/\s*(\d+)\s*\))/.exec(
+        look,
+      );
     if (!m) return null;
     const num = Number(m[2] ?? m[4] ?? m[5] ?? m[9]);
     const den = Number(m[3] ?? m[6] ?? m[7] ?? m[10]);
@@ -220,8 +298,13 @@ class Converter {
     let power: string | null = null;
     for (let k = 0; k < 2; k++) {
       this.skipSpace();
-      if (this.s[this.i] === '_' && name === 'log') { this.i++; base = this.sub(this.rawArg()); }
-      else if (this.s[this.i] === '^') { this.i++; power = this.sub(this.rawArg()); }
+      if (this.s[this.i] === '_' && name === 'log') {
+        this.i++;
+        base = this.sub(this.rawArg());
+      } else if (this.s[this.i] === '^') {
+        this.i++;
+        power = this.sub(this.rawArg());
+      }
     }
     this.skipSpace();
     let arg: string;

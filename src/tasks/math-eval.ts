@@ -10,8 +10,29 @@ const math: MathJsInstance = create(all, { number: 'number' });
 // Constants are also evaluated in 64-digit decimals, so that 2^2017 or 1/2^2006 neither overflow nor underflow.
 const bigMath: MathJsInstance = create(all, { number: 'BigNumber', precision: 64 });
 
-const ALLOWED_FUNCS = new Set(['sqrt', 'nthRoot', 'sin', 'cos', 'tan', 'sec', 'csc', 'cot', 'asin', 'acos', 'atan',
-  'sinh', 'cosh', 'tanh', 'exp', 'log', 'abs', 'floor', 'ceil', 'combinations', 'gamma']);
+const ALLOWED_FUNCS = new Set([
+  'sqrt',
+  'nthRoot',
+  'sin',
+  'cos',
+  'tan',
+  'sec',
+  'csc',
+  'cot',
+  'asin',
+  'acos',
+  'atan',
+  'sinh',
+  'cosh',
+  'tanh',
+  'exp',
+  'log',
+  'abs',
+  'floor',
+  'ceil',
+  'combinations',
+  'gamma',
+]);
 const ALLOWED_OPS = new Set(['add', 'subtract', 'multiply', 'divide', 'pow', 'unaryMinus', 'unaryPlus', 'factorial', 'dotDivide', 'dotMultiply']);
 /** Symbols with a fixed meaning; every other symbol is a free variable. */
 const CONSTANTS = new Set(['pi', 'e', 'i', 'Infinity']);
@@ -24,7 +45,10 @@ export interface Parsed {
   evaluate: (scope: Record<string, number>) => unknown;
 }
 
-export interface Complex { re: number; im: number }
+export interface Complex {
+  re: number;
+  im: number;
+}
 
 const cache = new Map<string, Parsed | null>();
 

@@ -43,7 +43,10 @@ export function stripWrappers(s: string): string {
   if (/\\boxed\s*\{/.test(cur) && !/^\\boxed/.test(cur)) cur = lastBoxed(cur) ?? cur;
   for (let guard = 0; guard < 10; guard++) {
     const before = cur;
-    cur = cur.replace(/^\\displaystyle\s*/, '').replace(/[.\s]+$/, '').trim();
+    cur = cur
+      .replace(/^\\displaystyle\s*/, '')
+      .replace(/[.\s]+$/, '')
+      .trim();
     if (cur.startsWith('$$') && cur.endsWith('$$') && cur.length >= 4) cur = cur.slice(2, -2).trim();
     else if (cur.startsWith('$') && cur.endsWith('$') && cur.length >= 2 && !cur.slice(1, -1).includes('$')) cur = cur.slice(1, -1).trim();
     else if (cur.startsWith('\\(') && cur.endsWith('\\)')) cur = cur.slice(2, -2).trim();
@@ -144,9 +147,15 @@ export function normalizeRelations(s: string): string {
 function lastAlignedLine(s: string): string {
   const m = /^\\begin\{(aligned|align\*?|gathered|split|eqnarray\*?|array)\}(?:\{[^}]*\})?([\s\S]*)\\end\{\1\}$/.exec(s);
   if (!m || (m[1] === 'array' && !/&\s*=/.test(m[2]))) return s;
-  const rows = m[2].split(/\\\\(?:\[[^\]]*\])?/).map((r) => r.replace(/&/g, ' ').trim()).filter((r) => r.length > 0);
+  const rows = m[2]
+    .split(/\\\\(?:\[[^\]]*\])?/)
+    .map((r) => r.replace(/&/g, ' ').trim())
+    .filter((r) => r.length > 0);
   if (rows.length === 0) return s;
-  return rows[rows.length - 1].replace(/^(?:=|\\Leftrightarrow|\\Rightarrow|\\implies)\s*/, '').replace(/[.,;]\s*$/, '').trim();
+  return rows[rows.length - 1]
+    .replace(/^(?:=|\\Leftrightarrow|\\Rightarrow|\\implies)\s*/, '')
+    .replace(/[.,;]\s*$/, '')
+    .trim();
 }
 
 /**
@@ -192,7 +201,10 @@ export function normalizeAnswer(raw: string): Normalized {
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree(?![a-zA-Z])|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}/g, '');
   // Percent.
   let percent = false;
-  s = s.replace(/\\%|%|\\text\{\s*percent\s*\}|\s+percent\b/g, () => { percent = true; return ''; });
+  s = s.replace(/\\%|%|\\text\{\s*percent\s*\}|\s+percent\b/g, () => {
+    percent = true;
+    return '';
+  });
   // Currency.
   s = s.replace(/\\\$|\$|\\text\{\s*\\\$\s*\}|\\euro|€|£|\bUSD\b/g, '');
   // Thousands separators: `{,}` and `,\!` always; `1,234,567` when the whole answer is one such number.

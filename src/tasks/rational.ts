@@ -18,7 +18,10 @@ export function rat(n: bigint | number, d: bigint | number = 1n): Rational {
   let nn = BigInt(n);
   let dd = BigInt(d);
   if (dd === 0n) throw new RangeError('rational: zero denominator');
-  if (dd < 0n) { nn = -nn; dd = -dd; }
+  if (dd < 0n) {
+    nn = -nn;
+    dd = -dd;
+  }
   const g = gcd(nn, dd) || 1n;
   return { n: nn / g, d: dd / g };
 }

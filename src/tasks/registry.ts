@@ -35,7 +35,11 @@ export function taskFromConfig(t: TaskConfig): Task {
   if (t.name === 'known-answer') return createKnownAnswerTask(knownAnswerSpec(t));
   if (t.name !== 'benchmark') return getTask(t.name);
   return createBenchmarkTask({
-    trainBenchmark: t.trainBenchmark, evalBenchmarks: t.evalBenchmarks, dataDir: t.dataDir, chatTemplate: t.chatTemplate, instruction: t.instruction,
+    trainBenchmark: t.trainBenchmark,
+    evalBenchmarks: t.evalBenchmarks,
+    dataDir: t.dataDir,
+    chatTemplate: t.chatTemplate,
+    instruction: t.instruction,
   });
 }
 

@@ -26,7 +26,28 @@ import type { Problem, Split, Task } from './types';
 export const MIN_WORDS = 10;
 export const REPEAT_NGRAM = 5;
 
-const NAMES = ['Lily', 'Tom', 'Ben', 'Sue', 'Max', 'Mia', 'Sam', 'Anna', 'Tim', 'Lucy', 'Jack', 'Sara', 'Bob', 'Amy', 'Molly', 'Leo', 'Zoe', 'Timmy', 'Kitty', 'Spot'];
+const NAMES = [
+  'Lily',
+  'Tom',
+  'Ben',
+  'Sue',
+  'Max',
+  'Mia',
+  'Sam',
+  'Anna',
+  'Tim',
+  'Lucy',
+  'Jack',
+  'Sara',
+  'Bob',
+  'Amy',
+  'Molly',
+  'Leo',
+  'Zoe',
+  'Timmy',
+  'Kitty',
+  'Spot',
+];
 const KINDS = ['girl', 'boy', 'dog', 'cat', 'bird', 'bunny', 'bear', 'frog'];
 const ADJS = ['little', 'happy', 'small', 'kind', 'curious', 'brave', 'shy', 'funny'];
 const PLACES = ['park', 'forest', 'garden', 'small town', 'big house', 'little village'];
@@ -43,14 +64,24 @@ export function englishLexicon(): Set<string> {
   if (!lexicon) {
     const file = path.resolve(__dirname, '..', '..', 'data', 'lexicon', 'english-words.txt');
     if (!fs.existsSync(file)) throw new KitError(`${file}: missing (the stories task's word list; regenerate it with scripts/make-lexicon.py)`);
-    lexicon = new Set(fs.readFileSync(file, 'utf8').split('\n').filter((w) => w !== ''));
+    lexicon = new Set(
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((w) => w !== ''),
+    );
   }
   return lexicon;
 }
 
 /** Lowercased words of `text`: letters with an optional apostrophe part ("didn't", "lily's"; ’ counts as '). */
 export function storyWords(text: string): string[] {
-  return (text.replace(/\u2019/g, "'").toLowerCase().match(/[a-z]+(?:'[a-z]+)?/g) ?? []);
+  return (
+    text
+      .replace(/\u2019/g, "'")
+      .toLowerCase()
+      .match(/[a-z]+(?:'[a-z]+)?/g) ?? []
+  );
 }
 
 /** `text` up to and including its last sentence end (. ! ? and any closing quotes after it); '' when there is none. */

@@ -60,7 +60,9 @@ export function verifyDetailed(completion: unknown, goldAnswer: unknown, options
   const base = { predAnswer: pred?.answer ?? null, goldAnswer: gold.answer, predMethod: pred?.method ?? null, goldMethod: gold.method };
   if (pred === null) {
     const malformed = typeof completion === 'string' && firstUnclosedGroup(completion.slice(-4000)) >= 0;
-    const reason = malformed ? 'no final answer found in the prediction (it has malformed LaTeX: a group that never closes)' : 'no final answer found in the prediction';
+    const reason = malformed
+      ? 'no final answer found in the prediction (it has malformed LaTeX: a group that never closes)'
+      : 'no final answer found in the prediction';
     return { ...base, correct: false, predParsed: null, goldParsed: null, reason };
   }
   const j = judgeEquivalence(pred.answer, gold.answer, options);
@@ -74,8 +76,10 @@ export function verifyCompletion(completion: unknown, goldAnswer: unknown, optio
 }
 
 /** Grades (completion, reference) pairs as table rows: the completion, the reference, the extracted answer, the verdict. */
-export function verifyCases(cases: readonly (readonly [completion: string, gold: string])[], options: EquivalenceOptions = {}):
-  { completion: string; gold: string; extracted: string | null; correct: boolean }[] {
+export function verifyCases(
+  cases: readonly (readonly [completion: string, gold: string])[],
+  options: EquivalenceOptions = {},
+): { completion: string; gold: string; extracted: string | null; correct: boolean }[] {
   return cases.map(([completion, gold]) => {
     const v = verifyCompletion(completion, gold, options);
     return { completion, gold, extracted: v.predAnswer, correct: v.correct };

@@ -137,8 +137,10 @@ export function applyGroupGradients(group: ParamGroup, grads: tf.NamedTensorMap)
   const ordered = group.variables.map((v) => {
     const g = grads[v.name];
     check(g instanceof tf.Tensor, () => `applyGroupGradients: no gradient for variable '${v.name}' of group '${group.name}'`);
-    check(g.shape.length === v.shape.length && g.shape.every((d, i) => d === v.shape[i]),
-      () => `applyGroupGradients: gradient for '${v.name}' is [${g.shape}], the variable is [${v.shape}]`);
+    check(
+      g.shape.length === v.shape.length && g.shape.every((d, i) => d === v.shape[i]),
+      () => `applyGroupGradients: gradient for '${v.name}' is [${g.shape}], the variable is [${v.shape}]`,
+    );
     return g;
   });
   group.optimizer.applyGradients(group.variables, ordered);
@@ -170,15 +172,22 @@ export async function restoreOptimizer(group: ParamGroup, state: OptimizerState)
   const cfg = resolveAdamConfig(state.config, `${where}: state.config`);
   const n = group.variables.length;
   check(state.variableShapes.length === n, () => `${where}: the state has ${state.variableShapes.length} variables, the group ${n}`);
-  group.variables.forEach((v, i) => check(sameShape(state.variableShapes[i], v.shape),
-    () => `${where}: variable ${i} ('${v.name}') is [${v.shape}], the state has [${state.variableShapes[i]}]`));
+  group.variables.forEach((v, i) =>
+    check(
+      sameShape(state.variableShapes[i], v.shape),
+      () => `${where}: variable ${i} ('${v.name}') is [${v.shape}], the state has [${state.variableShapes[i]}]`,
+    ),
+  );
   const w = state.weights;
   check(w.length === 1 || w.length === 1 + 2 * n, () => `${where}: state.weights has ${w.length} entries, expected 1 or ${1 + 2 * n}`);
   check(w[0].name === 'iter' && w[0].shape.length === 0 && w[0].data.length === 1, () => `${where}: state.weights[0] must be the scalar 'iter'`);
   for (let k = 1; k < w.length; k++) {
     const v = group.variables[(k - 1) % n];
-    check(w[k].dtype === 'float32' && sameShape(w[k].shape, v.shape) && w[k].data.length === v.size,
-      () => `${where}: state.weights[${k}] ('${w[k].name}') must be float32 [${v.shape}] like '${v.name}', got ${w[k].dtype} [${w[k].shape}] with ${w[k].data.length} values`);
+    check(
+      w[k].dtype === 'float32' && sameShape(w[k].shape, v.shape) && w[k].data.length === v.size,
+      () =>
+        `${where}: state.weights[${k}] ('${w[k].name}') must be float32 [${v.shape}] like '${v.name}', got ${w[k].dtype} [${w[k].shape}] with ${w[k].data.length} values`,
+    );
   }
   check(Number.isFinite(state.accBeta1) && Number.isFinite(state.accBeta2), () => `${where}: accBeta1/accBeta2 must be finite numbers`);
   const next = await group.optimizer.restored(group.variables, cfg, state);

@@ -5,8 +5,13 @@ import { formatDuration, rateEta } from '../io/progress';
 export class Progress {
   private readonly start = performance.now();
   private startStep: number;
-  constructor(private readonly label: string, private readonly total: number, startStep: number, private readonly every = 1,
-    private readonly out: NodeJS.WriteStream = process.stderr) {
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    startStep: number,
+    private readonly every = 1,
+    private readonly out: NodeJS.WriteStream = process.stderr,
+  ) {
     this.startStep = startStep;
   }
 
@@ -15,7 +20,9 @@ export class Progress {
     const elapsed = (performance.now() - this.start) / 1000;
     const eta = rateEta(done, elapsed, this.total - step);
     const fmt = formatDuration;
-    const fields = Object.entries(info).map(([k, v]) => `${k} ${typeof v === 'number' ? (Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(3)) : v}`).join('  ');
+    const fields = Object.entries(info)
+      .map(([k, v]) => `${k} ${typeof v === 'number' ? (Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(3)) : v}`)
+      .join('  ');
     if (this.out.isTTY) {
       const width = 24;
       const filled = Math.round((step / this.total) * width);

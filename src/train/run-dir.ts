@@ -51,22 +51,28 @@ export class MetricsLog {
   private readonly tb: TensorBoardLog | null;
   private tbSynced = false;
 
-  constructor(readonly file: string, opts: { tensorboard?: boolean } = {}) {
+  constructor(
+    readonly file: string,
+    opts: { tensorboard?: boolean } = {},
+  ) {
     this.tb = opts.tensorboard === false ? null : new TensorBoardLog(tbDirOf(path.dirname(file)));
   }
 
   /** Keeps the complete lines whose step ≤ lastStep (a kill may leave a partial line or steps past the checkpoint). */
   truncateAfter(lastStep: number): void {
     if (!fs.existsSync(this.file)) return;
-    const keep = fs.readFileSync(this.file, 'utf8').split('\n').filter((line) => {
-      if (!line.trim()) return false;
-      try {
-        const r = JSON.parse(line);
-        return typeof r.step === 'number' && r.step <= lastStep;
-      } catch {
-        return false;
-      }
-    });
+    const keep = fs
+      .readFileSync(this.file, 'utf8')
+      .split('\n')
+      .filter((line) => {
+        if (!line.trim()) return false;
+        try {
+          const r = JSON.parse(line);
+          return typeof r.step === 'number' && r.step <= lastStep;
+        } catch {
+          return false;
+        }
+      });
     writeFileAtomic(this.file, keep.map((l) => l + '\n').join(''));
     this.tb?.lastStep(); // a corrupt event file fails the resume now, not after its first step
   }
@@ -83,9 +89,13 @@ export class MetricsLog {
     for (let s = 1; s <= n; s++) if (!seen.has(s)) missing.push(s);
     const dup = steps.length !== seen.size;
     if (missing.length === 0 && !dup) return;
-    const what = missing.length ? `no row for step${missing.length > 1 ? 's' : ''} ${missing.length > 8 ? `${missing.slice(0, 8).join(', ')}, …` : missing.join(', ')}` : 'a step logged twice';
-    throw new KitError(`${this.file}: the checkpoint covers steps 1–${n} but the metrics log has ${steps.length} row${steps.length === 1 ? '' : 's'} (${what}); `
-      + 'lost rows cannot be recomputed from the checkpoint. Restore the file, or delete the run folder to train it again from the start');
+    const what = missing.length
+      ? `no row for step${missing.length > 1 ? 's' : ''} ${missing.length > 8 ? `${missing.slice(0, 8).join(', ')}, …` : missing.join(', ')}`
+      : 'a step logged twice';
+    throw new KitError(
+      `${this.file}: the checkpoint covers steps 1–${n} but the metrics log has ${steps.length} row${steps.length === 1 ? '' : 's'} (${what}); ` +
+        'lost rows cannot be recomputed from the checkpoint. Restore the file, or delete the run folder to train it again from the start',
+    );
   }
 
   append(record: { step: number } & Record<string, unknown>): void {
@@ -109,6 +119,10 @@ export class MetricsLog {
 
   read(): ({ step: number } & Record<string, unknown>)[] {
     if (!fs.existsSync(this.file)) return [];
-    return fs.readFileSync(this.file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+    return fs
+      .readFileSync(this.file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l));
   }
 }

@@ -62,7 +62,10 @@ export class TensorBoardLog {
   private last: number | null = null;
   private writer: EventFileWriter | null = null;
 
-  constructor(readonly dir: string, private readonly now: () => number = () => Date.now() / 1000) {}
+  constructor(
+    readonly dir: string,
+    private readonly now: () => number = () => Date.now() / 1000,
+  ) {}
 
   /** The largest step in the folder's event files (0 for none). */
   lastStep(): number {

@@ -49,17 +49,30 @@ describe('evaluate with a journal', () => {
     const file = path.join(dir, 'a', 'eval.partial.jsonl');
     const key = { config: 'x', step: 0 };
     const progress: [number, number][] = [];
-    expect(() => run({ journal: EvalJournal.open(file, key), onProgress: (d, t) => {
-      progress.push([d, t]);
-      if (progress.length === 3) throw new Killed();
-    } })).toThrow(Killed);
-    expect(progress).toEqual([[0, 8], [2, 8], [4, 8]]);
+    expect(() =>
+      run({
+        journal: EvalJournal.open(file, key),
+        onProgress: (d, t) => {
+          progress.push([d, t]);
+          if (progress.length === 3) throw new Killed();
+        },
+      }),
+    ).toThrow(Killed);
+    expect(progress).toEqual([
+      [0, 8],
+      [2, 8],
+      [4, 8],
+    ]);
     expect(journalLines(file)).toHaveLength(3); // the header and 2 chunks
     expect(JSON.parse(journalLines(file)[0])).toEqual({ partial: 'eval', version: 1, key });
 
     const resumedProgress: [number, number][] = [];
     const resumed = run({ journal: EvalJournal.open(file, key), onProgress: (d, t) => resumedProgress.push([d, t]) });
-    expect(resumedProgress).toEqual([[4, 8], [6, 8], [8, 8]]); // starts where it stopped
+    expect(resumedProgress).toEqual([
+      [4, 8],
+      [6, 8],
+      [8, 8],
+    ]); // starts where it stopped
     expect(resumed).toEqual(whole);
     expect(resumed.tauMean).toBe(whole.tauMean);
     expect(resumed.entropyMean).toBe(whole.entropyMean);
@@ -90,11 +103,14 @@ describe('evaluate with a journal', () => {
 });
 
 describe('evaluateRun', () => {
-  it("a run killed while evaluating writes, when run again, the same eval.json as an uninterrupted one, and removes its journal", async () => {
-    const cfg = resolveConfig({ preset: 'smoke', overrides: [
-      { source: 'method', value: methodOverride('introllm') },
-      { source: 'test', value: { model: { dir: modelDir }, controller: { evalAction: 'sample' }, eval: { problems: 40, k: 4, maxNewTokens: 12 } } },
-    ] }); // 160 rows: chunks of 64, 64 and 32 at the default of 64 rows a chunk
+  it('a run killed while evaluating writes, when run again, the same eval.json as an uninterrupted one, and removes its journal', async () => {
+    const cfg = resolveConfig({
+      preset: 'smoke',
+      overrides: [
+        { source: 'method', value: methodOverride('introllm') },
+        { source: 'test', value: { model: { dir: modelDir }, controller: { evalAction: 'sample' }, eval: { problems: 40, k: 4, maxNewTokens: 12 } } },
+      ],
+    }); // 160 rows: chunks of 64, 64 and 32 at the default of 64 rows a chunk
     const evalOnce = async (out: string, onProgress?: (d: number, t: number) => void) => {
       const run = await openRun(cfg, out);
       try {

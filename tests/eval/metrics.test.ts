@@ -3,7 +3,17 @@
 import { describe, expect, it } from 'vitest';
 import { KitError } from '../../src/errors';
 import { Rng } from '../../src/rng';
-import { avgAtK, bootstrapMeanCI, evaluateSamples, majorityAtK, majorityVote, pairedDiffCI, passAtK, passAtKEstimate, quantileSorted } from '../../src/eval/metrics';
+import {
+  avgAtK,
+  bootstrapMeanCI,
+  evaluateSamples,
+  majorityAtK,
+  majorityVote,
+  pairedDiffCI,
+  passAtK,
+  passAtKEstimate,
+  quantileSorted,
+} from '../../src/eval/metrics';
 
 /** 1 − C(n−c, k)/C(n, k) by direct binomials, to check the product form. */
 function passDirect(n: number, c: number, k: number): number {
@@ -32,9 +42,11 @@ describe('passAtKEstimate', () => {
     expect(passAtKEstimate(5, 3, 3)).toBe(1);
   });
   it('agrees with the binomial form over a grid', () => {
-    for (let n = 1; n <= 12; n++) for (let c = 0; c <= n; c++) for (let k = 1; k <= n; k++) {
-      expect(passAtKEstimate(n, c, k)).toBeCloseTo(passDirect(n, c, k), 10);
-    }
+    for (let n = 1; n <= 12; n++)
+      for (let c = 0; c <= n; c++)
+        for (let k = 1; k <= n; k++) {
+          expect(passAtKEstimate(n, c, k)).toBeCloseTo(passDirect(n, c, k), 10);
+        }
   });
   it('rejects impossible arguments', () => {
     expect(() => passAtKEstimate(4, 5, 1)).toThrow(KitError);
@@ -48,7 +60,11 @@ describe('avgAtK and passAtK', () => {
   const T = true;
   const F = false;
   // Problem A: 2 of 4 correct; problem B: 0 of 4; problem C: 4 of 4.
-  const table = [[T, F, T, F], [F, F, F, F], [T, T, T, T]];
+  const table = [
+    [T, F, T, F],
+    [F, F, F, F],
+    [T, T, T, T],
+  ];
   it('avg@k is the mean per-problem accuracy', () => {
     // (2/4 + 0 + 1) / 3 = 1.5 / 3 = 0.5.
     expect(avgAtK(table)).toBeCloseTo(0.5, 12);
@@ -79,8 +95,16 @@ describe('majority vote', () => {
     expect(majorityVote([null, null], [false, false])).toEqual({ answer: null, correct: false });
   });
   it('majority@k is the fraction of problems whose vote is correct', () => {
-    const keys = [['1', '1', '2'], ['7', '8', '8'], [null, '3', null]];
-    const correct = [[true, true, false], [true, false, false], [false, true, false]];
+    const keys = [
+      ['1', '1', '2'],
+      ['7', '8', '8'],
+      [null, '3', null],
+    ];
+    const correct = [
+      [true, true, false],
+      [true, false, false],
+      [false, true, false],
+    ];
     // Problem 1: "1" wins, correct. Problem 2: "8" wins, wrong. Problem 3: "3" wins, correct. 2/3.
     expect(majorityAtK(keys, correct)).toBeCloseTo(2 / 3, 12);
     expect(() => majorityVote(['1'], [true, false])).toThrow(KitError);
@@ -114,8 +138,16 @@ describe('bootstrap', () => {
     expect(() => bootstrapMeanCI([1], new Rng(1), 10, 1)).toThrow(KitError);
   });
   it('evaluateSamples reports all metrics with intervals', () => {
-    const table = [[true, false], [false, false], [true, true]];
-    const keys = [['1', '2'], ['3', '3'], ['4', '4']];
+    const table = [
+      [true, false],
+      [false, false],
+      [true, true],
+    ];
+    const keys = [
+      ['1', '2'],
+      ['3', '3'],
+      ['4', '4'],
+    ];
     const r = evaluateSamples(table, 2, new Rng(3), keys, 300);
     // avg: (0.5 + 0 + 1)/3 = 0.5; pass@2 with n=2: A 1, B 0, C 1 → 2/3; majority: A "1" correct, B wrong, C correct → 2/3.
     expect(r.avg.value).toBeCloseTo(0.5, 12);

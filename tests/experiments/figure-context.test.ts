@@ -19,7 +19,9 @@ describe('figureContextOf', () => {
   });
 
   it('a model folder that is not here is named by its folder; a folder without training/ is not called SFT', () => {
-    expect(contextLine(figureContextOf({ task: { name: 'math' }, model: { dir: 'models/Qwen3-1.7B-missing' } }, [0]))).toBe('math testbed, model Qwen3-1.7B-missing · 1 seed');
+    expect(contextLine(figureContextOf({ task: { name: 'math' }, model: { dir: 'models/Qwen3-1.7B-missing' } }, [0]))).toBe(
+      'math testbed, model Qwen3-1.7B-missing · 1 seed',
+    );
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'introllm-ctx-'));
     fs.copyFileSync('data/models/tiny-guess/config.json', path.join(dir, 'config.json'));
     expect(modelFacts(dir)).toEqual({ params: modelFacts('data/models/tiny-guess').params, sft: false });
@@ -29,24 +31,50 @@ describe('figureContextOf', () => {
 });
 
 describe('folderDefaultVariant', () => {
-  const variants = [{ label: 'alternate-1', sets: [] }, { label: 'joint', sets: ['schedule.mode="joint"'] }];
-  it('the recorded default, else the grid\'s, else the one variant without sets of its own, else none', () => {
+  const variants = [
+    { label: 'alternate-1', sets: [] },
+    { label: 'joint', sets: ['schedule.mode="joint"'] },
+  ];
+  it("the recorded default, else the grid's, else the one variant without sets of its own, else none", () => {
     expect(folderDefaultVariant(['alternate-1', 'joint'], 'joint', 'sequential', variants)).toBe('joint');
     expect(folderDefaultVariant(['sequential', 'alternate-1', 'joint'], undefined, 'sequential', variants)).toBe('sequential');
     expect(folderDefaultVariant(['alternate-1', 'joint'], 'gone', 'sequential', variants)).toBe('alternate-1');
-    expect(folderDefaultVariant(['G2', 'G4'], undefined, 'G16', [{ label: 'G2', sets: ['rollout.groupSize=2'] }, { label: 'G4', sets: ['rollout.groupSize=4'] }])).toBeNull();
+    expect(
+      folderDefaultVariant(['G2', 'G4'], undefined, 'G16', [
+        { label: 'G2', sets: ['rollout.groupSize=2'] },
+        { label: 'G4', sets: ['rollout.groupSize=4'] },
+      ]),
+    ).toBeNull();
   });
 });
 
 describe('traceMethodOf and beforeRlDeltaOf', () => {
-  const tr = (tau: number[]): TokenTrace => ({ problemId: 'p', correct: true, text: tau.map(() => 'x'), tau, gate: tau.map(() => 0), entropy: tau.map(() => 0) });
+  const tr = (tau: number[]): TokenTrace => ({
+    problemId: 'p',
+    correct: true,
+    text: tau.map(() => 'x'),
+    tau,
+    gate: tau.map(() => 0),
+    entropy: tau.map(() => 0),
+  });
   it('IntroLLM when its τ varies, else the first method whose τ varies', () => {
-    expect(traceMethodOf([{ method: 'fixed-1.0', traces: [tr([1, 1])] }, { method: 'edt', traces: [tr([0.4, 0.6])] }, { method: 'introllm', traces: [tr([1, 1.2])] }])).toBe('introllm');
-    expect(traceMethodOf([{ method: 'fixed-1.0', traces: [tr([1, 1])] }, { method: 'edt', traces: [tr([0.4, 0.6])] }])).toBe('edt');
+    expect(
+      traceMethodOf([
+        { method: 'fixed-1.0', traces: [tr([1, 1])] },
+        { method: 'edt', traces: [tr([0.4, 0.6])] },
+        { method: 'introllm', traces: [tr([1, 1.2])] },
+      ]),
+    ).toBe('introllm');
+    expect(
+      traceMethodOf([
+        { method: 'fixed-1.0', traces: [tr([1, 1])] },
+        { method: 'edt', traces: [tr([0.4, 0.6])] },
+      ]),
+    ).toBe('edt');
     expect(traceMethodOf([{ method: 'fixed-1.0', traces: [tr([1, 1])] }])).toBeNull();
   });
 
-  it('the before-RL model minus the default: minus the default\'s vs_before_rl', () => {
+  it("the before-RL model minus the default: minus the default's vs_before_rl", () => {
     const d = { diff: 0.072, ci95: [0.05, 0.09] as [number, number], mde80: 0.02, problems: 400, seeds: [0] };
     expect(beforeRlDeltaOf({ default_variant: 'G16', vs_before_rl: { G16: d } })).toBeCloseTo(-0.072, 12);
     expect(beforeRlDeltaOf({ default_variant: 'G16', vs_before_rl: {} })).toBeNull();

@@ -23,13 +23,30 @@ describe('introllm ablate --grid-file --config', () => {
   it('every run resolves the config file; the folder is runs/ablations/<preset>/<name>/ and keeps grid.json for figures', () => {
     const cwd = path.join(dir, 'checkout');
     fs.mkdirSync(cwd, { recursive: true });
-    fs.writeFileSync(path.join(cwd, 'small.yaml'), [
-      'preset: smoke', `model: { dir: ${JSON.stringify(modelDir)} }`, 'train: { steps: 1 }', 'rollout: { maxNewTokens: 8 }', 'eval: { problems: 4, maxNewTokens: 8 }', '',
-    ].join('\n'));
-    fs.writeFileSync(path.join(cwd, 'grid.yaml'), [
-      'name: two-ranges', 'description: Two head ranges', 'variants:', '  - label: narrow', '    set: [controller.tauMin=0.7, controller.tauMax=1.3]',
-      '  - label: wide', '    set: [controller.tauMin=0.2, controller.tauMax=2.0]', '',
-    ].join('\n'));
+    fs.writeFileSync(
+      path.join(cwd, 'small.yaml'),
+      [
+        'preset: smoke',
+        `model: { dir: ${JSON.stringify(modelDir)} }`,
+        'train: { steps: 1 }',
+        'rollout: { maxNewTokens: 8 }',
+        'eval: { problems: 4, maxNewTokens: 8 }',
+        '',
+      ].join('\n'),
+    );
+    fs.writeFileSync(
+      path.join(cwd, 'grid.yaml'),
+      [
+        'name: two-ranges',
+        'description: Two head ranges',
+        'variants:',
+        '  - label: narrow',
+        '    set: [controller.tauMin=0.7, controller.tauMax=1.3]',
+        '  - label: wide',
+        '    set: [controller.tauMin=0.2, controller.tauMax=2.0]',
+        '',
+      ].join('\n'),
+    );
     const r = runIn(cwd, 'ablate', '--grid-file', 'grid.yaml', '--config', 'small.yaml', '--seeds', '0', '--jobs', '2');
     expect(r.status, r.stderr).toBe(0);
     const out = path.join(cwd, 'runs', 'ablations', 'smoke', 'two-ranges'); // the preset named by the config file
@@ -40,7 +57,10 @@ describe('introllm ablate --grid-file --config', () => {
     const study = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
     expect(study.config_file).toBe('small.yaml');
     // Each child run resolved the file (its steps and model) and its variant's settings.
-    for (const [label, tauMin] of [['narrow', 0.7], ['wide', 0.2]] as const) {
+    for (const [label, tauMin] of [
+      ['narrow', 0.7],
+      ['wide', 0.2],
+    ] as const) {
       const cfg = JSON.parse(fs.readFileSync(path.join(out, 'runs', label, 'seed-0', 'config.json'), 'utf8'));
       expect(cfg.train.steps).toBe(1);
       expect(cfg.model.dir).toBe(modelDir);

@@ -49,16 +49,29 @@ describe('grid files', () => {
   });
 
   it('a selection grid: the same format in JSON; chooses defaults to the keys its variants set', () => {
-    const json = write('sel.json', JSON.stringify({
-      name: 'sel-grid', description: 'lrTemp', variants: [{ label: 'a', set: ['optim.lrTemp=1e-3'] }, { label: 'b', set: ['optim.lrTemp=1e-2'] }],
-    }, null, 2));
+    const json = write(
+      'sel.json',
+      JSON.stringify(
+        {
+          name: 'sel-grid',
+          description: 'lrTemp',
+          variants: [
+            { label: 'a', set: ['optim.lrTemp=1e-3'] },
+            { label: 'b', set: ['optim.lrTemp=1e-2'] },
+          ],
+        },
+        null,
+        2,
+      ),
+    );
     const { name, grid } = loadSelectionGridFile(json, { preset: 'tiny' });
     expect(name).toBe('sel-grid');
     expect(grid.chooses).toEqual(['optim.lrTemp']);
     expect(grid.evaluationOnly).toBeUndefined();
     expect(selectionGrid('sel-grid')).toBe(grid);
-    expect(loadSelectionGridFile(write('sel2.yaml', GOOD.replace('name: my-grid', 'name: sel-3\nchooses: [controller.tauMin]\nevaluationOnly: true'))).grid)
-      .toMatchObject({ chooses: ['controller.tauMin'], evaluationOnly: true });
+    expect(
+      loadSelectionGridFile(write('sel2.yaml', GOOD.replace('name: my-grid', 'name: sel-3\nchooses: [controller.tauMin]\nevaluationOnly: true'))).grid,
+    ).toMatchObject({ chooses: ['controller.tauMin'], evaluationOnly: true });
   });
 
   it('duplicate labels, unknown keys, bad methods and bad settings name the file, the line and the variant', () => {
@@ -67,20 +80,43 @@ describe('grid files', () => {
       expectKitError(() => loadAblationGridFile(file, { preset: 'tiny' }), ...fragments.map((f) => f.replace('FILE', file)));
     };
     bad('dup.yaml', GOOD.replace('label: wide', 'label: narrow'), "FILE:6: variant 'narrow' appears twice (variant 1 has the same label)");
-    bad('key.yaml', GOOD.replace('    method: introllm\n', '    methd: introllm\n'), "FILE:7: variant 'wide': unknown key 'methd'; valid keys: label, method, set");
+    bad(
+      'key.yaml',
+      GOOD.replace('    method: introllm\n', '    methd: introllm\n'),
+      "FILE:7: variant 'wide': unknown key 'methd'; valid keys: label, method, set",
+    );
     bad('method.yaml', GOOD.replace('method: fixed-1.0', 'method: greedy'), "FILE:12: variant 'tau-1': unknown method 'greedy'");
-    bad('unknown.yaml', GOOD.replace('controller.tauMin=0.7', 'optim.lrTmp=1e-3'), "FILE:5: variant 'narrow': --set optim.lrTmp=1e-3: unknown config key 'optim.lrTmp'");
-    bad('value.yaml', GOOD.replace('      - controller.tauMax=2.0', '      - rollout.groupSize=1'),
-      "FILE:10: variant 'wide': --set rollout.groupSize=1: config key 'rollout.groupSize' must be an integer >= 2");
+    bad(
+      'unknown.yaml',
+      GOOD.replace('controller.tauMin=0.7', 'optim.lrTmp=1e-3'),
+      "FILE:5: variant 'narrow': --set optim.lrTmp=1e-3: unknown config key 'optim.lrTmp'",
+    );
+    bad(
+      'value.yaml',
+      GOOD.replace('      - controller.tauMax=2.0', '      - rollout.groupSize=1'),
+      "FILE:10: variant 'wide': --set rollout.groupSize=1: config key 'rollout.groupSize' must be an integer >= 2",
+    );
     bad('range.yaml', GOOD.replace('controller.tauMax=1.3', 'controller.tauMax=0.5'), "FILE:5: variant 'narrow':", 'tauMin < tauMax');
-    bad('setting.yaml', GOOD.replace('[controller.tauMin=0.7, controller.tauMax=1.3]', '[tauMin]'), "FILE:5: variant 'narrow': --set 'tauMin': expected key=value");
+    bad(
+      'setting.yaml',
+      GOOD.replace('[controller.tauMin=0.7, controller.tauMax=1.3]', '[tauMin]'),
+      "FILE:5: variant 'narrow': --set 'tauMin': expected key=value",
+    );
     bad('label.yaml', GOOD.replace('label: tau-1', 'label: tau 1'), "FILE:11: variant 3: 'label' must be a folder name");
     bad('top.yaml', GOOD.replace('description:', 'descr:'), "FILE:2: unknown key 'descr' in ablation grid file");
     bad('builtin.yaml', GOOD.replace('name: my-grid', 'name: gate'), "FILE:1: 'gate' is a built-in ablation grid");
     bad('empty.yaml', 'name: x\ndescription: y\nvariants: []\n', "FILE:3: 'variants' must be a non-empty list");
-    bad('default.yaml', GOOD.replace('name: my-grid', 'name: d\ndefault: medium'), "FILE:2: 'default' must be one of the variants' labels (narrow, wide, tau-1), got 'medium'");
+    bad(
+      'default.yaml',
+      GOOD.replace('name: my-grid', 'name: d\ndefault: medium'),
+      "FILE:2: 'default' must be one of the variants' labels (narrow, wide, tau-1), got 'medium'",
+    );
     bad('parse.json', '{\n  "name": "x",\n  "variants": [\n    {"label": "a",}\n  ]\n}\n', 'FILE:4:', 'not valid JSON');
-    bad('sets.yaml', GOOD.replace('[controller.tauMin=0.7, controller.tauMax=1.3]', '{controller.tauMin: 0.7}'), "FILE:5: variant 'narrow': 'set' must be a list of \"key=value\" strings");
+    bad(
+      'sets.yaml',
+      GOOD.replace('[controller.tauMin=0.7, controller.tauMax=1.3]', '{controller.tauMin: 0.7}'),
+      "FILE:5: variant 'narrow': 'set' must be a list of \"key=value\" strings",
+    );
     // A selection grid file names its kind, and its own keys are checked.
     const sel = write('sel-bad.yaml', GOOD.replace('name: my-grid', 'name: s\nchooses: optim.lrTemp'));
     expectKitError(() => loadSelectionGridFile(sel), `${sel}:2: 'chooses' must be a list of strings`);

@@ -16,12 +16,27 @@ const dir = tempDir();
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const opts = (extra: Partial<HeadroomOptions> = {}): HeadroomOptions => ({
-  preset: 'smoke', out: dir, taus: [0.4, 1.0], baselines: ['ead'], probes: ['calm-digits'], problems: 3, k: 2, seed: 0, sets: [], png: false, ...extra,
+  preset: 'smoke',
+  out: dir,
+  taus: [0.4, 1.0],
+  baselines: ['ead'],
+  probes: ['calm-digits'],
+  problems: 3,
+  k: 2,
+  seed: 0,
+  sets: [],
+  png: false,
+  ...extra,
 });
 
 /** An evaluation with the given per-problem correctness (problems p0, p1, …). */
 const ev = (method: string, kind: HeadroomEval['kind'], key: string, rows: number[][]): HeadroomEval => ({
-  method, kind, key, tauMean: 1, lengthMean: 10, wallS: 1,
+  method,
+  kind,
+  key,
+  tauMean: 1,
+  lengthMean: 10,
+  wallS: 1,
   problems: rows.map((r, i) => ({ id: `p${i}`, correct: r.map((c) => c === 1) })),
 });
 
@@ -30,12 +45,33 @@ const meta = { preset: 'smoke', model: 'm', split: 'validation' as const, proble
 describe('summariseHeadroom', () => {
   it('picks the best fixed τ and pairs every difference by problem (hand values)', () => {
     // per-problem accuracy: fixed-0.4 [1, ½, 0] (mean ½), fixed-1.0 [½, ½, 0] (⅓), probe [1, 1, 0] (⅔), ead [0, ½, 0]
-    const s = summariseHeadroom([
-      ev('fixed-0.4', 'fixed', '0.4', [[1, 1], [1, 0], [0, 0]]),
-      ev('fixed-1.0', 'fixed', '1.0', [[1, 0], [0, 1], [0, 0]]),
-      ev('ead', 'baseline', 'ead', [[0, 0], [1, 0], [0, 0]]),
-      ev('probe-calm-digits', 'probe', 'calm-digits', [[1, 1], [1, 1], [0, 0]]),
-    ], meta, new Rng(1), 2000);
+    const s = summariseHeadroom(
+      [
+        ev('fixed-0.4', 'fixed', '0.4', [
+          [1, 1],
+          [1, 0],
+          [0, 0],
+        ]),
+        ev('fixed-1.0', 'fixed', '1.0', [
+          [1, 0],
+          [0, 1],
+          [0, 0],
+        ]),
+        ev('ead', 'baseline', 'ead', [
+          [0, 0],
+          [1, 0],
+          [0, 0],
+        ]),
+        ev('probe-calm-digits', 'probe', 'calm-digits', [
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ]),
+      ],
+      meta,
+      new Rng(1),
+      2000,
+    );
     expect(s.best_fixed).toBe('0.4');
     expect(s.fixed['0.4'].accuracy).toBeCloseTo(0.5, 12);
     expect(s.fixed['0.4'].diff_vs_best_fixed).toBeNull();
@@ -55,11 +91,28 @@ describe('summariseHeadroom', () => {
   });
 
   it('a probe better on every problem beats the best fixed τ; a tie goes to the first τ of the grid', () => {
-    const s = summariseHeadroom([
-      ev('fixed-0.4', 'fixed', '0.4', [[1, 0], [1, 0], [0, 0]]),
-      ev('fixed-1.0', 'fixed', '1.0', [[0, 0], [1, 1], [0, 0]]),
-      ev('probe-calm-digits', 'probe', 'calm-digits', [[1, 1], [1, 1], [1, 0]]),
-    ], meta, new Rng(1), 500);
+    const s = summariseHeadroom(
+      [
+        ev('fixed-0.4', 'fixed', '0.4', [
+          [1, 0],
+          [1, 0],
+          [0, 0],
+        ]),
+        ev('fixed-1.0', 'fixed', '1.0', [
+          [0, 0],
+          [1, 1],
+          [0, 0],
+        ]),
+        ev('probe-calm-digits', 'probe', 'calm-digits', [
+          [1, 1],
+          [1, 1],
+          [1, 0],
+        ]),
+      ],
+      meta,
+      new Rng(1),
+      500,
+    );
     expect(s.best_fixed).toBe('0.4');
     expect(s.probes['calm-digits'].diff_vs_best_fixed!.ci95[0]).toBeGreaterThan(0);
     expect(s.probes['calm-digits'].beats_best_fixed).toBe(true);
@@ -67,8 +120,20 @@ describe('summariseHeadroom', () => {
   });
 
   it('methods evaluated on other problems, or no fixed τ, are KitErrors', () => {
-    const a = ev('fixed-0.4', 'fixed', '0.4', [[1, 0], [1, 0]]);
-    const b = { ...ev('ead', 'baseline', 'ead', [[1, 0], [1, 0]]), problems: [{ id: 'p0', correct: [true] }, { id: 'q', correct: [true] }] };
+    const a = ev('fixed-0.4', 'fixed', '0.4', [
+      [1, 0],
+      [1, 0],
+    ]);
+    const b = {
+      ...ev('ead', 'baseline', 'ead', [
+        [1, 0],
+        [1, 0],
+      ]),
+      problems: [
+        { id: 'p0', correct: [true] },
+        { id: 'q', correct: [true] },
+      ],
+    };
     expectKitError(() => summariseHeadroom([a, b], meta, new Rng(1)), 'ead was evaluated on other problems');
     expectKitError(() => summariseHeadroom([ev('ead', 'baseline', 'ead', [[1]])], meta, new Rng(1)), 'no fixed-τ evaluation');
   });
@@ -124,8 +189,22 @@ describe('planHeadroom and the per-method files', () => {
 });
 
 describe('introllm headroom (smoke preset)', () => {
-  const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'headroom', '--preset', 'smoke', '--backend', 'wasm', '--no-png', ...args], { encoding: 'utf8', cwd: ROOT });
-  const small = ['--problems', '4', '--k', '2', '--taus', '0.5,1.0', '--baselines', 'ead,tampo', '--probes', 'calm-digits,explore-branch', '--set', 'eval.maxNewTokens=48'];
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [BIN, 'headroom', '--preset', 'smoke', '--backend', 'wasm', '--no-png', ...args], { encoding: 'utf8', cwd: ROOT });
+  const small = [
+    '--problems',
+    '4',
+    '--k',
+    '2',
+    '--taus',
+    '0.5,1.0',
+    '--baselines',
+    'ead,tampo',
+    '--probes',
+    'calm-digits,explore-branch',
+    '--set',
+    'eval.maxNewTokens=48',
+  ];
 
   it('writes summary.json, table.md, the evals and the figure; a re-run keeps every method; a lost one is redone', () => {
     const out = path.join(dir, 'e2e');
@@ -146,7 +225,12 @@ describe('introllm headroom (smoke preset)', () => {
     expect(s.fixed['1.0'].tau_mean).toBeCloseTo(1, 6);
     const files = fs.readdirSync(path.join(out, 'evals')).sort();
     expect(files).toEqual(['ead.jsonl', 'fixed-0.5.jsonl', 'fixed-1.0.jsonl', 'probe-calm-digits.jsonl', 'probe-explore-branch.jsonl', 'tampo.jsonl']);
-    const ids = fs.readFileSync(path.join(out, 'evals', 'ead.jsonl'), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l).id);
+    const ids = fs
+      .readFileSync(path.join(out, 'evals', 'ead.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => JSON.parse(l).id);
     expect(ids.every((id: string) => id.startsWith('guess-validation-'))).toBe(true);
     expect(fs.existsSync(path.join(out, 'figures', 'headroom.html'))).toBe(true);
     expect(fs.readFileSync(path.join(out, 'table.md'), 'utf8')).toContain('| probe-explore-branch | probe |');

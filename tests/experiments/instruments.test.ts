@@ -19,8 +19,13 @@ beforeAll(async () => {
   await initBackend('wasm', { log: () => {} });
   // A "reproduction" with checkpoints: IntroLLM and fixed τ 1.0 trained for 2 steps, seed 0.
   for (const m of ['introllm', 'fixed-1.0']) {
-    const cfg = resolveConfig({ preset: 'known-answer', overrides: [{ source: 'm', value: methodOverride(m) },
-      { source: 't', value: { model: { dir: models }, schedule: { mode: 'sequential' }, train: { steps: 2 }, rollout: { promptsPerStep: 2, groupSize: 4 } } }] });
+    const cfg = resolveConfig({
+      preset: 'known-answer',
+      overrides: [
+        { source: 'm', value: methodOverride(m) },
+        { source: 't', value: { model: { dir: models }, schedule: { mode: 'sequential' }, train: { steps: 2 }, rollout: { promptsPerStep: 2, groupSize: 4 } } },
+      ],
+    });
     const run = await openRun(cfg, runDirOf(trained, m, 0));
     await trainRun(run);
     closeRun(run);
@@ -29,15 +34,30 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const opts = (extra: Partial<InstrumentsOptions> = {}): InstrumentsOptions => ({
-  preset: 'known-answer', out: path.join(dir, 'out'), parts: ['temperature_only', 'behaviour_cloning', 'headroom_after_rl', 'theta_at_fixed_tau'], seeds: [0],
-  problems: 12, k: 2, tempSteps: 4, trained, trainedMethods: ['fixed-1.0', 'introllm'], png: false, sets: [`model.dir=${JSON.stringify(models)}`, 'rollout.promptsPerStep=2', 'rollout.groupSize=4'],
-  log: () => {}, ...extra,
+  preset: 'known-answer',
+  out: path.join(dir, 'out'),
+  parts: ['temperature_only', 'behaviour_cloning', 'headroom_after_rl', 'theta_at_fixed_tau'],
+  seeds: [0],
+  problems: 12,
+  k: 2,
+  tempSteps: 4,
+  trained,
+  trainedMethods: ['fixed-1.0', 'introllm'],
+  png: false,
+  sets: [`model.dir=${JSON.stringify(models)}`, 'rollout.promptsPerStep=2', 'rollout.groupSize=4'],
+  log: () => {},
+  ...extra,
 });
 
 describe('instruments', () => {
   it('runs every part and writes its numbers with CIs', async () => {
-    const s = await runInstruments(opts()) as Record<string, Record<string, unknown>>;
-    const t = s.temperature_only as { accuracy: { value: number; ci95: number[] }; diff_vs_best_fixed: { ci95: number[] }; phi_updates: { half: number; end: number }; probes_in_range: Record<string, unknown> };
+    const s = (await runInstruments(opts())) as Record<string, Record<string, unknown>>;
+    const t = s.temperature_only as {
+      accuracy: { value: number; ci95: number[] };
+      diff_vs_best_fixed: { ci95: number[] };
+      phi_updates: { half: number; end: number };
+      probes_in_range: Record<string, unknown>;
+    };
     expect(t.phi_updates).toEqual({ half: 2 * 5, end: 4 * 5 });
     expect(t.accuracy.ci95[0]).toBeLessThanOrEqual(t.accuracy.value);
     expect(t.diff_vs_best_fixed.ci95).toHaveLength(2);
@@ -52,7 +72,11 @@ describe('instruments', () => {
     expect(Object.keys(th)).toEqual(['fixed-0.6', 'fixed-1.0', 'head-mean', 'head-sample']);
     expect(th['fixed-1.0'].diff_vs_fixed_1).toBeNull();
     // the temperature-only run recorded the φ gradient's diagnostics at every step
-    const metrics = fs.readFileSync(path.join(dir, 'out', 'runs', 'temperature-only', 'seed-0', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = fs
+      .readFileSync(path.join(dir, 'out', 'runs', 'temperature-only', 'seed-0', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(metrics).toHaveLength(4);
     // (null where a half of the batch has no gradient: all its groups' rewards equal)
     const cos = metrics.map((m) => m['diag/phi_half_cosine']);
@@ -60,7 +84,8 @@ describe('instruments', () => {
     expect(cos.some((v) => typeof v === 'number')).toBe(true);
     // a figure per part
     const figs = fs.readdirSync(path.join(dir, 'out', 'figures'));
-    for (const f of ['temperature_only', 'behaviour_cloning', 'headroom_after_rl-fixed-1.0', 'headroom_after_rl-introllm', 'theta_at_fixed_tau']) expect(figs).toContain(`${f}.html`);
+    for (const f of ['temperature_only', 'behaviour_cloning', 'headroom_after_rl-fixed-1.0', 'headroom_after_rl-introllm', 'theta_at_fixed_tau'])
+      expect(figs).toContain(`${f}.html`);
   });
 
   it('resumes from its saved evaluations', async () => {

@@ -10,13 +10,20 @@ import { planFor } from '../../src/plan/gather';
 import { PEAK_RSS_LINE, peakRssLine } from '../../src/io/rss';
 
 describe('runJobs', () => {
-  it('records each job\'s exit code and peak RSS, and keeps the peak line out of the tail', async () => {
+  it("records each job's exit code and peak RSS, and keeps the peak line out of the tail", async () => {
     const lines: string[] = [];
-    const r = await runJobs([
-      { name: 'help', args: ['--help'] },
-      { name: 'unknown', args: ['no-such-command'] },
-    ], 2, (l) => lines.push(l));
-    expect(r.map((x) => [x.name, x.code])).toEqual([['help', 0], ['unknown', 2]]);
+    const r = await runJobs(
+      [
+        { name: 'help', args: ['--help'] },
+        { name: 'unknown', args: ['no-such-command'] },
+      ],
+      2,
+      (l) => lines.push(l),
+    );
+    expect(r.map((x) => [x.name, x.code])).toEqual([
+      ['help', 0],
+      ['unknown', 2],
+    ]);
     for (const x of r) {
       expect(x.peakRssMb).toBeGreaterThan(20); // a Node process with tsx loaded
       expect(x.peakRssMb).toBeLessThan(4096);
@@ -35,8 +42,31 @@ describe('runJobs', () => {
     const writes: string[] = [];
     const lines: string[] = [];
     const tty = { write: (s: string) => writes.push(s), columns: 200, rows: 40 };
-    const r = await runJobs([{ name: 'before RL', args: ['eval', '--preset', 'smoke', '--methods', 'fixed-1.0', '--seeds', '0', '--set', 'eval.problems=8',
-      '--set', 'eval.maxNewTokens=8', '--backend', 'wasm'] }], 1, (l) => lines.push(l), { tty, ttyEveryMs: 0 });
+    const r = await runJobs(
+      [
+        {
+          name: 'before RL',
+          args: [
+            'eval',
+            '--preset',
+            'smoke',
+            '--methods',
+            'fixed-1.0',
+            '--seeds',
+            '0',
+            '--set',
+            'eval.problems=8',
+            '--set',
+            'eval.maxNewTokens=8',
+            '--backend',
+            'wasm',
+          ],
+        },
+      ],
+      1,
+      (l) => lines.push(l),
+      { tty, ttyEveryMs: 0 },
+    );
     expect(r[0].code, r[0].tail.join('\n')).toBe(0);
     expect(r[0].tail.some((l) => l.startsWith('introllm-progress'))).toBe(false);
     const screen = writes.join('');
@@ -47,15 +77,21 @@ describe('runJobs', () => {
   }, 60_000);
 });
 
-describe('defaultJobs: runs at a time by cores and memory, from the runs\' plans', () => {
+describe("defaultJobs: runs at a time by cores and memory, from the runs' plans", () => {
   // The Qwen3-0.6B shape on wasm with short generations, planned for a 24 GB or 64 GB machine with 2 cores.
-  const cfg = (method: string, ...sets: string[]) => resolveConfig({ preset: 'paper', overrides: [
-    { source: 'm', value: methodOverride(method) }, { source: 'dir', value: parseSetting('model.dir=bench/shapes/qwen3-0.6b') },
-    ...['rollout.promptsPerStep=1', 'rollout.maxNewTokens=16', 'eval.maxNewTokens=16', ...sets].map((s) => ({ source: s, value: parseSetting(s) }))] });
+  const cfg = (method: string, ...sets: string[]) =>
+    resolveConfig({
+      preset: 'paper',
+      overrides: [
+        { source: 'm', value: methodOverride(method) },
+        { source: 'dir', value: parseSetting('model.dir=bench/shapes/qwen3-0.6b') },
+        ...['rollout.promptsPerStep=1', 'rollout.maxNewTokens=16', 'eval.maxNewTokens=16', ...sets].map((s) => ({ source: s, value: parseSetting(s) })),
+      ],
+    });
   const plan = (c: ExperimentConfig, hostBytes: number, cores = 2) => planFor(c, { backend: { requested: 'wasm' }, hostBytes, cores, promptTokens: 32 });
   const W = 2384199680; // 4 × 596,049,920 parameters
   const EMBED = 622329856; // the [151936, 1024] embedding, the largest tensor
-  it('a 0.6B run that trains θ keeps θ\'s state on the host: 256 MiB + 3 × 2.38 + (2.38 + 0.62) + 1 GiB = 11.50 GB: one at a time on 24 GB, said once; two on 64 GB', () => {
+  it("a 0.6B run that trains θ keeps θ's state on the host: 256 MiB + 3 × 2.38 + (2.38 + 0.62) + 1 GiB = 11.50 GB: one at a time on 24 GB, said once; two on 64 GB", () => {
     const c = cfg('fixed-1.0');
     const p24 = plan(c, 24e9);
     expect(p24.theta_state).toBe('host');
@@ -63,7 +99,9 @@ describe('defaultJobs: runs at a time by cores and memory, from the runs\' plans
     expect(p24.host_bytes_per_run).toBe(256 * 2 ** 20 + 3 * W + W + EMBED + 2 ** 30);
     const lines: string[] = [];
     expect(defaultJobs([p24], (l) => lines.push(l), 2)).toBe(1); // floor(0.8 · 24 / 11.50) = 1
-    expect(lines).toEqual(["reproduce: 1 run at a time, not 2: a run needs about 11.5 GB (weights, and θ's gradients and Adam's moments) of this machine's 24.0 GB (--jobs overrides)"]);
+    expect(lines).toEqual([
+      "reproduce: 1 run at a time, not 2: a run needs about 11.5 GB (weights, and θ's gradients and Adam's moments) of this machine's 24.0 GB (--jobs overrides)",
+    ]);
     expect(defaultJobs([plan(c, 64e9)], (l) => lines.push(l), 2)).toBe(2);
     expect(defaultJobs([plan(c, 64e9, 1)], (l) => lines.push(l), 1)).toBe(1);
     expect(lines.length).toBe(1);

@@ -17,7 +17,15 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('known-answer study', () => {
-  const opts = { out: path.join(dir, 'study'), seeds: [0, 1, 2], sets: [`model.dir=${JSON.stringify(path.join(dir, 'models'))}`, 'train.steps=40', 'controller.headInitConcentration=4'], problems: 64, k: 2, png: false, log: () => {} };
+  const opts = {
+    out: path.join(dir, 'study'),
+    seeds: [0, 1, 2],
+    sets: [`model.dir=${JSON.stringify(path.join(dir, 'models'))}`, 'train.steps=40', 'controller.headInitConcentration=4'],
+    problems: 64,
+    k: 2,
+    png: false,
+    log: () => {},
+  };
   let s: KnownAnswerSummary;
 
   it('recovers the default rule (A: 0.6, B: 1.4) on 3 seeds', async () => {
@@ -38,7 +46,11 @@ describe('known-answer study', () => {
     expect(s.checks.passed).toBe(true);
     expect(s.budget).toEqual({ theta_updates: 0, phi_updates: 40 * 5, rollouts: 40 * 128 });
     // θ never trained: every step was a temperature step with no θ gradient
-    const metrics = fs.readFileSync(path.join(opts.out, 'runs', 'seed-0', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = fs
+      .readFileSync(path.join(opts.out, 'runs', 'seed-0', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(metrics).toHaveLength(40);
     expect(metrics.every((m) => m.phase === 'temperature' && m['grad/theta_norm'] === null && m['grad/phi_norm'] > 0)).toBe(true);
     expect(metrics[0]).toHaveProperty('tau_class/A');

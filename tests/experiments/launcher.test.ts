@@ -24,7 +24,10 @@ const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
 // Arguments that need quoting in a shell: spaces, quotes, $ and a glob.
 const JOBS: Job[] = [
   { name: 'introllm seed 0', args: ['train', '--preset', 'smoke', '--method', 'introllm', '--seed', '0', '--out', 'runs/x/runs/introllm/seed-0'] },
-  { name: "tau-range 'wide' seed 1", args: ['train', '--set', 'controller.tauMin=0.1', '--set', 'task.instruction=Think $HOME * step by step; "box" it', '--out', 'runs/x/a b'] },
+  {
+    name: "tau-range 'wide' seed 1",
+    args: ['train', '--set', 'controller.tauMin=0.1', '--set', 'task.instruction=Think $HOME * step by step; "box" it', '--out', 'runs/x/a b'],
+  },
   { name: 'before RL (the base model at τ = 1)', args: ['eval', '--methods', 'fixed-1.0,introllm', '--seeds', '0,1', '--out', 'runs/x/before-rl'] },
 ];
 
@@ -42,31 +45,76 @@ const PRINTER = path.join(dir, 'print-args');
 fs.writeFileSync(PRINTER, `#!${process.execPath}\nconsole.log(JSON.stringify(process.argv.slice(3)));\n`, { mode: 0o755 });
 
 describe('the sbatch array script', () => {
-  const cfg = { ...DEFAULT_LAUNCHER_CONFIG.slurm, partition: 'gpu', time: '04:00:00', mem: '32G', gpus: 1, account: 'lab', extra: ['--qos=long'], setup: ['module load nodejs/20'] };
-  const script = slurmScript(JOBS, { ...cfg, setup: [] }, { label: 'smoke-x', width: 2, logDir: '/shared/x/slurm/logs', cwd: '/shared', node: PRINTER, kit: '/kit/bin/introllm.js' });
+  const cfg = {
+    ...DEFAULT_LAUNCHER_CONFIG.slurm,
+    partition: 'gpu',
+    time: '04:00:00',
+    mem: '32G',
+    gpus: 1,
+    account: 'lab',
+    extra: ['--qos=long'],
+    setup: ['module load nodejs/20'],
+  };
+  const script = slurmScript(
+    JOBS,
+    { ...cfg, setup: [] },
+    { label: 'smoke-x', width: 2, logDir: '/shared/x/slurm/logs', cwd: '/shared', node: PRINTER, kit: '/kit/bin/introllm.js' },
+  );
 
-  it('array task i runs the i-th run\'s command, word for word', () => {
+  it("array task i runs the i-th run's command, word for word", () => {
     JOBS.forEach((j, i) => expect(argsRun(script, { SLURM_ARRAY_TASK_ID: String(i), SLURM_ARRAY_JOB_ID: '7' })).toEqual(j.args));
-    const bad = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_JOB_ID: '7' } });
+    const bad = spawnSync('bash', ['-c', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_JOB_ID: '7' },
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('no run for array task 3');
   });
 
   it('has one task per run, --jobs as the %N throttle, and the resources from the config', () => {
-    const sb = script.split('\n').filter((l) => l.startsWith('#SBATCH ')).map((l) => l.slice(8));
-    expect(sb).toEqual(['--job-name=introllm-smoke-x', '--array=0-2%2', '--output=/shared/x/slurm/logs/%A_%a.log', '--chdir=/shared', '--ntasks=1', '--cpus-per-task=1',
-      '--partition=gpu', '--time=04:00:00', '--mem=32G', '--gpus-per-task=1', '--account=lab', '--qos=long']);
+    const sb = script
+      .split('\n')
+      .filter((l) => l.startsWith('#SBATCH '))
+      .map((l) => l.slice(8));
+    expect(sb).toEqual([
+      '--job-name=introllm-smoke-x',
+      '--array=0-2%2',
+      '--output=/shared/x/slurm/logs/%A_%a.log',
+      '--chdir=/shared',
+      '--ntasks=1',
+      '--cpus-per-task=1',
+      '--partition=gpu',
+      '--time=04:00:00',
+      '--mem=32G',
+      '--gpus-per-task=1',
+      '--account=lab',
+      '--qos=long',
+    ]);
     // No throttle when every run fits at once (--jobs ≥ runs, or no --jobs on a cluster); setup lines run before the kit.
-    const open = slurmScript(JOBS, { ...DEFAULT_LAUNCHER_CONFIG.slurm, setup: ['module load nodejs/20'] }, { label: 'l', width: 0, logDir: '/l', cwd: '/', node: 'node', kit: 'k' });
+    const open = slurmScript(
+      JOBS,
+      { ...DEFAULT_LAUNCHER_CONFIG.slurm, setup: ['module load nodejs/20'] },
+      { label: 'l', width: 0, logDir: '/l', cwd: '/', node: 'node', kit: 'k' },
+    );
     expect(open).toContain('#SBATCH --array=0-2\n');
     expect(open).not.toContain('--partition');
     expect(open.indexOf('module load nodejs/20')).toBeLessThan(open.indexOf('case "$SLURM_ARRAY_TASK_ID"'));
-    expect(slurmScript(JOBS, DEFAULT_LAUNCHER_CONFIG.slurm, { label: 'l', width: 3, logDir: '/l', cwd: '/', node: 'node', kit: 'k' })).toContain('#SBATCH --array=0-2\n');
+    expect(slurmScript(JOBS, DEFAULT_LAUNCHER_CONFIG.slurm, { label: 'l', width: 3, logDir: '/l', cwd: '/', node: 'node', kit: 'k' })).toContain(
+      '#SBATCH --array=0-2\n',
+    );
   });
 });
 
 describe('the Kubernetes Indexed Job', () => {
-  const cfg = { ...DEFAULT_LAUNCHER_CONFIG.k8s, image: 'registry.example/introllm:1', volumeClaim: 'study', gpus: 1, memory: '32Gi', namespace: 'ml', node: PRINTER };
+  const cfg = {
+    ...DEFAULT_LAUNCHER_CONFIG.k8s,
+    image: 'registry.example/introllm:1',
+    volumeClaim: 'study',
+    gpus: 1,
+    memory: '32Gi',
+    namespace: 'ml',
+    node: PRINTER,
+  };
   const name = k8sJobName('smoke-a-study-folder-with-a-long-name-that-goes-on-and-on', '/shared/x', 3);
   const m = k8sManifest(JOBS, cfg, { name, width: 2, label: 'smoke-x' }) as any;
 
@@ -93,7 +141,7 @@ describe('the Kubernetes Indexed Job', () => {
     for (const v of Object.values(c.resources.limits)) expect(typeof v).toBe('string');
   });
 
-  it('index i runs the i-th run\'s command, word for word', () => {
+  it("index i runs the i-th run's command, word for word", () => {
     const [shell, flag, script] = m.spec.template.spec.containers[0].command;
     expect([shell, flag]).toEqual(['/bin/sh', '-c']);
     JOBS.forEach((j, i) => expect(argsRun(script, { JOB_COMPLETION_INDEX: String(i) }, 'sh')).toEqual(j.args));
@@ -125,7 +173,9 @@ describe('launcher options', () => {
     // Through the CLI: one line, exit code 2, before anything is written.
     const r = cli(['reproduce', '--preset', 'smoke', '--out', path.join(dir, 'never'), '--detach']);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe('introllm reproduce: --detach needs --launcher slurm or k8s (the local launcher runs the runs as child processes of this command)');
+    expect(r.stderr.trim()).toBe(
+      'introllm reproduce: --detach needs --launcher slurm or k8s (the local launcher runs the runs as child processes of this command)',
+    );
     expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
   });
 });
@@ -138,10 +188,15 @@ describe('launching a study without the cluster tools', () => {
     fs.writeFileSync(finished, '{}');
     const empty = path.join(dir, 'empty-bin');
     fs.mkdirSync(empty, { recursive: true });
-    const r = cli(['reproduce', '--preset', 'smoke', '--methods', 'fixed-1.0', '--seeds', '0,1', '--out', out, '--launcher', 'slurm'], { ...process.env, PATH: empty });
+    const r = cli(['reproduce', '--preset', 'smoke', '--methods', 'fixed-1.0', '--seeds', '0,1', '--out', out, '--launcher', 'slurm'], {
+      ...process.env,
+      PATH: empty,
+    });
     expect(r.status).toBe(2);
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('introllm'));
-    expect(errors).toEqual(["introllm reproduce: --launcher slurm: 'sbatch' is not on PATH (run the command on a Slurm login node, or use --launcher local); nothing was submitted and no run folder was changed"]);
+    expect(errors).toEqual([
+      "introllm reproduce: --launcher slurm: 'sbatch' is not on PATH (run the command on a Slurm login node, or use --launcher local); nothing was submitted and no run folder was changed",
+    ]);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(fs.readdirSync(path.join(out, 'slurm'))).toEqual([]); // neither a script nor a ledger
     expect(fs.readFileSync(finished, 'utf8')).toBe('{}');
@@ -154,11 +209,32 @@ describe('launching a study without the cluster tools', () => {
     fs.writeFileSync(path.join(out, 'runs', 'fixed-1.0', 'seed-0', 'eval.json'), '{}');
     const empty = path.join(dir, 'empty-bin-dry');
     fs.mkdirSync(empty, { recursive: true });
-    const r = cli(['reproduce', '--preset', 'smoke', '--methods', 'fixed-1.0,edt', '--seeds', '0', '--out', out, '--launcher', 'slurm', '--dry-run',
-      '--partition', 'gpu', '--gpus', '1', '--sbatch=--qos=long'], { ...process.env, PATH: empty });
+    const r = cli(
+      [
+        'reproduce',
+        '--preset',
+        'smoke',
+        '--methods',
+        'fixed-1.0,edt',
+        '--seeds',
+        '0',
+        '--out',
+        out,
+        '--launcher',
+        'slurm',
+        '--dry-run',
+        '--partition',
+        'gpu',
+        '--gpus',
+        '1',
+        '--sbatch=--qos=long',
+      ],
+      { ...process.env, PATH: empty },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.startsWith('#!/bin/bash\n')).toBe(true);
-    for (const line of ['#SBATCH --array=0-1', '#SBATCH --partition=gpu', '#SBATCH --gpus-per-task=1', '#SBATCH --qos=long']) expect(r.stdout).toContain(line + '\n');
+    for (const line of ['#SBATCH --array=0-1', '#SBATCH --partition=gpu', '#SBATCH --gpus-per-task=1', '#SBATCH --qos=long'])
+      expect(r.stdout).toContain(line + '\n');
     expect(r.stdout).toContain(`--out ${path.join(out, 'runs', 'edt', 'seed-0')} ;;`);
     expect(r.stdout).not.toContain(path.join(out, 'runs', 'fixed-1.0'));
     expect(r.stderr).toContain('--dry-run: the array script above (2 tasks) was not submitted');
@@ -173,7 +249,24 @@ describe('launching a study without the cluster tools', () => {
       fs.mkdirSync(path.join(out, 'runs', d), { recursive: true });
       fs.writeFileSync(path.join(out, 'runs', d, 'eval.json'), '{}');
     }
-    const r = cli(['reproduce', '--preset', 'smoke', '--out', out, '--launcher', 'k8s', '--dry-run', '--jobs', '4', '--image', 'img:1', '--pvc', 'study', '--gpus', '1']);
+    const r = cli([
+      'reproduce',
+      '--preset',
+      'smoke',
+      '--out',
+      out,
+      '--launcher',
+      'k8s',
+      '--dry-run',
+      '--jobs',
+      '4',
+      '--image',
+      'img:1',
+      '--pvc',
+      'study',
+      '--gpus',
+      '1',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const m = JSON.parse(r.stdout);
     expect([m.spec.completions, m.spec.parallelism]).toEqual([11, 4]);
@@ -195,7 +288,9 @@ describe('launching a study without the cluster tools', () => {
     const args = ['reproduce', '--preset', 'smoke', '--methods', 'fixed-1.0', '--seeds', '0', '--out', out, '--launcher', 'k8s'];
     const noImage = cli(args, { ...process.env, PATH: empty });
     expect(noImage.status).toBe(2);
-    expect(noImage.stderr.split('\n').filter((l) => l.startsWith('introllm reproduce:'))).toEqual([expect.stringContaining('--launcher k8s: no image: give --image')]);
+    expect(noImage.stderr.split('\n').filter((l) => l.startsWith('introllm reproduce:'))).toEqual([
+      expect.stringContaining('--launcher k8s: no image: give --image'),
+    ]);
     const r = cli([...args, '--image', 'img:1'], { ...process.env, PATH: empty }); // no kubectl: nothing can reach a cluster
     expect(r.status, r.stderr).toBe(0);
     const file = path.join(out, 'k8s', 'job-1.json');

@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
 import { evaluate } from '../../src/eval/evaluate';
 import {
-  evaluateControllers, evaluateTraces, fixedTauSamples, headVariantSummary, modelOrRandom, RANDOM_MODEL_SHAPE, tauInputsOf,
+  evaluateControllers,
+  evaluateTraces,
+  fixedTauSamples,
+  headVariantSummary,
+  modelOrRandom,
+  RANDOM_MODEL_SHAPE,
+  tauInputsOf,
 } from '../../src/experiments/notebook';
 import { loadModel, saveModel } from '../../src/lm/load';
 import { Decoder } from '../../src/lm/model';
@@ -33,8 +39,23 @@ beforeAll(async () => {
   await initBackend('wasm', { log: () => {} });
   writeCharTokenizer(dir, SYNTHETIC_CHARSET);
   tok = await loadTokenizer(dir);
-  model = Decoder.random(parseHfConfig({ model_type: 'qwen3', vocab_size: SYNTHETIC_CHARSET.length + 4, hidden_size: 16, intermediate_size: 24,
-    num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, head_dim: 8, max_position_embeddings: 64, bos_token_id: 1, eos_token_id: 2 }), 0, { std: 0.5 });
+  model = Decoder.random(
+    parseHfConfig({
+      model_type: 'qwen3',
+      vocab_size: SYNTHETIC_CHARSET.length + 4,
+      hidden_size: 16,
+      intermediate_size: 24,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      num_key_value_heads: 1,
+      head_dim: 8,
+      max_position_embeddings: 64,
+      bos_token_id: 1,
+      eos_token_id: 2,
+    }),
+    0,
+    { std: 0.5 },
+  );
 });
 afterAll(() => {
   model.dispose();

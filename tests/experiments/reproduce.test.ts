@@ -22,8 +22,29 @@ const run = (...args: string[]) => runIn(ROOT, ...args);
 describe('introllm reproduce', () => {
   it('writes config, manifest, per-run folders, summary.json and the table; a second call reuses finished runs', () => {
     const out = path.join(dir, 'rep');
-    const args = ['reproduce', '--preset', 'smoke', '--out', out, '--methods', 'introllm,fixed-0.6', '--seeds', '0,1', '--jobs', '2',
-      '--set', `model.dir=${modelDir}`, '--set', 'train.steps=1', '--set', 'rollout.maxNewTokens=8', '--set', 'eval.maxNewTokens=8', '--set', 'eval.problems=4'];
+    const args = [
+      'reproduce',
+      '--preset',
+      'smoke',
+      '--out',
+      out,
+      '--methods',
+      'introllm,fixed-0.6',
+      '--seeds',
+      '0,1',
+      '--jobs',
+      '2',
+      '--set',
+      `model.dir=${modelDir}`,
+      '--set',
+      'train.steps=1',
+      '--set',
+      'rollout.maxNewTokens=8',
+      '--set',
+      'eval.maxNewTokens=8',
+      '--set',
+      'eval.problems=4',
+    ];
     const r = run(...args);
     expect(r.status, r.stderr).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(['before-rl', 'config.json', 'figures', 'manifest.json', 'requests', 'runs', 'summary.json', 'table.md']);
@@ -75,8 +96,26 @@ describe('introllm reproduce', () => {
   it('by default trains into runs/<preset>/ and prints its table beside the committed results/<preset>/; --reference writes the latter', () => {
     const cwd = path.join(dir, 'user-checkout');
     fs.mkdirSync(cwd, { recursive: true });
-    const args = ['--preset', 'smoke', '--methods', 'fixed-0.6', '--seeds', '0', '--jobs', '1', '--set', `model.dir=${modelDir}`,
-      '--set', 'train.steps=1', '--set', 'rollout.maxNewTokens=8', '--set', 'eval.maxNewTokens=8', '--set', 'eval.problems=4'];
+    const args = [
+      '--preset',
+      'smoke',
+      '--methods',
+      'fixed-0.6',
+      '--seeds',
+      '0',
+      '--jobs',
+      '1',
+      '--set',
+      `model.dir=${modelDir}`,
+      '--set',
+      'train.steps=1',
+      '--set',
+      'rollout.maxNewTokens=8',
+      '--set',
+      'eval.maxNewTokens=8',
+      '--set',
+      'eval.problems=4',
+    ];
     const ref = runIn(cwd, 'reproduce', '--reference', ...args);
     expect(ref.status, ref.stderr).toBe(0);
     expect(fs.existsSync(path.join(cwd, 'results', 'smoke', 'summary.json'))).toBe(true);
@@ -93,18 +132,50 @@ describe('introllm reproduce', () => {
     expect(both.stderr).toContain('give either it or --out');
   });
 
-  it("--preset paper on local files: per-benchmark numbers in summary.json and a per-benchmark table", () => {
+  it('--preset paper on local files: per-benchmark numbers in summary.json and a per-benchmark table', () => {
     const dataDir = path.join(dir, 'bench-data');
     fs.mkdirSync(dataDir, { recursive: true });
-    const rows = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ id: `${prefix}-${i}`, problem: `what is ${i} + ${i}?`, answer: String(2 * i) })).join('\n') + '\n';
+    const rows = (prefix: string, n: number) =>
+      Array.from({ length: n }, (_, i) => JSON.stringify({ id: `${prefix}-${i}`, problem: `what is ${i} + ${i}?`, answer: String(2 * i) })).join('\n') + '\n';
     fs.writeFileSync(path.join(dataDir, 'tr.jsonl'), rows('tr', 6));
     fs.writeFileSync(path.join(dataDir, 'set_a.jsonl'), rows('a', 3));
     fs.writeFileSync(path.join(dataDir, 'set_b.jsonl'), rows('b', 2));
     const out = path.join(dir, 'paper');
-    const r = run('reproduce', '--preset', 'paper', '--out', out, '--methods', 'introllm', '--seeds', '0,1', '--jobs', '2',
-      '--set', `model.dir=${modelDir}`, '--set', `task.dataDir=${dataDir}`, '--set', 'task.trainBenchmark=tr', '--set', 'task.evalBenchmarks=["set_a","set_b"]',
-      '--set', 'task.instruction=', '--set', 'train.steps=1', '--set', 'rollout.promptsPerStep=2', '--set', 'rollout.groupSize=2',
-      '--set', 'rollout.maxNewTokens=8', '--set', 'eval.maxNewTokens=8', '--set', 'eval.k=2');
+    const r = run(
+      'reproduce',
+      '--preset',
+      'paper',
+      '--out',
+      out,
+      '--methods',
+      'introllm',
+      '--seeds',
+      '0,1',
+      '--jobs',
+      '2',
+      '--set',
+      `model.dir=${modelDir}`,
+      '--set',
+      `task.dataDir=${dataDir}`,
+      '--set',
+      'task.trainBenchmark=tr',
+      '--set',
+      'task.evalBenchmarks=["set_a","set_b"]',
+      '--set',
+      'task.instruction=',
+      '--set',
+      'train.steps=1',
+      '--set',
+      'rollout.promptsPerStep=2',
+      '--set',
+      'rollout.groupSize=2',
+      '--set',
+      'rollout.maxNewTokens=8',
+      '--set',
+      'eval.maxNewTokens=8',
+      '--set',
+      'eval.k=2',
+    );
     expect(r.status, r.stderr).toBe(0);
     const m = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')).methods.introllm;
     expect(Object.keys(m.per_benchmark)).toEqual(['set_a', 'set_b']);
@@ -119,8 +190,29 @@ describe('introllm reproduce', () => {
 
   it('ablate: one grid over seeds → table.json with CIs and the bar figure', () => {
     const out = path.join(dir, 'ablate-gate');
-    const r = run('ablate', '--grid', 'gate', '--preset', 'smoke', '--seeds', '0', '--out', out, '--jobs', '2',
-      '--set', `model.dir=${modelDir}`, '--set', 'train.steps=1', '--set', 'rollout.maxNewTokens=8', '--set', 'eval.maxNewTokens=8', '--set', 'eval.problems=4');
+    const r = run(
+      'ablate',
+      '--grid',
+      'gate',
+      '--preset',
+      'smoke',
+      '--seeds',
+      '0',
+      '--out',
+      out,
+      '--jobs',
+      '2',
+      '--set',
+      `model.dir=${modelDir}`,
+      '--set',
+      'train.steps=1',
+      '--set',
+      'rollout.maxNewTokens=8',
+      '--set',
+      'eval.maxNewTokens=8',
+      '--set',
+      'eval.problems=4',
+    );
     expect(r.status, r.stderr).toBe(0);
     const table = JSON.parse(fs.readFileSync(path.join(out, 'table.json'), 'utf8'));
     expect(table.grid).toBe('gate');
@@ -163,8 +255,11 @@ describe('introllm reproduce', () => {
     // figure is the paired difference to the default.
     const before = ['summary.json', 'table.json', 'table.md'].map((x) => fs.readFileSync(path.join(out, x), 'utf8'));
     fs.rmSync(path.join(out, 'figures', 'ablation.html'));
-    const fo = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'introllm.js'), 'figures', '--figures-only', out],
-      { encoding: 'utf8', cwd: ROOT, env: { ...process.env, INTROLLM_CHROMIUM: path.join(dir, 'no-chromium') } }); // HTML is enough here
+    const fo = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'introllm.js'), 'figures', '--figures-only', out], {
+      encoding: 'utf8',
+      cwd: ROOT,
+      env: { ...process.env, INTROLLM_CHROMIUM: path.join(dir, 'no-chromium') },
+    }); // HTML is enough here
     expect(fo.status, fo.stderr).toBe(0);
     expect(['summary.json', 'table.json', 'table.md'].map((x) => fs.readFileSync(path.join(out, x), 'utf8'))).toEqual(before);
     expect(fs.readFileSync(path.join(out, 'figures', 'ablation.html'), 'utf8')).toContain('minus the default');
@@ -172,8 +267,23 @@ describe('introllm reproduce', () => {
 
   it('eval: methods × sampling seeds on the untrained model → summary.json, table.md and per-seed evals', () => {
     const out = path.join(dir, 'eval');
-    const r = run('eval', '--preset', 'smoke', '--methods', 'fixed-0.6,fixed-1.2', '--seeds', '0,1', '--out', out,
-      '--set', `model.dir=${modelDir}`, '--set', 'eval.maxNewTokens=8', '--set', 'eval.problems=4');
+    const r = run(
+      'eval',
+      '--preset',
+      'smoke',
+      '--methods',
+      'fixed-0.6,fixed-1.2',
+      '--seeds',
+      '0,1',
+      '--out',
+      out,
+      '--set',
+      `model.dir=${modelDir}`,
+      '--set',
+      'eval.maxNewTokens=8',
+      '--set',
+      'eval.problems=4',
+    );
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
     expect(Object.keys(summary.methods)).toEqual(['fixed-0.6', 'fixed-1.2']);
@@ -186,14 +296,44 @@ describe('introllm reproduce', () => {
     expect(fs.readFileSync(path.join(out, 'table.md'), 'utf8')).toContain('| fixed-0.6 |');
     // A re-run (e.g. after a kill) keeps what is done for the same config, and redoes what a changed config invalidates.
     fs.writeFileSync(path.join(out, 'evals', 'fixed-1.2', 'seed-1.json'), '{"torn":');
-    const again = run('eval', '--preset', 'smoke', '--methods', 'fixed-0.6,fixed-1.2', '--seeds', '0,1', '--out', out,
-      '--set', `model.dir=${modelDir}`, '--set', 'eval.maxNewTokens=8', '--set', 'eval.problems=4');
+    const again = run(
+      'eval',
+      '--preset',
+      'smoke',
+      '--methods',
+      'fixed-0.6,fixed-1.2',
+      '--seeds',
+      '0,1',
+      '--out',
+      out,
+      '--set',
+      `model.dir=${modelDir}`,
+      '--set',
+      'eval.maxNewTokens=8',
+      '--set',
+      'eval.problems=4',
+    );
     expect(again.status, again.stderr).toBe(0);
     expect(again.stderr.match(/kept from/g)).toHaveLength(3);
     expect(again.stderr).toContain('eval fixed-1.2 seed 1: Avg@2');
     expect(JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'))).toEqual(summary);
-    const changed = run('eval', '--preset', 'smoke', '--methods', 'fixed-0.6', '--seeds', '0', '--out', out,
-      '--set', `model.dir=${modelDir}`, '--set', 'eval.maxNewTokens=6', '--set', 'eval.problems=4');
+    const changed = run(
+      'eval',
+      '--preset',
+      'smoke',
+      '--methods',
+      'fixed-0.6',
+      '--seeds',
+      '0',
+      '--out',
+      out,
+      '--set',
+      `model.dir=${modelDir}`,
+      '--set',
+      'eval.maxNewTokens=6',
+      '--set',
+      'eval.problems=4',
+    );
     expect(changed.status, changed.stderr).toBe(0);
     expect(changed.stderr).not.toContain('kept from');
     // A τ sweep's folder gets its figure (a PNG where Chromium is, else an HTML page) and keeps its summary.
@@ -208,10 +348,27 @@ describe('introllm reproduce', () => {
     const dataDir = path.join(dir, 'long-data');
     fs.mkdirSync(dataDir, { recursive: true });
     fs.writeFileSync(path.join(dataDir, 'long.jsonl'), JSON.stringify({ id: 'long-0', problem: 'x'.repeat(300), answer: '1' }) + '\n');
-    const r = run('eval', '--preset', 'smoke', '--methods', 'fixed-1.0', '--set', `model.dir=${modelDir}`, '--set', 'task.name=benchmark',
-      '--set', `task.dataDir=${dataDir}`, '--set', 'task.evalBenchmarks=["long"]', '--set', 'task.instruction=');
+    const r = run(
+      'eval',
+      '--preset',
+      'smoke',
+      '--methods',
+      'fixed-1.0',
+      '--set',
+      `model.dir=${modelDir}`,
+      '--set',
+      'task.name=benchmark',
+      '--set',
+      `task.dataDir=${dataDir}`,
+      '--set',
+      'task.evalBenchmarks=["long"]',
+      '--set',
+      'task.instruction=',
+    );
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("long: problem 'long-0' has a 300-token prompt; with eval.maxNewTokens = 96 that is 396 positions, more than the model's max_position_embeddings 256");
+    expect(r.stderr).toContain(
+      "long: problem 'long-0' has a 300-token prompt; with eval.maxNewTokens = 96 that is 396 positions, more than the model's max_position_embeddings 256",
+    );
   });
 
   it('a missing model folder is a clear error before anything runs', () => {

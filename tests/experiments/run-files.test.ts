@@ -20,7 +20,10 @@ describe('run files', () => {
     write(path.join(runDirOf(out, 'introllm', 1), 'eval.json'), JSON.stringify({ traces: [trace, trace] }));
     write(path.join(runDirOf(out, 'introllm', 0), 'eval.json'), JSON.stringify({ traces: [trace] }));
     const got = readMethodTraces(out, ['introllm', 'edt', 'fixed-1.0', 'missing']);
-    expect(got.map((m) => [m.method, m.traces.length])).toEqual([['introllm', 1], ['edt', 1]]);
+    expect(got.map((m) => [m.method, m.traces.length])).toEqual([
+      ['introllm', 1],
+      ['edt', 1],
+    ]);
     expect(readMethodTraces(out, ['introllm'], 1)[0].traces).toHaveLength(2);
   });
   it('reads metrics.jsonl of every run that has one, methods first, skipping blank lines', () => {
@@ -29,7 +32,11 @@ describe('run files', () => {
     write(path.join(runDirOf(out, 'a', 0), 'metrics.jsonl'), '{"step":1}\n');
     write(path.join(runDirOf(out, 'b', 0), 'metrics.jsonl'), '{"step":1}\n');
     const runs = readRunMetrics(out, ['a', 'b'], [0, 1, 2]);
-    expect(runs.map((r) => [r.method, r.seed, r.metrics.length])).toEqual([['a', 0, 1], ['a', 2, 2], ['b', 0, 1]]);
+    expect(runs.map((r) => [r.method, r.seed, r.metrics.length])).toEqual([
+      ['a', 0, 1],
+      ['a', 2, 2],
+      ['b', 0, 1],
+    ]);
     expect(runs[1].metrics[1]).toEqual({ step: 2, x: 0.25 });
     expect(readRunMetrics(path.join(out, 'none'), ['a'], [0])).toEqual([]);
   });

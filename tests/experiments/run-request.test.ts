@@ -68,16 +68,37 @@ describe('the config file a study hands to each run', () => {
         expect(fs.existsSync(runDir)).toBe(false);
         // What the parent resolved for this run (train's layers: preset < file < method < seed < --set).
         const parent = resolveConfigSources({
-          preset: 'smoke', configFile,
-          overrides: [{ source: `method ${v.method}`, kind: 'method', value: methodOverride(v.method) }, { source: 'seed', value: { seed } }, ...setOverrides([...sets, ...v.sets])],
+          preset: 'smoke',
+          configFile,
+          overrides: [
+            { source: `method ${v.method}`, kind: 'method', value: methodOverride(v.method) },
+            { source: 'seed', value: { seed } },
+            ...setOverrides([...sets, ...v.sets]),
+          ],
         }).config;
         // What the child resolves from its command line.
         const child = trainConfig(parseFlags(job.args.slice(1), TRAIN_FLAGS));
         expect(child).toEqual(parent);
         expect(JSON.stringify(child)).toBe(JSON.stringify(parent));
         // The same config as the command line the study used to build (so a run folder made by it resumes).
-        const former = trainConfig(parseFlags(['--preset', 'smoke', '--config', configFile, '--method', v.method, '--seed', String(seed),
-          ...[...sets, ...v.sets].flatMap((s) => ['--set', s]), '--out', runDir], TRAIN_FLAGS));
+        const former = trainConfig(
+          parseFlags(
+            [
+              '--preset',
+              'smoke',
+              '--config',
+              configFile,
+              '--method',
+              v.method,
+              '--seed',
+              String(seed),
+              ...[...sets, ...v.sets].flatMap((s) => ['--set', s]),
+              '--out',
+              runDir,
+            ],
+            TRAIN_FLAGS,
+          ),
+        );
         expect(JSON.stringify(child)).toBe(JSON.stringify(former));
         expect([child.seed, child.schedule.mode, child.controller.tauMin, child.train.steps]).toEqual([seed, 'joint', 0.3, 3]);
       }
@@ -105,7 +126,14 @@ describe('the config file a study hands to each run', () => {
     // A key added to the file by hand is the file's own.
     const edited = path.join(dir, 'edited.json');
     const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-    fs.writeFileSync(edited, JSON.stringify({ ...raw, grpo: { ...raw.grpo, klCoef: 0.1 }, sources: Object.fromEntries(Object.entries(raw.sources).filter(([k]) => k !== 'grpo.klCoef')) }, null, 2));
+    fs.writeFileSync(
+      edited,
+      JSON.stringify(
+        { ...raw, grpo: { ...raw.grpo, klCoef: 0.1 }, sources: Object.fromEntries(Object.entries(raw.sources).filter(([k]) => k !== 'grpo.klCoef')) },
+        null,
+        2,
+      ),
+    );
     const e = resolveRunRequest(edited);
     expect(e.config.grpo.klCoef).toBe(0.1);
     expect(e.sources['grpo.klCoef'].kind).toBe('file');
@@ -128,12 +156,21 @@ describe('the config file a study hands to each run', () => {
   });
 });
 
-describe("runs side by side on this machine share its cores", () => {
+describe('runs side by side on this machine share its cores', () => {
   it('a local study running w runs at a time hands each train run its share (--cores), to which device.threads auto resolves; a cluster study hands none', async () => {
     const local = { ...recordingLauncher(), name: 'local' as const };
     const out = path.join(dir, 'cores-local');
-    await reproduce({ preset: 'smoke', out, sets: [`model.dir=${MODEL}`], variants: [{ label: 'introllm', method: 'introllm', sets: [] }], seeds: [0, 1],
-      launcher: local, backend: 'cpu', jobs: 2, log: () => {} });
+    await reproduce({
+      preset: 'smoke',
+      out,
+      sets: [`model.dir=${MODEL}`],
+      variants: [{ label: 'introllm', method: 'introllm', sets: [] }],
+      seeds: [0, 1],
+      launcher: local,
+      backend: 'cpu',
+      jobs: 2,
+      log: () => {},
+    });
     const trains = local.jobs.filter((j) => j.args[0] === 'train');
     expect(trains.length).toBe(2);
     const share = String(Math.max(1, Math.floor(os.cpus().length / 2)));
@@ -142,8 +179,16 @@ describe("runs side by side on this machine share its cores", () => {
     const plan = planFor(trainConfig(f), { backend: { requested: 'cpu' }, modelDir: MODEL, cores: Number(f.cores) });
     expect(plan.threads).toBe(Number(share));
     const cluster = recordingLauncher();
-    await reproduce({ preset: 'smoke', out: path.join(dir, 'cores-cluster'), sets: [`model.dir=${MODEL}`], variants: [{ label: 'introllm', method: 'introllm', sets: [] }],
-      seeds: [0], launcher: cluster, backend: 'cpu', log: () => {} });
+    await reproduce({
+      preset: 'smoke',
+      out: path.join(dir, 'cores-cluster'),
+      sets: [`model.dir=${MODEL}`],
+      variants: [{ label: 'introllm', method: 'introllm', sets: [] }],
+      seeds: [0],
+      launcher: cluster,
+      backend: 'cpu',
+      log: () => {},
+    });
     expect(cluster.jobs.find((j) => j.args[0] === 'train')!.args).not.toContain('--cores');
   });
 });

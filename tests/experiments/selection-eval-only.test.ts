@@ -46,7 +46,14 @@ describe('evaluation-only selection', () => {
     const sampled = readEval(runDirOf(out, 'eval-sample', 0))!;
     const mean = readEval(runDirOf(out, 'eval-mean', 0))!;
     expect(mean.tauMean).not.toBe(sampled.tauMean);
-    const s = await summariseReproduction(out, grid.variants.map((v) => v.label), [0], 2, 'smoke', () => {});
+    const s = await summariseReproduction(
+      out,
+      grid.variants.map((v) => v.label),
+      [0],
+      2,
+      'smoke',
+      () => {},
+    );
     const { rows } = chooseVariant(grid, s.summary.methods);
     expect(rows.map((r) => r.variant)).toEqual(['eval-sample', 'eval-mean', 'eval-mode']);
     // a second call evaluates nothing again
@@ -56,7 +63,10 @@ describe('evaluation-only selection', () => {
   });
 
   it('refuses a variant that changes more than the evaluation action', async () => {
-    const bad: SelectionGrid = { ...selectionGrid('eval-action'), variants: [selectionGrid('eval-action').variants[0], { label: 'lr', method: 'introllm', sets: ['optim.lrTemp=0.1'] }] };
+    const bad: SelectionGrid = {
+      ...selectionGrid('eval-action'),
+      variants: [selectionGrid('eval-action').variants[0], { label: 'lr', method: 'introllm', sets: ['optim.lrTemp=0.1'] }],
+    };
     await expectKitErrorAsync(() => evaluateTrainedVariants(o, bad), "variant 'lr' changes more than controller.evalAction");
   });
 });

@@ -28,11 +28,15 @@ describe('selection', () => {
   it('every variant resolves to a valid config, and the split cannot be overridden to test', async () => {
     for (const g of Object.values(SELECTION_GRIDS)) {
       for (const v of g.variants) {
-        const c = resolveConfig({ preset: 'tiny', overrides: [{ source: 'm', value: methodOverride(v.method) }, ...v.sets.map((s) => ({ source: s, value: parseSetting(s) }))] });
+        const c = resolveConfig({
+          preset: 'tiny',
+          overrides: [{ source: 'm', value: methodOverride(v.method) }, ...v.sets.map((s) => ({ source: s, value: parseSetting(s) }))],
+        });
         expect(c.controller.name).toBe(v.method === 'introllm' ? 'introllm' : 'fixed');
       }
     }
-    await expect(runSelection({ grid: 'lr-token', preset: 'tiny', out: '/nonexistent', seeds: [0], jobs: 1, sets: ['eval.split="test"'], log: () => {} }))
-      .rejects.toThrow(/eval.split is always "validation"/);
+    await expect(
+      runSelection({ grid: 'lr-token', preset: 'tiny', out: '/nonexistent', seeds: [0], jobs: 1, sets: ['eval.split="test"'], log: () => {} }),
+    ).rejects.toThrow(/eval.split is always "validation"/);
   });
 });

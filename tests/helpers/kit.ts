@@ -35,10 +35,19 @@ export function tempDir(prefix = 'introllm-test-'): string {
 /** A tiny config of each architecture (GQA with 2 query heads per KV head; qwen3 with an explicit head_dim). */
 export function tinyConfig(modelType: 'llama' | 'qwen2' | 'qwen3', vocab = 37): DecoderConfig {
   return parseHfConfig({
-    model_type: modelType, vocab_size: vocab, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2,
-    num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 64, rope_theta: 10000,
-    ...(modelType === 'qwen3' ? { head_dim: 8 } : {}), tie_word_embeddings: modelType === 'qwen2',
-    bos_token_id: 1, eos_token_id: 2,
+    model_type: modelType,
+    vocab_size: vocab,
+    hidden_size: 16,
+    intermediate_size: 24,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    max_position_embeddings: 64,
+    rope_theta: 10000,
+    ...(modelType === 'qwen3' ? { head_dim: 8 } : {}),
+    tie_word_embeddings: modelType === 'qwen2',
+    bos_token_id: 1,
+    eos_token_id: 2,
   });
 }
 

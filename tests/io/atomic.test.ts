@@ -67,15 +67,33 @@ describe('writeJsonAtomic', () => {
 
   it('with ONE_RECORD_PER_LINE writes each record of a top-level array on one line', () => {
     const f = path.join(dir, 'e.json');
-    writeJsonAtomic(f, { step: 2, problems: [{ id: 'a', correct: [true, false] }, { id: 'b', correct: [] }], e: [] }, ONE_RECORD_PER_LINE);
-    expect(fs.readFileSync(f, 'utf8')).toBe('{\n  "step": 2,\n  "problems": [\n    {"id":"a","correct":[true,false]},\n    {"id":"b","correct":[]}\n  ],\n  "e": []\n}\n');
+    writeJsonAtomic(
+      f,
+      {
+        step: 2,
+        problems: [
+          { id: 'a', correct: [true, false] },
+          { id: 'b', correct: [] },
+        ],
+        e: [],
+      },
+      ONE_RECORD_PER_LINE,
+    );
+    expect(fs.readFileSync(f, 'utf8')).toBe(
+      '{\n  "step": 2,\n  "problems": [\n    {"id":"a","correct":[true,false]},\n    {"id":"b","correct":[]}\n  ],\n  "e": []\n}\n',
+    );
   });
 });
 
 describe('stringifyJson', () => {
   const values: unknown[] = [
     { a: 1, u: undefined, f: () => 1, n: NaN, d: new Date(0), nested: { x: [1, [2, { y: null }]], s: 'q"\u2028' } },
-    [undefined, () => 1, { k: undefined }], [], {}, 'plain', 3, null,
+    [undefined, () => 1, { k: undefined }],
+    [],
+    {},
+    'plain',
+    3,
+    null,
   ];
   it('is JSON.stringify(v, null, 2) at unlimited depth, for every kind of value', () => {
     for (const v of values) expect(stringifyJson(v)).toBe(JSON.stringify(v, null, 2));

@@ -48,7 +48,10 @@ describe('packed study records', () => {
 
     const r = packResults(dir);
     expect(r.written.map((f) => path.relative(dir, f)).sort()).toEqual([
-      'before-rl/evals/fixed-1.0/seed-0.json.gz', 'runs/introllm/seed-0/eval.json.gz', 'runs/introllm/seed-0/metrics.jsonl.gz']);
+      'before-rl/evals/fixed-1.0/seed-0.json.gz',
+      'runs/introllm/seed-0/eval.json.gz',
+      'runs/introllm/seed-0/metrics.jsonl.gz',
+    ]);
     expect(r.skipped.map((s) => path.relative(dir, s.file))).toEqual(['runs/introllm/seed-1/metrics.jsonl']);
     expect(r.skipped[0].why).toContain('unfinished');
     expect(fs.existsSync(path.join(dir, 'runs/introllm/seed-0/eval.json'))).toBe(false);

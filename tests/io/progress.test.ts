@@ -3,8 +3,23 @@
 // every 30 s, no escape codes).
 import { describe, expect, it } from 'vitest';
 import {
-  clearBlock, emptyHistory, fitWidth, formatDuration, JobProgress, jobLine, jobRemainingS, overallEtaS, overallLine, parseProgressLine, plainLines,
-  ProgressBoard, progressReportLine, rateEta, reportsProgress, terminalOf, ttyFrame,
+  clearBlock,
+  emptyHistory,
+  fitWidth,
+  formatDuration,
+  JobProgress,
+  jobLine,
+  jobRemainingS,
+  overallEtaS,
+  overallLine,
+  parseProgressLine,
+  plainLines,
+  ProgressBoard,
+  progressReportLine,
+  rateEta,
+  reportsProgress,
+  terminalOf,
+  ttyFrame,
 } from '../../src/io/progress';
 
 const ESC = '\x1b';
@@ -27,7 +42,15 @@ describe('formatting', () => {
   });
 
   it("a job's remaining time: its phase at the phase's own rate, plus what finished jobs took after that phase", () => {
-    const job: JobProgress = { name: 'edt seed 1', startMs: 0, phaseEnds: {}, report: { phase: 'train', done: 12, total: 40, unit: 'steps' }, reportMs: 40_000, phaseStartMs: 10_000, phaseStartDone: 2 };
+    const job: JobProgress = {
+      name: 'edt seed 1',
+      startMs: 0,
+      phaseEnds: {},
+      report: { phase: 'train', done: 12, total: 40, unit: 'steps' },
+      reportMs: 40_000,
+      phaseStartMs: 10_000,
+      phaseStartDone: 2,
+    };
     const h = emptyHistory();
     // 10 steps in 30 s from the phase's first report (at step 2) to its latest: 28 to go → 84 s, counting down after.
     expect(jobRemainingS(job, 40_000, h)).toBeCloseTo(84, 9);
@@ -42,10 +65,20 @@ describe('formatting', () => {
     expect(jobRemainingS({ name: 'y', startMs: 0, phaseEnds: {} }, 500_000, { durationsS: [100], afterPhaseS: {} })).toBe(0);
   });
 
-  it('the overall ETA: the running jobs, then each queued job on the first free slot at the finished jobs\' mean time', () => {
+  it("the overall ETA: the running jobs, then each queued job on the first free slot at the finished jobs' mean time", () => {
     const h = { durationsS: [100], afterPhaseS: {} };
     // Two slots free at 10 s and 50 s; three queued jobs of 100 s: 10+100, 50+100, 110+100 → 210 s.
-    expect(overallEtaS([{ elapsedS: 90, remainingS: 10 }, { elapsedS: 50, remainingS: 50 }], 3, h, 2)).toBe(210);
+    expect(
+      overallEtaS(
+        [
+          { elapsedS: 90, remainingS: 10 },
+          { elapsedS: 50, remainingS: 50 },
+        ],
+        3,
+        h,
+        2,
+      ),
+    ).toBe(210);
     // One slot, nothing running: one after the other.
     expect(overallEtaS([], 3, h, 1)).toBe(300);
     // Width 0 (a cluster: all at once): the longest one.
@@ -57,12 +90,34 @@ describe('formatting', () => {
   });
 
   it('the lines say what runs, how far, since when and for how long still', () => {
-    const job: JobProgress = { name: 'edt seed 1', startMs: 0, phaseEnds: {}, report: { phase: 'train', done: 12, total: 40, unit: 'steps' }, reportMs: 40_000, phaseStartMs: 10_000, phaseStartDone: 2 };
+    const job: JobProgress = {
+      name: 'edt seed 1',
+      startMs: 0,
+      phaseEnds: {},
+      report: { phase: 'train', done: 12, total: 40, unit: 'steps' },
+      reportMs: 40_000,
+      phaseStartMs: 10_000,
+      phaseStartDone: 2,
+    };
     expect(jobLine(job, 65_000, emptyHistory())).toBe('edt seed 1 · train 12/40 steps (30%) · 1:05 elapsed · ETA 0:59');
-    expect(jobLine({ name: 'before RL', startMs: 0, phaseEnds: {}, report: { phase: 'eval', done: 3, total: 150, unit: 'problems', detail: 'fixed-1.0 seed 0' }, phaseStartMs: 0, phaseStartDone: 3 }, 1000, emptyHistory()))
-      .toBe('before RL · eval fixed-1.0 seed 0 3/150 problems (2%) · 0:01 elapsed · ETA ?');
+    expect(
+      jobLine(
+        {
+          name: 'before RL',
+          startMs: 0,
+          phaseEnds: {},
+          report: { phase: 'eval', done: 3, total: 150, unit: 'problems', detail: 'fixed-1.0 seed 0' },
+          phaseStartMs: 0,
+          phaseStartDone: 3,
+        },
+        1000,
+        emptyHistory(),
+      ),
+    ).toBe('before RL · eval fixed-1.0 seed 0 3/150 problems (2%) · 0:01 elapsed · ETA ?');
     expect(jobLine({ name: 'tampo seed 0', startMs: 0, phaseEnds: {} }, 2000, emptyHistory())).toBe('tampo seed 0 · starting · 0:02 elapsed · ETA ?');
-    expect(overallLine({ done: 3, failed: 1, running: 2, queued: 9, noun: 'runs', elapsedS: 252, etaS: 1540 })).toBe('3/14 runs done (1 failed), 2 running, 9 queued · 4:12 elapsed · ETA 25:40');
+    expect(overallLine({ done: 3, failed: 1, running: 2, queued: 9, noun: 'runs', elapsedS: 252, etaS: 1540 })).toBe(
+      '3/14 runs done (1 failed), 2 running, 9 queued · 4:12 elapsed · ETA 25:40',
+    );
     expect(overallLine({ done: 4, failed: 0, running: 0, queued: 0, noun: 'evaluations', elapsedS: 61, etaS: 0 })).toBe('4/4 evaluations done · 1:01 elapsed');
   });
 
@@ -150,7 +205,16 @@ describe('ProgressBoard', () => {
     const writes: string[] = [];
     const logged: string[] = [];
     const tty = { write: (s: string) => writes.push(s), columns: 100, rows: 30 };
-    const b = new ProgressBoard({ log: (l) => { logged.push(l); writes.push(`LOG:${l}\n`); }, total: 2, width: 2, tty, now: c.now });
+    const b = new ProgressBoard({
+      log: (l) => {
+        logged.push(l);
+        writes.push(`LOG:${l}\n`);
+      },
+      total: 2,
+      width: 2,
+      tty,
+      now: c.now,
+    });
     b.start('x', 'introllm seed 0');
     expect(writes).toEqual(['introllm seed 0 · starting · 0:00 elapsed · ETA ?\n0/2 runs done, 1 running, 1 queued · 0:00 elapsed · ETA ?\n']);
     b.log('[start] introllm seed 0');

@@ -5,7 +5,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  crc32c, decodeEvent, encodeEvent, EventFileWriter, eventFilesIn, frameRecord, maskCrc, maxStepIn, readEventFile, readRecords,
+  crc32c,
+  decodeEvent,
+  encodeEvent,
+  EventFileWriter,
+  eventFilesIn,
+  frameRecord,
+  maskCrc,
+  maxStepIn,
+  readEventFile,
+  readRecords,
 } from '../../src/io/tfevents';
 import { expectKitError, tempDir } from '../helpers/kit';
 
@@ -42,7 +51,14 @@ describe('the golden event file', () => {
   it('the writer reproduces it byte for byte (file_version event first, then one event of two scalars)', () => {
     const out = path.join(dir, 'golden');
     const w = new EventFileWriter(out, () => 1700000000.5);
-    w.writeScalars(300, [{ tag: 'loss', value: 0.5 }, { tag: 'train/acc', value: 0 }], 1700000001.25);
+    w.writeScalars(
+      300,
+      [
+        { tag: 'loss', value: 0.5 },
+        { tag: 'train/acc', value: 0 },
+      ],
+      1700000001.25,
+    );
     expect(path.basename(w.file)).toMatch(new RegExp(`^events\\.out\\.tfevents\\.1700000000\\.[A-Za-z0-9._-]+\\.${process.pid}\\.\\d+$`));
     expect(eventFilesIn(out)).toEqual([w.file]);
     expect(Buffer.from(fs.readFileSync(w.file)).toString('hex')).toBe(Buffer.from(golden).toString('hex'));
@@ -53,7 +69,14 @@ describe('the golden event file', () => {
       torn: false,
       events: [
         { wallTime: 1700000000.5, step: 0, fileVersion: 'brain.Event:2' },
-        { wallTime: 1700000001.25, step: 300, scalars: [{ tag: 'loss', value: 0.5 }, { tag: 'train/acc', value: 0 }] },
+        {
+          wallTime: 1700000001.25,
+          step: 300,
+          scalars: [
+            { tag: 'loss', value: 0.5 },
+            { tag: 'train/acc', value: 0 },
+          ],
+        },
       ],
     });
   });
@@ -86,7 +109,14 @@ describe('the golden event file', () => {
 
 describe('events', () => {
   it('round-trip: steps past 2^32, float32 values, field numbers as the schema has them', () => {
-    const e = { wallTime: 1.5, step: 2 ** 40 + 7, scalars: [{ tag: 'a/b', value: 0.1 }, { tag: 'neg', value: -3e-5 }] };
+    const e = {
+      wallTime: 1.5,
+      step: 2 ** 40 + 7,
+      scalars: [
+        { tag: 'a/b', value: 0.1 },
+        { tag: 'neg', value: -3e-5 },
+      ],
+    };
     const bytes = encodeEvent(e);
     expect(decodeEvent(bytes)).toEqual({ ...e, scalars: e.scalars.map((s) => ({ ...s, value: Math.fround(s.value) })) });
     expect(bytes[0]).toBe((1 << 3) | 1); // wall_time: field 1, 64-bit
@@ -114,14 +144,17 @@ describe('events', () => {
     const b = new EventFileWriter(out, () => 1700000000);
     expect(a.file).not.toBe(b.file);
     a.writeScalars(3, [{ tag: 'x', value: 1 }]);
-    b.writeEvents([{ wallTime: 1, step: 9, scalars: [] }, { wallTime: 1, step: 4, scalars: [{ tag: 'x', value: 2 }] }]);
+    b.writeEvents([
+      { wallTime: 1, step: 9, scalars: [] },
+      { wallTime: 1, step: 4, scalars: [{ tag: 'x', value: 2 }] },
+    ]);
     fs.writeFileSync(path.join(out, 'notes.txt'), 'not an event file'); // other files of the folder are not read
     expect(eventFilesIn(out)).toEqual([a.file, b.file].sort());
     expect(maxStepIn(out)).toBe(9);
     expect(readEventFile(b.file).events.map((e) => e.step)).toEqual([0, 9, 4]);
   });
 
-  it('one process\'s files in one second sort by name in creation order, past the tenth', () => {
+  it("one process's files in one second sort by name in creation order, past the tenth", () => {
     const out = path.join(dir, 'many');
     const files = Array.from({ length: 12 }, () => new EventFileWriter(out, () => 1700000000).file);
     expect(eventFilesIn(out)).toEqual(files);

@@ -20,7 +20,6 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-
 /** A copy of a fixture folder in the temp dir, with its tensors passed through `edit` and rewritten. */
 function editedCopy(fixture: string, edit?: (t: Map<string, HostTensor>) => void): string {
   const out = path.join(dir, fixture);
@@ -163,13 +162,7 @@ describe('loadModelWeights checks against the config', () => {
       const k = t.get('model.layers.0.self_attn.k_norm.weight')!;
       t.set('model.layers.0.self_attn.k_norm.weight', { ...k, shape: [2, 8] });
     });
-    expectKitError(
-      () => loadModelWeights(folder, loadHfConfig(folder)),
-      folder,
-      "'model.layers.0.self_attn.k_norm.weight'",
-      'shape [2, 8]',
-      'expected [16]',
-    );
+    expectKitError(() => loadModelWeights(folder, loadHfConfig(folder)), folder, "'model.layers.0.self_attn.k_norm.weight'", 'shape [2, 8]', 'expected [16]');
   });
 
   it('unexpected tensors are listed (up to 5)', () => {
@@ -258,7 +251,12 @@ describe('loadCheckpoint folder errors', () => {
     const cfg = loadHfConfig(path.join(FIXTURES, 'llama-f32'));
     const out = path.join(dir, 'm');
     saveModelFolder(out, cfg, loadModelWeights(path.join(FIXTURES, 'llama-f32'), cfg), { maxShardBytes: 16_000 });
-    const shard = 'model-00002-of-' + fs.readdirSync(out).find((f) => f.startsWith('model-00001-of-'))!.slice(15);
+    const shard =
+      'model-00002-of-' +
+      fs
+        .readdirSync(out)
+        .find((f) => f.startsWith('model-00001-of-'))!
+        .slice(15);
     fs.rmSync(path.join(out, shard));
     expectKitError(() => loadCheckpoint(out), path.join(out, INDEX_FILE), `'${shard}'`, 'not found');
   });

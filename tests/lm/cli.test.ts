@@ -46,7 +46,22 @@ describe('introllm logits', () => {
 
 describe('introllm bench', () => {
   it('prints one JSON line with the throughput fields', () => {
-    const r = run('bench', '--model', path.join(FIXTURES, 'llama-f32'), '--batch', '2', '--prompt', '3', '--new', '3', '--train-steps', '1', '--json', '--backend', 'wasm');
+    const r = run(
+      'bench',
+      '--model',
+      path.join(FIXTURES, 'llama-f32'),
+      '--batch',
+      '2',
+      '--prompt',
+      '3',
+      '--new',
+      '3',
+      '--train-steps',
+      '1',
+      '--json',
+      '--backend',
+      'wasm',
+    );
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines.length).toBe(1);

@@ -18,8 +18,14 @@ afterEach(() => setGemmRoute('batched'));
 describe('kit gemm on the cpu backend', () => {
   it('2-D, batched, broadcast and transposeA products match tfjs-cpu; transposeB stays with tfjs', () => {
     const cases: [number[], number[], boolean][] = [
-      [[3, 5], [5, 7], false], [[1, 64], [64, 200], false], [[4, 37], [37, 68], false], [[37, 4], [37, 68], true],
-      [[2, 9, 50], [2, 50, 17], false], [[2, 50, 9], [2, 50, 17], true], [[3, 6, 20], [20, 12], false], [[130, 70], [70, 90], false],
+      [[3, 5], [5, 7], false],
+      [[1, 64], [64, 200], false],
+      [[4, 37], [37, 68], false],
+      [[37, 4], [37, 68], true],
+      [[2, 9, 50], [2, 50, 17], false],
+      [[2, 50, 9], [2, 50, 17], true],
+      [[3, 6, 20], [20, 12], false],
+      [[130, 70], [70, 90], false],
     ];
     const streamed = gemmStreamCalls();
     for (const [as, bs, tA] of cases) {
@@ -35,12 +41,21 @@ describe('kit gemm on the cpu backend', () => {
       });
     }
     expect(gemmStreamCalls()).toBe(streamed + 3); // [1, 64]·[64, 200], [4, 37]·[37, 68] and its transposeA twin
-    tf.tidy(() => { expect(matMulOn('batched', tf.ones([3, 4]), tf.ones([5, 4]), false, true).kit).toBe(false); });
+    tf.tidy(() => {
+      expect(matMulOn('batched', tf.ones([3, 4]), tf.ones([5, 4]), false, true).kit).toBe(false);
+    });
   });
 
-  it('a decoder forward and its gradients through the kit\'s kernel match tfjs-cpu\'s', () => {
+  it("a decoder forward and its gradients through the kit's kernel match tfjs-cpu's", () => {
     const model = Decoder.random(tinyConfig('qwen3'), 9, { std: 0.3 });
-    const ids = tf.tensor2d([[3, 4, 5, 6, 7, 8], [9, 10, 11, 12, 13, 14]], [2, 6], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [3, 4, 5, 6, 7, 8],
+        [9, 10, 11, 12, 13, 14],
+      ],
+      [2, 6],
+      'int32',
+    );
     const run = (route: 'tfjs' | 'batched') => {
       setGemmRoute(route);
       const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.mean(tf.square(model.forward(ids).logits)) as tf.Scalar), model.variables());

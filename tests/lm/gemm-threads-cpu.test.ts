@@ -30,9 +30,16 @@ describe('kit gemm on worker threads (cpu backend)', () => {
     setGemmThreadLimits({ minMacs: 0 });
     // [A, B, transposeA, split]
     const cases: [number[], number[], boolean, boolean][] = [
-      [[5, 9, 33], [5, 33, 21], false, true], [[2, 11, 20], [2, 20, 13], false, true], [[2, 20, 11], [2, 20, 13], true, true],
-      [[7, 50], [50, 19], false, true], [[50, 7], [50, 19], true, true], [[130, 70], [70, 90], false, true], [[3, 6, 20], [20, 12], false, true],
-      [[2, 20, 9], [20, 12], true, true], [[4, 37], [37, 68], false, false], [[1, 64], [64, 200], false, false],
+      [[5, 9, 33], [5, 33, 21], false, true],
+      [[2, 11, 20], [2, 20, 13], false, true],
+      [[2, 20, 11], [2, 20, 13], true, true],
+      [[7, 50], [50, 19], false, true],
+      [[50, 7], [50, 19], true, true],
+      [[130, 70], [70, 90], false, true],
+      [[3, 6, 20], [20, 12], false, true],
+      [[2, 20, 9], [20, 12], true, true],
+      [[4, 37], [37, 68], false, false],
+      [[1, 64], [64, 200], false, false],
     ];
     const inputs = cases.map(([as, bs], i) => [tf.randomNormal(as, 0, 1, 'float32', i), tf.randomNormal(bs, 0, 1, 'float32', 100 + i)]);
     const results = [1, 2, 3].map((threads) => {

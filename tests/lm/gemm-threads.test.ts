@@ -70,25 +70,36 @@ describe('kit gemm on worker threads (wasm)', () => {
     if (!onWasm) return;
     setGemmThreadLimits({ minMacs: 0, macsPerCopy: 0 }); // split even the small products
     const inputs = CASES.map(([as, bs], i) => [tf.randomNormal(as, 0, 1, 'float32', i), tf.randomNormal(bs, 0, 1, 'float32', 100 + i)]);
-    const results = [1, 2, 3].map((threads) => CASES.map(([as, bs, tA, route], i) => {
-      setGemmRoute(route);
-      const r = product(threads, inputs[i][0], inputs[i][1], tA);
-      expect(gemmThreads()).toBe(threads);
-      expect(r.kit, `${as}·${bs}`).toBe(true);
-      expect(r.split, `${as}·${bs} tA=${tA} on ${threads}`).toBe(threads > 1);
-      return r.out;
-    }));
+    const results = [1, 2, 3].map((threads) =>
+      CASES.map(([as, bs, tA, route], i) => {
+        setGemmRoute(route);
+        const r = product(threads, inputs[i][0], inputs[i][1], tA);
+        expect(gemmThreads()).toBe(threads);
+        expect(r.kit, `${as}·${bs}`).toBe(true);
+        expect(r.split, `${as}·${bs} tA=${tA} on ${threads}`).toBe(threads > 1);
+        return r.out;
+      }),
+    );
     for (const threads of [2, 3]) {
       results[threads - 1].forEach((out, i) => expect(bitsDiffer(results[0][i], out), `${CASES[i][0]}·${CASES[i][1]} tA=${CASES[i][2]} on ${threads}`).toBe(0));
     }
     tf.dispose(inputs.flat());
   });
 
-  it('training-sized products are split at the default limits; tiny ones and decoding\'s few-row products are not', () => {
+  it("training-sized products are split at the default limits; tiny ones and decoding's few-row products are not", () => {
     if (!onWasm) return;
     tf.tidy(() => {
       // Attention's q·kᵀ and P·v of a 16 × 128-token training step of the 256-wide shape (heads of 64).
-      for (const [as, bs] of [[[32, 256, 64], [32, 64, 128]], [[32, 256, 128], [32, 128, 64]]]) {
+      for (const [as, bs] of [
+        [
+          [32, 256, 64],
+          [32, 64, 128],
+        ],
+        [
+          [32, 256, 128],
+          [32, 128, 64],
+        ],
+      ]) {
         const a = tf.randomNormal(as, 0, 1, 'float32', 1);
         const b = tf.randomNormal(bs, 0, 1, 'float32', 2);
         const one = product(1, a, b, false);
@@ -98,7 +109,20 @@ describe('kit gemm on worker threads (wasm)', () => {
       }
       // Below THREAD_MIN_MACS; a decode step's q·kᵀ (its B, the KV cache, would have to be copied); the tiny shape's
       // training q·kᵀ (heads of 16: its scores, to be copied back, are large beside its arithmetic).
-      for (const [as, bs] of [[[3, 5, 7], [3, 7, 4]], [[256, 2, 16], [256, 16, 160]], [[64, 320, 16], [64, 16, 160]]]) {
+      for (const [as, bs] of [
+        [
+          [3, 5, 7],
+          [3, 7, 4],
+        ],
+        [
+          [256, 2, 16],
+          [256, 16, 160],
+        ],
+        [
+          [64, 320, 16],
+          [64, 16, 160],
+        ],
+      ]) {
         const a = tf.randomNormal(as, 0, 1, 'float32', 3);
         const b = tf.randomNormal(bs, 0, 1, 'float32', 4);
         const one = product(1, a, b, false);
@@ -115,7 +139,15 @@ describe('kit gemm on worker threads (wasm)', () => {
     if (!onWasm) return;
     setGemmThreadLimits({ minMacs: 0, macsPerCopy: 0 });
     const model = Decoder.random(tinyConfig('qwen3'), 9, { std: 0.3 });
-    const ids = tf.tensor2d([[3, 4, 5, 6, 7, 8, 9], [9, 10, 11, 12, 13, 14, 15], [1, 2, 3, 4, 5, 6, 7]], [3, 7], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [3, 4, 5, 6, 7, 8, 9],
+        [9, 10, 11, 12, 13, 14, 15],
+        [1, 2, 3, 4, 5, 6, 7],
+      ],
+      [3, 7],
+      'int32',
+    );
     const run = (threads: number) => {
       setGemmThreads(threads);
       const split = gemmThreadedCalls();
@@ -181,7 +213,9 @@ describe('kit gemm on worker threads (wasm)', () => {
     if (!onWasm) return;
     const MODEL = path.join(FIXTURES, 'qwen3-f32');
     expect(resolveConfig({ preset: 'smoke' }).device.threads).toBe('auto');
-    expect(() => resolveConfig({ preset: 'smoke', overrides: setOverrides(['device.threads=0']) })).toThrow(/config key 'device.threads' must be a positive integer or 'auto', got 0/);
+    expect(() => resolveConfig({ preset: 'smoke', overrides: setOverrides(['device.threads=0']) })).toThrow(
+      /config key 'device.threads' must be a positive integer or 'auto', got 0/,
+    );
     expect(() => resolveConfig({ preset: 'smoke', overrides: setOverrides(['device.threads=two']) })).toThrow(/device.threads/);
     const auto = resolveConfig({ preset: 'smoke', overrides: setOverrides([`model.dir=${MODEL}`]) });
     const three = resolveConfig({ preset: 'smoke', overrides: setOverrides([`model.dir=${MODEL}`, 'device.threads=3']) });

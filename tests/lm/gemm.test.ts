@@ -45,31 +45,47 @@ describe('kit gemm', () => {
     expect(gemmRoute()).toBe('batched');
   });
 
-  it('batched products are bit-identical to tfjs-wasm\'s, over every row/column tail, k blocks and transposeA', () => {
+  it("batched products are bit-identical to tfjs-wasm's, over every row/column tail, k blocks and transposeA", () => {
     if (!onWasm) return;
     let cases = 0;
     // M covers the 4-row blocks and 1–3-row rests; N the 8/16-column blocks, 4-column blocks and single columns;
     // K one and several blocks of 48, and a partial last one.
     for (const [B, Ms, Ks, Ns] of [[3, [1, 2, 3, 4, 5, 6, 7, 9], [1, 5, 48, 49, 130], [1, 3, 4, 7, 8, 12, 16, 17, 21, 35]]] as const) {
-      for (const M of Ms) for (const K of Ks) for (const N of Ns) for (const tA of [false, true]) {
-        tf.tidy(() => {
-          const a = tf.randomNormal(tA ? [B, K, M] : [B, M, K], 0, 1, 'float32', M * 1000 + K);
-          const b = tf.randomNormal([B, K, N], 0, 1, 'float32', N);
-          const ref = matMulOn('tfjs', a, b, tA);
-          const kit = matMulOn('batched', a, b, tA);
-          expect(ref.kit).toBe(false);
-          expect(kit.kit).toBe(true);
-          expect(bitsDiffer(ref.out, kit.out), `[${B},${M},${K}]·[${B},${K},${N}] tA=${tA}`).toBe(0);
-        });
-        cases++;
-      }
+      for (const M of Ms)
+        for (const K of Ks)
+          for (const N of Ns)
+            for (const tA of [false, true]) {
+              tf.tidy(() => {
+                const a = tf.randomNormal(tA ? [B, K, M] : [B, M, K], 0, 1, 'float32', M * 1000 + K);
+                const b = tf.randomNormal([B, K, N], 0, 1, 'float32', N);
+                const ref = matMulOn('tfjs', a, b, tA);
+                const kit = matMulOn('batched', a, b, tA);
+                expect(ref.kit).toBe(false);
+                expect(kit.kit).toBe(true);
+                expect(bitsDiffer(ref.out, kit.out), `[${B},${M},${K}]·[${B},${K},${N}] tA=${tA}`).toBe(0);
+              });
+              cases++;
+            }
     }
     expect(cases).toBe(8 * 5 * 10 * 2);
   });
 
   it('batched also covers 4-D batches and the attention shapes of decoding and training', () => {
     if (!onWasm) return;
-    for (const [aShape, bShape] of [[[2, 4, 1, 16], [2, 4, 16, 160]], [[2, 4, 1, 160], [2, 4, 160, 16]], [[8, 160, 16], [8, 16, 160]]]) {
+    for (const [aShape, bShape] of [
+      [
+        [2, 4, 1, 16],
+        [2, 4, 16, 160],
+      ],
+      [
+        [2, 4, 1, 160],
+        [2, 4, 160, 16],
+      ],
+      [
+        [8, 160, 16],
+        [8, 16, 160],
+      ],
+    ]) {
       tf.tidy(() => {
         const a = tf.randomNormal(aShape, 0, 1, 'float32', 1);
         const b = tf.randomNormal(bShape, 0, 1, 'float32', 2);
@@ -108,24 +124,27 @@ describe('kit gemm', () => {
   it('products of ≤ 4 rows stream B row by row on route all: the bits of the register blocks, close to XNNPACK', () => {
     if (!onWasm) return;
     let cases = 0;
-    for (const M of [1, 2, 3, 4]) for (const K of [1, 5, 48, 49, 130]) for (const N of [STREAM_MIN_N, 68, 200]) for (const tA of [false, true]) {
-      tf.tidy(() => {
-        const a = tf.randomNormal(tA ? [K, M] : [M, K], 0, 1, 'float32', 7 * M + K);
-        const b = tf.randomNormal([K, N], 0, 1, 'float32', N + K);
-        const streamed = gemmStreamCalls();
-        const s = matMulOn('all', a, b, tA);
-        expect(gemmStreamCalls()).toBe(streamed + 1);
-        setGemmStream(false);
-        const blocks = matMulOn('all', a, b, tA);
-        setGemmStream(true);
-        expect(gemmStreamCalls()).toBe(streamed + 1);
-        expect(s.kit && blocks.kit).toBe(true);
-        expect(bitsDiffer(s.out, blocks.out), `[${M},${K}]·[${K},${N}] tA=${tA}`).toBe(0);
-        const ref = matMulOn('tfjs', a, b, tA).out;
-        for (let i = 0; i < ref.length; i++) expect(Math.abs(ref[i] - s.out[i])).toBeLessThan(1e-4 * (1 + Math.abs(ref[i])));
-      });
-      cases++;
-    }
+    for (const M of [1, 2, 3, 4])
+      for (const K of [1, 5, 48, 49, 130])
+        for (const N of [STREAM_MIN_N, 68, 200])
+          for (const tA of [false, true]) {
+            tf.tidy(() => {
+              const a = tf.randomNormal(tA ? [K, M] : [M, K], 0, 1, 'float32', 7 * M + K);
+              const b = tf.randomNormal([K, N], 0, 1, 'float32', N + K);
+              const streamed = gemmStreamCalls();
+              const s = matMulOn('all', a, b, tA);
+              expect(gemmStreamCalls()).toBe(streamed + 1);
+              setGemmStream(false);
+              const blocks = matMulOn('all', a, b, tA);
+              setGemmStream(true);
+              expect(gemmStreamCalls()).toBe(streamed + 1);
+              expect(s.kit && blocks.kit).toBe(true);
+              expect(bitsDiffer(s.out, blocks.out), `[${M},${K}]·[${K},${N}] tA=${tA}`).toBe(0);
+              const ref = matMulOn('tfjs', a, b, tA).out;
+              for (let i = 0; i < ref.length; i++) expect(Math.abs(ref[i] - s.out[i])).toBeLessThan(1e-4 * (1 + Math.abs(ref[i])));
+            });
+            cases++;
+          }
     expect(cases).toBe(4 * 5 * 3 * 2);
     // Five rows, a column count that is not a multiple of 4, or fewer than STREAM_MIN_N columns: the register blocks.
     tf.tidy(() => {
@@ -137,18 +156,30 @@ describe('kit gemm', () => {
     });
   });
 
-  it('a decoder training step: the same loss and gradients to the bit through either kernel, and it went through the kit\'s', () => {
+  it("a decoder training step: the same loss and gradients to the bit through either kernel, and it went through the kit's", () => {
     if (!onWasm) return;
     const model = Decoder.random(tinyConfig('qwen3'), 7);
-    const ids = tf.tensor2d(Array.from({ length: 3 * 12 }, (_, i) => (i * 7) % 37), [3, 12], 'int32');
+    const ids = tf.tensor2d(
+      Array.from({ length: 3 * 12 }, (_, i) => (i * 7) % 37),
+      [3, 12],
+      'int32',
+    );
     const step = (route: 'tfjs' | 'batched') => {
       setGemmRoute(route);
       const before = gemmCalls();
-      const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
-        const logits = model.forward(ids).logits as tf.Tensor3D;
-        return tf.mean(tf.square(logits)) as tf.Scalar;
-      }), model.variables());
-      const out = { loss: value.dataSync()[0], grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, g.dataSync() as Float32Array])), kit: gemmCalls() - before };
+      const { value, grads } = tf.variableGrads(
+        () =>
+          tf.tidy(() => {
+            const logits = model.forward(ids).logits as tf.Tensor3D;
+            return tf.mean(tf.square(logits)) as tf.Scalar;
+          }),
+        model.variables(),
+      );
+      const out = {
+        loss: value.dataSync()[0],
+        grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, g.dataSync() as Float32Array])),
+        kit: gemmCalls() - before,
+      };
       tf.dispose([value, ...Object.values(grads)]);
       return out;
     };

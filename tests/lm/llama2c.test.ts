@@ -56,7 +56,15 @@ describe('convert --from llama2c', () => {
   it('reads the header as the README gives it', () => {
     const c = readLlama2cCheckpoint(CKPT);
     expect(c.header).toEqual({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, maxSeqLen: 512, sharedClassifier: true });
-    expect(m.config).toMatchObject({ modelType: 'llama', headDim: 8, rmsNormEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: true, bosTokenId: 1, eosTokenIds: [2] });
+    expect(m.config).toMatchObject({
+      modelType: 'llama',
+      headDim: 8,
+      rmsNormEps: 1e-5,
+      ropeTheta: 10000,
+      tieWordEmbeddings: true,
+      bosTokenId: 1,
+      eosTokenIds: [2],
+    });
     expect(m.model.numParams()).toBe(260032);
   });
 
@@ -76,7 +84,10 @@ describe('the converted stories260K against the PyTorch reference', () => {
         let worst = 0;
         r.positions.forEach((t, i) => out.logits[t].forEach((x, v) => (worst = Math.max(worst, Math.abs(x - r.logits[i][v])))));
         expect(worst, `${name} ${mode}`).toBeLessThan(2e-4);
-        expect(out.logits.map((row) => row.indexOf(Math.max(...row))), `${name} ${mode} argmax`).toEqual(r.argmax);
+        expect(
+          out.logits.map((row) => row.indexOf(Math.max(...row))),
+          `${name} ${mode} argmax`,
+        ).toEqual(r.argmax);
       }
     }
   });
@@ -85,7 +96,12 @@ describe('the converted stories260K against the PyTorch reference', () => {
     const prompt = encodePrompt(tok, ref.prompt);
     expect(prompt).toEqual(ref.prompt_ids);
     const greedy = createController('fixed', { fixedTau: 0 }, m.config.hiddenSize, 0);
-    const r = rollout(m.model, greedy, { prompts: [prompt], maxNewTokens: ref.greedy_ids.length, eosId: tok.eosId!, padId: tok.padId, tau0: 1, trainStep: 0 }, new Rng(0));
+    const r = rollout(
+      m.model,
+      greedy,
+      { prompts: [prompt], maxNewTokens: ref.greedy_ids.length, eosId: tok.eosId!, padId: tok.padId, tau0: 1, trainStep: 0 },
+      new Rng(0),
+    );
     const ids = completionIds(r, 0, tok.eosId!);
     expect(ids).toEqual(ref.greedy_ids);
     const text = tok.decode([...prompt, ...ids]);
@@ -108,7 +124,9 @@ function llama2cEncode(text: string, pieces: Buffer[], scores: Float32Array): nu
     else for (const x of b) ids.push(x + 3);
   }
   for (;;) {
-    let best = -1e10, bestId = -1, at = -1;
+    let best = -1e10,
+      bestId = -1,
+      at = -1;
     for (let i = 1; i + 1 < ids.length; i++) {
       const id = lookup.get(pieces[ids[i]].toString('latin1') + pieces[ids[i + 1]].toString('latin1'));
       if (id !== undefined && scores[id] > best) [best, bestId, at] = [scores[id], id, i];
@@ -206,7 +224,13 @@ describe('convert: bad input is a clear error naming the file and field, and not
     expectKitError(() => convert(v0), 'version-0 header');
     expectKitError(() => convert(write('version.bin', patched(4, 2))), "field 'version' is 2");
     expectKitError(() => convert(write('short.bin', good.subarray(0, 100))), 'shorter than the 256-byte header', 'truncated');
-    expectKitError(() => convert(write('trunc.bin', good.subarray(0, good.length - 4))), 'trunc.bin', `${good.length - 4} bytes`, `needs ${good.length}`, 'truncated');
+    expectKitError(
+      () => convert(write('trunc.bin', good.subarray(0, good.length - 4))),
+      'trunc.bin',
+      `${good.length - 4} bytes`,
+      `needs ${good.length}`,
+      'truncated',
+    );
     expectKitError(() => convert(write('long.bin', Buffer.concat([good, Buffer.alloc(8)]))), '8 bytes left over', 'do not add up');
     // n_layers 4 instead of 5: the header accounts for fewer bytes than the file has.
     expectKitError(() => convert(write('layers.bin', patched(16, 4))), 'n_layers 4', 'do not add up');
@@ -220,7 +244,12 @@ describe('convert: bad input is a clear error naming the file and field, and not
   it('tokenizer: truncated, a size that does not match vocab_size, a bad length field', () => {
     const t = fs.readFileSync(TOK);
     expectKitError(() => convert(CKPT, write('t1.bin', t.subarray(0, 3000))), 't1.bin', 'truncated');
-    expectKitError(() => convert(CKPT, write('t2.bin', Buffer.concat([t, Buffer.from([0, 0, 0, 0, 1, 0, 0, 0, 65])]))), 't2.bin', '9 bytes left after the 512 tokens', 'do not add up');
+    expectKitError(
+      () => convert(CKPT, write('t2.bin', Buffer.concat([t, Buffer.from([0, 0, 0, 0, 1, 0, 0, 0, 65])]))),
+      't2.bin',
+      '9 bytes left after the 512 tokens',
+      'do not add up',
+    );
     const bad = Buffer.from(t);
     bad.writeInt32LE(99, 8); // token 0's length
     expectKitError(() => convert(CKPT, write('t3.bin', bad)), "token 0: field 'length' is 99");

@@ -50,7 +50,10 @@ describe('decoder equivalences', () => {
   for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
     it(`${arch}: the LM head on positions headFrom… only (and prefill lastOnly) gives the bits of slicing the full forward`, () => {
       const model = Decoder.random(tinyConfig(arch), 4, { std: 0.3 });
-      const ids = [[0, 0, 5, 6, 7, 8, 9, 10], [11, 12, 13, 14, 15, 16, 17, 18]];
+      const ids = [
+        [0, 0, 5, 6, 7, 8, 9, 10],
+        [11, 12, 13, 14, 15, 16, 17, 18],
+      ];
       const mask = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
       const before = tf.memory().numTensors;
       for (const from of [0, 3, 7]) {
@@ -59,8 +62,10 @@ describe('decoder equivalences', () => {
           const p = model.forward(tf.tensor2d(ids, [2, 8], 'int32'), mask, undefined, { headFrom: from });
           expect(p.logits.shape).toEqual([2, 8 - from, 37]);
           expect(p.hidden.shape).toEqual([2, 8 - from, 16]);
-          return [[tf.slice(f.logits, [0, from, 0], [2, 8 - from, -1]).dataSync(), tf.slice(f.hidden, [0, from, 0], [2, 8 - from, -1]).dataSync()],
-            [p.logits.dataSync(), p.hidden.dataSync()]];
+          return [
+            [tf.slice(f.logits, [0, from, 0], [2, 8 - from, -1]).dataSync(), tf.slice(f.hidden, [0, from, 0], [2, 8 - from, -1]).dataSync()],
+            [p.logits.dataSync(), p.hidden.dataSync()],
+          ];
         }) as unknown as [Float32Array[], Float32Array[]];
         for (let i = 0; i < 2; i++) expect(Buffer.from(part[i].buffer).equals(Buffer.from(full[i].buffer)), `headFrom ${from}`).toBe(true);
       }
@@ -87,12 +92,27 @@ describe('decoder equivalences', () => {
       const model = Decoder.random(tinyConfig(arch), 3, { std: 0.3 });
       const before = tf.memory().numTensors;
       // Row 0 has two pad slots; row 1 is full length.
-      const ids = [[0, 0, 5, 6, 7, 8, 9, 10], [11, 12, 13, 14, 15, 16, 17, 18]];
+      const ids = [
+        [0, 0, 5, 6, 7, 8, 9, 10],
+        [11, 12, 13, 14, 15, 16, 17, 18],
+      ];
       const mask = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
       const full = tf.tidy(() => model.forward(tf.tensor2d(ids, [2, 8], 'int32'), mask).logits.arraySync()) as number[][][];
       const cache = model.createCache(2, 10);
       const P = 4;
-      const pre = tf.tidy(() => model.prefill(cache, tf.tensor2d(ids.map((r) => r.slice(0, P)), [2, P], 'int32'), [0, 0, 1, 1, 1, 1, 1, 1]).logits.arraySync()) as number[][][];
+      const pre = tf.tidy(() =>
+        model
+          .prefill(
+            cache,
+            tf.tensor2d(
+              ids.map((r) => r.slice(0, P)),
+              [2, P],
+              'int32',
+            ),
+            [0, 0, 1, 1, 1, 1, 1, 1],
+          )
+          .logits.arraySync(),
+      ) as number[][][];
       const steps: number[][][] = [];
       for (let t = P; t < 8; t++) steps.push(tf.tidy(() => model.decodeStep(cache, [ids[0][t], ids[1][t]]).logits.arraySync()) as number[][]);
       cache.dispose();
@@ -114,13 +134,19 @@ describe('decoder equivalences', () => {
   for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
     it(`${arch}: decoding writes the KV cache in place (the same cache tensors throughout) and gives the bits of the portable cache + one-hot ⊗ new`, () => {
       const model = Decoder.random(tinyConfig(arch), 6, { std: 0.3 });
-      const ids = [[0, 5, 6, 7], [8, 9, 10, 11], [0, 0, 12, 13]];
+      const ids = [
+        [0, 5, 6, 7],
+        [8, 9, 10, 11],
+        [0, 0, 12, 13],
+      ];
       const mask = [0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1];
       const run = (inPlace: boolean) => {
         model.setExecution({ inPlaceKv: inPlace });
         const cache = model.createCache(3, 9);
         const seen: number[][] = [];
-        tf.tidy(() => { model.prefill(cache, tf.tensor2d(ids, [3, 4], 'int32'), mask, { lastOnly: true }); });
+        tf.tidy(() => {
+          model.prefill(cache, tf.tensor2d(ids, [3, 4], 'int32'), mask, { lastOnly: true });
+        });
         const k0 = cache.k[0];
         const before = tf.memory().numTensors;
         for (let t = 0; t < 4; t++) seen.push(tf.tidy(() => Array.from(model.decodeStep(cache, [20 + t, 21 - t, 22]).logits.dataSync())));
@@ -158,7 +184,7 @@ describe('decoder equivalences', () => {
       const a = [0, 0, 5, 6, 7, 8];
       const b = [9, 10, 11, 12, 13, 14];
       const ids = [a, b, a, b, a, [0, 11, 12, 13, 14, 9]];
-      const mask = [a, b, a, b, a, ids[5]].flatMap((r, i) => r.map((_, t) => (i % 2 === 0 && i < 5 && t < 2) || (i === 5 && t === 0) ? 0 : 1));
+      const mask = [a, b, a, b, a, ids[5]].flatMap((r, i) => r.map((_, t) => ((i % 2 === 0 && i < 5 && t < 2) || (i === 5 && t === 0) ? 0 : 1)));
       const run = (share: boolean) => {
         model.setExecution({ sharePrefill: share });
         const cache = model.createCache(6, 9);
@@ -178,14 +204,19 @@ describe('decoder equivalences', () => {
       const plain = tf.tidy(() => run(false));
       model.setExecution({ sharePrefill: true });
       expect(shared.length).toBe(plain.length);
-      shared.forEach((x, i) => expect(x.every((v, j) => Object.is(v, plain[i][j])), `output ${i}`).toBe(true));
+      shared.forEach((x, i) =>
+        expect(
+          x.every((v, j) => Object.is(v, plain[i][j])),
+          `output ${i}`,
+        ).toBe(true),
+      );
       expect(tf.memory().numTensors).toBe(before);
       expect(uniqueRows(ids.flat(), mask, 6, 6)).toEqual({ unique: [0, 1, 5], rowOf: Int32Array.from([0, 1, 0, 1, 0, 2]) });
       model.dispose();
     });
   }
 
-  it('a forward frees each layer\'s intermediates as it goes: live tensors grow by the same few per layer', () => {
+  it("a forward frees each layer's intermediates as it goes: live tensors grow by the same few per layer", () => {
     const model = Decoder.random({ ...tinyConfig('qwen2'), numLayers: 4 }, 3);
     const live: number[] = [];
     tf.tidy(() => {
@@ -242,11 +273,31 @@ describe('training', () => {
     const vars = all.filter((v) => !frozen.has(v.name));
     const snapshot = new Map(all.map((v) => [v.name, v.dataSync().slice()]));
     const opt = tf.train.adam(0.01);
-    const seqs = [[1, 5, 9, 13, 17, 21], [2, 6, 10, 14, 18, 22]];
-    const lossOf = () => tf.tidy(() => {
-      const logits = model.forward(tf.tensor2d(seqs.map((s) => s.slice(0, 5)), [2, 5], 'int32')).logits;
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor2d(seqs.map((s) => s.slice(1)), [2, 5], 'int32'), 37), logits) as tf.Scalar;
-    });
+    const seqs = [
+      [1, 5, 9, 13, 17, 21],
+      [2, 6, 10, 14, 18, 22],
+    ];
+    const lossOf = () =>
+      tf.tidy(() => {
+        const logits = model.forward(
+          tf.tensor2d(
+            seqs.map((s) => s.slice(0, 5)),
+            [2, 5],
+            'int32',
+          ),
+        ).logits;
+        return tf.losses.softmaxCrossEntropy(
+          tf.oneHot(
+            tf.tensor2d(
+              seqs.map((s) => s.slice(1)),
+              [2, 5],
+              'int32',
+            ),
+            37,
+          ),
+          logits,
+        ) as tf.Scalar;
+      });
     const first = lossOf();
     const l0 = first.dataSync()[0];
     first.dispose();
@@ -286,9 +337,13 @@ describe('training', () => {
     const w = tf.randomNormal([R * heads, T, hd], 0, 1, 'float32', 4);
     // Row 0 hides its first two keys, row 1 its last one.
     const m = new Float32Array(R * T * S);
-    for (let t = 0; t < T; t++) { m[t * S] = m[t * S + 1] = -1e9; m[(T + t) * S + S - 1] = -1e9; }
+    for (let t = 0; t < T; t++) {
+      m[t * S] = m[t * S + 1] = -1e9;
+      m[(T + t) * S + S - 1] = -1e9;
+    }
     const mask = tf.tensor4d(m, [R, 1, T, S]);
-    const plain = (a: tf.Tensor3D, b: tf.Tensor3D, c: tf.Tensor3D) => tf.matMul(tf.reshape(tf.softmax(tf.add(tf.reshape(tf.matMul(a, b), [R, heads, T, S]), mask)), [R * heads, T, S]) as tf.Tensor3D, c);
+    const plain = (a: tf.Tensor3D, b: tf.Tensor3D, c: tf.Tensor3D) =>
+      tf.matMul(tf.reshape(tf.softmax(tf.add(tf.reshape(tf.matMul(a, b), [R, heads, T, S]), mask)), [R * heads, T, S]) as tf.Tensor3D, c);
     const loss = (f: typeof plain) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D), w));
     const ref = tf.grads(loss(plain))([q, kT, v]);
     const got = tf.grads(loss((a, b, c) => attention(a, b, c, mask)))([q, kT, v]);
@@ -305,7 +360,14 @@ describe('training', () => {
   for (const arch of ['qwen2', 'qwen3'] as const) {
     it(`${arch}: gradient checkpointing gives the same loss and bit-identical gradients, keeps less on the tape, leaks nothing`, () => {
       const model = Decoder.random(tinyConfig(arch), 5, { std: 0.3 });
-      const ids = tf.tensor2d([[0, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13]], [2, 6], 'int32');
+      const ids = tf.tensor2d(
+        [
+          [0, 3, 4, 5, 6, 7],
+          [8, 9, 10, 11, 12, 13],
+        ],
+        [2, 6],
+        'int32',
+      );
       const mask = [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
       const run = (threshold: number) => {
         model.setExecution({ checkpointTokens: threshold });
@@ -336,7 +398,15 @@ describe('training', () => {
   for (const arch of ['llama', 'qwen3'] as const) {
     it(`${arch}: a checkpointed layer recomputed a chunk of batch rows at a time gives the loss to the bit and the gradients to 1e-6, leaking nothing`, () => {
       const model = Decoder.random(tinyConfig(arch), 9, { std: 0.3 });
-      const ids = tf.tensor2d([[0, 3, 4, 5, 6], [8, 9, 10, 11, 12], [0, 0, 7, 7, 1]], [3, 5], 'int32');
+      const ids = tf.tensor2d(
+        [
+          [0, 3, 4, 5, 6],
+          [8, 9, 10, 11, 12],
+          [0, 0, 7, 7, 1],
+        ],
+        [3, 5],
+        'int32',
+      );
       const mask = [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1];
       const run = (chunkTokens: number) => {
         model.setExecution({ checkpointTokens: 0, recomputeTokens: chunkTokens });
@@ -349,7 +419,8 @@ describe('training', () => {
         return out;
       };
       const whole = run(Infinity);
-      for (const chunk of [5, 10]) { // one batch row per chunk (3 chunks), then two (2 + 1)
+      for (const chunk of [5, 10]) {
+        // one batch row per chunk (3 chunks), then two (2 + 1)
         const got = run(chunk);
         expect(got.loss).toBe(whole.loss);
         got.grads.forEach((g, i) => {

@@ -22,7 +22,7 @@ const USER = 872;
 const ASSISTANT = 77091;
 const NEWLINE = 198;
 
-describe('Qwen3 tokenizer (the paper\'s models)', () => {
+describe("Qwen3 tokenizer (the paper's models)", () => {
   let tok: Tokenizer;
   beforeAll(async () => {
     tok = await loadTokenizer(lenmlTokenizerDir('qwen3'));
@@ -43,7 +43,12 @@ describe('Qwen3 tokenizer (the paper\'s models)', () => {
     expect(cfg.task).toMatchObject({ name: 'benchmark', trainBenchmark: 'math_train', chatTemplate: true, instruction: DEFAULT_INSTRUCTION });
     const task = taskFromConfig(cfg.task);
     const problem = task.trainingSet!()[0];
-    const raw = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(__dirname, '..', '..', 'data', 'math_train.jsonl.gz'))).toString('utf8').split('\n')[0]);
+    const raw = JSON.parse(
+      zlib
+        .gunzipSync(fs.readFileSync(path.join(__dirname, '..', '..', 'data', 'math_train.jsonl.gz')))
+        .toString('utf8')
+        .split('\n')[0],
+    );
     expect(problem.prompt.startsWith(raw.problem)).toBe(true);
     const content = `${raw.problem}\n\nPlease reason step by step, and put your final answer within \\boxed{}.`;
     const byHand = `<|im_start|>user\n${content}<|im_end|>\n<|im_start|>assistant\n`;

@@ -143,9 +143,16 @@ describe('writeSafetensors / readSafetensors', () => {
     const data = f32(0, -0, 1.5, -3.25e-7, Infinity, -Infinity, NaN, 1e-45, 3.4028234663852886e38, Math.PI);
     const big = new Float32Array(1000).map((_, i) => Math.sin(i) * 10 ** ((i % 20) - 10));
     const file = path.join(dir, 'f32.safetensors');
-    writeSafetensors(file, new Map([['x', { shape: [2, 5], data }], ['w.big', { shape: [10, 100], data: big }]]), {
-      metadata: { format: 'pt', note: 'hi' },
-    });
+    writeSafetensors(
+      file,
+      new Map([
+        ['x', { shape: [2, 5], data }],
+        ['w.big', { shape: [10, 100], data: big }],
+      ]),
+      {
+        metadata: { format: 'pt', note: 'hi' },
+      },
+    );
     const { tensors, metadata } = readSafetensorsWithMetadata(file);
     expect(metadata).toEqual({ format: 'pt', note: 'hi' });
     expect([...tensors.keys()]).toEqual(['w.big', 'x']);
@@ -186,9 +193,7 @@ describe('writeSafetensors / readSafetensors', () => {
     const file = writeAndPath('h', { t: { shape: [4], data: f32(1, 65504, 2 ** -24, -2.5) } }, 'F16');
     const buf = fs.readFileSync(file);
     const n = Number(buf.readBigUInt64LE(0));
-    expect([...new Uint16Array(buf.buffer.slice(buf.byteOffset + 8 + n, buf.byteOffset + buf.length))]).toEqual([
-      0x3c00, 0x7bff, 0x0001, 0xc100,
-    ]);
+    expect([...new Uint16Array(buf.buffer.slice(buf.byteOffset + 8 + n, buf.byteOffset + buf.length))]).toEqual([0x3c00, 0x7bff, 0x0001, 0xc100]);
     expect([...readSafetensors(file).get('t')!.data]).toEqual([1, 65504, 2 ** -24, -2.5]);
     const data = new Float32Array(2000).map((_, i) => Math.cos(i * 7.31) * 2 ** ((i % 24) - 12));
     const t = readSafetensors(writeAndPath('h2', { t: { shape: [2000], data } }, 'F16')).get('t')!;
@@ -309,10 +314,14 @@ describe('readSafetensors errors', () => {
   });
 
   it('overlapping tensors', () => {
-    const f = writeRaw('ov.safetensors', {
-      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
-      b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
-    }, eight);
+    const f = writeRaw(
+      'ov.safetensors',
+      {
+        a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+        b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
+      },
+      eight,
+    );
     expectKitError(() => readSafetensors(f), f, "'a'", "'b'", 'overlap');
   });
 

@@ -13,7 +13,15 @@ beforeAll(async () => {
 describe('temperature path', () => {
   it('log softmax(logits / τ) per row', () => {
     // Row 0: logits [0, ln 3], τ = 1 → p = [1/4, 3/4]. Row 1: logits [0, ln 9], τ = 2 → [0, ln 3]/1 → p = [1/4, 3/4].
-    const lp = tf.tidy(() => temperatureLogSoftmax(tf.tensor2d([[0, Math.log(3)], [0, Math.log(9)]]), tf.tensor1d([1, 2])).arraySync()) as number[][];
+    const lp = tf.tidy(() =>
+      temperatureLogSoftmax(
+        tf.tensor2d([
+          [0, Math.log(3)],
+          [0, Math.log(9)],
+        ]),
+        tf.tensor1d([1, 2]),
+      ).arraySync(),
+    ) as number[][];
     for (const row of lp) {
       expect(row[0]).toBeCloseTo(Math.log(0.25), 6);
       expect(row[1]).toBeCloseTo(Math.log(0.75), 6);
@@ -24,7 +32,16 @@ describe('temperature path', () => {
   it('tokenLogProbs: log-prob of the chosen token and the entropy at τ', () => {
     // logits [0, ln 3] at τ = 1: p = [1/4, 3/4]; H = −(1/4 ln 1/4 + 3/4 ln 3/4) = 0.5623351446.
     const { logp, entropy } = tf.tidy(() => {
-      const r = tokenLogProbs(tf.tensor3d([[[0, Math.log(3)], [0, Math.log(3)]]]), tf.tensor2d([[1, 1]]), tf.tensor2d([[0, 1]], [1, 2], 'int32'));
+      const r = tokenLogProbs(
+        tf.tensor3d([
+          [
+            [0, Math.log(3)],
+            [0, Math.log(3)],
+          ],
+        ]),
+        tf.tensor2d([[1, 1]]),
+        tf.tensor2d([[0, 1]], [1, 2], 'int32'),
+      );
       return { logp: r.logp.arraySync(), entropy: r.entropy.arraySync() };
     });
     expect(logp[0][0]).toBeCloseTo(Math.log(0.25), 6);
@@ -36,7 +53,10 @@ describe('temperature path', () => {
     const before = tf.memory().numTensors;
     const rng = new Rng(11);
     // τ = 2 on logits [0, ln 9, −∞-ish]: p ∝ [1, 3, ~0] → [0.25, 0.75, 0].
-    const logits = tf.tensor2d([[0, Math.log(9), -80], [0, Math.log(9), -80]]);
+    const logits = tf.tensor2d([
+      [0, Math.log(9), -80],
+      [0, Math.log(9), -80],
+    ]);
     const counts = [0, 0, 0];
     const n = 4000;
     for (let i = 0; i < n; i++) {
@@ -61,14 +81,27 @@ describe('temperature path', () => {
   });
 });
 
-describe('tokenLogp (the loss\'s log-probs)', () => {
+describe("tokenLogp (the loss's log-probs)", () => {
   it('equals Σ_v log softmax(logits/τ) ⊙ one-hot(y) — the formulation it replaced — to the bit, value and gradient', () => {
     const rng = new Rng(12);
     const [B, T, V] = [3, 4, 11];
-    const logits = tf.tensor3d(Float32Array.from({ length: B * T * V }, () => 6 * rng.next() - 3), [B, T, V]);
-    const tau = tf.tensor2d(Float32Array.from({ length: B * T }, () => 0.4 + rng.next()), [B, T]);
-    const tokens = tf.tensor2d(Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * V)), [B, T], 'int32');
-    const w = tf.tensor2d(Float32Array.from({ length: B * T }, () => rng.next() - 0.5), [B, T]);
+    const logits = tf.tensor3d(
+      Float32Array.from({ length: B * T * V }, () => 6 * rng.next() - 3),
+      [B, T, V],
+    );
+    const tau = tf.tensor2d(
+      Float32Array.from({ length: B * T }, () => 0.4 + rng.next()),
+      [B, T],
+    );
+    const tokens = tf.tensor2d(
+      Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * V)),
+      [B, T],
+      'int32',
+    );
+    const w = tf.tensor2d(
+      Float32Array.from({ length: B * T }, () => rng.next() - 0.5),
+      [B, T],
+    );
     const oneHotWay = (l: tf.Tensor) => tf.sum(tf.mul(temperatureLogSoftmax(l, tau), tf.oneHot(tokens, V)), -1);
     const loss = (f: (l: tf.Tensor) => tf.Tensor) => (l: tf.Tensor) => tf.sum(tf.mul(f(l), w));
     expect(Array.from(tokenLogp(logits, tau, tokens).dataSync())).toEqual(Array.from(oneHotWay(logits).dataSync()));

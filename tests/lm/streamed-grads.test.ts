@@ -30,16 +30,27 @@ describe('Decoder.streamedGrads', () => {
   for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
     it(`${arch}: every θ gradient equals tf.variableGrads' to the bit (the same ops: recompute is exact), an extra input's too, and no tensor leaks`, () => {
       const model = Decoder.random(tinyConfig(arch), 5, { std: 0.3 });
-      const B = 2, T = 6, from = 2;
+      const B = 2,
+        T = 6,
+        from = 2;
       const ids = Int32Array.from([1, 5, 6, 7, 8, 9, 0, 1, 8, 9, 5, 5]);
       const mask = Float32Array.from([1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1]);
       const rng = new Rng(2);
-      const V = model.cfg.vocabSize, d = model.cfg.hiddenSize, n = T - from;
-      const wl = tf.tensor(Float32Array.from({ length: B * n * V }, () => rng.next() - 0.5), [B, n, V]);
-      const wh = tf.tensor(Float32Array.from({ length: B * n * d }, () => rng.next() - 0.5), [B, n, d]);
+      const V = model.cfg.vocabSize,
+        d = model.cfg.hiddenSize,
+        n = T - from;
+      const wl = tf.tensor(
+        Float32Array.from({ length: B * n * V }, () => rng.next() - 0.5),
+        [B, n, V],
+      );
+      const wh = tf.tensor(
+        Float32Array.from({ length: B * n * d }, () => rng.next() - 0.5),
+        [B, n, d],
+      );
       const extra = tf.variable(tf.scalar(0.7), true, `extra_${arch}_${Math.random()}`);
       // A loss that uses the logits nonlinearly (log-softmax), the hidden state, and an outside parameter.
-      const loss = (o: { logits: tf.Tensor; hidden: tf.Tensor }) => tf.tidy(() => tf.add(tf.sum(tf.mul(tf.logSoftmax(o.logits), wl)), tf.mul(extra, tf.sum(tf.mul(o.hidden, wh))))) as tf.Scalar;
+      const loss = (o: { logits: tf.Tensor; hidden: tf.Tensor }) =>
+        tf.tidy(() => tf.add(tf.sum(tf.mul(tf.logSoftmax(o.logits), wl)), tf.mul(extra, tf.sum(tf.mul(o.hidden, wh))))) as tf.Scalar;
       const vars = [...model.variables(), extra] as tf.Variable[];
       const ref = tf.variableGrads(() => loss(model.forward(tf.tensor2d(ids, [B, T], 'int32'), mask, undefined, { headFrom: from })), vars);
       const before = tf.memory().numTensors;
@@ -67,7 +78,12 @@ describe('GRPO update with θ on the host', () => {
   for (const phase of ['token', 'joint'] as const) {
     it(`${phase} phase: two updates move θ (and φ) as the device update does, to 1e-5 of each weight's scale`, () => {
       const cfg = resolveConfig({ preset: 'smoke' });
-      const prompts = [[1, 5, 6, 7], [1, 8, 9], [1, 5, 6, 7], [1, 8, 9]];
+      const prompts = [
+        [1, 5, 6, 7],
+        [1, 8, 9],
+        [1, 5, 6, 7],
+        [1, 8, 9],
+      ];
       const side = (onHost: boolean) => {
         const model = Decoder.random(tinyConfig('qwen3'), 4, { std: 0.3 });
         const ctl = createController('introllm', {}, model.cfg.hiddenSize, 9);
@@ -89,7 +105,10 @@ describe('GRPO update with θ on the host', () => {
         expect(mh.token!.loss).toBeCloseTo(md.token!.loss, 5);
         if (phase === 'joint') expect(mh.phiGradNorm!).toBeCloseTo(md.phiGradNorm!, 4);
       }
-      const pairs = [[dev.model.variables(), host.model.variables()], [dev.ctl.variables(), host.ctl.variables()]];
+      const pairs = [
+        [dev.model.variables(), host.model.variables()],
+        [dev.ctl.variables(), host.ctl.variables()],
+      ];
       // Not to the bit: the host sums the clipping norm in double, TF.js in float32. Seen: θ within 7.5e-8; φ within
       // 1.6e-6 in the joint phase, whose second φ gradient comes through the first update's slightly different θ.
       for (const [a, b] of pairs) a.forEach((v, i) => expect(maxRelDiff(b[i].dataSync(), v.dataSync()), v.name).toBeLessThan(1e-5));

@@ -29,7 +29,8 @@ afterEach(() => {
 });
 
 const bytesOf = (file: string) => new Uint8Array(fs.readFileSync(file));
-const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const sameBits = (a: Float32Array, b: Float32Array) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 /** Tensors with awkward values (NaN, -0, subnormals, inf), names out of order, a zero-size one. */
 function sample(): Map<string, { shape: number[]; data: Float32Array }> {
@@ -47,10 +48,15 @@ describe('writeSafetensorsStreaming', () => {
       const t = sample();
       const file = path.join(dir, `s-${dtype}.safetensors`);
       const asked: string[] = [];
-      writeSafetensorsStreaming(file, [...t].map(([name, x]) => ({ name, shape: x.shape })), (name) => {
-        asked.push(name);
-        return t.get(name)!.data;
-      }, { dtype, metadata: { format: 'pt' } });
+      writeSafetensorsStreaming(
+        file,
+        [...t].map(([name, x]) => ({ name, shape: x.shape })),
+        (name) => {
+          asked.push(name);
+          return t.get(name)!.data;
+        },
+        { dtype, metadata: { format: 'pt' } },
+      );
       expect(asked).toEqual(['a.first', 'b.scalar', 'm.empty', 'z.last']);
       expect(Buffer.from(bytesOf(file)).equals(Buffer.from(encodeSafetensors(t, { dtype, metadata: { format: 'pt' } })))).toBe(true);
       // writeSafetensors (now streaming too) writes the same file.
@@ -65,15 +71,33 @@ describe('writeSafetensorsStreaming', () => {
     const file = path.join(dir, 'x.safetensors');
     fs.writeFileSync(file, 'old');
     const specs = [...t].map(([name, x]) => ({ name, shape: x.shape }));
-    expect(() => writeSafetensorsStreaming(file, specs, (name) => {
-      if (name === 'm.empty') throw new Error('device lost');
-      return t.get(name)!.data;
-    })).toThrow('device lost');
-    expectKitError(() => writeSafetensorsStreaming(file, specs, (name) => (name === 'b.scalar' ? new Float32Array(2) : t.get(name)!.data)),
-      file, "tensor 'b.scalar'", 'needs 1 values, data has 2');
+    expect(() =>
+      writeSafetensorsStreaming(file, specs, (name) => {
+        if (name === 'm.empty') throw new Error('device lost');
+        return t.get(name)!.data;
+      }),
+    ).toThrow('device lost');
+    expectKitError(
+      () => writeSafetensorsStreaming(file, specs, (name) => (name === 'b.scalar' ? new Float32Array(2) : t.get(name)!.data)),
+      file,
+      "tensor 'b.scalar'",
+      'needs 1 values, data has 2',
+    );
     expect(fs.readFileSync(file, 'utf8')).toBe('old');
     expect(fs.readdirSync(dir)).toEqual(['x.safetensors']); // no temp file left
-    expectKitError(() => writeSafetensorsStreaming(file, [{ name: 'a', shape: [1] }, { name: 'a', shape: [1] }], () => new Float32Array(1)), "tensor 'a'", 'twice');
+    expectKitError(
+      () =>
+        writeSafetensorsStreaming(
+          file,
+          [
+            { name: 'a', shape: [1] },
+            { name: 'a', shape: [1] },
+          ],
+          () => new Float32Array(1),
+        ),
+      "tensor 'a'",
+      'twice',
+    );
   });
 });
 
@@ -184,7 +208,13 @@ describe('fast seeded normals (fillNormal, Decoder.randomFast)', () => {
   it('has the standard normal moments and tail probabilities (2^18 draws; tolerances ≥ 4 standard errors)', () => {
     const n = 2 ** 18;
     const x = fillNormal(new Float32Array(n), new Rng(2026));
-    let m = 0, m2 = 0, m4 = 0, in1 = 0, out2 = 0, out3 = 0, tail = 0;
+    let m = 0,
+      m2 = 0,
+      m4 = 0,
+      in1 = 0,
+      out2 = 0,
+      out3 = 0,
+      tail = 0;
     for (const v of x) {
       m += v;
       m2 += v * v;
@@ -242,9 +272,24 @@ describe('introllm convert --from random (writeRandomModel)', () => {
   it('writes the shape with the weights --random-init draws, and the tokenizer files; a tokenizer folder without them is named', async () => {
     const shape = path.join(dir, 'shape');
     fs.mkdirSync(shape);
-    fs.writeFileSync(path.join(shape, 'config.json'), JSON.stringify({ model_type: 'qwen3', vocab_size: 50, hidden_size: 16, intermediate_size: 24,
-      num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 64, rope_theta: 10000, head_dim: 8,
-      tie_word_embeddings: false, bos_token_id: 1, eos_token_id: 2 }));
+    fs.writeFileSync(
+      path.join(shape, 'config.json'),
+      JSON.stringify({
+        model_type: 'qwen3',
+        vocab_size: 50,
+        hidden_size: 16,
+        intermediate_size: 24,
+        num_hidden_layers: 2,
+        num_attention_heads: 4,
+        num_key_value_heads: 2,
+        max_position_embeddings: 64,
+        rope_theta: 10000,
+        head_dim: 8,
+        tie_word_embeddings: false,
+        bos_token_id: 1,
+        eos_token_id: 2,
+      }),
+    );
     const tok = path.join(dir, 'tok');
     fs.mkdirSync(tok);
     fs.writeFileSync(path.join(tok, 'tokenizer.json'), '{"t":1}');
@@ -266,7 +311,12 @@ describe('introllm convert --from random (writeRandomModel)', () => {
 
 describe('transposeHost', () => {
   it('equals tf.transpose bit for bit on shapes that are not multiples of its 64 × 64 blocks', () => {
-    for (const [r, c] of [[1, 1], [3, 130], [129, 65], [64, 64]]) {
+    for (const [r, c] of [
+      [1, 1],
+      [3, 130],
+      [129, 65],
+      [64, 64],
+    ]) {
       const x = fillNormal(new Float32Array(r * c), new Rng(r * 1000 + c));
       const want = tf.tidy(() => tf.transpose(tf.tensor2d(x, [r, c])).dataSync()) as Float32Array;
       expect(sameBits(transposeHost(x, r, c), want), `${r}×${c}`).toBe(true);

@@ -12,8 +12,17 @@ import { KitError } from '../../src/errors';
 import { loadHfConfig } from '../../src/lm/config';
 import { deviceFromAdapter, gatherPlanInput, planFor } from '../../src/plan/gather';
 import {
-  CHUNKING_SUPPORT, deviceSpec, GPU_RESERVE_FRACTION, GPU_RUNTIME_BYTES, kvBytesPerPosition, makeRunPlan, modelSizes, planRefusal,
-  RunPlan, WASM_EVAL_KV_BYTES, WASM_HEAP_BYTES,
+  CHUNKING_SUPPORT,
+  deviceSpec,
+  GPU_RESERVE_FRACTION,
+  GPU_RUNTIME_BYTES,
+  kvBytesPerPosition,
+  makeRunPlan,
+  modelSizes,
+  planRefusal,
+  RunPlan,
+  WASM_EVAL_KV_BYTES,
+  WASM_HEAP_BYTES,
 } from '../../src/plan/run-plan';
 import { createBenchmarkTask } from '../../src/tasks/benchmark-task';
 import { tempDir } from '../helpers/kit';
@@ -21,9 +30,12 @@ import { tempDir } from '../helpers/kit';
 const SHAPE = 'bench/shapes/qwen3-1.7b';
 const paper = (...sets: string[]) => resolveConfig({ preset: 'paper', overrides: setOverrides([`model.dir=${SHAPE}`, ...sets]) });
 const on = (cfg: ExperimentConfig, device: string, o: { backend?: string; chunking?: typeof CHUNKING_SUPPORT } = {}): RunPlan =>
-  makeRunPlan({ ...gatherPlanInput(cfg, { backend: { requested: o.backend }, device, hostBytes: 24e9, cores: 2 }), ...(o.chunking ? { chunking: o.chunking } : {}) });
+  makeRunPlan({
+    ...gatherPlanInput(cfg, { backend: { requested: o.backend }, device, hostBytes: 24e9, cores: 2 }),
+    ...(o.chunking ? { chunking: o.chunking } : {}),
+  });
 
-describe('the plan\'s arithmetic', () => {
+describe("the plan's arithmetic", () => {
   it('Qwen3-1.7B: 229,376 B of KV cache per row and position, 1,720,574,976 parameters, 6.88 GB of float32 weights', () => {
     const c = loadHfConfig(SHAPE);
     // 2 (k, v) × 28 layers × 8 KV heads × head_dim 128 × 4 bytes.
@@ -40,7 +52,7 @@ describe('the plan\'s arithmetic', () => {
     expect(kvBytesPerPosition(loadHfConfig('data/models/tiny-guess'))).toBe(1536);
   });
 
-  it('paper\'s whole rollout batch would need 256 rows × (512 + 4096) positions × 229,376 B = 270.6 GB of KV cache', () => {
+  it("paper's whole rollout batch would need 256 rows × (512 + 4096) positions × 229,376 B = 270.6 GB of KV cache", () => {
     const p = on(paper(), 'h200');
     expect(p.rollout_batch).toBe(32 * 8);
     expect(p.prompt_tokens).toBe(512);
@@ -56,7 +68,9 @@ describe('the plan\'s arithmetic', () => {
     expect(deviceSpec('40', { hostBytes: 1, where: 'x' })).toMatchObject({ bytes: 40e9, kind: 'gpu' });
     expect(deviceSpec(64, { hostBytes: 1, where: 'x', cpuBackend: true })).toMatchObject({ bytes: 64e9, kind: 'cpu' });
     expect(deviceSpec('cpu', { hostBytes: 24e9, where: 'x' })).toMatchObject({ bytes: 24e9, kind: 'cpu', source: 'os.totalmem()' });
-    expect(() => deviceSpec('a100', { hostBytes: 1, where: '--device a100' })).toThrow(/--device a100: unknown device "a100"; valid: cpu, h100, h200, or a number of GB/);
+    expect(() => deviceSpec('a100', { hostBytes: 1, where: '--device a100' })).toThrow(
+      /--device a100: unknown device "a100"; valid: cpu, h100, h200, or a number of GB/,
+    );
     expect(deviceFromAdapter('NVIDIA H100 80GB HBM3')).toBe(80);
     expect(deviceFromAdapter('nvidia hopper NVIDIA H200')).toBe('h200');
     expect(deviceFromAdapter('llvmpipe (LLVM 19.1.7, 256 bits)')).toBe('cpu');
@@ -73,7 +87,7 @@ describe('the plan\'s arithmetic', () => {
 });
 
 describe('paper on the Qwen3-1.7B shape', () => {
-  it('fits an H100 with the plan\'s chunks: 32-row rollout chunks, 2-row update micro-batches, 24-row evaluation chunks', () => {
+  it("fits an H100 with the plan's chunks: 32-row rollout chunks, 2-row update micro-batches, 24-row evaluation chunks", () => {
     const p = on(paper(), 'h100');
     expect(p.fits).toBe(true);
     expect(p.backend).toBe('webgpu');
@@ -114,7 +128,7 @@ describe('paper on the Qwen3-1.7B shape', () => {
   it('refuses, naming them, chunk sizes a code path does not honour', () => {
     const p = on(paper(), 'h100', { chunking: { rollout: false, update: false, eval: true } });
     expect(p.runnable).toBe(false);
-    expect(p.pending.join('\n')).toContain('rollout chunks of 32 of the step\'s 256 rows (rollout.chunkRows): the trainer rolls out the whole batch at once');
+    expect(p.pending.join('\n')).toContain("rollout chunks of 32 of the step's 256 rows (rollout.chunkRows): the trainer rolls out the whole batch at once");
     expect(p.pending.join('\n')).toContain('update micro-batches of 2 of 256 rows (grpo.microBatchRows)');
     expect(planRefusal(p)).toContain('fits only with chunk sizes the trainer does not run yet');
     const later = on(paper(), 'h100', { chunking: { rollout: true, update: true, eval: true } });
@@ -145,7 +159,7 @@ describe('paper on the Qwen3-1.7B shape', () => {
     expect(planRefusal(p)).toContain('--set rollout.chunkRows=auto');
   });
 
-  it('with θ\'s optimiser state asked for on the host the device holds the weights once and the largest tensor', () => {
+  it("with θ's optimiser state asked for on the host the device holds the weights once and the largest tensor", () => {
     const p = on(paper('device.thetaAdam=host'), 'h100');
     expect(p.theta_state).toBe('host');
     expect(p.phases[0].memory.optimiser).toBe(0);
@@ -161,7 +175,11 @@ describe('the paper-lite preset', () => {
 
   it('resolves: every key it sets is a valid config key, and it differs from paper only in size', () => {
     const r = lite(); // an unknown key, a wrong type or an impossible value would throw here
-    expect(Object.entries(r.sources).filter(([, s]) => s.label === 'preset paper-lite').map(([k]) => k)).toEqual(expect.arrayContaining(SIZE_KEYS));
+    expect(
+      Object.entries(r.sources)
+        .filter(([, s]) => s.label === 'preset paper-lite')
+        .map(([k]) => k),
+    ).toEqual(expect.arrayContaining(SIZE_KEYS));
     type Tree = Record<string, Record<string, unknown>>;
     const paperCfg = resolveConfig({ preset: 'paper' }) as unknown as Tree;
     const liteCfg = structuredClone(r.config) as unknown as Tree;
@@ -210,15 +228,18 @@ describe('the tiny preset', () => {
     expect(p.pending).toEqual([]);
   });
 
-  it('a bigger model on wasm: the heap decision of the kit (route all, θ\'s state on the host) is the plan\'s', () => {
-    const c = resolveConfig({ preset: 'paper', overrides: setOverrides(['model.dir=bench/shapes/qwen3-0.6b', 'rollout.promptsPerStep=1', 'rollout.maxNewTokens=16', 'eval.maxNewTokens=16']) });
+  it("a bigger model on wasm: the heap decision of the kit (route all, θ's state on the host) is the plan's", () => {
+    const c = resolveConfig({
+      preset: 'paper',
+      overrides: setOverrides(['model.dir=bench/shapes/qwen3-0.6b', 'rollout.promptsPerStep=1', 'rollout.maxNewTokens=16', 'eval.maxNewTokens=16']),
+    });
     const p = makeRunPlan({ ...gatherPlanInput(c, { backend: { requested: 'wasm' }, hostBytes: 64e9, cores: 2, promptTokens: 32 }) });
     expect([p.backend, p.gemm, p.theta_state]).toEqual(['wasm', 'all', 'host']);
     expect(p.notes.join('\n')).toContain("θ's gradients and Adam's moments in host memory");
   });
 });
 
-describe('run folders made before the plan\'s config keys', () => {
+describe("run folders made before the plan's config keys", () => {
   it('resume: the keys they lack are taken at their defaults, and a real difference is still refused', () => {
     const dir = tempDir('plan-resume-');
     const cfg = resolveConfig({ preset: 'tiny' });
@@ -236,12 +257,13 @@ describe('run folders made before the plan\'s config keys', () => {
 
 describe('resolving the device', () => {
   it('a GPU backend asked for without a device is an error naming the key', () => {
-    expect(() => planFor(resolveConfig({ preset: 'tiny' }), { backend: { requested: 'webgpu' } }))
-      .toThrow(KitError);
-    expect(() => planFor(resolveConfig({ preset: 'tiny' }), { backend: { requested: 'webgpu' } }))
-      .toThrow(/set config key 'device.memory' \(h100, h200 or a number of GB\)/);
-    expect(() => planFor(resolveConfig({ preset: 'tiny' }), { backend: { requested: 'wasm' }, device: 'h100' }))
-      .toThrow(/backend 'wasm' runs on the CPU, but the device is a GPU \(h100\)/);
+    expect(() => planFor(resolveConfig({ preset: 'tiny' }), { backend: { requested: 'webgpu' } })).toThrow(KitError);
+    expect(() => planFor(resolveConfig({ preset: 'tiny' }), { backend: { requested: 'webgpu' } })).toThrow(
+      /set config key 'device.memory' \(h100, h200 or a number of GB\)/,
+    );
+    expect(() => planFor(resolveConfig({ preset: 'tiny' }), { backend: { requested: 'wasm' }, device: 'h100' })).toThrow(
+      /backend 'wasm' runs on the CPU, but the device is a GPU \(h100\)/,
+    );
   });
 });
 
@@ -271,7 +293,7 @@ describe('introllm plan', () => {
   }, 60_000);
 
   it('bad input names the flag', () => {
-    expect(cli('--device', 'tpu').stderr).toContain("--device tpu: unknown device \"tpu\"");
+    expect(cli('--device', 'tpu').stderr).toContain('--device tpu: unknown device "tpu"');
     expect(cli('--prompt-tokens', 'x').stderr).toContain("--prompt-tokens must be a positive integer, got 'x'");
     expect(cli('--preset', 'paper').stderr).toContain("model folder models/Qwen3-1.7B not found (no config.json; config key 'model.dir')");
   }, 60_000);
@@ -282,15 +304,21 @@ describe('introllm train refuses a run the plan says cannot fit, before loading 
     const dir = tempDir('plan-refuse-');
     const out = path.join(dir, 'run');
     // On a 0.35 GB machine (0.28 GB usable less 0.27 GB for the process) not even one row of the tiny preset's update fits.
-    const r = spawnSync(process.execPath, ['bin/introllm.js', 'train', '--preset', 'tiny', '--out', out, '--backend', 'cpu', '--set', 'device.memory=0.35'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['bin/introllm.js', 'train', '--preset', 'tiny', '--out', out, '--backend', 'cpu', '--set', 'device.memory=0.35'], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('introllm train: the plan says this run does not fit cpu (0.35 GB): an update micro-batch of 1 row × 128 positions needs 0.02 GB');
+    expect(r.stderr).toContain(
+      'introllm train: the plan says this run does not fit cpu (0.35 GB): an update micro-batch of 1 row × 128 positions needs 0.02 GB',
+    );
     expect(r.stderr).toContain('Overrides that would make it fit: --set rollout.maxNewTokens=12');
     expect(fs.existsSync(out)).toBe(false);
   }, 60_000);
 
   it('a machine smaller than the process itself: the plan says so instead of a negative budget', () => {
-    const p = makeRunPlan({ ...gatherPlanInput(resolveConfig({ preset: 'tiny' }), { backend: { requested: 'cpu' }, device: '0.2', hostBytes: 24e9, cores: 2 }) });
+    const p = makeRunPlan({
+      ...gatherPlanInput(resolveConfig({ preset: 'tiny' }), { backend: { requested: 'cpu' }, device: '0.2', hostBytes: 24e9, cores: 2 }),
+    });
     expect(p.fits).toBe(false);
     expect(p.reason).toContain("80% of this machine's 0.20 GB less 0.27 GB for the process leaves no memory for the run");
   });

@@ -3,8 +3,18 @@
 // values hand-derived from the small summaries below.
 import { describe, expect, it } from 'vitest';
 import {
-  ablationDeltaRows, ablationFigure, accuracyFigure, beforeRlOf, benchmarkAccuracyFigure, paddedRange, passAtKCurveFigure, passKs, scoreSeries, signedPointsText,
-  tauSweepFigure, tauSweepPoints,
+  ablationDeltaRows,
+  ablationFigure,
+  accuracyFigure,
+  beforeRlOf,
+  benchmarkAccuracyFigure,
+  paddedRange,
+  passAtKCurveFigure,
+  passKs,
+  scoreSeries,
+  signedPointsText,
+  tauSweepFigure,
+  tauSweepPoints,
 } from '../../src/plots/accuracy';
 import type { AblationTable, Summary } from '../../src/plots/types';
 
@@ -16,7 +26,10 @@ const summary: Summary = {
   config: { ignored: true },
 };
 
-const withBefore: Summary = { ...summary, before_rl: { accuracy: 0.125, ci95: [0.1, 0.15], pass_at_k: { '4': 0.375, '8': 0.5 }, pass_ci95: { '4': [0.3, 0.45] } } };
+const withBefore: Summary = {
+  ...summary,
+  before_rl: { accuracy: 0.125, ci95: [0.1, 0.15], pass_at_k: { '4': 0.375, '8': 0.5 }, pass_ci95: { '4': [0.3, 0.45] } },
+};
 
 function close(a: readonly unknown[], b: number[]): void {
   expect(a.length).toBe(b.length);
@@ -40,7 +53,7 @@ describe('scoreSeries (the accuracy figure in percent)', () => {
     expect(scoreSeries(summary, ['introllm'], ['4'], null, '4')[0]).toMatchObject({ name: 'accuracy (Avg@4)', before: null });
   });
 
-  it('beforeRlOf: the summary\'s before_rl, or null', () => {
+  it("beforeRlOf: the summary's before_rl, or null", () => {
     expect(beforeRlOf(withBefore)!.accuracy).toBe(0.125);
     expect(beforeRlOf(summary)).toBeNull();
   });
@@ -62,7 +75,11 @@ describe('accuracyFigure', () => {
     close(e4.arrayminus, [10, 0]);
     expect((p8.error_y as { visible: boolean }).visible).toBe(false);
     const lines = (fig.layout.shapes as { type: string; y0: number; name?: string }[]).filter((s) => s.type === 'line');
-    expect(lines.map((l) => [l.y0, l.name])).toEqual([[12.5, 'before RL: accuracy (Avg@8) 12.5%'], [37.5, 'before RL: Pass@4 37.5%'], [50, 'before RL: Pass@8 50.0%']]);
+    expect(lines.map((l) => [l.y0, l.name])).toEqual([
+      [12.5, 'before RL: accuracy (Avg@8) 12.5%'],
+      [37.5, 'before RL: Pass@4 37.5%'],
+      [50, 'before RL: Pass@8 50.0%'],
+    ]);
     // Pass@4 and Avg have a CI: a band each; Pass@8 none
     expect((fig.layout.shapes as { type: string }[]).filter((s) => s.type === 'rect')).toHaveLength(2);
     expect(accuracyFigure(summary).layout.shapes).toEqual([]);
@@ -74,20 +91,32 @@ describe('accuracyFigure', () => {
   });
 
   it('leaves Pass@1 out by default, respects the requested methods and ks, and names a missing method', () => {
-    expect(accuracyFigure({ methods: { a: { accuracy: 0.5, ci95: [0.4, 0.6], pass_at_k: { '1': 0.5, '4': 0.7 }, seeds: [0] } } }).data.map((t) => t.name))
-      .toEqual(['accuracy (Avg@4)', 'Pass@4']);
+    expect(
+      accuracyFigure({ methods: { a: { accuracy: 0.5, ci95: [0.4, 0.6], pass_at_k: { '1': 0.5, '4': 0.7 }, seeds: [0] } } }).data.map((t) => t.name),
+    ).toEqual(['accuracy (Avg@4)', 'Pass@4']);
     const fig = accuracyFigure(summary, { methods: ['fixed-1.0'], ks: ['8'] });
-    expect(fig.data.map((t) => [t.name, t.y])).toEqual([['accuracy (Avg@8)', [25]], ['Pass@8', [60]]]);
+    expect(fig.data.map((t) => [t.name, t.y])).toEqual([
+      ['accuracy (Avg@8)', [25]],
+      ['Pass@8', [60]],
+    ]);
     expect(() => accuracyFigure(summary, { methods: ['edt'] })).toThrow(/edt/);
   });
 });
 
 describe('benchmarkAccuracyFigure', () => {
   it('one bar series per method over the benchmarks and the average, in percent; null without benchmarks', () => {
-    const withSets: Summary = { methods: {
-      introllm: { ...summary.methods.introllm, per_benchmark: { aime24: { accuracy: 0.2, ci95: [0.1, 0.4] }, math500: { accuracy: 0.8, ci95: [0.75, 0.85] } } },
-      'fixed-1.0': { ...summary.methods['fixed-1.0'], per_benchmark: { aime24: { accuracy: 0.1, ci95: [0, 0.2] }, math500: { accuracy: 0.4, ci95: [0.3, 0.5] } } },
-    } };
+    const withSets: Summary = {
+      methods: {
+        introllm: {
+          ...summary.methods.introllm,
+          per_benchmark: { aime24: { accuracy: 0.2, ci95: [0.1, 0.4] }, math500: { accuracy: 0.8, ci95: [0.75, 0.85] } },
+        },
+        'fixed-1.0': {
+          ...summary.methods['fixed-1.0'],
+          per_benchmark: { aime24: { accuracy: 0.1, ci95: [0, 0.2] }, math500: { accuracy: 0.4, ci95: [0.3, 0.5] } },
+        },
+      },
+    };
     const fig = benchmarkAccuracyFigure(withSets)!;
     expect(fig.data.map((t) => t.name)).toEqual(['introllm', 'fixed-1.0']);
     expect(fig.data[0].x).toEqual(['aime24', 'math500', 'average']);
@@ -103,7 +132,11 @@ describe('passAtKCurveFigure', () => {
   it('two k: markers only, k as groups, the before-RL model as its own series', () => {
     expect(passKs(summary)).toEqual(['4', '8']);
     const fig = passAtKCurveFigure(withBefore);
-    expect(fig.data.map((t) => [t.name, t.mode])).toEqual([['introllm', 'markers'], ['fixed-1.0', 'markers'], ['before RL (base model, τ = 1)', 'markers']]);
+    expect(fig.data.map((t) => [t.name, t.mode])).toEqual([
+      ['introllm', 'markers'],
+      ['fixed-1.0', 'markers'],
+      ['before RL (base model, τ = 1)', 'markers'],
+    ]);
     expect(fig.data[0].x).toEqual(['Pass@4', 'Pass@8']);
     close(fig.data[0].y!, [70, 80]);
     close(fig.data[2].y!, [37.5, 50]);
@@ -120,7 +153,9 @@ describe('passAtKCurveFigure', () => {
 });
 
 const table: AblationTable = {
-  grid: 'group-size', default_variant: 'G16', rows: [
+  grid: 'group-size',
+  default_variant: 'G16',
+  rows: [
     { variant: 'G2', accuracy: 0.2, ci95: [0.18, 0.22], pass_at_k: { '1': 0.2, '4': 0.5 }, vs_default: { diff: -0.025, ci95: [-0.04, -0.01], mde80: 0.02 } },
     { variant: 'G16', accuracy: 0.225, ci95: [0.2, 0.25], pass_at_k: { '1': 0.225, '4': 0.55 } },
     { variant: 'G8', accuracy: 0.23, ci95: [0.21, 0.25], vs_default: { diff: 0.005, ci95: [-0.01, 0.02], mde80: 0.021 } },
@@ -128,11 +163,21 @@ const table: AblationTable = {
 };
 
 describe('ablationDeltaRows', () => {
-  it('each variant in table order, the default at Δ 0 and marked, the others\' paired Δ in points', () => {
+  it("each variant in table order, the default at Δ 0 and marked, the others' paired Δ in points", () => {
     const rows = ablationDeltaRows(table);
-    expect(rows.map((r) => [r.variant, r.isDefault])).toEqual([['G2', false], ['G16', true], ['G8', false]]);
-    close(rows.map((r) => r.accuracy), [20, 22.5, 23]);
-    close(rows.map((r) => r.delta!), [-2.5, 0, 0.5]);
+    expect(rows.map((r) => [r.variant, r.isDefault])).toEqual([
+      ['G2', false],
+      ['G16', true],
+      ['G8', false],
+    ]);
+    close(
+      rows.map((r) => r.accuracy),
+      [20, 22.5, 23],
+    );
+    close(
+      rows.map((r) => r.delta!),
+      [-2.5, 0, 0.5],
+    );
     close(rows[0].ci!, [-4, -1]);
     expect(rows[1].ci).toBeNull();
     close(rows[2].ci!, [-1, 2]);
@@ -171,10 +216,13 @@ describe('ablationFigure', () => {
   });
 
   it('without a default: accuracy and Pass@k per variant in percent, said so under the title', () => {
-    const fig = ablationFigure({ grid: 'head', rows: [
-      { variant: 'beta', accuracy: 0.5, ci95: [0.4, 0.6], pass_at_k: { '1': 0.5, '4': 0.7 }, pass_ci95: { '4': [0.6, 0.9] } },
-      { variant: 'gaussian', accuracy: 0.4, ci95: [0.3, 0.5], pass_at_k: { '4': 0.5 }, pass_ci95: { '4': [0.45, 0.55] } },
-    ] });
+    const fig = ablationFigure({
+      grid: 'head',
+      rows: [
+        { variant: 'beta', accuracy: 0.5, ci95: [0.4, 0.6], pass_at_k: { '1': 0.5, '4': 0.7 }, pass_ci95: { '4': [0.6, 0.9] } },
+        { variant: 'gaussian', accuracy: 0.4, ci95: [0.3, 0.5], pass_at_k: { '4': 0.5 }, pass_ci95: { '4': [0.45, 0.55] } },
+      ],
+    });
     expect(fig.data.map((t) => t.name)).toEqual(['accuracy (Avg@4)', 'Pass@4']);
     close(fig.data[0].y!, [50, 40]);
     const e = fig.data[1].error_y as { array: number[]; arrayminus: number[] };
@@ -185,25 +233,40 @@ describe('ablationFigure', () => {
 });
 
 describe('tauSweepPoints / tauSweepFigure', () => {
-  const sweep: Summary = { methods: {
-    'fixed-1.2': { accuracy: 0.1, ci95: [0.09, 0.11], pass_at_k: { '1': 0.1, '4': 0.3 }, pass_ci95: { '4': [0.25, 0.35] }, seeds: [0] },
-    'fixed-0.6': { accuracy: 0.08, ci95: [0.07, 0.09], pass_at_k: { '1': 0.08, '4': 0.25 }, seeds: [0] },
-    edt: { accuracy: 0.5, ci95: [0.4, 0.6], pass_at_k: {}, seeds: [0] },
-    'fixed-1.0': { accuracy: 0.11, ci95: [0.1, 0.12], pass_at_k: { '1': 0.11, '4': 0.32 }, seeds: [0] },
-  } };
+  const sweep: Summary = {
+    methods: {
+      'fixed-1.2': { accuracy: 0.1, ci95: [0.09, 0.11], pass_at_k: { '1': 0.1, '4': 0.3 }, pass_ci95: { '4': [0.25, 0.35] }, seeds: [0] },
+      'fixed-0.6': { accuracy: 0.08, ci95: [0.07, 0.09], pass_at_k: { '1': 0.08, '4': 0.25 }, seeds: [0] },
+      edt: { accuracy: 0.5, ci95: [0.4, 0.6], pass_at_k: {}, seeds: [0] },
+      'fixed-1.0': { accuracy: 0.11, ci95: [0.1, 0.12], pass_at_k: { '1': 0.11, '4': 0.32 }, seeds: [0] },
+    },
+  };
 
   it('the fixed-τ methods sorted by τ, in percent, with Pass@ the largest k; other methods ignored', () => {
     const p = tauSweepPoints(sweep);
-    expect(p.map((x) => [x.method, x.tau])).toEqual([['fixed-0.6', 0.6], ['fixed-1.0', 1], ['fixed-1.2', 1.2]]);
-    close(p.map((x) => x.accuracy), [8, 11, 10]);
-    close(p.map((x) => x.pass!), [25, 32, 30]);
+    expect(p.map((x) => [x.method, x.tau])).toEqual([
+      ['fixed-0.6', 0.6],
+      ['fixed-1.0', 1],
+      ['fixed-1.2', 1.2],
+    ]);
+    close(
+      p.map((x) => x.accuracy),
+      [8, 11, 10],
+    );
+    close(
+      p.map((x) => x.pass!),
+      [25, 32, 30],
+    );
     close(p[2].passCi!, [25, 35]);
     expect(p[0].passCi).toBeNull();
   });
 
   it('lines for three or more τ, the best Avg marked; refuses a summary with no fixed τ', () => {
     const fig = tauSweepFigure(sweep);
-    expect(fig.data.map((t) => [t.name, t.mode])).toEqual([['accuracy (Avg@4)', 'lines+markers'], ['Pass@4', 'lines+markers']]);
+    expect(fig.data.map((t) => [t.name, t.mode])).toEqual([
+      ['accuracy (Avg@4)', 'lines+markers'],
+      ['Pass@4', 'lines+markers'],
+    ]);
     expect((fig.layout.shapes as { x0: number }[])[0].x0).toBe(1);
     expect((fig.layout.title as { text: string }).text).toContain('best Avg: τ = 1 (11.0%)');
     const two = tauSweepFigure({ methods: { 'fixed-0.6': sweep.methods['fixed-0.6'], 'fixed-1.0': sweep.methods['fixed-1.0'] } });

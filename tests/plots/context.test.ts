@@ -16,8 +16,9 @@ describe('figure context', () => {
     expect(sampleLabel({ problems: 400, k: 4, seeds: [0, 1, 2] })).toBe('400 problems × 4 samples, 3 seeds');
     expect(sampleLabel({ problems: 100, k: 1, seeds: [7] })).toBe('100 problems × 1 sample, 1 seed');
     expect(sampleLabel({ seeds: [] })).toBe('');
-    expect(contextLine({ task: 'guess', params: 412_345, sft: true, problems: 400, k: 4, seeds: [0, 1, 2] }))
-      .toBe('guess testbed, 412k-param SFT model · 400 problems × 4 samples, 3 seeds');
+    expect(contextLine({ task: 'guess', params: 412_345, sft: true, problems: 400, k: 4, seeds: [0, 1, 2] })).toBe(
+      'guess testbed, 412k-param SFT model · 400 problems × 4 samples, 3 seeds',
+    );
     expect(contextLine(undefined)).toBe('');
   });
 

@@ -75,7 +75,17 @@ describe('tauByClass', () => {
   it('gives hand-computed means, counts and a zero-width CI for one problem', () => {
     const text = ['1', '+', '1', '\n', '#', '#', '#', '#', ' ', '2'];
     const tau = [0.5, 0.7, 0.6, 1.0, 0.2, 0.2, 0.2, 0.2, 0.3, 0.4];
-    const s = tauByClass([trace('p', text, tau, tau.map(() => 1))], { resamples: 30 });
+    const s = tauByClass(
+      [
+        trace(
+          'p',
+          text,
+          tau,
+          tau.map(() => 1),
+        ),
+      ],
+      { resamples: 30 },
+    );
     // digits: (0.5 + 0.6)/2 = 0.55; operator: 0.7; newline: 1.0; answer: (4·0.2 + 0.3 + 0.4)/6 = 1.5/6 = 0.25
     expect(s.digit.value).toBeCloseTo(0.55, 12);
     expect(s.digit.count).toBe(2);

@@ -4,7 +4,19 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compactPng, tokensToPng, figureHtml, findChromium, galleryHtml, plotlyScript, renderPng, scriptJson, kitRootOf, writeFigureHtml, writeFigures } from '../../src/plots/render';
+import {
+  compactPng,
+  tokensToPng,
+  figureHtml,
+  findChromium,
+  galleryHtml,
+  plotlyScript,
+  renderPng,
+  scriptJson,
+  kitRootOf,
+  writeFigureHtml,
+  writeFigures,
+} from '../../src/plots/render';
 import type { Figure } from '../../src/plots/types';
 
 const fig: Figure = {
@@ -15,7 +27,9 @@ const fig: Figure = {
 let dir: string;
 const savedEnv = process.env.INTROLLM_CHROMIUM;
 const chromium = findChromium(savedEnv ?? '/usr/bin/chromium').path;
-beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'introllm-plots-')); });
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'introllm-plots-'));
+});
 afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
   if (savedEnv === undefined) delete process.env.INTROLLM_CHROMIUM;
@@ -40,7 +54,7 @@ describe('writeFigureHtml', () => {
     expect(fs.readdirSync(path.join(dir, 'sub'))).toEqual(['acc.html']); // no temp files left behind
   });
 
-  it('a page inside the kit\'s results/ tree loads the kit\'s installed plotly by a relative src', () => {
+  it("a page inside the kit's results/ tree loads the kit's installed plotly by a relative src", () => {
     const kit = path.join(dir, 'kit');
     fs.mkdirSync(kit);
     fs.writeFileSync(path.join(kit, 'package.json'), JSON.stringify({ name: 'introllm-kit' }));
@@ -59,7 +73,7 @@ describe('writeFigureHtml', () => {
     expect(fs.existsSync(path.resolve(path.dirname(real), src))).toBe(true);
   });
 
-  it('a results/ folder that is not the kit\'s, and INTROLLM_PLOTLY=inline, inline the bundle', () => {
+  it("a results/ folder that is not the kit's, and INTROLLM_PLOTLY=inline, inline the bundle", () => {
     const other = path.join(dir, 'other', 'results', 'figures', 'acc.html');
     expect(kitRootOf(other)).toBeNull();
     writeFigureHtml(other, fig, 'acc');
@@ -97,13 +111,24 @@ describe('renderPng', () => {
     expect(r.html).toEqual([path.join(dir, 'acc.html')]);
     expect(fs.existsSync(path.join(dir, 'acc.html'))).toBe(true);
     expect(r.png.skipped).toMatch(/HTML only/);
-    await expect(writeFigures(dir, [{ name: 'a', title: '', fig }, { name: 'a', title: '', fig }], false)).rejects.toThrow(/twice/);
+    await expect(
+      writeFigures(
+        dir,
+        [
+          { name: 'a', title: '', fig },
+          { name: 'a', title: '', fig },
+        ],
+        false,
+      ),
+    ).rejects.toThrow(/twice/);
     await expect(writeFigures(dir, [{ name: '../x', title: '', fig }], false)).rejects.toThrow(/letters/);
   });
 
   it('compactPng re-encodes a PNG as a palette PNG with the same size in pixels', async () => {
     const sharp = require('sharp');
-    const rgba = await sharp({ create: { width: 64, height: 32, channels: 4, background: { r: 200, g: 30, b: 30, alpha: 1 } } }).png().toBuffer();
+    const rgba = await sharp({ create: { width: 64, height: 32, channels: 4, background: { r: 200, g: 30, b: 30, alpha: 1 } } })
+      .png()
+      .toBuffer();
     const out = await compactPng(rgba);
     const meta = await sharp(out).metadata();
     expect([meta.width, meta.height, meta.isPalette]).toEqual([64, 32, true]);
@@ -129,7 +154,10 @@ describe('renderPng', () => {
 
   it.skipIf(chromium === null)('renders PNGs with a real chromium', async () => {
     const files = [path.join(dir, 'a.png'), path.join(dir, 'b.png')];
-    const r = await renderPng(files.map((file) => ({ file, fig })), { executablePath: chromium!, scale: 1 });
+    const r = await renderPng(
+      files.map((file) => ({ file, fig })),
+      { executablePath: chromium!, scale: 1 },
+    );
     expect(r).toEqual({ rendered: files, skipped: null });
     for (const f of files) {
       const png = fs.readFileSync(f);

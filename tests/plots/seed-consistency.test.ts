@@ -46,7 +46,13 @@ describe('classConsistencyBySeed', () => {
     const one = classConsistencyBySeed([trace(0, 1, 0.5, 1.5), trace(0, 2, 0.5, 1.5)], ['a', 'b'] as const, classify, seedOf, { resamples: 50 });
     expect(one.a.direction).toBe('mixed');
     // Seed 1's class a straddles its mean (0.5 on one problem, 1.5 on the other; seed mean 1.0).
-    const overlap = classConsistencyBySeed([trace(0, 1, 0.5, 1.5), trace(0, 2, 0.5, 1.5), trace(1, 1, 0.5, 1.5), trace(1, 2, 1.5, 0.5)], ['a', 'b'] as const, classify, seedOf, { resamples: 400 });
+    const overlap = classConsistencyBySeed(
+      [trace(0, 1, 0.5, 1.5), trace(0, 2, 0.5, 1.5), trace(1, 1, 0.5, 1.5), trace(1, 2, 1.5, 0.5)],
+      ['a', 'b'] as const,
+      classify,
+      seedOf,
+      { resamples: 400 },
+    );
     expect(overlap.a.seeds['1'].side).toBe('overlaps');
     expect(overlap.a.consistent).toBe(false);
   });

@@ -31,8 +31,18 @@ describe('pearson', () => {
 describe('spearman', () => {
   it('is 1 for any strictly increasing relation, -1 for decreasing', () => {
     const x = [0.1, 0.5, 2, 3, 10];
-    expect(spearman(x, x.map((v) => Math.exp(v)))).toBeCloseTo(1, 12);
-    expect(spearman(x, x.map((v) => -v * v * v))).toBeCloseTo(-1, 12);
+    expect(
+      spearman(
+        x,
+        x.map((v) => Math.exp(v)),
+      ),
+    ).toBeCloseTo(1, 12);
+    expect(
+      spearman(
+        x,
+        x.map((v) => -v * v * v),
+      ),
+    ).toBeCloseTo(-1, 12);
   });
 
   it('averages ranks of ties', () => {

@@ -4,12 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { constantTau, rhoText, selectClasses, tauByClassFigure, tauEntropyBins, tauEntropyFigure, traceCountText } from '../../src/plots/tau-views';
 import type { TokenTrace } from '../../src/plots/types';
 
-const t1: TokenTrace = { problemId: 'a', correct: true, text: ['1', '+', '2', '\n', '#', '#', '#', '#', ' ', '3'], tau: [0.2, 0.4, 0.6, 0.8, 1, 1, 1, 1, 1, 1.2], entropy: [0, 1, 2, 3, 4, 4, 4, 4, 4, 4], gate: Array(10).fill(0) };
+const t1: TokenTrace = {
+  problemId: 'a',
+  correct: true,
+  text: ['1', '+', '2', '\n', '#', '#', '#', '#', ' ', '3'],
+  tau: [0.2, 0.4, 0.6, 0.8, 1, 1, 1, 1, 1, 1.2],
+  entropy: [0, 1, 2, 3, 4, 4, 4, 4, 4, 4],
+  gate: Array(10).fill(0),
+};
 const t2: TokenTrace = { problemId: 'b', correct: false, text: ['b', 'a', 'c', 'k'], tau: [1.5, 1.5, 1.5, NaN], entropy: [1, 1, 1, 1], gate: [1, 0, 0, 0] };
 const fixed: TokenTrace = { problemId: 'a', correct: true, text: ['1', '+', '2'], tau: [1, 1, 1], entropy: [0.5, 1, 2], gate: [0, 0, 0] };
 
 describe('tauEntropyBins', () => {
-  it('cuts the pooled entropies into quantile bins and takes each group\'s mean τ per bin', () => {
+  it("cuts the pooled entropies into quantile bins and takes each group's mean τ per bin", () => {
     // 13 finite tokens, H sorted: 0 1 1 1 1 2 3 4 4 4 4 4 4 → quantiles at 0, 0.5, 1: edges [0, 3, 4]
     const { edges, perGroup } = tauEntropyBins([{ label: 'introllm', traces: [t1, t2] }], 2, { resamples: 50 });
     expect(edges).toEqual([0, 3, 4]);
@@ -28,7 +35,13 @@ describe('tauEntropyBins', () => {
 
 describe('tauEntropyFigure', () => {
   it('one line of binned means per method whose τ varies, the Spearman ρ in its legend name, fixed τ named under the title', () => {
-    const fig = tauEntropyFigure([{ method: 'introllm', traces: [t1, t2] }, { method: 'fixed-1.0', traces: [fixed] }], { bins: 2, resamples: 50 });
+    const fig = tauEntropyFigure(
+      [
+        { method: 'introllm', traces: [t1, t2] },
+        { method: 'fixed-1.0', traces: [fixed] },
+      ],
+      { bins: 2, resamples: 50 },
+    );
     expect(fig.data).toHaveLength(1);
     expect(fig.data[0].name).toMatch(/^introllm \(Spearman ρ = /);
     expect(fig.data[0].y![0] as number).toBeCloseTo(0.95, 12);
@@ -40,9 +53,13 @@ describe('tauEntropyFigure', () => {
     expect((fig.layout.xaxis as { type: string }).type).toBe('log');
   });
 
-  it('takes the correlations it is given (summary.json\'s) instead of computing them', () => {
+  it("takes the correlations it is given (summary.json's) instead of computing them", () => {
     const est = { value: -0.07, lo: -0.12, hi: -0.02, resamplesUsed: 1000 };
-    const fig = tauEntropyFigure([{ method: 'introllm', traces: [t1, t2] }], { bins: 2, resamples: 20, correlations: { introllm: { tokens: 13, problems: 2, pearson: est, spearman: est } } });
+    const fig = tauEntropyFigure([{ method: 'introllm', traces: [t1, t2] }], {
+      bins: 2,
+      resamples: 20,
+      correlations: { introllm: { tokens: 13, problems: 2, pearson: est, spearman: est } },
+    });
     expect(fig.data[0].name).toBe('introllm (Spearman ρ = −0.07 [−0.12, −0.02])');
   });
 
@@ -74,20 +91,32 @@ describe('small texts and checks', () => {
 
 describe('selectClasses', () => {
   it('keeps a (method, class) with at least minTokens tokens, labels each class with n, lists the classes left out', () => {
-    const sel = selectClasses([
-      { method: 'introllm', count: { digit: 1234, operator: 150, answer: 99, special: 12 } },
-      { method: 'edt', count: { digit: 1200, operator: 90, answer: 40 } },
-    ], 100);
+    const sel = selectClasses(
+      [
+        { method: 'introllm', count: { digit: 1234, operator: 150, answer: 99, special: 12 } },
+        { method: 'edt', count: { digit: 1200, operator: 90, answer: 40 } },
+      ],
+      100,
+    );
     expect(sel.classes).toEqual(['digit', 'operator']);
     expect(sel.labels).toEqual(['digit<br>n = 1 200–1 234', 'operator<br>n = 150']);
     expect(sel.shown).toEqual({ introllm: ['digit', 'operator'], edt: ['digit'] });
-    expect(sel.omitted).toEqual([{ cls: 'answer', count: 99 }, { cls: 'special', count: 12 }]);
+    expect(sel.omitted).toEqual([
+      { cls: 'answer', count: 99 },
+      { cls: 'special', count: 12 },
+    ]);
   });
 });
 
 describe('tauByClassFigure', () => {
   it('bar (default): mean τ per class shown, n in the labels, small classes left out', () => {
-    const fig = tauByClassFigure([{ method: 'introllm', traces: [t1, t2] }, { method: 'fixed-1.0', traces: [fixed] }], { resamples: 50, minTokens: 2 });
+    const fig = tauByClassFigure(
+      [
+        { method: 'introllm', traces: [t1, t2] },
+        { method: 'fixed-1.0', traces: [fixed] },
+      ],
+      { resamples: 50, minTokens: 2 },
+    );
     expect(fig.data).toHaveLength(1); // fixed-1.0's τ is constant
     const bar = fig.data[0];
     // digit: 0.2, 0.6 (n 2); answer: 5 × 1 and 1.2 (n 6); marker 1.5 × 3 (n 3); operator and newline have 1 token each

@@ -14,7 +14,11 @@ describe('tokenClass on Countdown traces', () => {
   it('classifies a hand-written trace in the generator format character by character', () => {
     const text = '9-5=4 (3 4)\n4*3=12 no\nback\n4+3=7 yes\n#### (9-5)+3';
     const got = charClasses(text);
-    const line = (k: number) => { const lines = text.split('\n'); const start = lines.slice(0, k).join('\n').length + (k > 0 ? 1 : 0); return got.slice(start, start + lines[k].length); };
+    const line = (k: number) => {
+      const lines = text.split('\n');
+      const start = lines.slice(0, k).join('\n').length + (k > 0 ? 1 : 0);
+      return got.slice(start, start + lines[k].length);
+    };
     // 9 - 5 = 4 ␣ ( 3 ␣ 4 )
     expect(line(0)).toEqual(['digit', 'operator', 'digit', 'operator', 'digit', 'space', 'marker', 'digit', 'space', 'digit', 'marker']);
     // 4 * 3 = 1 2 ␣ n o
@@ -83,8 +87,27 @@ describe('multi-character tokens and context', () => {
   it('classifies BPE-style tokens by their first non-space character', () => {
     const toks = ['8', '*', '4', '=', '32', ' no', '\n', 'back', '\n', '7', '+', '2', '=9', ' (', '12', ' 9', ')', '\n', '####', ' (8+4)', '<eos>'];
     expect(classifyTokens(toks)).toEqual([
-      'digit', 'operator', 'digit', 'operator', 'digit', 'marker', 'newline', 'marker', 'newline',
-      'digit', 'operator', 'digit', 'operator', 'marker', 'digit', 'digit', 'marker', 'newline', 'answer', 'answer', 'special',
+      'digit',
+      'operator',
+      'digit',
+      'operator',
+      'digit',
+      'marker',
+      'newline',
+      'marker',
+      'newline',
+      'digit',
+      'operator',
+      'digit',
+      'operator',
+      'marker',
+      'digit',
+      'digit',
+      'marker',
+      'newline',
+      'answer',
+      'answer',
+      'special',
     ]);
   });
 
@@ -113,7 +136,20 @@ describe('multi-character tokens and context', () => {
     // BPE-like tokens of "so x = 2, \boxed{\frac{1}{2}} then \boxed{3" (the second box is never closed).
     const toks = ['so', ' x', ' =', ' 2', ',', ' \\boxed', '{\\', 'frac', '{1}{', '2', '}}', ' then', ' \\boxed', '{3'];
     expect(classifyTokens(toks)).toEqual([
-      'word', 'word', 'operator', 'digit', 'word', 'answer', 'answer', 'answer', 'answer', 'answer', 'answer', 'word', 'word', 'word',
+      'word',
+      'word',
+      'operator',
+      'digit',
+      'word',
+      'answer',
+      'answer',
+      'answer',
+      'answer',
+      'answer',
+      'answer',
+      'word',
+      'word',
+      'word',
     ]);
     // A box wins over a #### line, as in the verifier's order of preference.
     expect(classifyTokens(['#### 5', '\n', '\\boxed{6}'])).toEqual(['word', 'newline', 'answer']);

@@ -1,11 +1,21 @@
 // Tokens coloured by τ (src/plots/token-view.ts): the grid layout, the heatmap cells and the HTML snippet.
 import { describe, expect, it } from 'vitest';
 import { tauColor } from '../../src/plots/style';
-import { pickTraces, stackedTokenGrid, tauRangeOf, tauTraceFigure, tokenGrid, tokenHeatmapFigure, tokensToHtml, visibleToken } from '../../src/plots/token-view';
+import {
+  pickTraces,
+  stackedTokenGrid,
+  tauRangeOf,
+  tauTraceFigure,
+  tokenGrid,
+  tokenHeatmapFigure,
+  tokensToHtml,
+  visibleToken,
+} from '../../src/plots/token-view';
 import type { TokenTrace } from '../../src/plots/types';
 
 const trace: TokenTrace = {
-  problemId: 'p<1>', correct: true,
+  problemId: 'p<1>',
+  correct: true,
   text: ['7', '+', '1', '\n', '#', ' ', '8'],
   tau: [0.5, 1.0, 1.5, 0.5, 0.5, 1.0, 0.5],
   gate: [1, 0, 1, 0, 0, 0, 0],
@@ -25,8 +35,14 @@ describe('tokenHeatmapFigure', () => {
     const fig = tokenHeatmapFigure(trace, { tauRange: [0.1, 2] });
     const h = fig.data[0];
     expect(h.type).toBe('heatmap');
-    expect(h.z).toEqual([[0.5, 1.0, 1.5, 0.5], [0.5, 1.0, 0.5, null]]);
-    expect(h.text).toEqual([['<b>7</b>', '+', '<b>1</b>', '↵'], ['#', '·', '8', '']]);
+    expect(h.z).toEqual([
+      [0.5, 1.0, 1.5, 0.5],
+      [0.5, 1.0, 0.5, null],
+    ]);
+    expect(h.text).toEqual([
+      ['<b>7</b>', '+', '<b>1</b>', '↵'],
+      ['#', '·', '8', ''],
+    ]);
     expect([h.zmin, h.zmax]).toEqual([0.1, 2]);
     expect((fig.layout.yaxis as { autorange: string }).autorange).toBe('reversed');
     expect(JSON.stringify(fig.layout.title)).toContain('p&lt;1&gt;');
@@ -66,15 +82,34 @@ describe('tokensToHtml', () => {
 describe('stackedTokenGrid / pickTraces / tauTraceFigure', () => {
   it('stacks traces with one empty row between them', () => {
     // trace 0: "a b \n c" → rows 0-1; gap row 2; trace 1: "d e" → row 3
-    const g = stackedTokenGrid([['a', 'b', '\n', 'c'], ['d', 'e']], 10);
-    expect(g.rowOf).toEqual([[0, 0, 0, 1], [3, 3]]);
-    expect(g.colOf).toEqual([[0, 1, 2, 0], [0, 1]]);
+    const g = stackedTokenGrid(
+      [
+        ['a', 'b', '\n', 'c'],
+        ['d', 'e'],
+      ],
+      10,
+    );
+    expect(g.rowOf).toEqual([
+      [0, 0, 0, 1],
+      [3, 3],
+    ]);
+    expect(g.colOf).toEqual([
+      [0, 1, 2, 0],
+      [0, 1],
+    ]);
     expect(g.firstRow).toEqual([0, 3]);
     expect([g.rows, g.cols]).toEqual([4, 3]);
   });
 
   it('picks about half correct and half wrong, in input order, the other kind filling in', () => {
-    const t = (id: string, correct: boolean, n = 1): TokenTrace => ({ problemId: id, correct, text: Array(n).fill('x'), tau: Array(n).fill(1), gate: Array(n).fill(0), entropy: Array(n).fill(0) });
+    const t = (id: string, correct: boolean, n = 1): TokenTrace => ({
+      problemId: id,
+      correct,
+      text: Array(n).fill('x'),
+      tau: Array(n).fill(1),
+      gate: Array(n).fill(0),
+      entropy: Array(n).fill(0),
+    });
     const all = [t('w1', false), t('c1', true), t('w2', false), t('empty', true, 0), t('w3', false), t('c2', true), t('c3', true)];
     expect(pickTraces(all, 4).map((x) => x.problemId)).toEqual(['c1', 'c2', 'w1', 'w2']);
     expect(pickTraces(all, 3).map((x) => x.problemId)).toEqual(['c1', 'c2', 'w1']);

@@ -6,25 +6,41 @@ import type { RunMetrics } from '../../src/plots/types';
 
 // Three seeds of one method; seed 2 logged null at step 3, seed 3 has no 'policy/gate_rate' at all.
 const runs: RunMetrics[] = [
-  { method: 'introllm', seed: 1, metrics: [
-    { step: 1, phase: 'token', 'train/reward_mean': 0.1, 'policy/gate_rate': 0.5 },
-    { step: 2, phase: 'temperature', 'train/reward_mean': 0.2, 'policy/gate_rate': 0.4 },
-    { step: 3, phase: 'token', 'train/reward_mean': 0.3, 'policy/gate_rate': 0.3 },
-  ] },
-  { method: 'introllm', seed: 2, metrics: [
-    { step: 1, phase: 'token', 'train/reward_mean': 0.3, 'policy/gate_rate': 0.7 },
-    { step: 2, phase: 'temperature', 'train/reward_mean': 0.4, 'policy/gate_rate': 0.6 },
-    { step: 3, phase: 'token', 'train/reward_mean': null, 'policy/gate_rate': 0.5 },
-  ] },
-  { method: 'introllm', seed: 3, metrics: [
-    { step: 1, phase: 'token', 'train/reward_mean': 0.2 },
-    { step: 2, phase: 'temperature', 'train/reward_mean': 0.6 },
-    { step: 3, phase: 'token', 'train/reward_mean': 0.5 },
-  ] },
-  { method: 'fixed-1.0', seed: 1, metrics: [
-    { step: 2, phase: 'token', 'train/reward_mean': 0.25 },
-    { step: 1, phase: 'token', 'train/reward_mean': 0.15 },
-  ] },
+  {
+    method: 'introllm',
+    seed: 1,
+    metrics: [
+      { step: 1, phase: 'token', 'train/reward_mean': 0.1, 'policy/gate_rate': 0.5 },
+      { step: 2, phase: 'temperature', 'train/reward_mean': 0.2, 'policy/gate_rate': 0.4 },
+      { step: 3, phase: 'token', 'train/reward_mean': 0.3, 'policy/gate_rate': 0.3 },
+    ],
+  },
+  {
+    method: 'introllm',
+    seed: 2,
+    metrics: [
+      { step: 1, phase: 'token', 'train/reward_mean': 0.3, 'policy/gate_rate': 0.7 },
+      { step: 2, phase: 'temperature', 'train/reward_mean': 0.4, 'policy/gate_rate': 0.6 },
+      { step: 3, phase: 'token', 'train/reward_mean': null, 'policy/gate_rate': 0.5 },
+    ],
+  },
+  {
+    method: 'introllm',
+    seed: 3,
+    metrics: [
+      { step: 1, phase: 'token', 'train/reward_mean': 0.2 },
+      { step: 2, phase: 'temperature', 'train/reward_mean': 0.6 },
+      { step: 3, phase: 'token', 'train/reward_mean': 0.5 },
+    ],
+  },
+  {
+    method: 'fixed-1.0',
+    seed: 1,
+    metrics: [
+      { step: 2, phase: 'token', 'train/reward_mean': 0.25 },
+      { step: 1, phase: 'token', 'train/reward_mean': 0.15 },
+    ],
+  },
 ];
 
 function close(a: readonly (number | string | null)[] | undefined, b: number[]): void {
@@ -62,7 +78,15 @@ describe('aggregateSeeds', () => {
 
   it('sorts steps and lets a repeated step keep its last value', () => {
     expect(metricSeries(runs[3], 'train/reward_mean')).toEqual({ steps: [1, 2], values: [0.15, 0.25] });
-    const rerun: RunMetrics = { method: 'm', seed: 0, metrics: [{ step: 1, x: 1 }, { step: 2, x: 2 }, { step: 2, x: 5 }] };
+    const rerun: RunMetrics = {
+      method: 'm',
+      seed: 0,
+      metrics: [
+        { step: 1, x: 1 },
+        { step: 2, x: 2 },
+        { step: 2, x: 5 },
+      ],
+    };
     expect(metricSeries(rerun, 'x')).toEqual({ steps: [1, 2], values: [1, 5] });
   });
 });

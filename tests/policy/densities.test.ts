@@ -44,7 +44,18 @@ describe('log Beta density', () => {
 describe('categorical and Gaussian value log-densities', () => {
   it('categorical: logits [0, ln 3] → softmax [¼, ¾]', () => {
     const cat = new CategoricalValue([0.5, 1.5], 0.4, 1.6);
-    const got = tf.tidy(() => cat.logProb(tf.tensor2d([[0, Math.log(3)], [0, Math.log(3)]]), tf.tensor1d([1, 0])).arraySync() as number[]);
+    const got = tf.tidy(
+      () =>
+        cat
+          .logProb(
+            tf.tensor2d([
+              [0, Math.log(3)],
+              [0, Math.log(3)],
+            ]),
+            tf.tensor1d([1, 0]),
+          )
+          .arraySync() as number[],
+    );
     expect(got[0]).toBeCloseTo(Math.log(0.75), 6);
     expect(got[1]).toBeCloseTo(Math.log(0.25), 6);
   });
@@ -54,7 +65,18 @@ describe('categorical and Gaussian value log-densities', () => {
     // μ = 1, σ = 2, z = 3: ln N = −½(1)² − ln 2 − ½ ln 2π; Jacobian term softplus(3) + softplus(−3) = 3 + 2 ln(1 + e^{−3}).
     const g = new GaussianValue(0.4, 1.6, EPS, 1, 1);
     const uS2 = softplusInverse(2 - EPS);
-    const got = tf.tidy(() => g.logProb(tf.tensor2d([[0, U1], [1, uS2]]), tf.tensor1d([0, 3])).arraySync() as number[]);
+    const got = tf.tidy(
+      () =>
+        g
+          .logProb(
+            tf.tensor2d([
+              [0, U1],
+              [1, uS2],
+            ]),
+            tf.tensor1d([0, 3]),
+          )
+          .arraySync() as number[],
+    );
     expect(got[0]).toBeCloseTo(-0.5 * Math.log(2 * Math.PI) + 2 * Math.log(2), 5);
     expect(got[1]).toBeCloseTo(-0.5 - Math.log(2) - 0.5 * Math.log(2 * Math.PI) + 3 + 2 * Math.log1p(Math.exp(-3)), 5);
   });

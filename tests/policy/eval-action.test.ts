@@ -46,7 +46,11 @@ describe('evalAction', () => {
   });
 
   it("'sample' at evaluation, and any evalAction in training, draws τ", () => {
-    for (const [how, evaluation] of [['sample', true], ['mean', false], ['mode', false]] as const) {
+    for (const [how, evaluation] of [
+      ['sample', true],
+      ['mean', false],
+      ['mode', false],
+    ] as const) {
       const s = act('introllm', how, u, evaluation);
       expect(new Set(s.gate).size).toBe(2);
       expect(new Set(Array.from(s.tau).filter((_, i) => s.gate[i] === 1)).size).toBeGreaterThan(10);

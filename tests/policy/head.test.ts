@@ -22,7 +22,7 @@ const { tauMin, tauMax } = DEFAULT_CONTROLLER_CONFIG;
 describe.each(HEADS)('%s', (name) => {
   // 5e-5 absolute: at the default concentration 50 the Beta's log-normaliser is about −35, and the two paths' float32
   // sums of such terms round differently by a few 1e-5 (an importance-ratio error below 1e-4).
-  it('logProb of the decisions act() sampled equals act()\'s logp (5e-5)', () => {
+  it("logProb of the decisions act() sampled equals act()'s logp (5e-5)", () => {
     const c = createController(name, {}, D, 11);
     const x = randomInputs(64, D, V, 5);
     const s = c.act(x, new Rng(9));
@@ -64,7 +64,7 @@ describe.each(HEADS)('%s', (name) => {
     for (const a of patterns) {
       for (const b of patterns) {
         // gate entry forced open (u_c = 50) so that the value distribution is exercised; value entries alternate a, b
-        const u = Array.from({ length: nv }, (_, j) => (gated && j === 0 ? 50 : (j % 2 === 0 ? a : b)));
+        const u = Array.from({ length: nv }, (_, j) => (gated && j === 0 ? 50 : j % 2 === 0 ? a : b));
         setHeadOutputs(c, u);
         const s = c.act(x, new Rng(a * 7 + b));
         for (let i = 0; i < 100; i++) {
@@ -138,7 +138,11 @@ describe('introllm specifics', () => {
     const s = c.act(x, new Rng(5));
     let open = 0;
     let sum = 0;
-    for (let i = 0; i < 4000; i++) if (s.gate[i]) { open++; sum += s.tau[i]; }
+    for (let i = 0; i < 4000; i++)
+      if (s.gate[i]) {
+        open++;
+        sum += s.tau[i];
+      }
     // gate: p ≈ ½ (± W2's small init), SE of the rate √(¼/4000) = 0.008; τ: sd 0.27 over ~2000 draws, SE 0.006
     expect(Math.abs(open / 4000 - 0.5)).toBeLessThan(0.05);
     expect(Math.abs(sum / open - 1.0)).toBeLessThan(0.05);
@@ -170,7 +174,13 @@ describe('introllm specifics', () => {
         const c = createController(name, { detachHidden: detach }, D, 33);
         const x = randomInputs(16, D, V, 13);
         const s = c.act(x, new Rng(7));
-        const g = tf.tidy(() => Array.from(tf.grad((h: tf.Tensor) => tf.sum(c.logProb({ ...x, hidden: h as tf.Tensor2D }, tf.tensor1d(s.gate, 'float32'), tf.tensor1d(s.z))))(x.hidden).dataSync() as Float32Array));
+        const g = tf.tidy(() =>
+          Array.from(
+            tf
+              .grad((h: tf.Tensor) => tf.sum(c.logProb({ ...x, hidden: h as tf.Tensor2D }, tf.tensor1d(s.gate, 'float32'), tf.tensor1d(s.z))))(x.hidden)
+              .dataSync() as Float32Array,
+          ),
+        );
         const n = g.reduce((a, b) => a + Math.abs(b), 0);
         if (detach) expect(n).toBe(0);
         else expect(n).toBeGreaterThan(0);
@@ -185,7 +195,13 @@ describe('introllm specifics', () => {
       const c = createController('introllm-features', { detachHidden: detach }, D, 34);
       const x = randomInputs(16, D, V, 14);
       const s = c.act(x, new Rng(8));
-      const g = tf.tidy(() => Array.from(tf.grad((l: tf.Tensor) => tf.sum(c.logProb({ ...x, logits: l as tf.Tensor2D }, tf.tensor1d(s.gate, 'float32'), tf.tensor1d(s.z))))(x.logits).dataSync() as Float32Array));
+      const g = tf.tidy(() =>
+        Array.from(
+          tf
+            .grad((l: tf.Tensor) => tf.sum(c.logProb({ ...x, logits: l as tf.Tensor2D }, tf.tensor1d(s.gate, 'float32'), tf.tensor1d(s.z))))(x.logits)
+            .dataSync() as Float32Array,
+        ),
+      );
       const n = g.reduce((a, b) => a + Math.abs(b), 0);
       if (detach) expect(n).toBe(0);
       else expect(n).toBeGreaterThan(0);
@@ -194,7 +210,7 @@ describe('introllm specifics', () => {
     }
   });
 
-  it('the head has the paper\'s shape: W1 d → d/2, W2 d/2 → 3', () => {
+  it("the head has the paper's shape: W1 d → d/2, W2 d/2 → 3", () => {
     const c = createController('introllm', {}, 64, 35);
     expect(c.variables().map((v) => v.shape)).toEqual([[64, 32], [32], [32, 3], [3]]);
     expect(c.variableNames()).toEqual(['w1', 'b1', 'w2', 'b2']);
@@ -245,7 +261,7 @@ describe('introllm specifics', () => {
     c.dispose();
   });
 
-  it('state round-trips and rejects another controller\'s state', () => {
+  it("state round-trips and rejects another controller's state", () => {
     const c = createController('introllm', {}, D, 39);
     c.loadState(JSON.parse(JSON.stringify(c.state())));
     expectKitError(() => c.loadState({ controller: 'edt' }), 'introllm.loadState');

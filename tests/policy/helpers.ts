@@ -9,8 +9,14 @@ export { expectKitError } from '../helpers/kit';
 export function randomInputs(N: number, d: number, V: number, seed: number): TauInputs {
   const r = new Rng(seed);
   return {
-    hidden: tf.tensor2d(Float32Array.from({ length: N * d }, () => r.normal()), [N, d]),
-    logits: tf.tensor2d(Float32Array.from({ length: N * V }, () => 2 * r.normal()), [N, V]),
+    hidden: tf.tensor2d(
+      Float32Array.from({ length: N * d }, () => r.normal()),
+      [N, d],
+    ),
+    logits: tf.tensor2d(
+      Float32Array.from({ length: N * V }, () => 2 * r.normal()),
+      [N, V],
+    ),
     prevTau: tf.tensor1d(Float32Array.from({ length: N }, () => 0.5 + r.next())),
     position: tf.tensor1d(Float32Array.from({ length: N }, (_, i) => i)),
   };
@@ -26,4 +32,3 @@ export function setHeadOutputs(c: TemperatureController, u: number[]): void {
   w2.assign(tf.zerosLike(w2));
   b2.assign(tf.tensor1d(u));
 }
-

@@ -68,7 +68,19 @@ describe('probe rules', () => {
     expect(taus('explore-op-branch')).toEqual([1.3, 2.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
     expect(taus('explore-op-in-range')).toEqual([0.5, 1.6, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
     expect(taus('calm-rest-in-range')).toEqual([1.0, 1.0, 1.0, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]);
-    expect(Object.keys(PROBES)).toEqual(['calm-digits', 'calm-verdict', 'calm-verdict-digits', 'calm-rest', 'explore-choice', 'explore-choice-wide', 'explore-op', 'explore-op-branch', 'explore-branch', 'explore-op-in-range', 'calm-rest-in-range']);
+    expect(Object.keys(PROBES)).toEqual([
+      'calm-digits',
+      'calm-verdict',
+      'calm-verdict-digits',
+      'calm-rest',
+      'explore-choice',
+      'explore-choice-wide',
+      'explore-op',
+      'explore-op-branch',
+      'explore-branch',
+      'explore-op-in-range',
+      'calm-rest-in-range',
+    ]);
   });
 
   it('probesInRange keeps the rules whose every τ lies in the range', () => {
@@ -93,7 +105,10 @@ describe('probe rules', () => {
     p.feed([5, 5]); // "8-3=5"
     p.feed([6, 5]); // row 0 "8-3=5\n", row 1 "8-3=55"
     // row 0 at a line start (branch → 1.0); row 1 after '=' (most likely '5', a digit → 0.3)
-    const logits = tf.tensor2d([[0, 0, 0, 0, 0, 9, 0, 0], [0, 0, 0, 0, 0, 9, 0, 0]]);
+    const logits = tf.tensor2d([
+      [0, 0, 0, 0, 0, 9, 0, 0],
+      [0, 0, 0, 0, 0, 9, 0, 0],
+    ]);
     const inputs = { hidden: tf.zeros([2, 4]) as tf.Tensor2D, logits, prevTau: tf.ones([2]) as tf.Tensor1D, position: tf.fill([2], 6) as tf.Tensor1D };
     expect(Array.from(p.act(inputs, new Rng(0)).tau)).toEqual([1.0, Math.fround(0.3)]);
     expect(p.textOf(1)).toBe('8-3=55');
@@ -106,14 +121,30 @@ describe('probe rules', () => {
 });
 
 describe('probe through the rollout', () => {
-  const cfg = parseHfConfig({ model_type: 'qwen3', vocab_size: 12, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1,
-    num_attention_heads: 2, num_key_value_heads: 1, head_dim: 8, max_position_embeddings: 64, bos_token_id: 1, eos_token_id: 2 });
+  const cfg = parseHfConfig({
+    model_type: 'qwen3',
+    vocab_size: 12,
+    hidden_size: 16,
+    intermediate_size: 24,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+    num_key_value_heads: 1,
+    head_dim: 8,
+    max_position_embeddings: 64,
+    bos_token_id: 1,
+    eos_token_id: 2,
+  });
   const vocab = ['<pad>', '<bos>', '<eos>', '8', '-', '3', '=', '5', '\n', '#', ' ', 'b'];
 
   it('sees the tokens the rollout samples, and its τ is the rule applied to them', () => {
     const model = Decoder.random(cfg, 1, { std: 0.5 });
     const probe = createProbe('explore-branch', (id) => vocab[id]);
-    const r = rollout(tapDecoder(model, probe), probe, { prompts: [[1, 3], [1, 5, 7], [1]], maxNewTokens: 10, eosId: 2, padId: 0, tau0: 1, trainStep: 0 }, new Rng(4));
+    const r = rollout(
+      tapDecoder(model, probe),
+      probe,
+      { prompts: [[1, 3], [1, 5, 7], [1]], maxNewTokens: 10, eosId: 2, padId: 0, tau0: 1, trainStep: 0 },
+      new Rng(4),
+    );
     const T = r.tokens.length / r.batch;
     let branches = 0;
     for (let b = 0; b < r.batch; b++) {

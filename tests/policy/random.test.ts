@@ -18,7 +18,15 @@ function betaMoments(a: number, b: number, n: number) {
 
 describe('sampleBeta', () => {
   const N = 20000;
-  for (const [a, b] of [[2, 2], [2, 5], [0.5, 0.5], [0.3, 2], [20, 3], [1, 1], [0.01, 0.01]]) {
+  for (const [a, b] of [
+    [2, 2],
+    [2, 5],
+    [0.5, 0.5],
+    [0.3, 2],
+    [20, 3],
+    [1, 1],
+    [0.01, 0.01],
+  ]) {
     it(`Beta(${a}, ${b}): mean and variance within 5 standard errors`, () => {
       const rng = new Rng(1000 + a * 100 + b);
       let m = 0;

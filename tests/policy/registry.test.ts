@@ -57,7 +57,11 @@ describe('config', () => {
   it('controller-specific checks: tau0 and headInitTau inside the range, categorical set inside the range', () => {
     expectKitError(() => createController('introllm', { tau0: 1.8 }, 8, 1), 'tau0 (1.8) must lie in [tauMin, tauMax]');
     expectKitError(() => createController('introllm', { headInitTau: 0.4 }, 8, 1), 'headInitTau');
-    expectKitError(() => createController('introllm-categorical', { categoricalTaus: [0.2, 1.0] }, 8, 1), 'categoricalTaus must lie in [tauMin, tauMax]', '0.2');
+    expectKitError(
+      () => createController('introllm-categorical', { categoricalTaus: [0.2, 1.0] }, 8, 1),
+      'categoricalTaus must lie in [tauMin, tauMax]',
+      '0.2',
+    );
     expectKitError(() => createController('introllm', { headInitConcentration: 0.001 }, 8, 1), 'headInitConcentration');
     // the same config is fine for a controller that does not use those fields
     createController('fixed', { tau0: 1.8 }, 8, 1).dispose();

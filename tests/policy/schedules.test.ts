@@ -57,7 +57,14 @@ describe('edt', () => {
   it('act() computes H from the logits at τ = 1 and clamps to [tauMin, tauMax]', () => {
     const c = createController('edt', { tauMin: 0.1, tauMax: 2 }, 4, 0);
     // rows: uniform over 4 tokens (H = ln 4); uniform over 2 of 4 (the others at −1e9: H = ln 2); one-hot-ish (H ≈ 0)
-    const x = inputsWith([[0, 0, 0, 0], [3, 3, -1e9, -1e9], [100, 0, 0, 0]], [0, 1, 2]);
+    const x = inputsWith(
+      [
+        [0, 0, 0, 0],
+        [3, 3, -1e9, -1e9],
+        [100, 0, 0, 0],
+      ],
+      [0, 1, 2],
+    );
     const before = tf.memory().numTensors;
     const s = c.act(x, new Rng(1));
     expect(tf.memory().numTensors).toBe(before);

@@ -24,7 +24,12 @@ describe('lgamma', () => {
   });
 
   it('has the digamma function as its gradient', () => {
-    const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(lgamma(x)))(tf.tensor1d(X)).arraySync() as number[]);
+    const g = tf.tidy(
+      () =>
+        tf
+          .grad((x: tf.Tensor) => tf.sum(lgamma(x)))(tf.tensor1d(X))
+          .arraySync() as number[],
+    );
     g.forEach((v, i) => expect(Math.abs(v - PSI[i]), `psi(${X[i]})`).toBeLessThan(2e-5 * Math.max(1, Math.abs(PSI[i]))));
   });
 

@@ -67,7 +67,7 @@ describe('tampo', () => {
     expect(seen.size).toBe(10);
   });
 
-  it('act() repeats each row\'s τ at every step (also with rows); row scope draws per row', () => {
+  it("act() repeats each row's τ at every step (also with rows); row scope draws per row", () => {
     const c = tampo({ tampoScope: 'row' });
     c.beginRollout({ trainStep: 0, batch: 6 }, new Rng(1));
     const rowTau = c.rowTaus()!;
@@ -100,7 +100,12 @@ describe('tampo', () => {
     // r0: A = 1, ℓ = [−0.9, −1.0, −1.6] → ℓ̂ = [0.55, 0.45, 0];  r1: A = −1, ℓ = [−100, 0, −100] → ℓ̂ = [0, 1, 0]
     // Â = ½ (ℓ̂(0) − ℓ̂(1)) = [0.275, −0.275, 0];  S = 0.05 Â = [0.01375, −0.01375, 0]
     // min–max: [0.0275, 0, 0.01375] / 0.04125 = [2/3, 0, 1/3];  top-p 0.7 keeps 2/3 and then 1/3 (2/3 < 0.7)
-    const obs = { rowTau: Float32Array.from([1.0, 1.0]), reward: Float32Array.from([1, 0]), advantage: Float32Array.from([1, -1]), logLikByTau: Float32Array.from([-0.9, -1.0, -1.6, -100, 0, -100]) };
+    const obs = {
+      rowTau: Float32Array.from([1.0, 1.0]),
+      reward: Float32Array.from([1, 0]),
+      advantage: Float32Array.from([1, -1]),
+      logLikByTau: Float32Array.from([-0.9, -1.0, -1.6, -100, 0, -100]),
+    };
     c.observe(obs);
     close(c.scores(), [0.01375, -0.01375, 0]);
     close(c.probs(), [2 / 3, 0, 1 / 3]);

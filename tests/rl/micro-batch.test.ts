@@ -23,7 +23,16 @@ beforeAll(async () => {
 const EOS = 2;
 const PAD = 0;
 // Four prompt groups of two rows, prompts of different lengths (left padding differs per row).
-const prompts = [[1, 5, 6, 7], [1, 5, 6, 7], [1, 8, 9], [1, 8, 9], [1, 4], [1, 4], [1, 9, 9, 9, 3], [1, 9, 9, 9, 3]];
+const prompts = [
+  [1, 5, 6, 7],
+  [1, 5, 6, 7],
+  [1, 8, 9],
+  [1, 8, 9],
+  [1, 4],
+  [1, 4],
+  [1, 9, 9, 9, 3],
+  [1, 9, 9, 9, 3],
+];
 const groups = Int32Array.from(prompts.map((_, i) => Math.floor(i / 2)));
 const adv = Float32Array.from([1, -1, 0.5, -0.5, -1, 1, 2, -2]);
 
@@ -35,7 +44,11 @@ function maxAbs(a: ArrayLike<number>): number {
 
 describe('microBatches', () => {
   it('cuts a batch into consecutive ranges of at most `rows` rows, the last one ragged', () => {
-    expect(microBatches(8, 3)).toEqual([[0, 3], [3, 6], [6, 8]]);
+    expect(microBatches(8, 3)).toEqual([
+      [0, 3],
+      [3, 6],
+      [6, 8],
+    ]);
     expect(microBatches(8, 8)).toEqual([[0, 8]]);
     expect(microBatches(8, 100)).toEqual([[0, 8]]);
     expect(() => microBatches(8, 0)).toThrow(/positive integer/);
@@ -54,8 +67,16 @@ describe('sliceRollout', () => {
     expect(Array.from(s.promptIds)).toEqual(Array.from(r.promptIds.subarray(2 * r.promptLen, 5 * r.promptLen)));
     for (let b = 0; b < 3; b++) {
       for (let t = 0; t < s.steps; t++) {
-        const i = b * s.steps + t, j = (b + 2) * T + t;
-        expect([s.tokens[i], s.mask[i], s.tau[i], s.logpTok[i], s.logpTau[i], s.gate[i]]).toEqual([r.tokens[j], r.mask[j], r.tau[j], r.logpTok[j], r.logpTau[j], r.gate[j]]);
+        const i = b * s.steps + t,
+          j = (b + 2) * T + t;
+        expect([s.tokens[i], s.mask[i], s.tau[i], s.logpTok[i], s.logpTau[i], s.gate[i]]).toEqual([
+          r.tokens[j],
+          r.mask[j],
+          r.tau[j],
+          r.logpTok[j],
+          r.logpTau[j],
+          r.gate[j],
+        ]);
       }
     }
     expect(() => sliceRollout(r, 5, 5)).toThrow(/rows 5/);
@@ -93,11 +114,19 @@ describe('chunkedRollout', () => {
     // Every recorded token log-prob equals that of one forward of the merged rollout at the recorded τ.
     const logp = tf.tidy(() => {
       const fw = rolloutForward(model, r, PAD);
-      const tau = tf.tensor2d(Array.from({ length: r.batch * r.steps }, (_, i) => {
-        const b = Math.floor(i / r.steps), t = i % r.steps;
-        return r.mask[b * T + t] ? r.tau[b * T + t] : 1;
-      }), [r.batch, r.steps]);
-      const tokens = tf.tensor2d(Array.from({ length: r.batch * r.steps }, (_, i) => r.tokens[Math.floor(i / r.steps) * T + (i % r.steps)]), [r.batch, r.steps], 'int32');
+      const tau = tf.tensor2d(
+        Array.from({ length: r.batch * r.steps }, (_, i) => {
+          const b = Math.floor(i / r.steps),
+            t = i % r.steps;
+          return r.mask[b * T + t] ? r.tau[b * T + t] : 1;
+        }),
+        [r.batch, r.steps],
+      );
+      const tokens = tf.tensor2d(
+        Array.from({ length: r.batch * r.steps }, (_, i) => r.tokens[Math.floor(i / r.steps) * T + (i % r.steps)]),
+        [r.batch, r.steps],
+        'int32',
+      );
       return tokenLogProbs(fw.logits, tau, tokens).logp.arraySync();
     });
     let checked = 0;
@@ -142,7 +171,16 @@ function policies(cfg: ExperimentConfig, o: { onHost?: boolean; reference?: bool
     const phi = createParamGroup('phi', ctl.variables(), adam);
     const reference = o.reference ? Decoder.random(tinyConfig('qwen3'), 5, { std: 0.3 }) : null;
     const ctx: UpdateContext = { model, controller: ctl, theta, phi, reference, cfg, tau0: 1 };
-    return { model, ctl, ctx, dispose: () => { ctl.dispose(); model.dispose(); reference?.dispose(); } };
+    return {
+      model,
+      ctl,
+      ctx,
+      dispose: () => {
+        ctl.dispose();
+        model.dispose();
+        reference?.dispose();
+      },
+    };
   };
   return [make(), make()];
 }
@@ -161,10 +199,20 @@ describe('grpoUpdate in micro-batches', () => {
     { phase: 'token', aggregation: 'token-mean', klCoef: 0.1 },
   ] as const;
   for (const c of cases) {
-    const label = `${c.phase}, ${c.aggregation}${'onHost' in c ? ', θ\'s Adam on the host' : ''}${'klCoef' in c ? ', KL 0.1' : ''}`;
+    const label = `${c.phase}, ${c.aggregation}${'onHost' in c ? ", θ's Adam on the host" : ''}${'klCoef' in c ? ', KL 0.1' : ''}`;
     it(`${label}: two updates in micro-batches of 3, 3 and 2 rows move the parameters as the one-batch updates do`, () => {
-      const cfg = resolveConfig({ preset: 'smoke', overrides: [{ source: 'test', value: {
-        grpo: { aggregation: c.aggregation, klCoef: 'klCoef' in c ? c.klCoef : 0, maxGradNorm: 1e9 }, rollout: { maxNewTokens: 10 } } }] });
+      const cfg = resolveConfig({
+        preset: 'smoke',
+        overrides: [
+          {
+            source: 'test',
+            value: {
+              grpo: { aggregation: c.aggregation, klCoef: 'klCoef' in c ? c.klCoef : 0, maxGradNorm: 1e9 },
+              rollout: { maxNewTokens: 10 },
+            },
+          },
+        ],
+      });
       const [one, micro] = policies(cfg, { onHost: 'onHost' in c, reference: 'klCoef' in c });
       const r = rollout(one.model, one.ctl, { prompts, maxNewTokens: 10, eosId: EOS, padId: PAD, tau0: 1, trainStep: 0, groups }, new Rng(1));
       // The rows end at different lengths, so the micro-batches are cut to different lengths.
@@ -177,7 +225,8 @@ describe('grpoUpdate in micro-batches', () => {
         const b = grpoUpdate(micro.ctx, r, adv, c.phase, PAD, undefined, 3);
         if (k === 1) expect(tf.memory().numTensors).toBe(before);
         for (const which of ['token', 'temperature'] as const) {
-          const x = a[which], y = b[which];
+          const x = a[which],
+            y = b[which];
           expect(y === null, which).toBe(x === null);
           if (!x || !y) continue;
           // float32 sums in another order: to 1e-5 of each value (the second step's ratios are far from 1 at lr = 1)

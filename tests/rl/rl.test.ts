@@ -21,7 +21,12 @@ beforeAll(async () => {
 
 const EOS = 2;
 const PAD = 0;
-const prompts = [[1, 5, 6, 7], [1, 8, 9], [1, 5, 6, 7], [1, 8, 9]];
+const prompts = [
+  [1, 5, 6, 7],
+  [1, 8, 9],
+  [1, 5, 6, 7],
+  [1, 8, 9],
+];
 
 describe('leftPad', () => {
   it('pads on the left and marks real tokens', () => {
@@ -60,11 +65,19 @@ describe('rollout', () => {
     // The log-probs recorded while decoding through the KV cache equal those of one full forward at the same τ_t.
     const { logp } = tf.tidy(() => {
       const fw = rolloutForward(model, r, PAD);
-      const tau = tf.tensor2d(Array.from({ length: r.batch * r.steps }, (_, i) => {
-        const b = Math.floor(i / r.steps), t = i % r.steps;
-        return r.mask[b * T + t] ? r.tau[b * T + t] : 1;
-      }), [r.batch, r.steps]);
-      const tokens = tf.tensor2d(Array.from({ length: r.batch * r.steps }, (_, i) => r.tokens[Math.floor(i / r.steps) * T + (i % r.steps)]), [r.batch, r.steps], 'int32');
+      const tau = tf.tensor2d(
+        Array.from({ length: r.batch * r.steps }, (_, i) => {
+          const b = Math.floor(i / r.steps),
+            t = i % r.steps;
+          return r.mask[b * T + t] ? r.tau[b * T + t] : 1;
+        }),
+        [r.batch, r.steps],
+      );
+      const tokens = tf.tensor2d(
+        Array.from({ length: r.batch * r.steps }, (_, i) => r.tokens[Math.floor(i / r.steps) * T + (i % r.steps)]),
+        [r.batch, r.steps],
+        'int32',
+      );
       return { logp: tokenLogProbs(fw.logits, tau, tokens).logp.arraySync() };
     });
     for (let b = 0; b < r.batch; b++) {
@@ -90,7 +103,7 @@ describe('coordinate-ascent schedule', () => {
     expect(phaseAt(5, { ...s, mode: 'token-only' }, true)).toBe('token');
   });
 
-  it('whether θ ever trains (what the heap must hold room for): only a learned head\'s temperature-only schedule spares it', () => {
+  it("whether θ ever trains (what the heap must hold room for): only a learned head's temperature-only schedule spares it", () => {
     const s = { mode: 'alternate' as const, tokenSteps: 1, tempSteps: 1 };
     expect(runTrainsTheta(s, true)).toBe(true);
     expect(runTrainsTheta({ ...s, mode: 'temperature-only' }, true)).toBe(false);

@@ -20,17 +20,25 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 // The known-answer task: its constructed model earns rewards from the first step, so the advantages are not all 0.
-const cfgFor = (mode: string) => resolveConfig({ preset: 'known-answer', overrides: [
-  { source: 'method', value: methodOverride('introllm') },
-  { source: 'test', value: { model: { dir: modelDir }, rollout: { promptsPerStep: 4, groupSize: 8 }, schedule: { mode }, grpo: { tempEpochs: 2 } } },
-] });
+const cfgFor = (mode: string) =>
+  resolveConfig({
+    preset: 'known-answer',
+    overrides: [
+      { source: 'method', value: methodOverride('introllm') },
+      { source: 'test', value: { model: { dir: modelDir }, rollout: { promptsPerStep: 4, groupSize: 8 }, schedule: { mode }, grpo: { tempEpochs: 2 } } },
+    ],
+  });
 
 /** One step of a fresh run in `mode`; returns θ and φ after it, and the step's metrics. */
 async function oneStep(mode: string): Promise<{ theta: Float32Array[]; phi: Float32Array[]; rec: Record<string, unknown> }> {
   const run = await openRun(cfgFor(mode), path.join(dir, mode));
   try {
     const rec = trainStep(run, 0);
-    return { theta: run.model.variables().map((v) => v.dataSync().slice() as Float32Array), phi: run.controller.variables().map((v) => v.dataSync().slice() as Float32Array), rec };
+    return {
+      theta: run.model.variables().map((v) => v.dataSync().slice() as Float32Array),
+      phi: run.controller.variables().map((v) => v.dataSync().slice() as Float32Array),
+      rec,
+    };
   } finally {
     closeRun(run);
   }
@@ -44,7 +52,10 @@ describe("schedule 'sequential'", () => {
     const start = await (async () => {
       const run = await openRun(cfgFor('alternate'), path.join(dir, 'start'));
       try {
-        return { theta: run.model.variables().map((v) => v.dataSync().slice() as Float32Array), phi: run.controller.variables().map((v) => v.dataSync().slice() as Float32Array) };
+        return {
+          theta: run.model.variables().map((v) => v.dataSync().slice() as Float32Array),
+          phi: run.controller.variables().map((v) => v.dataSync().slice() as Float32Array),
+        };
       } finally {
         closeRun(run);
       }
@@ -65,7 +76,7 @@ describe("schedule 'sequential'", () => {
     expect(seq.rec['loss_token/loss']).toBe(tok.rec['loss_token/loss']);
   });
 
-  it('gives IntroLLM the baselines\' θ updates and rollouts; alternate gives half', () => {
+  it("gives IntroLLM the baselines' θ updates and rollouts; alternate gives half", () => {
     const steps = { train: { steps: 40 }, rollout: { promptsPerStep: 4, groupSize: 16 }, grpo: { epochs: 1, tempEpochs: 5 } };
     const sched = (mode: string) => ({ ...steps, schedule: { mode: mode as 'sequential', tokenSteps: 1, tempSteps: 1 } });
     expect(runBudget(sched('sequential'), true)).toEqual({ theta_updates: 40, phi_updates: 200, rollouts: 2560 });

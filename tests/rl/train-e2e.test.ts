@@ -40,11 +40,15 @@ async function killAfterTwoSteps(out: string, args: string[], env: Record<string
 
 /** metrics.jsonl without the timing and memory keys (those differ from run to run). */
 function metrics(out: string): Record<string, unknown>[] {
-  return fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
-    const r = JSON.parse(l);
-    for (const k of Object.keys(r)) if (k.startsWith('time/') || k.startsWith('mem/')) delete r[k];
-    return r;
-  });
+  return fs
+    .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const r = JSON.parse(l);
+      for (const k of Object.keys(r)) if (k.startsWith('time/') || k.startsWith('mem/')) delete r[k];
+      return r;
+    });
 }
 
 describe('introllm train', () => {
@@ -55,7 +59,13 @@ describe('introllm train', () => {
     expect(fs.readdirSync(a).sort()).toEqual(['ckpt', 'config.json', 'metrics.jsonl', 'phases.json', 'plan.json', 'tb']);
     // The run's plan (src/plan/run-plan.ts), printed and kept: the whole batch at once, evaluation chunks of 64 rows.
     const plan = JSON.parse(fs.readFileSync(path.join(a, 'plan.json'), 'utf8'));
-    expect([plan.fits, plan.runnable, plan.rollout_rows, plan.update_rows, plan.eval_rows_max]).toEqual([true, true, plan.rollout_batch, plan.rollout_batch, 64]);
+    expect([plan.fits, plan.runnable, plan.rollout_rows, plan.update_rows, plan.eval_rows_max]).toEqual([
+      true,
+      true,
+      plan.rollout_batch,
+      plan.rollout_batch,
+      64,
+    ]);
     expect(r.stderr).toContain('introllm train: plan');
     // Each phase's wall time and peak memory; every step's rollout and update peaks.
     const phases = JSON.parse(fs.readFileSync(path.join(a, 'phases.json'), 'utf8'));
@@ -99,7 +109,10 @@ describe('introllm train', () => {
     expect(resumed.stderr).toContain('resuming');
     expect(metrics(killed)).toEqual(metrics(whole));
     // Its TensorBoard events (tb/): every step once, across the killed process's event file and the resume's.
-    const steps = eventFilesIn(path.join(killed, 'tb')).flatMap((f) => readEventFile(f).events).map((e) => e.step).filter((s) => s > 0);
+    const steps = eventFilesIn(path.join(killed, 'tb'))
+      .flatMap((f) => readEventFile(f).events)
+      .map((e) => e.step)
+      .filter((s) => s > 0);
     expect(steps).toEqual([1, 2, 3, 4, 5]);
   });
 
@@ -128,8 +141,22 @@ describe('introllm train', () => {
   });
 
   it('a step in pieces (rollout chunks of 3 rows, update micro-batches of 2): the plan records them, step 1 updates as the whole batch does, and a killed run resumes exactly', async () => {
-    const base = ['--method', 'introllm', '--seed', '7', '--set', 'train.steps=4', '--set', 'grpo.phiDiagnostics=true', '--set', 'schedule.mode=alternate',
-      '--set', 'schedule.tokenSteps=1', '--set', 'schedule.tempSteps=1'];
+    const base = [
+      '--method',
+      'introllm',
+      '--seed',
+      '7',
+      '--set',
+      'train.steps=4',
+      '--set',
+      'grpo.phiDiagnostics=true',
+      '--set',
+      'schedule.mode=alternate',
+      '--set',
+      'schedule.tokenSteps=1',
+      '--set',
+      'schedule.tempSteps=1',
+    ];
     const args = [...base, '--set', 'rollout.chunkRows=3', '--set', 'grpo.microBatchRows=2'];
     const pieces = path.join(dir, 'pieces-whole');
     const r = train(pieces, ...args);
@@ -162,8 +189,25 @@ describe('introllm train', () => {
   it('reward rises above its starting value on a fixed pool of prompts', () => {
     const out = path.join(dir, 'learn');
     // Two prompts, 8 samples each, every step: the SFT model solves them only now and then at first.
-    const r = train(out, '--method', 'fixed-1.0', '--seed', '0', '--set', 'task.trainPool=2', '--set', 'rollout.promptsPerStep=2',
-      '--set', 'rollout.groupSize=8', '--set', 'train.steps=12', '--set', 'optim.lrToken=0.0005', '--set', 'train.checkpointEvery=12');
+    const r = train(
+      out,
+      '--method',
+      'fixed-1.0',
+      '--seed',
+      '0',
+      '--set',
+      'task.trainPool=2',
+      '--set',
+      'rollout.promptsPerStep=2',
+      '--set',
+      'rollout.groupSize=8',
+      '--set',
+      'train.steps=12',
+      '--set',
+      'optim.lrToken=0.0005',
+      '--set',
+      'train.checkpointEvery=12',
+    );
     expect(r.status, r.stderr).toBe(0);
     const rewards = metrics(out).map((x) => x['train/reward_mean'] as number);
     const first = (rewards[0] + rewards[1]) / 2;

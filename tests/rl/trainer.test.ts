@@ -31,10 +31,14 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const cfgFor = (method: string, extra: object = {}) => resolveConfig({ preset: 'smoke', overrides: [
-  { source: 'method', value: methodOverride(method) },
-  { source: 'test', value: { model: { dir: modelDir }, rollout: { promptsPerStep: 2, groupSize: 2, maxNewTokens: 12 }, ...extra } },
-] });
+const cfgFor = (method: string, extra: object = {}) =>
+  resolveConfig({
+    preset: 'smoke',
+    overrides: [
+      { source: 'method', value: methodOverride(method) },
+      { source: 'test', value: { model: { dir: modelDir }, rollout: { promptsPerStep: 2, groupSize: 2, maxNewTokens: 12 }, ...extra } },
+    ],
+  });
 
 describe('trainer', () => {
   it('six steps of IntroLLM leak no tensor after the first', async () => {
@@ -49,7 +53,10 @@ describe('trainer', () => {
 
   it("eval.split = 'validation' scores the validation problems (the same for every seed), never the test ones", async () => {
     const ids = async (split: string, seed: number) => {
-      const run = await openRun({ ...cfgFor('fixed-1.0', { eval: { problems: 3, k: 1, maxNewTokens: 8, split } }), seed }, path.join(dir, `split-${split}-${seed}`));
+      const run = await openRun(
+        { ...cfgFor('fixed-1.0', { eval: { problems: 3, k: 1, maxNewTokens: 8, split } }), seed },
+        path.join(dir, `split-${split}-${seed}`),
+      );
       const ev = evaluateRun(run);
       closeRun(run);
       return ev.problems.map((p) => p.id);
@@ -84,7 +91,22 @@ describe('trainer', () => {
   it("TAMPO's ℓ_k(i) at the sampling τ is the rollout's own mean token log-prob; a training step passes it to observe()", async () => {
     const run = await openRun(cfgFor('tampo'), path.join(dir, 'tampo-loglik'));
     const fixed = createController('fixed', { fixedTau: 0.8 }, 16, 0);
-    const r = rollout(run.model, fixed, { prompts: [[1, 5, 6], [1, 7]], maxNewTokens: 6, eosId: 2, padId: 0, tau0: 1, trainStep: 0 }, new Rng(3));
+    const r = rollout(
+      run.model,
+      fixed,
+      {
+        prompts: [
+          [1, 5, 6],
+          [1, 7],
+        ],
+        maxNewTokens: 6,
+        eosId: 2,
+        padId: 0,
+        tau0: 1,
+        trainStep: 0,
+      },
+      new Rng(3),
+    );
     const ll = completionLogLikByTau(run.model, r, [0.8, 1.2], 0);
     const T = r.tokens.length / r.batch;
     for (let b = 0; b < r.batch; b++) {
@@ -97,7 +119,10 @@ describe('trainer', () => {
     const ctl = run.controller as TampoController;
     const seen: (Float32Array | undefined)[] = [];
     const observe = ctl.observe.bind(ctl);
-    ctl.observe = (o) => { seen.push(o.logLikByTau); observe(o); };
+    ctl.observe = (o) => {
+      seen.push(o.logLikByTau);
+      observe(o);
+    };
     const rec = trainStep(run, 0);
     expect(rec['policy/tampo_updates']).toBe(1);
     const rows = run.cfg.rollout.promptsPerStep * run.cfg.rollout.groupSize;
@@ -128,25 +153,47 @@ describe('trainer on the benchmark task', () => {
   const benchModel = path.join(bdir, 'model');
   beforeAll(async () => {
     fs.mkdirSync(dataDir, { recursive: true });
-    const rows = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ id: `${prefix}-${i}`, problem: `p${i}`, answer: '7' })).join('\n') + '\n';
+    const rows = (prefix: string, n: number) =>
+      Array.from({ length: n }, (_, i) => JSON.stringify({ id: `${prefix}-${i}`, problem: `p${i}`, answer: '7' })).join('\n') + '\n';
     fs.writeFileSync(path.join(dataDir, 'tr.jsonl'), rows('tr', 10));
     fs.writeFileSync(path.join(dataDir, 'ev1.jsonl'), rows('ev1', 5));
     fs.writeFileSync(path.join(dataDir, 'ev2.jsonl'), rows('ev2', 2));
     fs.writeFileSync(path.join(dataDir, 'bad.jsonl'), rows('bad', 2) + '{"id": "bad-2", "answer": "7"}\n');
     writeCharTokenizer(benchModel, '7 \n');
-    const cfg = parseHfConfig({ model_type: 'qwen3', vocab_size: 7, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1,
-      num_attention_heads: 2, num_key_value_heads: 1, head_dim: 8, max_position_embeddings: 256, bos_token_id: 1, eos_token_id: 2 });
+    const cfg = parseHfConfig({
+      model_type: 'qwen3',
+      vocab_size: 7,
+      hidden_size: 16,
+      intermediate_size: 24,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      num_key_value_heads: 1,
+      head_dim: 8,
+      max_position_embeddings: 256,
+      bos_token_id: 1,
+      eos_token_id: 2,
+    });
     const m = Decoder.random(cfg, 3, { std: 0.5 });
     await saveModel(benchModel, m);
     m.dispose();
   });
-  const benchCfg = (extra: object = {}) => resolveConfig({ preset: 'smoke', overrides: [
-    { source: 'method', value: methodOverride('introllm') },
-    { source: 'test', value: {
-      model: { dir: benchModel }, task: { name: 'benchmark', trainBenchmark: 'tr', evalBenchmarks: ['ev1', 'ev2'], dataDir },
-      rollout: { promptsPerStep: 4, groupSize: 4, maxNewTokens: 8 }, eval: { problems: 3, k: 2, maxNewTokens: 8 }, ...extra,
-    } },
-  ] });
+  const benchCfg = (extra: object = {}) =>
+    resolveConfig({
+      preset: 'smoke',
+      overrides: [
+        { source: 'method', value: methodOverride('introllm') },
+        {
+          source: 'test',
+          value: {
+            model: { dir: benchModel },
+            task: { name: 'benchmark', trainBenchmark: 'tr', evalBenchmarks: ['ev1', 'ev2'], dataDir },
+            rollout: { promptsPerStep: 4, groupSize: 4, maxNewTokens: 8 },
+            eval: { problems: 3, k: 2, maxNewTokens: 8 },
+            ...extra,
+          },
+        },
+      ],
+    });
 
   it('walks the training file in seeded epochs: each epoch uses every problem once', () => {
     const cfg = benchCfg();
@@ -196,7 +243,8 @@ describe('trainer on the benchmark task', () => {
     const snap = (vs: tf.Variable[]) => vs.map((v) => Float32Array.from(v.dataSync()));
     const moved = (before: Float32Array[], vs: tf.Variable[]) => vs.map((v, i) => v.dataSync().some((x, j) => x !== before[i][j]));
     let checked = false;
-    for (let s = 0; s < 40 && !checked; s += 2) { // even steps are token steps under alternate-1
+    for (let s = 0; s < 40 && !checked; s += 2) {
+      // even steps are token steps under alternate-1
       const theta = snap(run.model.variables());
       const phi = snap(run.controller.variables());
       const rec = trainStep(run, s);
@@ -227,14 +275,16 @@ describe('trainer on the benchmark task', () => {
     const out = path.join(bdir, 'packed');
     fs.mkdirSync(out, { recursive: true });
     fs.writeFileSync(path.join(out, 'eval.json.gz'), zlib.gzipSync('{}'));
-    await expect(openRun(benchCfg(), out)).rejects.toThrow(`${out}: a finished, packed run (eval.json.gz); it is not trained into. `
-      + `Restore it with \`introllm pack --unpack ${out}\``);
+    await expect(openRun(benchCfg(), out)).rejects.toThrow(
+      `${out}: a finished, packed run (eval.json.gz); it is not trained into. ` + `Restore it with \`introllm pack --unpack ${out}\``,
+    );
     expect(fs.readdirSync(out)).toEqual(['eval.json.gz']);
   });
 
   it('a missing model folder names the config key and the fix', async () => {
-    await expect(openRun(benchCfg({ model: { dir: path.join(bdir, 'no-such-model') } }), path.join(bdir, 'none')))
-      .rejects.toThrow(`model folder ${path.join(bdir, 'no-such-model')} not found (no config.json; config key 'model.dir')`);
+    await expect(openRun(benchCfg({ model: { dir: path.join(bdir, 'no-such-model') } }), path.join(bdir, 'none'))).rejects.toThrow(
+      `model folder ${path.join(bdir, 'no-such-model')} not found (no config.json; config key 'model.dir')`,
+    );
     expect(fs.existsSync(path.join(bdir, 'none'))).toBe(false);
   });
 
@@ -244,8 +294,9 @@ describe('trainer on the benchmark task', () => {
     expect(run.task.evalSets!(run.cfg.eval.problems).map((s) => s.problems.length)).toEqual([5, 2]);
     closeRun(run);
     const out = path.join(bdir, 'bad-run');
-    await expect(openRun(benchCfg({ task: { name: 'benchmark', trainBenchmark: 'bad', evalBenchmarks: ['ev1'], dataDir } }), out))
-      .rejects.toThrow(`${path.join(dataDir, 'bad.jsonl')}:3: missing field 'problem'`);
+    await expect(openRun(benchCfg({ task: { name: 'benchmark', trainBenchmark: 'bad', evalBenchmarks: ['ev1'], dataDir } }), out)).rejects.toThrow(
+      `${path.join(dataDir, 'bad.jsonl')}:3: missing field 'problem'`,
+    );
     expect(fs.existsSync(out)).toBe(false);
   });
 });

@@ -3,8 +3,16 @@
 // summaries; the browser run itself is `npm run notebooks:ui`.
 import { describe, expect, it } from 'vitest';
 import {
-  classifyCell, committedExpectations, judgeNotebook, parseArgs, stripOutputs, summaryLine, trimErrorText,
-  type CellExpectation, type Notebook, type ObservedCell,
+  classifyCell,
+  committedExpectations,
+  judgeNotebook,
+  parseArgs,
+  stripOutputs,
+  summaryLine,
+  trimErrorText,
+  type CellExpectation,
+  type Notebook,
+  type ObservedCell,
 } from '../../scripts/notebook-ui';
 
 const png = { output_type: 'display_data', data: { 'image/png': 'iVBOR…', 'text/plain': ['<Figure>'] } };
@@ -24,8 +32,14 @@ const NB: Notebook = {
 };
 
 const ok = (outputs: ObservedCell['outputs'], prompt = '1'): ObservedCell => ({ type: 'code', prompt, status: 'ok', outputs });
-const code = (figures: CellExpectation['figures'], stderrToo = false): CellExpectation =>
-  ({ index: 3, type: 'code', codeIndex: 2, source: 'x()', figures, stderr: stderrToo });
+const code = (figures: CellExpectation['figures'], stderrToo = false): CellExpectation => ({
+  index: 3,
+  type: 'code',
+  codeIndex: 2,
+  source: 'x()',
+  figures,
+  stderr: stderrToo,
+});
 
 describe('committedExpectations', () => {
   it('lists per cell the figure kinds of its committed outputs and whether it wrote to stderr', () => {
@@ -55,7 +69,15 @@ describe('stripOutputs', () => {
 describe('classifyCell', () => {
   it('passes a finished cell that shows the committed figure kinds', () => {
     expect(classifyCell(code(['image']), ok([{ kind: 'image' }]))).toEqual([]);
-    expect(classifyCell(code(['html']), ok([{ kind: 'stdout', text: 'x' }, { kind: 'html', text: 'table' }]))).toEqual([]);
+    expect(
+      classifyCell(
+        code(['html']),
+        ok([
+          { kind: 'stdout', text: 'x' },
+          { kind: 'html', text: 'table' },
+        ]),
+      ),
+    ).toEqual([]);
     expect(classifyCell(code([]), ok([{ kind: 'stdout', text: 'x' }]))).toEqual([]);
   });
 
@@ -73,7 +95,11 @@ describe('classifyCell', () => {
   });
 
   it('reports a kernel error with its stderr text (tslab writes errors there), not a missing figure', () => {
-    const p = classifyCell(code(['image']), { prompt: '3', status: 'error', outputs: [{ kind: 'stderr', text: 'Error: x\n    at evalmachine.<anonymous>:1:7\n    at node:internal/x' }] });
+    const p = classifyCell(code(['image']), {
+      prompt: '3',
+      status: 'error',
+      outputs: [{ kind: 'stderr', text: 'Error: x\n    at evalmachine.<anonymous>:1:7\n    at node:internal/x' }],
+    });
     expect(p).toEqual(['error: Error: x']);
     expect(classifyCell(code([]), { prompt: '3', status: 'error', outputs: [] })).toEqual([expect.stringMatching(/replied "error" and showed no message/)]);
   });
@@ -140,8 +166,14 @@ describe('judgeNotebook', () => {
   });
 
   it('passes a run that matches, and fails one whose page has a different number of cells', () => {
-    const good: ObservedCell[] = [md, ok([], '1'), ok([{ kind: 'image' }], '2'), ok([{ kind: 'html' }], '3'),
-      ok([{ kind: 'html' }, { kind: 'image' }, { kind: 'stderr', text: 'warning' }], '4'), { prompt: '', status: null, outputs: [] }];
+    const good: ObservedCell[] = [
+      md,
+      ok([], '1'),
+      ok([{ kind: 'image' }], '2'),
+      ok([{ kind: 'html' }], '3'),
+      ok([{ kind: 'html' }, { kind: 'image' }, { kind: 'stderr', text: 'warning' }], '4'),
+      { prompt: '', status: null, outputs: [] },
+    ];
     expect(judgeNotebook(e, good)).toEqual([]);
     expect(judgeNotebook(e, good.slice(1))[0].problems[0]).toMatch(/page shows 5 cells, the notebook has 6/);
   });
@@ -149,17 +181,30 @@ describe('judgeNotebook', () => {
 
 describe('trimErrorText, summaryLine, parseArgs', () => {
   it('drops internal stack frames and blank lines and caps the length', () => {
-    expect(trimErrorText('Error: x\n\n    at foo (/repo/src/a.ts:1:2)\n    at node:internal/y\n    at /repo/node_modules/tslab/dist/executor.js:3')).toBe('Error: x\n    at foo (/repo/src/a.ts:1:2)');
+    expect(trimErrorText('Error: x\n\n    at foo (/repo/src/a.ts:1:2)\n    at node:internal/y\n    at /repo/node_modules/tslab/dist/executor.js:3')).toBe(
+      'Error: x\n    at foo (/repo/src/a.ts:1:2)',
+    );
     expect(trimErrorText(Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n'), 3)).toBe('line 0\nline 1\nline 2\n…');
   });
 
   it('prints the one line CI reads', () => {
     expect(summaryLine([{ name: '03-lm', ok: true, seconds: 41.4 }])).toBe('notebooks:ui: 1 passed, 0 failed (03-lm, 41 s)');
-    expect(summaryLine([{ name: 'a', ok: true, seconds: 1 }, { name: 'b', ok: false, seconds: 2.6 }])).toBe('notebooks:ui: 1 passed, 1 failed (a, 1 s; b FAILED, 3 s)');
+    expect(
+      summaryLine([
+        { name: 'a', ok: true, seconds: 1 },
+        { name: 'b', ok: false, seconds: 2.6 },
+      ]),
+    ).toBe('notebooks:ui: 1 passed, 1 failed (a, 1 s; b FAILED, 3 s)');
   });
 
   it('reads filters and options, and rejects what it does not know', () => {
-    expect(parseArgs(['04', '--preset', 'default', '--no-build', '--cell-timeout-s', '30'])).toMatchObject({ filters: ['04'], preset: 'default', build: false, cellTimeoutS: 30, kernelTimeoutS: 90 });
+    expect(parseArgs(['04', '--preset', 'default', '--no-build', '--cell-timeout-s', '30'])).toMatchObject({
+      filters: ['04'],
+      preset: 'default',
+      build: false,
+      cellTimeoutS: 30,
+      kernelTimeoutS: 90,
+    });
     expect(parseArgs([])).toMatchObject({ filters: [], preset: 'smoke', build: true });
     expect(() => parseArgs(['--frobnicate'])).toThrow(/unknown option/);
     expect(() => parseArgs(['--kernel-timeout-s', '0'])).toThrow(/positive/);

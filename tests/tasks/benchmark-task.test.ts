@@ -23,8 +23,14 @@ let chatTok: Tokenizer;
 let plainTok: Tokenizer;
 beforeAll(async () => {
   fs.mkdirSync(dataDir, { recursive: true });
-  writeSet('mytrain', Array.from({ length: 10 }, (_, i) => row(`tr-${i}`, `what is ${i} + 1?`, String(i + 1))));
-  writeSet('easy', Array.from({ length: 5 }, (_, i) => row(`easy-${i}`, `what is ${i} * 2?`, String(2 * i))));
+  writeSet(
+    'mytrain',
+    Array.from({ length: 10 }, (_, i) => row(`tr-${i}`, `what is ${i} + 1?`, String(i + 1))),
+  );
+  writeSet(
+    'easy',
+    Array.from({ length: 5 }, (_, i) => row(`easy-${i}`, `what is ${i} * 2?`, String(2 * i))),
+  );
   writeSet('hard', [row('hard-0', 'what is half of one?', '\\frac{1}{2}'), row('hard-1', 'what is 2 to the 10?', '1024')]);
   // A char tokenizer whose chat template writes BOS itself and wraps the user turn, like real instruct templates.
   const charset = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \n+-*/=(),.:?{}\\';
@@ -107,7 +113,12 @@ describe('benchmark task', () => {
   });
 
   it("the config's task section builds the task ('benchmark' → files, otherwise the synthetic registry)", () => {
-    const cfg = resolveConfig({ preset: 'smoke', overrides: [{ source: 't', value: { task: { name: 'benchmark', trainBenchmark: 'mytrain', evalBenchmarks: ['hard'], dataDir, instruction: 'Box it.' } } }] });
+    const cfg = resolveConfig({
+      preset: 'smoke',
+      overrides: [
+        { source: 't', value: { task: { name: 'benchmark', trainBenchmark: 'mytrain', evalBenchmarks: ['hard'], dataDir, instruction: 'Box it.' } } },
+      ],
+    });
     const t = taskFromConfig(cfg.task);
     expect(t.name).toBe('benchmark');
     expect(t.evalSets!(0)[0].problems[0].prompt).toBe('what is half of one?\n\nBox it.');
@@ -122,7 +133,9 @@ describe('shipped data', () => {
     const evalSets = resolveConfig({ preset: 'paper' }).task.evalBenchmarks;
     expect(evalSets).toEqual(['aime24', 'amc23', 'math500', 'minerva_math', 'olympiadbench', 'omni_math_rule']);
     for (const name of evalSets) {
-      const overlap = loadBenchmark(name).filter((p) => train.has(norm(p.problem))).map((p) => p.id);
+      const overlap = loadBenchmark(name)
+        .filter((p) => train.has(norm(p.problem)))
+        .map((p) => p.id);
       expect(overlap, name).toEqual([]);
     }
   });

@@ -10,12 +10,18 @@ import { expectKitError } from '../helpers/kit';
 
 // Row counts from data/README.md.
 const EXPECTED_ROWS: Record<string, number> = {
-  gsm8k_test: 1319, gsm8k_train: 7473, math500: 500, math_train: 7470, aime24: 30, amc23: 40,
-  minerva_math: 272, olympiadbench: 675, omni_math_rule: 2821,
+  gsm8k_test: 1319,
+  gsm8k_train: 7473,
+  math500: 500,
+  math_train: 7470,
+  aime24: 30,
+  amc23: 40,
+  minerva_math: 272,
+  olympiadbench: 675,
+  omni_math_rule: 2821,
 };
 
 const good = (id: string) => JSON.stringify({ id, problem: 'p', answer: '1' });
-
 
 describe('benchmark files', () => {
   it('lists exactly the documented benchmarks', () => {

@@ -11,7 +11,10 @@ describe('data/README.md', () => {
   const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
   it.each(Object.values(BENCHMARKS))('states the checksum of %s', (file) => {
     // The checksum of the JSONL content, after gunzip for the kit's `<name>.jsonl.gz` copies (as check-data.ts computes it).
-    const sum = crypto.createHash('sha256').update(readDataFile(dataFile(dir, file) ?? path.join(dir, file))).digest('hex');
+    const sum = crypto
+      .createHash('sha256')
+      .update(readDataFile(dataFile(dir, file) ?? path.join(dir, file)))
+      .digest('hex');
     expect(readme).toContain(`${sum}  ${file}`);
   });
 });

@@ -160,7 +160,38 @@ describe('isEquivalent', () => {
   });
   it('random garbage never throws and stays fast', () => {
     const rng = new Rng(2024);
-    const alphabet = ['\\frac', '\\sqrt', '{', '}', '(', ')', '[', ']', '^', '_', ',', '=', '\\pm', '\\cup', '$', '\\boxed{', 'x', '1', '0', '.', '-', '/', '!', '\\left(', '\\text{', ' ', '%', '\\begin{pmatrix}', '&', '\\\\'];
+    const alphabet = [
+      '\\frac',
+      '\\sqrt',
+      '{',
+      '}',
+      '(',
+      ')',
+      '[',
+      ']',
+      '^',
+      '_',
+      ',',
+      '=',
+      '\\pm',
+      '\\cup',
+      '$',
+      '\\boxed{',
+      'x',
+      '1',
+      '0',
+      '.',
+      '-',
+      '/',
+      '!',
+      '\\left(',
+      '\\text{',
+      ' ',
+      '%',
+      '\\begin{pmatrix}',
+      '&',
+      '\\\\',
+    ];
     const t0 = Date.now();
     for (let i = 0; i < 300; i++) {
       const make = () => Array.from({ length: 1 + rng.int(25) }, () => rng.pick(alphabet)).join('');

@@ -73,7 +73,9 @@ describe('extractAnswerDetailed', () => {
 describe('verifyCompletion', () => {
   it('grades a boxed completion against a LaTeX reference', () => {
     expect(verifyCompletion('Thus $r = \\boxed{\\dfrac{\\sqrt{21}}{5}}$.', '\\frac{\\sqrt{21}}{5}')).toEqual({
-      correct: true, predAnswer: '\\dfrac{\\sqrt{21}}{5}', goldAnswer: '\\frac{\\sqrt{21}}{5}',
+      correct: true,
+      predAnswer: '\\dfrac{\\sqrt{21}}{5}',
+      goldAnswer: '\\frac{\\sqrt{21}}{5}',
     });
   });
   it('reports a wrong answer with the extracted prediction', () => {

@@ -109,7 +109,7 @@ const NUMBER_FORMATS: Case[] = [
   ['$1,000.99', '1000.99', true, 'Math-Verify: a leading dollar sign'],
   ['\\boxed{32, 349}', '32349', false, 'Math-Verify: a comma and a space separate two numbers'],
   ['\\boxed{32,\\! 349}', '32349', true, 'Math-Verify: ,\\! is a thousands separator'],
-  ['$\\frac{1}{3}$', '0.3333', true, 'Math-Verify: a decimal rounding of 1/3 (within the kit\'s 1e-4 tolerance)'],
+  ['$\\frac{1}{3}$', '0.3333', true, "Math-Verify: a decimal rounding of 1/3 (within the kit's 1e-4 tolerance)"],
   ['$\\frac{1}{3}$', '0.33', false, 'Math-Verify (6 decimals): 0.33 is not 1/3'],
   ['$28$ %', '28\\%', true, 'Math-Verify: a percent sign after the span'],
   ['28', '$28\\%$', true, 'Math-Verify: a percent reference accepts the bare number'],
@@ -118,9 +118,24 @@ const NUMBER_FORMATS: Case[] = [
 ];
 
 const LAYOUT: Case[] = [
-  ['\\boxed{\n\\begin{pmatrix} 0 & 3 \\\\ 0 & -1 \\end{pmatrix}\n}.\n\\end{align*}', '\\boxed{\n\\begin{pmatrix} 0 & 3 \\\\ 0 & -1 \\end{pmatrix}\n}.\n\\end{align*}', true, 'Math-Verify: a box whose pmatrix spans lines, on both sides'],
-  ['\\boxed{\n\\begin{pmatrix} 0 & 3 \\\\ 0 & -1 \\end{pmatrix}\n}', '\\begin{pmatrix} 0 & 3 \\\\ 0 & 1 \\end{pmatrix}', false, 'Math-Verify: one entry differs'],
-  ['The identity is $ \\begin{pmatrix}1 & 0 \\\\ 0 & 1\\end{pmatrix} $.', '\\begin{bmatrix}1 & 0 \\\\ 0 & 1\\end{bmatrix}', true, 'Math-Verify: a matrix in a span, pmatrix vs bmatrix'],
+  [
+    '\\boxed{\n\\begin{pmatrix} 0 & 3 \\\\ 0 & -1 \\end{pmatrix}\n}.\n\\end{align*}',
+    '\\boxed{\n\\begin{pmatrix} 0 & 3 \\\\ 0 & -1 \\end{pmatrix}\n}.\n\\end{align*}',
+    true,
+    'Math-Verify: a box whose pmatrix spans lines, on both sides',
+  ],
+  [
+    '\\boxed{\n\\begin{pmatrix} 0 & 3 \\\\ 0 & -1 \\end{pmatrix}\n}',
+    '\\begin{pmatrix} 0 & 3 \\\\ 0 & 1 \\end{pmatrix}',
+    false,
+    'Math-Verify: one entry differs',
+  ],
+  [
+    'The identity is $ \\begin{pmatrix}1 & 0 \\\\ 0 & 1\\end{pmatrix} $.',
+    '\\begin{bmatrix}1 & 0 \\\\ 0 & 1\\end{bmatrix}',
+    true,
+    'Math-Verify: a matrix in a span, pmatrix vs bmatrix',
+  ],
   ['\\boxed{(1; 2)}', '(1, 2)', true, 'NeMo-Skills math_equal: a tuple with ; separators'],
   ['\\boxed{(1; 2)}', '(2, 1)', false, 'NeMo-Skills math_equal: tuple order matters with ; too'],
   ['<think>maybe it is 5, or \\boxed{4}</think>\nThe answer is \\boxed{6}.', '6', true, 'open-r1 / Math-Verify: the answer after </think> counts'],
@@ -177,14 +192,26 @@ describe('hostile input gets a verdict', () => {
 // Every reference answer in data/, boxed as a model would write it, is correct against itself: a check that the
 // reference is parsed like the prediction. The exceptions are references that cannot be boxed (unbalanced braces in
 // the source), sentences, and one reference listing two alternatives joined by OR.
-const SELF_EXCEPTIONS = new Set(['omni-math-rule-0183', 'omni-math-rule-0682', 'omni-math-rule-0710', 'omni-math-rule-1469',
-  'omni-math-rule-0047', 'omni-math-rule-0070', 'omni-math-rule-0849', 'omni-math-rule-0894']);
+const SELF_EXCEPTIONS = new Set([
+  'omni-math-rule-0183',
+  'omni-math-rule-0682',
+  'omni-math-rule-0710',
+  'omni-math-rule-1469',
+  'omni-math-rule-0047',
+  'omni-math-rule-0070',
+  'omni-math-rule-0849',
+  'omni-math-rule-0894',
+]);
 
 describe('every benchmark reference, boxed, verifies against itself', () => {
-  it.each(Object.keys(BENCHMARKS).sort())('%s', (name) => {
-    const failed = loadBenchmark(name, defaultDataDir())
-      .filter((r) => !SELF_EXCEPTIONS.has(r.id) && !verifyCompletion(`so the answer is \\boxed{${r.answer}}.`, r.answer).correct)
-      .map((r) => r.id);
-    expect(failed).toEqual([]);
-  }, 60_000);
+  it.each(Object.keys(BENCHMARKS).sort())(
+    '%s',
+    (name) => {
+      const failed = loadBenchmark(name, defaultDataDir())
+        .filter((r) => !SELF_EXCEPTIONS.has(r.id) && !verifyCompletion(`so the answer is \\boxed{${r.answer}}.`, r.answer).correct)
+        .map((r) => r.id);
+      expect(failed).toEqual([]);
+    },
+    60_000,
+  );
 });

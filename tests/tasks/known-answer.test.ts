@@ -47,7 +47,10 @@ describe('known-answer model', () => {
 
   it('at a class-k position, P(correct) from the decoder is the closed form, maximal at τ*_k', async () => {
     // prompt ending in an even digit: class A (τ* 0.6, targets a–f); odd: class B (τ* 1.4, targets h–m)
-    for (const [prompt, targets, optimal] of [['12344', 'abcdef', 0.6], ['12345', 'hijklm', 1.4]] as const) {
+    for (const [prompt, targets, optimal] of [
+      ['12344', 'abcdef', 0.6],
+      ['12345', 'hijklm', 1.4],
+    ] as const) {
       const byTau: number[] = [];
       for (const tau of [0.4, 0.5, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6]) {
         const { probs, idOf } = await nextProbs(modelDir, prompt, tau);

@@ -54,7 +54,12 @@ const INTERVALS: Case[] = [
   ['\\boxed{(-\\infty, 3]}', '3 > x', false, 'Math-Verify: the flipped strict inequality excludes 3'],
   ['\\boxed{(-2, 2)}', '|x| < 2', true, 'Math-Verify: |x| < 2'],
   ['\\boxed{(0, 2)}', '0 < x < y', false, 'Math-Verify: an inequality with a variable bound is not a fixed interval'],
-  ['$-1 \\le x \\le 4$', '[-1, 4]', false, 'Math-Verify: by default a predicted inequality is not compared with a reference set (NeMo-Skills keeps that default)'],
+  [
+    '$-1 \\le x \\le 4$',
+    '[-1, 4]',
+    false,
+    'Math-Verify: by default a predicted inequality is not compared with a reference set (NeMo-Skills keeps that default)',
+  ],
 ];
 
 const ALTERNATIVES: Case[] = [
@@ -68,8 +73,18 @@ const ALTERNATIVES: Case[] = [
   ['\\boxed{(2, 5)} or \\boxed{(5, 3)}', '(2,5), (5,2)', false, 'Math-Verify: one tuple differs'],
   ['$x = -1$ or $x = 3$', '2, -1', false, 'Math-Verify: one alternative differs'],
   ['\\boxed{3} or \\boxed{5}', '3', false, 'Math-Verify: a hedge between two values is a list, not either value'],
-  ['\\boxed{15\\frac{39}{40}}, or $\\boxed{\\frac{639}{40}}$', '\\frac{639}{40}', true, 'Math-Verify: a list is a set, so one answer in two equal forms is that answer'],
-  ['Thus $3 x=58$ or $x=\\frac{58}{3}$.', '\\frac{58}{3}', true, 'kit choice: an "or" after a derivation step restates it and the last counts (Math-Verify would list both)'],
+  [
+    '\\boxed{15\\frac{39}{40}}, or $\\boxed{\\frac{639}{40}}$',
+    '\\frac{639}{40}',
+    true,
+    'Math-Verify: a list is a set, so one answer in two equal forms is that answer',
+  ],
+  [
+    'Thus $3 x=58$ or $x=\\frac{58}{3}$.',
+    '\\frac{58}{3}',
+    true,
+    'kit choice: an "or" after a derivation step restates it and the last counts (Math-Verify would list both)',
+  ],
   ['Thus $3 x=58$ or $x=\\frac{58}{5}$.', '\\frac{58}{3}', false, 'kit choice: the restated result is wrong'],
 ];
 
@@ -80,11 +95,26 @@ const MATRICES: Case[] = [
   ['\\boxed{\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}}', PMATRIX, true, 'Math-Verify: bmatrix and pmatrix'],
   ['\\boxed{\\begin{bmatrix} 1 & 3 \\\\ 2 & 4 \\end{bmatrix}}', PMATRIX, false, 'Math-Verify: the transpose'],
   ['\\boxed{\\begin{vmatrix} 1 & 2 \\\\ 3 & 4 \\end{vmatrix}}', PMATRIX, false, 'Math-Verify: vmatrix is a determinant, not the matrix'],
-  ['\\boxed{\\begin{vmatrix} 1 & 2 \\\\ 3 & 4 \\end{vmatrix}}', '-2', true, 'Math-Verify: the determinant\'s value'],
+  ['\\boxed{\\begin{vmatrix} 1 & 2 \\\\ 3 & 4 \\end{vmatrix}}', '-2', true, "Math-Verify: the determinant's value"],
   ['\\boxed{\\begin{vmatrix} a & b & 0 \\\\ 0 & 1 & 0 \\\\ 0 & 0 & 2 \\end{vmatrix}}', '2a', true, 'Math-Verify: a 3×3 determinant with symbols'],
-  ['\\boxed{\\begin{pmatrix} x^{1/3} & 0 \\\\ 0 & 1 \\end{pmatrix}}', '\\begin{pmatrix} \\sqrt[3]{x} & 0 \\\\ 0 & 1 \\end{pmatrix}', true, 'Math-Verify: x^{1/3} is the cube root of x'],
-  ['\\boxed{\\begin{pmatrix} x^{2/3} & 0 \\\\ 0 & 1 \\end{pmatrix}}', '\\begin{pmatrix} \\sqrt[3]{x} & 0 \\\\ 0 & 1 \\end{pmatrix}', false, 'Math-Verify: x^{2/3} is not the cube root of x'],
-  [`\\boxed{\\begin{pmatrix} 1 & 0 \\\\ 0 & 1 \\end{pmatrix} ${PMATRIX} = ${PMATRIX}}`, PMATRIX, true, 'Math-Verify: a predicted equation is its right side, the last matrix'],
+  [
+    '\\boxed{\\begin{pmatrix} x^{1/3} & 0 \\\\ 0 & 1 \\end{pmatrix}}',
+    '\\begin{pmatrix} \\sqrt[3]{x} & 0 \\\\ 0 & 1 \\end{pmatrix}',
+    true,
+    'Math-Verify: x^{1/3} is the cube root of x',
+  ],
+  [
+    '\\boxed{\\begin{pmatrix} x^{2/3} & 0 \\\\ 0 & 1 \\end{pmatrix}}',
+    '\\begin{pmatrix} \\sqrt[3]{x} & 0 \\\\ 0 & 1 \\end{pmatrix}',
+    false,
+    'Math-Verify: x^{2/3} is not the cube root of x',
+  ],
+  [
+    `\\boxed{\\begin{pmatrix} 1 & 0 \\\\ 0 & 1 \\end{pmatrix} ${PMATRIX} = ${PMATRIX}}`,
+    PMATRIX,
+    true,
+    'Math-Verify: a predicted equation is its right side, the last matrix',
+  ],
   [`\\boxed{${PMATRIX} ${PMATRIX} = \\begin{pmatrix} 7 & 10 \\\\ 15 & 22 \\end{pmatrix}}`, PMATRIX, false, 'Math-Verify: the result is another matrix'],
 ];
 
@@ -99,10 +129,25 @@ const EXPRESSIONS: Case[] = [
   ['\\boxed{(2(x-1)^2+3, 1)}', '(2x^2-4x+3, 1)', false, 'Math-Verify: a different constant term'],
   ['\\boxed{\\binom{n}{2}}', '\\frac{n(n-1)}{2}', true, 'Math-Verify: a binomial coefficient with a symbol in it'],
   ['\\boxed{\\binom{n}{2}}', '\\frac{n(n+1)}{2}', false, 'Math-Verify: off by one'],
-  ['\\boxed{c \\left\\lfloor \\frac{c^2}{4} \\right\\rfloor}', 'c\\lfloor\\frac{c^2}4\\rfloor', true, 'Math-Verify: a floor that is zero at most sample points'],
+  [
+    '\\boxed{c \\left\\lfloor \\frac{c^2}{4} \\right\\rfloor}',
+    'c\\lfloor\\frac{c^2}4\\rfloor',
+    true,
+    'Math-Verify: a floor that is zero at most sample points',
+  ],
   ['\\boxed{c \\left\\lfloor \\frac{c^2}{4} \\right\\rfloor}', 'c\\lfloor\\frac{c^2}3\\rfloor', false, 'Math-Verify: another divisor'],
-  ['\\boxed{n \\leq k \\leq \\left\\lceil \\frac{3n}{2} \\right\\rceil}', 'n \\leq k \\leq \\lceil \\tfrac32n \\rceil', true, 'Math-Verify: a chain of inequalities, member by member'],
-  ['\\boxed{n < k \\leq \\left\\lceil \\frac{3n}{2} \\right\\rceil}', 'n \\leq k \\leq \\lceil \\tfrac32n \\rceil', false, 'Math-Verify: strict is not non-strict'],
+  [
+    '\\boxed{n \\leq k \\leq \\left\\lceil \\frac{3n}{2} \\right\\rceil}',
+    'n \\leq k \\leq \\lceil \\tfrac32n \\rceil',
+    true,
+    'Math-Verify: a chain of inequalities, member by member',
+  ],
+  [
+    '\\boxed{n < k \\leq \\left\\lceil \\frac{3n}{2} \\right\\rceil}',
+    'n \\leq k \\leq \\lceil \\tfrac32n \\rceil',
+    false,
+    'Math-Verify: strict is not non-strict',
+  ],
   ['\\boxed{(-8)^{1/3}}', '-2', true, 'kit choice: an odd root of a negative number is real, as \\sqrt[3]{-8} is (sympy takes the principal complex root)'],
 ];
 
@@ -114,7 +159,12 @@ const NOISE: Case[] = [
   ['\\boxed{(2, 1)}', '\\\\left( 1, 2 \\\\right)', false, 'Math-Verify: the tuple reversed'],
   ['$\\frac{600}{7} \\mathrm{~km} / \\mathrm{h}$', '\\frac{600}{7}', true, 'Math-Verify: a unit written as \\mathrm groups with a slash is dropped'],
   ['$5 \\cdot$', '5', false, 'Math-Verify: a dangling operator is malformed, not a unit'],
-  ['\\boxed{\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}}', '\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}', true, 'Math-Verify: a matrix keeps its \\\\ row breaks'],
+  [
+    '\\boxed{\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}}',
+    '\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}',
+    true,
+    'Math-Verify: a matrix keeps its \\\\ row breaks',
+  ],
 ];
 
 const NESTED_FRACS = `${'\\frac{'.repeat(300)}1`;
@@ -124,7 +174,12 @@ const MALFORMED: Case[] = [
   [`The answer: ${NESTED_FRACS}`, '1', false, 'Math-Verify: the same after an answer phrase'],
   ['We get {1, 2 and finally 7', '7', true, 'lm-eval-harness: a brace in prose is not LaTeX, and the last number still counts'],
   [`${'x '.repeat(600)}\\frac{1}{2} so 7`, '7', true, 'lm-eval-harness: closed LaTeX before the last number does not stop it'],
-  ['So \\frac{1 was a typo here, and the total count is 7', '7', true, 'lm-eval-harness: an unclosed group far back in the prose does not make the last number malformed'],
+  [
+    'So \\frac{1 was a typo here, and the total count is 7',
+    '7',
+    true,
+    'lm-eval-harness: an unclosed group far back in the prose does not make the last number malformed',
+  ],
   ['So the total count is \\frac{7', '7', false, 'Math-Verify: the final answer itself is an unclosed \\frac'],
 ];
 
@@ -162,10 +217,14 @@ describe('verdicts say which rule decided', () => {
   });
   it('a malformed final answer is no answer, and the reason says why', () => {
     expect(verifyDetailed(NESTED_FRACS, '1')).toMatchObject({
-      correct: false, predAnswer: null, reason: 'no final answer found in the prediction (it has malformed LaTeX: a group that never closes)',
+      correct: false,
+      predAnswer: null,
+      reason: 'no final answer found in the prediction (it has malformed LaTeX: a group that never closes)',
     });
     expect(verifyDetailed('\\frac{\\frac{1', '1')).toMatchObject({
-      correct: false, predAnswer: '\\frac{\\frac{1', reason: 'the predicted answer is malformed LaTeX (a group that never closes)',
+      correct: false,
+      predAnswer: '\\frac{\\frac{1',
+      reason: 'the predicted answer is malformed LaTeX (a group that never closes)',
     });
     // The same text as a malformed reference is still wrong: the prediction is judged, not matched as a string.
     expect(verifyDetailed('\\frac{1}{2', '\\frac{1}{2').correct).toBe(false);

@@ -6,9 +6,27 @@ import { hashString, Rng } from '../../src/rng';
 
 describe('Rng', () => {
   it('is deterministic per seed and differs across seeds', () => {
-    const a = Array.from({ length: 5 }, ((r) => () => r.nextUint32())(new Rng(42)));
-    const b = Array.from({ length: 5 }, ((r) => () => r.nextUint32())(new Rng(42)));
-    const c = Array.from({ length: 5 }, ((r) => () => r.nextUint32())(new Rng(43)));
+    const a = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.nextUint32()
+      )(new Rng(42)),
+    );
+    const b = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.nextUint32()
+      )(new Rng(42)),
+    );
+    const c = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.nextUint32()
+      )(new Rng(43)),
+    );
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
   });

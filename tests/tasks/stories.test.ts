@@ -17,7 +17,7 @@ const PROMPT = 'Once upon a time, there was a little girl named Zoe.';
 
 describe('verifyStory', () => {
   it('accepts a story of English words without a repeated phrase, checked up to its last sentence end', () => {
-    const v = verifyStory(' She liked to play in the park with her dog. One day, Zoe\'s dog found a big red ball and it was very happy. Then the', PROMPT);
+    const v = verifyStory(" She liked to play in the park with her dog. One day, Zoe's dog found a big red ball and it was very happy. Then the", PROMPT);
     expect(v).toEqual({ ok: true, reason: '', words: 24 }); // 10 + 14 words; "Then the" is cut
   });
 
@@ -33,8 +33,8 @@ describe('verifyStory', () => {
 
   it('a name from the prompt, possessives and contractions count as words; the word list holds common story words', () => {
     expect(storyWords('Zoe\'s mom didn\u2019t say "Hi!"')).toEqual(["zoe's", 'mom', "didn't", 'say', 'hi']);
-    expect(verifyStory(' Qwzx and her mom didn\'t go to the park because it was raining.', 'A girl named Qwzx.').ok).toBe(true);
-    expect(verifyStory(' Qwzx and her mom didn\'t go to the park because it was raining.', PROMPT).reason).toBe('non-word "qwzx"');
+    expect(verifyStory(" Qwzx and her mom didn't go to the park because it was raining.", 'A girl named Qwzx.').ok).toBe(true);
+    expect(verifyStory(" Qwzx and her mom didn't go to the park because it was raining.", PROMPT).reason).toBe('non-word "qwzx"');
   });
 
   it('cuts after the last sentence end, closing quotes included', () => {
@@ -62,13 +62,36 @@ describe('English token classes', () => {
   it('classify pieces by the word they belong to', () => {
     const pieces = ['<s>', '▁Once', '▁upon', '▁a', '▁time', ',', '▁she', '▁pl', 'ay', 'ed', '.', '▁"', 'I', "'", 'm', '▁', '<0xF0>', '<0x0A>', 'The'];
     expect(englishTokenClasses(pieces)).toEqual([
-      'other', 'content', 'function', 'function', 'content', 'punctuation', 'function', 'content', 'content', 'content', 'punctuation',
-      'punctuation', 'function', 'function', 'function', 'other', 'other', 'newline', 'function',
+      'other',
+      'content',
+      'function',
+      'function',
+      'content',
+      'punctuation',
+      'function',
+      'content',
+      'content',
+      'content',
+      'punctuation',
+      'punctuation',
+      'function',
+      'function',
+      'function',
+      'other',
+      'other',
+      'newline',
+      'function',
     ]);
     expect(FUNCTION_WORDS.has('the') && !FUNCTION_WORDS.has('ball')).toBe(true);
     expect(englishTokenWords(pieces).words.slice(6, 15)).toEqual(['she', 'played', 'played', 'played', '.', '▁"', "i'm", "i'm", "i'm"]);
     const trace = { problemId: 'p', correct: true, text: pieces, tau: pieces.map(() => 1), gate: pieces.map(() => 1), entropy: pieces.map(() => 0) };
-    expect(englishClassExamples([trace], 3)).toEqual({ function: ['upon', 'a', 'she'], content: ['once', 'time', 'played'], punctuation: [',', '.', '▁"'], newline: ['<0x0A>'], other: ['<s>', '▁', '<0xF0>'] });
+    expect(englishClassExamples([trace], 3)).toEqual({
+      function: ['upon', 'a', 'she'],
+      content: ['once', 'time', 'played'],
+      punctuation: [',', '.', '▁"'],
+      newline: ['<0x0A>'],
+      other: ['<s>', '▁', '<0xF0>'],
+    });
   });
 
   it('tauByClassWith averages τ per class (hand-computed)', () => {

@@ -71,7 +71,9 @@ describe('checkpoints', () => {
     await saveCheckpoint(run, { variables: { theta: [x.a, x.b] }, optimizers: [x.group], state: { step: 1 } });
     const other = tf.variable(tf.zeros([5]));
     const g = createParamGroup('theta', [x.a, other], { learningRate: 0.1 });
-    await expect(loadCheckpoint(run, { variables: { theta: [x.a, other] }, optimizers: [g] })).rejects.toThrow("tensor 'theta/1' has shape [4], the current theta variable is [5]");
+    await expect(loadCheckpoint(run, { variables: { theta: [x.a, other] }, optimizers: [g] })).rejects.toThrow(
+      "tensor 'theta/1' has shape [4], the current theta variable is [5]",
+    );
   });
 });
 
@@ -88,7 +90,11 @@ describe('run folders and metrics logs', () => {
     for (let s = 1; s <= 4; s++) log.append({ step: s, x: s * 10 });
     fs.appendFileSync(log.file, '{"step": 5, "x": 5'); // torn line from a kill
     log.truncateAfter(3);
-    expect(log.read()).toEqual([{ step: 1, x: 10 }, { step: 2, x: 20 }, { step: 3, x: 30 }]);
+    expect(log.read()).toEqual([
+      { step: 1, x: 10 },
+      { step: 2, x: 20 },
+      { step: 3, x: 30 },
+    ]);
   });
 
   it('requireSteps accepts a log with one row per checkpointed step and refuses a lost or doubled row, naming it', () => {

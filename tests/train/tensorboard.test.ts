@@ -21,7 +21,9 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Every scalar event of a run's tb/ folder, in file and record order. */
 function events(runDir: string): TfEvent[] {
-  return eventFilesIn(tbDirOf(runDir)).flatMap((f) => readEventFile(f).events).filter((e) => e.step > 0);
+  return eventFilesIn(tbDirOf(runDir))
+    .flatMap((f) => readEventFile(f).events)
+    .filter((e) => e.step > 0);
 }
 
 /** The events as metrics rows: step → { tag: value }. */
@@ -31,14 +33,18 @@ function asRows(evs: TfEvent[]): Record<string, number>[] {
 
 /** metrics.jsonl as TensorBoard should hold it: numeric keys only, values as float32. */
 function expected(runDir: string): Record<string, number>[] {
-  return parseMetricsRows(fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8'), 'metrics.jsonl')
-    .map((r) => ({ step: r.step, ...Object.fromEntries(scalarsOf(r).map((s) => [s.tag, Math.fround(s.value)])) }));
+  return parseMetricsRows(fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8'), 'metrics.jsonl').map((r) => ({
+    step: r.step,
+    ...Object.fromEntries(scalarsOf(r).map((s) => [s.tag, Math.fround(s.value)])),
+  }));
 }
 
 describe('rows to scalars', () => {
   it('keeps finite numbers; skips step, strings, booleans, objects, null, NaN and ±Infinity', () => {
-    expect(scalarsOf({ step: 3, phase: 'token', 'train/loss': 0.25, 'loss/kl': null, ok: true, o: { a: 1 }, n: NaN, i: -Infinity, z: 0 }))
-      .toEqual([{ tag: 'train/loss', value: 0.25 }, { tag: 'z', value: 0 }]);
+    expect(scalarsOf({ step: 3, phase: 'token', 'train/loss': 0.25, 'loss/kl': null, ok: true, o: { a: 1 }, n: NaN, i: -Infinity, z: 0 })).toEqual([
+      { tag: 'train/loss', value: 0.25 },
+      { tag: 'z', value: 0 },
+    ]);
   });
 
   it('a torn last line is left out; any other bad line is refused with its file and line', () => {
@@ -53,18 +59,46 @@ describe('a log of metrics rows', () => {
   it('writes only steps past the last one in the folder; writing nothing new makes no file', () => {
     const tb = path.join(dir, 'log', 'tb');
     const log = new TensorBoardLog(tb, () => 100);
-    expect(log.write([{ step: 1, x: 1 }, { step: 2, x: 2 }])).toBe(2);
-    expect(log.write([{ step: 2, x: 9 }, { step: 3, x: 3 }, { step: 3, x: 9 }])).toBe(1);
+    expect(
+      log.write([
+        { step: 1, x: 1 },
+        { step: 2, x: 2 },
+      ]),
+    ).toBe(2);
+    expect(
+      log.write([
+        { step: 2, x: 9 },
+        { step: 3, x: 3 },
+        { step: 3, x: 9 },
+      ]),
+    ).toBe(1);
     expect(eventFilesIn(tb).length).toBe(1);
     const again = new TensorBoardLog(tb, () => 200);
-    expect(again.write([{ step: 1, x: 9 }, { step: 3, x: 9 }])).toBe(0);
+    expect(
+      again.write([
+        { step: 1, x: 9 },
+        { step: 3, x: 9 },
+      ]),
+    ).toBe(0);
     expect(again.file).toBeNull();
     expect(eventFilesIn(tb).length).toBe(1);
     expect(again.write([{ step: 4, x: 4 }])).toBe(1);
     expect(eventFilesIn(tb).length).toBe(2); // a new file beside the first: TensorBoard reads both
     const evs = eventFilesIn(tb).flatMap((f) => readEventFile(f).events);
-    expect(evs.map((e) => [e.step, e.wallTime])).toEqual([[0, 100], [1, 100], [2, 100], [3, 100], [0, 200], [4, 200]]);
-    expect(asRows(evs.filter((e) => e.step > 0))).toEqual([{ step: 1, x: 1 }, { step: 2, x: 2 }, { step: 3, x: 3 }, { step: 4, x: 4 }]);
+    expect(evs.map((e) => [e.step, e.wallTime])).toEqual([
+      [0, 100],
+      [1, 100],
+      [2, 100],
+      [3, 100],
+      [0, 200],
+      [4, 200],
+    ]);
+    expect(asRows(evs.filter((e) => e.step > 0))).toEqual([
+      { step: 1, x: 1 },
+      { step: 2, x: 2 },
+      { step: 3, x: 3 },
+      { step: 4, x: 4 },
+    ]);
   });
 
   it('MetricsLog mirrors each appended row; a resumed log skips what tb/ holds and refills what it lost', () => {
@@ -109,7 +143,8 @@ describe('introllm tb', () => {
     const a = path.join(root, 'runs', 'm1', 'seed-0');
     const b = path.join(root, 'runs', 'm2', 'seed-1');
     for (const d of [a, b, path.join(a, 'ckpt')]) fs.mkdirSync(d, { recursive: true });
-    const rows = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ step: i + 1, 'train/reward_mean': i / 8, phase: 'token', 'loss/kl': null })).join('\n') + '\n';
+    const rows = (n: number) =>
+      Array.from({ length: n }, (_, i) => JSON.stringify({ step: i + 1, 'train/reward_mean': i / 8, phase: 'token', 'loss/kl': null })).join('\n') + '\n';
     fs.writeFileSync(path.join(a, 'metrics.jsonl'), rows(3));
     fs.writeFileSync(path.join(a, 'ckpt', 'metrics.jsonl'), rows(1)); // not a run: checkpoints are not entered
     fs.writeFileSync(path.join(b, 'metrics.jsonl.gz'), zlib.gzipSync(rows(5)));
@@ -155,14 +190,24 @@ describe('training writes tb/ as it goes', () => {
   });
 
   it('the same keys and steps as metrics.jsonl; a kill past the checkpoint and a resume write no step twice', async () => {
-    const cfg = resolveConfig({ preset: 'smoke', overrides: [
-      { source: 'method', value: methodOverride('introllm') },
-      { source: 'test', value: { model: { dir: modelDir }, rollout: { promptsPerStep: 2, groupSize: 2, maxNewTokens: 12 }, train: { steps: 4, checkpointEvery: 2 } } },
-    ] });
+    const cfg = resolveConfig({
+      preset: 'smoke',
+      overrides: [
+        { source: 'method', value: methodOverride('introllm') },
+        {
+          source: 'test',
+          value: { model: { dir: modelDir }, rollout: { promptsPerStep: 2, groupSize: 2, maxNewTokens: 12 }, train: { steps: 4, checkpointEvery: 2 } },
+        },
+      ],
+    });
     const out = path.join(dir, 'train');
     const first = await openRun(cfg, out);
     // "killed" once step 3 is logged: the checkpoint holds step 2
-    await expect(trainRun(first, (rec) => { if (rec.step === 3) throw new Error('killed'); })).rejects.toThrow('killed');
+    await expect(
+      trainRun(first, (rec) => {
+        if (rec.step === 3) throw new Error('killed');
+      }),
+    ).rejects.toThrow('killed');
     closeRun(first);
     expect(events(out).map((e) => e.step)).toEqual([1, 2, 3]);
     const before = asRows(events(out));

@@ -49,15 +49,20 @@ function maxAbsDiff(a: number[][], b: number[][]): number {
   let m = 0;
   a.forEach((row, i) => {
     expect(row.length).toBe(b[i].length);
-    row.forEach((v, j) => { m = Math.max(m, Math.abs(v - b[i][j])); });
+    row.forEach((v, j) => {
+      m = Math.max(m, Math.abs(v - b[i][j]));
+    });
   });
   return m;
 }
 
 describe.runIf(process.env.INTROLLM_REQUIRE_WEBGPU === '1' && !ready)('webgpu backend required', () => {
   it('vendor/lavapipe/ and the webgpu packages are present (run scripts/fetch-lavapipe.sh and npm install)', () => {
-    expect({ lavapipe: fs.existsSync(path.join(lavapipe, '.complete')), webgpu: resolvable('webgpu'), tfjsWebgpu: resolvable('@tensorflow/tfjs-backend-webgpu') })
-      .toEqual({ lavapipe: true, webgpu: true, tfjsWebgpu: true });
+    expect({
+      lavapipe: fs.existsSync(path.join(lavapipe, '.complete')),
+      webgpu: resolvable('webgpu'),
+      tfjsWebgpu: resolvable('@tensorflow/tfjs-backend-webgpu'),
+    }).toEqual({ lavapipe: true, webgpu: true, tfjsWebgpu: true });
   });
 });
 
@@ -96,7 +101,22 @@ describe.skipIf(!ready)('webgpu backend on lavapipe', () => {
   });
 
   it('bench (KV-cache sampling, full recompute, training) runs on webgpu', () => {
-    const r = introllm('bench', '--model', 'tests/fixtures/lm/qwen2-f32', '--backend', 'webgpu', '--batch', '2', '--prompt', '4', '--new', '4', '--train-steps', '1', '--json');
+    const r = introllm(
+      'bench',
+      '--model',
+      'tests/fixtures/lm/qwen2-f32',
+      '--backend',
+      'webgpu',
+      '--batch',
+      '2',
+      '--prompt',
+      '4',
+      '--new',
+      '4',
+      '--train-steps',
+      '1',
+      '--json',
+    );
     const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(j.backend).toBe('webgpu');
     for (const k of ['decode_tokens_per_s', 'full_recompute_tokens_per_s', 'train_tokens_per_s']) expect(j[k]).toBeGreaterThan(0);

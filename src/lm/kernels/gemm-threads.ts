@@ -153,11 +153,16 @@ export function setGemmThreads(n: number, log?: (line: string) => void): void {
     gemm = new WebAssembly.Instance(gemmSharedModule(), { env: { memory } }).exports.gemm as GemmFn;
     for (let w = 0; w < n - 1; w++) {
       const worker = new Worker(workerSourceOverride ?? WORKER_SOURCE, {
-        eval: true, workerData: { module: gemmSharedModule(), memory, control: control.buffer, slot: w },
+        eval: true,
+        workerData: { module: gemmSharedModule(), memory, control: control.buffer, slot: w },
       });
       worker.unref();
       // A worker that dies (e.g. out of memory) is noticed at its next job (it never reports done): mark it failed.
-      worker.on('error', () => { Atomics.store(control, w * SLOT + FAILED, 1); Atomics.store(control, w * SLOT + READY, -1); Atomics.notify(control, w * SLOT + READY); });
+      worker.on('error', () => {
+        Atomics.store(control, w * SLOT + FAILED, 1);
+        Atomics.store(control, w * SLOT + READY, -1);
+        Atomics.notify(control, w * SLOT + READY);
+      });
       workers.push(worker);
     }
   } catch (e) {

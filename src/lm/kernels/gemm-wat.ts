@@ -16,7 +16,12 @@
 export const K_BLOCK = 48;
 
 /** Register blocks: rows × f32x4 vectors of columns. */
-const BLOCKS: ReadonlyArray<readonly [number, number]> = [[4, 2], [3, 2], [2, 4], [1, 4]];
+const BLOCKS: ReadonlyArray<readonly [number, number]> = [
+  [4, 2],
+  [3, 2],
+  [2, 4],
+  [1, 4],
+];
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -26,22 +31,35 @@ function block(R: number, V: number): string {
   const tot = (i: number, j: number) => `$tot${i}_${j}`;
   const cells = range(R).flatMap((i) => range(V).map((j) => [i, j] as const));
   const lines: string[] = [];
-  lines.push(`  (func $blk_${R}_${V} (param $a i32) (param $b i32) (param $c i32) (param $K i32) (param $lda i32) (param $ak i32) (param $ldb i32) (param $ldc i32)`);
+  lines.push(
+    `  (func $blk_${R}_${V} (param $a i32) (param $b i32) (param $c i32) (param $K i32) (param $lda i32) (param $ak i32) (param $ldb i32) (param $ldc i32)`,
+  );
   lines.push(`    (local $k i32) (local $kend i32) (local $av v128)`);
-  lines.push(`    ${range(R).map((i) => `(local $pa${i} i32)`).join(' ')}`);
-  lines.push(`    ${range(V).map((j) => `(local $bv${j} v128)`).join(' ')}`);
+  lines.push(
+    `    ${range(R)
+      .map((i) => `(local $pa${i} i32)`)
+      .join(' ')}`,
+  );
+  lines.push(
+    `    ${range(V)
+      .map((j) => `(local $bv${j} v128)`)
+      .join(' ')}`,
+  );
   lines.push(`    ${cells.map(([i, j]) => `(local ${acc(i, j)} v128) (local ${tot(i, j)} v128)`).join(' ')}`);
   for (const i of range(R)) lines.push(`    (local.set $pa${i} (i32.add (local.get $a) (i32.mul (i32.const ${i}) (local.get $lda))))`);
   lines.push(`    (block $done (loop $kb`);
   lines.push(`      (br_if $done (i32.ge_u (local.get $k) (local.get $K)))`);
-  lines.push(`      (local.set $kend (select (i32.add (local.get $k) (i32.const ${K_BLOCK})) (local.get $K) (i32.lt_u (i32.add (local.get $k) (i32.const ${K_BLOCK})) (local.get $K))))`);
+  lines.push(
+    `      (local.set $kend (select (i32.add (local.get $k) (i32.const ${K_BLOCK})) (local.get $K) (i32.lt_u (i32.add (local.get $k) (i32.const ${K_BLOCK})) (local.get $K))))`,
+  );
   for (const [i, j] of cells) lines.push(`      (local.set ${acc(i, j)} (v128.const i32x4 0 0 0 0))`);
   lines.push(`      (block $kdone (loop $kl`);
   lines.push(`        (br_if $kdone (i32.ge_u (local.get $k) (local.get $kend)))`);
   for (const j of range(V)) lines.push(`        (local.set $bv${j} (v128.load offset=${16 * j} align=4 (local.get $b)))`);
   for (const i of range(R)) {
     lines.push(`        (local.set $av (f32x4.splat (f32.load align=4 (local.get $pa${i}))))`);
-    for (const j of range(V)) lines.push(`        (local.set ${acc(i, j)} (f32x4.add (local.get ${acc(i, j)}) (f32x4.mul (local.get $av) (local.get $bv${j}))))`);
+    for (const j of range(V))
+      lines.push(`        (local.set ${acc(i, j)} (f32x4.add (local.get ${acc(i, j)}) (f32x4.mul (local.get $av) (local.get $bv${j}))))`);
     lines.push(`        (local.set $pa${i} (i32.add (local.get $pa${i}) (local.get $ak)))`);
   }
   lines.push(`        (local.set $b (i32.add (local.get $b) (local.get $ldb)))`);
@@ -80,15 +98,22 @@ function dot(): string {
 /** $rows_R: R rows of C across all N columns: wide blocks, then 4-column blocks, then single columns. */
 function rows(R: number, V: number): string {
   const args = `(local.get $a) (i32.add (local.get $b) (i32.shl (local.get $n) (i32.const 2))) (i32.add (local.get $c) (i32.shl (local.get $n) (i32.const 2))) (local.get $K) (local.get $lda) (local.get $ak) (local.get $ldb) (local.get $ldc)`;
-  const narrow = V > 1 ? `
+  const narrow =
+    V > 1
+      ? `
     (block $d1 (loop $l1
       (br_if $d1 (i32.gt_u (i32.add (local.get $n) (i32.const 4)) (local.get $N)))
       (call $blk_${R}_1 ${args})
       (local.set $n (i32.add (local.get $n) (i32.const 4)))
-      (br $l1)))` : '';
-  const singles = range(R).map((i) => `
+      (br $l1)))`
+      : '';
+  const singles = range(R)
+    .map(
+      (i) => `
       (f32.store align=4 (i32.add (local.get $c) (i32.add (i32.mul (i32.const ${i}) (local.get $ldc)) (i32.shl (local.get $n) (i32.const 2))))
-        (call $dot (i32.add (local.get $a) (i32.mul (i32.const ${i}) (local.get $lda))) (i32.add (local.get $b) (i32.shl (local.get $n) (i32.const 2))) (local.get $K) (local.get $ak) (local.get $ldb)))`).join('');
+        (call $dot (i32.add (local.get $a) (i32.mul (i32.const ${i}) (local.get $lda))) (i32.add (local.get $b) (i32.shl (local.get $n) (i32.const 2))) (local.get $K) (local.get $ak) (local.get $ldb)))`,
+    )
+    .join('');
   return `  (func $rows_${R} (param $a i32) (param $b i32) (param $c i32) (param $K i32) (param $N i32) (param $lda i32) (param $ak i32) (param $ldb i32) (param $ldc i32)
     (local $n i32)
     (block $dw (loop $lw
@@ -109,7 +134,8 @@ function rows(R: number, V: number): string {
  * strides in bytes. Rows go in blocks of 4, then one block of the 3, 2 or 1 that are left.
  */
 function entry(): string {
-  const call = (R: number) => `(call $rows_${R} (i32.add (local.get $pa) (i32.mul (local.get $m) (local.get $lda))) (local.get $pb) (i32.add (local.get $pc) (i32.mul (local.get $m) (local.get $ldc))) (local.get $K) (local.get $N) (local.get $lda) (local.get $ak) (local.get $ldb) (local.get $ldc))`;
+  const call = (R: number) =>
+    `(call $rows_${R} (i32.add (local.get $pa) (i32.mul (local.get $m) (local.get $lda))) (local.get $pb) (i32.add (local.get $pc) (i32.mul (local.get $m) (local.get $ldc))) (local.get $K) (local.get $N) (local.get $lda) (local.get $ak) (local.get $ldb) (local.get $ldc))`;
   return `  (func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $M i32) (param $K i32) (param $N i32) (param $lda i32) (param $ak i32) (param $sa i32) (param $sb i32)
     (local $i i32) (local $m i32) (local $pa i32) (local $pb i32) (local $pc i32) (local $ldb i32) (local $ldc i32) (local $rest i32)
     (local.set $ldb (i32.shl (local.get $N) (i32.const 2)))
@@ -161,21 +187,38 @@ function stream(R: number): string {
   L.push(`    (local.set $N4 (local.get $ldb))`);
   for (const r of rows) L.push(`    (local.set $pa${r} (i32.add (local.get $a) (i32.mul (i32.const ${r}) (local.get $lda))))`);
   // C = 0
-  L.push(...vecLoop('z', rows.map((r) => `(v128.store align=4 ${at('$c', r, '$ldb')} (v128.const i32x4 0 0 0 0))`)).map((x) => x.slice(2)));
+  L.push(
+    ...vecLoop(
+      'z',
+      rows.map((r) => `(v128.store align=4 ${at('$c', r, '$ldb')} (v128.const i32x4 0 0 0 0))`),
+    ).map((x) => x.slice(2)),
+  );
   L.push(`    (local.set $pb (local.get $b))`);
   L.push(`    (block $done (loop $kb`);
   L.push(`      (br_if $done (i32.ge_u (local.get $k) (local.get $K)))`);
-  L.push(`      (local.set $kend (select (i32.add (local.get $k) (i32.const ${K_BLOCK})) (local.get $K) (i32.lt_u (i32.add (local.get $k) (i32.const ${K_BLOCK})) (local.get $K))))`);
-  L.push(...vecLoop('s0', rows.map((r) => `(v128.store align=4 ${at('$s', r, '$ldb')} (v128.const i32x4 0 0 0 0))`)));
+  L.push(
+    `      (local.set $kend (select (i32.add (local.get $k) (i32.const ${K_BLOCK})) (local.get $K) (i32.lt_u (i32.add (local.get $k) (i32.const ${K_BLOCK})) (local.get $K))))`,
+  );
+  L.push(
+    ...vecLoop(
+      's0',
+      rows.map((r) => `(v128.store align=4 ${at('$s', r, '$ldb')} (v128.const i32x4 0 0 0 0))`),
+    ),
+  );
   // four k at a time, then one at a time
-  for (const [label, nk] of [['q', 4], ['o', 1]] as const) {
+  for (const [label, nk] of [
+    ['q', 4],
+    ['o', 1],
+  ] as const) {
     L.push(`      (block $${label}done (loop $${label}k`);
     L.push(`        (br_if $${label}done (i32.gt_u (i32.add (local.get $k) (i32.const ${nk})) (local.get $kend)))`);
-    for (const r of rows) for (const j of range(nk)) {
-      L.push(`        (local.set $av${r}_${j} (f32x4.splat (f32.load align=4 (i32.add (local.get $pa${r}) (i32.mul (i32.const ${j}) (local.get $ak))))))`);
-    }
+    for (const r of rows)
+      for (const j of range(nk)) {
+        L.push(`        (local.set $av${r}_${j} (f32x4.splat (f32.load align=4 (i32.add (local.get $pa${r}) (i32.mul (i32.const ${j}) (local.get $ak))))))`);
+      }
     const body: string[] = [];
-    for (const j of range(nk)) body.push(`(local.set $bv${j} (v128.load align=4 (i32.add (i32.add (local.get $pb) (i32.mul (i32.const ${j}) (local.get $ldb))) (local.get $n))))`);
+    for (const j of range(nk))
+      body.push(`(local.set $bv${j} (v128.load align=4 (i32.add (i32.add (local.get $pb) (i32.mul (i32.const ${j}) (local.get $ldb))) (local.get $n))))`);
     for (const r of rows) {
       body.push(`(local.set $sv (v128.load align=4 ${at('$s', r, '$ldb')}))`);
       for (const j of range(nk)) body.push(`(local.set $sv (f32x4.add (local.get $sv) (f32x4.mul (local.get $av${r}_${j}) (local.get $bv${j}))))`);
@@ -187,7 +230,14 @@ function stream(R: number): string {
     L.push(`        (local.set $k (i32.add (local.get $k) (i32.const ${nk})))`);
     L.push(`        (br $${label}k)))`);
   }
-  L.push(...vecLoop('t', rows.map((r) => `(v128.store align=4 ${at('$c', r, '$ldb')} (f32x4.add (v128.load align=4 ${at('$c', r, '$ldb')}) (v128.load align=4 ${at('$s', r, '$ldb')})))`)));
+  L.push(
+    ...vecLoop(
+      't',
+      rows.map(
+        (r) => `(v128.store align=4 ${at('$c', r, '$ldb')} (f32x4.add (v128.load align=4 ${at('$c', r, '$ldb')}) (v128.load align=4 ${at('$s', r, '$ldb')})))`,
+      ),
+    ),
+  );
   L.push(`      (br $kb)))`);
   L.push(`  )`);
   return L.join('\n');
@@ -198,9 +248,12 @@ function stream(R: number): string {
  * checks both), one 2-D product; s is scratch for M·N floats.
  */
 function streamEntry(): string {
-  const call = (R: number) => `(call $stream_${R} (local.get $a) (local.get $b) (local.get $c) (local.get $s) (local.get $K) (local.get $N) (local.get $lda) (local.get $ak))`;
+  const call = (R: number) =>
+    `(call $stream_${R} (local.get $a) (local.get $b) (local.get $c) (local.get $s) (local.get $K) (local.get $N) (local.get $lda) (local.get $ak))`;
   return `  (func (export "gemv") (param $a i32) (param $b i32) (param $c i32) (param $s i32) (param $M i32) (param $K i32) (param $N i32) (param $lda i32) (param $ak i32)
-${range(4).map((i) => `    (if (i32.eq (local.get $M) (i32.const ${i + 1})) (then ${call(i + 1)}))`).join('\n')}
+${range(4)
+  .map((i) => `    (if (i32.eq (local.get $M) (i32.const ${i + 1})) (then ${call(i + 1)}))`)
+  .join('\n')}
   )`;
 }
 

@@ -32,7 +32,10 @@ export type GemmRoute = (typeof GEMM_ROUTES)[number];
 
 type GemmFn = (a: number, b: number, c: number, batch: number, M: number, K: number, N: number, lda: number, ak: number, sa: number, sb: number) => void;
 type GemvFn = (a: number, b: number, c: number, s: number, M: number, K: number, N: number, lda: number, ak: number) => void;
-interface Kernels { gemm: GemmFn; gemv: GemvFn }
+interface Kernels {
+  gemm: GemmFn;
+  gemv: GemvFn;
+}
 
 interface WasmBackend {
   wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
@@ -101,7 +104,6 @@ export function setGemmRoute(r: GemmRoute): void {
   if (!isRoute(r)) throw new KitError(`unknown matMul route '${r}'; valid: ${GEMM_ROUTES.join(', ')}`);
   route = r;
 }
-
 
 function memoryOf(backend: WasmBackend): WebAssembly.Memory {
   const m = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
@@ -193,7 +195,12 @@ function kitMatMul(args: MatMulArgs): tf.TensorInfo | null {
 // ---- threads ----
 
 /** One thread's share of the output: batch items [i0, i1), rows [m0, m1) of each. */
-interface Part { i0: number; i1: number; m0: number; m1: number }
+interface Part {
+  i0: number;
+  i1: number;
+  m0: number;
+  m1: number;
+}
 
 const macsOf = (p: Plan) => p.batch * p.M * p.K * p.N;
 
@@ -230,8 +237,13 @@ function jobInPlace(p: Plan, part: Part, a: number, b: number, c: number): GemmJ
     return { args: [a + part.i0 * sa, b + part.i0 * sb, c + part.i0 * sc, n, p.M, p.K, p.N, p.lda, p.ak, sa, sb], reps: 1, da: 0, db: 0, dc: 0 };
   }
   // A row range of each item: one call per item, the pointers stepping by the item strides.
-  return { args: [a + part.i0 * sa + part.m0 * p.lda, b + part.i0 * sb, c + part.i0 * sc + part.m0 * 4 * p.N, 1, part.m1 - part.m0, p.K, p.N, p.lda, p.ak, 0, 0],
-    reps: n, da: sa, db: sb, dc: sc };
+  return {
+    args: [a + part.i0 * sa + part.m0 * p.lda, b + part.i0 * sb, c + part.i0 * sc + part.m0 * 4 * p.N, 1, part.m1 - part.m0, p.K, p.N, p.lda, p.ak, 0, 0],
+    reps: n,
+    da: sa,
+    db: sb,
+    dc: sc,
+  };
 }
 
 /**
@@ -250,13 +262,19 @@ function runThreadedOnCopies(k: Kernels, heap: WebAssembly.Memory, p: Plan, a: n
   let top = 0;
   let copied = 0;
   const sharedB = p.broadcastB ? top : -1;
-  if (p.broadcastB) { top += align(K * N); copied += K * N; }
+  if (p.broadcastB) {
+    top += align(K * N);
+    copied += K * N;
+  }
   const layout = parts.slice(1).map((part) => {
     const n = part.i1 - part.i0;
     const r = part.m1 - part.m0;
-    const offA = top; top += align(n * r * K);
-    const offB = p.broadcastB ? sharedB : top; if (!p.broadcastB) top += align(n * K * N);
-    const offC = top; top += align(n * r * N);
+    const offA = top;
+    top += align(n * r * K);
+    const offB = p.broadcastB ? sharedB : top;
+    if (!p.broadcastB) top += align(n * K * N);
+    const offC = top;
+    top += align(n * r * N);
     copied += n * r * K + (p.broadcastB ? 0 : n * K * N) + n * r * N;
     return { part, n, r, offA, offB, offC };
   });
@@ -283,13 +301,19 @@ function runThreadedOnCopies(k: Kernels, heap: WebAssembly.Memory, p: Plan, a: n
       }
     }
     // The copy is A's rows m0..m1 of items i0..i1, compact: [n, r, K], or [n, K, r] for transposeA.
-    jobs.push({ args: [4 * offA, 4 * offB, 4 * offC, n, r, K, N, p.transposeA ? 4 : 4 * K, p.transposeA ? 4 * r : 4, 4 * r * K, p.broadcastB ? 0 : 4 * K * N],
-      reps: 1, da: 0, db: 0, dc: 0 });
+    jobs.push({
+      args: [4 * offA, 4 * offB, 4 * offC, n, r, K, N, p.transposeA ? 4 : 4 * K, p.transposeA ? 4 * r : 4, 4 * r * K, p.broadcastB ? 0 : 4 * K * N],
+      reps: 1,
+      da: 0,
+      db: 0,
+      dc: 0,
+    });
   }
   runJobs(k.gemm, jobs);
   for (const { part, r, offC } of layout) {
     if (r === M) h.set(sh.subarray(offC, offC + (part.i1 - part.i0) * M * N), c4 + part.i0 * M * N);
-    else for (let i = part.i0; i < part.i1; i++) h.set(sh.subarray(offC + (i - part.i0) * r * N, offC + (i - part.i0 + 1) * r * N), c4 + i * M * N + part.m0 * N);
+    else
+      for (let i = part.i0; i < part.i1; i++) h.set(sh.subarray(offC + (i - part.i0) * r * N, offC + (i - part.i0 + 1) * r * N), c4 + i * M * N + part.m0 * N);
   }
   threadedCalls++;
   calls++;
@@ -327,7 +351,11 @@ function values(be: CpuBackend, t: tf.TensorInfo): Float32Array | null {
   return v instanceof Float32Array ? v : null;
 }
 
-function kitMatMulCpu(args: { inputs: { a: tf.TensorInfo; b: tf.TensorInfo }; backend: CpuBackend; attrs: { transposeA: boolean; transposeB: boolean } }): tf.TensorInfo | null {
+function kitMatMulCpu(args: {
+  inputs: { a: tf.TensorInfo; b: tf.TensorInfo };
+  backend: CpuBackend;
+  attrs: { transposeA: boolean; transposeB: boolean };
+}): tf.TensorInfo | null {
   const { a, b } = args.inputs;
   // On cpu every product is the kit's unless the route is 'tfjs': there is no XNNPACK to prefer for 2-D ones.
   const p = planFor(a, b, args.attrs.transposeA, args.attrs.transposeB, route === 'tfjs' ? 'tfjs' : 'all');
@@ -349,7 +377,10 @@ function kitMatMulCpu(args: { inputs: { a: tf.TensorInfo; b: tf.TensorInfo }; ba
     const heap = new Float32Array(shared.memory.buffer);
     heap.set(av, offA);
     heap.set(bv, offB);
-    runJobs(shared.gemm, parts.map((part) => jobInPlace(p, part, 4 * offA, 4 * offB, 4 * offC)));
+    runJobs(
+      shared.gemm,
+      parts.map((part) => jobInPlace(p, part, 4 * offA, 4 * offB, 4 * offC)),
+    );
     threadedCalls++;
     calls++;
     return args.backend.makeTensorInfo(p.outShape, 'float32', heap.slice(offC, offC + cn));

@@ -62,7 +62,6 @@ export interface AdvantageEstimator {
   group(rewards: Float64Array, options: Readonly<Required<AdvantageOptions>>): Float64Array;
 }
 
-
 const grpo: AdvantageEstimator = {
   name: 'grpo',
   description: 'A_i = (R_i − mean_g R) / (std_g R + eps), or R_i − mean_g R with scaleByStd off (DeepSeekMath GRPO; Dr. GRPO)',

@@ -122,8 +122,10 @@ export function checkAggregationOptions(o: AggregationOptions, where: string): v
 export function aggregateLoss(name: string, values: tf.Tensor, mask: tf.Tensor, options: AggregationOptions = {}): tf.Scalar {
   const agg = getAggregation(name);
   check(values.rank === 2, () => `aggregateLoss: values must be [B, T], got [${values.shape}]`);
-  check(mask.rank === 2 && mask.shape[0] === values.shape[0] && mask.shape[1] === values.shape[1],
-    () => `aggregateLoss: mask must be [${values.shape}] like values, got [${mask.shape}]`);
+  check(
+    mask.rank === 2 && mask.shape[0] === values.shape[0] && mask.shape[1] === values.shape[1],
+    () => `aggregateLoss: mask must be [${values.shape}] like values, got [${mask.shape}]`,
+  );
   checkAggregationOptions(options, 'aggregateLoss');
   return tf.tidy(() => agg.aggregate(tf.cast(values, 'float32') as tf.Tensor2D, tf.notEqual(mask, 0) as tf.Tensor2D, options));
 }

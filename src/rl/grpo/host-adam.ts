@@ -63,8 +63,10 @@ export class HostGrads implements GradSink {
   private addBlock(v: tf.Variable, g: tf.Tensor, col: number): void {
     const [rows, cols] = v.shape;
     const n = g.shape[1] ?? 0;
-    check(v.rank === 2 && g.rank === 2 && g.shape[0] === rows && Number.isInteger(col) && col >= 0 && col + n <= cols,
-      () => `HostGrads: a block [${g.shape}] at column ${col} for variable '${v.name}' [${v.shape}]`);
+    check(
+      v.rank === 2 && g.rank === 2 && g.shape[0] === rows && Number.isInteger(col) && col >= 0 && col + n <= cols,
+      () => `HostGrads: a block [${g.shape}] at column ${col} for variable '${v.name}' [${v.shape}]`,
+    );
     const { buf } = this.buffer(v);
     const data = g.dataSync() as Float32Array;
     for (let r = 0; r < rows; r++) {
@@ -135,7 +137,12 @@ export class HostAdam implements GroupOptimizer {
   /** The gradient buffers a streamed backward pass fills for this group (kept from step to step). */
   readonly grads = new HostGrads();
 
-  constructor(public learningRate: number, readonly beta1: number, readonly beta2: number, readonly epsilon: number) {
+  constructor(
+    public learningRate: number,
+    readonly beta1: number,
+    readonly beta2: number,
+    readonly epsilon: number,
+  ) {
     this.accBeta1 = f(beta1);
     this.accBeta2 = f(beta2);
   }
@@ -151,7 +158,10 @@ export class HostAdam implements GroupOptimizer {
     const host = this.grads;
     host.clear();
     variables.forEach((v, i) => host.add(v, grads[i]));
-    this.step(variables, variables.map((v) => host.get(v)!));
+    this.step(
+      variables,
+      variables.map((v) => host.get(v)!),
+    );
     host.clear();
   }
 
@@ -176,14 +186,28 @@ export class HostAdam implements GroupOptimizer {
     const norm = grads.norm(variables);
     if (!Number.isFinite(norm)) return norm;
     const clip = maxNorm > 0 && Number.isFinite(maxNorm) && norm > maxNorm;
-    this.step(variables, variables.map((v) => grads.get(v) ?? new Float32Array(v.size)), clip ? maxNorm / norm : 1);
+    this.step(
+      variables,
+      variables.map((v) => grads.get(v) ?? new Float32Array(v.size)),
+      clip ? maxNorm / norm : 1,
+    );
     return norm;
   }
 
   /** The same layout as TF.js's getWeights (iter, every m, every v), sharing the host arrays (no copy). */
   async moments(variables: readonly tf.Variable[]): Promise<AdamMoments> {
-    const moments = (which: 'm' | 'v') => (which === 'm' ? this.m : this.v).map((data, k): SavedWeight => ({ name: `${variables[k].name}/${which}`, shape: [...variables[k].shape], dtype: 'float32', data }));
-    return { accBeta1: this.accBeta1, accBeta2: this.accBeta2, weights: [{ name: 'iter', shape: [], dtype: 'int32', data: Int32Array.of(this.iterations) }, ...moments('m'), ...moments('v')] };
+    const moments = (which: 'm' | 'v') =>
+      (which === 'm' ? this.m : this.v).map((data, k): SavedWeight => ({
+        name: `${variables[k].name}/${which}`,
+        shape: [...variables[k].shape],
+        dtype: 'float32',
+        data,
+      }));
+    return {
+      accBeta1: this.accBeta1,
+      accBeta2: this.accBeta2,
+      weights: [{ name: 'iter', shape: [], dtype: 'int32', data: Int32Array.of(this.iterations) }, ...moments('m'), ...moments('v')],
+    };
   }
 
   async restored(variables: readonly tf.Variable[], cfg: Required<AdamConfig>, state: OptimizerState): Promise<HostAdam> {
@@ -217,15 +241,21 @@ export class HostAdam implements GroupOptimizer {
       this.v = variables.map((x) => new Float32Array(x.size));
     }
     check(this.m.length === variables.length, () => `HostAdam.step: the state has ${this.m.length} variables, the group ${variables.length}`);
-    const b1 = f(this.beta1), b2 = f(this.beta2);
-    const c1 = f(1 - this.beta1), c2 = f(1 - this.beta2);
-    const oma1 = f(1 - this.accBeta1), oma2 = f(1 - this.accBeta2);
-    const eps = f(this.epsilon), nlr = f(-this.learningRate), s = f(scale);
+    const b1 = f(this.beta1),
+      b2 = f(this.beta2);
+    const c1 = f(1 - this.beta1),
+      c2 = f(1 - this.beta2);
+    const oma1 = f(1 - this.accBeta1),
+      oma2 = f(1 - this.accBeta2);
+    const eps = f(this.epsilon),
+      nlr = f(-this.learningRate),
+      s = f(scale);
     variables.forEach((x, k) => {
       const g = grads[k];
       check(g.length === x.size, () => `HostAdam.step: gradient ${k} has ${g.length} values, variable '${x.name}' ${x.size}`);
       const w = ownCopy(x);
-      const m = this.m[k], v = this.v[k];
+      const m = this.m[k],
+        v = this.v[k];
       for (let i = 0; i < w.length; i++) {
         const gi = s === 1 ? g[i] : f(g[i] * s);
         const mi = f(f(m[i] * b1) + f(gi * c1));

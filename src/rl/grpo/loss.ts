@@ -84,14 +84,15 @@ export interface PolicyLossResult {
 }
 
 function checkShape(t: tf.Tensor, shape: number[], what: string): void {
-  check(t.rank === shape.length && t.shape.every((d, i) => d === shape[i]),
-    () => `policyLoss: ${what} must be [${shape}], got [${t.shape}]`);
+  check(t.rank === shape.length && t.shape.every((d, i) => d === shape[i]), () => `policyLoss: ${what} must be [${shape}], got [${t.shape}]`);
 }
 
 /** Validates the inputs; returns B and T. */
 function validate(x: PolicyLossInputs): [number, number] {
-  check(x.logpNew instanceof tf.Tensor && x.logpNew.rank === 2,
-    () => `policyLoss: logpNew must be a [B, T] tensor, got ${x.logpNew instanceof tf.Tensor ? `[${x.logpNew.shape}]` : typeof x.logpNew}`);
+  check(
+    x.logpNew instanceof tf.Tensor && x.logpNew.rank === 2,
+    () => `policyLoss: logpNew must be a [B, T] tensor, got ${x.logpNew instanceof tf.Tensor ? `[${x.logpNew.shape}]` : typeof x.logpNew}`,
+  );
   check(x.logpNew.dtype === 'float32', () => `policyLoss: logpNew must be float32, got ${x.logpNew.dtype}`);
   const [B, T] = x.logpNew.shape;
   checkShape(x.logpOld, [B, T], 'logpOld');
@@ -118,9 +119,12 @@ function validate(x: PolicyLossInputs): [number, number] {
 /** Per-token KL estimate from d = ref − new (already 0 at masked positions). */
 function klPerToken(d: tf.Tensor2D, estimator: KlEstimator): tf.Tensor2D {
   switch (estimator) {
-    case 'k1': return tf.neg(d);
-    case 'k2': return tf.mul(tf.square(d), 0.5);
-    case 'k3': return tf.sub(tf.sub(tf.exp(d), d), 1);
+    case 'k1':
+      return tf.neg(d);
+    case 'k2':
+      return tf.mul(tf.square(d), 0.5);
+    case 'k3':
+      return tf.sub(tf.sub(tf.exp(d), d), 1);
   }
 }
 
@@ -140,7 +144,7 @@ export function policyLoss(x: PolicyLossInputs): PolicyLossResult {
   const loss = tf.tidy(() => {
     const present = tf.notEqual(x.mask, 0) as tf.Tensor2D;
     const zeros = tf.zerosLike(x.logpNew);
-    const adv = (x.advantages instanceof tf.Tensor ? tf.cast(x.advantages, 'float32') : tf.tensor1d(x.advantages, 'float32'));
+    const adv = x.advantages instanceof tf.Tensor ? tf.cast(x.advantages, 'float32') : tf.tensor1d(x.advantages, 'float32');
     const A = tf.reshape(adv, [B, 1]);
 
     const logRatio = tf.clipByValue(tf.where(present, tf.sub(x.logpNew, x.logpOld), zeros), -MAX_LOG_RATIO, MAX_LOG_RATIO) as tf.Tensor2D;
@@ -156,7 +160,7 @@ export function policyLoss(x: PolicyLossInputs): PolicyLossResult {
       const d = tf.clipByValue(tf.where(present, tf.sub(x.refLogp, x.logpNew), zeros), -MAX_LOG_RATIO, MAX_LOG_RATIO) as tf.Tensor2D;
       kl = agg.aggregate(klPerToken(d, estimator), present, x);
     }
-    const total = kl !== null && klCoef > 0 ? tf.add(pgLoss, tf.mul(kl, klCoef)) as tf.Scalar : pgLoss;
+    const total = kl !== null && klCoef > 0 ? (tf.add(pgLoss, tf.mul(kl, klCoef)) as tf.Scalar) : pgLoss;
 
     metrics = readMetrics(total, pgLoss, kl, ratio, logRatio, A, present, x.clipLow, x.clipHigh);
     return total;
@@ -165,8 +169,17 @@ export function policyLoss(x: PolicyLossInputs): PolicyLossResult {
 }
 
 /** Computes every metric from detached values and reads them with one dataSync. */
-function readMetrics(total: tf.Scalar, pgLoss: tf.Scalar, kl: tf.Scalar | null, ratio: tf.Tensor2D, logRatio: tf.Tensor2D,
-  A: tf.Tensor, present: tf.Tensor2D, clipLow: number, clipHigh: number): PolicyLossMetrics {
+function readMetrics(
+  total: tf.Scalar,
+  pgLoss: tf.Scalar,
+  kl: tf.Scalar | null,
+  ratio: tf.Tensor2D,
+  logRatio: tf.Tensor2D,
+  A: tf.Tensor,
+  present: tf.Tensor2D,
+  clipLow: number,
+  clipHigh: number,
+): PolicyLossMetrics {
   const m = tf.cast(present, 'float32');
   const counts = tf.sum(m, 1);
   const numTokens = tf.sum(counts);
@@ -180,16 +193,32 @@ function readMetrics(total: tf.Scalar, pgLoss: tf.Scalar, kl: tf.Scalar | null, 
   // exp(old − new) − (old − new) − 1 with old − new = −logRatio (0 at masked positions, so k3 = 0 there).
   const k3Old = tf.sub(tf.add(tf.exp(tf.neg(logRatio)), logRatio), 1);
   const packed = tf.stack([
-    total, pgLoss, kl ?? tf.scalar(0),
-    tf.add(highF, lowF), highF, lowF,
-    tf.add(tokenMean(tf.sub(ratio, 1)), 1), tf.min(tf.where(present, ratio, one)), tf.max(tf.where(present, ratio, one)),
-    tokenMean(k3Old), numTokens, tf.sum(tf.cast(tf.greater(counts, 0), 'float32')),
+    total,
+    pgLoss,
+    kl ?? tf.scalar(0),
+    tf.add(highF, lowF),
+    highF,
+    lowF,
+    tf.add(tokenMean(tf.sub(ratio, 1)), 1),
+    tf.min(tf.where(present, ratio, one)),
+    tf.max(tf.where(present, ratio, one)),
+    tokenMean(k3Old),
+    numTokens,
+    tf.sum(tf.cast(tf.greater(counts, 0), 'float32')),
   ]);
   const v = packed.dataSync();
   return {
-    loss: v[0], pgLoss: v[1], kl: kl === null ? null : v[2],
-    clipFraction: v[3], clipFractionHigh: v[4], clipFractionLow: v[5],
-    ratioMean: v[6], ratioMin: v[7], ratioMax: v[8],
-    approxKlOld: v[9], numTokens: v[10], numSequences: v[11],
+    loss: v[0],
+    pgLoss: v[1],
+    kl: kl === null ? null : v[2],
+    clipFraction: v[3],
+    clipFractionHigh: v[4],
+    clipFractionLow: v[5],
+    ratioMean: v[6],
+    ratioMin: v[7],
+    ratioMax: v[8],
+    approxKlOld: v[9],
+    numTokens: v[10],
+    numSequences: v[11],
   };
 }

@@ -20,17 +20,11 @@
 //     for information only and rewritten to the current variable names).
 import * as tf from '@tensorflow/tfjs';
 import { check, KitError } from '../../errors';
-import {
-  AdamConfig, AdamMoments, BackwardPass, GroupOptimizer, ParamGroup, resolveAdamConfig, SavedWeight,
-} from '../../train/optimizer';
+import { AdamConfig, AdamMoments, BackwardPass, GroupOptimizer, ParamGroup, resolveAdamConfig, SavedWeight } from '../../train/optimizer';
 import { HostAdam, HostGrads } from './host-adam';
 
-export type {
-  AdamConfig, AdamMoments, BackwardPass, GroupOptimizer, OptimizerPlacement, OptimizerState, ParamGroup, SavedWeight,
-} from '../../train/optimizer';
-export {
-  applyGroupGradients, disposeParamGroup, isOnHost, optimizerState, restoreOptimizer, setLearningRate,
-} from '../../train/optimizer';
+export type { AdamConfig, AdamMoments, BackwardPass, GroupOptimizer, OptimizerPlacement, OptimizerState, ParamGroup, SavedWeight } from '../../train/optimizer';
+export { applyGroupGradients, disposeParamGroup, isOnHost, optimizerState, restoreOptimizer, setLearningRate } from '../../train/optimizer';
 
 /**
  * Scales the gradients so that their global L2 norm is at most maxNorm. Returns new tensors (clones when nothing is
@@ -42,11 +36,14 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): { g
   check(typeof maxNorm === 'number' && !Number.isNaN(maxNorm), () => `clipByGlobalNorm: maxNorm must be a number, got ${maxNorm}`);
   const names = Object.keys(grads);
   for (const n of names) check(grads[n] instanceof tf.Tensor, () => `clipByGlobalNorm: grads['${n}'] is not a tensor`);
-  const norm = names.length === 0 ? 0 : tf.tidy(() => {
-    const sq = names.map((n) => tf.sum(tf.square(tf.cast(grads[n], 'float32'))));
-    return tf.sqrt(tf.addN(sq));
-  });
-  const normValue = typeof norm === 'number' ? norm : (norm.dataSync()[0]);
+  const norm =
+    names.length === 0
+      ? 0
+      : tf.tidy(() => {
+          const sq = names.map((n) => tf.sum(tf.square(tf.cast(grads[n], 'float32'))));
+          return tf.sqrt(tf.addN(sq));
+        });
+  const normValue = typeof norm === 'number' ? norm : norm.dataSync()[0];
   if (typeof norm !== 'number') norm.dispose();
   const clip = maxNorm > 0 && Number.isFinite(maxNorm) && Number.isFinite(normValue) && normValue > maxNorm;
   const out: tf.NamedTensorMap = {};
@@ -54,7 +51,6 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): { g
   for (const n of names) out[n] = clip ? tf.tidy(() => tf.mul(grads[n], scale)) : tf.clone(grads[n]);
   return { grads: out, norm: normValue };
 }
-
 
 /**
  * A named group of variables with its own Adam (e.g. 'theta' for the LM, 'phi' for the temperature head); `onHost`:
@@ -135,7 +131,11 @@ export class DeviceAdam implements GroupOptimizer {
     this.gathered = null;
     try {
       const clipped = clipByGlobalNorm(own, maxNorm);
-      if (Number.isFinite(clipped.norm)) this.applyGradients(variables, variables.map((v) => clipped.grads[v.name]));
+      if (Number.isFinite(clipped.norm))
+        this.applyGradients(
+          variables,
+          variables.map((v) => clipped.grads[v.name]),
+        );
       tf.dispose(Object.values(clipped.grads));
       return clipped.norm;
     } finally {
@@ -161,7 +161,11 @@ export class DeviceAdam implements GroupOptimizer {
     return { accBeta1: (await inner.accBeta1.data())[0], accBeta2: (await inner.accBeta2.data())[0], weights };
   }
 
-  async restored(variables: readonly tf.Variable[], cfg: Required<AdamConfig>, state: { accBeta1: number; accBeta2: number; weights: SavedWeight[] }): Promise<DeviceAdam> {
+  async restored(
+    variables: readonly tf.Variable[],
+    cfg: Required<AdamConfig>,
+    state: { accBeta1: number; accBeta2: number; weights: SavedWeight[] },
+  ): Promise<DeviceAdam> {
     const n = variables.length;
     const next = new DeviceAdam(cfg);
     const tensors = state.weights.map((x, k) => ({
@@ -201,7 +205,12 @@ interface AdamInternals {
 
 function internals(opt: tf.AdamOptimizer): AdamInternals {
   const i = opt as unknown as Partial<AdamInternals>;
-  if (!(i.accBeta1 instanceof tf.Variable) || !(i.accBeta2 instanceof tf.Variable) || !Array.isArray(i.accumulatedFirstMoment) || !Array.isArray(i.accumulatedSecondMoment)) {
+  if (
+    !(i.accBeta1 instanceof tf.Variable) ||
+    !(i.accBeta2 instanceof tf.Variable) ||
+    !Array.isArray(i.accumulatedFirstMoment) ||
+    !Array.isArray(i.accumulatedSecondMoment)
+  ) {
     throw new KitError('optimizer state: this TF.js AdamOptimizer lacks accBeta1/accBeta2/accumulated*Moment (written for TF.js 4.22)');
   }
   return i as AdamInternals;

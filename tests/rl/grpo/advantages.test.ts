@@ -5,7 +5,6 @@ import { ADVANTAGE_ESTIMATORS, computeAdvantages, DEFAULT_ADVANTAGE_OPTIONS } fr
 import { Rng } from '../../../src/rng';
 import { expectKitError } from '../../helpers/kit';
 
-
 function expectClose(actual: ArrayLike<number>, expected: number[], digits = 6): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) expect(actual[i], `index ${i}`).toBeCloseTo(expected[i], digits);

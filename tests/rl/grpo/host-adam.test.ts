@@ -5,7 +5,15 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend';
 import { HostAdam, HostGrads } from '../../../src/rl/grpo/host-adam';
-import { applyGroupGradients, applyHostGradients, clipByGlobalNorm, createParamGroup, isOnHost, optimizerState, restoreOptimizer } from '../../../src/rl/grpo/optim';
+import {
+  applyGroupGradients,
+  applyHostGradients,
+  clipByGlobalNorm,
+  createParamGroup,
+  isOnHost,
+  optimizerState,
+  restoreOptimizer,
+} from '../../../src/rl/grpo/optim';
 import { Rng } from '../../../src/rng';
 
 beforeAll(async () => {
@@ -63,15 +71,24 @@ describe('HostAdam', () => {
     const a = createParamGroup('theta', variables(2), { learningRate: 3e-3 });
     stepDev(a, 0);
     stepDev(a, 1);
-    const b = createParamGroup('theta', a.variables.map((v) => tf.variable(v.clone(), true, `${v.name}_copy`)), { learningRate: 1 }, { onHost: true });
+    const b = createParamGroup(
+      'theta',
+      a.variables.map((v) => tf.variable(v.clone(), true, `${v.name}_copy`)),
+      { learningRate: 1 },
+      { onHost: true },
+    );
     await restoreOptimizer(b, await optimizerState(a));
     expect(b.config.learningRate).toBe(3e-3);
     stepHost(b, 2);
     expect(values(b.variables as tf.Variable[])).toEqual(values(ref.variables as tf.Variable[]));
     // And back: the host state after those 3 steps into a device group; one more step on each side agrees.
-    const c = createParamGroup('theta', b.variables.map((v) => tf.variable(v.clone(), true, `${v.name}_back`)), { learningRate: 1 });
+    const c = createParamGroup(
+      'theta',
+      b.variables.map((v) => tf.variable(v.clone(), true, `${v.name}_back`)),
+      { learningRate: 1 },
+    );
     const hostState = await optimizerState(b);
-    expect(hostState.weights.map((w) => w.name.endsWith('/m') ? 'm' : w.name.endsWith('/v') ? 'v' : w.name)).toEqual(['iter', 'm', 'm', 'm', 'v', 'v', 'v']);
+    expect(hostState.weights.map((w) => (w.name.endsWith('/m') ? 'm' : w.name.endsWith('/v') ? 'v' : w.name))).toEqual(['iter', 'm', 'm', 'm', 'v', 'v', 'v']);
     expect(hostState.weights[0].data[0]).toBe(3);
     await restoreOptimizer(c, hostState);
     stepDev(c, 3);
@@ -96,22 +113,58 @@ describe('HostGrads', () => {
   it('sums repeated gradients of a variable and scatters embedding-lookup gradients into the [d, V] columns', () => {
     const w = tf.variable(tf.zeros([2, 4]), true, `hg_${Math.random()}`);
     const hg = new HostGrads();
-    tf.tidy(() => hg.add(w, tf.tensor2d([[1, 2, 3, 4], [5, 6, 7, 8]])));
+    tf.tidy(() =>
+      hg.add(
+        w,
+        tf.tensor2d([
+          [1, 2, 3, 4],
+          [5, 6, 7, 8],
+        ]),
+      ),
+    );
     // ids 3, 1, 3 with rows [d = 2]: column 3 gets (10, 20) + (30, 40), column 1 gets (1, 2).
     hg.addColumns(w, [3, 1, 3], Float32Array.from([10, 20, 1, 2, 30, 40]));
     expect(Array.from(hg.get(w)!)).toEqual([1, 3, 3, 44, 5, 8, 7, 68]);
     expect(hg.norm([w])).toBeCloseTo(Math.hypot(1, 3, 3, 44, 5, 8, 7, 68), 6);
     expect(() => hg.addColumns(w, [4], Float32Array.from([1, 2]))).toThrow(/outside \[0, 4\)/);
     // A block of columns 1..2: [[100, 200], [300, 400]] lands in rows 0 and 1 at those columns.
-    tf.tidy(() => hg.add(w, tf.tensor2d([[100, 200], [300, 400]]), 1));
+    tf.tidy(() =>
+      hg.add(
+        w,
+        tf.tensor2d([
+          [100, 200],
+          [300, 400],
+        ]),
+        1,
+      ),
+    );
     expect(Array.from(hg.get(w)!)).toEqual([1, 103, 203, 44, 5, 308, 407, 68]);
-    expect(() => tf.tidy(() => hg.add(w, tf.tensor2d([[1, 2], [3, 4]]), 3))).toThrow(/a block \[2,2\] at column 3/);
+    expect(() =>
+      tf.tidy(() =>
+        hg.add(
+          w,
+          tf.tensor2d([
+            [1, 2],
+            [3, 4],
+          ]),
+          3,
+        ),
+      ),
+    ).toThrow(/a block \[2,2\] at column 3/);
     // A new pass reuses the buffer (no 2.4 GB allocated per step at 0.6B) and starts from nothing, not from the last sums.
     const buf = hg.get(w)!;
     hg.clear();
     expect(hg.get(w)).toBeUndefined();
     expect(hg.norm([w])).toBe(0);
-    tf.tidy(() => hg.add(w, tf.tensor2d([[1, 1, 1, 1], [2, 2, 2, 2]])));
+    tf.tidy(() =>
+      hg.add(
+        w,
+        tf.tensor2d([
+          [1, 1, 1, 1],
+          [2, 2, 2, 2],
+        ]),
+      ),
+    );
     expect(hg.get(w)).toBe(buf);
     expect(Array.from(buf)).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
     hg.clear();

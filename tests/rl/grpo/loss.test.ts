@@ -12,7 +12,6 @@ beforeAll(async () => {
   await initBackend('cpu', { log: () => {} });
 });
 
-
 /** Runs fn inside tf.tidy and returns its host (non-tensor) result; every tensor it made is disposed. */
 function hostTidy<T>(fn: () => T): T {
   let out!: T;
@@ -37,12 +36,24 @@ function expectClose(actual: ArrayLike<number>, expected: number[], digits = 5):
 //     t1  r = 1.1  ℓ = −min(−2.2, −2.2)       = 2.2   unclipped: gradient −A·r = 2.2
 //     t2  masked; logpNew there is −Infinity (padding) and must not matter
 //   Σℓ over the 5 tokens = −1 − 1.2 − 0.5 + 1.6 + 2.2 = 1.1; row sums −2.7 and 3.8.
-const OLD = [[-1, -1, -1], [-2, -2, -2]];
-const RATIOS = [[1, 1.5, 0.5], [0.5, 1.1, 1]];
+const OLD = [
+  [-1, -1, -1],
+  [-2, -2, -2],
+];
+const RATIOS = [
+  [1, 1.5, 0.5],
+  [0.5, 1.1, 1],
+];
 const NEW = OLD.map((row, b) => row.map((v, t) => (b === 1 && t === 2 ? -Infinity : v + Math.log(RATIOS[b][t]))));
 const ADV = Float32Array.from([1, -2]);
-const MASK = [[1, 1, 1], [1, 1, 0]];
-const RAW_GRAD = [[-1, 0, -0.5], [0, 2.2, 0]]; // dℓ_t/dlogpNew_t before aggregation
+const MASK = [
+  [1, 1, 1],
+  [1, 1, 0],
+];
+const RAW_GRAD = [
+  [-1, 0, -0.5],
+  [0, 2.2, 0],
+]; // dℓ_t/dlogpNew_t before aggregation
 
 function inputs(aggregation: string, extra: Partial<PolicyLossInputs> = {}): Omit<PolicyLossInputs, 'logpNew'> {
   return { logpOld: tf.tensor2d(OLD), advantages: ADV, mask: tf.tensor2d(MASK), clipLow: 0.2, clipHigh: 0.2, aggregation, ...extra };
@@ -136,7 +147,10 @@ describe('policy loss on the 2×3 hand example', () => {
     // time (logpOld = 0, so r = 1 everywhere and nothing clips). token-mean over the 5 unmasked tokens:
     // L = Σ_t −A_i / 5 = (3·(−1) + 2·2) / 5 = 0.2;  dL/dφ = Σ_t −A_i · f_t / 5 = (−(1+2+3) + 2·(1+1)) / 5 = −0.4.
     const phi = tf.variable(tf.scalar(0), true, 'grpo_test_phi');
-    const feats = tf.tensor2d([[1, 2, 3], [1, 1, 1]]);
+    const feats = tf.tensor2d([
+      [1, 2, 3],
+      [1, 1, 1],
+    ]);
     let clipFraction = -1;
     const { value, grads } = tf.variableGrads(() => {
       const out = policyLoss({ ...inputs('token-mean'), logpOld: tf.zeros([2, 3]), logpNew: tf.mul(feats, phi) as tf.Tensor2D });
@@ -160,8 +174,14 @@ describe('KL to the reference', () => {
   function klRun(extra: Partial<PolicyLossInputs>) {
     return hostTidy(() => {
       const rest: Omit<PolicyLossInputs, 'logpNew'> = {
-        logpOld: tf.tensor2d(newLogp), advantages: Float32Array.from([0]), mask: tf.ones([1, 3]), clipLow: 0.2, clipHigh: 0.2,
-        aggregation: 'token-mean', refLogp: tf.tensor2d(ref), ...extra,
+        logpOld: tf.tensor2d(newLogp),
+        advantages: Float32Array.from([0]),
+        mask: tf.ones([1, 3]),
+        clipLow: 0.2,
+        clipHigh: 0.2,
+        aggregation: 'token-mean',
+        refLogp: tf.tensor2d(ref),
+        ...extra,
       };
       let kl: number | null = null;
       const f = (x: tf.Tensor) => {
@@ -195,19 +215,43 @@ describe('KL to the reference', () => {
 });
 
 describe('masking', () => {
-  const bad = [[-1, -1, -1], [NaN, -Infinity, Infinity]];
+  const bad = [
+    [-1, -1, -1],
+    [NaN, -Infinity, Infinity],
+  ];
   it('an all-masked row contributes nothing: the loss equals the loss of the other row alone, with finite gradients', () => {
     for (const aggregation of Object.keys(LOSS_AGGREGATIONS)) {
       const both = tf.tidy(() => {
-        const rest = { logpOld: tf.tensor2d([[-1, -1, -1], [-1, -1, -1]]), advantages: Float32Array.from([1, 5]), mask: tf.tensor2d([[1, 1, 0], [0, 0, 0]]), clipLow: 0.2, clipHigh: 0.2, aggregation };
+        const rest = {
+          logpOld: tf.tensor2d([
+            [-1, -1, -1],
+            [-1, -1, -1],
+          ]),
+          advantages: Float32Array.from([1, 5]),
+          mask: tf.tensor2d([
+            [1, 1, 0],
+            [0, 0, 0],
+          ]),
+          clipLow: 0.2,
+          clipHigh: 0.2,
+          aggregation,
+        };
         const f = (x: tf.Tensor) => policyLoss({ ...rest, logpNew: x }).loss;
         const x = tf.tensor2d(bad);
         return { loss: f(x).dataSync()[0], grad: Array.from(tf.grad(f)(x).dataSync()) };
       });
-      const alone = tf.tidy(() => policyLoss({
-        logpNew: tf.tensor2d([[-1, -1, -1]]), logpOld: tf.tensor2d([[-1, -1, -1]]), advantages: Float32Array.from([1]),
-        mask: tf.tensor2d([[1, 1, 0]]), clipLow: 0.2, clipHigh: 0.2, aggregation,
-      }).loss.dataSync()[0]);
+      const alone = tf.tidy(
+        () =>
+          policyLoss({
+            logpNew: tf.tensor2d([[-1, -1, -1]]),
+            logpOld: tf.tensor2d([[-1, -1, -1]]),
+            advantages: Float32Array.from([1]),
+            mask: tf.tensor2d([[1, 1, 0]]),
+            clipLow: 0.2,
+            clipHigh: 0.2,
+            aggregation,
+          }).loss.dataSync()[0],
+      );
       expect(both.loss, aggregation).toBeCloseTo(alone, 6);
       expect(both.grad.every(Number.isFinite), aggregation).toBe(true);
       expect(both.grad.slice(3), aggregation).toEqual([0, 0, 0]);
@@ -217,7 +261,16 @@ describe('masking', () => {
   it('a batch with no tokens gives loss 0, zero gradients and finite metrics', () => {
     for (const aggregation of Object.keys(LOSS_AGGREGATIONS)) {
       const r = hostTidy(() => {
-        const rest = { logpOld: tf.zeros([2, 3]), advantages: Float32Array.from([1, -1]), mask: tf.zeros([2, 3]), clipLow: 0.2, clipHigh: 0.2, aggregation, refLogp: tf.zeros([2, 3]), klCoef: 0.1 };
+        const rest = {
+          logpOld: tf.zeros([2, 3]),
+          advantages: Float32Array.from([1, -1]),
+          mask: tf.zeros([2, 3]),
+          clipLow: 0.2,
+          clipHigh: 0.2,
+          aggregation,
+          refLogp: tf.zeros([2, 3]),
+          klCoef: 0.1,
+        };
         let m: ReturnType<typeof policyLoss>['metrics'] | undefined;
         const f = (x: tf.Tensor) => {
           const out = policyLoss({ ...rest, logpNew: x });
@@ -228,7 +281,10 @@ describe('masking', () => {
         return { loss: f(x).dataSync()[0], grad: Array.from(tf.grad(f)(x).dataSync()), m: m! };
       });
       expect(r.loss, aggregation).toBe(0);
-      expect(r.grad.every((g) => g === 0), aggregation).toBe(true);
+      expect(
+        r.grad.every((g) => g === 0),
+        aggregation,
+      ).toBe(true);
       expect(r.m).toMatchObject({ numTokens: 0, numSequences: 0, clipFraction: 0, ratioMean: 1, ratioMin: 1, ratioMax: 1, kl: 0 });
     }
   });
@@ -236,8 +292,14 @@ describe('masking', () => {
   it('aggregateLoss agrees with the formulas on values [[1, 2, 3], [4, 5, 6]], mask [[1, 1, 0], [1, 0, 0]]', () => {
     // token-mean (1 + 2 + 4) / 3 = 7/3; seq-mean-token-mean (1.5 + 4) / 2 = 2.75; sum-norm (3/3 + 4/3) / 2 = 7/6.
     // totalTokens 7 → 7/7 = 1; totalSequences 4 → (1.5 + 4) / 4 = 1.375.
-    const v = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
-    const m = tf.tensor2d([[1, 1, 0], [1, 0, 0]]);
+    const v = tf.tensor2d([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const m = tf.tensor2d([
+      [1, 1, 0],
+      [1, 0, 0],
+    ]);
     const value = (name: string, o = {}) => tf.tidy(() => aggregateLoss(name, v, m, o).dataSync()[0]);
     expect(value('token-mean')).toBeCloseTo(7 / 3, 6);
     expect(value('seq-mean-token-mean')).toBeCloseTo(2.75, 6);

@@ -22,7 +22,6 @@ beforeAll(async () => {
   await initBackend('cpu', { log: () => {} });
 });
 
-
 describe('clipByGlobalNorm', () => {
   // a = [3], b = [[4]]: global norm sqrt(9 + 16) = 5.
   function grads(): tf.NamedTensorMap {
@@ -130,7 +129,15 @@ describe('optimizer checkpoints', () => {
     tf.dispose(grads);
   }
   function makeVars(): tf.Variable[] {
-    return [tf.variable(tf.tensor2d([[0.5, -1.25], [2, 0.1]])), tf.variable(tf.tensor1d([0.3, -0.7, 1.9]))];
+    return [
+      tf.variable(
+        tf.tensor2d([
+          [0.5, -1.25],
+          [2, 0.1],
+        ]),
+      ),
+      tf.variable(tf.tensor1d([0.3, -0.7, 1.9])),
+    ];
   }
   function bits(vs: readonly tf.Variable[]): number[][] {
     return vs.map((v) => Array.from(new Uint32Array(Float32Array.from(v.dataSync()).buffer)));

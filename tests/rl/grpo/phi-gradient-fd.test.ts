@@ -28,8 +28,10 @@ describe('temperature loss gradient', () => {
     const N = B * T;
     const hiddenArr = Float32Array.from({ length: N * D }, () => 2 * rng.next() - 1);
     const inputs = () => ({
-      hidden: tf.tensor2d(hiddenArr, [N, D]), logits: tf.zeros([N, 3]) as tf.Tensor2D,
-      prevTau: tf.fill([N], 1) as tf.Tensor1D, position: tf.zeros([N]) as tf.Tensor1D,
+      hidden: tf.tensor2d(hiddenArr, [N, D]),
+      logits: tf.zeros([N, 3]) as tf.Tensor2D,
+      prevTau: tf.fill([N], 1) as tf.Tensor1D,
+      position: tf.zeros([N]) as tf.Tensor1D,
     });
     const inp = inputs();
     const sample = c.act(inp, rng.fork('act'));
@@ -43,12 +45,20 @@ describe('temperature loss gradient', () => {
     const old = Float32Array.from(sample.logp, (v, i) => v + (i === 2 || i === 7 ? -1 : 0.2 * (rng.next() - 0.5)));
     const adv = Float32Array.from([1.2, 0.7, -0.9, -1.0]);
     const mask = Float32Array.from({ length: N }, (_, i) => (i % T === T - 1 && i >= 2 * T ? 0 : 1)); // rows 2, 3 end early
-    const lossOf = (): tf.Scalar => tf.tidy(() => {
-      const x = inputs();
-      const logp = tf.reshape(c.logProb(x, tf.tensor1d(sample.gate, 'float32'), tf.tensor1d(sample.z)), [B, T]);
-      return policyLoss({ logpNew: logp, logpOld: tf.tensor2d(old, [B, T]), advantages: adv, mask: tf.tensor2d(mask, [B, T]),
-        clipLow: 0.2, clipHigh: 0.28, aggregation: 'token-mean' }).loss;
-    });
+    const lossOf = (): tf.Scalar =>
+      tf.tidy(() => {
+        const x = inputs();
+        const logp = tf.reshape(c.logProb(x, tf.tensor1d(sample.gate, 'float32'), tf.tensor1d(sample.z)), [B, T]);
+        return policyLoss({
+          logpNew: logp,
+          logpOld: tf.tensor2d(old, [B, T]),
+          advantages: adv,
+          mask: tf.tensor2d(mask, [B, T]),
+          clipLow: 0.2,
+          clipHigh: 0.28,
+          aggregation: 'token-mean',
+        }).loss;
+      });
     const vars = c.variables();
     const { grads, value } = tf.variableGrads(lossOf, vars);
     value.dispose();
@@ -86,8 +96,19 @@ describe('temperature loss gradient', () => {
   it('a clipped token contributes no gradient: the loss is flat in its log-prob', () => {
     // one token, A > 0, ratio e^1 (above 1 + 0.28): d loss / d logpNew = 0 (hand value: the clipped branch is constant)
     const x = tf.variable(tf.tensor2d([[0]]));
-    const { grads, value } = tf.variableGrads(() => policyLoss({ logpNew: x, logpOld: tf.tensor2d([[-1]]), advantages: Float32Array.from([1]),
-      mask: tf.tensor2d([[1]]), clipLow: 0.2, clipHigh: 0.28, aggregation: 'token-mean' }).loss, [x]);
+    const { grads, value } = tf.variableGrads(
+      () =>
+        policyLoss({
+          logpNew: x,
+          logpOld: tf.tensor2d([[-1]]),
+          advantages: Float32Array.from([1]),
+          mask: tf.tensor2d([[1]]),
+          clipLow: 0.2,
+          clipHigh: 0.28,
+          aggregation: 'token-mean',
+        }).loss,
+      [x],
+    );
     expect(value.dataSync()[0]).toBeCloseTo(-1.28, 6);
     expect(grads[x.name].dataSync()[0]).toBe(0);
     tf.dispose([x, value, ...Object.values(grads)]);
