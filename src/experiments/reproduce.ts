@@ -74,6 +74,8 @@ export const REPRODUCE_PRESETS: Record<string, ReproducePreset> = {
   small: { trainPreset: 'small', seeds: [0, 1, 2], methods: DEFAULT_METHODS },
   /** A local HF model (e.g. Qwen3-1.7B under models/) on MATH train; meant for a GPU. */
   paper: { trainPreset: 'paper', seeds: [0, 1, 2], methods: DEFAULT_METHODS },
+  /** The same, cut to hours per run on one GPU (Qwen3-0.6B, 100 steps, 30 problems per benchmark). */
+  'paper-lite': { trainPreset: 'paper-lite', seeds: [0, 1, 2], methods: DEFAULT_METHODS },
 };
 
 /** A manifest's record of the plans: the device, backend and, per variant, where θ's state lives, chunk sizes and peak. */
