@@ -108,6 +108,32 @@ function rolloutInfo(req: RolloutRequest) {
   return { trainStep: req.trainStep, batch: req.prompts.length, groups: req.groups, evaluation: req.evaluation };
 }
 
+/** The per-token [B, T] records of a Rollout. */
+const PER_TOKEN = ['tokens', 'mask', 'tau', 'gate', 'z', 'logpTau', 'logpTok', 'entropy', 'entropyTau'] as const;
+
+/** A rollout of B rows with room for T generated tokens each and nothing generated yet (tokens padId, z NaN). */
+function emptyRollout(B: number, P: number, T: number, padId: number, promptIds: Int32Array, promptMask: Uint8Array): Rollout {
+  return {
+    batch: B,
+    promptLen: P,
+    steps: 0,
+    promptIds,
+    promptMask,
+    tokens: new Int32Array(B * T).fill(padId),
+    mask: new Uint8Array(B * T),
+    tau: new Float32Array(B * T),
+    gate: new Uint8Array(B * T),
+    z: new Float32Array(B * T).fill(NaN),
+    logpTau: new Float32Array(B * T),
+    logpTok: new Float32Array(B * T),
+    entropy: new Float32Array(B * T),
+    entropyTau: new Float32Array(B * T),
+    lengths: new Int32Array(B),
+    finished: new Uint8Array(B),
+    timings: { prefillMs: 0, decodeMs: 0, controllerMs: 0, sampleMs: 0 },
+  };
+}
+
 /**
  * Decodes req.prompts through one KV cache. `rows`: the batch index of each prompt (a chunk of a larger rollout whose
  * beginRollout the controller has seen), or null for the whole batch. `padTo`: left-pad prompts to at least this length.
@@ -124,25 +150,7 @@ function generate(
   const B = req.prompts.length;
   const T = req.maxNewTokens;
   const { ids, mask, len: P } = leftPad(req.prompts, req.padId, padTo);
-  const r: Rollout = {
-    batch: B,
-    promptLen: P,
-    steps: 0,
-    promptIds: ids,
-    promptMask: mask,
-    tokens: new Int32Array(B * T).fill(req.padId),
-    mask: new Uint8Array(B * T),
-    tau: new Float32Array(B * T),
-    gate: new Uint8Array(B * T),
-    z: new Float32Array(B * T).fill(NaN),
-    logpTau: new Float32Array(B * T),
-    logpTok: new Float32Array(B * T),
-    entropy: new Float32Array(B * T),
-    entropyTau: new Float32Array(B * T),
-    lengths: new Int32Array(B),
-    finished: new Uint8Array(B),
-    timings: { prefillMs: 0, decodeMs: 0, controllerMs: 0, sampleMs: 0 },
-  };
+  const r = emptyRollout(B, P, T, req.padId, ids, mask);
   const cache = model.createCache(B, P + T);
   const prevTau = new Float32Array(B).fill(req.tau0);
   const done = new Uint8Array(B);
@@ -222,32 +230,14 @@ export function mergeRollouts(parts: Rollout[], maxNewTokens: number, padId: num
   );
   const T = maxNewTokens;
   const B = parts.reduce((n, p) => n + p.batch, 0);
-  const out: Rollout = {
-    batch: B,
-    promptLen: P,
-    steps: Math.max(...parts.map((p) => p.steps)),
-    promptIds: new Int32Array(B * P),
-    promptMask: new Uint8Array(B * P),
-    tokens: new Int32Array(B * T).fill(padId),
-    mask: new Uint8Array(B * T),
-    tau: new Float32Array(B * T),
-    gate: new Uint8Array(B * T),
-    z: new Float32Array(B * T).fill(NaN),
-    logpTau: new Float32Array(B * T),
-    logpTok: new Float32Array(B * T),
-    entropy: new Float32Array(B * T),
-    entropyTau: new Float32Array(B * T),
-    lengths: new Int32Array(B),
-    finished: new Uint8Array(B),
-    timings: { prefillMs: 0, decodeMs: 0, controllerMs: 0, sampleMs: 0 },
-  };
+  const out = emptyRollout(B, P, T, padId, new Int32Array(B * P), new Uint8Array(B * P));
+  out.steps = Math.max(...parts.map((p) => p.steps));
   let row = 0;
   for (const p of parts) {
     check(p.tokens.length === p.batch * T, 'mergeRollouts: a part was generated with another maxNewTokens');
     out.promptIds.set(p.promptIds, row * P);
     out.promptMask.set(p.promptMask, row * P);
-    for (const k of ['tokens', 'mask', 'tau', 'gate', 'z', 'logpTau', 'logpTok', 'entropy', 'entropyTau'] as const)
-      (out[k] as Float32Array).set(p[k] as Float32Array, row * T);
+    for (const k of PER_TOKEN) (out[k] as Float32Array).set(p[k] as Float32Array, row * T);
     out.lengths.set(p.lengths, row);
     out.finished.set(p.finished, row);
     for (const k of ['prefillMs', 'decodeMs', 'controllerMs', 'sampleMs'] as const) out.timings[k] += p.timings[k];
