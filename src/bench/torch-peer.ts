@@ -26,6 +26,8 @@ export interface TorchPeerOptions {
   skipFull: boolean;
   /** Threads of the peer: torch's intra-op threads and OpenBLAS's own pool. */
   threads: number;
+  /** The Python that runs the peer (bench --peer-python); default Debian's /usr/bin/python3. */
+  python?: string;
 }
 
 /** What the peer process reports about its BLAS (bench_torch.py's `blas` field). */
@@ -69,7 +71,7 @@ export function runTorchPeer(dir: string, o: TorchPeerOptions,
   const blasDir = deps.blasDir ?? OPENBLAS_DIR;
   const exists = deps.exists ?? fs.existsSync;
   const spawn = deps.spawn ?? (spawnSync as unknown as Spawn);
-  const python = env.INTROLLM_PYTHON ?? '/usr/bin/python3';
+  const python = o.python ?? '/usr/bin/python3';
   if (!exists(path.join(blasDir, 'libblas.so.3'))) {
     throw new KitError(`--peer torch: ${blasDir}/libblas.so.3 not found: the PyTorch peer runs on OpenBLAS (Debian's libopenblas0-pthread); install it with \`${SETUP}\``);
   }
@@ -78,7 +80,7 @@ export function runTorchPeer(dir: string, o: TorchPeerOptions,
     '--train-steps', String(o.trainSteps), '--threads', String(o.threads), ...(o.skipFull ? ['--skip-full'] : [])];
   const r = spawn(python, args, { encoding: 'utf8', maxBuffer: 1 << 24, env: torchPeerEnv(o.threads, env, blasDir) });
   if (r.status !== 0) {
-    throw new KitError(`--peer torch: ${python} ${path.basename(script)} failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}. Install Debian's python3-torch and libopenblas0-pthread (\`${SETUP}\`) or set INTROLLM_PYTHON.`);
+    throw new KitError(`--peer torch: ${python} ${path.basename(script)} failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}. Install Debian's python3-torch and libopenblas0-pthread (\`${SETUP}\`) or name another Python with --peer-python.`);
   }
   const peer = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
   checkPeerBlas(peer, o.threads);

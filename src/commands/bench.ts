@@ -24,7 +24,7 @@ import { CONFIG_FLAGS, configInputs, configUsage } from './config-flags';
 
 export const command: Command = {
   summary: 'Measure decoding (KV cache), full-recompute and training throughput of a model.',
-  usage: `introllm bench --suite [--peer torch] [--threads 2] [--repeat 1] [--out FILE]  |  introllm bench --rl [--rollouts N] ${configUsage()} [--methods introllm,fixed-1.0] [--steps 3] [--json]  |  introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED [--weights-out DIR]] [--skip-full] [--peer torch] [--threads 2] [--backend NAME] [--gemm batched|all|tfjs] [--gemm-threads auto|N] [--json]`,
+  usage: `introllm bench --suite [--peer torch] [--threads 2] [--peer-python PATH] [--repeat 1] [--out FILE]  |  introllm bench --rl [--rollouts N] ${configUsage()} [--methods introllm,fixed-1.0] [--steps 3] [--json]  |  introllm bench --model DIR [--batch 16] [--prompt 32] [--new 96] [--train-steps 3] [--random-init SEED [--weights-out DIR]] [--skip-full] [--peer torch] [--threads 2] [--peer-python PATH] [--backend NAME] [--gemm batched|all|tfjs] [--gemm-threads auto|N] [--json]`,
   async run(argv) {
     const f = parseFlags(argv, {
       model: { type: 'string' },
@@ -37,6 +37,7 @@ export const command: Command = {
       peer: { type: 'string' },
       'weights-out': { type: 'string' },
       threads: { type: 'string' },
+      'peer-python': { type: 'string' },
       backend: { type: 'string' },
       json: { type: 'boolean' },
       seed: { type: 'string' },
@@ -73,6 +74,7 @@ export const command: Command = {
         gemm,
         intFlag(f, 'repeat', 1),
         intFlag(f, 'threads', 2),
+        f['peer-python'] as string | undefined,
       );
     }
     if (f.rl) {
@@ -146,7 +148,7 @@ export const command: Command = {
         peak_rss_process_mb: peakRssMb(),
       };
       if (f.peer === 'torch') {
-        const peer = runTorchPeer(modelDir, { ...o, threads: intFlag(f, 'threads', 2) });
+        const peer = runTorchPeer(modelDir, { ...o, threads: intFlag(f, 'threads', 2), python: f['peer-python'] as string | undefined });
         result.peer = peer;
         const ratio = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? Math.round((a / b) * 100) / 100 : null);
         result.ratio_vs_peer = {
@@ -193,7 +195,7 @@ function checkoutCommit(): string | null {
  * cases alike), each case in its own process. Writes every row (with its `repeat`) to `out` and prints a table of the
  * range over the repeats.
  */
-async function runSuite(peer: boolean, out: string, backend?: string, gemm?: string, repeat = 1, threads = 2): Promise<number> {
+async function runSuite(peer: boolean, out: string, backend?: string, gemm?: string, repeat = 1, threads = 2, python?: string): Promise<number> {
   const bin = path.join(__dirname, '..', '..', 'bin', 'introllm.js');
   const rows: Record<string, unknown>[] = [];
   for (let rep = 0; rep < repeat; rep++) {
@@ -215,7 +217,7 @@ async function runSuite(peer: boolean, out: string, backend?: string, gemm?: str
         String(c.trainSteps),
         '--skip-full',
         '--json',
-        ...(peer ? ['--peer', 'torch', '--threads', String(threads)] : []),
+        ...(peer ? ['--peer', 'torch', '--threads', String(threads), ...(python ? ['--peer-python', python] : [])] : []),
         ...(backend ? ['--backend', backend] : []),
         ...(gemm ? ['--gemm', gemm] : []),
       ];

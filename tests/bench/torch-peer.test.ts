@@ -36,10 +36,13 @@ describe('the PyTorch peer runs on OpenBLAS', () => {
 
   it('spawns bench_torch.py with that environment and returns its last JSON line when it reports OpenBLAS', () => {
     const { spawn, calls } = fakeSpawn(blas('openblas'));
-    const peer = runTorchPeer('/models/x', OPTS, { spawn, exists: () => true, env: { INTROLLM_PYTHON: '/usr/bin/python3' }, blasDir: DIR });
+    const peer = runTorchPeer('/models/x', OPTS, { spawn, exists: () => true, env: {}, blasDir: DIR });
     expect(peer.decode_tokens_per_s).toBe(10);
     expect(calls).toHaveLength(1);
     expect(calls[0].cmd).toBe('/usr/bin/python3');
+    // --peer-python names another interpreter.
+    runTorchPeer('/models/x', { ...OPTS, python: '/opt/py/bin/python3' }, { spawn, exists: () => true, env: {}, blasDir: DIR });
+    expect(calls[1].cmd).toBe('/opt/py/bin/python3');
     expect(calls[0].args[0]).toMatch(/scripts[/\\]bench_torch\.py$/);
     expect(calls[0].args).toEqual(expect.arrayContaining(['--model', '/models/x', '--threads', '2', '--skip-full']));
     expect(calls[0].env.LD_LIBRARY_PATH?.split(':')[0]).toBe(DIR);
