@@ -5,15 +5,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
 import { resolveConfig } from '../../src/config';
 import { Decoder } from '../../src/lm/model';
-import { tokenLogProbs } from '../../src/lm/sampling';
 import { CONTROLLER_NAMES, createController, isLearnedController } from '../../src/policy/registry';
 import { Rng } from '../../src/rng';
 import { computeAdvantages } from '../../src/rl/grpo/advantages';
 import { createParamGroup } from '../../src/rl/grpo/optim';
-import { grpoUpdate, rolloutForward } from '../../src/rl/grpo-step';
+import { grpoUpdate } from '../../src/rl/grpo-step';
 import { leftPad, rollout } from '../../src/rl/rollout';
 import { phaseAt, runTrainsTheta } from '../../src/rl/schedule';
 import { tinyConfig } from '../helpers/kit';
+import { expectRecordsMatchForward } from '../helpers/rollout-check';
 
 beforeAll(async () => {
   await initBackend('wasm', { log: () => {} });
@@ -63,26 +63,7 @@ describe('rollout', () => {
       }
     }
     // The log-probs recorded while decoding through the KV cache equal those of one full forward at the same τ_t.
-    const { logp } = tf.tidy(() => {
-      const fw = rolloutForward(model, r, PAD);
-      const tau = tf.tensor2d(
-        Array.from({ length: r.batch * r.steps }, (_, i) => {
-          const b = Math.floor(i / r.steps),
-            t = i % r.steps;
-          return r.mask[b * T + t] ? r.tau[b * T + t] : 1;
-        }),
-        [r.batch, r.steps],
-      );
-      const tokens = tf.tensor2d(
-        Array.from({ length: r.batch * r.steps }, (_, i) => r.tokens[Math.floor(i / r.steps) * T + (i % r.steps)]),
-        [r.batch, r.steps],
-        'int32',
-      );
-      return { logp: tokenLogProbs(fw.logits, tau, tokens).logp.arraySync() };
-    });
-    for (let b = 0; b < r.batch; b++) {
-      for (let t = 0; t < r.lengths[b]; t++) expect(Math.abs(logp[b][t] - r.logpTok[b * T + t])).toBeLessThan(1e-4);
-    }
+    expectRecordsMatchForward(model, r, PAD);
     const again = rollout(model, ctl, req, new Rng(3));
     expect(Array.from(again.tokens)).toEqual(Array.from(r.tokens));
     expect(Array.from(again.tau)).toEqual(Array.from(r.tau));
