@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { check } from '../errors';
 import type { Decoder, ForwardOutput, KVCache } from './model';
+import { gatherRows } from './ops';
 
 /**
  * Runs the (left-padded) prompts through `model` and fills the empty `cache`. ids [B, P]; mask [B, P] (default all
@@ -30,7 +31,7 @@ export function prefill(
   const shared = rows !== null && rows.unique.length < B;
   const uIds = shared ? (tf.gather(ids, rows.unique) as tf.Tensor2D) : ids;
   const uMask = shared ? rows.unique.flatMap((b) => Array.from({ length: P }, (_, t) => m[b * P + t])) : m;
-  const expand = (x: tf.Tensor) => (shared ? tf.gather(x, rows.rowOf) : x);
+  const expand = (x: tf.Tensor) => (shared ? gatherRows(x, rows.rowOf) : x);
   const ks: tf.Tensor[] = [];
   const vs: tf.Tensor[] = [];
   const extra = cache.maxLen - P;

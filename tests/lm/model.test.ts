@@ -9,7 +9,7 @@ import { modelLogits } from '../../src/commands/logits';
 import { loadModel, saveModel } from '../../src/lm/load';
 import { Decoder } from '../../src/lm/model';
 import { uniqueRows } from '../../src/lm/prefill';
-import { attention } from '../../src/lm/ops';
+import { attention, gatherRows } from '../../src/lm/ops';
 import { expectKitError, FIXTURES, tempDir, tinyConfig } from '../helpers/kit';
 
 const BACKEND = process.env.INTROLLM_TEST_BACKEND ?? 'wasm';
@@ -215,6 +215,18 @@ describe('decoder equivalences', () => {
       model.dispose();
     });
   }
+
+  it('gatherRows (the prefill copying shared rows) is tf.gather along axis 0 to the bit, for float32 and int32; a bad row index is an error naming it', () => {
+    const x = tf.randomNormal([3, 2, 5, 4], 0, 1, 'float32', 7);
+    const rowOf = Int32Array.from([2, 0, 0, 1, 2, 2, 1]);
+    const got = gatherRows(x, rowOf);
+    expect(got.shape).toEqual([7, 2, 5, 4]);
+    expect(Array.from(got.dataSync())).toEqual(Array.from(tf.gather(x, Array.from(rowOf)).dataSync()));
+    const ints = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32');
+    expect(gatherRows(ints, rowOf).arraySync()).toEqual(tf.gather(ints, Array.from(rowOf)).arraySync());
+    expect(() => gatherRows(x, Int32Array.from([0, 3]))).toThrow(/gatherRows: row index 3 at 1 is outside \[0, 3\)/);
+    tf.dispose([x, got, ints]);
+  });
 
   it("a forward frees each layer's intermediates as it goes: live tensors grow by the same few per layer", () => {
     const model = Decoder.random({ ...tinyConfig('qwen2'), numLayers: 4 }, 3);
