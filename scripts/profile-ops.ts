@@ -232,8 +232,24 @@ async function profiled(fn: () => unknown): Promise<{ kernels: Rec[]; wallMs: nu
       rollouts: { type: 'string', default: '128' },
       method: { type: 'string', default: 'introllm' },
       json: { type: 'string' },
+      kernels: { type: 'string' },
     },
   });
+  // --kernels NAME: besides the tables, every kernel of that name grouped by input shapes and op scopes (count, time).
+  const detail = (label: string, ks: Rec[]) => {
+    if (!values.kernels) return;
+    const by = new Map<string, { n: number; ms: number }>();
+    for (const k of ks) {
+      if (k.name !== values.kernels) continue;
+      const key = `${JSON.stringify(k.inputShapes)} under ${(k.scopes ?? []).join(' > ') || '(no scope)'} [${k.phase ?? ''}]`;
+      const e = by.get(key) ?? { n: 0, ms: 0 };
+      e.n++;
+      e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      by.set(key, e);
+    }
+    console.log(`\n${values.kernels} kernels of the ${label}, by input shapes and scopes:`);
+    for (const [key, e] of [...by].sort((a, b) => b[1].ms - a[1].ms)) console.log(`  ${e.n} × ${key}: ${e.ms.toFixed(1)} ms`);
+  };
   const mode = positionals[0] ?? 'train';
   const backend = await initBackend(undefined, { log: () => {} });
   install();
@@ -275,6 +291,7 @@ async function profiled(fn: () => unknown): Promise<{ kernels: Rec[]; wallMs: nu
     const p = await profiled(step);
     const t = table(p.kernels, `training step, ${values.model}, ${B} × ${T} tokens`);
     print(t, p.wallMs);
+    detail('training step', p.kernels);
     Object.assign(out, { model: values.model, batch: B, tokens: T, wall_ms: p.wallMs, profile: t });
   } else if (mode === 'rl') {
     const method = values.method!;
@@ -313,6 +330,8 @@ async function profiled(fn: () => unknown): Promise<{ kernels: Rec[]; wallMs: nu
       const update = table(p.kernels.slice(updateFrom), `RL step, update, ${method}, ${values.rollouts} rollouts (${values.preset})`);
       print(rollout, rec['time/rollout_ms'] as number);
       print(update, rec['time/update_ms'] as number);
+      detail('rollout', p.kernels.slice(0, updateFrom));
+      detail('update', p.kernels.slice(updateFrom));
       console.log(
         `step record: rollout ${Math.round(rec['time/rollout_ms'] as number)} ms, update ${Math.round(rec['time/update_ms'] as number)} ms (under the profiler), ${rec['train/tokens']} tokens`,
       );
