@@ -8,7 +8,7 @@ import { backendAutoPicked, currentBackend } from '../backend';
 import type { ExperimentConfig } from '../config';
 import { KitError } from '../errors';
 import { DecoderConfig, loadHfConfig } from '../lm/config';
-import { isLearnedController } from '../policy/registry';
+import { isLearnedController, headInputWidthOf } from '../policy/registry';
 import { runTrainsTheta } from '../rl/schedule';
 import { DeviceSpec, deviceSpec, makeRunPlan, PlanBackend, PlanInput, RunPlan } from './run-plan';
 
@@ -136,6 +136,7 @@ export function gatherPlanInput(cfg: ExperimentConfig, o: GatherOptions): PlanIn
     simd: started ? !/simd off/.test(started.detail) : true,
     trainsTheta: trains.theta,
     trainsPhi: trains.phi,
+    headInputWidth: trains.phi && cfg.schedule.mode !== 'joint' ? headInputWidthOf(cfg.controller.name, config.hiddenSize) : 0,
     promptTokens: prompt.tokens,
     promptSource: prompt.source,
     evalRowsTotal: evalRowsTotal(cfg),

@@ -275,6 +275,9 @@ export interface PlanInput {
   trainsTheta: boolean;
   /** Whether the controller has parameters φ (a learned head): its update pass and frozen forward. */
   trainsPhi: boolean;
+  /** Width of the learned head's input (h_t's d, or its features) when some update trains φ with θ frozen (the
+   *  schedules temperature-only, sequential, alternate), else 0: what the rollout may record for it. */
+  headInputWidth?: number;
   /** Prompt tokens per row, estimated (the plan does not tokenise); `promptSource` says where the number came from. */
   promptTokens: number;
   promptSource: string;
@@ -339,6 +342,9 @@ export interface RunPlan {
   /** Threads of the kit's matMul on wasm and cpu (device.threads; 'auto' = this machine's cores); null elsewhere. */
   threads: number | null;
   theta_state: ThetaState;
+  /** How an update of φ with θ frozen gets the head's inputs: 'recorded' by the rollout (host memory, no θ forward),
+   *  'recomputed' by a forward of θ (when the record would exceed HEAD_INPUT_RECORD_BYTES), 'none' (no such update). */
+  head_inputs: 'recorded' | 'recomputed' | 'none';
   webgpu_pool_bytes: number | null;
   model: {
     dir: string;
@@ -389,6 +395,9 @@ export const GPU_RESERVE_FRACTION = 0.05;
 export const GPU_RUNTIME_BYTES = 2 ** 30;
 /** Share of this machine's memory the runs of a reproduction may take together (and one run on the cpu backend). */
 export const HOST_SHARE = 0.8;
+/** Most host memory a step's recorded head inputs (rows × new tokens × width float32) may take; above it a θ-frozen
+ *  update of φ recomputes them with a forward of θ instead. */
+export const HEAD_INPUT_RECORD_BYTES = 2 ** 30;
 /** A Node process with the kit, TF.js and a tokenizer loaded, besides its tensors. */
 export const HOST_RUNTIME_BYTES = 256 * 2 ** 20;
 
@@ -611,6 +620,16 @@ function planOnce(inp: PlanInput): RunPlan {
   const reference = cfg.grpo.klCoef > 0 ? 1 : 0;
   const thetaAdam = cfg.device.thetaAdam as 'auto' | 'host' | 'device';
   const gemmKey = cfg.device.gemm as 'auto' | GemmRoute;
+  // φ's update with θ frozen reads the head inputs the rollout recorded (host memory) where they fit the budget; else
+  // (or in a joint update) it runs a forward of θ.
+  const headWidth = inp.trainsPhi ? (inp.headInputWidth ?? 0) : 0;
+  const headBytes = headWidth * B * N * 4;
+  const headInputs: RunPlan['head_inputs'] = headWidth === 0 ? 'none' : headBytes <= HEAD_INPUT_RECORD_BYTES ? 'recorded' : 'recomputed';
+  const recordedBytes = headInputs === 'recorded' ? headBytes : 0;
+  if (headInputs === 'recomputed')
+    notes.push(
+      `φ's update recomputes θ's forward for the head's inputs: recording them (${B} rows × ${N} tokens × ${headWidth}) would take ${gb(headBytes)} GB, more than ${gb(HEAD_INPUT_RECORD_BYTES)} GB`,
+    );
 
   // 1. Backend, matMul route, and on wasm where θ's state lives.
   let backend: PlanBackend;
@@ -659,8 +678,9 @@ function planOnce(inp: PlanInput): RunPlan {
     limit = device.bytes - reserve;
     limitWhat = `the ${device.name in GPU_DEVICES ? device.name : 'device'}'s ${gb(device.bytes)} GB less ${gb(reserve)} GB reserved (5%, 1 GiB runtime${poolBytes ? ', the buffer pool' : ''})`;
   } else {
-    limit = HOST_SHARE * device.bytes - HOST_RUNTIME_BYTES;
-    limitWhat = `${HOST_SHARE * 100}% of this machine's ${gb(device.bytes)} GB less ${gb(HOST_RUNTIME_BYTES)} GB for the process`;
+    // The tensors share this machine's memory with the process and the recorded head inputs.
+    limit = HOST_SHARE * device.bytes - HOST_RUNTIME_BYTES - recordedBytes;
+    limitWhat = `${HOST_SHARE * 100}% of this machine's ${gb(device.bytes)} GB less ${gb(HOST_RUNTIME_BYTES + recordedBytes)} GB for the process`;
   }
 
   // 2. Per phase: static memory (weights, optimiser state) and chunk sizes.
@@ -741,7 +761,7 @@ function planOnce(inp: PlanInput): RunPlan {
 
   // 3. Phases with times.
   const epochsTheta = inp.trainsTheta ? cfg.grpo.epochs : 0;
-  const phiPasses = inp.trainsPhi ? 1 : 0;
+  const phiPasses = inp.trainsPhi && headInputs !== 'recorded' ? 1 : 0;
   const rolloutChunks = Math.ceil(B / rolloutRows);
   const updateChunks = Math.ceil(B / updateRows);
   const rolloutChunkSec = generationSeconds(s, device, rolloutRows, P, N, G);
@@ -819,9 +839,9 @@ function planOnce(inp: PlanInput): RunPlan {
         `an evaluation chunk of ${evalRows} row${evalRows === 1 ? '' : 's'} × ${P + NE} positions needs more than ${limitWhat}${evalBudgetKey !== null ? ` with eval.kvBudgetBytes = ${evalBudgetKey}` : ''}`,
       );
   }
-  // Host memory: the process (and on wasm its heap) plus θ's state when it lives there. With a GPU, 2 GB on the host
-  // for the rollout records, the tokenizer and the JS heap.
-  const hostState = theta === 'host' ? 3 * s.w : 0;
+  // Host memory: the process (and on wasm its heap) plus θ's state when it lives there, and the recorded head inputs.
+  // With a GPU, 2 GB on the host for the rollout records, the tokenizer and the JS heap.
+  const hostState = (theta === 'host' ? 3 * s.w : 0) + recordedBytes;
   const onHost =
     device.kind !== 'cpu' ? 2 * 1e9 : backend === 'wasm' ? heapStatic + Math.max(WASM_WORK_BYTES, peak.memory.total - heapStatic) : peak.memory.total;
   const hostPerRun = HOST_RUNTIME_BYTES + hostState + onHost;
@@ -861,6 +881,7 @@ function planOnce(inp: PlanInput): RunPlan {
     gemm,
     threads,
     theta_state: theta,
+    head_inputs: headInputs,
     webgpu_pool_bytes: poolBytes,
     model: {
       dir: inp.model.dir,
@@ -927,7 +948,8 @@ export function formatPlan(p: RunPlan): string {
   );
   lines.push(
     `device ${p.device.name}: ${GB(p.device_bytes)} (${p.device.source}); backend ${p.backend}${p.gemm ? `, matMul route ${p.gemm}` : ''}${p.threads && p.threads > 1 ? ` on ${p.threads} threads` : ''}; ` +
-      `θ's optimiser state: ${p.theta_state === 'none' ? 'none (θ frozen)' : p.theta_state === 'host' ? 'host memory (HostAdam)' : 'on the device'}`,
+      `θ's optimiser state: ${p.theta_state === 'none' ? 'none (θ frozen)' : p.theta_state === 'host' ? 'host memory (HostAdam)' : 'on the device'}` +
+      `${p.head_inputs === 'recorded' ? "; φ's update reads the head inputs the rollout recorded" : p.head_inputs === 'recomputed' ? "; φ's update recomputes θ's forward" : ''}`,
   );
   lines.push(`limit ${GB(p.limit_bytes)}: ${p.limit_what}; prompts ${p.prompt_tokens} tokens (${p.prompt_tokens_source})`);
   const head = ['phase', 'rows', 'positions', 'weights', 'optimiser', 'KV cache', 'activations', 'logits', 'total', 'time (estimate)'];

@@ -41,6 +41,10 @@ export class HeadController implements TemperatureController {
   /** Set by beginRollout: how this rollout acts deterministically (an evaluation with evalAction 'mean' or 'mode'),
    *  or null to sample. */
   private point: 'mean' | 'mode' | null = null;
+  /** Set by beginRollout: act() returns each row's head input (TauSample.headInput). */
+  private record = false;
+  /** k of the head input x_t: d for 'hidden', NUM_FEATURES for 'features'. */
+  readonly headInputWidth: number;
 
   /** hiddenSize: d of h_t (required for input 'hidden'); seed: initialises the head (same seed → same φ). */
   constructor(
@@ -72,6 +76,7 @@ export class HeadController implements TemperatureController {
       inDim = NUM_FEATURES;
       hid = cfg.featuresHidden;
     }
+    this.headInputWidth = inDim;
     const bias = [...(spec.gate ? [logit(cfg.headInitGateProb)] : []), ...spec.value.initBias()];
     this.head = new MlpHead(inDim, hid, bias.length, bias, cfg.headInitScale, new Rng(seed).fork(`policy-head:${spec.name}`));
   }
@@ -87,10 +92,11 @@ export class HeadController implements TemperatureController {
   beginRollout(info: RolloutInfo, _rng: Rng): void {
     this.stats = { rows: 0, gateProb: 0, centerTau: 0, gateOpen: 0 };
     this.point = info.evaluation === true && this.cfg.evalAction !== 'sample' ? this.cfg.evalAction : null;
+    this.record = info.recordHeadInput === true;
   }
 
-  /** The one head forward: u [N, (gate ? 1 : 0) + numParams]. The input is detached when cfg.detachHidden. */
-  headOutputs(inputs: TauInputs): tf.Tensor2D {
+  /** The head's input x [N, k] (float32): h_t, or the distribution features; detached when cfg.detachHidden. */
+  private headInputOf(inputs: TauInputs): tf.Tensor2D {
     return tf.tidy(() => {
       let x: tf.Tensor2D;
       if (this.input === 'hidden') {
@@ -100,8 +106,13 @@ export class HeadController implements TemperatureController {
         x = distributionFeatures(logits, inputs.prevTau, inputs.position, this.cfg.featuresPositionScale);
       }
       if (this.cfg.detachHidden && this.input === 'hidden') x = stopGradient(x) as tf.Tensor2D;
-      return this.head.forward(tf.cast(x, 'float32') as tf.Tensor2D);
+      return tf.cast(x, 'float32') as tf.Tensor2D;
     });
+  }
+
+  /** The one head forward: u [N, (gate ? 1 : 0) + numParams]. */
+  headOutputs(inputs: TauInputs): tf.Tensor2D {
+    return tf.tidy(() => this.head.forward(this.headInputOf(inputs)));
   }
 
   /** log π_φ from head outputs u [N, out], gate [N] (0/1), z [N] (NaN allowed where gate = 0). Returns [N]. */
@@ -122,7 +133,10 @@ export class HeadController implements TemperatureController {
 
   act(inputs: TauInputs, rng: Rng): TauSample {
     const N = checkTauInputs(this.name, inputs, this.input === 'hidden' ? this.hiddenSize : null);
-    const u = this.headOutputs(inputs);
+    const x = this.headInputOf(inputs);
+    const u = tf.tidy(() => this.head.forward(x));
+    const headInput = this.record ? (x.dataSync() as Float32Array).slice() : undefined;
+    x.dispose();
     try {
       const uh = u.dataSync() as Float32Array;
       const prev = inputs.prevTau.dataSync() as ArrayLike<number>;
@@ -158,7 +172,7 @@ export class HeadController implements TemperatureController {
         this.stats.gateOpen += c;
         this.stats.centerTau += this.value.centerTau(uh, o + voff);
       }
-      return { tau, gate, z, logp };
+      return { tau, gate, z, logp, ...(headInput ? { headInput } : {}) };
     } finally {
       u.dispose();
     }
@@ -169,6 +183,16 @@ export class HeadController implements TemperatureController {
     checkRowTensor(this.name, 'gate', gate, N);
     checkRowTensor(this.name, 'z', z, N);
     return tf.tidy(() => this.logProbFromOutputs(this.headOutputs(inputs), gate, z));
+  }
+
+  logProbFromHeadInput(x: tf.Tensor2D, gate: tf.Tensor1D, z: tf.Tensor1D): tf.Tensor1D {
+    check(
+      x instanceof tf.Tensor && x.rank === 2 && x.shape[1] === this.headInputWidth && x.dtype === 'float32',
+      () => `${this.name}: the head input must be float32 [N, ${this.headInputWidth}], got ${x instanceof tf.Tensor ? `${x.dtype} [${x.shape}]` : String(x)}`,
+    );
+    checkRowTensor(this.name, 'gate', gate, x.shape[0]);
+    checkRowTensor(this.name, 'z', z, x.shape[0]);
+    return tf.tidy(() => this.logProbFromOutputs(this.head.forward(x), gate, z));
   }
 
   /** Since the last beginRollout: mean gate probability, share of opened gates, mean centre-τ of the value head. */

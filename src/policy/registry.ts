@@ -7,6 +7,7 @@ import { CategoricalValue } from './categorical';
 import { ControllerConfig, resolveControllerConfig } from './config';
 import { EadController } from './ead';
 import { EdtController } from './edt';
+import { NUM_FEATURES } from './features';
 import { FixedController } from './fixed';
 import { GaussianValue } from './gaussian';
 import { HeadController, HeadInput } from './head-controller';
@@ -55,6 +56,12 @@ function head(
 /** Whether the controller `name` has parameters φ (the heads), without creating it. */
 export function isLearnedController(name: string): boolean {
   return name.startsWith('introllm');
+}
+
+/** The width of controller `name`'s head input (0 for controllers without a head), without creating it. */
+export function headInputWidthOf(name: string, hiddenSize: number): number {
+  if (!isLearnedController(name)) return 0;
+  return name === 'introllm-features' ? NUM_FEATURES : hiddenSize;
 }
 
 /**

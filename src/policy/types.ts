@@ -27,6 +27,9 @@ export interface RolloutInfo {
   batch: number;
   groups?: Int32Array;
   evaluation?: boolean;
+  /** Learned controllers: return each row's head input with its decision (TauSample.headInput), for a rollout whose
+   *  temperature update will run with θ frozen and so needs only these inputs, not θ's forward. */
+  recordHeadInput?: boolean;
 }
 
 /** One sampled decision per row, recorded in the rollout. */
@@ -40,6 +43,8 @@ export interface TauSample {
   z: Float32Array;
   /** [N] log π_φ(τ_t | ·) = log P(c_t) + c_t · log p(z_t); 0 for non-learned controllers. */
   logp: Float32Array;
+  /** [N · k] row-major: what the head read (x_t, k = headInputWidth), when beginRollout asked for it. */
+  headInput?: Float32Array;
 }
 
 /** What the rollout reports back after the rewards are known (TAMPO's meta-policy update). */
@@ -74,6 +79,11 @@ export interface TemperatureController {
    *  when detachHidden is false). gate [N] (0/1, any dtype), z [N] float32 as recorded by act(). Returns [N]. For
    *  non-learned controllers a zeros tensor. */
   logProb(inputs: TauInputs, gate: tf.Tensor1D, z: tf.Tensor1D): tf.Tensor1D;
+  /** Learned controllers: the width k of the head's input x_t (h_t's d, or the number of distribution features). */
+  readonly headInputWidth?: number;
+  /** Learned controllers: logProb from recorded head inputs x [N, k] (TauSample.headInput) instead of θ's outputs;
+   *  differentiable w.r.t. variables() only. Equals logProb of the inputs x was read from. */
+  logProbFromHeadInput?(x: tf.Tensor2D, gate: tf.Tensor1D, z: tf.Tensor1D): tf.Tensor1D;
   /** Non-gradient updates from finished rollouts (TAMPO's meta-policy); absent for others. */
   observe?(rollout: ObservedRollout): void;
   /** Metrics for logging, namespaced keys e.g. 'policy/tampo_w_1.0'. */

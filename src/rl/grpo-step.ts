@@ -104,6 +104,34 @@ function tauInputs(r: Rollout, logits: tf.Tensor3D, hidden: tf.Tensor3D, tau0: n
   };
 }
 
+/** The head inputs a rollout recorded (Rollout.headInput) as [B · T, width] rows, T = r.steps (zeros past a row's end). */
+function recordedHeadInputs(r: Rollout): tf.Tensor2D {
+  const { width: w, data } = r.headInput!;
+  const Tfull = r.tokens.length / r.batch;
+  const out = new Float32Array(r.batch * r.steps * w);
+  for (let b = 0; b < r.batch; b++) out.set(data.subarray(b * Tfull * w, (b * Tfull + r.steps) * w), b * r.steps * w);
+  return tf.tensor2d(out, [r.batch * r.steps, w]);
+}
+
+/**
+ * log π_φ [B, T] of a rollout's recorded decisions at the current φ: from the head inputs the rollout recorded when it
+ * has them and θ is frozen (θ is then what generated the rollout, so these are the inputs θ's forward would give, up
+ * to rounding, and they are the very inputs the recorded log π_φ was computed from), else from θ's forward `fw`.
+ */
+function phiLogp(ctx: UpdateContext, r: Rollout, fw: FrozenForward | null, gate: tf.Tensor1D, z: tf.Tensor1D): tf.Tensor2D {
+  const { controller } = ctx;
+  if (fw === null) {
+    check(r.headInput !== undefined && controller.logProbFromHeadInput !== undefined, 'grpoUpdate: no forward of θ and no recorded head inputs');
+    return tf.tidy(() => tf.reshape(controller.logProbFromHeadInput!(recordedHeadInputs(r), gate, z), [r.batch, r.steps])) as tf.Tensor2D;
+  }
+  return tf.tidy(() => tf.reshape(controller.logProb(tauInputs(r, fw.logits, fw.hidden, ctx.tau0), gate, z), [r.batch, r.steps])) as tf.Tensor2D;
+}
+
+/** Whether a θ-frozen pass over `r` reads log π_φ from the rollout's recorded head inputs (no θ forward needed). */
+export function usesRecordedHeadInputs(r: Rollout): boolean {
+  return r.headInput !== undefined;
+}
+
 /** The forward of θ over a rollout that a frozen-θ pass reuses. */
 export type FrozenForward = { logits: tf.Tensor3D; hidden: tf.Tensor3D };
 
@@ -257,8 +285,10 @@ function microBatchBackward(
   const gate = tf.tidy(() => tf.reshape(perToken(r, r.gate), [-1])) as tf.Tensor1D;
   const z = tf.tidy(() => tf.reshape(perToken(r, r.z), [-1])) as tf.Tensor1D;
   const refLogp = ctx.reference && g.klCoef > 0 ? tf.tidy(() => tokenLogp(rolloutForward(ctx.reference!, r, padId).logits, tauT, tokens)) : null;
-  // With θ frozen the forward needs no gradient: run it once outside the tape.
-  const frozenForward = wantTheta ? null : (frozen ?? tf.tidy(() => rolloutForward(model, r, padId)));
+  // With θ frozen the forward needs no gradient: run it once outside the tape, or not at all when the rollout
+  // recorded the head's inputs.
+  const recorded = !wantTheta && usesRecordedHeadInputs(r);
+  const frozenForward = wantTheta || recorded ? null : (frozen ?? tf.tidy(() => rolloutForward(model, r, padId)));
   const lossOpts = {
     mask,
     advantages: adv,
@@ -268,17 +298,16 @@ function microBatchBackward(
     normLength: cfg.rollout.maxNewTokens,
     ...totals,
   };
-  const lossOf = (fw: FrozenForward): tf.Scalar => {
+  const lossOf = (fw: FrozenForward | null): tf.Scalar => {
     let total = tf.scalar(0);
     if (wantTheta) {
-      const logp = tokenLogp(fw.logits, tauT, tokens);
+      const logp = tokenLogp(fw!.logits, tauT, tokens);
       const res = policyLoss({ ...lossOpts, logpNew: logp, logpOld: oldTok, refLogp: refLogp ?? undefined, klCoef: refLogp ? g.klCoef : 0 });
       out.token = res.metrics;
       total = tf.add(total, res.loss);
     }
     if (wantPhi) {
-      const inp = tauInputs(r, fw.logits, fw.hidden, ctx.tau0);
-      const logp = tf.reshape(controller.logProb(inp, gate, z), [r.batch, r.steps]);
+      const logp = phiLogp(ctx, r, fw, gate, z);
       const res = policyLoss({ ...lossOpts, logpNew: logp, logpOld: oldTau });
       out.temperature = res.metrics;
       total = tf.add(total, res.loss);
@@ -300,7 +329,7 @@ function microBatchBackward(
   try {
     if (wantTheta) out.phiGrads = ctx.theta.optimizer.backward(ctx.theta.variables, pass, phiVars, accumulate);
     else if (phiVars.length > 0) {
-      const res = pass.tensors(phiVars);
+      const res = tf.variableGrads(() => lossOf(frozenForward), phiVars);
       res.value.dispose();
       out.phiGrads = phiVars.map((v) => res.grads[v.name]);
     }
@@ -364,14 +393,18 @@ export function phiGradientDiagnostics(
   type Key = keyof typeof keeps;
   const keys = Object.keys(keeps) as Key[];
   const slices = microBatches(r.batch, microRows);
-  check(frozen !== null || slices.length > 1, 'phiGradientDiagnostics: the frozen forward of the whole batch is needed for one micro-batch');
+  const recorded = usesRecordedHeadInputs(r);
+  check(
+    recorded || frozen !== null || slices.length > 1,
+    'phiGradientDiagnostics: the frozen forward of the whole batch (or recorded head inputs) is needed for one micro-batch',
+  );
   const size = phi.variables.reduce((n, v) => n + v.size, 0);
   const flats = Object.fromEntries(keys.map((k) => [k, new Float32Array(size)])) as Record<Key, Float32Array>;
   const tokens = Object.fromEntries(keys.map((k) => [k, batchTotals(r, keeps[k])])) as Record<Key, { totalTokens: number; totalSequences: number }>;
   const counts = Object.fromEntries(keys.map((k) => [k, 0])) as Record<Key, number>;
   for (const [b0, b1] of slices) {
     const sub = slices.length === 1 ? r : sliceRollout(r, b0, b1);
-    const fw = slices.length === 1 ? frozen! : tf.tidy(() => rolloutForward(ctx.model, sub, padId));
+    const fw = recorded ? null : slices.length === 1 ? frozen! : tf.tidy(() => rolloutForward(ctx.model, sub, padId));
     const subTfull = sub.tau.length / sub.batch;
     try {
       for (const k of keys) {
@@ -392,8 +425,7 @@ export function phiGradientDiagnostics(
           const z = tf.reshape(perToken(sub, sub.z), [-1]) as tf.Tensor1D;
           const oldTau = perToken(sub, sub.logpTau);
           const { grads, value } = tf.variableGrads(() => {
-            const inp = tauInputs(sub, fw.logits, fw.hidden, ctx.tau0);
-            const logp = tf.reshape(controller.logProb(inp, gate, z), [sub.batch, sub.steps]);
+            const logp = phiLogp(ctx, sub, fw, gate, z);
             return policyLoss({
               mask,
               advantages: tf.tensor1d(advantages.subarray(b0, b1)),
@@ -415,7 +447,7 @@ export function phiGradientDiagnostics(
         for (let i = 0; i < size; i++) acc[i] += part[i];
       }
     } finally {
-      if (fw !== frozen) tf.dispose([fw.logits, fw.hidden]);
+      if (fw !== null && fw !== frozen) tf.dispose([fw.logits, fw.hidden]);
     }
   }
   const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);

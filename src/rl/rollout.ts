@@ -25,6 +25,9 @@ export interface RolloutRequest {
   groups?: Int32Array;
   /** A held-out evaluation rather than a training rollout (a learned head acts as controller.evalAction says). */
   evaluation?: boolean;
+  /** Record the learned head's input at every generated token (Rollout.headInput): for a rollout whose temperature
+   *  update runs with θ frozen, which then reads log π_φ from it instead of recomputing θ's forward. */
+  recordHeadInput?: boolean;
 }
 
 /** Per-token arrays are row-major [B, T]; entries past a row's end have mask 0. */
@@ -47,6 +50,9 @@ export interface Rollout {
   entropyTau: Float32Array; // [B, T] entropy of softmax(logits / τ_t)
   lengths: Int32Array; // [B] generated tokens per row
   finished: Uint8Array; // [B] 1 when the row ended with EOS
+  /** [B, T, width] the learned head's input x_t at every generated token (0 past a row's end), when the request asked
+   *  for it (RolloutRequest.recordHeadInput); θ's state at rollout time, as the decoder computed it through the KV cache. */
+  headInput?: { width: number; data: Float32Array };
   timings: { prefillMs: number; decodeMs: number; controllerMs: number; sampleMs: number };
 }
 
@@ -105,14 +111,15 @@ function checkRequest(req: RolloutRequest): void {
 }
 
 function rolloutInfo(req: RolloutRequest) {
-  return { trainStep: req.trainStep, batch: req.prompts.length, groups: req.groups, evaluation: req.evaluation };
+  return { trainStep: req.trainStep, batch: req.prompts.length, groups: req.groups, evaluation: req.evaluation, recordHeadInput: req.recordHeadInput };
 }
 
 /** The per-token [B, T] records of a Rollout. */
 const PER_TOKEN = ['tokens', 'mask', 'tau', 'gate', 'z', 'logpTau', 'logpTok', 'entropy', 'entropyTau'] as const;
 
-/** A rollout of B rows with room for T generated tokens each and nothing generated yet (tokens padId, z NaN). */
-function emptyRollout(B: number, P: number, T: number, padId: number, promptIds: Int32Array, promptMask: Uint8Array): Rollout {
+/** A rollout of B rows with room for T generated tokens each and nothing generated yet (tokens padId, z NaN);
+ *  `headWidth`: room for head inputs of this width (0: none). */
+function emptyRollout(B: number, P: number, T: number, padId: number, promptIds: Int32Array, promptMask: Uint8Array, headWidth = 0): Rollout {
   return {
     batch: B,
     promptLen: P,
@@ -130,8 +137,19 @@ function emptyRollout(B: number, P: number, T: number, padId: number, promptIds:
     entropyTau: new Float32Array(B * T),
     lengths: new Int32Array(B),
     finished: new Uint8Array(B),
+    ...(headWidth > 0 ? { headInput: { width: headWidth, data: new Float32Array(B * T * headWidth) } } : {}),
     timings: { prefillMs: 0, decodeMs: 0, controllerMs: 0, sampleMs: 0 },
   };
+}
+
+/** The head input width a request records: the controller's, when asked and the controller has one; else 0. */
+function recordedWidth(controller: TemperatureController, req: RolloutRequest): number {
+  if (!req.recordHeadInput) return 0;
+  check(
+    controller.learned && controller.headInputWidth !== undefined && controller.logProbFromHeadInput !== undefined,
+    () => `rollout: recordHeadInput was asked of '${controller.name}', which has no learned head input to record`,
+  );
+  return controller.headInputWidth!;
 }
 
 /**
@@ -150,7 +168,8 @@ function generate(
   const B = req.prompts.length;
   const T = req.maxNewTokens;
   const { ids, mask, len: P } = leftPad(req.prompts, req.padId, padTo);
-  const r = emptyRollout(B, P, T, req.padId, ids, mask);
+  const width = recordedWidth(controller, req);
+  const r = emptyRollout(B, P, T, req.padId, ids, mask, width);
   const cache = model.createCache(B, P + T);
   const prevTau = new Float32Array(B).fill(req.tau0);
   const done = new Uint8Array(B);
@@ -181,6 +200,11 @@ function generate(
       const s = sampleTokens(cur.logits as tf.Tensor2D, decision.tau, tokRng);
       r.timings.controllerMs += t1 - t0;
       r.timings.sampleMs += performance.now() - t1;
+      if (width > 0)
+        check(
+          decision.headInput !== undefined && decision.headInput.length === B * width,
+          () => `rollout: '${controller.name}' returned ${decision.headInput?.length ?? 'no'} head input values at step ${t}, expected ${B} rows × ${width}`,
+        );
       const feed = new Int32Array(B);
       for (let b = 0; b < B; b++) {
         if (done[b]) {
@@ -197,6 +221,7 @@ function generate(
         r.logpTok[i] = s.logp[b];
         r.entropy[i] = s.entropyT1[b];
         r.entropyTau[i] = s.entropy[b];
+        if (width > 0) r.headInput!.data.set(decision.headInput!.subarray(b * width, (b + 1) * width), i * width);
         r.lengths[b] = t + 1;
         prevTau[b] = decision.tau[b];
         feed[b] = s.tokens[b];
@@ -230,7 +255,12 @@ export function mergeRollouts(parts: Rollout[], maxNewTokens: number, padId: num
   );
   const T = maxNewTokens;
   const B = parts.reduce((n, p) => n + p.batch, 0);
-  const out = emptyRollout(B, P, T, padId, new Int32Array(B * P), new Uint8Array(B * P));
+  const width = parts[0].headInput?.width ?? 0;
+  check(
+    parts.every((p) => (p.headInput?.width ?? 0) === width),
+    'mergeRollouts: the parts do not all record head inputs of one width',
+  );
+  const out = emptyRollout(B, P, T, padId, new Int32Array(B * P), new Uint8Array(B * P), width);
   out.steps = Math.max(...parts.map((p) => p.steps));
   let row = 0;
   for (const p of parts) {
@@ -238,6 +268,7 @@ export function mergeRollouts(parts: Rollout[], maxNewTokens: number, padId: num
     out.promptIds.set(p.promptIds, row * P);
     out.promptMask.set(p.promptMask, row * P);
     for (const k of PER_TOKEN) (out[k] as Float32Array).set(p[k] as Float32Array, row * T);
+    if (width > 0) out.headInput!.data.set(p.headInput!.data, row * T * width);
     out.lengths.set(p.lengths, row);
     out.finished.set(p.finished, row);
     for (const k of ['prefillMs', 'decodeMs', 'controllerMs', 'sampleMs'] as const) out.timings[k] += p.timings[k];
@@ -283,8 +314,17 @@ export function sliceRollout(r: Rollout, b0: number, b1: number): Rollout {
     entropyTau: cut(r.entropyTau),
     lengths: r.lengths.slice(b0, b1),
     finished: r.finished.slice(b0, b1),
+    ...(r.headInput ? { headInput: { width: r.headInput.width, data: cutHeadInput(r.headInput, Tfull, b0, b1, steps) } } : {}),
     timings: { prefillMs: 0, decodeMs: 0, controllerMs: 0, sampleMs: 0 },
   };
+}
+
+/** Rows b0 … b1 − 1 of head inputs recorded for Tfull steps, cut to `steps` steps: [b1 − b0, steps, width]. */
+function cutHeadInput(h: { width: number; data: Float32Array }, Tfull: number, b0: number, b1: number, steps: number): Float32Array {
+  const w = h.width;
+  const o = new Float32Array((b1 - b0) * steps * w);
+  for (let b = b0; b < b1; b++) o.set(h.data.subarray(b * Tfull * w, (b * Tfull + steps) * w), (b - b0) * steps * w);
+  return o;
 }
 
 /** The generated token ids of row b, without the EOS. */

@@ -30,7 +30,16 @@ import { Progress } from '../train/progress';
 import { MetricsLog, openRunDir } from '../train/run-dir';
 import { computeAdvantages } from './grpo/advantages';
 import { createParamGroup, disposeParamGroup, ParamGroup } from './grpo/optim';
-import { grpoUpdate, microBatches, PhiDiagnostics, phiGradientDiagnostics, rolloutForward, UpdateContext, UpdateMetrics } from './grpo-step';
+import {
+  grpoUpdate,
+  usesRecordedHeadInputs,
+  microBatches,
+  PhiDiagnostics,
+  phiGradientDiagnostics,
+  rolloutForward,
+  UpdateContext,
+  UpdateMetrics,
+} from './grpo-step';
 import { tokenLogp } from '../lm/sampling';
 import { chunkedRollout, completionIds, Rollout, sliceRollout } from './rollout';
 import { phaseAt, runTrainsTheta, stepUpdates, UpdatePhase } from './schedule';
@@ -322,6 +331,8 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
       tau0,
       trainStep: step,
       groups: groupsOf,
+      // A step with a θ-frozen update of φ keeps the head's inputs when the plan says they fit (no θ forward then).
+      recordHeadInput: run.plan.head_inputs === 'recorded' && (phase === 'temperature' || phase === 'sequential'),
     },
     new Rng(c.seed).fork(`rollout:${step}`),
     run.plan.rollout_rows,
@@ -344,11 +355,15 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
   const upd: UpdateMetrics = { token: null, temperature: null, thetaGradNorm: null, phiGradNorm: null, skipped: false };
   let diag: PhiDiagnostics | null = null;
   for (const u of updates) {
-    // A temperature update trains only the small head: θ's forward is computed once and reused by its passes (in
-    // micro-batches it is recomputed per micro-batch and pass: the whole batch's logits are what does not fit).
+    // A temperature update trains only the small head: it reads the head inputs the rollout recorded, or θ's forward
+    // is computed once and reused by its passes (in micro-batches it is recomputed per micro-batch and pass: the whole
+    // batch's logits are what does not fit).
     const epochs = u === 'temperature' ? c.grpo.tempEpochs : c.grpo.epochs;
     const diagnose = u === 'temperature' && c.grpo.phiDiagnostics && run.phi !== null;
-    const frozen = oneMicroBatch && u === 'temperature' && (epochs > 1 || diagnose) ? tf.tidy(() => rolloutForward(run.model, r, run.tok.padId)) : undefined;
+    const frozen =
+      oneMicroBatch && u === 'temperature' && !usesRecordedHeadInputs(r) && (epochs > 1 || diagnose)
+        ? tf.tidy(() => rolloutForward(run.model, r, run.tok.padId))
+        : undefined;
     if (diagnose) diag = phiGradientDiagnostics(ctx, r, adv.advantages, run.tok.padId, G, frozen ?? null, microRows);
     for (let e = 0; e < epochs; e++) {
       const m = grpoUpdate(ctx, r, adv.advantages, u, run.tok.padId, frozen, microRows);
