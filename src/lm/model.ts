@@ -27,7 +27,7 @@ import { Rng } from '../rng';
 import { fillNormal } from './init';
 import { numel } from './safetensors';
 import { writeKvSlotInPlace } from './kv-write';
-import { attention, linear } from './ops';
+import { attention, linear, repeatRows } from './ops';
 import { prefill } from './prefill';
 import { recomputed } from './recompute';
 import { GradSink, streamedGrads, streamedHead } from './streamed-backward';
@@ -60,6 +60,13 @@ export interface DecoderExecution {
   headGradBlock: number;
   /** Whether prefill computes repeated prompt rows once (exact; src/lm/prefill.ts). Off only to compare the two paths. */
   sharePrefill: boolean;
+  /**
+   * Whether a training forward that names its prompt length (forward's opts.sharePrefix: the GRPO update's) computes
+   * the prompt positions of rows that repeat a prompt once, their keys and values shared by the rows (the G samples of
+   * a group); the gradients then sum over the group where the unshared forward sums over its copies (the same terms,
+   * another order: equal to float32 rounding). Off only to compare the two paths.
+   */
+  sharePrefix: boolean;
 }
 
 export const DEFAULT_EXECUTION: Readonly<DecoderExecution> = Object.freeze({
@@ -68,6 +75,7 @@ export const DEFAULT_EXECUTION: Readonly<DecoderExecution> = Object.freeze({
   inPlaceKv: true,
   headGradBlock: 2 ** 24,
   sharePrefill: true,
+  sharePrefix: true,
 });
 
 /** `base` with the given fields of `o` replaced, checked (KitError naming the field). */
@@ -77,7 +85,10 @@ function resolveExecution(base: Readonly<DecoderExecution>, o: Partial<DecoderEx
     check(typeof e[k] === 'number' && e[k] >= 0, () => `Decoder execution: ${k} must be a number ≥ 0 (Infinity allowed), got ${e[k]}`);
   }
   check(Number.isInteger(e.headGradBlock) && e.headGradBlock > 0, () => `Decoder execution: headGradBlock must be a positive integer, got ${e.headGradBlock}`);
-  check(typeof e.inPlaceKv === 'boolean' && typeof e.sharePrefill === 'boolean', 'Decoder execution: inPlaceKv and sharePrefill must be booleans');
+  check(
+    typeof e.inPlaceKv === 'boolean' && typeof e.sharePrefill === 'boolean' && typeof e.sharePrefix === 'boolean',
+    'Decoder execution: inPlaceKv, sharePrefill and sharePrefix must be booleans',
+  );
   return Object.freeze(e);
 }
 
@@ -498,17 +509,25 @@ export class Decoder {
    * Full forward. ids [B, T] int32; mask [B, T] (1 real, 0 left padding; default all ones).
    * Returns logits [B, T, V] and hidden [B, T, d]; with `headFrom` = f only positions f … T-1 ([B, T-f, ·]), the
    * others never going through the LM head. `kvOut` receives each layer's kT [B, kv, hd, T] and v [B, kv, T, hd].
+   * `sharePrefix` = P: positions 0 … P − 1 are a prompt, and rows with the same prompt (ids and mask) may have them
+   * computed once (execution.sharePrefix; see forwardSharedPrefix).
    */
   forward(
     ids: tf.Tensor2D,
     mask?: ArrayLike<number>,
     kvOut?: (layer: number, k: tf.Tensor, v: tf.Tensor) => void,
-    opts: { headFrom?: number; stream?: { sink: GradSink; embeds: tf.Tensor } } = {},
+    opts: { headFrom?: number; stream?: { sink: GradSink; embeds: tf.Tensor }; sharePrefix?: number } = {},
   ): ForwardOutput {
     check(ids.rank === 2 && ids.dtype === 'int32', () => `forward: ids must be an int32 tensor [B, T], got ${ids.dtype} [${ids.shape}]`);
     const [B, T] = ids.shape;
     const m = mask ?? new Float32Array(B * T).fill(1);
     check(m.length === B * T, () => `forward: mask has ${m.length} entries, expected B·T = ${B * T}`);
+    const P = opts.sharePrefix ?? 0;
+    check(Number.isInteger(P) && P >= 0 && P < T, () => `forward: sharePrefix ${P} must be a position in [0, ${T})`);
+    if (P > 0 && this.exec.sharePrefix && !kvOut && !opts.stream) {
+      const shared = this.forwardSharedPrefix(ids, m, P, opts.headFrom ?? 0);
+      if (shared) return shared;
+    }
     const { hiddenSize: d, numHeads: h, numKvHeads: kv, headDim: hd } = this.cfg;
     // Positions count real tokens; the additive mask is causal and hides padded keys.
     const pos = new Int32Array(B * T);
@@ -565,6 +584,101 @@ export class Decoder {
       return { logits: tf.reshape(logits, [B, n, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, n, d]) };
     }
     const hidden = this.rmsNorm(xs, this.norm);
+    return { logits: tf.reshape(this.head(hidden), [B, n, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, n, d]) };
+  }
+
+  /**
+   * forward() of a batch whose rows come in blocks of g consecutive rows with the same first P positions (a GRPO batch:
+   * the G samples of each prompt), each block's prompt computed once. The layers run on one [U · (P + g·(T − P)), d]
+   * matrix, block by block: the prompt's P positions, then its g rows' later positions; everything position-wise
+   * (norms, projections, RoPE, the MLP) runs on it whole, and only attention splits: the prompt attends to itself, the
+   * later positions to their prompt's keys and values (repeated to the g rows, so their gradients sum over the block)
+   * and to their own. Blocks are whole units of the checkpointed recompute's row chunks. Every value at a real
+   * position is the unshared forward's up to float32 rounding (tests/lm/model.test.ts); a padded position (mask 0),
+   * which no query reads, attends over its prompt only. null, for forward() to compute the rows whole, when the rows
+   * are not such blocks (g = 1, or a block whose rows differ before P).
+   */
+  private forwardSharedPrefix(ids: tf.Tensor2D, m: ArrayLike<number>, P: number, from: number): ForwardOutput | null {
+    const [B, T] = ids.shape;
+    const idv = ids.dataSync() as Int32Array;
+    const samePrefix = (a: number, b: number) => {
+      for (let t = 0; t < P; t++) if (idv[a * T + t] !== idv[b * T + t] || !m[a * T + t] !== !m[b * T + t]) return false;
+      return true;
+    };
+    let g = 1;
+    while (g < B && samePrefix(0, g)) g++;
+    if (g < 2 || B % g !== 0) return null;
+    for (let b = 0; b < B; b++) if (!samePrefix(b - (b % g), b)) return null;
+    check(Number.isInteger(from) && from >= 0 && from < T, () => `forward: headFrom ${from} must be a position in [0, ${T})`);
+    const U = B / g;
+    const G = T - P;
+    const unit = P + g * G;
+    const N = U * unit;
+    const { hiddenSize: d, numHeads: h, numKvHeads: kv, headDim: hd } = this.cfg;
+    // The stacked rows: block u holds its prompt's P positions (those of row u·g), then rows u·g … u·g + g − 1's later ones.
+    const src = new Int32Array(N);
+    for (let u = 0; u < U; u++) {
+      for (let t = 0; t < P; t++) src[u * unit + t] = u * g * T + t;
+      for (let r = 0; r < g; r++) for (let t = 0; t < G; t++) src[u * unit + P + r * G + t] = (u * g + r) * T + P + t;
+    }
+    const posOf = new Int32Array(B * T);
+    for (let b = 0; b < B; b++) {
+      let p = 0;
+      for (let t = 0; t < T; t++) posOf[b * T + t] = m[b * T + t] ? p++ : 0;
+    }
+    // Additive masks, causal and hiding padded keys: the prompts' [U, 1, 1, P, P], the later positions' [B, 1, 1, G, T].
+    const addP = new Float32Array(U * P * P).fill(NEG);
+    for (let u = 0; u < U; u++) for (let t = 0; t < P; t++) for (let s2 = 0; s2 <= t; s2++) if (m[u * g * T + s2]) addP[(u * P + t) * P + s2] = 0;
+    const addG = new Float32Array(B * G * T).fill(NEG);
+    for (let b = 0; b < B; b++) for (let t = 0; t < G; t++) for (let s2 = 0; s2 <= P + t; s2++) if (m[b * T + s2]) addG[(b * G + t) * T + s2] = 0;
+    const [cos, sin] = this.ropeTables(Array.from(src, (i) => posOf[i]));
+    const consts = [cos, sin, tf.tensor(addP, [U, 1, 1, P, P]), tf.tensor(addG, [B, 1, 1, G, T])];
+    let x = this.embedLookup(
+      tf.tensor1d(
+        Array.from(src, (i) => idv[i]),
+        'int32',
+      ),
+    );
+    // n blocks: all U, or a chunk of them in the checkpointed layer's recompute.
+    const layer = (L: LayerParams, xin: tf.Tensor, [cos, sin, maskP, maskG]: tf.Tensor[]): tf.Tensor => {
+      const n = xin.shape[0] / unit;
+      const [q, k, v] = this.qkv(L, this.rmsNorm(xin, L.ln1), cos, sin);
+      // [n·unit, heads, hd] → the prompts' [n, P, heads, hd] and the later positions' [n·g, G, heads, hd].
+      const split = (t: tf.Tensor, heads: number) => {
+        const blocks = tf.reshape(t, [n, unit, heads, hd]);
+        return [tf.slice(blocks, [0, 0, 0, 0], [n, P, heads, hd]), tf.reshape(tf.slice(blocks, [0, P, 0, 0], [n, g * G, heads, hd]), [n * g, G, heads, hd])];
+      };
+      const [qP, qG] = split(q, h);
+      const [kP, kG] = split(k, kv);
+      const [vP, vG] = split(v, kv);
+      const kTP = tf.transpose(kP, [0, 2, 3, 1]);
+      const vTP = tf.transpose(vP, [0, 2, 1, 3]);
+      const oP = this.attend(qP, kTP, vTP, maskP);
+      const kAll = tf.concat([repeatRows(kTP, g), tf.transpose(kG, [0, 2, 3, 1])], 3);
+      const vAll = tf.concat([repeatRows(vTP, g), tf.transpose(vG, [0, 2, 1, 3])], 2);
+      const oG = this.attend(qG, kAll, vAll, maskG);
+      const o = tf.reshape(tf.concat([tf.reshape(oP, [n, P, h * hd]), tf.reshape(oG, [n, g * G, h * hd])], 1), [n * unit, h * hd]);
+      const xa = tf.add(xin, linear(o, L.wo));
+      return tf.add(xa, this.mlp(L, this.rmsNorm(xa, L.ln2)));
+    };
+    const checkpoint = N > this.exec.checkpointTokens;
+    this.layers.forEach((L) => {
+      const xin = x;
+      x = checkpoint
+        ? recomputed(Decoder.layerTensors(L), (ps, xi, cs) => layer(Decoder.withTensors(L, ps), xi, cs), xin, consts, undefined, {
+            count: U,
+            units: [unit, unit, unit, 1, g],
+            chunk: Math.floor(this.exec.recomputeTokens / unit),
+          })
+        : tf.tidy(() => layer(L, xin, consts));
+    });
+    // Positions from `from` on, as [B, T − from, d]: a prompt's positions repeated to its rows, then the rows' own.
+    const blocks = tf.reshape(x, [U, unit, d]);
+    const later = tf.reshape(tf.slice(blocks, [0, P, 0], [U, g * G, d]), [B, G, d]);
+    const n = T - from;
+    const xs =
+      from >= P ? tf.slice(later, [0, from - P, 0], [B, n, d]) : tf.concat([repeatRows(tf.slice(blocks, [0, from, 0], [U, P - from, d]), g), later], 1);
+    const hidden = this.rmsNorm(tf.reshape(xs, [B * n, d]), this.norm);
     return { logits: tf.reshape(this.head(hidden), [B, n, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, n, d]) };
   }
 

@@ -121,3 +121,26 @@ export function gatherRows(x: tf.Tensor, rowOf: Int32Array): tf.Tensor {
   });
   return tf.tensor(out, [rowOf.length, ...x.shape.slice(1)], 'float32');
 }
+
+/**
+ * Each of x's n leading rows repeated g times in place, [n, …] → [n · g, …] (row i of the result is row ⌊i / g⌋ of
+ * x), differentiable: the gradient of a row is the sum of its g copies' gradients. The forward copies whole rows
+ * where the backend's tensors live in CPU memory (gatherRows: tfjs's tile, broadcastTo and gather index every element
+ * there); elsewhere it is tf.tile.
+ */
+export function repeatRows(x: tf.Tensor, g: number): tf.Tensor {
+  check(Number.isInteger(g) && g >= 1, () => `repeatRows: g must be a positive integer, got ${g}`);
+  const [n, ...rest] = x.shape;
+  const op = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([]);
+    const value =
+      tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu'
+        ? gatherRows(
+            xi,
+            Int32Array.from({ length: n * g }, (_, i) => Math.floor(i / g)),
+          )
+        : tf.tidy(() => tf.reshape(tf.tile(tf.expandDims(xi, 1), [1, g, ...rest.map(() => 1)]), [n * g, ...rest]));
+    return { value, gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.sum(tf.reshape(dy, [n, g, ...rest]), 1)) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor) => tf.Tensor;
+  return op(x);
+}

@@ -78,7 +78,8 @@ export function rolloutForward(model: Decoder, r: Rollout, padId: number): { log
   const { ids, attn, len } = sequenceInputs(r, padId);
   // The LM head runs on the generated positions only (a prompt's logits are never used).
   // The sequence has P + T - 1 positions; the last T predict the generated tokens.
-  const out = model.forward(tf.tensor2d(ids, [r.batch, len], 'int32'), attn, undefined, { headFrom: r.promptLen - 1 });
+  // The G rows of a prompt share its positions' computation (execution.sharePrefix).
+  const out = model.forward(tf.tensor2d(ids, [r.batch, len], 'int32'), attn, undefined, { headFrom: r.promptLen - 1, sharePrefix: r.promptLen });
   return { logits: out.logits as tf.Tensor3D, hidden: out.hidden as tf.Tensor3D };
 }
 

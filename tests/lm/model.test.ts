@@ -9,7 +9,7 @@ import { modelLogits } from '../../src/commands/logits';
 import { loadModel, saveModel } from '../../src/lm/load';
 import { Decoder } from '../../src/lm/model';
 import { uniqueRows } from '../../src/lm/prefill';
-import { attention, gatherRows } from '../../src/lm/ops';
+import { attention, gatherRows, repeatRows } from '../../src/lm/ops';
 import { expectKitError, FIXTURES, tempDir, tinyConfig } from '../helpers/kit';
 
 const BACKEND = process.env.INTROLLM_TEST_BACKEND ?? 'wasm';
@@ -215,6 +215,82 @@ describe('decoder equivalences', () => {
       model.dispose();
     });
   }
+
+  for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
+    it(`${arch}: a training forward sharing each block's prompt among its rows gives the unshared forward's outputs and gradients (1e-5), checkpointed whole or in chunks of blocks, or not at all`, () => {
+      const model = Decoder.random(tinyConfig(arch), 6, { std: 0.3 });
+      // Three blocks of two rows with one prompt of 5 positions each (left-padded differently); 4 later positions per row.
+      const pa = [0, 0, 5, 6, 7];
+      const pb = [0, 11, 12, 13, 14];
+      const pc = [9, 8, 7, 6, 5];
+      const idsOf = (prompts: number[][]) => prompts.map((p, b) => [...p, 20 + b, 21, 22 + (b % 3), 2]);
+      const maskOf = (ids: number[][]) => ids.flatMap((row) => row.map((v, t) => (t < 5 && v === 0 ? 0 : 1)));
+      const blocks = idsOf([pa, pa, pb, pb, pc, pc]);
+      const mask = maskOf(blocks);
+      // Padded positions (mask 0) are no query anyone reads: their outputs are left out, as every loss of the kit does.
+      const real = (headFrom: number) => tf.reshape(tf.slice(tf.tensor2d(mask, [6, 9]), [0, headFrom], [6, 9 - headFrom]), [6, 9 - headFrom, 1]);
+      const loss = (o: { logits: tf.Tensor; hidden: tf.Tensor }, headFrom: number) =>
+        tf.add(tf.sum(tf.mul(tf.mul(tf.logSoftmax(o.logits), 0.3), real(headFrom))), tf.sum(tf.mul(tf.square(o.hidden), real(headFrom))));
+      const embedRows: number[] = [];
+      const embed = model.embedLookup.bind(model);
+      model.embedLookup = (x: tf.Tensor) => {
+        embedRows.push(x.shape[0]);
+        return embed(x);
+      };
+      const run = (ids: number[][], share: boolean, headFrom: number) =>
+        tf.tidy(() => {
+          model.setExecution({ sharePrefix: share });
+          const fw = () => model.forward(tf.tensor2d(ids, [6, 9], 'int32'), mask, undefined, { headFrom, sharePrefix: 5 });
+          const out = fw();
+          const vals = [Array.from(tf.mul(out.logits, real(headFrom)).dataSync()), Array.from(tf.mul(out.hidden, real(headFrom)).dataSync())];
+          const { grads } = tf.variableGrads(() => loss(fw(), headFrom) as tf.Scalar, model.variables());
+          return { vals, grads: model.variables().map((v) => Array.from(grads[v.name].dataSync())), shape: out.logits.shape };
+        });
+      const close = (a: number[], b: number[], what: string) => {
+        const scale = Math.max(1, ...b.map(Math.abs));
+        expect(Math.max(...a.map((v, i) => Math.abs(v - b[i]))), what).toBeLessThanOrEqual(1e-5 * scale);
+      };
+      // Not checkpointed; checkpointed and recomputed whole; recomputed one block (5 + 2 × 4 = 13 positions) at a time.
+      for (const exec of [{ checkpointTokens: Infinity }, { checkpointTokens: 0, recomputeTokens: Infinity }, { checkpointTokens: 0, recomputeTokens: 13 }]) {
+        model.setExecution(exec);
+        for (const headFrom of [4, 0, 6]) {
+          const what = `headFrom ${headFrom}, ${JSON.stringify(exec)}`;
+          embedRows.length = 0;
+          const shared = run(blocks, true, headFrom);
+          // The prompts' positions once per block: 3 × 5 + 6 rows × 4 later positions.
+          expect(embedRows, what).toEqual([3 * 5 + 6 * 4, 3 * 5 + 6 * 4]);
+          embedRows.length = 0;
+          const plain = run(blocks, false, headFrom);
+          expect(embedRows).toEqual([6 * 9, 6 * 9]);
+          expect(shared.shape).toEqual([6, 9 - headFrom, model.cfg.vocabSize]);
+          shared.vals.forEach((v, i) => close(v, plain.vals[i], `output ${i}, ${what}`));
+          shared.grads.forEach((g, i) => close(g, plain.grads[i], `gradient of ${model.variables()[i].name}, ${what}`));
+          // Every parameter gets a gradient (the prompt positions feed the later ones through attention).
+          expect(shared.grads.every((g) => g.some((v) => v !== 0))).toBe(true);
+        }
+      }
+      // Rows that are no blocks of one prompt are computed whole.
+      embedRows.length = 0;
+      run(idsOf([pa, pa, pb, pc, pa, pb]), true, 4);
+      expect(embedRows).toEqual([6 * 9, 6 * 9]);
+      model.setExecution({ sharePrefix: true, checkpointTokens: 8192, recomputeTokens: 8192 });
+      model.dispose();
+    });
+  }
+
+  it('repeatRows: each row g times in place (tf.tile of the rows, to the bit), its gradient the sum of the copies', () => {
+    const x = tf.randomNormal([3, 2, 4], 0, 1, 'float32', 3);
+    const got = repeatRows(x, 4);
+    expect(got.shape).toEqual([12, 2, 4]);
+    expect(Array.from(got.dataSync())).toEqual(Array.from(tf.reshape(tf.tile(tf.expandDims(x, 1), [1, 4, 1, 1]), [12, 2, 4]).dataSync()));
+    const w = tf.randomNormal([12, 2, 4], 0, 1, 'float32', 4);
+    const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(repeatRows(a, 4), w)))(x);
+    // d/dx[i] of Σ w ⊙ repeat(x) = Σ over the copies of row i of w.
+    const want = tf.sum(tf.reshape(w, [3, 4, 2, 4]), 1);
+    expect(Math.max(...Array.from(tf.sub(dx, want).abs().dataSync()))).toBeLessThanOrEqual(1e-6);
+    expect(() => repeatRows(x, 0)).toThrow(/repeatRows: g must be a positive integer, got 0/);
+    tf.dispose([x, got, w, dx, want]);
+  });
 
   it('gatherRows (the prefill copying shared rows) is tf.gather along axis 0 to the bit, for float32 and int32; a bad row index is an error naming it', () => {
     const x = tf.randomNormal([3, 2, 5, 4], 0, 1, 'float32', 7);
