@@ -477,6 +477,13 @@ function generationSeconds(s: Shape, d: DeviceSpec, rows: number, prompt: number
   return prefill + newTokens * step;
 }
 
+/** The rows of one prompt in a micro-batch of `rows` rows of a batch in groups of `group` (the blocks whose prompt
+ *  positions the update's forward computes once, Decoder.forward's sharePrefix); 1 where the micro-batches cut groups
+ *  unevenly (those are computed whole). */
+export function sharedPromptRows(rows: number, group: number): number {
+  return rows % group === 0 ? group : group % rows === 0 ? rows : 1;
+}
+
 /** Estimated seconds of one update micro-batch: `passes` forward + backward passes (θ's epochs, φ's frozen forward). */
 function updateSeconds(
   s: Shape,
@@ -484,11 +491,12 @@ function updateSeconds(
   rows: number,
   prompt: number,
   newTokens: number,
-  o: { thetaPasses: number; phiPasses: number; theta: ThetaState },
+  o: { thetaPasses: number; phiPasses: number; theta: ThetaState; group: number },
 ): number {
   const { c } = s;
   const S = prompt + newTokens;
-  const tokens = rows * S;
+  // Each block of rows with one prompt computes its prompt positions once.
+  const tokens = (rows / sharedPromptRows(rows, o.group)) * prompt + rows * newTokens;
   const recompute = tokens > CHECKPOINT_TOKENS ? 1 : 0;
   const attn = ((4 * c.numLayers * c.numHeads * c.headDim * S * S) / 2) * rows;
   const fwd = 2 * s.params * tokens + attn;
@@ -765,7 +773,7 @@ function planOnce(inp: PlanInput): RunPlan {
   const rolloutChunks = Math.ceil(B / rolloutRows);
   const updateChunks = Math.ceil(B / updateRows);
   const rolloutChunkSec = generationSeconds(s, device, rolloutRows, P, N, G);
-  const updateChunkSec = needsUpdate ? updateSeconds(s, device, updateRows, P, N, { thetaPasses: epochsTheta, phiPasses, theta }) : 0;
+  const updateChunkSec = needsUpdate ? updateSeconds(s, device, updateRows, P, N, { thetaPasses: epochsTheta, phiPasses, theta, group: G }) : 0;
   const evalChunkSec = generationSeconds(s, device, evalRows, P, NE, cfg.eval.k);
   const evalSec = inp.evalRowsTotal === null ? null : Math.ceil(inp.evalRowsTotal / evalRows) * evalChunkSec;
   const evalKey = evalBudgetKey !== null ? 'eval.kvBudgetBytes' : 'eval.chunkRows';

@@ -106,10 +106,12 @@ describe("defaultJobs: runs at a time by cores and memory, from the runs' plans"
     expect(defaultJobs([plan(c, 64e9, 1)], (l) => lines.push(l), 1)).toBe(1);
     expect(lines.length).toBe(1);
   });
-  it('with θ frozen (temperature-only) the weights and working room, 256 MiB + 2.38 + 1 GiB = 3.73 GB: two fit on 24 GB; the worst run of a set decides', () => {
+  it('with θ frozen (temperature-only) the weights, working room and the recorded head inputs, 256 MiB + 2.38 + 1 GiB + 0.5 MiB = 3.73 GB: two fit on 24 GB; the worst run of a set decides', () => {
     const t = plan(cfg('introllm', 'schedule.mode=temperature-only'), 24e9);
     expect(t.theta_state).toBe('none');
-    expect(t.host_bytes_per_run).toBe(256 * 2 ** 20 + W + 2 ** 30);
+    expect(t.head_inputs).toBe('recorded');
+    // 8 rows (one prompt × groups of 8) × 16 new tokens × h_t's 1024 floats.
+    expect(t.host_bytes_per_run).toBe(256 * 2 ** 20 + W + 2 ** 30 + 8 * 16 * 1024 * 4);
     expect(defaultJobs([t], () => {}, 2)).toBe(2);
     expect(defaultJobs([t, plan(cfg('edt'), 24e9)], () => {}, 2)).toBe(1);
   });

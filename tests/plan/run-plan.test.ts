@@ -21,6 +21,7 @@ import {
   modelSizes,
   planRefusal,
   RunPlan,
+  sharedPromptRows,
   WASM_EVAL_KV_BYTES,
   WASM_HEAP_BYTES,
 } from '../../src/plan/run-plan';
@@ -60,6 +61,13 @@ describe("the plan's arithmetic", () => {
     const rollout = p.phases.find((x) => x.phase === 'rollout')!;
     expect(rollout.positions).toBe(4608);
     expect(rollout.memory.kv_cache).toBe(p.rollout_rows * 4608 * 229376);
+  });
+
+  it("the update's forward computes a prompt once per block of its rows: whole groups, a part of one group, or (groups cut unevenly) every row", () => {
+    expect(sharedPromptRows(64, 16)).toBe(16);
+    expect(sharedPromptRows(4, 16)).toBe(4);
+    expect(sharedPromptRows(6, 4)).toBe(1);
+    expect(sharedPromptRows(8, 1)).toBe(1);
   });
 
   it('devices: h100 80 GB, h200 141 GB, a number of GB, cpu = this machine; unknown names are an error naming the flag', () => {
