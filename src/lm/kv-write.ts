@@ -16,8 +16,9 @@ interface CpuLike {
   refCount(id: unknown): number;
 }
 
-/** The Float32Array that holds `t`'s values, without a copy, or null where the backend keeps them elsewhere (GPU). */
-function storeOf(t: tf.Tensor): { arr: Float32Array; at: number } | null {
+/** The Float32Array that holds `t`'s values, without a copy, or null where the backend keeps them elsewhere (GPU).
+ *  Read it at once: on wasm a later allocation that grows the heap detaches the view. */
+export function storeOf(t: tf.Tensor): { arr: Float32Array; at: number } | null {
   if (t.dtype !== 'float32') return null;
   const name = tf.getBackend();
   const be = tf.backend() as unknown;

@@ -292,6 +292,17 @@ describe('decoder equivalences', () => {
     tf.dispose([x, got, w, dx, want]);
   });
 
+  it("a decoding step's embedding lookup (columns copied from the backend's table) is embedLookup's to the bit; an id outside the vocabulary is an error naming it", () => {
+    const model = Decoder.random(tinyConfig('qwen2'), 8, { std: 0.3 });
+    const ids = [0, 5, model.cfg.vocabSize - 1, 5, 17];
+    const columns = (model as unknown as { embedColumns(ids: number[]): tf.Tensor }).embedColumns.bind(model);
+    const got = tf.tidy(() => Array.from(columns(ids).dataSync()));
+    const want = tf.tidy(() => Array.from(model.embedLookup(tf.tensor1d(ids, 'int32')).dataSync()));
+    expect(got).toEqual(want);
+    expect(() => columns([1, model.cfg.vocabSize])).toThrow(new RegExp(`token id ${model.cfg.vocabSize} \\(row 1\\) is outside the vocabulary`));
+    model.dispose();
+  });
+
   it('gatherRows (the prefill copying shared rows) is tf.gather along axis 0 to the bit, for float32 and int32; a bad row index is an error naming it', () => {
     const x = tf.randomNormal([3, 2, 5, 4], 0, 1, 'float32', 7);
     const rowOf = Int32Array.from([2, 0, 0, 1, 2, 2, 1]);
