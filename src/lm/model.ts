@@ -120,6 +120,16 @@ export type HostWeights = Map<string, { shape: number[]; data: Float32Array }>;
 
 const NEG = -1e9; // additive mask value; finite so fully masked rows (pad queries) give no NaN
 
+/** The RoPE position of every entry of a left-padded mask [B, T]: real tokens count 0, 1, …; padding gets 0. */
+function positionsOf(m: ArrayLike<number>, B: number, T: number): Int32Array {
+  const pos = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    let p = 0;
+    for (let t = 0; t < T; t++) pos[b * T + t] = m[b * T + t] ? p++ : 0;
+  }
+  return pos;
+}
+
 export class KVCache {
   /** Per layer: keys transposed [B, kv, hd, maxLen] (so scores need no transposed matMul), values [B, kv, maxLen, hd]. */
   k: tf.Tensor[] = [];
@@ -541,23 +551,21 @@ export class Decoder {
     const [B, T] = ids.shape;
     const m = mask ?? new Float32Array(B * T).fill(1);
     check(m.length === B * T, () => `forward: mask has ${m.length} entries, expected B·T = ${B * T}`);
+    // Only the positions from headFrom on go through the final norm and the LM head: with a 152k vocabulary the logits
+    // of a whole prompt batch are GBs (32 rows × 400 tokens × 151,936 × 4 bytes = 7.8 GB), and rollouts need the last.
+    const from = opts.headFrom ?? 0;
+    check(Number.isInteger(from) && from >= 0 && from < T, () => `forward: headFrom ${from} must be a position in [0, ${T})`);
     const P = opts.sharePrefix ?? 0;
     check(Number.isInteger(P) && P >= 0 && P < T, () => `forward: sharePrefix ${P} must be a position in [0, ${T})`);
     if (P > 0 && this.exec.sharePrefix && !kvOut && !opts.stream) {
-      const shared = this.forwardSharedPrefix(ids, m, P, opts.headFrom ?? 0);
+      const shared = this.forwardSharedPrefix(ids, m, P, from);
       if (shared) return shared;
     }
     const { hiddenSize: d, numHeads: h, numKvHeads: kv, headDim: hd } = this.cfg;
     // Positions count real tokens; the additive mask is causal and hides padded keys.
-    const pos = new Int32Array(B * T);
+    const pos = positionsOf(m, B, T);
     const add = new Float32Array(B * T * T).fill(NEG);
-    for (let b = 0; b < B; b++) {
-      let p = 0;
-      for (let t = 0; t < T; t++) {
-        pos[b * T + t] = m[b * T + t] ? p++ : 0;
-        for (let s = 0; s <= t; s++) if (m[b * T + s]) add[(b * T + t) * T + s] = 0;
-      }
-    }
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let s = 0; s <= t; s++) if (m[b * T + s]) add[(b * T + t) * T + s] = 0;
     const maskT = tf.tensor(add, [B, 1, 1, T, T]);
     const [cos, sin] = this.ropeTables(pos);
     const stream = opts.stream;
@@ -592,18 +600,19 @@ export class Decoder {
           })
         : tf.tidy(() => layer(L, l, xin, [cos, sin, maskT]));
     });
-    // Only the positions from headFrom on go through the final norm and the LM head: with a 152k vocabulary the logits
-    // of a whole prompt batch are GBs (32 rows × 400 tokens × 151,936 × 4 bytes = 7.8 GB), and rollouts need the last.
-    const from = opts.headFrom ?? 0;
-    check(Number.isInteger(from) && from >= 0 && from < T, () => `forward: headFrom ${from} must be a position in [0, ${T})`);
     const n = T - from;
     const xs = from === 0 ? x : tf.reshape(tf.slice(tf.reshape(x, [B, T, d]), [0, from, 0], [B, n, d]), [B * n, d]);
     if (stream) {
       const { hidden, logits } = streamedHead(xs, this.norm, (xi, w) => this.rmsNorm(xi, w), this.lmHead ?? this.embed, stream.sink, this.exec.headGradBlock);
       return { logits: tf.reshape(logits, [B, n, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, n, d]) };
     }
+    return this.lmOutputs(xs, B, n);
+  }
+
+  /** The final norm and the LM head of xs [B·n, d]: logits [B, n, V] and hidden [B, n, d]. */
+  private lmOutputs(xs: tf.Tensor, B: number, n: number): ForwardOutput {
     const hidden = this.rmsNorm(xs, this.norm);
-    return { logits: tf.reshape(this.head(hidden), [B, n, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, n, d]) };
+    return { logits: tf.reshape(this.head(hidden), [B, n, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, n, this.cfg.hiddenSize]) };
   }
 
   /**
@@ -628,7 +637,6 @@ export class Decoder {
     while (g < B && samePrefix(0, g)) g++;
     if (g < 2 || B % g !== 0) return null;
     for (let b = 0; b < B; b++) if (!samePrefix(b - (b % g), b)) return null;
-    check(Number.isInteger(from) && from >= 0 && from < T, () => `forward: headFrom ${from} must be a position in [0, ${T})`);
     const U = B / g;
     const G = T - P;
     const unit = P + g * G;
@@ -640,11 +648,7 @@ export class Decoder {
       for (let t = 0; t < P; t++) src[u * unit + t] = u * g * T + t;
       for (let r = 0; r < g; r++) for (let t = 0; t < G; t++) src[u * unit + P + r * G + t] = (u * g + r) * T + P + t;
     }
-    const posOf = new Int32Array(B * T);
-    for (let b = 0; b < B; b++) {
-      let p = 0;
-      for (let t = 0; t < T; t++) posOf[b * T + t] = m[b * T + t] ? p++ : 0;
-    }
+    const posOf = positionsOf(m, B, T);
     // Additive masks, causal and hiding padded keys: the prompts' [U, 1, 1, P, P], the later positions' [B, 1, 1, G, T].
     const addP = new Float32Array(U * P * P).fill(NEG);
     for (let u = 0; u < U; u++) for (let t = 0; t < P; t++) for (let s2 = 0; s2 <= t; s2++) if (m[u * g * T + s2]) addP[(u * P + t) * P + s2] = 0;
@@ -697,8 +701,7 @@ export class Decoder {
     const n = T - from;
     const xs =
       from >= P ? tf.slice(later, [0, from - P, 0], [B, n, d]) : tf.concat([repeatRows(tf.slice(blocks, [0, from, 0], [U, P - from, d]), g), later], 1);
-    const hidden = this.rmsNorm(tf.reshape(xs, [B * n, d]), this.norm);
-    return { logits: tf.reshape(this.head(hidden), [B, n, this.cfg.vocabSize]), hidden: tf.reshape(hidden, [B, n, d]) };
+    return this.lmOutputs(tf.reshape(xs, [B * n, d]), B, n);
   }
 
   /**

@@ -1,6 +1,7 @@
 // Tensor helpers shared by the decoder and the temperature heads.
 import * as tf from '@tensorflow/tfjs';
 import { check } from '../errors';
+import { storeOf } from './kv-write';
 
 /**
  * y = x · w for x [N, in] and w [in, out], with a gradient that transposes explicitly (dx = dy · wᵀ, dw = xᵀ · dy)
@@ -103,44 +104,40 @@ export function attention(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, mask:
 }
 
 /**
- * tf.gather(x, rowOf) along axis 0, by whole-row copies where the backend's tensors live in CPU memory (wasm and cpu):
- * there tfjs's GatherV2 computes an index per element, ~50 ms to repeat 8 prompts' KV cache of the tiny model to 128
- * rows (2 MB; tf.tile and tf.concat are no faster), against about a millisecond for the copies. The values are the
- * same (copies); other backends and dtypes keep tf.gather.
+ * tf.gather(x, rowOf) along axis 0, by whole-row copies where the backend keeps x's values in CPU memory (storeOf: wasm's
+ * heap, the cpu backend's arrays): there tfjs's GatherV2 computes an index per element, ~50 ms to repeat 8 prompts'
+ * KV cache of the tiny model to 128 rows (2 MB; tf.tile and tf.concat are no faster), against about a millisecond for
+ * the copies. The values are the same (copies); other backends and dtypes keep tf.gather.
  */
 export function gatherRows(x: tf.Tensor, rowOf: Int32Array): tf.Tensor {
-  const name = tf.getBackend();
-  if ((name !== 'wasm' && name !== 'cpu') || x.dtype !== 'float32' || x.rank === 0) return tf.tidy(() => tf.gather(x, tf.tensor1d(rowOf, 'int32')));
+  const store = x.rank === 0 ? null : storeOf(x);
+  if (!store) return tf.tidy(() => tf.gather(x, tf.tensor1d(rowOf, 'int32')));
   const rows = x.shape[0];
   const width = rows === 0 ? 0 : x.size / rows;
-  const src = x.dataSync() as Float32Array;
   const out = new Float32Array(rowOf.length * width);
   rowOf.forEach((r, i) => {
     check(r >= 0 && r < rows, () => `gatherRows: row index ${r} at ${i} is outside [0, ${rows})`);
-    out.set(src.subarray(r * width, (r + 1) * width), i * width);
+    out.set(store.arr.subarray(store.at + r * width, store.at + (r + 1) * width), i * width);
   });
   return tf.tensor(out, [rowOf.length, ...x.shape.slice(1)], 'float32');
 }
 
 /**
  * Each of x's n leading rows repeated g times in place, [n, …] → [n · g, …] (row i of the result is row ⌊i / g⌋ of
- * x), differentiable: the gradient of a row is the sum of its g copies' gradients. The forward copies whole rows
- * where the backend's tensors live in CPU memory (gatherRows: tfjs's tile, broadcastTo and gather index every element
- * there); elsewhere it is tf.tile.
+ * x; gatherRows), differentiable: the gradient of a row is the sum of its g copies' gradients.
  */
 export function repeatRows(x: tf.Tensor, g: number): tf.Tensor {
   check(Number.isInteger(g) && g >= 1, () => `repeatRows: g must be a positive integer, got ${g}`);
   const [n, ...rest] = x.shape;
   const op = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
     save([]);
-    const value =
-      tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu'
-        ? gatherRows(
-            xi,
-            Int32Array.from({ length: n * g }, (_, i) => Math.floor(i / g)),
-          )
-        : tf.tidy(() => tf.reshape(tf.tile(tf.expandDims(xi, 1), [1, g, ...rest.map(() => 1)]), [n * g, ...rest]));
-    return { value, gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.sum(tf.reshape(dy, [n, g, ...rest]), 1)) };
+    return {
+      value: gatherRows(
+        xi,
+        Int32Array.from({ length: n * g }, (_, i) => Math.floor(i / g)),
+      ),
+      gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.sum(tf.reshape(dy, [n, g, ...rest]), 1)),
+    };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor) => tf.Tensor;
   return op(x);
 }

@@ -31,7 +31,8 @@ export function checkRowTensor(who: string, argName: string, t: tf.Tensor, N: nu
   check(t instanceof tf.Tensor && t.rank === 1 && t.shape[0] === N, () => `${who}: ${argName} must be [${N}], got ${describe(t)}`);
 }
 
-function describe(t: unknown): string {
+/** A tensor argument as 'dtype [shape]' for error messages (anything else as its string). */
+export function describe(t: unknown): string {
   return t instanceof tf.Tensor ? `${t.dtype} [${t.shape}]` : String(t);
 }
 

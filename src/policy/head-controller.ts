@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { check, KitError } from '../errors';
 import { Rng } from '../rng';
-import { checkRowTensor, checkTauInputs } from './common';
+import { checkRowTensor, checkTauInputs, describe } from './common';
 import { ControllerConfig } from './config';
 import { distributionFeatures, NUM_FEATURES } from './features';
 import { MlpHead } from './mlp';
@@ -188,7 +188,7 @@ export class HeadController implements TemperatureController {
   logProbFromHeadInput(x: tf.Tensor2D, gate: tf.Tensor1D, z: tf.Tensor1D): tf.Tensor1D {
     check(
       x instanceof tf.Tensor && x.rank === 2 && x.shape[1] === this.headInputWidth && x.dtype === 'float32',
-      () => `${this.name}: the head input must be float32 [N, ${this.headInputWidth}], got ${x instanceof tf.Tensor ? `${x.dtype} [${x.shape}]` : String(x)}`,
+      () => `${this.name}: the head input must be float32 [N, ${this.headInputWidth}], got ${describe(x)}`,
     );
     checkRowTensor(this.name, 'gate', gate, x.shape[0]);
     checkRowTensor(this.name, 'z', z, x.shape[0]);

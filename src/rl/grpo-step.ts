@@ -11,7 +11,7 @@ import { TemperatureController } from '../policy/types';
 import { applyGroupGradients, BackwardPass, clipByGlobalNorm, ParamGroup } from './grpo/optim';
 import { AggregationOptions } from './grpo/aggregation';
 import { policyLoss, PolicyLossMetrics } from './grpo/loss';
-import { Rollout, sliceRollout } from './rollout';
+import { cutRows, Rollout, sliceRollout } from './rollout';
 import { trainsPhi, trainsTheta, UpdatePhase } from './schedule';
 
 export interface UpdateContext {
@@ -107,11 +107,8 @@ function tauInputs(r: Rollout, logits: tf.Tensor3D, hidden: tf.Tensor3D, tau0: n
 
 /** The head inputs a rollout recorded (Rollout.headInput) as [B · T, width] rows, T = r.steps (zeros past a row's end). */
 function recordedHeadInputs(r: Rollout): tf.Tensor2D {
-  const { width: w, data } = r.headInput!;
-  const Tfull = r.tokens.length / r.batch;
-  const out = new Float32Array(r.batch * r.steps * w);
-  for (let b = 0; b < r.batch; b++) out.set(data.subarray(b * Tfull * w, (b * Tfull + r.steps) * w), b * r.steps * w);
-  return tf.tensor2d(out, [r.batch * r.steps, w]);
+  const { width, data } = r.headInput!;
+  return tf.tensor2d(cutRows(data, r.tokens.length / r.batch, 0, r.batch, r.steps, width), [r.batch * r.steps, width]);
 }
 
 /**

@@ -292,11 +292,7 @@ export function sliceRollout(r: Rollout, b0: number, b1: number): Rollout {
   const Tfull = r.tokens.length / r.batch;
   let steps = 1;
   for (let b = b0; b < b1; b++) steps = Math.max(steps, r.lengths[b]);
-  const cut = <A extends Float32Array | Int32Array | Uint8Array>(a: A): A => {
-    const o = new (a.constructor as { new (n: number): A })(B * steps);
-    for (let b = 0; b < B; b++) o.set(a.subarray((b0 + b) * Tfull, (b0 + b) * Tfull + steps) as A, b * steps);
-    return o;
-  };
+  const cut = <A extends Float32Array | Int32Array | Uint8Array>(a: A): A => cutRows(a, Tfull, b0, b1, steps);
   return {
     batch: B,
     promptLen: P,
@@ -314,16 +310,18 @@ export function sliceRollout(r: Rollout, b0: number, b1: number): Rollout {
     entropyTau: cut(r.entropyTau),
     lengths: r.lengths.slice(b0, b1),
     finished: r.finished.slice(b0, b1),
-    ...(r.headInput ? { headInput: { width: r.headInput.width, data: cutHeadInput(r.headInput, Tfull, b0, b1, steps) } } : {}),
+    ...(r.headInput ? { headInput: { width: r.headInput.width, data: cutRows(r.headInput.data, Tfull, b0, b1, steps, r.headInput.width) } } : {}),
     timings: { prefillMs: 0, decodeMs: 0, controllerMs: 0, sampleMs: 0 },
   };
 }
 
-/** Rows b0 … b1 − 1 of head inputs recorded for Tfull steps, cut to `steps` steps: [b1 − b0, steps, width]. */
-function cutHeadInput(h: { width: number; data: Float32Array }, Tfull: number, b0: number, b1: number, steps: number): Float32Array {
-  const w = h.width;
-  const o = new Float32Array((b1 - b0) * steps * w);
-  for (let b = b0; b < b1; b++) o.set(h.data.subarray(b * Tfull * w, (b * Tfull + steps) * w), (b - b0) * steps * w);
+/**
+ * Rows b0 … b1 − 1 of a per-token record [B, Tfull, width] cut to its first `steps` steps: [b1 − b0, steps, width]
+ * (width 1: the [B, T] arrays).
+ */
+export function cutRows<A extends Float32Array | Int32Array | Uint8Array>(a: A, Tfull: number, b0: number, b1: number, steps: number, width = 1): A {
+  const o = new (a.constructor as { new (n: number): A })((b1 - b0) * steps * width);
+  for (let b = b0; b < b1; b++) o.set(a.subarray(b * Tfull * width, (b * Tfull + steps) * width) as A, (b - b0) * steps * width);
   return o;
 }
 

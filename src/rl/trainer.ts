@@ -317,6 +317,8 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
     return Array.from({ length: G }, () => ids);
   });
   const groupsOf = Int32Array.from(prompts.map((_, i) => Math.floor(i / G)));
+  // A 'sequential' step is two updates on this batch: φ (θ frozen), then θ (φ frozen); other steps are one update.
+  const updates: UpdatePhase[] = phase === 'sequential' ? ['temperature', 'token'] : [phase];
   const t0 = performance.now();
   const rolloutPhase = startPhase();
   // In chunks of the plan's rollout rows (one chunk: the whole batch), and below in the plan's update micro-batches.
@@ -332,7 +334,7 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
       trainStep: step,
       groups: groupsOf,
       // A step with a θ-frozen update of φ keeps the head's inputs when the plan says they fit (no θ forward then).
-      recordHeadInput: run.plan.head_inputs === 'recorded' && (phase === 'temperature' || phase === 'sequential'),
+      recordHeadInput: run.plan.head_inputs === 'recorded' && updates.includes('temperature'),
     },
     new Rng(c.seed).fork(`rollout:${step}`),
     run.plan.rollout_rows,
@@ -350,8 +352,6 @@ export function trainStep(run: Run, step: number): Record<string, unknown> & { s
   const t2 = performance.now();
   const updatePhase = startPhase();
   const ctx: UpdateContext = { model: run.model, controller: run.controller, theta: run.theta, phi: run.phi, reference: run.reference, cfg: c, tau0 };
-  // A 'sequential' step is two updates on this batch: φ (θ frozen), then θ (φ frozen); other steps are one update.
-  const updates: UpdatePhase[] = phase === 'sequential' ? ['temperature', 'token'] : [phase];
   const upd: UpdateMetrics = { token: null, temperature: null, thetaGradNorm: null, phiGradNorm: null, skipped: false };
   let diag: PhiDiagnostics | null = null;
   for (const u of updates) {
