@@ -12,30 +12,16 @@ import { gatherPlanInput } from '../../src/plan/gather';
 import { HEAD_INPUT_RECORD_BYTES, makeRunPlan } from '../../src/plan/run-plan';
 import { createController } from '../../src/policy/registry';
 import { Rng } from '../../src/rng';
-import { createParamGroup } from '../../src/rl/grpo/optim';
-import { grpoUpdate, phiGradientDiagnostics, rolloutForward, UpdateContext } from '../../src/rl/grpo-step';
+import { grpoUpdate, phiGradientDiagnostics, rolloutForward } from '../../src/rl/grpo-step';
 import { chunkedRollout, Rollout, rollout, RolloutRequest, sliceRollout } from '../../src/rl/rollout';
+import { ADV as adv, EOS, GROUPS as groups, maxAbs, PAD, PROMPTS as prompts, snap, updatePolicy } from '../helpers/grpo-batch';
 import { tinyConfig } from '../helpers/kit';
 
 beforeAll(async () => {
   await initBackend('wasm', { log: () => {} });
 });
 
-const EOS = 2;
-const PAD = 0;
 const T = 10;
-const prompts = [
-  [1, 5, 6, 7],
-  [1, 5, 6, 7],
-  [1, 8, 9],
-  [1, 8, 9],
-  [1, 4],
-  [1, 4],
-  [1, 9, 9, 9, 3],
-  [1, 9, 9, 9, 3],
-];
-const groups = Int32Array.from(prompts.map((_, i) => Math.floor(i / 2)));
-const adv = Float32Array.from([1, -1, 0.5, -0.5, -1, 1, 2, -2]);
 const request = (record: boolean): RolloutRequest => ({
   prompts,
   maxNewTokens: T,
@@ -47,32 +33,8 @@ const request = (record: boolean): RolloutRequest => ({
   recordHeadInput: record,
 });
 
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-
-/** A policy with its update context; Adam with ε = 1 so that a step's change is ≈ −lr · gradient (see micro-batch tests). */
-function policy(cfg: ExperimentConfig, controller: string) {
-  const model = Decoder.random(tinyConfig('qwen3'), 4, { std: 0.3 });
-  const ctl = createController(controller, { headInitConcentration: 4 }, model.cfg.hiddenSize, 9);
-  const adam = { learningRate: 1, epsilon: 1 };
-  const theta = createParamGroup('theta', model.variables(), adam);
-  const phi = createParamGroup('phi', ctl.variables(), adam);
-  const ctx: UpdateContext = { model, controller: ctl, theta, phi, reference: null, cfg, tau0: 1 };
-  return {
-    model,
-    ctl,
-    ctx,
-    dispose: () => {
-      ctl.dispose();
-      model.dispose();
-    },
-  };
-}
-
-const snap = (vs: tf.Variable[]) => vs.map((v) => v.dataSync().slice());
+/** A policy with its update context (updatePolicy: Adam with ε = 1, so that a step's change is ≈ −lr · gradient). */
+const policy = (cfg: ExperimentConfig, controller: string) => updatePolicy(cfg, { controller });
 const withoutHeadInput = (r: Rollout): Rollout => {
   const { headInput: _drop, ...rest } = r;
   return rest;

@@ -9,38 +9,16 @@ import { ExperimentConfig, resolveConfig } from '../../src/config';
 import { Decoder } from '../../src/lm/model';
 import { createController } from '../../src/policy/registry';
 import { Rng } from '../../src/rng';
-import { createParamGroup } from '../../src/rl/grpo/optim';
-import { grpoUpdate, microBatches, phiGradientDiagnostics, rolloutForward, UpdateContext } from '../../src/rl/grpo-step';
+import { grpoUpdate, microBatches, phiGradientDiagnostics, rolloutForward } from '../../src/rl/grpo-step';
 import { chunkedRollout, Rollout, rollout, sliceRollout } from '../../src/rl/rollout';
 import { completionLogLikByTau } from '../../src/rl/trainer';
 import { tinyConfig } from '../helpers/kit';
+import { ADV as adv, EOS, GROUPS as groups, maxAbs, PAD, PROMPTS as prompts, snap, updatePolicy } from '../helpers/grpo-batch';
 import { expectRecordsMatchForward } from '../helpers/rollout-check';
 
 beforeAll(async () => {
   await initBackend('wasm', { log: () => {} });
 });
-
-const EOS = 2;
-const PAD = 0;
-// Four prompt groups of two rows, prompts of different lengths (left padding differs per row).
-const prompts = [
-  [1, 5, 6, 7],
-  [1, 5, 6, 7],
-  [1, 8, 9],
-  [1, 8, 9],
-  [1, 4],
-  [1, 4],
-  [1, 9, 9, 9, 3],
-  [1, 9, 9, 9, 3],
-];
-const groups = Int32Array.from(prompts.map((_, i) => Math.floor(i / 2)));
-const adv = Float32Array.from([1, -1, 0.5, -0.5, -1, 1, 2, -2]);
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
 
 describe('microBatches', () => {
   it('cuts a batch into consecutive ranges of at most `rows` rows, the last one ragged', () => {
@@ -137,33 +115,10 @@ describe('chunkedRollout', () => {
   });
 });
 
-/** Two identical policies (same seeds) with an update context each. Adam with ε = 1: for gradients ≪ 1 its first
- *  step is −lr·g/(|g| + 1) ≈ −lr·g, so the weights after a step compare the gradients themselves (with ε = 1e-8 a
- *  gradient at rounding level would turn into a full ±lr step of either sign). */
+/** Two identical policies (same seeds) with an update context each (updatePolicy: Adam with ε = 1). */
 function policies(cfg: ExperimentConfig, o: { onHost?: boolean; reference?: boolean } = {}) {
-  const make = () => {
-    const model = Decoder.random(tinyConfig('qwen3'), 4, { std: 0.3 });
-    const ctl = createController('introllm', { headInitConcentration: 4 }, model.cfg.hiddenSize, 9);
-    const adam = { learningRate: 1, epsilon: 1 };
-    const theta = createParamGroup('theta', model.variables(), adam, { onHost: o.onHost });
-    const phi = createParamGroup('phi', ctl.variables(), adam);
-    const reference = o.reference ? Decoder.random(tinyConfig('qwen3'), 5, { std: 0.3 }) : null;
-    const ctx: UpdateContext = { model, controller: ctl, theta, phi, reference, cfg, tau0: 1 };
-    return {
-      model,
-      ctl,
-      ctx,
-      dispose: () => {
-        ctl.dispose();
-        model.dispose();
-        reference?.dispose();
-      },
-    };
-  };
-  return [make(), make()];
+  return [updatePolicy(cfg, o), updatePolicy(cfg, o)];
 }
-
-const snap = (vs: tf.Variable[]) => vs.map((v) => v.dataSync().slice());
 
 describe('grpoUpdate in micro-batches', () => {
   const cases = [
