@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { GemmRoute, gemmRoute, installKitGemm, installKitGemmCpu, setGemmRoute } from './lm/kernels/gemm';
 import { gemmThreads, setGemmThreads } from './lm/kernels/gemm-threads';
+import { installFusedKernels } from './lm/kernels/fused';
 import { loadHfConfig } from './lm/config';
 import { LoadedModel, loadModel } from './lm/load';
 import { fitWasm, modelSizes, RunPlan } from './plan/run-plan';
@@ -137,6 +138,7 @@ async function startWasm(): Promise<string> {
   requireOptional('@tensorflow/tfjs-backend-wasm');
   await activate('wasm');
   registerWasmExtras();
+  installFusedKernels('wasm');
   // The kit's SIMD matMul (src/lm/kernels/gemm.ts) needs the SIMD build; without it tfjs's kernels run everywhere.
   if (tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) installKitGemm();
   return wasmDetail();
@@ -171,6 +173,7 @@ export function setMatMulThreads(threads: number | 'auto'): void {
  *  device.gemm); its details. */
 function startCpuMatMul(): string {
   installKitGemmCpu();
+  installFusedKernels('cpu');
   return cpuDetail();
 }
 

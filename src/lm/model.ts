@@ -26,6 +26,7 @@ import { DecoderConfig, expectedWeights } from './config';
 import { Rng } from '../rng';
 import { fillNormal } from './init';
 import { numel } from './safetensors';
+import { rmsNorm, rope, siluMul } from './kernels/fused';
 import { storeOf, writeKvSlotInPlace } from './kv-write';
 import { attention, linear, repeatRows } from './ops';
 import { prefill } from './prefill';
@@ -392,8 +393,7 @@ export class Decoder {
   // ---- building blocks (synchronous; callers run them inside tf.tidy) ----
 
   private rmsNorm(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
-    const ms = tf.mean(tf.square(x), -1, true);
-    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, this.cfg.rmsNormEps))), w);
+    return rmsNorm(x, w, this.cfg.rmsNormEps);
   }
 
   /**
@@ -417,13 +417,15 @@ export class Decoder {
 
   /**
    * RoPE in the rotate-half convention: x·cos + rotate_half(x)·sin, rotate_half([x1, x2]) = [−x2, x1].
-   * rotate_half is a product with a fixed signed permutation matrix (cheaper on wasm than split + concat).
-   * x [N, heads, hd]; cos/sin [N, 1, hd].
+   * x [N, heads, hd]; cos/sin [N, 1, hd]. One fused kernel where the backend has it (kernels/fused.ts); composed of
+   * tfjs ops elsewhere, rotate_half as a product with a fixed signed permutation matrix.
    */
   private rope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
-    const [n, heads, hd] = x.shape as number[];
-    const rotated = tf.reshape(linear(tf.reshape(x, [n * heads, hd]), this.rotate), [n, heads, hd]);
-    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+    return rope(x, cos, sin, () => {
+      const [n, heads, hd] = x.shape as number[];
+      const rotated = tf.reshape(linear(tf.reshape(x, [n * heads, hd]), this.rotate), [n, heads, hd]);
+      return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+    });
   }
 
   /** R [hd, hd] with x·R = rotate_half(x): out[i] = −x[hd/2 + i], out[hd/2 + i] = x[i]. */
@@ -474,7 +476,7 @@ export class Decoder {
 
   private mlp(L: LayerParams, x: tf.Tensor): tf.Tensor {
     const gate = linear(x, L.wgate);
-    return linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(x, L.wup)), L.wdown);
+    return linear(siluMul(gate, linear(x, L.wup)), L.wdown);
   }
 
   /** The input embeddings of N token ids: ids [N] int32 → [N, d] (the [d, V] table's columns, transposed). */
