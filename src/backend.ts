@@ -138,9 +138,12 @@ async function startWasm(): Promise<string> {
   requireOptional('@tensorflow/tfjs-backend-wasm');
   await activate('wasm');
   registerWasmExtras();
-  installFusedKernels('wasm');
-  // The kit's SIMD matMul (src/lm/kernels/gemm.ts) needs the SIMD build; without it tfjs's kernels run everywhere.
-  if (tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) installKitGemm();
+  // The kit's SIMD matMul and fused kernels (src/lm/kernels/) need the SIMD build; without it tfjs's kernels run
+  // everywhere.
+  if (tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) {
+    installKitGemm();
+    installFusedKernels();
+  }
   return wasmDetail();
 }
 
@@ -173,7 +176,6 @@ export function setMatMulThreads(threads: number | 'auto'): void {
  *  device.gemm); its details. */
 function startCpuMatMul(): string {
   installKitGemmCpu();
-  installFusedKernels('cpu');
   return cpuDetail();
 }
 

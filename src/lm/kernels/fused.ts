@@ -1,198 +1,119 @@
 // Fused kernels for the decoder's elementwise chains, forward and backward: RMSNorm, the MLP's SiLU(gate) · up, and
-// RoPE. Composed from tfjs ops each of them is a chain of small kernels, and under autograd its backward a longer
-// one: an RMSNorm is 7 kernels forward (square, mean, add, rsqrt and three products) and about 15 backward, a third
-// of all kernels of a decoding step (docs/performance.md), each paying the engine's per-kernel bookkeeping and a
-// pass over memory. Here each is one kernel forward and one backward, registered for the backends whose tensors live
-// in CPU memory (wasm: its heap; cpu: JavaScript arrays), where a kernel can be plain JavaScript over the values.
-// Other backends (webgpu, tensorflow) keep the composed ops: the op functions below choose, by backend and shape, so
-// the decoder has one definition.
+// RoPE. Composed from tfjs ops each of them is a chain of small kernels, and under autograd its backward a longer one
+// whose broadcasts and reductions tfjs-wasm runs in generic loops: an RMSNorm is 7 kernels forward and 36 more
+// backward (with the [N, d] → [d] sum of the weight's gradient through a transpose), a third of all kernels of a
+// decoding step and about a tenth of an update's kernel time (docs/performance.md). Here each is one WebAssembly SIMD
+// kernel forward and one backward (fused-wat.ts, run on the wasm backend's own memory as the kit's matMul is), with
+// the gradients written out. Other backends (webgpu, tensorflow, cpu) keep the composed ops: the op functions below
+// choose by backend and shape, so the decoder has one definition.
 //
-// Numerics: each output is computed in double precision and rounded to float32 once, where the composed ops round
-// after every step; the two agree to a few float32 ulps (tests/lm/fused.test.ts compares them, forward and gradients,
-// and the PyTorch parity fixtures run through these kernels).
+// Numerics: the forward kernels do the composed ops' float32 operations in their order (fused-wat.ts says how), so a
+// forward pass — and so a rollout — is the same to the bit (tests/lm/fused.test.ts). The gradients sum in another
+// order than autograd's and agree with it to float32 rounding.
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_WASM_BASE64 } from './fused-binary';
+import { memoryOf } from './gemm';
+
+interface Exports {
+  rmsnorm(x: number, w: number, y: number, n: number, d: number, eps: number): void;
+  rmsnorm_grad(x: number, w: number, dy: number, dx: number, dw: number, n: number, d: number, eps: number): void;
+  silu_mul(g: number, s: number, u: number, y: number, n: number): void;
+  silu_mul_grad(g: number, s: number, u: number, dy: number, dg: number, du: number, n: number): void;
+  rope(x: number, cos: number, sin: number, y: number, n: number, heads: number, half: number, transpose: number): void;
+}
+
+interface WasmBackend {
+  wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
+  dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+let compiled: WebAssembly.Module | null = null;
+let instance: { memory: WebAssembly.Memory; exports: Exports } | null = null;
+
+/** The kernels instantiated on the backend's memory (again if the backend's memory is a new one). */
+function kernelsFor(backend: WasmBackend): Exports {
+  const memory = memoryOf(backend);
+  if (instance?.memory !== memory) {
+    compiled ??= new WebAssembly.Module(Buffer.from(FUSED_WASM_BASE64, 'base64'));
+    instance = { memory, exports: new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Exports };
+  }
+  return instance.exports;
+}
 
 interface KernelDef {
   name: string;
   inputs: string[];
   /** The output shapes, from the inputs' shapes. */
-  outShapes(shapes: number[][], attrs: Record<string, number>): number[][];
-  /** Writes every element of every output (they are not zeroed beforehand). */
-  compute(ins: Float32Array[], outs: Float32Array[], shapes: number[][], attrs: Record<string, number>): void;
+  outShapes(shapes: number[][]): number[][];
+  /** Runs the kernel on byte offsets into the backend's memory. */
+  call(k: Exports, ins: number[], outs: number[], shapes: number[][], attrs: Record<string, number>): void;
 }
 
-interface WasmLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-}
-interface CpuLike {
-  readSync(id: unknown): ArrayLike<number>;
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-type KernelArgs<B> = { inputs: Record<string, tf.TensorInfo>; backend: B; attrs: Record<string, number> };
-
-const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
-function inputsOf(def: KernelDef, inputs: Record<string, tf.TensorInfo>): tf.TensorInfo[] {
-  return def.inputs.map((n) => {
-    const t = inputs[n];
-    if (!t || t.dtype !== 'float32') throw new Error(`${def.name}: input '${n}' must be a float32 tensor, got ${t ? t.dtype : 'none'}`);
-    return t;
-  });
-}
-
-function wasmKernel(def: KernelDef) {
-  return ({ inputs, backend, attrs }: KernelArgs<WasmLike>): tf.TensorInfo | tf.TensorInfo[] => {
-    const ins = inputsOf(def, inputs);
+function kernelFunc(def: KernelDef) {
+  return ({ inputs, backend, attrs }: { inputs: Record<string, tf.TensorInfo>; backend: WasmBackend; attrs: Record<string, number> }) => {
+    const ins = def.inputs.map((n) => {
+      const t = inputs[n];
+      if (!t || t.dtype !== 'float32') throw new Error(`${def.name}: input '${n}' must be a float32 tensor, got ${t ? t.dtype : 'none'}`);
+      return t;
+    });
     const shapes = ins.map((t) => t.shape);
-    const outs = def.outShapes(shapes, attrs).map((s) => backend.makeOutput(s, 'float32'));
-    // Views after every makeOutput: a heap that grows detaches the views taken before.
-    def.compute(
-      ins.map((t) => backend.typedArrayFromHeap(t)),
-      outs.map((t) => backend.typedArrayFromHeap(t)),
-      shapes,
-      attrs,
-    );
+    const outs = def.outShapes(shapes).map((s) => backend.makeOutput(s, 'float32'));
+    const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    def.call(kernelsFor(backend), ins.map(ptr), outs.map(ptr), shapes, attrs);
     return outs.length === 1 ? outs[0] : outs;
   };
 }
 
-function cpuKernel(def: KernelDef) {
-  return ({ inputs, backend, attrs }: KernelArgs<CpuLike>): tf.TensorInfo | tf.TensorInfo[] => {
-    const ins = inputsOf(def, inputs);
-    const shapes = ins.map((t) => t.shape);
-    const outShapes = def.outShapes(shapes, attrs);
-    const outArrays = outShapes.map((s) => new Float32Array(size(s)));
-    def.compute(
-      ins.map((t) => {
-        const v = backend.readSync(t.dataId);
-        return v instanceof Float32Array ? v : Float32Array.from(v);
-      }),
-      outArrays,
-      shapes,
-      attrs,
-    );
-    const outs = outShapes.map((s, i) => backend.makeTensorInfo(s, 'float32', outArrays[i]));
-    return outs.length === 1 ? outs[0] : outs;
-  };
-}
+const rowsOf = (shape: number[]) => shape.slice(0, -1).reduce((a, b) => a * b, 1);
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-// ---- the kernels ----
+// ---- the kernels (the arithmetic is in fused-wat.ts) ----
 
-/** RMSNorm over the last axis: y = x · w / sqrt(mean(x²) + eps). x [..., d], w [d]. */
 const RMS_NORM: KernelDef = {
   name: 'KitRmsNorm',
   inputs: ['x', 'w'],
   outShapes: ([x]) => [x],
-  compute([x, w], [y], [xs], { eps }) {
-    const d = xs[xs.length - 1];
-    for (let r = 0; r < x.length; r += d) {
-      let ss = 0;
-      for (let j = 0; j < d; j++) ss += x[r + j] * x[r + j];
-      const inv = 1 / Math.sqrt(ss / d + eps);
-      for (let j = 0; j < d; j++) y[r + j] = x[r + j] * inv * w[j];
-    }
-  },
+  call: (k, [x, w], [y], [xs], { eps }) => k.rmsnorm(x, w, y, rowsOf(xs), xs[xs.length - 1], eps),
 };
 
-/**
- * RMSNorm's gradient: with inv = (mean(x²) + eps)^(-1/2) per row, dx = inv · dy ⊙ w − x · inv³ · Σ(dy ⊙ w ⊙ x) / d and
- * dw = Σ_rows dy ⊙ x · inv (summed in double precision over all rows).
- */
 const RMS_NORM_GRAD: KernelDef = {
   name: 'KitRmsNormGrad',
   inputs: ['x', 'w', 'dy'],
   outShapes: ([x, w]) => [x, w],
-  compute([x, w, dy], [dx, dw], [xs], { eps }) {
-    const d = xs[xs.length - 1];
-    const acc = new Float64Array(d);
-    for (let r = 0; r < x.length; r += d) {
-      let ss = 0;
-      let dot = 0;
-      for (let j = 0; j < d; j++) {
-        ss += x[r + j] * x[r + j];
-        dot += dy[r + j] * w[j] * x[r + j];
-      }
-      const inv = 1 / Math.sqrt(ss / d + eps);
-      const c = (dot * inv * inv * inv) / d;
-      for (let j = 0; j < d; j++) {
-        dx[r + j] = inv * dy[r + j] * w[j] - x[r + j] * c;
-        acc[j] += dy[r + j] * x[r + j] * inv;
-      }
-    }
-    dw.set(acc);
-  },
+  call: (k, [x, w, dy], [dx, dw], [xs], { eps }) => k.rmsnorm_grad(x, w, dy, dx, dw, rowsOf(xs), xs[xs.length - 1], eps),
 };
 
-/** The MLP's activation: SiLU(gate) · up = gate · σ(gate) · up, elementwise. */
 const SILU_MUL: KernelDef = {
   name: 'KitSiluMul',
-  inputs: ['gate', 'up'],
+  inputs: ['gate', 's', 'up'],
   outShapes: ([g]) => [g],
-  compute([g, u], [y]) {
-    for (let i = 0; i < g.length; i++) y[i] = (g[i] * u[i]) / (1 + Math.exp(-g[i]));
-  },
+  call: (k, [g, s, u], [y], [gs]) => k.silu_mul(g, s, u, y, size(gs)),
 };
 
-/** Its gradient: with s = σ(gate), d gate = dy · up · s · (1 + gate · (1 − s)) and d up = dy · gate · s. */
 const SILU_MUL_GRAD: KernelDef = {
   name: 'KitSiluMulGrad',
-  inputs: ['gate', 'up', 'dy'],
-  outShapes: ([g, u]) => [g, u],
-  compute([g, u, dy], [dg, du]) {
-    for (let i = 0; i < g.length; i++) {
-      const s = 1 / (1 + Math.exp(-g[i]));
-      dg[i] = dy[i] * u[i] * s * (1 + g[i] * (1 - s));
-      du[i] = dy[i] * g[i] * s;
-    }
-  },
+  inputs: ['gate', 's', 'up', 'dy'],
+  outShapes: ([g, , u]) => [g, u],
+  call: (k, [g, s, u, dy], [dg, du], [gs]) => k.silu_mul_grad(g, s, u, dy, dg, du, size(gs)),
 };
 
-/**
- * RoPE, rotate-half convention: y = x · cos + rotate_half(x) · sin, rotate_half([x1, x2]) = [−x2, x1], for x [n, heads,
- * hd] and cos, sin [n, 1, hd]. With `transpose` 1 it is the map's transpose, which is its gradient:
- * dx = dy · cos + rotate_halfᵀ(dy · sin), rotate_halfᵀ([a1, a2]) = [a2, −a1].
- */
 const ROPE: KernelDef = {
   name: 'KitRope',
   inputs: ['x', 'cos', 'sin'],
   outShapes: ([x]) => [x],
-  compute([x, cos, sin], [y], [xs], { transpose }) {
-    const [n, heads, hd] = xs;
-    const half = hd / 2;
-    for (let p = 0; p < n; p++) {
-      const t = p * hd;
-      for (let h = 0; h < heads; h++) {
-        const r = (p * heads + h) * hd;
-        for (let i = 0; i < half; i++) {
-          const a = x[r + i];
-          const b = x[r + half + i];
-          if (transpose) {
-            y[r + i] = a * cos[t + i] + b * sin[t + half + i];
-            y[r + half + i] = b * cos[t + half + i] - a * sin[t + i];
-          } else {
-            y[r + i] = a * cos[t + i] - b * sin[t + i];
-            y[r + half + i] = b * cos[t + half + i] + a * sin[t + half + i];
-          }
-        }
-      }
-    }
-  },
+  call: (k, [x, cos, sin], [y], [xs], { transpose }) => k.rope(x, cos, sin, y, xs[0], xs[1], xs[2] / 2, transpose),
 };
 
 const KERNELS = [RMS_NORM, RMS_NORM_GRAD, SILU_MUL, SILU_MUL_GRAD, ROPE];
-const FUSED_BACKENDS = new Set<string>();
+let installed = false;
 let enabled = true;
 
-/** Registers the fused kernels for `backendName` ('wasm' or 'cpu'; once). */
-export function installFusedKernels(backendName: 'wasm' | 'cpu'): void {
-  if (FUSED_BACKENDS.has(backendName)) return;
-  for (const def of KERNELS) {
-    if (tf.getKernel(def.name, backendName)) continue;
-    const kernelFunc = (backendName === 'wasm' ? wasmKernel(def) : cpuKernel(def)) as unknown as tf.KernelFunc;
-    tf.registerKernel({ kernelName: def.name, backendName, kernelFunc });
-  }
-  FUSED_BACKENDS.add(backendName);
+/** Registers the fused kernels for the wasm backend (once; it needs the SIMD build, as the kit's matMul does). */
+export function installFusedKernels(): void {
+  if (installed) return;
+  for (const def of KERNELS) tf.registerKernel({ kernelName: def.name, backendName: 'wasm', kernelFunc: kernelFunc(def) as unknown as tf.KernelFunc });
+  installed = true;
 }
 
 /** Test and benchmark hook: off, the op functions below compose tfjs ops on every backend. */
@@ -202,7 +123,7 @@ export function setFusedKernels(on: boolean): void {
 
 /** Whether the op functions run the fused kernels on the backend in use. */
 export function fusedKernels(): boolean {
-  return enabled && FUSED_BACKENDS.has(tf.getBackend());
+  return enabled && installed && tf.getBackend() === 'wasm';
 }
 
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number> = {}) =>
@@ -231,10 +152,11 @@ function fusedRmsNorm(eps: number): Grad2 {
 }
 
 const siluMulOp = custom2((gate, up, save) => {
-  save([gate, up]);
+  const s = tf.sigmoid(gate);
+  save([gate, s, up]);
   return {
-    value: run(SILU_MUL.name, { gate, up }) as tf.Tensor,
-    gradFunc: (dy, [g, u]) => run(SILU_MUL_GRAD.name, { gate: g, up: u, dy }) as tf.Tensor[],
+    value: run(SILU_MUL.name, { gate, s, up }) as tf.Tensor,
+    gradFunc: (dy, [g, sg, u]) => run(SILU_MUL_GRAD.name, { gate: g, s: sg, up: u, dy }) as tf.Tensor[],
   };
 });
 

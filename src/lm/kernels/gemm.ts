@@ -105,7 +105,8 @@ export function setGemmRoute(r: GemmRoute): void {
   route = r;
 }
 
-function memoryOf(backend: WasmBackend): WebAssembly.Memory {
+/** The wasm backend's memory (its heap), which the kit's modules import. */
+export function memoryOf(backend: { wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory } }): WebAssembly.Memory {
   const m = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
   if (!(m instanceof WebAssembly.Memory)) throw new Error('the wasm backend does not expose its memory (tfjs-backend-wasm changed?)');
   return m;
