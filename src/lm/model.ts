@@ -465,13 +465,14 @@ export class Decoder {
     const [B, T] = q.shape as number[];
     const S = kT.shape[3]!;
     const qs = tf.mul(q, 1 / Math.sqrt(hd));
-    const qg = tf.reshape(tf.transpose(tf.reshape(qs, [B, T, kv, g, hd]), [0, 2, 3, 1, 4]), [B * kv, g * T, hd]) as tf.Tensor3D;
+    // With one position (a decoding step) the transposes move no element: reshapes, without a copy kernel.
+    const qg = tf.reshape(T === 1 ? qs : tf.transpose(tf.reshape(qs, [B, T, kv, g, hd]), [0, 2, 3, 1, 4]), [B * kv, g * T, hd]) as tf.Tensor3D;
     // Query rows (b, kv head, group, t) in that order: the mask [B, 1, 1, T, S] is shared by each b's kv·g heads.
     const ctx = tf.reshape(
       attention(qg, tf.reshape(kT, [B * kv, hd, S]) as tf.Tensor3D, tf.reshape(v, [B * kv, S, hd]) as tf.Tensor3D, tf.reshape(mask, [B, 1, T, S])),
       [B, kv, g, T, hd],
     );
-    return tf.reshape(tf.transpose(ctx, [0, 3, 1, 2, 4]), [B * T, h * hd]);
+    return tf.reshape(T === 1 ? ctx : tf.transpose(ctx, [0, 3, 1, 2, 4]), [B * T, h * hd]);
   }
 
   private mlp(L: LayerParams, x: tf.Tensor): tf.Tensor {

@@ -1,11 +1,13 @@
-// ln Γ (differentiable, from elementary ops) against hand values, its gradient against digamma values, the float64
-// twin, and the gradient stop.
+// ln Γ against hand values and its gradient against digamma values, composed of elementary ops (cpu) and as the wasm
+// backend's fused kernel; the two against each other; the float64 twins (ln Γ and ψ), and the gradient stop.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend';
-import { lgamma, lgammaNumber, softplusInverse, softplusNumber, stopGradient } from '../../src/policy/special';
+import { fusedKernels, setFusedKernels } from '../../src/lm/kernels/fused';
+import { digammaNumber, lgamma, lgammaNumber, softplusInverse, softplusNumber, stopGradient } from '../../src/policy/special';
 
 beforeAll(async () => {
+  await initBackend('wasm', { log: () => {} });
   await initBackend('cpu', { log: () => {} });
 });
 
@@ -17,36 +19,81 @@ const LG = [0, 0.5 * Math.log(Math.PI), Math.log(24), 2.252712651734206, 0, 359.
 // ψ(0.1) = −10.4237549404; ψ(2) = 1 − γ = 0.4227843351; ψ(100) = 4.6001618527.
 const PSI = [-0.5772156649, -1.963510026, 1.5061176684, -10.4237549404, 0.4227843351, 4.6001618527];
 
-describe('lgamma', () => {
-  it('matches hand values in float32', () => {
-    const got = tf.tidy(() => lgamma(tf.tensor1d(X)).arraySync() as number[]);
-    got.forEach((g, i) => expect(Math.abs(g - LG[i]), `lgamma(${X[i]})`).toBeLessThan(2e-6 * Math.max(1, Math.abs(LG[i])) + 1e-6));
-  });
-
-  it('has the digamma function as its gradient', () => {
-    const g = tf.tidy(
-      () =>
-        tf
-          .grad((x: tf.Tensor) => tf.sum(lgamma(x)))(tf.tensor1d(X))
-          .arraySync() as number[],
-    );
-    g.forEach((v, i) => expect(Math.abs(v - PSI[i]), `psi(${X[i]})`).toBeLessThan(2e-5 * Math.max(1, Math.abs(PSI[i]))));
-  });
-
-  it('float64 twin matches the hand values to 1e-10 and the tensor version across a grid', () => {
-    X.forEach((x, i) => expect(Math.abs(lgammaNumber(x) - LG[i])).toBeLessThan(1e-10 * Math.max(1, LG[i])));
-    const grid = [1e-3, 0.01, 0.3, 0.77, 1.5, 3.3, 7.9, 12, 50, 1000];
-    const t = tf.tidy(() => lgamma(tf.tensor1d(grid)).arraySync() as number[]);
-    grid.forEach((x, i) => expect(Math.abs(t[i] - lgammaNumber(x))).toBeLessThan(2e-6 * Math.max(1, Math.abs(lgammaNumber(x)))));
-    expect(Number.isNaN(lgammaNumber(0))).toBe(true);
-  });
-
-  it('leaks no tensors', () => {
-    const before = tf.memory().numTensors;
-    tf.tidy(() => {
-      tf.grad((x: tf.Tensor) => tf.sum(lgamma(x)))(tf.tensor1d(X));
+for (const backend of ['cpu', 'wasm'] as const) {
+  describe(`lgamma on ${backend}`, () => {
+    beforeAll(async () => {
+      await tf.setBackend(backend);
     });
-    expect(tf.memory().numTensors).toBe(before);
+
+    it('is the fused kernel on wasm only', () => {
+      expect(fusedKernels()).toBe(backend === 'wasm');
+    });
+
+    it('matches hand values in float32', () => {
+      const got = tf.tidy(() => lgamma(tf.tensor1d(X)).arraySync() as number[]);
+      got.forEach((g, i) => expect(Math.abs(g - LG[i]), `lgamma(${X[i]})`).toBeLessThan(2e-6 * Math.max(1, Math.abs(LG[i])) + 1e-6));
+    });
+
+    it('has the digamma function as its gradient', () => {
+      const g = tf.tidy(
+        () =>
+          tf
+            .grad((x: tf.Tensor) => tf.sum(lgamma(x)))(tf.tensor1d(X))
+            .arraySync() as number[],
+      );
+      g.forEach((v, i) => expect(Math.abs(v - PSI[i]), `psi(${X[i]})`).toBeLessThan(2e-5 * Math.max(1, Math.abs(PSI[i]))));
+    });
+
+    it('float64 twin matches the hand values to 1e-10 and the tensor version across a grid', () => {
+      X.forEach((x, i) => expect(Math.abs(lgammaNumber(x) - LG[i])).toBeLessThan(1e-10 * Math.max(1, LG[i])));
+      const grid = [1e-3, 0.01, 0.3, 0.77, 1.5, 3.3, 7.9, 12, 50, 1000];
+      const t = tf.tidy(() => lgamma(tf.tensor1d(grid)).arraySync() as number[]);
+      grid.forEach((x, i) => expect(Math.abs(t[i] - lgammaNumber(x))).toBeLessThan(2e-6 * Math.max(1, Math.abs(lgammaNumber(x)))));
+      expect(Number.isNaN(lgammaNumber(0))).toBe(true);
+    });
+
+    it('leaks no tensors', () => {
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        tf.grad((x: tf.Tensor) => tf.sum(lgamma(x)))(tf.tensor1d(X));
+      });
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  });
+}
+
+describe('lgamma, fused (wasm) and composed', () => {
+  it("agree in value and gradient over four decades, and ψ is lgammaNumber's derivative", async () => {
+    await tf.setBackend('wasm');
+    const grid = [1e-3, 0.02, 0.3, 0.77, 1, 1.5, 3.3, 7.9, 12, 50, 1000, 3e4];
+    const both = (on: boolean) => {
+      setFusedKernels(on);
+      try {
+        return tf.tidy(() => {
+          const x = tf.tensor1d(grid);
+          return [
+            lgamma(x).arraySync() as number[],
+            tf
+              .grad((v: tf.Tensor) => tf.sum(lgamma(v)))(x)
+              .arraySync() as number[],
+          ];
+        });
+      } finally {
+        setFusedKernels(true);
+      }
+    };
+    const [fv, fg] = both(true);
+    const [cv, cg] = both(false);
+    grid.forEach((x, i) => {
+      expect(Math.abs(fv[i] - cv[i]), `lgamma(${x})`).toBeLessThan(2e-6 * Math.max(1, Math.abs(cv[i])));
+      expect(Math.abs(fg[i] - cg[i]), `psi(${x})`).toBeLessThan(1e-5 * Math.max(1, Math.abs(cg[i])));
+      // float64: the central difference of lgammaNumber
+      const h = 1e-5 * x;
+      expect(Math.abs(digammaNumber(x) - (lgammaNumber(x + h) - lgammaNumber(x - h)) / (2 * h))).toBeLessThan(1e-6 * Math.max(1, Math.abs(digammaNumber(x))));
+    });
+    PSI.forEach((p, i) => expect(Math.abs(digammaNumber(X[i]) - p)).toBeLessThan(1e-9 * Math.max(1, Math.abs(p))));
+    expect(Number.isNaN(digammaNumber(0))).toBe(true);
+    await tf.setBackend('cpu');
   });
 });
 

@@ -1,6 +1,6 @@
 // Fused kernels for the decoder's elementwise chains, forward and backward: RMSNorm, the MLP's SiLU(gate) · up, and
 // RoPE. Composed from tfjs ops each of them is a chain of small kernels, and under autograd its backward a longer one
-// whose broadcasts and reductions tfjs-wasm runs in generic loops: an RMSNorm is 7 kernels forward and 36 more
+// whose broadcasts and reductions tfjs-wasm runs in generic loops: an RMSNorm is 7 kernels forward and about 30
 // backward (with the [N, d] → [d] sum of the weight's gradient through a transpose), a third of all kernels of a
 // decoding step and about a tenth of an update's kernel time (docs/performance.md). Here each is one WebAssembly SIMD
 // kernel forward and one backward (fused-wat.ts, run on the wasm backend's own memory as the kit's matMul is), with
@@ -109,10 +109,57 @@ const KERNELS = [RMS_NORM, RMS_NORM_GRAD, SILU_MUL, SILU_MUL_GRAD, ROPE];
 let installed = false;
 let enabled = true;
 
+/**
+ * A fused kernel computed in JavaScript on views of the wasm heap, for functions WebAssembly has no instruction for
+ * (log, exp) on tensors of a few thousand elements: there a chain of tfjs kernels costs its per-kernel overhead many
+ * times over, and JavaScript's per-element cost (a few ns) does not matter. Not for activations of every token.
+ */
+export interface HostKernel {
+  name: string;
+  inputs: string[];
+  outShapes(shapes: number[][]): number[][];
+  /** Writes every element of every output. */
+  compute(ins: Float32Array[], outs: Float32Array[]): void;
+}
+
+const HOST_KERNELS: HostKernel[] = [];
+
+function registerHost(def: HostKernel): void {
+  const kernelFunc = ({
+    inputs,
+    backend,
+  }: {
+    inputs: Record<string, tf.TensorInfo>;
+    backend: WasmBackend & { typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
+  }) => {
+    const ins = def.inputs.map((n) => {
+      const t = inputs[n];
+      if (!t || t.dtype !== 'float32') throw new Error(`${def.name}: input '${n}' must be a float32 tensor, got ${t ? t.dtype : 'none'}`);
+      return t;
+    });
+    const outs = def.outShapes(ins.map((t) => t.shape)).map((sh) => backend.makeOutput(sh, 'float32'));
+    // Views after every makeOutput: a heap that grows detaches the views taken before.
+    def.compute(
+      ins.map((t) => backend.typedArrayFromHeap(t)),
+      outs.map((t) => backend.typedArrayFromHeap(t)),
+    );
+    return outs.length === 1 ? outs[0] : outs;
+  };
+  tf.registerKernel({ kernelName: def.name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+}
+
+/** Adds a host kernel (registered with the others, or at once if they already are). */
+export function addHostKernel(def: HostKernel): void {
+  if (HOST_KERNELS.some((k) => k.name === def.name)) return;
+  HOST_KERNELS.push(def);
+  if (installed) registerHost(def);
+}
+
 /** Registers the fused kernels for the wasm backend (once; it needs the SIMD build, as the kit's matMul does). */
 export function installFusedKernels(): void {
   if (installed) return;
   for (const def of KERNELS) tf.registerKernel({ kernelName: def.name, backendName: 'wasm', kernelFunc: kernelFunc(def) as unknown as tf.KernelFunc });
+  for (const def of HOST_KERNELS) registerHost(def);
   installed = true;
 }
 
@@ -126,7 +173,7 @@ export function fusedKernels(): boolean {
   return enabled && installed && tf.getBackend() === 'wasm';
 }
 
-const run = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number> = {}) =>
+export const runKernel = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number> = {}) =>
   tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
 
 type Grad2 = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
@@ -142,8 +189,8 @@ function fusedRmsNorm(eps: number): Grad2 {
     op = custom2((x, w, save) => {
       save([x, w]);
       return {
-        value: run(RMS_NORM.name, { x, w }, { eps }) as tf.Tensor,
-        gradFunc: (dy, [xs, ws]) => run(RMS_NORM_GRAD.name, { x: xs, w: ws, dy }, { eps }) as tf.Tensor[],
+        value: runKernel(RMS_NORM.name, { x, w }, { eps }) as tf.Tensor,
+        gradFunc: (dy, [xs, ws]) => runKernel(RMS_NORM_GRAD.name, { x: xs, w: ws, dy }, { eps }) as tf.Tensor[],
       };
     });
     rmsNormOp.set(eps, op);
@@ -155,8 +202,8 @@ const siluMulOp = custom2((gate, up, save) => {
   const s = tf.sigmoid(gate);
   save([gate, s, up]);
   return {
-    value: run(SILU_MUL.name, { gate, s, up }) as tf.Tensor,
-    gradFunc: (dy, [g, sg, u]) => run(SILU_MUL_GRAD.name, { gate: g, s: sg, up: u, dy }) as tf.Tensor[],
+    value: runKernel(SILU_MUL.name, { gate, s, up }) as tf.Tensor,
+    gradFunc: (dy, [g, sg, u]) => runKernel(SILU_MUL_GRAD.name, { gate: g, s: sg, up: u, dy }) as tf.Tensor[],
   };
 });
 
@@ -186,8 +233,8 @@ export function rope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, composed: () 
     // Saved (kept) for the backward pass: the caller may dispose its tables before the tape runs.
     save([cos, sin]);
     return {
-      value: run(ROPE.name, { x: xi, cos, sin }, { transpose: 0 }) as tf.Tensor,
-      gradFunc: (dy: tf.Tensor, [c, s]: tf.Tensor[]) => [run(ROPE.name, { x: dy, cos: c, sin: s }, { transpose: 1 }) as tf.Tensor],
+      value: runKernel(ROPE.name, { x: xi, cos, sin }, { transpose: 0 }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, [c, s]: tf.Tensor[]) => [runKernel(ROPE.name, { x: dy, cos: c, sin: s }, { transpose: 1 }) as tf.Tensor],
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor) => tf.Tensor;
   return op(x);
