@@ -28,7 +28,7 @@ import { fillNormal } from './init';
 import { numel } from './safetensors';
 import { rmsNorm, rope, siluMul } from './kernels/fused';
 import { storeOf, writeKvSlotInPlace } from './kv-write';
-import { attention, linear, repeatRows } from './ops';
+import { attention, linear, repeatRows, takeRows } from './ops';
 import { prefill } from './prefill';
 import { recomputed } from './recompute';
 import { GradSink, streamedGrads, streamedHead } from './streamed-backward';
@@ -482,6 +482,9 @@ export class Decoder {
 
   /** The input embeddings of N token ids: ids [N] int32 → [N, d] (the [d, V] table's columns, transposed). */
   embedLookup(ids: tf.Tensor): tf.Tensor {
+    // Where the backend keeps tensors in CPU memory: rows of the transposed table copied (takeRows; the same values),
+    // not tfjs-wasm's GatherV2 along the second axis, which indexes every element (~15 ns each).
+    if (storeOf(this.embed)) return takeRows(tf.transpose(this.embed), ids.dataSync() as Int32Array);
     return tf.transpose(tf.gather(this.embed, ids, 1));
   }
 
@@ -670,9 +673,15 @@ export class Decoder {
       const n = xin.shape[0] / unit;
       const [q, k, v] = this.qkv(L, this.rmsNorm(xin, L.ln1), cos, sin);
       // [n·unit, heads, hd] → the prompts' [n, P, heads, hd] and the later positions' [n·g, G, heads, hd].
+      // As 2-D column ranges of [n, unit · heads · hd]: tfjs-wasm slices a 2-D tensor by whole rows, a 4-D one by
+      // rows of hd values.
       const split = (t: tf.Tensor, heads: number) => {
-        const blocks = tf.reshape(t, [n, unit, heads, hd]);
-        return [tf.slice(blocks, [0, 0, 0, 0], [n, P, heads, hd]), tf.reshape(tf.slice(blocks, [0, P, 0, 0], [n, g * G, heads, hd]), [n * g, G, heads, hd])];
+        const w = heads * hd;
+        const blocks = tf.reshape(t, [n, unit * w]);
+        return [
+          tf.reshape(tf.slice(blocks, [0, 0], [n, P * w]), [n, P, heads, hd]),
+          tf.reshape(tf.slice(blocks, [0, P * w], [n, g * G * w]), [n * g, G, heads, hd]),
+        ];
       };
       const [qP, qG] = split(q, h);
       const [kP, kG] = split(k, kv);
@@ -699,11 +708,13 @@ export class Decoder {
         : tf.tidy(() => layer(L, xin, consts));
     });
     // Positions from `from` on, as [B, T − from, d]: a prompt's positions repeated to its rows, then the rows' own.
-    const blocks = tf.reshape(x, [U, unit, d]);
-    const later = tf.reshape(tf.slice(blocks, [0, P, 0], [U, g * G, d]), [B, G, d]);
+    const blocks = tf.reshape(x, [U, unit * d]);
+    const later = tf.reshape(tf.slice(blocks, [0, P * d], [U, g * G * d]), [B, G * d]);
     const n = T - from;
     const xs =
-      from >= P ? tf.slice(later, [0, from - P, 0], [B, n, d]) : tf.concat([repeatRows(tf.slice(blocks, [0, from, 0], [U, P - from, d]), g), later], 1);
+      from >= P
+        ? tf.slice(later, [0, (from - P) * d], [B, n * d])
+        : tf.concat([repeatRows(tf.reshape(tf.slice(blocks, [0, from * d], [U, (P - from) * d]), [U, P - from, d]), g), tf.reshape(later, [B, G, d])], 1);
     return this.lmOutputs(tf.reshape(xs, [B * n, d]), B, n);
   }
 

@@ -9,7 +9,7 @@ import { modelLogits } from '../../src/commands/logits';
 import { loadModel, saveModel } from '../../src/lm/load';
 import { Decoder } from '../../src/lm/model';
 import { uniqueRows } from '../../src/lm/prefill';
-import { attention, gatherRows, repeatRows } from '../../src/lm/ops';
+import { attention, gatherRows, repeatRows, takeRows } from '../../src/lm/ops';
 import { expectKitError, FIXTURES, tempDir, tinyConfig } from '../helpers/kit';
 
 const BACKEND = process.env.INTROLLM_TEST_BACKEND ?? 'wasm';
@@ -313,6 +313,31 @@ describe('decoder equivalences', () => {
     expect(gatherRows(ints, rowOf).arraySync()).toEqual(tf.gather(ints, Array.from(rowOf)).arraySync());
     expect(() => gatherRows(x, Int32Array.from([0, 3]))).toThrow(/gatherRows: row index 3 at 1 is outside \[0, 3\)/);
     tf.dispose([x, got, ints]);
+  });
+
+  it("takeRows (the embedding lookup) is tf.gather along axis 0 to the bit, and so is its gradient (a row's copies summed)", () => {
+    const x = tf.randomNormal([5, 6], 0, 1, 'float32', 8);
+    const rowOf = Int32Array.from([4, 0, 4, 2, 4, 1, 0]);
+    const w = tf.randomNormal([7, 6], 0, 1, 'float32', 9);
+    const ours = tf.valueAndGrad((a: tf.Tensor) => tf.sum(tf.mul(takeRows(a, rowOf), w)))(x);
+    const theirs = tf.valueAndGrad((a: tf.Tensor) => tf.sum(tf.mul(tf.gather(a, Array.from(rowOf)), w)))(x);
+    expect(Array.from(takeRows(x, rowOf).dataSync())).toEqual(Array.from(tf.gather(x, Array.from(rowOf)).dataSync()));
+    expect(ours.value.dataSync()[0]).toBe(theirs.value.dataSync()[0]);
+    expect(Array.from(ours.grad.dataSync())).toEqual(Array.from(theirs.grad.dataSync()));
+    tf.dispose([x, w, ours.value, ours.grad, theirs.value, theirs.grad]);
+  });
+
+  it("embedLookup: the table's columns for the ids, as tf.gather along its second axis (to the bit), and the same gradient", () => {
+    const model = Decoder.random(tinyConfig('llama'), 3, { std: 0.3 });
+    const ids = tf.tensor1d([3, 0, 7, 3, 11], 'int32');
+    const w = tf.randomNormal([5, model.cfg.hiddenSize], 0, 1, 'float32', 10);
+    const embed = model.variables().find((v) => v.name.includes('embed'))!;
+    const ours = tf.variableGrads(() => tf.sum(tf.mul(model.embedLookup(ids), w)) as tf.Scalar, [embed]);
+    const theirs = tf.variableGrads(() => tf.sum(tf.mul(tf.transpose(tf.gather(embed, ids, 1)), w)) as tf.Scalar, [embed]);
+    expect(Array.from(model.embedLookup(ids).dataSync())).toEqual(Array.from(tf.transpose(tf.gather(embed, ids, 1)).dataSync()));
+    expect(Array.from(ours.grads[embed.name].dataSync())).toEqual(Array.from(theirs.grads[embed.name].dataSync()));
+    tf.dispose([ids, w, ours.value, theirs.value, ...Object.values(ours.grads), ...Object.values(theirs.grads)]);
+    model.dispose();
   });
 
   it("a forward frees each layer's intermediates as it goes: live tensors grow by the same few per layer", () => {
