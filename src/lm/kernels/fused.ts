@@ -5,7 +5,8 @@
 // decoding step and about a tenth of an update's kernel time (docs/performance.md). Here each is one WebAssembly SIMD
 // kernel forward and one backward (fused-wat.ts, run on the wasm backend's own memory as the kit's matMul is), with
 // the gradients written out. Other backends (webgpu, tensorflow, cpu) keep the composed ops: the op functions below
-// choose by backend and shape, so the decoder has one definition.
+// choose by backend and shape, so the decoder has one definition. Host kernels (JavaScript on the heap, for small
+// tensors and functions WebAssembly has no instruction for) are added by their users: ln Γ (src/policy/special.ts).
 //
 // Numerics: the forward kernels do the composed ops' float32 operations in their order (fused-wat.ts says how), so a
 // forward pass — and so a rollout — is the same to the bit (tests/lm/fused.test.ts). The gradients sum in another
@@ -50,13 +51,18 @@ interface KernelDef {
   call(k: Exports, ins: number[], outs: number[], shapes: number[][], attrs: Record<string, number>): void;
 }
 
+/** A kernel's inputs in its order, each checked to be a float32 tensor. */
+function inputsOf(def: { name: string; inputs: string[] }, inputs: Record<string, tf.TensorInfo>): tf.TensorInfo[] {
+  return def.inputs.map((n) => {
+    const t = inputs[n];
+    if (!t || t.dtype !== 'float32') throw new Error(`${def.name}: input '${n}' must be a float32 tensor, got ${t ? t.dtype : 'none'}`);
+    return t;
+  });
+}
+
 function kernelFunc(def: KernelDef) {
   return ({ inputs, backend, attrs }: { inputs: Record<string, tf.TensorInfo>; backend: WasmBackend; attrs: Record<string, number> }) => {
-    const ins = def.inputs.map((n) => {
-      const t = inputs[n];
-      if (!t || t.dtype !== 'float32') throw new Error(`${def.name}: input '${n}' must be a float32 tensor, got ${t ? t.dtype : 'none'}`);
-      return t;
-    });
+    const ins = inputsOf(def, inputs);
     const shapes = ins.map((t) => t.shape);
     const outs = def.outShapes(shapes).map((s) => backend.makeOutput(s, 'float32'));
     const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
@@ -132,11 +138,7 @@ function registerHost(def: HostKernel): void {
     inputs: Record<string, tf.TensorInfo>;
     backend: WasmBackend & { typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
   }) => {
-    const ins = def.inputs.map((n) => {
-      const t = inputs[n];
-      if (!t || t.dtype !== 'float32') throw new Error(`${def.name}: input '${n}' must be a float32 tensor, got ${t ? t.dtype : 'none'}`);
-      return t;
-    });
+    const ins = inputsOf(def, inputs);
     const outs = def.outShapes(ins.map((t) => t.shape)).map((sh) => backend.makeOutput(sh, 'float32'));
     // Views after every makeOutput: a heap that grows detaches the views taken before.
     def.compute(
