@@ -28,7 +28,7 @@ import { fillNormal } from './init';
 import { numel } from './safetensors';
 import { rmsNorm, rope, siluMul } from './kernels/fused';
 import { storeOf, writeKvSlotInPlace } from './kv-write';
-import { attention, linear, repeatRows, takeRows } from './ops';
+import { attention, linear, repeatRows } from './ops';
 import { prefill } from './prefill';
 import { recomputed } from './recompute';
 import { GradSink, streamedGrads, streamedHead } from './streamed-backward';
@@ -482,29 +482,38 @@ export class Decoder {
 
   /** The input embeddings of N token ids: ids [N] int32 → [N, d] (the [d, V] table's columns, transposed). */
   embedLookup(ids: tf.Tensor): tf.Tensor {
-    // Where the backend keeps tensors in CPU memory: rows of the transposed table copied (takeRows; the same values),
-    // not tfjs-wasm's GatherV2 along the second axis, which indexes every element (~15 ns each).
-    if (storeOf(this.embed)) return takeRows(tf.transpose(this.embed), ids.dataSync() as Int32Array);
+    if (storeOf(this.embed)) return this.embedColumns(ids.dataSync() as Int32Array);
     return tf.transpose(tf.gather(this.embed, ids, 1));
   }
 
   /**
-   * embedLookup for a decoding step, without a gradient: the [d, V] table's columns for `ids` copied straight from where
-   * the backend keeps the table (wasm's heap, the cpu backend's arrays). tfjs-wasm's GatherV2 along the table's second
-   * axis indexes every element (about 1 ms per step for 128 ids on the tiny model); the values are the same. Other
-   * backends use embedLookup.
+   * embedLookup where the backend keeps the [d, V] table in CPU memory (wasm's heap, the cpu backend's arrays): the
+   * columns for `ids` copied straight from there, not tfjs-wasm's GatherV2 along the table's second axis, which indexes
+   * every element (about 1 ms per decoding step for 128 ids on the tiny model, ~50 ms in an update's forward), nor a
+   * transposed copy of the table (545 MB for Qwen's). Differentiable in the table: a column's gradient is its copies'
+   * summed (unsortedSegmentSum in index order, as tf.gather's gradient). The same values and gradient as the gather
+   * (tests/lm/model.test.ts); other backends use the gather.
    */
   private embedColumns(ids: ArrayLike<number>): tf.Tensor {
-    const store = storeOf(this.embed);
-    if (!store) return this.embedLookup(tf.tensor1d(Int32Array.from(ids), 'int32'));
+    if (!storeOf(this.embed)) return this.embedLookup(tf.tensor1d(Int32Array.from(ids), 'int32'));
     const { hiddenSize: d, vocabSize: V } = this.cfg;
-    const out = new Float32Array(ids.length * d);
-    for (let n = 0; n < ids.length; n++) {
-      const id = ids[n];
-      check(Number.isInteger(id) && id >= 0 && id < V, () => `decodeStep: token id ${id} (row ${n}) is outside the vocabulary [0, ${V})`);
-      for (let j = 0; j < d; j++) out[n * d + j] = store.arr[store.at + j * V + id];
-    }
-    return tf.tensor2d(out, [ids.length, d]);
+    const rows = Int32Array.from(ids);
+    rows.forEach((id, n) =>
+      check(Number.isInteger(ids[n]) && id >= 0 && id < V, () => `embedding lookup: token id ${ids[n]} (row ${n}) is outside the vocabulary [0, ${V})`),
+    );
+    const op = tf.customGrad(((table: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([]);
+      const store = storeOf(table)!;
+      const out = new Float32Array(rows.length * d);
+      rows.forEach((id, n) => {
+        for (let j = 0; j < d; j++) out[n * d + j] = store.arr[store.at + j * V + id];
+      });
+      return {
+        value: tf.tensor2d(out, [rows.length, d]),
+        gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.transpose(tf.unsortedSegmentSum(dy, tf.tensor1d(rows, 'int32'), V))),
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (t: tf.Tensor) => tf.Tensor;
+    return op(this.embed);
   }
 
   private head(hidden: tf.Tensor): tf.Tensor {

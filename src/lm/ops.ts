@@ -141,20 +141,3 @@ export function repeatRows(x: tf.Tensor, g: number): tf.Tensor {
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor) => tf.Tensor;
   return op(x);
 }
-
-/**
- * tf.gather(x, rowOf) along axis 0, differentiable in x: whole-row copies forward (gatherRows) and, backward, each
- * row's gradient the sum of its copies' (unsortedSegmentSum, in index order). For the embedding lookup: tfjs-wasm's
- * GatherV2 computes an index per element.
- */
-export function takeRows(x: tf.Tensor, rowOf: Int32Array): tf.Tensor {
-  const rows = x.shape[0];
-  const op = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([]);
-    return {
-      value: gatherRows(xi, rowOf),
-      gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.unsortedSegmentSum(dy, tf.tensor1d(rowOf, 'int32'), rows)),
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor) => tf.Tensor;
-  return op(x);
-}

@@ -9,7 +9,7 @@ import { modelLogits } from '../../src/commands/logits';
 import { loadModel, saveModel } from '../../src/lm/load';
 import { Decoder } from '../../src/lm/model';
 import { uniqueRows } from '../../src/lm/prefill';
-import { attention, gatherRows, repeatRows, takeRows } from '../../src/lm/ops';
+import { attention, gatherRows, repeatRows } from '../../src/lm/ops';
 import { expectKitError, FIXTURES, tempDir, tinyConfig } from '../helpers/kit';
 
 const BACKEND = process.env.INTROLLM_TEST_BACKEND ?? 'wasm';
@@ -292,12 +292,13 @@ describe('decoder equivalences', () => {
     tf.dispose([x, got, w, dx, want]);
   });
 
-  it("a decoding step's embedding lookup (columns copied from the backend's table) is embedLookup's to the bit; an id outside the vocabulary is an error naming it", () => {
+  it("a decoding step's embedding lookup (columns copied from the backend's table) is the gather along the table's second axis to the bit; an id outside the vocabulary is an error naming it", () => {
     const model = Decoder.random(tinyConfig('qwen2'), 8, { std: 0.3 });
     const ids = [0, 5, model.cfg.vocabSize - 1, 5, 17];
     const columns = (model as unknown as { embedColumns(ids: number[]): tf.Tensor }).embedColumns.bind(model);
+    const embed = model.variables().find((v) => v.name.includes('embed'))!;
     const got = tf.tidy(() => Array.from(columns(ids).dataSync()));
-    const want = tf.tidy(() => Array.from(model.embedLookup(tf.tensor1d(ids, 'int32')).dataSync()));
+    const want = tf.tidy(() => Array.from(tf.transpose(tf.gather(embed, tf.tensor1d(ids, 'int32'), 1)).dataSync()));
     expect(got).toEqual(want);
     expect(() => columns([1, model.cfg.vocabSize])).toThrow(new RegExp(`token id ${model.cfg.vocabSize} \\(row 1\\) is outside the vocabulary`));
     model.dispose();
@@ -313,18 +314,6 @@ describe('decoder equivalences', () => {
     expect(gatherRows(ints, rowOf).arraySync()).toEqual(tf.gather(ints, Array.from(rowOf)).arraySync());
     expect(() => gatherRows(x, Int32Array.from([0, 3]))).toThrow(/gatherRows: row index 3 at 1 is outside \[0, 3\)/);
     tf.dispose([x, got, ints]);
-  });
-
-  it("takeRows (the embedding lookup) is tf.gather along axis 0 to the bit, and so is its gradient (a row's copies summed)", () => {
-    const x = tf.randomNormal([5, 6], 0, 1, 'float32', 8);
-    const rowOf = Int32Array.from([4, 0, 4, 2, 4, 1, 0]);
-    const w = tf.randomNormal([7, 6], 0, 1, 'float32', 9);
-    const ours = tf.valueAndGrad((a: tf.Tensor) => tf.sum(tf.mul(takeRows(a, rowOf), w)))(x);
-    const theirs = tf.valueAndGrad((a: tf.Tensor) => tf.sum(tf.mul(tf.gather(a, Array.from(rowOf)), w)))(x);
-    expect(Array.from(takeRows(x, rowOf).dataSync())).toEqual(Array.from(tf.gather(x, Array.from(rowOf)).dataSync()));
-    expect(ours.value.dataSync()[0]).toBe(theirs.value.dataSync()[0]);
-    expect(Array.from(ours.grad.dataSync())).toEqual(Array.from(theirs.grad.dataSync()));
-    tf.dispose([x, w, ours.value, ours.grad, theirs.value, theirs.grad]);
   });
 
   it("embedLookup: the table's columns for the ids, as tf.gather along its second axis (to the bit), and the same gradient", () => {
