@@ -7,6 +7,12 @@ import { storeOf } from './kv-write';
  * y = x · w for x [N, in] and w [in, out], with a gradient that transposes explicitly (dx = dy · wᵀ, dw = xᵀ · dy)
  * instead of using matMul's transpose flags: on the wasm backend a transposed 2-D matMul is ~10x slower than a
  * transpose followed by a plain one.
+ *
+ * When out > in, dw is computed as (dyᵀ · x)ᵀ: XNNPACK copies the right operand into a packed layout on every call,
+ * reading it column by column, and here that operand is N rows long (the batch's tokens), so the narrower of x and
+ * dy should be on the right (MLP up-projections of the tiny shape: 1.5–2× on this product, more at more tokens; see
+ * docs/benchmarks.md). Each element is the same products summed over the N rows in the same order either way, so the
+ * two are equal to the bit (tests/lm/ops.test.ts).
  */
 export const linear: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x, w]);
@@ -17,7 +23,9 @@ export const linear: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor = tf.customGrad((
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
       tf.tidy(() => {
         const [xs, ws] = saved;
-        return [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D)];
+        const [din, dout] = ws.shape;
+        const dw = dout > din ? tf.transpose(tf.matMul(tf.transpose(dy), xs as tf.Tensor2D)) : tf.matMul(tf.transpose(xs), dy as tf.Tensor2D);
+        return [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), dw];
       }),
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;
