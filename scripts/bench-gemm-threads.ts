@@ -1,6 +1,7 @@
-// The kit's matMul on 1 and 2 threads side by side, one process, alternating (docs/benchmarks.md#the-kits-matmul-on-both-cores):
-// attention's products of a training step (256-wide and tiny shapes) and, on route 'all', 2-D MLP products. Prints
-// the median ms of 5 alternations (each the mean of 3 products) and the range.
+// The matMuls on 1 and 2 threads side by side, one process, alternating (docs/benchmarks.md#the-kits-matmul-on-both-cores):
+// attention's products of a training step (256-wide and tiny shapes), on route 'all' 2-D MLP products on the kit's
+// kernel, and on route 'batched' the 2-D products XNNPACK runs split by rows. Prints the median ms of 5 alternations
+// (each the mean of 3 products) and the range.
 //   npx tsx scripts/bench-gemm-threads.ts [--backend cpu]
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
@@ -14,6 +15,11 @@ const CASES: { what: string; a: number[]; b: number[]; route: GemmRoute }[] = [
   { what: 'training P·v, tiny shape', a: [64, 320, 160], b: [64, 160, 16], route: 'batched' },
   { what: "2-D, route 'all', tiny shape MLP, 128 × 160 tokens", a: [20480, 64], b: [64, 192], route: 'all' },
   { what: "2-D, route 'all', 256-wide MLP up, 5120 tokens", a: [5120, 256], b: [256, 704], route: 'all' },
+  { what: "2-D XNNPACK (route 'batched'), tiny preset's MLP up over a 64-rollout update's 3168 tokens", a: [3168, 96], b: [96, 256], route: 'batched' },
+  { what: "2-D XNNPACK, tiny preset's dx of the MLP down-projection", a: [3168, 256], b: [256, 96], route: 'batched' },
+  { what: '2-D XNNPACK, tiny shape MLP, 128 × 160 tokens', a: [20480, 64], b: [64, 192], route: 'batched' },
+  { what: '2-D XNNPACK, 256-wide MLP up, 5120 tokens', a: [5120, 256], b: [256, 704], route: 'batched' },
+  { what: '2-D XNNPACK, a decoding step of 128 rows (not split)', a: [128, 96], b: [96, 256], route: 'batched' },
 ];
 
 (async () => {

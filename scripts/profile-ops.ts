@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { initBackend, loadModelOnBackend } from '../src/backend';
 import { resolveConfig } from '../src/config';
 import { methodOverride } from '../src/experiments/methods';
+import { setGemmThreads } from '../src/lm/kernels/gemm-threads';
 import { Decoder } from '../src/lm/model';
 import { Rng } from '../src/rng';
 import { closeRun, openRun, trainStep } from '../src/rl/trainer';
@@ -233,6 +234,7 @@ async function profiled(fn: () => unknown): Promise<{ kernels: Rec[]; wallMs: nu
       method: { type: 'string', default: 'introllm' },
       json: { type: 'string' },
       kernels: { type: 'string' },
+      threads: { type: 'string', default: '1' },
     },
   });
   // --kernels NAME: besides the tables, every kernel of that name grouped by input shapes and op scopes (count, time).
@@ -252,6 +254,7 @@ async function profiled(fn: () => unknown): Promise<{ kernels: Rec[]; wallMs: nu
   };
   const mode = positionals[0] ?? 'train';
   const backend = await initBackend(undefined, { log: () => {} });
+  setGemmThreads(Number(values.threads));
   install();
   const out: Record<string, unknown> = {
     mode,

@@ -240,7 +240,8 @@ export const CONFIG_DOCS: Docs<Omit<ExperimentConfig, 'controller'>> & { control
     threads:
       "Threads of the kit's matMul on wasm and cpu (src/lm/kernels/gemm-threads.ts): 'auto' (every core of this " +
       'machine) or a number; 1 = the calling thread only. A large product is split by its output among worker ' +
-      'threads, bit-identical to one thread; the rest of the backend runs on one thread. Ours: auto.',
+      "threads, bit-identical to one thread: the kit's own kernel's, and on wasm XNNPACK's 2-D products of many rows " +
+      '(each worker runs its own copy of the backend module); the rest of the backend runs on one thread. Ours: auto.',
   },
 };
 

@@ -5,13 +5,31 @@
 // device.threads is a config key the run's plan hands to the backend. (Its own file: it changes the process's
 // matMul threads.)
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyRunPlan, currentBackend, initBackend } from '../../src/backend';
 import { resolveConfig, setOverrides } from '../../src/config';
-import { gemmCalls, gemmThreadedCalls, setGemmRoute, setGemmThreadLimits, THREAD_MIN_MACS } from '../../src/lm/kernels/gemm';
-import { gemmThreads, setGemmThreads, setGemmWorkerSourceForTests, stopGemmThreads } from '../../src/lm/kernels/gemm-threads';
+import {
+  gemmCalls,
+  gemmThreadedCalls,
+  setGemmRoute,
+  setGemmThreadLimits,
+  THREAD_MIN_MACS,
+  XNN_SPLIT_MIN_MACS,
+  XNN_SPLIT_MIN_ROWS,
+  xnnSplitCount,
+} from '../../src/lm/kernels/gemm';
+import {
+  gemmThreads,
+  setGemmThreads,
+  setGemmWorkerSourceForTests,
+  setXnnFactoryForTests,
+  stopGemmThreads,
+  xnnThreads,
+} from '../../src/lm/kernels/gemm-threads';
 import { Decoder } from '../../src/lm/model';
 import { planFor, runningBackend } from '../../src/plan/gather';
 import { FIXTURES, tinyConfig } from '../helpers/kit';
@@ -25,6 +43,7 @@ afterEach(() => {
   setGemmRoute('batched');
   setGemmThreadLimits();
   setGemmWorkerSourceForTests(null);
+  setXnnFactoryForTests(null);
 });
 afterAll(() => stopGemmThreads());
 
@@ -158,14 +177,126 @@ describe('kit gemm on worker threads (wasm)', () => {
     };
     for (const route of ['batched', 'all'] as const) {
       setGemmRoute(route);
+      // On 'batched' the 2-D products are XNNPACK's: split too (every row range, however small).
+      setGemmThreadLimits({ minMacs: 0, macsPerCopy: 0, xnnMinRows: 1, xnnMinMacs: 0 });
       const one = run(1);
+      const xnn = xnnSplitCount();
       const two = run(2);
       expect(two.split, route).toBeGreaterThan(0);
+      if (route === 'batched') expect(xnnSplitCount() - xnn).toBeGreaterThan(0);
       expect(two.loss).toBe(one.loss);
       one.g.forEach((g, i) => expect(bitsDiffer(g, two.g[i]), `${route} gradient ${i}`).toBe(0));
     }
     ids.dispose();
     model.dispose();
+  });
+
+  it("XNNPACK's 2-D products split by rows among 2 and 3 threads equal tfjs's one-thread product to the bit", () => {
+    if (!onWasm) return;
+    setGemmThreadLimits({ xnnMinRows: 1, xnnMinMacs: 0, macsPerCopy: 0 }); // split even the small products
+    // Ragged row ranges (7 rows on 3 threads: 2 + 3 + 2), K and N not multiples of the SIMD width, one column, and a
+    // product whose B (a weight) XNNPACK has already packed on the calling thread.
+    const shapes: [number, number, number][] = [
+      [7, 50, 19],
+      [13, 48, 1],
+      [101, 33, 77],
+      [64, 96, 256],
+      [64, 96, 256],
+    ];
+    const w = tf.randomNormal([96, 256], 0, 1, 'float32', 7);
+    const inputs = shapes.map(([M, K, N], i) => [tf.randomNormal([M, K], 0, 1, 'float32', i), i === 4 ? w : tf.randomNormal([K, N], 0, 1, 'float32', 50 + i)]);
+    for (const threads of [1, 2, 3]) setGemmThreads(threads); // start each pool once before timing nothing
+    const results = [1, 2, 3].map((threads) =>
+      inputs.map(([a, b], i) => {
+        const before = xnnSplitCount();
+        const r = product(threads, a, b, false);
+        expect(r.kit, `${shapes[i]}: the kit's own kernel does not take 2-D products on 'batched'`).toBe(false);
+        expect(xnnSplitCount() - before, `${shapes[i]} on ${threads}`).toBe(threads > 1 ? 1 : 0);
+        return r.out;
+      }),
+    );
+    expect(xnnThreads()).toBe(3);
+    for (const threads of [2, 3]) results[threads - 1].forEach((out, i) => expect(bitsDiffer(results[0][i], out), `${shapes[i]} on ${threads}`).toBe(0));
+    tf.dispose([...inputs.flat(), w]);
+  });
+
+  it("at the default limits a training step's tall products are split; decoding's few rows and weight gradients (long K) are not", () => {
+    if (!onWasm) return;
+    tf.tidy(() => {
+      const cases: [number, number, number, boolean][] = [
+        [3168, 96, 256, true], // the tiny preset's MLP up-projection over an RL update's tokens
+        [2 * XNN_SPLIT_MIN_ROWS, 128, 128, true],
+        [2 * XNN_SPLIT_MIN_ROWS - 1, 128, 128, false], // a thread would get fewer than XNN_SPLIT_MIN_ROWS rows
+        [128, 96, 256, false], // a decoding step at 128 rows
+        [96, 3168, 256, false], // a weight's gradient xᵀ · dy: 96 rows
+        [1024, 8, 8, false], // below XNN_SPLIT_MIN_MACS
+      ];
+      for (const [M, K, N, split] of cases) {
+        const a = tf.randomNormal([M, K], 0, 1, 'float32', 1);
+        const b = tf.randomNormal([K, N], 0, 1, 'float32', 2);
+        const one = product(1, a, b, false);
+        const before = xnnSplitCount();
+        const two = product(2, a, b, false);
+        expect(xnnSplitCount() - before, `${M}×${K}·${K}×${N}`).toBe(split ? 1 : 0);
+        expect(bitsDiffer(one.out, two.out)).toBe(0);
+      }
+      expect(1024 * 8 * 8).toBeLessThan(XNN_SPLIT_MIN_MACS);
+      // Route 'tfjs' keeps tfjs's kernels alone.
+      setGemmRoute('tfjs');
+      const before = xnnSplitCount();
+      product(2, tf.randomNormal([3168, 96]), tf.randomNormal([96, 256]), false);
+      expect(xnnSplitCount()).toBe(before);
+    });
+  });
+
+  it("workers whose copy of tfjs-backend-wasm's module cannot load take only the kit's own products", () => {
+    if (!onWasm) return;
+    stopGemmThreads();
+    setXnnFactoryForTests('/nonexistent/tfjs-backend-wasm-simd.js');
+    setGemmThreads(2);
+    tf.tidy(() => {
+      const a = tf.randomNormal([3168, 96], 0, 1, 'float32', 1);
+      const b = tf.randomNormal([96, 256], 0, 1, 'float32', 2);
+      const before = xnnSplitCount();
+      const two = tf.matMul(a, b).dataSync();
+      expect(xnnThreads()).toBe(1);
+      expect(xnnSplitCount()).toBe(before);
+      // The kit's own products are still split.
+      const split = gemmThreadedCalls();
+      tf.matMul(tf.randomNormal([32, 256, 64]), tf.randomNormal([32, 64, 128])).dataSync();
+      expect(gemmThreadedCalls()).toBe(split + 1);
+      stopGemmThreads();
+      setXnnFactoryForTests(null);
+      const one = product(1, a, b, false).out;
+      expect(bitsDiffer(one, two as Float32Array)).toBe(0);
+    });
+  });
+
+  it("a worker's XNNPACK part that fails is computed on the calling thread: the product is still right, then one thread", () => {
+    if (!onWasm) return;
+    stopGemmThreads();
+    // A module that loads but whose matMul throws.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'introllm-xnn-'));
+    const factory = path.join(dir, 'factory.js');
+    fs.writeFileSync(
+      factory,
+      `module.exports = (m) => { m.cwrap = (name) => name === 'BatchMatMul' ? () => { throw new Error('no'); } : () => {}; m._malloc = () => 16; m._free = () => {}; m.HEAPF32 = new Float32Array(1 << 22); };`,
+    );
+    setXnnFactoryForTests(factory);
+    const lines: string[] = [];
+    setGemmThreads(2, (l) => lines.push(l));
+    tf.tidy(() => {
+      const a = tf.randomNormal([3168, 96], 0, 1, 'float32', 1);
+      const b = tf.randomNormal([96, 256], 0, 1, 'float32', 2);
+      const before = xnnSplitCount();
+      const two = tf.matMul(a, b).dataSync() as Float32Array;
+      expect(xnnSplitCount()).toBe(before + 1);
+      expect(lines).toEqual(['introllm: matMul on one thread: a worker thread failed']);
+      expect(gemmThreads()).toBe(1);
+      setXnnFactoryForTests(null);
+      expect(bitsDiffer(product(1, a, b, false).out, two)).toBe(0);
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('a worker that cannot start leaves the kernel on one thread, said in one line', () => {

@@ -10,8 +10,15 @@
 // thread, said in one line (and not tried again); a job that throws in a worker is recomputed on the calling thread and
 // turns the pool off. The shared memory grows to the largest product split so far and is kept (up to 4 GiB).
 //
+// The workers also run tfjs-backend-wasm's own 2-D product (XNNPACK): each loads a second instance of that package's
+// SIMD module (the same binary as the backend's), and a plain 2-D product of many rows is split by rows between the
+// calling thread (XNNPACK in the backend's heap, in place) and the workers (XNNPACK in their own heaps, on copies):
+// every output row is computed by the same microkernel in the same order, so the result is the one-thread product to
+// the bit (see gemm.ts, xnnOnThreads). A worker whose module cannot load takes only the kit's own jobs.
+//
 // The thread count is decided once per run (config key device.threads, applied from the run's plan by
 // applyRunPlan in src/backend.ts, or bench --gemm-threads) and handed to setGemmThreads.
+import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { GEMM_SHARED_WASM_BASE64, GEMM_WASM_BASE64 } from './gemm-binary';
 
@@ -38,28 +45,90 @@ export function runJob(gemm: GemmFn, j: GemmJob): void {
   }
 }
 
-// The control block of worker w: 32 int32s from w·32 (19 used).
+// The control block of worker w: 32 int32s from w·32 (21 used).
 const SLOT = 32;
 const READY = 0; // 0 starting, 1 ready, -1 failed to start
 const SEQ = 1; // the job number the worker is asked to run; -1 tells it to stop
 const DONE = 2; // the job number it last finished
 const FAILED = 3; // 1 after a job threw (the pool is then turned off)
-const JOB = 4; // 11 arguments, reps, da, db, dc: 15 int32s
+const JOB = 4; // 11 arguments, reps, da, db, dc: 15 int32s (an XNNPACK job: offsets of A, B, C and M, K, N)
+const KIND = 19; // 0 the kit's gemm, 1 XNNPACK's 2-D product
+const XNN = 20; // the worker's XNNPACK: 0 not asked for, 1 ready, -1 could not load
 
 // Plain JavaScript (runs in a worker_threads Worker with eval: true, so it needs no loader for TypeScript).
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, slot } = workerData;
+const { module, memory, control, slot, xnnModule, xnnFactory } = workerData;
 const c = new Int32Array(control);
 const base = slot * ${SLOT};
 let gemm = null;
 try {
   gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
-  Atomics.store(c, base + ${READY}, 1);
-} catch (e) {
-  Atomics.store(c, base + ${READY}, -1);
+} catch (e) {}
+// tfjs-backend-wasm's module, instantiated synchronously from the compiled binary the calling thread sent (its
+// Emscripten glue then finishes initialising before the factory returns; the glue looks for the global its bundle
+// defines).
+let xnn = null;
+if (gemm && xnnModule && xnnFactory) {
+  try {
+    globalThis.WasmBackendModule = globalThis.WasmBackendModule || {};
+    const mod = {
+      print() {},
+      printErr() {},
+      instantiateWasm(imports, receive) {
+        const instance = new WebAssembly.Instance(xnnModule, imports);
+        receive(instance, xnnModule);
+        return instance.exports;
+      },
+    };
+    require(xnnFactory)(mod);
+    mod.cwrap('init', null, [])();
+    xnn = {
+      mod,
+      reg: mod.cwrap('register_tensor', null, ['number', 'number', 'number']),
+      dispose: mod.cwrap('dispose_data', null, ['number']),
+      mm: mod.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']),
+      ptr: 0,
+      cap: 0,
+      id: 1,
+    };
+    Atomics.store(c, base + ${XNN}, 1);
+  } catch (e) {
+    Atomics.store(c, base + ${XNN}, -1);
+  }
 }
+// Ready once both are settled, so that the calling thread sees the XNNPACK state with the ready one.
+Atomics.store(c, base + ${READY}, gemm ? 1 : -1);
 Atomics.notify(c, base + ${READY});
+const shape3 = (r, k) => new Uint8Array(new Int32Array([1, r, k]).buffer);
+// C [M, N] = A [M, K] · B [K, N] from and to the shared memory (byte offsets), by XNNPACK in this worker's heap.
+function xnnJob(j) {
+  const oa = c[j] >>> 2, ob = c[j + 1] >>> 2, oc = c[j + 2] >>> 2, M = c[j + 3], K = c[j + 4], N = c[j + 5];
+  const bytes = 4 * (M * K + K * N + M * N);
+  if (bytes > xnn.cap) {
+    if (xnn.ptr) xnn.mod._free(xnn.ptr);
+    xnn.ptr = xnn.mod._malloc(bytes) >>> 0;
+    xnn.cap = xnn.ptr ? bytes : 0;
+    if (!xnn.ptr) throw new Error('out of memory');
+  }
+  const pa = xnn.ptr, pb = pa + 4 * M * K, pc = pb + 4 * K * N;
+  const s = new Float32Array(memory.buffer);
+  xnn.mod.HEAPF32.set(s.subarray(oa, oa + M * K), pa >>> 2);
+  xnn.mod.HEAPF32.set(s.subarray(ob, ob + K * N), pb >>> 2);
+  const ia = xnn.id++, ib = xnn.id++, ic = xnn.id++;
+  xnn.reg(ia, M * K, pa);
+  xnn.reg(ib, K * N, pb);
+  xnn.reg(ic, M * N, pc);
+  try {
+    xnn.mm(ia, shape3(M, K), 3, ib, shape3(K, N), 3, 0, 0, ic);
+  } finally {
+    // Forgetting B's id also drops the operator XNNPACK made for it (its packed copy of B).
+    xnn.dispose(ia);
+    xnn.dispose(ib);
+    xnn.dispose(ic);
+  }
+  s.set(xnn.mod.HEAPF32.subarray(pc >>> 2, (pc >>> 2) + M * N), oc);
+}
 let seen = 0;
 while (gemm) {
   Atomics.wait(c, base + ${SEQ}, seen);
@@ -69,9 +138,12 @@ while (gemm) {
   seen = seq;
   try {
     const j = base + ${JOB};
-    const reps = c[j + 11], da = c[j + 12], db = c[j + 13], dc = c[j + 14];
-    for (let r = 0; r < reps; r++) {
-      gemm((c[j] + r * da) | 0, (c[j + 1] + r * db) | 0, (c[j + 2] + r * dc) | 0, c[j + 3], c[j + 4], c[j + 5], c[j + 6], c[j + 7], c[j + 8], c[j + 9], c[j + 10]);
+    if (c[base + ${KIND}] === 1) xnnJob(j);
+    else {
+      const reps = c[j + 11], da = c[j + 12], db = c[j + 13], dc = c[j + 14];
+      for (let r = 0; r < reps; r++) {
+        gemm((c[j] + r * da) | 0, (c[j + 1] + r * db) | 0, (c[j + 2] + r * dc) | 0, c[j + 3], c[j + 4], c[j + 5], c[j + 6], c[j + 7], c[j + 8], c[j + 9], c[j + 10]);
+      }
     }
   } catch (e) {
     Atomics.store(c, base + ${FAILED}, 1);
@@ -115,6 +187,35 @@ function gemmSharedModule(): WebAssembly.Module {
   return (compiledShared ??= new WebAssembly.Module(Buffer.from(GEMM_SHARED_WASM_BASE64, 'base64')));
 }
 
+/** Whether workers load tfjs-backend-wasm's module for XNNPACK jobs (set by the wasm backend's installKitGemm). */
+let xnnWanted = false;
+let xnnLoaded: { module: WebAssembly.Module; factory: string } | null | undefined;
+
+/** Workers started from now on also run tfjs-backend-wasm's 2-D products (XNNPACK); the wasm backend asks for it. */
+export function enableXnnWorkers(): void {
+  xnnWanted = true;
+}
+
+/** Test hook: the Emscripten glue the workers load (null = the package's). */
+let xnnFactoryOverride: string | null = null;
+export function setXnnFactoryForTests(file: string | null): void {
+  xnnFactoryOverride = file;
+  xnnLoaded = undefined;
+}
+
+/** tfjs-backend-wasm's SIMD module (the binary the backend runs) and its Emscripten glue; null where not found. */
+function xnnFiles(): { module: WebAssembly.Module; factory: string } | null {
+  if (xnnLoaded !== undefined) return xnnLoaded;
+  try {
+    const factory = xnnFactoryOverride ?? require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.js');
+    const binary = require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm');
+    xnnLoaded = { module: new WebAssembly.Module(fs.readFileSync(binary)), factory };
+  } catch {
+    xnnLoaded = null;
+  }
+  return xnnLoaded;
+}
+
 /** Test hook: the source the workers run (null = the real one). */
 let workerSourceOverride: string | null = null;
 export function setGemmWorkerSourceForTests(src: string | null): void {
@@ -148,13 +249,14 @@ export function setGemmThreads(n: number, log?: (line: string) => void): void {
   let gemm: GemmFn;
   const workers: Worker[] = [];
   const control = new Int32Array(new SharedArrayBuffer(4 * SLOT * (n - 1)));
+  const xnn = xnnWanted ? xnnFiles() : null;
   try {
     memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
     gemm = new WebAssembly.Instance(gemmSharedModule(), { env: { memory } }).exports.gemm as GemmFn;
     for (let w = 0; w < n - 1; w++) {
       const worker = new Worker(workerSourceOverride ?? WORKER_SOURCE, {
         eval: true,
-        workerData: { module: gemmSharedModule(), memory, control: control.buffer, slot: w },
+        workerData: { module: gemmSharedModule(), memory, control: control.buffer, slot: w, xnnModule: xnn?.module, xnnFactory: xnn?.factory },
       });
       worker.unref();
       // A worker that dies (e.g. out of memory) is noticed at its next job (it never reports done): mark it failed.
@@ -237,6 +339,7 @@ export function runJobs(own: GemmFn, jobs: GemmJob[]): void {
   for (let i = 1; i < jobs.length; i++) {
     const base = (i - 1) * SLOT;
     const j = jobs[i];
+    p.control[base + KIND] = 0;
     for (let x = 0; x < 11; x++) p.control[base + JOB + x] = j.args[x] | 0;
     p.control[base + JOB + 11] = j.reps;
     p.control[base + JOB + 12] = j.da | 0;
@@ -268,4 +371,60 @@ export function runJobs(own: GemmFn, jobs: GemmJob[]): void {
     for (const i of failed) runJob(p.gemm, jobs[i]);
     fallBack('a worker thread failed');
   }
+}
+
+/** One worker's part of a 2-D product for XNNPACK: C [M, N] = A [M, K] · B [K, N] at byte offsets of the pool's memory. */
+export interface XnnJob {
+  a: number;
+  b: number;
+  c: number;
+  M: number;
+  K: number;
+  N: number;
+}
+
+/** The threads that can run XNNPACK jobs now (the calling one and every worker), or 1 when any worker cannot. */
+export function xnnThreads(): number {
+  const p = ready();
+  if (!p) return 1;
+  for (let w = 0; w < p.workers.length; w++) if (Atomics.load(p.control, w * SLOT + XNN) !== 1) return 1;
+  return p.threads;
+}
+
+/**
+ * Runs jobs[i] on worker i while `own` runs on the calling thread; returns the indices of the jobs that did not
+ * complete (a worker failed or died: the caller computes those parts itself). The pool is turned off after a failure.
+ */
+export function runXnnJobs(own: () => void, jobs: XnnJob[]): number[] {
+  const p = pool;
+  if (!p || !p.started || jobs.length > p.workers.length) throw new Error('runXnnJobs: the pool is not ready for this many jobs');
+  const seq = ++p.seq;
+  for (let i = 0; i < jobs.length; i++) {
+    const base = i * SLOT;
+    const j = jobs[i];
+    p.control[base + KIND] = 1;
+    p.control.set([j.a, j.b, j.c, j.M, j.K, j.N], base + JOB);
+    Atomics.store(p.control, base + SEQ, seq);
+    Atomics.notify(p.control, base + SEQ);
+  }
+  let ownError: unknown = null;
+  try {
+    own();
+  } catch (e) {
+    ownError = e;
+  }
+  const failed: number[] = [];
+  for (let i = 0; i < jobs.length; i++) {
+    const base = i * SLOT;
+    for (;;) {
+      const done = Atomics.load(p.control, base + DONE);
+      if (done === seq) break;
+      if (Atomics.load(p.control, base + READY) === -1) break;
+      Atomics.wait(p.control, base + DONE, done, 1000);
+    }
+    if (Atomics.load(p.control, base + DONE) !== seq || Atomics.load(p.control, base + FAILED) === 1) failed.push(i);
+  }
+  if (ownError) throw ownError;
+  if (failed.length) fallBack('a worker thread failed');
+  return failed;
 }

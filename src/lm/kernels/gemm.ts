@@ -22,10 +22,13 @@
 // copied back (the calling thread computes its part in place); a product whose copies would cost too much beside its
 // arithmetic (fewer than THREAD_MACS_PER_COPY multiply-adds per copied float: decoding's products, whose B is the KV
 // cache or a weight matrix, and the attention products of heads of 16, measured slower split) stays on one thread.
-// On cpu the operands are copied anyway: into the shared memory.
+// On cpu the operands are copied anyway: into the shared memory. On route 'batched' the 2-D products that tfjs gives
+// XNNPACK are split too, by rows of A, when each thread gets at least XNN_SPLIT_MIN_ROWS of them (a training step's or
+// an update's projections; not decoding's few rows, nor a weight gradient's xᵀ · dy): the workers run XNNPACK in
+// their own instance of tfjs-backend-wasm's module, bit-identical to one thread (xnnOnThreads below).
 import * as tf from '@tensorflow/tfjs';
 import { KitError } from '../../errors';
-import { gemmModule, GemmJob, runJobs, threadMemory } from './gemm-threads';
+import { enableXnnWorkers, gemmModule, GemmJob, runJobs, runXnnJobs, threadMemory, XnnJob, xnnThreads } from './gemm-threads';
 
 export const GEMM_ROUTES = ['batched', 'all', 'tfjs'] as const;
 export type GemmRoute = (typeof GEMM_ROUTES)[number];
@@ -38,8 +41,14 @@ interface Kernels {
 }
 
 interface WasmBackend {
-  wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
-  dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
+  wasm: {
+    asm?: { memory?: WebAssembly.Memory };
+    wasmMemory?: WebAssembly.Memory;
+    cwrap?: (name: string, ret: null, args: string[]) => (...a: unknown[]) => void;
+    tfjs?: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
+  };
+  dataIdMap: { get(id: unknown): { memoryOffset: number; id?: number } | undefined };
+  dataIdNextNumber?: number;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   disposeData(dataId: unknown, force?: boolean): boolean;
 }
@@ -56,6 +65,16 @@ let gemmMemory: WebAssembly.Memory | null = null;
 let calls = 0;
 let streamCalls = 0;
 let threadedCalls = 0;
+let xnnSplitCalls = 0;
+/**
+ * The fewest rows of A per thread, and multiply-adds in all, for which a 2-D XNNPACK product is split: each worker
+ * packs B again, and waking it and copying its rows cost about as much as a product of a few million multiply-adds
+ * (scripts/bench-gemm-threads.ts).
+ */
+export const XNN_SPLIT_MIN_ROWS = 256;
+export const XNN_SPLIT_MIN_MACS = 1 << 23;
+let xnnMinRows = XNN_SPLIT_MIN_ROWS;
+let xnnMinMacs = XNN_SPLIT_MIN_MACS;
 /** The fewest multiply-adds for which a product is split among threads (below it, waking the workers costs more). */
 export const THREAD_MIN_MACS = 1 << 20;
 /** On wasm: the fewest multiply-adds per float copied to and from the workers' shared memory for a split product. */
@@ -86,10 +105,20 @@ export function gemmThreadedCalls(): number {
   return threadedCalls;
 }
 
-/** Test hook: when a product is split among threads (no argument: THREAD_MIN_MACS and THREAD_MACS_PER_COPY). */
-export function setGemmThreadLimits(o: { minMacs?: number; macsPerCopy?: number } = {}): void {
+/** How many 2-D products XNNPACK computed split among threads (tests check which shapes are). */
+export function xnnSplitCount(): number {
+  return xnnSplitCalls;
+}
+
+/**
+ * Test hook: when a product is split among threads (no argument: THREAD_MIN_MACS, THREAD_MACS_PER_COPY and
+ * XNN_SPLIT_MIN_ROWS).
+ */
+export function setGemmThreadLimits(o: { minMacs?: number; macsPerCopy?: number; xnnMinRows?: number; xnnMinMacs?: number } = {}): void {
   threadMinMacs = o.minMacs ?? THREAD_MIN_MACS;
   threadMacsPerCopy = o.macsPerCopy ?? THREAD_MACS_PER_COPY;
+  xnnMinRows = o.xnnMinRows ?? XNN_SPLIT_MIN_ROWS;
+  xnnMinMacs = o.xnnMinMacs ?? XNN_SPLIT_MIN_MACS;
 }
 
 /** Turns the row-streaming kernel off (tests compare it with the register blocks) or back on. */
@@ -181,7 +210,7 @@ function runPlan(k: Kernels, p: Plan, a: number, b: number, c: number, s: number
 function kitMatMul(args: MatMulArgs): tf.TensorInfo | null {
   const { a, b } = args.inputs;
   const p = planFor(a, b, args.attrs.transposeA, args.attrs.transposeB, route);
-  if (!p) return null;
+  if (!p) return route === 'batched' ? xnnOnThreads(args) : null;
   const be = args.backend;
   const out = be.makeOutput(p.outShape, 'float32');
   const scratch = p.stream ? be.makeOutput([p.M * p.N], 'float32') : null;
@@ -321,6 +350,103 @@ function runThreadedOnCopies(k: Kernels, heap: WebAssembly.Memory, p: Plan, a: n
   return true;
 }
 
+// ---- XNNPACK's 2-D products on the threads ----
+
+type WasmMatMul = (
+  aId: number,
+  aShape: Uint8Array,
+  aRank: number,
+  bId: number,
+  bShape: Uint8Array,
+  bRank: number,
+  tA: number,
+  tB: number,
+  outId: number,
+) => void;
+let wasmMatMul: { backend: WasmBackend; fn: WasmMatMul } | null = null;
+
+const shape3 = (r: number, k: number) => new Uint8Array(new Int32Array([1, r, k]).buffer);
+
+/**
+ * Route 'batched', a 2-D product tfjs gives XNNPACK (float32, no transposes, no batch): split by rows of A among the
+ * threads when every thread gets at least xnnMinRows rows and the copies are small beside the arithmetic. The calling
+ * thread runs tfjs-backend-wasm's own BatchMatMul on its rows in place (A's and C's rows registered as tensors of
+ * their own, B as itself, so XNNPACK keeps its packed copy of B between calls); each worker runs the same function of
+ * its own instance of the module on a copy of its rows of A and of B, and its rows of C are copied back. Each row of
+ * C is computed by the same XNNPACK microkernel in the same order wherever it is, so the product equals tfjs's to the
+ * bit (tests/lm/gemm-threads.test.ts). Null: not split (tfjs's kernel runs).
+ */
+function xnnOnThreads(args: MatMulArgs): tf.TensorInfo | null {
+  const { a, b } = args.inputs;
+  if (args.attrs.transposeA || args.attrs.transposeB || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  if (a.shape.length < 2 || b.shape.length < 2 || prod(a.shape.slice(0, -2)) !== 1 || prod(b.shape.slice(0, -2)) !== 1) return null;
+  const [M, K] = a.shape.slice(-2);
+  const [Kb, N] = b.shape.slice(-2);
+  if (Kb !== K || M * K * N < xnnMinMacs) return null;
+  const threads = Math.min(xnnThreads(), Math.floor(M / xnnMinRows));
+  if (threads < 2) return null;
+  const be = args.backend;
+  const tfjs = be.wasm.tfjs;
+  if (!tfjs || !be.wasm.cwrap || typeof be.dataIdNextNumber !== 'number') return null;
+  const cut = (t: number) => Math.round((M * t) / threads);
+  const align = (x: number) => Math.ceil(x / 4) * 4; // floats, 16-byte aligned
+  const jobs: (XnnJob & { m0: number })[] = [];
+  let top = 0;
+  let copied = 0;
+  for (let t = 1; t < threads; t++) {
+    const m0 = cut(t);
+    const r = cut(t + 1) - m0;
+    const job = { m0, a: top, b: top + align(r * K), c: top + align(r * K) + align(K * N), M: r, K, N };
+    top = job.c + align(r * N);
+    copied += r * K + K * N + r * N;
+    jobs.push({ ...job, a: 4 * job.a, b: 4 * job.b, c: 4 * job.c });
+  }
+  if (M * K * N < threadMacsPerCopy * copied) return null;
+  const mem = threadMemory(4 * top);
+  if (!mem) return null;
+  if (wasmMatMul?.backend !== be) {
+    wasmMatMul = {
+      backend: be,
+      fn: be.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']) as WasmMatMul,
+    };
+  }
+  const mm = wasmMatMul.fn;
+  const out = be.makeOutput([...a.shape.slice(0, -2), M, N], 'float32');
+  const aInfo = be.dataIdMap.get(a.dataId)!;
+  const bInfo = be.dataIdMap.get(b.dataId)!;
+  const a4 = aInfo.memoryOffset / 4;
+  const c4 = be.dataIdMap.get(out.dataId)!.memoryOffset / 4;
+  const sh = new Float32Array(mem.memory.buffer);
+  let h = new Float32Array(memoryOf(be).buffer);
+  for (const j of jobs) {
+    sh.set(h.subarray(a4 + j.m0 * K, a4 + (j.m0 + j.M) * K), j.a / 4);
+    sh.set(h.subarray(bInfo.memoryOffset / 4, bInfo.memoryOffset / 4 + K * N), j.b / 4);
+  }
+  // Rows [m0, m1) in place: A's and C's rows registered as tensors of their own for the one call.
+  const inPlace = (m0: number, m1: number) => {
+    const ia = be.dataIdNextNumber!++;
+    const ic = be.dataIdNextNumber!++;
+    tfjs.registerTensor(ia, (m1 - m0) * K, aInfo.memoryOffset + 4 * m0 * K);
+    tfjs.registerTensor(ic, (m1 - m0) * N, 4 * c4 + 4 * m0 * N);
+    try {
+      mm(ia, shape3(m1 - m0, K), 3, bInfo.id!, shape3(K, N), 3, 0, 0, ic);
+    } finally {
+      tfjs.disposeData(ia);
+      tfjs.disposeData(ic);
+    }
+  };
+  const failed = runXnnJobs(() => inPlace(0, cut(1)), jobs);
+  // The heap may have grown during the calling thread's part (XNNPACK packs B on first use).
+  h = new Float32Array(memoryOf(be).buffer);
+  for (let i = 0; i < jobs.length; i++) {
+    const j = jobs[i];
+    if (failed.includes(i)) inPlace(j.m0, j.m0 + j.M);
+    else h.set(sh.subarray(j.c / 4, j.c / 4 + j.M * N), c4 + j.m0 * N);
+  }
+  xnnSplitCalls++;
+  return out;
+}
+
 // ---- the cpu backend ----
 // Its tensors are JavaScript arrays, so the operands are copied into a memory of the kit's own (grown as needed, up
 // to wasm's 4 GiB) and the result copied out: for a product of many rows the copies are a small part of the work;
@@ -422,5 +548,6 @@ export function installKitGemmCpu(): void {
  */
 export function installKitGemm(r: GemmRoute = gemmRoute()): void {
   setGemmRoute(r);
+  enableXnnWorkers();
   wrapBatchMatMul('wasm', kitMatMul);
 }
