@@ -225,11 +225,11 @@ describe('kit gemm on worker threads (wasm)', () => {
     tf.tidy(() => {
       const cases: [number, number, number, boolean][] = [
         [3168, 96, 256, true], // the tiny preset's MLP up-projection over an RL update's tokens
-        [2 * XNN_SPLIT_MIN_ROWS, 128, 128, true],
-        [2 * XNN_SPLIT_MIN_ROWS - 1, 128, 128, false], // a thread would get fewer than XNN_SPLIT_MIN_ROWS rows
+        [2 * XNN_SPLIT_MIN_ROWS, 256, 192, true], // XNN_SPLIT_MIN_MACS exactly
+        [2 * XNN_SPLIT_MIN_ROWS - 1, 512, 512, false], // a thread would get fewer than XNN_SPLIT_MIN_ROWS rows
         [128, 96, 256, false], // a decoding step at 128 rows
         [96, 3168, 256, false], // a weight's gradient xᵀ · dy: 96 rows
-        [1024, 8, 8, false], // below XNN_SPLIT_MIN_MACS
+        [3136, 48, 96, false], // below XNN_SPLIT_MIN_MACS (a head's product, slower split)
       ];
       for (const [M, K, N, split] of cases) {
         const a = tf.randomNormal([M, K], 0, 1, 'float32', 1);
@@ -240,7 +240,8 @@ describe('kit gemm on worker threads (wasm)', () => {
         expect(xnnSplitCount() - before, `${M}×${K}·${K}×${N}`).toBe(split ? 1 : 0);
         expect(bitsDiffer(one.out, two.out)).toBe(0);
       }
-      expect(1024 * 8 * 8).toBeLessThan(XNN_SPLIT_MIN_MACS);
+      expect(2 * XNN_SPLIT_MIN_ROWS * 256 * 192).toBe(XNN_SPLIT_MIN_MACS);
+      expect(3136 * 48 * 96).toBeLessThan(XNN_SPLIT_MIN_MACS);
       // Route 'tfjs' keeps tfjs's kernels alone.
       setGemmRoute('tfjs');
       const before = xnnSplitCount();

@@ -68,11 +68,12 @@ let threadedCalls = 0;
 let xnnSplitCalls = 0;
 /**
  * The fewest rows of A per thread, and multiply-adds in all, for which a 2-D XNNPACK product is split: each worker
- * packs B again, and waking it and copying its rows cost about as much as a product of a few million multiply-adds
- * (scripts/bench-gemm-threads.ts).
+ * packs B again, and waking it and copying its rows and theirs cost more than they save below about 20M
+ * multiply-adds (timed per product in a tiny-preset RL update: [3136, 48] · [48, 96] and [3136, 56] · [56, 96],
+ * 14–17M, were slower split, [3164, 96] · [96, 96], 29M, 1.3× faster, the MLP's 77M products 1.7×).
  */
 export const XNN_SPLIT_MIN_ROWS = 256;
-export const XNN_SPLIT_MIN_MACS = 1 << 23;
+export const XNN_SPLIT_MIN_MACS = 24 << 20;
 let xnnMinRows = XNN_SPLIT_MIN_ROWS;
 let xnnMinMacs = XNN_SPLIT_MIN_MACS;
 /** The fewest multiply-adds for which a product is split among threads (below it, waking the workers costs more). */
