@@ -112,8 +112,8 @@ export function xnnSplitCount(): number {
 }
 
 /**
- * Test hook: when a product is split among threads (no argument: THREAD_MIN_MACS, THREAD_MACS_PER_COPY and
- * XNN_SPLIT_MIN_ROWS).
+ * Test hook: when a product is split among threads (no argument: THREAD_MIN_MACS, THREAD_MACS_PER_COPY,
+ * XNN_SPLIT_MIN_ROWS and XNN_SPLIT_MIN_MACS).
  */
 export function setGemmThreadLimits(o: { minMacs?: number; macsPerCopy?: number; xnnMinRows?: number; xnnMinMacs?: number } = {}): void {
   threadMinMacs = o.minMacs ?? THREAD_MIN_MACS;
@@ -391,16 +391,16 @@ function xnnOnThreads(args: MatMulArgs): tf.TensorInfo | null {
   if (!tfjs || !be.wasm.cwrap || typeof be.dataIdNextNumber !== 'number') return null;
   const cut = (t: number) => Math.round((M * t) / threads);
   const align = (x: number) => Math.ceil(x / 4) * 4; // floats, 16-byte aligned
+  // In the shared memory (floats): B once, then each worker's rows of A and of C.
   const jobs: (XnnJob & { m0: number })[] = [];
-  let top = 0;
-  let copied = 0;
+  let top = align(K * N);
+  let copied = K * N;
   for (let t = 1; t < threads; t++) {
     const m0 = cut(t);
     const r = cut(t + 1) - m0;
-    const job = { m0, a: top, b: top + align(r * K), c: top + align(r * K) + align(K * N), M: r, K, N };
-    top = job.c + align(r * N);
-    copied += r * K + K * N + r * N;
-    jobs.push({ ...job, a: 4 * job.a, b: 4 * job.b, c: 4 * job.c });
+    jobs.push({ m0, a: 4 * top, b: 0, c: 4 * (top + align(r * K)), M: r, K, N });
+    top += align(r * K) + align(r * N);
+    copied += r * K + r * N;
   }
   if (M * K * N < threadMacsPerCopy * copied) return null;
   const mem = threadMemory(4 * top);
@@ -419,10 +419,8 @@ function xnnOnThreads(args: MatMulArgs): tf.TensorInfo | null {
   const c4 = be.dataIdMap.get(out.dataId)!.memoryOffset / 4;
   const sh = new Float32Array(mem.memory.buffer);
   let h = new Float32Array(memoryOf(be).buffer);
-  for (const j of jobs) {
-    sh.set(h.subarray(a4 + j.m0 * K, a4 + (j.m0 + j.M) * K), j.a / 4);
-    sh.set(h.subarray(bInfo.memoryOffset / 4, bInfo.memoryOffset / 4 + K * N), j.b / 4);
-  }
+  sh.set(h.subarray(bInfo.memoryOffset / 4, bInfo.memoryOffset / 4 + K * N), 0);
+  for (const j of jobs) sh.set(h.subarray(a4 + j.m0 * K, a4 + (j.m0 + j.M) * K), j.a / 4);
   // Rows [m0, m1) in place: A's and C's rows registered as tensors of their own for the one call.
   const inPlace = (m0: number, m1: number) => {
     const ia = be.dataIdNextNumber!++;
