@@ -329,46 +329,60 @@ export function threadMemory(bytes: number): { memory: WebAssembly.Memory; gemm:
 }
 
 /**
- * Runs `jobs` (at most one per thread): jobs[0] on the calling thread with `own` (its kernel on whatever memory that
- * job's pointers are into), the others on the workers (pointers into the pool's memory). Returns when all are done.
+ * Hands worker w its job (`write(base)` fills its control block from `base`) for every w < writes.length, runs `own`
+ * on the calling thread, and waits for them. Returns the workers whose job did not complete (a job that threw, or a
+ * worker that died); rethrows what `own` threw once the workers are done.
  */
-export function runJobs(own: GemmFn, jobs: GemmJob[]): void {
-  const p = pool;
-  if (!p || !p.started || jobs.length > p.threads) throw new Error('runJobs: the pool is not ready for this many jobs');
+function dispatch(p: Pool, writes: ((base: number) => void)[], own: () => void): number[] {
   const seq = ++p.seq;
-  for (let i = 1; i < jobs.length; i++) {
-    const base = (i - 1) * SLOT;
-    const j = jobs[i];
-    p.control[base + KIND] = 0;
-    for (let x = 0; x < 11; x++) p.control[base + JOB + x] = j.args[x] | 0;
-    p.control[base + JOB + 11] = j.reps;
-    p.control[base + JOB + 12] = j.da | 0;
-    p.control[base + JOB + 13] = j.db | 0;
-    p.control[base + JOB + 14] = j.dc | 0;
+  writes.forEach((write, w) => {
+    const base = w * SLOT;
+    write(base);
     Atomics.store(p.control, base + SEQ, seq);
     Atomics.notify(p.control, base + SEQ);
-  }
+  });
   let ownError: unknown = null;
   try {
-    if (jobs.length) runJob(own, jobs[0]);
+    own();
   } catch (e) {
     ownError = e;
   }
   const failed: number[] = [];
-  for (let i = 1; i < jobs.length; i++) {
-    const base = (i - 1) * SLOT;
+  for (let w = 0; w < writes.length; w++) {
+    const base = w * SLOT;
     for (;;) {
       const done = Atomics.load(p.control, base + DONE);
       if (done === seq) break;
       if (Atomics.load(p.control, base + READY) === -1) break;
       Atomics.wait(p.control, base + DONE, done, 1000);
     }
-    if (Atomics.load(p.control, base + DONE) !== seq || Atomics.load(p.control, base + FAILED) === 1) failed.push(i);
+    if (Atomics.load(p.control, base + DONE) !== seq || Atomics.load(p.control, base + FAILED) === 1) failed.push(w);
   }
   if (ownError) throw ownError;
+  return failed;
+}
+
+/**
+ * Runs `jobs` (at most one per thread): jobs[0] on the calling thread with `own` (its kernel on whatever memory that
+ * job's pointers are into), the others on the workers (pointers into the pool's memory). Returns when all are done.
+ */
+export function runJobs(own: GemmFn, jobs: GemmJob[]): void {
+  const p = pool;
+  if (!p || !p.started || jobs.length > p.threads) throw new Error('runJobs: the pool is not ready for this many jobs');
+  const writes = jobs.slice(1).map((j) => (base: number) => {
+    p.control[base + KIND] = 0;
+    for (let x = 0; x < 11; x++) p.control[base + JOB + x] = j.args[x] | 0;
+    p.control[base + JOB + 11] = j.reps;
+    p.control[base + JOB + 12] = j.da | 0;
+    p.control[base + JOB + 13] = j.db | 0;
+    p.control[base + JOB + 14] = j.dc | 0;
+  });
+  const failed = dispatch(p, writes, () => {
+    if (jobs.length) runJob(own, jobs[0]);
+  });
   if (failed.length) {
     // The same job on the calling thread (the pool's memory holds its operands): the product is still right.
-    for (const i of failed) runJob(p.gemm, jobs[i]);
+    for (const w of failed) runJob(p.gemm, jobs[w + 1]);
     fallBack('a worker thread failed');
   }
 }
@@ -398,33 +412,11 @@ export function xnnThreads(): number {
 export function runXnnJobs(own: () => void, jobs: XnnJob[]): number[] {
   const p = pool;
   if (!p || !p.started || jobs.length > p.workers.length) throw new Error('runXnnJobs: the pool is not ready for this many jobs');
-  const seq = ++p.seq;
-  for (let i = 0; i < jobs.length; i++) {
-    const base = i * SLOT;
-    const j = jobs[i];
+  const writes = jobs.map((j) => (base: number) => {
     p.control[base + KIND] = 1;
     p.control.set([j.a, j.b, j.c, j.M, j.K, j.N], base + JOB);
-    Atomics.store(p.control, base + SEQ, seq);
-    Atomics.notify(p.control, base + SEQ);
-  }
-  let ownError: unknown = null;
-  try {
-    own();
-  } catch (e) {
-    ownError = e;
-  }
-  const failed: number[] = [];
-  for (let i = 0; i < jobs.length; i++) {
-    const base = i * SLOT;
-    for (;;) {
-      const done = Atomics.load(p.control, base + DONE);
-      if (done === seq) break;
-      if (Atomics.load(p.control, base + READY) === -1) break;
-      Atomics.wait(p.control, base + DONE, done, 1000);
-    }
-    if (Atomics.load(p.control, base + DONE) !== seq || Atomics.load(p.control, base + FAILED) === 1) failed.push(i);
-  }
-  if (ownError) throw ownError;
+  });
+  const failed = dispatch(p, writes, own);
   if (failed.length) fallBack('a worker thread failed');
   return failed;
 }
